@@ -1,0 +1,333 @@
+//! The command line, as clap definitions. One `Args` struct per verb; its doc
+//! comment is the help text. Nothing here does any work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::ColorChoice;
+
+/// Run the tasks of a spec-kit tasks.md in parallel: a worktree per task,
+/// advisory path locks, and a merge queue that lands tasks one at a time.
+///
+/// Exit codes: 0 success; 1 refused or failed; 2 usage error; 3 busy (a lock
+/// or the merge queue is held by another task: retry later).
+#[derive(Debug, Parser)]
+#[command(name = "git-par", bin_name = "git par", version, max_term_width = 100)]
+pub struct Cli {
+    /// Run as if started in DIR.
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub dir: Option<PathBuf>,
+
+    /// The task file to use (default: discovered, see `git par help list`).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub tasks: Option<PathBuf>,
+
+    /// Print one JSON document (`"version": 1`) on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// When to color output.
+    #[arg(long, value_name = "WHEN", default_value = "auto", global = true)]
+    pub color: ColorChoice,
+
+    /// Make every phase of tasks.md a barrier for the next.
+    #[arg(long, global = true)]
+    pub strict_phases: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    List(ListArgs),
+    Show(ShowArgs),
+    Ready(ReadyArgs),
+    Plan(PlanArgs),
+    Deps(DepsArgs),
+    Start(StartArgs),
+    Lock(LockArgs),
+    Finish(FinishArgs),
+    Abort(AbortArgs),
+    Block(BlockArgs),
+    Unblock(UnblockArgs),
+    Unlock(UnlockArgs),
+    LockStatus(LockStatusArgs),
+    Check(CheckArgs),
+    Hook(HookArgs),
+    Run(RunArgs),
+    Tmux(TmuxArgs),
+    Doctor(DoctorArgs),
+    Demo(DemoArgs),
+    Completions(CompletionsArgs),
+    Man(ManArgs),
+}
+
+/// List tasks with their state, dependencies and paths.
+///
+/// The task file is found in this order: --tasks; `git config par.tasks`;
+/// $SPECIFY_FEATURE_DIRECTORY/tasks.md; .specify/feature.json's
+/// feature_directory; the task file recorded by a running plan; the current
+/// branch's numeric prefix (009-x → specs/009-*/tasks.md); the only
+/// specs/*/tasks.md in the repository.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Every task (the default).
+    #[arg(long, group = "filter")]
+    pub all: bool,
+    /// Only tasks not done yet.
+    #[arg(long, group = "filter")]
+    pub todo: bool,
+    /// Only tasks marked [P].
+    #[arg(long, group = "filter")]
+    pub parallel: bool,
+}
+
+/// Show one task in full.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The task ID, e.g. T004.
+    pub id: String,
+}
+
+/// List unchecked tasks whose dependencies are all done.
+#[derive(Debug, Args)]
+pub struct ReadyArgs {}
+
+/// Group ready [P] tasks into waves whose tasks touch disjoint paths.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Cap a class of tasks per wave, e.g. `--limit http=1` (default from par.limit.<class>).
+    #[arg(long, value_name = "CLASS=N")]
+    pub limit: Vec<String>,
+}
+
+/// Print the dependency graph.
+#[derive(Debug, Args)]
+pub struct DepsArgs {
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: DepsFormat,
+}
+
+/// `deps --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DepsFormat {
+    Text,
+    Dot,
+    Mermaid,
+}
+
+/// Start tasks: a branch and worktree each, and locks on their paths.
+///
+/// Prints the worktree path of each task, one per line, so that
+/// `cd "$(git par start T004)"` works. Starting several tasks is
+/// all-or-nothing. Exits 3 when another task holds a path one needs.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Task IDs to start.
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Lock this path or glob too (repeatable).
+    #[arg(long = "path", value_name = "GLOB")]
+    pub paths: Vec<String>,
+    /// Branch from REV instead of the tip of the main branch.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Start even if dependencies are unfinished (locks are still checked).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Add or remove lock patterns of an active task.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("change").required(true).multiple(true))]
+pub struct LockArgs {
+    /// The task ID.
+    pub id: String,
+    /// Lock this path or glob (repeatable). Exits 3 if another task holds it.
+    #[arg(long, value_name = "GLOB", group = "change")]
+    pub add: Vec<String>,
+    /// Release this pattern (repeatable).
+    #[arg(long, value_name = "GLOB", group = "change")]
+    pub remove: Vec<String>,
+}
+
+/// Land a task on the main branch through the merge queue, and tick it in tasks.md.
+///
+/// Steps: take the merge lock; check the trees are clean; merge main into the
+/// task branch; run --verify; build the landing commit; move main by
+/// compare-and-swap; release locks and remove the worktree and branch.
+/// Exits 3 when the queue is busy for longer than --wait.
+#[derive(Debug, Args)]
+pub struct FinishArgs {
+    /// The task ID.
+    pub id: String,
+    /// How the task lands: a merge commit, one squashed commit, or a fast-forward.
+    #[arg(long, value_name = "STRATEGY", default_value = "merge")]
+    pub strategy: Strategy,
+    /// Run CMD (through `sh -c`) in the task's worktree before landing (default: par.verify).
+    #[arg(long, value_name = "CMD")]
+    pub verify: Option<String>,
+    /// Commit the worktree's uncommitted changes first, with this message.
+    #[arg(long, value_name = "MSG")]
+    pub commit: Option<String>,
+    /// Keep the task's worktree and branch after landing.
+    #[arg(long)]
+    pub keep: bool,
+    /// Wait up to SECS for the merge queue (default: wait forever).
+    #[arg(long, value_name = "SECS")]
+    pub wait: Option<f64>,
+    /// Show what would land and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `finish --strategy` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Strategy {
+    Merge,
+    Squash,
+    Ff,
+}
+
+/// Stop a task: release its locks and remove its worktree and branch.
+///
+/// Refuses to throw away uncommitted changes or commits that did not land
+/// unless --force is given, and says what would be lost.
+#[derive(Debug, Args)]
+pub struct AbortArgs {
+    /// The task ID.
+    pub id: String,
+    /// Keep the task's branch (its commits stay reachable).
+    #[arg(long)]
+    pub keep_branch: bool,
+    /// Throw away uncommitted changes and unlanded commits.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Record a blocker for a task in logs/parallel/blockers.md (locks are kept).
+#[derive(Debug, Args)]
+pub struct BlockArgs {
+    /// The task ID.
+    pub id: String,
+    /// Why the task is blocked.
+    #[arg(required = true, value_name = "REASON")]
+    pub reason: Vec<String>,
+}
+
+/// Clear a task's blocker.
+#[derive(Debug, Args)]
+pub struct UnblockArgs {
+    /// The task ID.
+    pub id: String,
+}
+
+/// Break the locks of a task, e.g. one whose machine died (recorded in events.jsonl).
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The task ID.
+    pub id: String,
+    /// Required: breaking another task's locks is never implicit.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Show the active tasks and the paths they hold.
+#[derive(Debug, Args)]
+pub struct LockStatusArgs {
+    /// Only tasks whose worktree or branch is gone.
+    #[arg(long)]
+    pub stale: bool,
+}
+
+/// Check paths against the locks, as the pre-commit hook does.
+///
+/// Refuses staged paths locked by another task and, in a task's worktree,
+/// staged paths outside the task's own locks (par.enforceScope).
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Check the paths staged in the index.
+    #[arg(long, conflicts_with = "paths")]
+    pub staged: bool,
+    /// Paths to check, relative to the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Install, remove or inspect the pre-commit hook.
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub action: HookAction,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum HookAction {
+    /// Install the pre-commit hook (an existing hook is kept and still runs).
+    Install,
+    /// Remove the hook and restore the one it replaced, byte for byte.
+    Uninstall,
+    /// Say what is installed and where.
+    Status,
+}
+
+/// Run a command in a task's worktree and append its output to the task's log.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The task ID.
+    pub id: String,
+    /// The command and its arguments (after `--`).
+    #[arg(required = true, last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// Open one tmux pane per task, each in the task's worktree.
+///
+/// Tasks not yet started are started first. Each pane shows its task, log
+/// path and recommended command without running it.
+#[derive(Debug, Args)]
+pub struct TmuxArgs {
+    /// Task IDs.
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    /// The tmux session name.
+    #[arg(short = 's', long = "session", value_name = "NAME", default_value = "git-par")]
+    pub session: String,
+    /// Do not attach to (or switch to) the session.
+    #[arg(long)]
+    pub no_attach: bool,
+    /// Add panes to an existing session of that name.
+    #[arg(long)]
+    pub add: bool,
+}
+
+/// Find and repair inconsistencies: interrupted finishes, orphaned worktrees, stale locks.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Fix what is safe to fix and say what was done.
+    #[arg(long)]
+    pub repair: bool,
+}
+
+/// Walk through the whole cycle in a throwaway repository.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to build the demo repository (default: a new temporary directory).
+    pub dir: Option<PathBuf>,
+}
+
+/// Print a shell completion script.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}
+
+/// Write the git-par.1 man page.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write into DIR instead of printing to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}

@@ -1,0 +1,151 @@
+//! One module per verb. A command resolves its inputs through [`Context`],
+//! calls the domain, and renders the result; it holds no algorithm.
+
+mod abort;
+mod block;
+mod check;
+mod completions;
+mod demo;
+mod deps;
+mod doctor;
+mod finish;
+mod hook;
+mod list;
+mod lock;
+mod lock_status;
+mod plan;
+mod run;
+mod start;
+mod tmux;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use crate::output::Ui;
+use crate::repo::Repo;
+use crate::state::Store;
+use crate::tasks::{self, TaskFile};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
+    let cwd = match &cli.dir {
+        Some(dir) => std::env::current_dir().context("reading the current directory")?.join(dir),
+        None => std::env::current_dir().context("reading the current directory")?,
+    };
+    let inputs = Inputs { cwd, tasks: cli.tasks.clone(), strict_phases: cli.strict_phases };
+    match cli.command {
+        // Commands that need no repository.
+        Command::Completions(args) => completions::completions(&args, ui),
+        Command::Man(args) => completions::man(&args, ui),
+        Command::Demo(args) => demo::run(&args, &inputs, ui),
+        command => {
+            let cx = Context::open(inputs, ui)?;
+            match command {
+                Command::List(args) => list::list(&args, &cx),
+                Command::Show(args) => list::show(&args, &cx),
+                Command::Ready(args) => list::ready(&args, &cx),
+                Command::Plan(args) => plan::run(&args, &cx),
+                Command::Deps(args) => deps::run(&args, &cx),
+                Command::Start(args) => start::run(&args, &cx),
+                Command::Lock(args) => lock::run(&args, &cx),
+                Command::Finish(args) => finish::run(&args, &cx),
+                Command::Abort(args) => abort::run(&args, &cx),
+                Command::Block(args) => block::block(&args, &cx),
+                Command::Unblock(args) => block::unblock(&args, &cx),
+                Command::Unlock(args) => lock::unlock(&args, &cx),
+                Command::LockStatus(args) => lock_status::run(&args, &cx),
+                Command::Check(args) => check::run(&args, &cx),
+                Command::Hook(args) => hook::run(&args, &cx),
+                Command::Run(args) => run::run(&args, &cx),
+                Command::Tmux(args) => tmux::run(&args, &cx),
+                Command::Doctor(args) => doctor::run(&args, &cx),
+                Command::Completions(_) | Command::Man(_) | Command::Demo(_) => unreachable_command(),
+            }
+        }
+    }
+}
+
+fn unreachable_command() -> Result<()> {
+    anyhow::bail!("internal error: command dispatched twice")
+}
+
+/// What the global flags say, before any repository is opened.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub cwd: PathBuf,
+    pub tasks: Option<PathBuf>,
+    pub strict_phases: bool,
+}
+
+/// An opened repository with its configuration and state store: what every
+/// command that works on a repository starts from.
+pub struct Context<'a> {
+    pub ui: &'a Ui,
+    pub inputs: Inputs,
+    pub repo: Repo,
+    pub config: Config,
+    pub store: Store,
+}
+
+/// A task file found and read.
+pub struct LoadedTasks {
+    /// Absolute path of the file.
+    pub path: PathBuf,
+    /// Path relative to the main worktree's root, `/`-separated.
+    pub rel: String,
+    /// The file's text (BOM and line endings as they are).
+    pub text: String,
+    pub file: TaskFile,
+}
+
+impl<'a> Context<'a> {
+    /// Opens the repository around `inputs.cwd`.
+    pub fn open(inputs: Inputs, ui: &'a Ui) -> Result<Context<'a>> {
+        if !inputs.cwd.is_dir() {
+            return Err(crate::error::Refusal::usage(format!(
+                "cannot change to '{}': no such directory",
+                inputs.cwd.display()
+            ))
+            .into());
+        }
+        let repo = Repo::discover(&inputs.cwd)?;
+        let config = Config::load(&repo)?;
+        let store = Store::new(repo.par_dir());
+        Ok(Context { ui, inputs, repo, config, store })
+    }
+
+    /// Finds the task file (DESIGN §3) and reads it.
+    pub fn tasks(&self) -> Result<LoadedTasks> {
+        let found = tasks::discover::find(&self.discovery())?;
+        let text = tasks::discover::read_text(&found.path)?;
+        let options = tasks::Options {
+            strict_phases: self.inputs.strict_phases,
+            root: Some(self.repo.main_root.clone()),
+        };
+        let file = tasks::read(&text, &options)
+            .with_context(|| format!("reading tasks from {}", found.path.display()))?;
+        Ok(LoadedTasks { path: found.path, rel: found.rel, text, file })
+    }
+
+    /// The inputs of task-file discovery, from flags, config, environment and state.
+    pub fn discovery(&self) -> tasks::discover::Sources {
+        let recorded = self.store.load().ok().and_then(|s| s.tasks_file);
+        tasks::discover::Sources {
+            cwd: self.inputs.cwd.clone(),
+            root: self.repo.main_root.clone(),
+            flag: self.inputs.tasks.clone(),
+            config: self.config.tasks.clone(),
+            env_feature_dir: std::env::var_os("SPECIFY_FEATURE_DIRECTORY").map(PathBuf::from),
+            recorded,
+            branch: self.repo.current_branch().ok().flatten(),
+        }
+    }
+
+    /// The main worktree's root.
+    pub fn main_root(&self) -> &Path {
+        &self.repo.main_root
+    }
+}

@@ -1,0 +1,1 @@
+//! The merge queue: landing a finished task on the main branch (DESIGN §6).

@@ -1,0 +1,46 @@
+//! git-par: run the tasks of a spec-kit `tasks.md` in parallel without the
+//! parallel work stepping on itself.
+//!
+//! Module map:
+//! - [`cli`]: the clap definitions;
+//! - [`commands`]: one thin module per verb (resolve inputs, call the domain, render);
+//! - [`tasks`]: tasks.md parsing, dependencies, discovery and lossless editing;
+//! - [`state`]: the state file and its transactions; [`locks`]: lock patterns;
+//! - [`repo`]: everything that talks to git; [`land`]: the merge queue;
+//! - [`hook`]: the pre-commit hook; [`workflow`]: plan waves, logs, blockers, tmux;
+//! - [`output`]: terminal and JSON rendering; [`error`]: exit codes and hints.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod hook;
+pub mod land;
+pub mod locks;
+pub mod output;
+pub mod repo;
+pub mod state;
+pub mod tasks;
+pub mod workflow;
+
+use clap::Parser as _;
+
+/// Parses the command line, runs the command, and returns the exit code.
+pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are not errors; clap decides the code (2 for usage).
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let ui = output::Ui::new(cli.json, cli.color);
+    match commands::run(cli, &ui) {
+        Ok(()) => 0,
+        Err(err) => {
+            ui.error(&err);
+            error::exit_code(&err)
+        }
+    }
+}

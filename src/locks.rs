@@ -1,0 +1,288 @@
+//! Lock patterns: what they are, how they are normalised, and when two of
+//! them conflict.
+//!
+//! A pattern is a file (`src/a.py`), a directory (`src/data/`, everything
+//! below it) or a glob (`src/**/*.rs`). A pattern is a glob only when it
+//! holds `*` or `?`; then `[...]` and `{...}` are glob syntax too. Without
+//! them brackets are literal, so `app/[id]/page.tsx` is a file.
+//!
+//! Conflict is conservative ("when unsure, it is a conflict"):
+//! - a file conflicts with a pattern that matches it;
+//! - two directories conflict when one contains the other;
+//! - a glob and a directory or another glob conflict when their literal
+//!   directory prefixes nest, unless two globs end in literal suffixes that
+//!   no single path could end with both (`*.rs` and `*.py`).
+//!
+//! Since a path matching a glob must start with the glob's literal prefix,
+//! prefixes that do not nest can never match a common path; the rule never
+//! misses a real overlap.
+
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+
+use crate::error::Refusal;
+
+/// Characters that make a pattern a glob.
+const GLOB_TRIGGERS: [char; 2] = ['*', '?'];
+/// Characters that end the literal part of a glob.
+const GLOB_META: [char; 6] = ['*', '?', '[', ']', '{', '}'];
+
+/// Normalises a repository-relative path or pattern: `\` becomes `/`, `.`
+/// and empty segments go, `..` is applied, a trailing `/` (directory) is
+/// kept. Returns why it cannot be locked: absolute, or leaving the repository.
+pub fn normalize(pattern: &str) -> Result<String, String> {
+    let text = pattern.trim().replace('\\', "/");
+    if text.is_empty() {
+        return Err("empty path".to_string());
+    }
+    if text.starts_with('/') || text.starts_with('~') || has_drive_letter(&text) {
+        return Err("absolute path: lock patterns are relative to the repository root".to_string());
+    }
+    let is_dir = text.ends_with('/') || text.ends_with("/.") || text == ".";
+    let mut parts: Vec<&str> = Vec::new();
+    for part in text.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err("leaves the repository".to_string());
+                }
+            }
+            _ => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return Err("names the repository root, which would lock everything".to_string());
+    }
+    let mut out = parts.join("/");
+    if is_dir {
+        out.push('/');
+    }
+    Ok(out)
+}
+
+fn has_drive_letter(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':'
+}
+
+/// Whether a normalised pattern is a glob.
+pub fn is_glob(pattern: &str) -> bool {
+    pattern.contains(GLOB_TRIGGERS)
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    File,
+    /// The text ends with `/`.
+    Dir,
+    Glob {
+        matcher: GlobMatcher,
+        prefix: String,
+        suffix: String,
+    },
+}
+
+/// A compiled lock pattern; its text is kept for messages.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    text: String,
+    kind: Kind,
+}
+
+impl Pattern {
+    /// Normalises and compiles `text`; refuses patterns that leave the
+    /// repository or do not compile, naming the pattern.
+    pub fn new(text: &str) -> anyhow::Result<Pattern> {
+        let normal = normalize(text).map_err(|reason| {
+            Refusal::failed(format!("cannot lock '{text}': {reason}"))
+                .hint("give a path inside the repository, relative to its root")
+        })?;
+        Pattern::compile(normal).map_err(|e| {
+            Refusal::failed(format!("cannot lock '{text}': {e}")).hint("fix the glob syntax").into()
+        })
+    }
+
+    /// Compiles an already normalised pattern (as stored in the state).
+    pub fn compile(normal: String) -> Result<Pattern, globset::Error> {
+        let kind = if is_glob(&normal) {
+            let matcher = glob(&normal)?.compile_matcher();
+            let literal_end = normal.find(GLOB_META).unwrap_or(normal.len());
+            let prefix = match normal[..literal_end].rfind('/') {
+                Some(slash) => normal[..=slash].to_string(),
+                None => String::new(),
+            };
+            let suffix_start = normal.rfind(GLOB_META).map_or(0, |i| i + 1);
+            let suffix = normal[suffix_start..].to_string();
+            Kind::Glob { matcher, prefix, suffix }
+        } else if normal.ends_with('/') {
+            Kind::Dir
+        } else {
+            Kind::File
+        };
+        Ok(Pattern { text: normal, kind })
+    }
+
+    /// The normalised text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the repository-relative file `path` falls under this pattern.
+    pub fn matches(&self, path: &str) -> bool {
+        match &self.kind {
+            Kind::File => path == self.text,
+            Kind::Dir => path.starts_with(&self.text),
+            Kind::Glob { matcher, .. } => matcher.is_match(path),
+        }
+    }
+
+    /// The directory prefix every matching path starts with (`""` for none).
+    fn prefix(&self) -> &str {
+        match &self.kind {
+            Kind::File | Kind::Dir => &self.text,
+            Kind::Glob { prefix, .. } => prefix,
+        }
+    }
+
+    /// Whether some path could fall under both patterns.
+    pub fn overlaps(&self, other: &Pattern) -> bool {
+        match (&self.kind, &other.kind) {
+            (Kind::File, _) => other.matches(&self.text),
+            (_, Kind::File) => self.matches(&other.text),
+            (Kind::Glob { suffix: a, .. }, Kind::Glob { suffix: b, .. })
+                if !(a.ends_with(b.as_str()) || b.ends_with(a.as_str())) =>
+            {
+                false
+            }
+            _ => {
+                let (a, b) = (self.prefix(), other.prefix());
+                a.starts_with(b) || b.starts_with(a)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+fn glob(text: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(text).literal_separator(true).backslash_escape(true).build()
+}
+
+/// The locks of many holders, compiled once, for asking who holds a path.
+#[derive(Debug)]
+pub struct LockIndex<H> {
+    literal: Vec<(Pattern, usize)>,
+    globs: GlobSet,
+    glob_owner: Vec<usize>,
+    holders: Vec<H>,
+}
+
+impl<H> LockIndex<H> {
+    /// Compiles `(holder, patterns)` pairs. Patterns that no longer compile
+    /// are reported by the second value rather than silently dropped.
+    pub fn build<'a>(
+        entries: impl IntoIterator<Item = (H, &'a [String])>,
+    ) -> (LockIndex<H>, Vec<(String, globset::Error)>) {
+        let mut literal = Vec::new();
+        let mut builder = GlobSetBuilder::new();
+        let mut glob_owner = Vec::new();
+        let mut holders = Vec::new();
+        let mut errors = Vec::new();
+        for (holder, patterns) in entries {
+            let index = holders.len();
+            holders.push(holder);
+            for text in patterns {
+                if is_glob(text) {
+                    match glob(text) {
+                        Ok(g) => {
+                            builder.add(g);
+                            glob_owner.push(index);
+                        }
+                        Err(e) => errors.push((text.clone(), e)),
+                    }
+                } else {
+                    match Pattern::compile(text.clone()) {
+                        Ok(p) => literal.push((p, index)),
+                        Err(e) => errors.push((text.clone(), e)),
+                    }
+                }
+            }
+        }
+        let globs = builder.build().unwrap_or_else(|_| GlobSet::empty());
+        (LockIndex { literal, globs, glob_owner, holders }, errors)
+    }
+
+    /// The holders whose locks cover `path`, each once, in build order.
+    pub fn holders_of(&self, path: &str) -> Vec<&H> {
+        let mut hit = vec![false; self.holders.len()];
+        for (pattern, owner) in &self.literal {
+            if pattern.matches(path) {
+                hit[*owner] = true;
+            }
+        }
+        for i in self.globs.matches(path) {
+            hit[self.glob_owner[i]] = true;
+        }
+        hit.iter().zip(&self.holders).filter(|(h, _)| **h).map(|(_, holder)| holder).collect()
+    }
+
+    /// Whether no holder has any pattern.
+    pub fn is_empty(&self) -> bool {
+        self.literal.is_empty() && self.glob_owner.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Pattern {
+        Pattern::new(text).unwrap()
+    }
+
+    #[test]
+    fn normalizes() {
+        assert_eq!(normalize("./src//a.py").unwrap(), "src/a.py");
+        assert_eq!(normalize("src\\data\\").unwrap(), "src/data/");
+        assert_eq!(normalize("src/x/../y.rs").unwrap(), "src/y.rs");
+        assert!(normalize("../x").is_err());
+        assert!(normalize("a/../../x").is_err());
+        assert!(normalize("/home/x").is_err());
+        assert!(normalize("C:\\x\\y").is_err());
+        assert!(normalize("").is_err());
+        assert!(normalize("./").is_err());
+    }
+
+    #[test]
+    fn overlap_rules() {
+        assert!(p("src/a.py").overlaps(&p("src/a.py")));
+        assert!(!p("src/a.py").overlaps(&p("src/b.py")));
+        assert!(p("src/a.py").overlaps(&p("src/")));
+        assert!(p("src/data/").overlaps(&p("src/")));
+        assert!(!p("src/data/").overlaps(&p("docs/")));
+        assert!(p("src/**/*.rs").overlaps(&p("src/x/y.rs")));
+        assert!(!p("src/**/*.rs").overlaps(&p("src/x/y.py")));
+        assert!(!p("src/**/*.rs").overlaps(&p("src/**/*.py")));
+        assert!(p("src/**/*.rs").overlaps(&p("src/a/*.rs")));
+        assert!(p("*.rs").overlaps(&p("src/data/")));
+        assert!(!p("src/*.rs").overlaps(&p("docs/*.rs")));
+        assert!(p("app/[id]/page.tsx").matches("app/[id]/page.tsx"));
+        assert!(!p("src/*.rs").matches("src/a/b.rs"));
+    }
+
+    #[test]
+    fn index_finds_holders() {
+        let a = vec!["src/a.py".to_string()];
+        let b = vec!["src/**/*.rs".to_string(), "docs/".to_string()];
+        let (index, errors) = LockIndex::build([("A", a.as_slice()), ("B", b.as_slice())]);
+        assert!(errors.is_empty());
+        assert_eq!(index.holders_of("src/a.py"), vec![&"A"]);
+        assert_eq!(index.holders_of("src/x/y.rs"), vec![&"B"]);
+        assert_eq!(index.holders_of("docs/readme.md"), vec![&"B"]);
+        assert!(index.holders_of("other").is_empty());
+    }
+}

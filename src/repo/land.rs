@@ -1,0 +1,1 @@
+//! The git side of landing: merges, landing commits, the compare-and-swap of main.

@@ -1,0 +1,142 @@
+//! The only module that talks to git: git2 for local work, the user's own
+//! `git` for what must behave exactly like git (worktrees, network).
+
+pub mod land;
+pub mod worktree;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result};
+
+use crate::error::Refusal;
+
+/// An opened repository, seen from one of its worktrees.
+pub struct Repo {
+    /// The repository opened at the current worktree.
+    pub git: git2::Repository,
+    /// The top of the current worktree.
+    pub root: PathBuf,
+    /// The common git directory shared by all worktrees (`.git`).
+    pub common_dir: PathBuf,
+    /// The top of the main worktree.
+    pub main_root: PathBuf,
+}
+
+impl Repo {
+    /// Opens the repository containing `dir`; refuses bare repositories.
+    pub fn discover(dir: &Path) -> Result<Repo> {
+        let git = git2::Repository::discover(dir).map_err(|e| {
+            anyhow::Error::new(
+                Refusal::failed(format!("not a git repository: {}", dir.display()))
+                    .hint("run git-par inside a git repository, or pass -C DIR"),
+            )
+            .context(e.message().to_string())
+        })?;
+        let Some(workdir) = git.workdir() else {
+            return Err(Refusal::failed(format!(
+                "{} is a bare repository; git-par needs a working tree",
+                git.path().display()
+            ))
+            .hint("run git-par in a clone with a working tree")
+            .into());
+        };
+        let root = strip_trailing_slash(workdir);
+        let common_dir = strip_trailing_slash(git.commondir());
+        let main_root = if git.is_worktree() {
+            let main = git2::Repository::open(&common_dir)
+                .with_context(|| format!("opening the main repository at {}", common_dir.display()))?;
+            match main.workdir() {
+                Some(dir) => strip_trailing_slash(dir),
+                None => root.clone(),
+            }
+        } else {
+            root.clone()
+        };
+        Ok(Repo { git, root, common_dir, main_root })
+    }
+
+    /// `.git/par`: where git-par keeps its state, shared by all worktrees.
+    pub fn par_dir(&self) -> PathBuf {
+        self.common_dir.join("par")
+    }
+
+    /// The branch checked out in the current worktree; `None` when HEAD is detached.
+    pub fn current_branch(&self) -> Result<Option<String>> {
+        head_branch(&self.git)
+    }
+
+    /// The branch checked out in the main worktree; `None` when detached.
+    pub fn main_worktree_branch(&self) -> Result<Option<String>> {
+        if self.main_root == self.root {
+            return self.current_branch();
+        }
+        let main = git2::Repository::open(&self.main_root)
+            .with_context(|| format!("opening the main worktree at {}", self.main_root.display()))?;
+        head_branch(&main)
+    }
+
+    /// The commit a local branch points at, if the branch exists.
+    pub fn branch_tip(&self, branch: &str) -> Result<Option<git2::Oid>> {
+        match self.git.find_branch(branch, git2::BranchType::Local) {
+            Ok(b) => Ok(b.get().target()),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading branch {branch}")),
+        }
+    }
+
+    /// Resolves a revision to a commit.
+    pub fn resolve_commit(&self, rev: &str) -> Result<git2::Oid> {
+        let obj = self.git.revparse_single(rev).map_err(|e| {
+            anyhow::Error::new(
+                Refusal::failed(format!("cannot resolve revision '{rev}'"))
+                    .hint("pass a branch, tag or commit that exists"),
+            )
+            .context(e.message().to_string())
+        })?;
+        let commit = obj.peel_to_commit().with_context(|| format!("'{rev}' does not name a commit"))?;
+        Ok(commit.id())
+    }
+
+    /// Runs the user's `git` in `dir` with `args`; fails with its stderr.
+    pub fn git_cli(&self, dir: &Path, args: &[&str]) -> Result<String> {
+        git_cli(dir, args)
+    }
+}
+
+/// Runs the user's `git` in `dir` with `args` and returns its stdout; a
+/// non-zero exit becomes an error carrying git's stderr.
+pub fn git_cli(dir: &Path, args: &[&str]) -> Result<String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .with_context(|| format!("running git {}", args.join(" ")))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        anyhow::bail!("git {} failed: {}", args.join(" "), stderr.trim());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn head_branch(git: &git2::Repository) -> Result<Option<String>> {
+    let head = match git.find_reference("HEAD") {
+        Ok(head) => head,
+        Err(e) => return Err(e).context("reading HEAD"),
+    };
+    match head.symbolic_target() {
+        Some(target) => Ok(target.strip_prefix("refs/heads/").map(str::to_string)),
+        None => Ok(None),
+    }
+}
+
+fn strip_trailing_slash(path: &Path) -> PathBuf {
+    let s = path.to_string_lossy();
+    let trimmed = s.trim_end_matches('/');
+    if trimmed.is_empty() {
+        PathBuf::from("/")
+    } else {
+        PathBuf::from(trimmed)
+    }
+}

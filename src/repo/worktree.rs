@@ -1,0 +1,1 @@
+//! Worktree and branch creation and removal for tasks.

@@ -1,0 +1,1 @@
+//! Lossless edits of tasks.md: tick a task, add or replace its result line.

@@ -1,0 +1,156 @@
+//! The task file: a spec-kit `tasks.md`, parsed into tasks with their
+//! dependencies, and edited losslessly.
+//!
+//! - [`parse`] reads the grammar of DESIGN §3 and never fails on content:
+//!   prose it cannot read is ignored.
+//! - [`deps`] turns explicit notations and the phase / `[P]` order into a
+//!   dependency graph; a cycle is the one content error.
+//! - [`edit`] ticks a task and writes its result line, changing no other byte.
+
+pub mod deps;
+pub mod discover;
+pub mod edit;
+pub mod parse;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// How to read a task file.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Make every phase a barrier (`--strict-phases`).
+    pub strict_phases: bool,
+    /// The repository root: absolute paths inside it are made relative.
+    pub root: Option<PathBuf>,
+}
+
+/// Parses `text` and resolves its dependencies. Fails only on duplicate IDs
+/// and dependency cycles; unreadable prose is ignored.
+pub fn read(text: &str, options: &Options) -> anyhow::Result<TaskFile> {
+    let mut file = parse::parse(text, options);
+    deps::resolve(&mut file, text, options)?;
+    Ok(file)
+}
+
+/// Whether a task is done, in the checkbox's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskState {
+    /// `[ ]`
+    Todo,
+    /// `[x]` or `[X]`
+    Done,
+    /// `[~]`: started but not done; counts as not done.
+    Partial,
+}
+
+/// A path the task names that cannot be locked, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedPath {
+    pub path: String,
+    pub reason: String,
+}
+
+/// One task of the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Task {
+    /// `T004`, `I1-T001`, `T041a` — as written, without decoration.
+    pub id: String,
+    /// 1-based line of the checkbox.
+    pub line: usize,
+    pub state: TaskState,
+    /// Carries the `[P]` label.
+    pub parallel: bool,
+    /// Prefix labels without brackets, in order: `P`, `US1`, `HTTP`.
+    pub labels: Vec<String>,
+    /// The user story: from a story label (`US1`, `AUTH-US1`), else the phase's.
+    pub story: Option<String>,
+    /// Index into [`TaskFile::phases`]; `None` before the first heading.
+    pub phase: Option<usize>,
+    /// The text after the ID and the prefix labels, continuation lines joined by a space.
+    pub description: String,
+    /// Repository-relative paths the task names, normalised, in order, deduplicated.
+    pub paths: Vec<String>,
+    /// Paths named but not lockable (outside the repository, absolute).
+    pub rejected_paths: Vec<RejectedPath>,
+    /// The indented sub-bullets and nested lines under the task, trimmed.
+    pub details: Vec<String>,
+    /// IDs this task depends on (explicit and implied), in file order.
+    pub deps: Vec<String>,
+    /// 0-based index of the last line that belongs to the task (details included).
+    #[serde(skip)]
+    pub last_line: usize,
+}
+
+impl Task {
+    /// Whether the checkbox says done.
+    pub fn is_done(&self) -> bool {
+        self.state == TaskState::Done
+    }
+
+    /// Class labels (`HTTP`, `CPU`, ...): every label that is neither `P` nor a story.
+    pub fn classes(&self) -> impl Iterator<Item = &str> {
+        self.labels
+            .iter()
+            .map(String::as_str)
+            .filter(|l| *l != "P" && Some(*l) != self.story.as_deref() && !parse::is_story_label(l))
+    }
+}
+
+/// A `##`/`###` heading that opens a phase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Phase {
+    /// The heading text without the `#`s.
+    pub title: String,
+    /// 1-based line of the heading.
+    pub line: usize,
+    /// The user story the heading names (`US1`), if any.
+    pub story: Option<String>,
+}
+
+/// A parsed task file.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFile {
+    /// Task index by ID, kept in step with `tasks` by [`TaskFile::new`].
+    index: HashMap<String, usize>,
+    /// Tasks in file order.
+    pub tasks: Vec<Task>,
+    /// Phases in file order (only headings that precede at least one task need appear).
+    pub phases: Vec<Phase>,
+    /// Things worth telling the user that are not errors (e.g. "tasks written as headings").
+    pub notes: Vec<String>,
+}
+
+impl TaskFile {
+    /// Builds a task file and its ID index. With duplicate IDs the first wins
+    /// in the index; [`deps::resolve`] reports them.
+    pub fn new(tasks: Vec<Task>, phases: Vec<Phase>, notes: Vec<String>) -> TaskFile {
+        let mut index = HashMap::with_capacity(tasks.len());
+        for (i, task) in tasks.iter().enumerate() {
+            index.entry(task.id.clone()).or_insert(i);
+        }
+        TaskFile { index, tasks, phases, notes }
+    }
+
+    /// The task with this ID.
+    pub fn get(&self, id: &str) -> Option<&Task> {
+        self.index.get(id).map(|&i| &self.tasks[i])
+    }
+
+    /// The position of the task with this ID in [`TaskFile::tasks`].
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// Unchecked tasks whose dependencies are all done.
+    pub fn ready(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(move |t| !t.is_done() && self.unfinished_deps(t).is_empty())
+    }
+
+    /// The dependencies of `task` that are not done yet.
+    pub fn unfinished_deps<'a>(&'a self, task: &'a Task) -> Vec<&'a str> {
+        task.deps.iter().filter(|d| self.get(d).is_some_and(|t| !t.is_done())).map(String::as_str).collect()
+    }
+}

@@ -1,0 +1,1 @@
+//! Task-file discovery (DESIGN §3).
