@@ -17,6 +17,7 @@ pub mod error;
 pub mod hook;
 pub mod land;
 pub mod locks;
+pub mod logs;
 pub mod output;
 pub mod repo;
 pub mod state;

@@ -24,9 +24,10 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;
+use crate::error::Refusal;
 use crate::output::Ui;
 use crate::repo::Repo;
-use crate::state::Store;
+use crate::state::{State, Store};
 use crate::tasks::{self, TaskFile};
 
 /// Runs the parsed command line.
@@ -147,5 +148,24 @@ impl<'a> Context<'a> {
     /// The main worktree's root.
     pub fn main_root(&self) -> &Path {
         &self.repo.main_root
+    }
+
+    /// The branch tasks land on (DESIGN §5): the one recorded in `state`, else
+    /// `par.mainBranch`, else the branch checked out in the main worktree.
+    pub fn main_branch(&self, state: &State) -> Result<String> {
+        if let Some(branch) = &state.main_branch {
+            return Ok(branch.clone());
+        }
+        if let Some(branch) = &self.config.main_branch {
+            return Ok(branch.clone());
+        }
+        match self.repo.main_worktree_branch()? {
+            Some(branch) => Ok(branch),
+            None => Err(Refusal::failed(
+                "the main worktree has a detached HEAD, so there is no branch to land tasks on",
+            )
+            .hint("check out the branch tasks should land on, or set `git config par.mainBranch BRANCH`")
+            .into()),
+        }
     }
 }

@@ -3,5 +3,22 @@
 
 mod common;
 
+mod abort;
+mod block;
+mod check;
 mod conventions;
+mod corpus;
+mod demo;
+mod deps;
 mod discovery;
+mod doctor;
+mod finish;
+mod hook;
+mod list;
+mod lock;
+mod lock_status;
+mod plan;
+mod race;
+mod run;
+mod start;
+mod tmux;

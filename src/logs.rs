@@ -1,0 +1,1 @@
+//! Task logs (`logs/parallel/<ID>.log`) and the blockers file (DESIGN §8).
