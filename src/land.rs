@@ -1,1 +1,1230 @@
 //! The merge queue: landing a finished task on the main branch (DESIGN §6).
+//!
+//! Invariants:
+//! - One landing at a time. Everything from reading main to moving it runs
+//!   under the exclusive fd-lock on `.git/par/merge.lock` (a sidecar never
+//!   deleted); `.git/par/landing` names the holder for those who wait.
+//! - Main moves only by a compare-and-swap from the commit the landing was
+//!   built and verified on. That swap is the commit point: before it, the
+//!   landing has not happened; after it, it has, whatever else fails.
+//! - Before the commit point the only visible changes are to the task's own
+//!   branch and worktree (main merged into them, step 3), and a finish that
+//!   stops puts both back: it lands entirely or changes nothing but leaving
+//!   unreachable objects.
+//! - tasks.md is changed only inside the landing commit; the main worktree
+//!   gets it, like every other landed path, by a checkout of exactly the
+//!   paths that changed, which never overwrites local changes.
+//! - A journal (`.git/par/journal/<ID>.json`) is written before each step
+//!   that changes something, with the commits before and after. After a
+//!   crash, [`recover`] decides from the refs whether the commit point was
+//!   passed, then rolls back or completes. Every step is safe to redo.
+
+use std::fs;
+use std::io::{ErrorKind, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::Strategy;
+use crate::error::Refusal;
+use crate::repo::land::{self as git, Change, Integration};
+use crate::repo::Repo;
+use crate::state::{ActiveTask, State, Store, TaskStatus};
+use crate::tasks;
+
+/// The longest landing-commit subject, as git's own tools suggest.
+const SUBJECT_MAX: usize = 72;
+/// How many times main may move under a landing before it gives up.
+const MAX_ATTEMPTS: usize = 5;
+/// Lines of a failed `--verify` shown in the error.
+const VERIFY_TAIL: usize = 20;
+
+/// What `git par finish` was asked to do, resolved by the command.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub id: String,
+    pub strategy: Strategy,
+    /// The command to run in the task's worktree before landing (`--verify` or `par.verify`).
+    pub verify: Option<String>,
+    /// Commit the worktree's changes first with this message.
+    pub commit: Option<String>,
+    pub keep: bool,
+    /// How long to wait for the merge queue; `None` waits forever.
+    pub wait: Option<Duration>,
+    pub dry_run: bool,
+    pub main_branch: String,
+    /// tasks.md relative to the repository root, if there is one.
+    pub tasks_file: Option<String>,
+    /// The task's log, relative to the main worktree (named in the result line).
+    pub log_file: String,
+}
+
+/// What landed (or, with `--dry-run`, would land).
+#[derive(Debug, Clone)]
+pub struct Landing {
+    pub task: String,
+    /// The commit main now points at; `None` for a dry run.
+    pub commit: Option<Oid>,
+    pub strategy: Strategy,
+    pub main_branch: String,
+    /// The task's commits: (short hash, subject), oldest first.
+    pub commits: Vec<(String, String)>,
+    /// The files the task changed on main (renames as one).
+    pub files: Vec<Change>,
+    /// The landing commit's message.
+    pub message: String,
+    /// Unified diff of tasks.md between old and new main.
+    pub tasks_diff: String,
+    /// Lines of the task branch's tasks.md edits that clashed with main and were dropped.
+    pub dropped: String,
+    /// Things that went wrong after the landing and need no action to be correct.
+    pub warnings: Vec<String>,
+}
+
+/// What a landing reports while it runs (the command renders it on stderr).
+#[derive(Debug)]
+pub enum Progress<'a> {
+    /// Another finish holds the merge queue.
+    Waiting { holder: Option<&'a str> },
+    /// `--commit` committed the worktree's changes.
+    Committed { files: usize },
+    /// Main was merged into the task branch.
+    MergedMain { main: &'a str, commit: Oid },
+    /// Running the verify command.
+    Verifying { command: &'a str },
+    /// Main moved while landing; starting again from step 3.
+    Retrying { attempt: usize },
+}
+
+/// Runs `git par finish`: lands the task, or with `dry_run` shows what would land.
+pub fn finish(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
+    // Refuse an unknown task before queueing behind other landings.
+    let state = store.load()?;
+    active(&state, &req.id)?;
+    if req.dry_run {
+        return dry_run(repo, &state, req);
+    }
+    with_merge_lock(store, &req.id, req.wait, progress, || land(repo, store, req, progress))
+}
+
+fn active<'a>(state: &'a State, id: &str) -> Result<&'a ActiveTask> {
+    if let Some(task) = state.tasks.get(id) {
+        return Ok(task);
+    }
+    let mut refusal = Refusal::failed(format!("{id} is not an active task"));
+    if state.tasks.is_empty() {
+        refusal = refusal.hint(format!("start it first with `git par start {id}`; no task is active"));
+    } else {
+        let ids: Vec<&str> = state.tasks.keys().map(String::as_str).collect();
+        refusal = refusal.hint(format!("active tasks: {}; see `git par lock-status`", ids.join(", ")));
+    }
+    Err(refusal.into())
+}
+
+// ---------------------------------------------------------------------------
+// Step 1: the merge lock.
+
+/// Runs `f` holding the merge queue's lock, polling while another finish holds it.
+fn with_merge_lock<T>(
+    store: &Store,
+    id: &str,
+    wait: Option<Duration>,
+    progress: &dyn Fn(Progress<'_>),
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let path = store.dir().join("merge.lock");
+    let file = store.open_sidecar(&path)?;
+    let mut lock = fd_lock::RwLock::new(file);
+    let holder_path = store.dir().join("landing");
+    let started = Instant::now();
+    let mut told: Option<Option<String>> = None;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match lock.try_write() {
+            Ok(_guard) => {
+                // Best effort: only read by someone waiting, to say who is landing.
+                let _ = fs::write(&holder_path, format!("{id} {}\n", std::process::id()));
+                return f();
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                let holder = fs::read_to_string(&holder_path)
+                    .ok()
+                    .and_then(|s| s.split_whitespace().next().map(str::to_string));
+                if told.as_ref() != Some(&holder) {
+                    progress(Progress::Waiting { holder: holder.as_deref() });
+                    told = Some(holder.clone());
+                }
+                if let Some(limit) = wait {
+                    if started.elapsed() >= limit {
+                        let who = holder.map(|h| format!(" ({h} is landing)")).unwrap_or_default();
+                        return Err(Refusal::busy(format!(
+                            "the merge queue stayed busy for {}{who}",
+                            humantime::format_duration(Duration::from_secs(limit.as_secs()))
+                        ))
+                        .hint(format!("retry later, or wait longer with `git par finish {id} --wait SECS`"))
+                        .into());
+                    }
+                }
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return Err(e).with_context(|| format!("locking {}", path.display())),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The journal.
+
+/// How far a landing got. Ordered: a later step implies the earlier ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    /// Merge lock held, task marked finishing; nothing else changed.
+    Started,
+    /// A merge of main into the task branch exists (`task_head`); the branch
+    /// and worktree may or may not have moved to it.
+    TaskMerged,
+    /// The landing commit exists; main may or may not have moved to it.
+    Landing,
+    /// Main points at the landing commit: the commit point is passed.
+    Landed,
+    /// The worktree with main checked out is up to date.
+    Synced,
+    /// The task's state entry (its locks) is gone.
+    Released,
+    /// Worktree and branch removed (unless kept), log and event written.
+    Cleaned,
+}
+
+/// The record of one finish in progress, in `.git/par/journal/<ID>.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journal {
+    pub version: u32,
+    pub task: String,
+    pub step: Step,
+    pub pid: u32,
+    pub started_at: String,
+    pub strategy: String,
+    pub main_branch: String,
+    pub branch: String,
+    pub worktree: PathBuf,
+    pub keep: bool,
+    /// The task's state before finish marked it finishing.
+    pub prev_status: TaskStatus,
+    /// The task branch's tip before finish touched it.
+    pub task_tip: String,
+    /// Where finish moved the task branch (its merge of main), if it did.
+    #[serde(default)]
+    pub task_head: Option<String>,
+    /// Main when the landing commit was built.
+    #[serde(default)]
+    pub main_old: Option<String>,
+    /// What main moves to.
+    #[serde(default)]
+    pub landing: Option<String>,
+    #[serde(default)]
+    pub commits: usize,
+    #[serde(default)]
+    pub files: usize,
+    /// The result line to write into an untracked tasks.md in the main worktree.
+    #[serde(default)]
+    pub worktree_tick: Option<(String, String)>,
+    /// The task's log, relative to the main worktree.
+    #[serde(default)]
+    pub log_file: String,
+}
+
+impl Journal {
+    fn path(store: &Store, id: &str) -> PathBuf {
+        store.dir().join("journal").join(format!("{id}.json"))
+    }
+
+    fn save(&self, store: &Store) -> Result<()> {
+        let path = Journal::path(store, &self.task);
+        let dir = store.dir().join("journal");
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let tmp = dir.join(format!(".{}.json.tmp", self.task));
+        let json = serde_json::to_vec_pretty(self).context("serialising the journal")?;
+        // Rename over the old journal so a crash leaves one whole version.
+        fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
+        fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+    }
+
+    fn advance(&mut self, store: &Store, step: Step) -> Result<()> {
+        self.step = step;
+        self.save(store)
+    }
+
+    fn remove(&self, store: &Store) -> Result<()> {
+        let path = Journal::path(store, &self.task);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing {}", path.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn oid(text: &Option<String>) -> Option<Oid> {
+        text.as_deref().and_then(|t| Oid::from_str(t).ok())
+    }
+}
+
+/// A finish that stopped without finishing (the process died).
+#[derive(Debug, Clone)]
+pub struct Interrupted {
+    pub journal: Journal,
+    /// Whether main already points at (or past) the landing commit: repair completes it.
+    pub committed: bool,
+    /// A finish is holding the merge queue for this very task right now.
+    pub live: bool,
+}
+
+/// What [`recover`] did with one interrupted finish.
+#[derive(Debug, Clone)]
+pub struct Recovery {
+    pub task: String,
+    /// True: completed (the task landed); false: rolled back (the task is active again).
+    pub completed: bool,
+    pub warnings: Vec<String>,
+}
+
+/// The interrupted finishes recorded in the journal directory.
+pub fn interrupted(repo: &Repo, store: &Store) -> Result<Vec<Interrupted>> {
+    let dir = store.dir().join("journal");
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    let holder = live_holder(store)?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry.with_context(|| format!("reading {}", dir.display()))?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let journal: Journal = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a git-par journal; move it aside", path.display()))?;
+        let committed = committed(repo, &journal)?;
+        let live = holder.as_deref() == Some(journal.task.as_str());
+        out.push(Interrupted { journal, committed, live });
+    }
+    out.sort_by(|a, b| a.journal.task.cmp(&b.journal.task));
+    Ok(out)
+}
+
+/// Which task holds the merge lock right now, if any.
+fn live_holder(store: &Store) -> Result<Option<String>> {
+    let path = store.dir().join("merge.lock");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let file = store.open_sidecar(&path)?;
+    let mut lock = fd_lock::RwLock::new(file);
+    let busy = match lock.try_write() {
+        Ok(_guard) => false,
+        Err(e) if e.kind() == ErrorKind::WouldBlock => true,
+        Err(e) => return Err(e).with_context(|| format!("locking {}", path.display())),
+    };
+    if !busy {
+        return Ok(None);
+    }
+    Ok(fs::read_to_string(store.dir().join("landing"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string)))
+}
+
+/// Whether the journal's landing passed the commit point: main is at the
+/// landing commit or has it in its history.
+fn committed(repo: &Repo, journal: &Journal) -> Result<bool> {
+    if journal.step >= Step::Landed {
+        return Ok(true);
+    }
+    if journal.step < Step::Landing {
+        return Ok(false);
+    }
+    let Some(landing) = Journal::oid(&journal.landing) else { return Ok(false) };
+    let Some(main) = git::ref_target(&repo.git, &format!("refs/heads/{}", journal.main_branch))? else {
+        return Ok(false);
+    };
+    Ok(main == landing || repo.git.graph_descendant_of(main, landing).unwrap_or(false))
+}
+
+/// Repairs every interrupted finish: completes those past the commit point,
+/// rolls back the others. Holds the merge lock while it works (waits up to `wait`).
+pub fn recover(repo: &Repo, store: &Store, wait: Option<Duration>) -> Result<Vec<Recovery>> {
+    with_merge_lock(store, "doctor", wait, &|_| {}, || {
+        let mut out = Vec::new();
+        for found in interrupted(repo, store)? {
+            let mut journal = found.journal;
+            let mut warnings = Vec::new();
+            if found.committed {
+                if journal.step < Step::Landed {
+                    journal.advance(store, Step::Landed)?;
+                }
+                complete(repo, store, &mut journal, &mut warnings)?;
+            } else {
+                rollback(repo, store, &journal, &mut warnings)?;
+            }
+            out.push(Recovery { task: journal.task.clone(), completed: found.committed, warnings });
+        }
+        Ok(out)
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Crash points (tests only).
+
+/// The environment variable that makes finish abort at a named step.
+pub const CRASH_ENV: &str = "GIT_PAR_TEST_CRASH_AT";
+
+/// The steps a test can crash a finish at, in order.
+pub const CRASH_POINTS: &[&str] = &[
+    "started",
+    "task-merge-commit",
+    "task-worktree",
+    "task-merged",
+    "verified",
+    "landing-commit",
+    "main-moved",
+    "main-synced",
+    "released",
+    "worktree-removed",
+    "cleaned",
+];
+
+#[cfg(test)]
+thread_local! {
+    static TEST_CRASH: std::cell::RefCell<Option<&'static str>> = const { std::cell::RefCell::new(None) };
+    /// Runs just before the swap of main: lets a test move main under a landing.
+    static TEST_BEFORE_SWAP: std::cell::RefCell<Option<Box<dyn FnMut()>>> = std::cell::RefCell::new(None);
+}
+
+/// The error a simulated crash unwinds with in unit tests (no cleanup runs).
+#[derive(Debug)]
+struct Crashed(&'static str);
+
+impl std::fmt::Display for Crashed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "simulated crash at {}", self.0)
+    }
+}
+
+impl std::error::Error for Crashed {}
+
+fn crash_point(at: &'static str) -> Result<()> {
+    #[cfg(test)]
+    {
+        if TEST_CRASH.with(|c| *c.borrow() == Some(at)) {
+            return Err(Crashed(at).into());
+        }
+    }
+    #[cfg(not(test))]
+    {
+        if std::env::var_os(CRASH_ENV).is_some_and(|v| v == at) {
+            // As abrupt as kill -9: no destructors, no cleanup.
+            std::process::abort();
+        }
+    }
+    Ok(())
+}
+
+fn is_crash(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| c.is::<Crashed>())
+}
+
+// ---------------------------------------------------------------------------
+// Steps 2–7.
+
+/// What the checks of step 2 found.
+struct Checked {
+    task: ActiveTask,
+    prev_status: TaskStatus,
+    task_tip: Oid,
+    /// The worktree that has the main branch checked out, if any.
+    main_worktree: Option<PathBuf>,
+    /// Paths already checked clean in that worktree.
+    checked: Vec<String>,
+}
+
+fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
+    if Journal::path(store, &req.id).exists() {
+        return Err(Refusal::failed(format!("an interrupted finish of {} needs repair first", req.id))
+            .hint("run `git par doctor --repair`, then finish again if the task is still active")
+            .into());
+    }
+    let state = store.load()?;
+    let checked = check(repo, &state, req, true, progress)?;
+    let mut journal = Journal {
+        version: 1,
+        task: req.id.clone(),
+        step: Step::Started,
+        pid: std::process::id(),
+        started_at: crate::state::now(),
+        strategy: strategy_name(req.strategy).to_string(),
+        main_branch: req.main_branch.clone(),
+        branch: checked.task.branch.clone(),
+        worktree: checked.task.worktree.clone(),
+        keep: req.keep,
+        prev_status: checked.prev_status,
+        task_tip: checked.task_tip.to_string(),
+        task_head: None,
+        main_old: None,
+        landing: None,
+        commits: 0,
+        files: 0,
+        worktree_tick: None,
+        log_file: req.log_file.clone(),
+    };
+    journal.save(store)?;
+    let marked = set_status(store, &req.id, TaskStatus::Finishing);
+    let result = marked.and_then(|()| {
+        crash_point("started")?;
+        land_steps(repo, store, req, &checked, &mut journal, progress)
+    });
+    match result {
+        Ok(landing) => Ok(landing),
+        Err(e) if is_crash(&e) => Err(e),
+        Err(e) if journal.step >= Step::Landed => Err(e.context(format!(
+            "{} landed on {}, but finishing up failed; run `git par doctor --repair`",
+            req.id, req.main_branch
+        ))),
+        Err(e) => {
+            let mut warnings = Vec::new();
+            match rollback(repo, store, &journal, &mut warnings) {
+                Ok(()) if warnings.is_empty() => Err(e),
+                Ok(()) => Err(e.context(warnings.join("; "))),
+                Err(undo) => Err(e.context(format!(
+                    "and putting things back failed: {undo:#}; run `git par doctor --repair`"
+                ))),
+            }
+        }
+    }
+}
+
+/// Step 2: the task's branch and worktree are there and clean (committing
+/// first with `--commit`), main exists, and the worktree with main checked
+/// out has no changes in the paths the task changes.
+fn check(
+    repo: &Repo,
+    state: &State,
+    req: &Request,
+    act: bool,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<Checked> {
+    let id = &req.id;
+    let task = active(state, id)?.clone();
+    if task.state == TaskStatus::Blocked {
+        let why = task.blocked_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+        return Err(Refusal::failed(format!("{id} is blocked{why}"))
+            .hint(format!("clear the blocker with `git par unblock {id}` first"))
+            .into());
+    }
+    // A task left "finishing" with no journal was being finished by a process
+    // that died before changing anything.
+    let prev_status = if task.state == TaskStatus::Finishing { TaskStatus::Active } else { task.state };
+
+    let main_ref = format!("refs/heads/{}", req.main_branch);
+    let Some(main_tip) = git::ref_target(&repo.git, &main_ref)? else {
+        return Err(Refusal::failed(format!("the main branch '{}' does not exist", req.main_branch))
+            .hint(format!(
+                "create it (`git branch {} <commit>`) or land elsewhere with `git config par.mainBranch BRANCH`",
+                req.main_branch
+            ))
+            .into());
+    };
+    let branch_ref = format!("refs/heads/{}", task.branch);
+    let Some(mut task_tip) = git::ref_target(&repo.git, &branch_ref)? else {
+        return Err(Refusal::failed(format!("the branch {} of {id} is gone", task.branch))
+            .hint(format!(
+                "recreate it at the task's last commit (`git branch {} <commit>`, see `git reflog`), or drop the task with `git par abort {id}`",
+                task.branch
+            ))
+            .into());
+    };
+    let wt = &task.worktree;
+    if !wt.join(".git").exists() {
+        return Err(Refusal::failed(format!("the worktree of {id} is missing: {}", wt.display()))
+            .hint(format!(
+                "recreate it with `git worktree prune && git worktree add {} {}`, or drop the task with `git par abort {id}`",
+                wt.display(),
+                task.branch
+            ))
+            .into());
+    }
+    match git::checked_out_branch(wt)? {
+        Some(b) if b == task.branch => {}
+        other => {
+            let what = other.map(|b| format!("branch {b}")).unwrap_or_else(|| "a detached HEAD".to_string());
+            return Err(Refusal::failed(format!(
+                "the worktree of {id} ({}) has {what} checked out, not {}",
+                wt.display(),
+                task.branch
+            ))
+            .hint(format!("switch back with `git -C {} switch {}`", wt.display(), task.branch))
+            .into());
+        }
+    }
+    if let Some(op) = git::operation_in_progress(wt)? {
+        return Err(Refusal::failed(format!(
+            "a {op} is in progress in the worktree of {id} ({})",
+            wt.display()
+        ))
+        .hint(format!(
+            "finish it (`git -C {} commit`) or abort it, then run `git par finish {id}` again",
+            wt.display()
+        ))
+        .into());
+    }
+    let dirty = git::uncommitted(wt, None)?;
+    if !dirty.is_empty() {
+        match (&req.commit, act) {
+            (Some(message), true) => {
+                git::commit_everything(wt, message).map_err(|e| {
+                    anyhow::Error::new(
+                        Refusal::failed(format!("committing the changes in {} failed", wt.display())).hint(
+                            format!(
+                                "commit them yourself in {}, then run `git par finish {id}` again",
+                                wt.display()
+                            ),
+                        ),
+                    )
+                    .context(format!("{e:#}"))
+                })?;
+                progress(Progress::Committed { files: dirty.len() });
+                task_tip = git::ref_target(&repo.git, &branch_ref)?.unwrap_or(task_tip);
+            }
+            (Some(_), false) => {}
+            (None, _) => {
+                return Err(Refusal::failed(format!(
+                    "the worktree of {id} has uncommitted changes:\n{}",
+                    list_status(&dirty)
+                ))
+                .hint(format!("commit them, or let finish do it: `git par finish {id} --commit \"MESSAGE\"`"))
+                .into());
+            }
+        }
+    }
+
+    let main_worktree = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &req.main_branch)?;
+    let mut checked = Vec::new();
+    if let Some(main_wt) = &main_worktree {
+        let base = repo.git.merge_base(task_tip, main_tip).unwrap_or(main_tip);
+        checked = git::touched_paths(
+            &repo.git,
+            git::tree_of(&repo.git, base)?,
+            git::tree_of(&repo.git, task_tip)?,
+        )?;
+        if let Some(file) = &req.tasks_file {
+            checked.push(file.clone());
+        }
+        checked.sort();
+        checked.dedup();
+        check_main_worktree(main_wt, &checked, req)?;
+    }
+    Ok(Checked { task, prev_status, task_tip, main_worktree, checked })
+}
+
+fn check_main_worktree(dir: &Path, paths: &[String], req: &Request) -> Result<()> {
+    let dirty = git::uncommitted(dir, Some(paths))?;
+    if dirty.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = dirty.iter().map(|(_, p)| p.as_str()).collect();
+    Err(Refusal::failed(format!(
+        "the worktree of {} ({}) has uncommitted changes in files {} would change:\n{}",
+        req.main_branch,
+        dir.display(),
+        req.id,
+        list_status(&dirty)
+    ))
+    .hint(format!(
+        "commit or stash them (`git -C {} stash push --include-untracked -- {}`), then run `git par finish {}` again",
+        dir.display(),
+        names.join(" "),
+        req.id
+    ))
+    .into())
+}
+
+fn list_status(entries: &[(String, String)]) -> String {
+    entries.iter().map(|(code, path)| format!("  {code} {path}")).collect::<Vec<_>>().join("\n")
+}
+
+fn set_status(store: &Store, id: &str, status: TaskStatus) -> Result<()> {
+    store.transact(|state| {
+        if let Some(task) = state.tasks.get_mut(id) {
+            task.state = status;
+        }
+        Ok(())
+    })
+}
+
+fn land_steps(
+    repo: &Repo,
+    store: &Store,
+    req: &Request,
+    checked: &Checked,
+    journal: &mut Journal,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<Landing> {
+    let sigs = git::signatures(&repo.git)?;
+    let main_ref = format!("refs/heads/{}", req.main_branch);
+    let mut attempt = 0;
+    let (landing, built) = loop {
+        attempt += 1;
+        let main_old = git::ref_target(&repo.git, &main_ref)?
+            .with_context(|| format!("the main branch '{}' disappeared", req.main_branch))?;
+        let head = Journal::oid(&journal.task_head).unwrap_or(checked.task_tip);
+
+        // Step 3: main into the task branch, so what is verified is what lands.
+        let (tested, dropped) = integrate(repo, req, checked, main_old, head, &sigs)?;
+        if tested != head {
+            journal.task_head = Some(tested.to_string());
+            journal.advance(store, Step::TaskMerged)?;
+            crash_point("task-merge-commit")?;
+            move_task_branch(repo, checked, head, tested)?;
+            progress(Progress::MergedMain { main: &req.main_branch, commit: tested });
+        }
+
+        // Step 4.
+        if let Some(command) = &req.verify {
+            progress(Progress::Verifying { command });
+            verify(store, command, &checked.task.worktree, &req.id)?;
+        }
+        crash_point("verified")?;
+
+        // Step 5.
+        let built = build(repo, req, main_old, tested, &sigs, dropped)?;
+        if let Some(main_wt) = &checked.main_worktree {
+            let touched = git::touched_paths(
+                &repo.git,
+                git::tree_of(&repo.git, main_old)?,
+                git::tree_of(&repo.git, built.landing)?,
+            )?;
+            let unchecked: Vec<String> =
+                touched.into_iter().filter(|p| checked.checked.binary_search(p).is_err()).collect();
+            check_main_worktree(main_wt, &unchecked, req)?;
+        }
+        journal.main_old = Some(main_old.to_string());
+        journal.landing = Some(built.landing.to_string());
+        journal.commits = built.landing_info.commits.len();
+        journal.files = built.landing_info.files.len();
+        journal.worktree_tick = built.worktree_tick.clone();
+        journal.advance(store, Step::Landing)?;
+        crash_point("landing-commit")?;
+
+        // Step 6: the commit point.
+        #[cfg(test)]
+        TEST_BEFORE_SWAP.with(|h| h.borrow_mut().as_mut().map(|f| f()));
+        let log = format!("git-par finish {}: {}", req.id, strategy_name(req.strategy));
+        if git::compare_and_swap(&repo.git, &main_ref, main_old, built.landing, &log)? {
+            break (built.landing, built);
+        }
+        if attempt >= MAX_ATTEMPTS {
+            return Err(Refusal::busy(format!(
+                "{} kept moving while {} was landing",
+                req.main_branch, req.id
+            ))
+            .hint(format!(
+                "something outside git-par is committing to {}; retry `git par finish {}`",
+                req.main_branch, req.id
+            ))
+            .into());
+        }
+        journal.landing = None;
+        journal.advance(store, if journal.task_head.is_some() { Step::TaskMerged } else { Step::Started })?;
+        progress(Progress::Retrying { attempt });
+    };
+    journal.advance(store, Step::Landed)?;
+    crash_point("main-moved")?;
+
+    // Steps 6 (worktree) and 7.
+    let mut warnings = Vec::new();
+    complete(repo, store, journal, &mut warnings)?;
+    let mut info = built.landing_info;
+    info.commit = Some(landing);
+    info.warnings = warnings;
+    Ok(info)
+}
+
+/// Step 3: the commit to test and land. Main merged into `head` when main has
+/// moved since the task's base; `head` itself when not. Returns the dropped
+/// tasks.md lines too.
+fn integrate(
+    repo: &Repo,
+    req: &Request,
+    checked: &Checked,
+    main: Oid,
+    head: Oid,
+    sigs: &git::Signatures,
+) -> Result<(Oid, String)> {
+    if head == main || repo.git.graph_descendant_of(head, main).context("comparing histories")? {
+        return Ok((head, String::new()));
+    }
+    match git::merge_into_task(&repo.git, head, main, req.tasks_file.as_deref())? {
+        Integration::Conflicts(conflicts) => {
+            let width = conflicts.iter().map(|c| c.path.len()).max().unwrap_or(0);
+            let list: Vec<String> =
+                conflicts.iter().map(|c| format!("  {:width$}  {}", c.path, c.kind)).collect();
+            let wt = checked.task.worktree.display();
+            Err(Refusal::failed(format!(
+                "{} conflicts with {} in {} file{}:\n{}",
+                req.id,
+                req.main_branch,
+                conflicts.len(),
+                plural(conflicts.len()),
+                list.join("\n")
+            ))
+            .hint(format!(
+                "resolve them in the task's worktree: `cd {wt} && git merge {}`, fix the files, `git commit`, then run `git par finish {}` again",
+                req.main_branch, req.id
+            ))
+            .hint(format!("nothing changed: {} and {} are as they were", req.main_branch, checked.task.branch))
+            .into())
+        }
+        Integration::Clean { tree, tasks } => {
+            let message = format!("Merge branch '{}' into {}", req.main_branch, checked.task.branch);
+            let merge = git::commit(&repo.git, tree, &[head, main], &message, sigs)?;
+            Ok((merge, tasks.map(|t| t.dropped).unwrap_or_default()))
+        }
+    }
+}
+
+/// Moves the task branch and its worktree from `old` to `new` (checkout
+/// first, then the ref, so a crash leaves HEAD's tree or the new one).
+fn move_task_branch(repo: &Repo, checked: &Checked, old: Oid, new: Oid) -> Result<()> {
+    let (old_tree, new_tree) = (git::tree_of(&repo.git, old)?, git::tree_of(&repo.git, new)?);
+    let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
+    git::checkout(&checked.task.worktree, old_tree, new_tree, &paths)?;
+    crash_point("task-worktree")?;
+    let branch_ref = format!("refs/heads/{}", checked.task.branch);
+    let log = format!("git-par finish {}: merge main", checked.task.id);
+    if !git::compare_and_swap(&repo.git, &branch_ref, old, new, &log)? {
+        anyhow::bail!("{} moved while its task was being finished", checked.task.branch);
+    }
+    crash_point("task-merged")
+}
+
+/// Step 4: runs the user's verify command in the task's worktree.
+fn verify(store: &Store, command: &str, worktree: &Path, id: &str) -> Result<()> {
+    let dir = store.dir().join("verify");
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let out_path = dir.join(format!("{id}.out"));
+    let out = fs::File::create(&out_path).with_context(|| format!("creating {}", out_path.display()))?;
+    let err = out.try_clone().with_context(|| format!("opening {}", out_path.display()))?;
+    // One file for both streams keeps their lines in order.
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(worktree)
+        .env("GIT_PAR_TASK", id)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .status()
+        .with_context(|| format!("running `sh -c {command}`"))?;
+    let output = fs::read(&out_path).unwrap_or_default();
+    let _ = fs::remove_file(&out_path);
+    if status.success() {
+        let dirty = git::uncommitted(worktree, None)?;
+        if !dirty.is_empty() {
+            return Err(Refusal::failed(format!("`{command}` changed files in the worktree of {id}:\n{}", list_status(&dirty)))
+                .hint("what is verified must be what lands: commit those changes, or make the verify command leave tracked files alone")
+                .into());
+        }
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(VERIFY_TAIL)..].join("\n");
+    let code = status.code().map(|c| format!("exit {c}")).unwrap_or_else(|| "killed by a signal".to_string());
+    let shown = if tail.is_empty() { "(no output)".to_string() } else { tail };
+    Err(Refusal::failed(format!("verify failed ({code}): `{command}`; its last lines:\n{shown}"))
+        .hint(format!(
+            "fix the task in its worktree ({}), commit, and run `git par finish {id}` again",
+            worktree.display()
+        ))
+        .into())
+}
+
+/// The landing commit, built from the tested commit.
+struct Built {
+    landing: Oid,
+    landing_info: Landing,
+    worktree_tick: Option<(String, String)>,
+}
+
+/// Step 5: builds the landing commit (and, for ff, the tick commit on top
+/// of the task tip) without moving anything.
+fn build(
+    repo: &Repo,
+    req: &Request,
+    main: Oid,
+    tested: Oid,
+    sigs: &git::Signatures,
+    dropped: String,
+) -> Result<Built> {
+    let git = &repo.git;
+    let (main_tree, tested_tree) = (git::tree_of(git, main)?, git::tree_of(git, tested)?);
+    let commits = if tested == main { Vec::new() } else { git::task_commits(git, tested, main)? };
+    let files = git::changes(git, main_tree, tested_tree, true)?;
+
+    let result = result_line(req, tested, commits.len(), files.len());
+    let mut tree = tested_tree;
+    let mut description = None;
+    let mut tasks_diff = String::new();
+    let mut worktree_tick = None;
+    if let Some(file) = &req.tasks_file {
+        match git::read_text(git, tested_tree, file)? {
+            Some(text) => {
+                description = describe(&text, &req.id);
+                if let Ok(updated) = tasks::edit::land(&text, &req.id, &result) {
+                    if updated != text {
+                        tree = git::with_file(git, tested_tree, file, &updated)?;
+                    }
+                }
+                let before = git::read_text(git, main_tree, file)?.unwrap_or_default();
+                let after = git::read_text(git, tree, file)?.unwrap_or_default();
+                tasks_diff = unified(&before, &after, file);
+            }
+            None => {
+                // Not committed: tick the working copy once the task has landed.
+                let path = repo.main_root.join(file);
+                if let Ok(text) = fs::read_to_string(&path) {
+                    description = describe(&text, &req.id);
+                    if let Ok(updated) = tasks::edit::land(&text, &req.id, &result) {
+                        tasks_diff = unified(&text, &updated, file);
+                    }
+                    worktree_tick = Some((file.clone(), result.clone()));
+                }
+            }
+        }
+    }
+    let message = landing_message(&req.id, description.as_deref(), &commits, req.strategy);
+    let landing = if tested == main {
+        // Nothing to merge: a single commit that records the task.
+        git::commit(git, tree, &[main], &message, sigs)?
+    } else {
+        match req.strategy {
+            Strategy::Merge => git::commit(git, tree, &[main, tested], &message, sigs)?,
+            Strategy::Squash => git::commit(git, tree, &[main], &message, sigs)?,
+            // Fast-forward to the task tip, then the tasks.md tick as its own commit.
+            Strategy::Ff if tree == tested_tree => tested,
+            Strategy::Ff => git::commit(git, tree, &[tested], &message, sigs)?,
+        }
+    };
+    Ok(Built {
+        landing,
+        landing_info: Landing {
+            task: req.id.clone(),
+            commit: None,
+            strategy: req.strategy,
+            main_branch: req.main_branch.clone(),
+            commits,
+            files,
+            message,
+            tasks_diff,
+            dropped,
+            warnings: Vec::new(),
+        },
+        worktree_tick,
+    })
+}
+
+fn describe(text: &str, id: &str) -> Option<String> {
+    let file = tasks::parse::parse(text, &tasks::Options::default());
+    file.get(id).map(|t| t.description.clone()).filter(|d| !d.is_empty())
+}
+
+/// The result line written under the task in tasks.md. The landing commit's
+/// own hash cannot be in it (the line is part of that commit), so it names
+/// the task tip that was merged — the landing commit's second parent for
+/// `merge`, the parent of the tick commit for `ff` — and for `squash` the
+/// branch name.
+fn result_line(req: &Request, tested: Oid, commits: usize, files: usize) -> String {
+    let counts = format!("{commits} commit{}, {files} file{}", plural(commits), plural(files));
+    let what = match req.strategy {
+        _ if commits == 0 && files == 0 => "landed with no changes".to_string(),
+        Strategy::Merge => format!("merged {} ({counts})", git::short(tested)),
+        Strategy::Ff => format!("fast-forwarded to {} ({counts})", git::short(tested)),
+        Strategy::Squash => format!("squashed {} ({counts})", req.id),
+    };
+    format!("{what} · {}", req.log_file)
+}
+
+fn landing_message(
+    id: &str,
+    description: Option<&str>,
+    commits: &[(String, String)],
+    strategy: Strategy,
+) -> String {
+    let subject = shorten(&format!("{id}: {}", description.unwrap_or("land the task")), SUBJECT_MAX);
+    let mut body = String::new();
+    if commits.is_empty() {
+        body.push_str("The task made no commits.\n");
+    } else {
+        let how = match strategy {
+            Strategy::Merge => "Merges",
+            Strategy::Squash => "Squashes",
+            Strategy::Ff => "Fast-forwards",
+        };
+        body.push_str(&format!("{how} {} commit{}:\n", commits.len(), plural(commits.len())));
+        for (hash, summary) in commits {
+            body.push_str(&format!("  {hash} {summary}\n"));
+        }
+    }
+    format!("{subject}\n\n{body}\nPar-Task: {id}\n")
+}
+
+/// Cuts `text` to at most `max` characters, at a word boundary when one is
+/// near, marking the cut with `…`.
+fn shorten(text: &str, max: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max - 1).collect();
+    let cut = match cut.rfind(' ') {
+        Some(at) if cut[..at].chars().count() >= max / 2 => {
+            cut[..at].trim_end_matches([',', ';', ':', '-', ' ']).to_string()
+        }
+        _ => cut,
+    };
+    format!("{cut}…")
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn unified(before: &str, after: &str, path: &str) -> String {
+    if before == after {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
+fn strategy_name(strategy: Strategy) -> &'static str {
+    match strategy {
+        Strategy::Merge => "merge",
+        Strategy::Squash => "squash",
+        Strategy::Ff => "ff",
+    }
+}
+
+/// Steps 6 (the worktree with main checked out) and 7, from wherever the
+/// journal says the landing got to. Each part is safe to redo.
+fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Vec<String>) -> Result<()> {
+    let main_ref = format!("refs/heads/{}", journal.main_branch);
+    let landing = Journal::oid(&journal.landing).context("the journal has no landing commit")?;
+    if journal.step < Step::Synced {
+        let main_old = Journal::oid(&journal.main_old).context("the journal has no old main")?;
+        let main_now = git::ref_target(&repo.git, &main_ref)?;
+        if main_now == Some(landing) {
+            if let Some(wt) =
+                git::worktree_of_branch(&repo.common_dir, &repo.main_root, &journal.main_branch)?
+            {
+                let (old_tree, new_tree) =
+                    (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
+                let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
+                git::checkout(&wt, old_tree, new_tree, &paths).map_err(|e| {
+                    anyhow::Error::new(
+                        Refusal::failed(format!("could not update {} in {}", journal.main_branch, wt.display())).hint(format!(
+                            "commit or stash your changes to those files in {}, then run `git par doctor --repair`",
+                            wt.display()
+                        )),
+                    )
+                    .context(format!("{e:#}"))
+                })?;
+            }
+        } else {
+            warnings.push(format!(
+                "{} moved on after the landing; its worktree was left for git to update",
+                journal.main_branch
+            ));
+        }
+        if let Some((file, result)) = &journal.worktree_tick {
+            let path = repo.main_root.join(file);
+            if let Ok(text) = fs::read_to_string(&path) {
+                if let Ok(updated) = tasks::edit::land(&text, &journal.task, result) {
+                    if updated != text {
+                        fs::write(&path, updated).with_context(|| format!("writing {}", path.display()))?;
+                    }
+                }
+            }
+        }
+        journal.advance(store, Step::Synced)?;
+        crash_point("main-synced")?;
+    }
+    if journal.step < Step::Released {
+        store.transact(|state| {
+            state.tasks.remove(&journal.task);
+            Ok(())
+        })?;
+        journal.advance(store, Step::Released)?;
+        crash_point("released")?;
+    }
+    if journal.step < Step::Cleaned {
+        let tested = Journal::oid(&journal.task_head).or(Oid::from_str(&journal.task_tip).ok());
+        if !journal.keep {
+            if journal.worktree.exists() {
+                if let Err(e) = git::remove_worktree(&repo.git, &journal.worktree) {
+                    warnings.push(format!(
+                        "could not remove the worktree {}: {e:#}; remove it with `git worktree remove {}`",
+                        journal.worktree.display(),
+                        journal.worktree.display()
+                    ));
+                }
+            }
+            crash_point("worktree-removed")?;
+            if let Some(tip) = tested {
+                match git::delete_branch(&repo.git, &journal.branch, tip) {
+                    Ok(_) => {}
+                    Err(e) => warnings.push(format!(
+                        "could not delete the branch {}: {e:#}; delete it with `git branch -D {}`",
+                        journal.branch, journal.branch
+                    )),
+                }
+            }
+        }
+        let short_landing = git::short(landing);
+        let line = format!(
+            "finish: landed on {} as {short_landing} ({}, {} commit{}, {} file{}){}",
+            journal.main_branch,
+            journal.strategy,
+            journal.commits,
+            plural(journal.commits),
+            journal.files,
+            plural(journal.files),
+            if journal.keep { "; worktree and branch kept" } else { "" }
+        );
+        if let Err(e) = append_log(&repo.main_root, &journal.log_file, &line) {
+            warnings.push(format!("could not write the task log: {e:#}"));
+        }
+        store.record(
+            "finish",
+            &journal.task,
+            serde_json::json!({
+                "commit": landing.to_string(),
+                "strategy": journal.strategy,
+                "main_branch": journal.main_branch,
+                "commits": journal.commits,
+                "files": journal.files,
+                "task_tip": tested.map(|t| t.to_string()),
+                "kept": journal.keep,
+            }),
+        )?;
+        journal.advance(store, Step::Cleaned)?;
+        crash_point("cleaned")?;
+    }
+    journal.remove(store)
+}
+
+/// Puts back what a landing that did not reach the commit point changed:
+/// the task branch and worktree, and the task's status.
+fn rollback(repo: &Repo, store: &Store, journal: &Journal, warnings: &mut Vec<String>) -> Result<()> {
+    if let (Some(head), Some(tip)) = (Journal::oid(&journal.task_head), Oid::from_str(&journal.task_tip).ok())
+    {
+        let branch_ref = format!("refs/heads/{}", journal.branch);
+        let now = git::ref_target(&repo.git, &branch_ref)?;
+        if now == Some(head) || now == Some(tip) {
+            let (head_tree, tip_tree) = (git::tree_of(&repo.git, head)?, git::tree_of(&repo.git, tip)?);
+            let paths = git::touched_paths(&repo.git, head_tree, tip_tree)?;
+            let restored = if journal.worktree.join(".git").exists() {
+                git::checkout(&journal.worktree, head_tree, tip_tree, &paths)
+            } else {
+                Ok(())
+            };
+            match restored {
+                Ok(()) => {
+                    if now == Some(head) {
+                        git::compare_and_swap(
+                            &repo.git,
+                            &branch_ref,
+                            head,
+                            tip,
+                            "git-par finish: roll back",
+                        )?;
+                    }
+                }
+                Err(e) => warnings.push(format!(
+                    "{} keeps the merge of {} ({}): its worktree could not be put back ({e:#})",
+                    journal.branch,
+                    journal.main_branch,
+                    git::short(head)
+                )),
+            }
+        }
+    }
+    store.transact(|state| {
+        if let Some(task) = state.tasks.get_mut(&journal.task) {
+            if task.state == TaskStatus::Finishing {
+                task.state = journal.prev_status;
+            }
+        }
+        Ok(())
+    })?;
+    journal.remove(store)
+}
+
+/// Appends one dated line to the task's log in the main worktree.
+fn append_log(main_root: &Path, log_file: &str, line: &str) -> Result<()> {
+    let path = main_root.join(log_file);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    file.write_all(format!("[{}] {line}\n", crate::state::now()).as_bytes())
+        .with_context(|| format!("appending to {}", path.display()))
+}
+
+// ---------------------------------------------------------------------------
+// --dry-run.
+
+/// Computes what would land with every object kept in memory: no ref, file,
+/// journal or state changes, no objects written.
+fn dry_run(repo: &Repo, state: &State, req: &Request) -> Result<Landing> {
+    let checked = check(repo, state, req, false, &|_| {})?;
+    let odb = repo.git.odb().context("opening the object database")?;
+    let _mempack = odb.add_new_mempack_backend(1000).context("setting up an in-memory object store")?;
+    let sigs = git::signatures(&repo.git)?;
+    let main_ref = format!("refs/heads/{}", req.main_branch);
+    let main = git::ref_target(&repo.git, &main_ref)?.with_context(|| format!("reading {main_ref}"))?;
+    let (tested, dropped) = integrate(repo, req, &checked, main, checked.task_tip, &sigs)?;
+    let built = build(repo, req, main, tested, &sigs, dropped)?;
+    let mut landing = built.landing_info;
+    let dirty = git::uncommitted(&checked.task.worktree, None)?;
+    if !dirty.is_empty() {
+        landing.warnings.push(format!(
+            "--commit would first commit {} changed file{}, which this preview leaves out",
+            dirty.len(),
+            plural(dirty.len())
+        ));
+    }
+    Ok(landing)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,4 +1,178 @@
+//! `git par finish`: land a task through the merge queue (DESIGN §6).
+
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::{FinishArgs, Strategy};
+use crate::error::Refusal;
+use crate::land::{self, Landing, Progress, Request};
+use crate::output::{Style, Ui};
+use crate::repo::land::Change;
+
 /// Runs `git par finish`.
-pub fn run(_args: &crate::cli::FinishArgs, _cx: &super::Context) -> anyhow::Result<()> {
-    Err(crate::error::Refusal::failed("`git par finish` is not implemented yet").into())
+pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
+    let wait = match args.wait {
+        None => None,
+        Some(secs) => Some(Duration::try_from_secs_f64(secs).map_err(|_| {
+            Refusal::usage(format!("--wait {secs}: not a number of seconds"))
+                .hint("pass a duration in seconds, e.g. `--wait 30` or `--wait 0.5`")
+        })?),
+    };
+    let state = cx.store.load()?;
+    let main_branch = cx.main_branch(&state)?;
+    let tasks_file = match &state.tasks_file {
+        Some(file) => Some(file.clone()),
+        None => cx.tasks().ok().map(|t| t.rel),
+    }
+    .filter(|rel| !rel.starts_with('/'));
+    let verify = args.verify.clone().or_else(|| cx.config.verify.clone()).filter(|v| !v.trim().is_empty());
+    let request = Request {
+        id: args.id.clone(),
+        strategy: args.strategy,
+        verify,
+        commit: args.commit.clone(),
+        keep: args.keep,
+        wait,
+        dry_run: args.dry_run,
+        main_branch,
+        tasks_file,
+        log_file: format!("{}/{}.log", cx.config.log_dir.trim_end_matches('/'), args.id),
+    };
+    let ui = cx.ui;
+    let landing = land::finish(&cx.repo, &cx.store, &request, &|p| progress(ui, &request, p))?;
+    if !landing.dropped.is_empty() {
+        ui.warn(&format!(
+            "edits of {} to tasks.md clash with {} and were dropped ({} wins):",
+            request.id, request.main_branch, request.main_branch
+        ));
+        eprint!("{}", landing.dropped);
+    }
+    for warning in &landing.warnings {
+        ui.warn(warning);
+    }
+    if args.dry_run {
+        render_dry_run(ui, &landing)
+    } else {
+        render_landed(ui, &landing)
+    }
+}
+
+fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
+    match p {
+        Progress::Waiting { holder: Some(holder) } => {
+            ui.status(&format!("Waiting for the merge queue: {holder} is landing"))
+        }
+        Progress::Waiting { holder: None } => ui.status("Waiting for the merge queue"),
+        Progress::Committed { files } => ui.status(&format!(
+            "Committed {files} changed file{} in the worktree of {}",
+            if files == 1 { "" } else { "s" },
+            req.id
+        )),
+        Progress::MergedMain { main, commit } => {
+            ui.status(&format!("Merged {main} into the task branch ({})", crate::repo::land::short(commit)))
+        }
+        Progress::Verifying { command } => ui.status(&format!("Verifying: {command}")),
+        Progress::Retrying { attempt } => ui.status(&format!(
+            "{} moved while {} was landing; merging again (attempt {})",
+            req.main_branch,
+            req.id,
+            attempt + 1
+        )),
+    }
+}
+
+/// The JSON of a landing; the field names are part of the contract.
+#[derive(Serialize)]
+struct Landed<'a> {
+    task: &'a str,
+    commit: Option<String>,
+    strategy: &'static str,
+    commits: usize,
+    files: usize,
+    main_branch: &'a str,
+}
+
+/// The JSON of `--dry-run`: what would land.
+#[derive(Serialize)]
+struct DryRun<'a> {
+    #[serde(flatten)]
+    landing: Landed<'a>,
+    dry_run: bool,
+    message: &'a str,
+    paths: &'a [Change],
+    tasks_diff: &'a str,
+    dropped: &'a str,
+}
+
+fn landed_json(landing: &Landing) -> Landed<'_> {
+    Landed {
+        task: &landing.task,
+        commit: landing.commit.map(|c| c.to_string()),
+        strategy: match landing.strategy {
+            Strategy::Merge => "merge",
+            Strategy::Squash => "squash",
+            Strategy::Ff => "ff",
+        },
+        commits: landing.commits.len(),
+        files: landing.files.len(),
+        main_branch: &landing.main_branch,
+    }
+}
+
+fn render_landed(ui: &Ui, landing: &Landing) -> Result<()> {
+    let body = landed_json(landing);
+    let commit = body.commit.clone().unwrap_or_default();
+    ui.status(&format!(
+        "Landed {} on {} as {} ({}, {} commit{}, {} file{})",
+        landing.task,
+        landing.main_branch,
+        ui.paint_err(Style::Bold, &commit[..commit.len().min(7)]),
+        body.strategy,
+        body.commits,
+        if body.commits == 1 { "" } else { "s" },
+        body.files,
+        if body.files == 1 { "" } else { "s" },
+    ));
+    if ui.json {
+        ui.json(&body)
+    } else {
+        ui.out(&format!("{commit}\n"))
+    }
+}
+
+fn render_dry_run(ui: &Ui, landing: &Landing) -> Result<()> {
+    ui.status(&format!(
+        "Dry run: {} would land on {} like this; nothing was changed",
+        landing.task, landing.main_branch
+    ));
+    if ui.json {
+        return ui.json(&DryRun {
+            landing: landed_json(landing),
+            dry_run: true,
+            message: &landing.message,
+            paths: &landing.files,
+            tasks_diff: &landing.tasks_diff,
+            dropped: &landing.dropped,
+        });
+    }
+    let mut out = String::new();
+    out.push_str(&landing.message);
+    out.push_str("\nFiles:\n");
+    if landing.files.is_empty() {
+        out.push_str("  (none)\n");
+    }
+    for change in &landing.files {
+        match &change.from {
+            Some(from) => out.push_str(&format!("  {} {from} -> {}\n", change.status, change.path)),
+            None => out.push_str(&format!("  {} {}\n", change.status, change.path)),
+        }
+    }
+    if !landing.tasks_diff.is_empty() {
+        out.push('\n');
+        out.push_str(&landing.tasks_diff);
+    }
+    ui.out(&out)
 }

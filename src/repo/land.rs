@@ -1,1 +1,664 @@
-//! The git side of landing: merges, landing commits, the compare-and-swap of main.
+//! The git side of landing: in-memory merges, landing commits, the
+//! compare-and-swap of a branch, and worktree updates limited to the paths
+//! that changed.
+//!
+//! Everything runs in-process on libgit2 except `--commit` (the user's `git
+//! commit`, so their hooks run) and identity fallback (`git var`).
+
+use std::collections::BTreeSet;
+use std::ffi::CString;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use git2::{Oid, Repository, Signature};
+
+use crate::tasks;
+
+/// Who a commit is by: the user's identity as git would take it.
+pub struct Signatures {
+    pub author: Signature<'static>,
+    pub committer: Signature<'static>,
+}
+
+/// The author and committer git would use in `repo`: `GIT_{AUTHOR,COMMITTER}_{NAME,EMAIL,DATE}`,
+/// then `{author,committer,user}.{name,email}`; anything else is asked of `git var`.
+pub fn signatures(repo: &Repository) -> Result<Signatures> {
+    let config = repo.config().and_then(|mut c| c.snapshot()).context("reading git config")?;
+    let author = identity(repo, &config, "AUTHOR")?;
+    let committer = identity(repo, &config, "COMMITTER")?;
+    Ok(Signatures { author, committer })
+}
+
+fn identity(repo: &Repository, config: &git2::Config, who: &str) -> Result<Signature<'static>> {
+    let env = |key: &str| std::env::var(format!("GIT_{who}_{key}")).ok();
+    let conf = |key: &str| {
+        config
+            .get_string(&format!("{}.{key}", who.to_ascii_lowercase()))
+            .ok()
+            .or_else(|| config.get_string(&format!("user.{key}")).ok())
+    };
+    let name = env("NAME").or_else(|| conf("name"));
+    let email = env("EMAIL").or_else(|| conf("email")).or_else(|| std::env::var("EMAIL").ok());
+    // None: a date git understands and this parser does not.
+    let date: Option<Option<(i64, i32)>> = match env("DATE") {
+        Some(text) => parse_date(&text).map(Some),
+        None => Some(None),
+    };
+    if let (Some(name), Some(email), Some(date)) = (name, email, date) {
+        let sig = match date {
+            Some((secs, offset)) => Signature::new(&name, &email, &git2::Time::new(secs, offset)),
+            None => Signature::now(&name, &email),
+        };
+        return sig.with_context(|| {
+            format!("building the {} identity '{name} <{email}>'", who.to_ascii_lowercase())
+        });
+    }
+    // Let git decide (and explain when it cannot: "Please tell me who you are").
+    let dir = repo.workdir().unwrap_or_else(|| repo.path());
+    let line = super::git_cli(dir, &["var", &format!("GIT_{who}_IDENT")])?;
+    parse_ident(line.trim()).with_context(|| format!("reading `git var GIT_{who}_IDENT`: {}", line.trim()))
+}
+
+fn parse_ident(line: &str) -> Result<Signature<'static>> {
+    let (name, rest) = line.split_once(" <").context("no email")?;
+    let (email, rest) = rest.split_once('>').context("no email")?;
+    let (secs, offset) = parse_date(rest.trim()).context("no date")?;
+    Ok(Signature::new(name, email, &git2::Time::new(secs, offset))?)
+}
+
+/// Parses the date formats a `GIT_*_DATE` usually holds: `[@]SECS [+ZZZZ]`
+/// and ISO 8601 (`2026-01-01T00:00:00Z`, `2026-01-01 10:00:00 +0200`), as
+/// (seconds since the epoch, offset in minutes).
+fn parse_date(text: &str) -> Option<(i64, i32)> {
+    let text = text.trim();
+    let raw = text.strip_prefix('@').unwrap_or(text);
+    let mut parts = raw.split_whitespace();
+    if let Some(secs) = parts.next().and_then(|s| s.parse::<i64>().ok()) {
+        let offset = match parts.next() {
+            Some(tz) => parse_offset(tz)?,
+            None => 0,
+        };
+        return parts.next().is_none().then_some((secs, offset));
+    }
+    let b = text.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { text.get(r)?.parse().ok() };
+    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' {
+        return None;
+    }
+    let (y, mo, d, h, mi) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?);
+    let mut rest = &text[16..];
+    let mut s = 0;
+    if let Some(r) = rest.strip_prefix(':') {
+        s = r.get(..2)?.parse().ok()?;
+        rest = &r[2..];
+    }
+    if let Some(r) = rest.strip_prefix('.') {
+        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let rest = rest.trim();
+    let offset = if rest.is_empty() || rest == "Z" { 0 } else { parse_offset(rest)? };
+    let days = days_from_civil(y, mo, d);
+    let local = days * 86_400 + h * 3600 + mi * 60 + s;
+    Some((local - i64::from(offset) * 60, offset))
+}
+
+fn parse_offset(tz: &str) -> Option<i32> {
+    let (sign, digits) = match tz.as_bytes().first()? {
+        b'+' => (1, &tz[1..]),
+        b'-' => (-1, &tz[1..]),
+        _ => return None,
+    };
+    let digits = digits.replace(':', "");
+    if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i32 = digits[..2].parse().ok()?;
+    let minutes: i32 = digits[2..].parse().ok()?;
+    Some(sign * (hours * 60 + minutes))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Writes a commit object (no ref moves).
+pub fn commit(
+    repo: &Repository,
+    tree: Oid,
+    parents: &[Oid],
+    message: &str,
+    sigs: &Signatures,
+) -> Result<Oid> {
+    let tree = repo.find_tree(tree).with_context(|| format!("reading tree {tree}"))?;
+    let parents = parents
+        .iter()
+        .map(|p| repo.find_commit(*p).with_context(|| format!("reading commit {p}")))
+        .collect::<Result<Vec<_>>>()?;
+    let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+    repo.commit(None, &sigs.author, &sigs.committer, message, &tree, &parent_refs).context("writing a commit")
+}
+
+/// The tree of a commit.
+pub fn tree_of(repo: &Repository, commit: Oid) -> Result<Oid> {
+    Ok(repo.find_commit(commit).with_context(|| format!("reading commit {commit}"))?.tree_id())
+}
+
+/// A file that conflicts when main is merged into a task branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub path: String,
+    /// How it conflicts, in git's words ("both modified", "deleted on main", ...).
+    pub kind: String,
+}
+
+/// What merging main into the task branch gives.
+pub enum Integration {
+    /// The merged tree; `tasks` is set when both sides edited tasks.md and
+    /// [`tasks::merge`] merged it.
+    Clean { tree: Oid, tasks: Option<tasks::merge::Merged> },
+    /// Files that need a human; tasks.md is never among them.
+    Conflicts(Vec<Conflict>),
+}
+
+/// Merges `main` into `task` in memory (rename detection on), resolving
+/// tasks.md with [`tasks::merge::merge`]. Writes blobs and trees, nothing else.
+pub fn merge_into_task(
+    repo: &Repository,
+    task: Oid,
+    main: Oid,
+    tasks_file: Option<&str>,
+) -> Result<Integration> {
+    let ours = repo.find_commit(task).with_context(|| format!("reading commit {task}"))?;
+    let theirs = repo.find_commit(main).with_context(|| format!("reading commit {main}"))?;
+    let mut opts = git2::MergeOptions::new();
+    opts.find_renames(true).fail_on_conflict(false);
+    let mut index = repo
+        .merge_commits(&ours, &theirs, Some(&opts))
+        .with_context(|| format!("merging {main} into {task}"))?;
+
+    let mut merged_tasks = None;
+    if let Some(file) = tasks_file {
+        let base = repo
+            .merge_base(task, main)
+            .with_context(|| format!("finding the merge base of {task} and {main}"))?;
+        let text = |commit: Oid| -> Result<Option<String>> { read_text(repo, tree_of(repo, commit)?, file) };
+        if let (Some(base_text), Some(main_text), Some(task_text)) = (text(base)?, text(main)?, text(task)?) {
+            if base_text != main_text && base_text != task_text {
+                let merged = tasks::merge::merge(&base_text, &main_text, &task_text);
+                set_index_text(repo, &mut index, file, &merged.text)?;
+                merged_tasks = Some(merged);
+            }
+        }
+    }
+
+    if index.has_conflicts() {
+        return Ok(Integration::Conflicts(conflicts(repo, &index)?));
+    }
+    let tree = index.write_tree_to(repo).context("writing the merged tree")?;
+    Ok(Integration::Clean { tree, tasks: merged_tasks })
+}
+
+fn set_index_text(repo: &Repository, index: &mut git2::Index, path: &str, text: &str) -> Result<()> {
+    let blob = repo.blob(text.as_bytes()).with_context(|| format!("writing {path}"))?;
+    let mut entry = match index.get_path(Path::new(path), 0) {
+        Some(entry) => entry,
+        None => {
+            let conflict =
+                index.conflicts().context("reading merge conflicts")?.filter_map(|c| c.ok()).find_map(|c| {
+                    [c.our, c.their, c.ancestor].into_iter().flatten().find(|e| e.path == path.as_bytes())
+                });
+            match conflict {
+                Some(entry) => entry,
+                None => return Ok(()),
+            }
+        }
+    };
+    let _ = index.conflict_remove(Path::new(path));
+    entry.id = blob;
+    entry.flags &= !0x3000; // stage 0
+    entry.file_size = text.len() as u32;
+    index.add(&entry).with_context(|| format!("resolving {path}"))
+}
+
+fn conflicts(repo: &Repository, index: &git2::Index) -> Result<Vec<Conflict>> {
+    let mut out = BTreeSet::new();
+    for conflict in index.conflicts().context("reading merge conflicts")? {
+        let c = conflict.context("reading a merge conflict")?;
+        let path_of =
+            |e: &Option<git2::IndexEntry>| e.as_ref().map(|e| String::from_utf8_lossy(&e.path).into_owned());
+        let (base, ours, theirs) = (path_of(&c.ancestor), path_of(&c.our), path_of(&c.their));
+        let binary = [&c.ancestor, &c.our, &c.their]
+            .into_iter()
+            .flatten()
+            .any(|e| repo.find_blob(e.id).is_ok_and(|b| b.is_binary()));
+        let mut kind = match (&base, &ours, &theirs) {
+            (Some(_), Some(_), Some(_)) => "both modified".to_string(),
+            (None, Some(_), Some(_)) => "both added".to_string(),
+            (Some(_), Some(_), None) => "deleted on main, changed by the task".to_string(),
+            (Some(_), None, Some(_)) => "deleted by the task, changed on main".to_string(),
+            _ => "conflict".to_string(),
+        };
+        if let (Some(o), Some(t)) = (&ours, &theirs) {
+            if o != t {
+                kind = format!("renamed differently: {o} (task) / {t} (main)");
+            }
+        } else if let (Some(b), Some(o), None) = (&base, &ours, &theirs) {
+            if b != o {
+                kind = format!("renamed to {o} by the task, deleted on main");
+            }
+        } else if let (Some(b), None, Some(t)) = (&base, &ours, &theirs) {
+            if b != t {
+                kind = format!("renamed to {t} on main, deleted by the task");
+            }
+        }
+        if binary {
+            kind.push_str(" (binary)");
+        }
+        let path = ours.or(theirs).or(base).unwrap_or_default();
+        out.insert((path, kind));
+    }
+    Ok(out.into_iter().map(|(path, kind)| Conflict { path, kind }).collect())
+}
+
+/// The text of `path` in `tree`; `None` when absent or not UTF-8.
+pub fn read_text(repo: &Repository, tree: Oid, path: &str) -> Result<Option<String>> {
+    let tree = repo.find_tree(tree).with_context(|| format!("reading tree {tree}"))?;
+    let entry = match tree.get_path(Path::new(path)) {
+        Ok(entry) => entry,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("looking up {path}")),
+    };
+    let Ok(blob) = repo.find_blob(entry.id()) else { return Ok(None) };
+    Ok(String::from_utf8(blob.content().to_vec()).ok())
+}
+
+/// `tree` with the file at `path` (which must exist) replaced by `text`, mode kept.
+pub fn with_file(repo: &Repository, tree: Oid, path: &str, text: &str) -> Result<Oid> {
+    let base = repo.find_tree(tree).with_context(|| format!("reading tree {tree}"))?;
+    let mode = match base.get_path(Path::new(path)).map(|e| e.filemode()) {
+        Ok(0o100755) => git2::FileMode::BlobExecutable,
+        _ => git2::FileMode::Blob,
+    };
+    let blob = repo.blob(text.as_bytes()).with_context(|| format!("writing {path}"))?;
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    update.upsert(path, blob, mode);
+    update.create_updated(repo, &base).with_context(|| format!("writing a tree with the new {path}"))
+}
+
+/// One changed path between two trees.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// `A`dded, `M`odified, `D`eleted, `R`enamed, `T`ype changed.
+    pub status: char,
+    pub path: String,
+    /// The old path of a rename.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// The paths that differ between two trees; with `renames`, a rename is one change.
+pub fn changes(repo: &Repository, old: Oid, new: Oid, renames: bool) -> Result<Vec<Change>> {
+    if old == new {
+        return Ok(Vec::new());
+    }
+    let old_tree = repo.find_tree(old).with_context(|| format!("reading tree {old}"))?;
+    let new_tree = repo.find_tree(new).with_context(|| format!("reading tree {new}"))?;
+    let mut diff = repo
+        .diff_tree_to_tree(Some(&old_tree), Some(&new_tree), None)
+        .with_context(|| format!("comparing trees {old} and {new}"))?;
+    if renames {
+        diff.find_similar(Some(git2::DiffFindOptions::new().renames(true))).context("finding renames")?;
+    }
+    let path = |f: git2::DiffFile<'_>| f.path().map(|p| p.to_string_lossy().replace('\\', "/"));
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        let (old_path, new_path) = (path(delta.old_file()), path(delta.new_file()));
+        let (status, path, from) = match delta.status() {
+            git2::Delta::Added => ('A', new_path, None),
+            git2::Delta::Deleted => ('D', old_path, None),
+            git2::Delta::Renamed => ('R', new_path, old_path),
+            git2::Delta::Typechange => ('T', new_path, None),
+            _ => ('M', new_path, None),
+        };
+        if let Some(path) = path {
+            out.push(Change { status, path, from });
+        }
+    }
+    Ok(out)
+}
+
+/// Every path two trees differ in (both sides of a rename), sorted.
+pub fn touched_paths(repo: &Repository, old: Oid, new: Oid) -> Result<Vec<String>> {
+    let mut paths: Vec<String> = changes(repo, old, new, false)?
+        .into_iter()
+        .flat_map(|c| c.from.into_iter().chain([c.path]))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
+}
+
+/// Uncommitted changes in the worktree at `dir` (staged, unstaged, untracked
+/// files; not ignored ones), limited to `only` when given. Returns
+/// `(short status, path)` pairs.
+pub fn uncommitted(dir: &Path, only: Option<&[String]>) -> Result<Vec<(String, String)>> {
+    if only.is_some_and(|paths| paths.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let repo = Repository::open(dir).with_context(|| format!("opening the worktree {}", dir.display()))?;
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
+    if let Some(paths) = only {
+        for path in paths {
+            opts.pathspec(path);
+        }
+        opts.disable_pathspec_match(true);
+    }
+    let statuses =
+        repo.statuses(Some(&mut opts)).with_context(|| format!("reading the status of {}", dir.display()))?;
+    let mut out = Vec::new();
+    for entry in statuses.iter() {
+        let s = entry.status();
+        if s.is_empty() || s == git2::Status::IGNORED {
+            continue;
+        }
+        let code = if s.is_conflicted() {
+            "UU"
+        } else if s.is_wt_new() && !s.intersects(index_bits()) {
+            "??"
+        } else if s.intersects(index_bits()) && s.intersects(worktree_bits()) {
+            "MM"
+        } else if s.intersects(index_bits()) {
+            "M "
+        } else {
+            " M"
+        };
+        let path = String::from_utf8_lossy(entry.path_bytes()).into_owned();
+        out.push((code.to_string(), path));
+    }
+    Ok(out)
+}
+
+fn index_bits() -> git2::Status {
+    git2::Status::INDEX_NEW
+        | git2::Status::INDEX_MODIFIED
+        | git2::Status::INDEX_DELETED
+        | git2::Status::INDEX_RENAMED
+        | git2::Status::INDEX_TYPECHANGE
+}
+
+fn worktree_bits() -> git2::Status {
+    git2::Status::WT_MODIFIED
+        | git2::Status::WT_DELETED
+        | git2::Status::WT_RENAMED
+        | git2::Status::WT_TYPECHANGE
+}
+
+/// Whether a merge, rebase or similar is in progress in the worktree at `dir`.
+pub fn operation_in_progress(dir: &Path) -> Result<Option<String>> {
+    let repo = Repository::open(dir).with_context(|| format!("opening the worktree {}", dir.display()))?;
+    Ok(match repo.state() {
+        git2::RepositoryState::Clean => None,
+        state => Some(format!("{state:?}").to_ascii_lowercase()),
+    })
+}
+
+/// Moves the worktree at `workdir` from tree `from` to tree `to` for exactly
+/// `paths` (index and files), the way `git checkout` switches branches: a
+/// file that is neither `from`'s nor `to`'s version is a conflict, and then
+/// nothing is written. Other paths and their uncommitted changes are not
+/// looked at. Works whatever HEAD says, so it also runs after HEAD's branch
+/// moved, and again after a partial run.
+pub fn checkout(workdir: &Path, from: Oid, to: Oid, paths: &[String]) -> Result<()> {
+    if paths.is_empty() || from == to {
+        return Ok(());
+    }
+    let repo =
+        Repository::open(workdir).with_context(|| format!("opening the worktree {}", workdir.display()))?;
+    // Look both trees up first: clear errors, and the raw lookups below cannot miss.
+    repo.find_tree(from).with_context(|| format!("reading tree {from}"))?;
+    repo.find_tree(to).with_context(|| format!("reading tree {to}"))?;
+    drop(repo);
+    let mut builder = git2::build::CheckoutBuilder::new();
+    builder.safe().disable_pathspec_match(true).update_index(true);
+    for path in paths {
+        builder.path(path.as_str());
+    }
+    checkout_with_baseline(workdir, from, to, &mut builder)
+        .with_context(|| format!("updating {} in {}", summarize(paths), workdir.display()))
+}
+
+fn summarize(paths: &[String]) -> String {
+    match paths {
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} and {} other path(s)", rest.len()),
+        [] => "nothing".to_string(),
+    }
+}
+
+/// libgit2's checkout compares the working tree with a baseline it takes
+/// from HEAD; git2 does not expose the option that names another baseline,
+/// so this one call goes through libgit2-sys.
+fn checkout_with_baseline(
+    workdir: &Path,
+    from: Oid,
+    to: Oid,
+    builder: &mut git2::build::CheckoutBuilder<'_>,
+) -> std::result::Result<(), git2::Error> {
+    use libgit2_sys as raw;
+
+    struct Guard {
+        repo: *mut raw::git_repository,
+        from: *mut raw::git_tree,
+        to: *mut raw::git_tree,
+    }
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            // SAFETY: each pointer is null or was returned by the matching lookup/open.
+            unsafe {
+                if !self.from.is_null() {
+                    raw::git_tree_free(self.from);
+                }
+                if !self.to.is_null() {
+                    raw::git_tree_free(self.to);
+                }
+                if !self.repo.is_null() {
+                    raw::git_repository_free(self.repo);
+                }
+            }
+        }
+    }
+    let check =
+        |code: std::os::raw::c_int| if code < 0 { Err(git2::Error::last_error(code)) } else { Ok(()) };
+    let dir = CString::new(workdir.to_string_lossy().as_bytes())
+        .map_err(|_| git2::Error::from_str("a path with a NUL byte"))?;
+    let oid = |id: Oid| {
+        let mut raw_id = raw::git_oid { id: [0; raw::GIT_OID_MAX_SIZE] };
+        raw_id.id[..id.as_bytes().len()].copy_from_slice(id.as_bytes());
+        raw_id
+    };
+    let (from_id, to_id) = (oid(from), oid(to));
+    raw::init();
+    let mut g = Guard { repo: std::ptr::null_mut(), from: std::ptr::null_mut(), to: std::ptr::null_mut() };
+    // SAFETY: out-pointers are valid; the guard frees what was allocated;
+    // `opts` borrows `builder`'s path strings, which outlive the call.
+    unsafe {
+        check(raw::git_repository_open(&mut g.repo, dir.as_ptr()))?;
+        check(raw::git_tree_lookup(&mut g.from, g.repo, &from_id))?;
+        check(raw::git_tree_lookup(&mut g.to, g.repo, &to_id))?;
+        let mut opts: raw::git_checkout_options = std::mem::zeroed();
+        check(raw::git_checkout_init_options(&mut opts, raw::GIT_CHECKOUT_OPTIONS_VERSION))?;
+        builder.configure(&mut opts);
+        opts.baseline = g.from;
+        check(raw::git_checkout_tree(g.repo, g.to as *const raw::git_object, &opts))?;
+    }
+    Ok(())
+}
+
+/// Moves `refname` from `old` to `new` only if it still points at `old`.
+/// Returns false when it does not (someone else moved it).
+pub fn compare_and_swap(repo: &Repository, refname: &str, old: Oid, new: Oid, log: &str) -> Result<bool> {
+    match repo.reference_matching(refname, new, true, old, log) {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::Locked => {
+            // Locked: another writer is mid-update; Modified: it moved. Either way, not ours to move.
+            Ok(false)
+        }
+        Err(e) => Err(e).with_context(|| format!("moving {refname} from {old} to {new}")),
+    }
+}
+
+/// The commit a ref points at, if it exists.
+pub fn ref_target(repo: &Repository, refname: &str) -> Result<Option<Oid>> {
+    match repo.find_reference(refname) {
+        Ok(r) => Ok(r.resolve().ok().and_then(|r| r.target())),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {refname}")),
+    }
+}
+
+/// The task's own commits (`tip` not reachable from `hide`), oldest first,
+/// merges left out: `(short hash, subject)`.
+pub fn task_commits(repo: &Repository, tip: Oid, hide: Oid) -> Result<Vec<(String, String)>> {
+    let mut walk = repo.revwalk().context("walking history")?;
+    walk.push(tip).with_context(|| format!("walking from {tip}"))?;
+    walk.hide(hide).with_context(|| format!("walking from {tip}"))?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE).context("walking history")?;
+    let mut out = Vec::new();
+    for id in walk {
+        let id = id.context("walking history")?;
+        let commit = repo.find_commit(id).with_context(|| format!("reading commit {id}"))?;
+        if commit.parent_count() > 1 {
+            continue;
+        }
+        out.push((short(id), commit.summary().unwrap_or("").to_string()));
+    }
+    Ok(out)
+}
+
+/// The 7-character abbreviation of a commit id.
+pub fn short(id: Oid) -> String {
+    let mut s = id.to_string();
+    s.truncate(7);
+    s
+}
+
+/// The worktree (top directory) that has `branch` checked out, if any.
+/// Reads the HEAD files of the common directory and its `worktrees/*`.
+pub fn worktree_of_branch(common_dir: &Path, main_root: &Path, branch: &str) -> Result<Option<PathBuf>> {
+    let wanted = format!("ref: refs/heads/{branch}");
+    let head_is = |head: &Path| fs::read_to_string(head).map(|s| s.trim() == wanted).unwrap_or(false);
+    if head_is(&common_dir.join("HEAD")) && main_root.join(".git").exists() {
+        return Ok(Some(main_root.to_path_buf()));
+    }
+    let dir = common_dir.join("worktrees");
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    for entry in entries {
+        let admin = entry.with_context(|| format!("reading {}", dir.display()))?.path();
+        if head_is(&admin.join("HEAD")) {
+            let gitdir = fs::read_to_string(admin.join("gitdir")).unwrap_or_default();
+            if let Some(top) = Path::new(gitdir.trim()).parent() {
+                if top.exists() {
+                    return Ok(Some(top.to_path_buf()));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The branch checked out in the worktree at `dir` (`None`: detached).
+pub fn checked_out_branch(dir: &Path) -> Result<Option<String>> {
+    let repo = Repository::open(dir).with_context(|| format!("opening the worktree {}", dir.display()))?;
+    let head = repo.find_reference("HEAD").with_context(|| format!("reading HEAD in {}", dir.display()))?;
+    Ok(head.symbolic_target().and_then(|t| t.strip_prefix("refs/heads/")).map(str::to_string))
+}
+
+/// Removes the linked worktree at `path` (its files and its admin entry),
+/// like `git worktree remove`. Refuses a locked worktree.
+pub fn remove_worktree(repo: &Repository, path: &Path) -> Result<()> {
+    let wanted = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let names = repo.worktrees().context("listing worktrees")?;
+    for name in names.iter().flatten() {
+        let wt = repo.find_worktree(name).with_context(|| format!("reading worktree {name}"))?;
+        let here = fs::canonicalize(wt.path()).unwrap_or_else(|_| wt.path().to_path_buf());
+        if here != wanted {
+            continue;
+        }
+        if let git2::WorktreeLockStatus::Locked(reason) = wt.is_locked().context("reading worktree lock")? {
+            anyhow::bail!(
+                "worktree {} is locked{}",
+                path.display(),
+                reason.map(|r| format!(" ({r})")).unwrap_or_default()
+            );
+        }
+        let mut opts = git2::WorktreePruneOptions::new();
+        opts.valid(true).working_tree(true);
+        return wt.prune(Some(&mut opts)).with_context(|| format!("removing worktree {}", path.display()));
+    }
+    // Not registered (already pruned): just its directory, if left over.
+    if path.exists() {
+        fs::remove_dir_all(path).with_context(|| format!("removing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Deletes local branch `name` if it still points at `expected`.
+pub fn delete_branch(repo: &Repository, name: &str, expected: Oid) -> Result<bool> {
+    let mut branch = match repo.find_branch(name, git2::BranchType::Local) {
+        Ok(b) => b,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(false),
+        Err(e) => return Err(e).with_context(|| format!("reading branch {name}")),
+    };
+    if branch.get().target() != Some(expected) {
+        return Ok(false);
+    }
+    branch.delete().with_context(|| format!("deleting branch {name}"))?;
+    Ok(true)
+}
+
+/// `git add -A && git commit -m MSG` in `dir`, through the user's git so
+/// that their hooks (git-par's own pre-commit check among them) run.
+pub fn commit_everything(dir: &Path, message: &str) -> Result<()> {
+    super::git_cli(dir, &["add", "-A"])?;
+    super::git_cli(dir, &["commit", "-q", "-m", message])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_the_formats_git_users_set() {
+        assert_eq!(parse_date("2026-01-01T00:00:00Z"), Some((1_767_225_600, 0)));
+        assert_eq!(parse_date("@1767225600 +0100"), Some((1_767_225_600, 60)));
+        assert_eq!(parse_date("1767225600"), Some((1_767_225_600, 0)));
+        assert_eq!(parse_date("2026-01-01 01:00:00 +0100"), Some((1_767_225_600, 60)));
+        assert_eq!(parse_date("2026-01-01T01:00:00+01:00"), Some((1_767_225_600, 60)));
+        assert_eq!(parse_date("1970-01-01T00:00:00.123Z"), Some((0, 0)));
+        assert_eq!(parse_date("Thu, 1 Jan 2026 00:00:00 +0000"), None);
+        assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn git_var_idents_parse() {
+        let sig = parse_ident("A U Thor <a@example.com> 1767225600 -0130").unwrap();
+        assert_eq!(sig.name(), Some("A U Thor"));
+        assert_eq!(sig.email(), Some("a@example.com"));
+        assert_eq!(sig.when().seconds(), 1_767_225_600);
+        assert_eq!(sig.when().offset_minutes(), -90);
+    }
+}

@@ -6,10 +6,12 @@
 //! - [`deps`] turns explicit notations and the phase / `[P]` order into a
 //!   dependency graph; a cycle is the one content error.
 //! - [`edit`] ticks a task and writes its result line, changing no other byte.
+//! - [`merge`] merges a task branch's edits of tasks.md into main's version.
 
 pub mod deps;
 pub mod discover;
 pub mod edit;
+pub mod merge;
 pub mod parse;
 
 use std::collections::HashMap;

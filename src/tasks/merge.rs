@@ -1,0 +1,410 @@
+//! The three-way merge of tasks.md used when a task lands (DESIGN §6).
+//!
+//! git-par owns tasks.md, so a clash in it never stops a landing:
+//! - checkbox changes the task branch made (an agent ticking its own box)
+//!   are replayed onto main's version by task ID, wherever the task's line
+//!   sits in main's version;
+//! - the task's other edits are merged line by line (`similar`); a hunk that
+//!   clashes with a change on main is dropped — main wins — and every
+//!   dropped line is reported as a unified diff;
+//! - two insertions at the same place are both kept, main's first (one copy
+//!   when they are identical): two tasks adding lines under one heading is
+//!   not a clash.
+//!
+//! Lines keep their own endings, so CRLF files, a missing final newline and
+//! every untouched byte of main's version come through unchanged.
+
+use std::collections::HashMap;
+
+use similar::{Algorithm, DiffOp};
+
+/// The result of [`merge`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// The merged file.
+    pub text: String,
+    /// A unified diff from the merged file to what the task branch wanted
+    /// where it clashed with main; empty when nothing was dropped.
+    pub dropped: String,
+}
+
+/// Merges the task branch's edits of tasks.md (`base` → `task`) into main's
+/// version (`base` → `main`). Never fails: on a clash main wins.
+pub fn merge(base: &str, main: &str, task: &str) -> Merged {
+    merge_by(base, main, task, &parsed_checkboxes)
+}
+
+/// Where each task's checkbox line is: `(task ID, 0-based line)`.
+type Locate = dyn Fn(&str) -> Vec<(String, usize)>;
+
+/// The checkbox lines the tasks.md parser finds.
+fn parsed_checkboxes(text: &str) -> Vec<(String, usize)> {
+    let file = super::parse::parse(text, &super::Options::default());
+    file.tasks.iter().map(|t| (t.id.clone(), t.line.saturating_sub(1))).collect()
+}
+
+fn merge_by(base: &str, main: &str, task: &str, locate: &Locate) -> Merged {
+    if task == base || task == main {
+        return Merged { text: main.to_string(), dropped: String::new() };
+    }
+    if main == base {
+        return Merged { text: task.to_string(), dropped: String::new() };
+    }
+    let base_lines: Vec<&str> = base.split_inclusive('\n').collect();
+    let main_lines: Vec<&str> = main.split_inclusive('\n').collect();
+    let task_lines: Vec<&str> = task.split_inclusive('\n').collect();
+
+    // Take the task's checkbox changes out of its lines, to replay them by ID.
+    let base_boxes = first_by_id(locate(base));
+    let mut task_norm: Vec<String> = task_lines.iter().map(|l| l.to_string()).collect();
+    let mut replays: Vec<Replay> = Vec::new();
+    for (id, line) in locate(task) {
+        let Some(&base_line) = base_boxes.get(&id) else { continue };
+        let (Some(was), Some(now)) = (
+            base_lines.get(base_line).and_then(|l| checkbox(l)),
+            task_lines.get(line).and_then(|l| checkbox(l)),
+        ) else {
+            continue;
+        };
+        if was.1 != now.1 {
+            if let Some(norm) = task_norm.get_mut(line) {
+                *norm = set_checkbox(norm, was.1);
+            }
+            replays.push(Replay { id, was: was.1, now: now.1 });
+        }
+    }
+    let task_norm: Vec<&str> = task_norm.iter().map(String::as_str).collect();
+
+    let (landed, wanted) = three_way(&base_lines, &main_lines, &task_norm);
+    let landed = replay(&landed, &replays, locate, false);
+    let wanted = replay(&wanted, &replays, locate, true);
+    let dropped = if landed == wanted {
+        String::new()
+    } else {
+        similar::TextDiff::from_lines(&landed, &wanted)
+            .unified_diff()
+            .context_radius(1)
+            .header("tasks.md (landed)", "tasks.md (task branch)")
+            .to_string()
+    };
+    Merged { text: landed, dropped }
+}
+
+/// A checkbox the task branch changed from `was` to `now`.
+struct Replay {
+    id: String,
+    was: char,
+    now: char,
+}
+
+/// Applies checkbox replays to `text`. A box main changed too keeps main's
+/// state unless `force` (used to build what the task wanted).
+fn replay(text: &str, replays: &[Replay], locate: &Locate, force: bool) -> String {
+    if replays.is_empty() {
+        return text.to_string();
+    }
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    let boxes = first_by_id(locate(text));
+    for r in replays {
+        let Some(line) = boxes.get(&r.id).and_then(|&i| lines.get_mut(i)) else { continue };
+        let Some((_, current)) = checkbox(line) else { continue };
+        if current == r.was || force {
+            *line = set_checkbox(line, r.now);
+        }
+    }
+    lines.concat()
+}
+
+fn first_by_id(boxes: Vec<(String, usize)>) -> HashMap<String, usize> {
+    let mut map = HashMap::with_capacity(boxes.len());
+    for (id, line) in boxes {
+        map.entry(id).or_insert(line);
+    }
+    map
+}
+
+/// The byte offset and character of a list item's checkbox state
+/// (`- [x] ...` → `x`), if the line is a checkbox item.
+fn checkbox(line: &str) -> Option<(usize, char)> {
+    let start = line.len() - line.trim_start_matches(['\u{feff}', ' ', '\t']).len();
+    let rest = &line[start..];
+    let after_bullet = if let Some(r) = rest.strip_prefix(['-', '*', '+']) {
+        r
+    } else {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            return None;
+        }
+        rest[digits..].strip_prefix(['.', ')'])?
+    };
+    let trimmed = after_bullet.trim_start_matches([' ', '\t']);
+    if trimmed.len() == after_bullet.len() {
+        return None;
+    }
+    let inner = trimmed.strip_prefix('[')?;
+    let mut chars = inner.chars();
+    let state = chars.next()?;
+    if chars.next() != Some(']') {
+        return None;
+    }
+    Some((line.len() - inner.len(), state))
+}
+
+fn set_checkbox(line: &str, state: char) -> String {
+    match checkbox(line) {
+        Some((at, old)) => {
+            let mut out = String::with_capacity(line.len() + 4);
+            out.push_str(&line[..at]);
+            out.push(state);
+            out.push_str(&line[at + old.len_utf8()..]);
+            out
+        }
+        None => line.to_string(),
+    }
+}
+
+/// One change of a side against the base: base lines `start..end` become `lines`.
+#[derive(Debug, Clone)]
+struct Hunk<'a> {
+    start: usize,
+    end: usize,
+    lines: &'a [&'a str],
+    main: bool,
+}
+
+fn hunks<'a>(base: &[&str], side: &'a [&'a str], main: bool) -> Vec<Hunk<'a>> {
+    let mut out: Vec<Hunk<'a>> = Vec::new();
+    let mut side_start = 0;
+    for op in similar::capture_diff_slices(Algorithm::Myers, base, side) {
+        if let DiffOp::Equal { .. } = op {
+            continue;
+        }
+        let (old, new) = (op.old_range(), op.new_range());
+        match out.last_mut() {
+            // A delete followed by an insert at the same place is one hunk.
+            Some(last) if last.end == old.start && side_start + last.lines.len() == new.start => {
+                last.end = old.end;
+                last.lines = &side[side_start..new.end];
+            }
+            _ => {
+                side_start = new.start;
+                out.push(Hunk { start: old.start, end: old.end, lines: &side[new.clone()], main });
+            }
+        }
+    }
+    out
+}
+
+/// Merges both sides' hunks into base. Returns (main wins, task wins): the
+/// two differ only where the sides clash.
+fn three_way(base: &[&str], main: &[&str], task: &[&str]) -> (String, String) {
+    let mut all = hunks(base, main, true);
+    all.extend(hunks(base, task, false));
+    // By start; at one start, insertions first, then main before task.
+    all.sort_by_key(|h| (h.start, h.end != h.start, !h.main));
+
+    let (mut landed, mut wanted) = (String::new(), String::new());
+    let mut pos = 0;
+    let mut i = 0;
+    while i < all.len() {
+        let (cs, mut ce) = (all[i].start, all[i].end);
+        let mut j = i + 1;
+        while j < all.len() {
+            let h = &all[j];
+            let both_insert_here = h.start == ce && cs == ce && h.start == h.end;
+            if h.start < ce || both_insert_here {
+                ce = ce.max(h.end);
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let cluster = &all[i..j];
+        for line in &base[pos..cs] {
+            landed.push_str(line);
+            wanted.push_str(line);
+        }
+        let has_main = cluster.iter().any(|h| h.main);
+        let has_task = cluster.iter().any(|h| !h.main);
+        if has_main && has_task && cluster.iter().all(|h| h.start == h.end) {
+            // Both sides insert at the same place: keep both, main's first.
+            let mut joined = String::new();
+            for h in cluster.iter().filter(|h| h.main).chain(cluster.iter().filter(|h| !h.main)) {
+                if h.main || !cluster.iter().any(|m| m.main && m.lines == h.lines) {
+                    joined.push_str(&h.lines.concat());
+                }
+            }
+            landed.push_str(&joined);
+            wanted.push_str(&joined);
+        } else {
+            let main_version = apply(base, cs, ce, cluster.iter().filter(|h| h.main));
+            let task_version = apply(base, cs, ce, cluster.iter().filter(|h| !h.main));
+            match (has_main, has_task) {
+                (true, false) => {
+                    landed.push_str(&main_version);
+                    wanted.push_str(&main_version);
+                }
+                (false, _) => {
+                    landed.push_str(&task_version);
+                    wanted.push_str(&task_version);
+                }
+                (true, true) => {
+                    landed.push_str(&main_version);
+                    wanted.push_str(&task_version);
+                }
+            }
+        }
+        pos = ce;
+        i = j;
+    }
+    for line in &base[pos.min(base.len())..] {
+        landed.push_str(line);
+        wanted.push_str(line);
+    }
+    (landed, wanted)
+}
+
+/// Base lines `start..end` with one side's hunks (all inside the range) applied.
+fn apply<'a>(base: &[&str], start: usize, end: usize, hunks: impl Iterator<Item = &'a Hunk<'a>>) -> String {
+    let mut out = String::new();
+    let mut pos = start;
+    for h in hunks {
+        for line in &base[pos..h.start] {
+            out.push_str(line);
+        }
+        out.push_str(&h.lines.concat());
+        pos = h.end;
+    }
+    for line in &base[pos..end] {
+        out.push_str(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in for the parser: `- [ ] T001 ...` lines, ID up to the first space.
+    fn simple(text: &str) -> Vec<(String, usize)> {
+        text.split_inclusive('\n')
+            .enumerate()
+            .filter_map(|(i, line)| {
+                let (at, _) = checkbox(line)?;
+                let id = line[at + 2..].split_whitespace().next()?.trim_matches('*').to_string();
+                id.starts_with('T').then_some((id, i))
+            })
+            .collect()
+    }
+
+    fn m(base: &str, main: &str, task: &str) -> Merged {
+        merge_by(base, main, task, &simple)
+    }
+
+    const BASE: &str = "# Tasks\n\n## Phase 1\n- [ ] T001 one\n- [ ] T002 two\n- [ ] T003 three\n\n## Phase 2\n- [ ] T004 four\n";
+
+    #[test]
+    fn unchanged_sides_take_the_other() {
+        assert_eq!(m(BASE, BASE, BASE).text, BASE);
+        let main = BASE.replace("T001 one", "T001 uno");
+        assert_eq!(m(BASE, &main, BASE).text, main);
+        assert_eq!(m(BASE, BASE, &main).text, main);
+    }
+
+    #[test]
+    fn a_tick_on_the_task_branch_is_replayed_by_id_after_main_moved_lines() {
+        // The task ticks T003; main inserted tasks above it and edited T002.
+        let task = BASE.replace("- [ ] T003", "- [x] T003");
+        let main = BASE
+            .replace("## Phase 1\n", "## Phase 1\n- [ ] T000 zero\n")
+            .replace("- [ ] T002 two", "- [X] T002 two\n  - par: merged abc (1 commit, 1 file)");
+        let merged = m(BASE, &main, &task);
+        assert_eq!(merged.text, main.replace("- [ ] T003", "- [x] T003"));
+        assert_eq!(merged.dropped, "");
+    }
+
+    #[test]
+    fn a_tick_and_an_edit_of_the_same_line_on_main_both_survive() {
+        let task = BASE.replace("- [ ] T003 three", "- [X] T003 three");
+        let main = BASE.replace("- [ ] T003 three", "- [ ] T003 three (src/three.py)");
+        let merged = m(BASE, &main, &task);
+        assert_eq!(merged.text, BASE.replace("- [ ] T003 three", "- [X] T003 three (src/three.py)"));
+        assert_eq!(merged.dropped, "");
+    }
+
+    #[test]
+    fn a_box_main_changed_differently_keeps_mains_state_and_reports_it() {
+        let base = BASE.replace("- [ ] T003", "- [~] T003");
+        let task = base.replace("- [~] T003", "- [ ] T003");
+        let main = base.replace("- [~] T003", "- [X] T003");
+        let merged = m(&base, &main, &task);
+        assert_eq!(merged.text, main);
+        assert!(merged.dropped.contains("-- [X] T003 three\n+- [ ] T003 three\n"), "{}", merged.dropped);
+    }
+
+    #[test]
+    fn non_clashing_edits_merge_line_by_line() {
+        let task = BASE.replace("- [ ] T004 four\n", "- [ ] T004 four\n- [ ] T005 five (added by task)\n");
+        let main = BASE.replace("# Tasks\n", "# Tasks for the demo\n");
+        let merged = m(BASE, &main, &task);
+        assert_eq!(
+            merged.text,
+            main.replace("- [ ] T004 four\n", "- [ ] T004 four\n- [ ] T005 five (added by task)\n")
+        );
+        assert_eq!(merged.dropped, "");
+    }
+
+    #[test]
+    fn a_clash_keeps_main_and_shows_the_dropped_lines() {
+        let task = BASE.replace("- [ ] T002 two", "- [ ] T002 two, rewritten by the task");
+        let main = BASE.replace("- [ ] T002 two", "- [ ] T002 two, rewritten on main");
+        let merged = m(BASE, &main, &task);
+        assert_eq!(merged.text, main);
+        assert_eq!(
+            merged.dropped,
+            "--- tasks.md (landed)\n+++ tasks.md (task branch)\n@@ -4,3 +4,3 @@\n \
+             - [ ] T001 one\n-- [ ] T002 two, rewritten on main\n+- [ ] T002 two, rewritten by the task\n \
+             - [ ] T003 three\n"
+        );
+    }
+
+    #[test]
+    fn insertions_at_the_same_place_keep_both_and_identical_ones_once() {
+        let task = format!("{BASE}- [ ] T006 six\n");
+        let main = format!("{BASE}- [ ] T005 five\n");
+        let merged = m(BASE, &main, &task);
+        assert_eq!(merged.text, format!("{BASE}- [ ] T005 five\n- [ ] T006 six\n"));
+        assert_eq!(merged.dropped, "");
+        // The same line added on both sides (and another edit on the task) lands once.
+        let both = m(BASE, &main, &main.replace("# Tasks\n", "# Tasks!\n"));
+        assert_eq!(both.text, main.replace("# Tasks\n", "# Tasks!\n"));
+    }
+
+    #[test]
+    fn crlf_and_a_missing_final_newline_are_kept() {
+        let base = "- [ ] T001 one\r\n- [ ] T002 two\r\n- [ ] T003 three";
+        let task = base.replace("- [ ] T001", "- [X] T001");
+        let main = base.replace("T003 three", "T003 three!");
+        let merged = m(base, &main, &task);
+        assert_eq!(merged.text, "- [X] T001 one\r\n- [ ] T002 two\r\n- [ ] T003 three!");
+    }
+
+    #[test]
+    fn a_deleted_task_on_main_drops_the_tasks_tick() {
+        let task = BASE.replace("- [ ] T004", "- [X] T004");
+        let main = BASE.replace("- [ ] T004 four\n", "");
+        let merged = m(BASE, &main, &task);
+        assert_eq!(merged.text, main);
+    }
+
+    #[test]
+    fn checkbox_recognises_list_items() {
+        assert_eq!(checkbox("- [ ] T1"), Some((3, ' ')));
+        assert_eq!(checkbox("  * [x] T1"), Some((5, 'x')));
+        assert_eq!(checkbox("1. [X] T1"), Some((4, 'X')));
+        assert_eq!(checkbox("\u{feff}- [~] T1"), Some((6, '~')));
+        assert_eq!(checkbox("-[ ] T1"), None);
+        assert_eq!(checkbox("text [ ] T1"), None);
+        assert_eq!(set_checkbox("- [ ] T1 ü\r\n", 'X'), "- [X] T1 ü\r\n");
+    }
+}
