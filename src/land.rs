@@ -148,7 +148,9 @@ fn with_merge_lock<T>(
             Ok(_guard) => {
                 // Best effort: only read by someone waiting, to say who is landing.
                 let _ = fs::write(&holder_path, format!("{id} {}\n", std::process::id()));
-                return f();
+                let result = f();
+                let _ = fs::write(&holder_path, "");
+                return result;
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 let holder = fs::read_to_string(&holder_path)
@@ -751,7 +753,7 @@ fn land_steps(
     complete(repo, store, journal, &mut warnings)?;
     let mut info = built.landing_info;
     info.commit = Some(landing);
-    info.warnings = warnings;
+    info.warnings.extend(warnings);
     Ok(info)
 }
 
@@ -885,14 +887,17 @@ fn build(
     let mut description = None;
     let mut tasks_diff = String::new();
     let mut worktree_tick = None;
+    let mut warnings = Vec::new();
     if let Some(file) = &req.tasks_file {
         match git::read_text(git, tested_tree, file)? {
             Some(text) => {
                 description = describe(&text, &req.id);
-                if let Ok(updated) = tasks::edit::land(&text, &req.id, &result) {
-                    if updated != text {
-                        tree = git::with_file(git, tested_tree, file, &updated)?;
+                match tasks::edit::land(&text, &req.id, &result) {
+                    Ok(updated) if updated != text => {
+                        tree = git::with_file(git, tested_tree, file, &updated)?
                     }
+                    Ok(_) => {}
+                    Err(e) => warnings.push(format!("{file} was not updated: {e:#}")),
                 }
                 let before = git::read_text(git, main_tree, file)?.unwrap_or_default();
                 let after = git::read_text(git, tree, file)?.unwrap_or_default();
@@ -936,7 +941,7 @@ fn build(
             message,
             tasks_diff,
             dropped,
-            warnings: Vec::new(),
+            warnings,
         },
         worktree_tick,
     })

@@ -290,6 +290,7 @@ fn conflict_kinds_renames_deletions_and_binaries() {
     let f = Fixture::new();
     f.write(&f.root, "doc.txt", "a\nb\nc\nd\ne\nf\ng\nh\n");
     f.write(&f.root, "gone.txt", "x\n");
+    f.write(&f.root, "r.txt", "renamed twice\n");
     fs::write(f.root.join("image.bin"), [0u8, 1, 2, 3, 0, 5]).unwrap();
     f.commit(&f.root, "more files");
     let wt = f.start("T003");
@@ -298,18 +299,25 @@ fn conflict_kinds_renames_deletions_and_binaries() {
     f.write(&wt, "docs.txt", "a\nb\nc\nd\ne\nf\ng\nH\n");
     f.write(&wt, "gone.txt", "x changed\n");
     fs::write(wt.join("image.bin"), [0u8, 9, 9, 9, 0]).unwrap();
+    git(&wt, &["mv", "r.txt", "r-task.txt"]);
     let tip = f.commit(&wt, "task");
     // Main: edits doc.txt elsewhere (merges cleanly through the rename), deletes gone.txt, changes the binary.
     f.write(&f.root, "doc.txt", "A\nb\nc\nd\ne\nf\ng\nh\n");
     git(&f.root, &["rm", "-q", "gone.txt"]);
     fs::write(f.root.join("image.bin"), [0u8, 7, 7, 0]).unwrap();
+    git(&f.root, &["mv", "r.txt", "r-main.txt"]);
     f.commit(&f.root, "main");
 
     let err = f.finish(&f.request("T003")).unwrap_err();
     let text = refusal_text(&err);
     assert!(
         text.starts_with(
-            "T003 conflicts with main in 2 files:\n  gone.txt   deleted on main, changed by the task\n  image.bin  both modified (binary)\n"
+            "T003 conflicts with main in 5 files:\n\
+             \x20 gone.txt    deleted on main, changed by the task\n\
+             \x20 image.bin   both modified (binary)\n\
+             \x20 r-main.txt  main's new name for a file the task renamed too\n\
+             \x20 r-task.txt  the task's new name for a file main renamed too\n\
+             \x20 r.txt       renamed differently by the task and on main\n"
         ),
         "{text}"
     );
@@ -319,9 +327,10 @@ fn conflict_kinds_renames_deletions_and_binaries() {
     // Resolved the way the hint says, the rename and the edit on main both land.
     let merge = Command::new("git").current_dir(&wt).args(["merge", "-q", "main"]).output().unwrap();
     assert!(!merge.status.success());
-    git(&wt, &["rm", "-q", "gone.txt"]);
+    git(&wt, &["rm", "-q", "gone.txt", "r-main.txt"]);
+    let _ = Command::new("git").current_dir(&wt).args(["rm", "-q", "r.txt"]).output();
     fs::write(wt.join("image.bin"), [0u8, 9, 9, 9, 0]).unwrap();
-    git(&wt, &["add", "image.bin"]);
+    git(&wt, &["add", "image.bin", "r-task.txt"]);
     git(&wt, &["commit", "-q", "--no-edit"]);
     f.finish(&f.request("T003")).unwrap();
     assert_eq!(f.read(&f.root, "docs.txt"), "A\nb\nc\nd\ne\nf\ng\nH\n");
@@ -645,5 +654,39 @@ fn main_moving_during_a_landing_sends_it_back_to_step_3() {
     assert_eq!(git(&f.root, &["log", "-1", "--format=%s", "main^1"]), "Late commit on main\n");
     assert_eq!(f.landed_count("T001"), 1);
     assert_eq!(f.read(&f.root, "late.txt"), "late\n");
+    assert_eq!(f.status(&f.root), "");
+}
+
+/// libgit2 has no directory-rename detection: where `git merge` stops with
+/// "CONFLICT (file location)", the landing keeps the task's new file in the
+/// directory main renamed away. The README documents this.
+#[test]
+fn a_directory_renamed_on_main_is_not_followed() {
+    let f = Fixture::new();
+    f.write(&f.root, "lib/a.txt", "a\n");
+    f.commit(&f.root, "lib");
+    let wt = f.start("T001");
+    f.write(&wt, "lib/new.txt", "new\n");
+    f.commit(&wt, "task adds to lib/");
+    git(&f.root, &["mv", "lib", "src"]);
+    f.commit(&f.root, "main renames lib/ to src/");
+    f.finish(&f.request("T001")).unwrap();
+    assert_eq!(git(&f.root, &["ls-files", "lib", "src"]), "lib/new.txt\nsrc/a.txt\n");
+}
+
+#[test]
+fn main_checked_out_nowhere_or_in_a_linked_worktree() {
+    let f = Fixture::new();
+    let wt = f.start("T001");
+    f.write(&wt, "src/alpha.txt", "alpha\n");
+    f.commit(&wt, "Add alpha");
+    // The main worktree moves to another branch; main itself lives in a linked worktree.
+    git(&f.root, &["switch", "-q", "-c", "elsewhere"]);
+    let main_wt = f.worktrees.join("main-wt");
+    git(&f.root, &["worktree", "add", "-q", main_wt.to_str().unwrap(), "main"]);
+    f.finish(&f.request("T001")).unwrap();
+    assert_eq!(f.read(&main_wt, "src/alpha.txt"), "alpha\n");
+    assert_eq!(f.status(&main_wt), "");
+    assert!(!f.root.join("src/alpha.txt").exists(), "the worktree on another branch is left alone");
     assert_eq!(f.status(&f.root), "");
 }

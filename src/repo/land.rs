@@ -244,7 +244,11 @@ fn conflicts(repo: &Repository, index: &git2::Index) -> Result<Vec<Conflict>> {
             (None, Some(_), Some(_)) => "both added".to_string(),
             (Some(_), Some(_), None) => "deleted on main, changed by the task".to_string(),
             (Some(_), None, Some(_)) => "deleted by the task, changed on main".to_string(),
-            _ => "conflict".to_string(),
+            // A rename/rename: libgit2 reports the old name and each new one separately.
+            (Some(_), None, None) => "renamed differently by the task and on main".to_string(),
+            (None, Some(_), None) => "the task's new name for a file main renamed too".to_string(),
+            (None, None, Some(_)) => "main's new name for a file the task renamed too".to_string(),
+            (None, None, None) => "conflict".to_string(),
         };
         if let (Some(o), Some(t)) = (&ours, &theirs) {
             if o != t {

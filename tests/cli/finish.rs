@@ -1,1 +1,372 @@
+//! `git par finish`: the merge queue, run as the real binary.
 
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::common::{Run, TestRepo};
+
+const TASKS: &str = "# Tasks: Demo\n\n## Phase 1: Parallel work\n\n\
+- [ ] T001 [P] Create src/t1.txt\n- [ ] T002 [P] Create src/t2.txt\n- [ ] T003 [P] Create src/t3.txt\n\
+- [ ] T004 [P] Create src/t4.txt\n- [ ] T005 [P] Create src/t5.txt\n- [ ] T006 [P] Create src/t6.txt\n\
+- [ ] T007 [P] Create src/t7.txt\n- [ ] T008 [P] Create src/t8.txt\n";
+const TASKS_FILE: &str = "specs/001-demo/tasks.md";
+
+fn repo() -> TestRepo {
+    TestRepo::with_tasks(TASKS)
+}
+
+/// What `git par start ID` leaves behind: branch, worktree and state entry.
+fn begin(repo: &TestRepo, id: &str) -> PathBuf {
+    let wt = repo.worktree(id);
+    let branch = format!("par/{id}");
+    repo.git(&["worktree", "add", "-q", "-b", &branch, wt.to_str().unwrap(), "main"]);
+    let path = repo.path(".git/par/state.json");
+    let mut state: serde_json::Value =
+        std::fs::read_to_string(&path).map(|s| serde_json::from_str(&s).unwrap()).unwrap_or_else(
+            |_| json!({"version": 1, "main_branch": "main", "tasks_file": TASKS_FILE, "tasks": {}}),
+        );
+    let n: usize = id[1..].parse().unwrap();
+    state["tasks"][id] = json!({
+        "id": id, "branch": branch, "worktree": wt, "base": repo.rev("main"),
+        "locks": [format!("src/t{n}.txt")], "owner": {"user": "tester", "host": "host"},
+        "started_at": "2026-01-01T00:00:00Z", "state": "active",
+    });
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, serde_json::to_vec_pretty(&state).unwrap()).unwrap();
+    wt
+}
+
+/// Begins `id` and commits its file in its worktree.
+fn work(repo: &TestRepo, id: &str) -> PathBuf {
+    let wt = begin(repo, id);
+    let n: usize = id[1..].parse().unwrap();
+    std::fs::create_dir_all(wt.join("src")).unwrap();
+    std::fs::write(wt.join(format!("src/t{n}.txt")), format!("task {n}\n")).unwrap();
+    repo.git_in(&wt, &["add", "-A"]);
+    repo.git_in(&wt, &["commit", "-q", "-m", &format!("Create t{n}")]);
+    wt
+}
+
+/// A snapshot with the temporary directory replaced by `[TMP]`.
+fn snap(repo: &TestRepo, run: &Run) -> String {
+    let base = repo.root.parent().unwrap().to_string_lossy().into_owned();
+    run.snapshot().replace(&base, "[TMP]")
+}
+
+fn state(repo: &TestRepo) -> serde_json::Value {
+    serde_json::from_str(&repo.read(".git/par/state.json")).unwrap()
+}
+
+fn landed_count(repo: &TestRepo, id: &str) -> usize {
+    repo.git(&["log", "--format=%H", "--grep", &format!("^Par-Task: {id}$"), "main"]).lines().count()
+}
+
+#[test]
+fn lands_a_task_and_prints_the_commit() {
+    let repo = repo();
+    let wt = work(&repo, "T001");
+    let tip = repo.rev("par/T001");
+
+    let run = repo.par(&["--json", "finish", "T001"]).success();
+    let commit = repo.rev("main");
+    assert_eq!(
+        run.json(),
+        json!({"version": 1, "task": "T001", "commit": commit, "strategy": "merge",
+               "commits": 1, "files": 1, "main_branch": "main"})
+    );
+    assert_eq!(run.stderr, format!("Landed T001 on main as {} (merge, 1 commit, 1 file)\n", &commit[..7]));
+    assert_eq!(repo.rev("main^2"), tip);
+    let tasks = repo.git(&["show", &format!("main:{TASKS_FILE}")]);
+    assert!(tasks.contains(&format!(
+        "- [X] T001 [P] Create src/t1.txt\n  - par: merged {} (1 commit, 1 file) · logs/parallel/T001.log\n- [ ] T002",
+        &tip[..7]
+    )));
+    assert_eq!(repo.read(TASKS_FILE), tasks, "the main worktree is up to date");
+    assert_eq!(repo.read("src/t1.txt"), "task 1\n");
+    assert!(!wt.exists());
+    assert_eq!(repo.git(&["branch", "--list", "par/*"]), "");
+    assert_eq!(state(&repo)["tasks"], json!({}));
+    assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "");
+}
+
+#[test]
+fn human_output_is_the_commit_on_stdout() {
+    let repo = repo();
+    work(&repo, "T002");
+    let run = repo.par(&["finish", "T002", "--strategy", "squash", "--keep"]).success();
+    assert_eq!(run.stdout, format!("{}\n", repo.rev("main")));
+    assert_eq!(repo.git(&["log", "-1", "--format=%P", "main"]).split_whitespace().count(), 1);
+    assert!(repo.worktree("T002").exists(), "--keep keeps the worktree");
+    assert_eq!(state(&repo)["tasks"], json!({}), "--keep still releases the task");
+}
+
+#[test]
+fn dry_run_shows_what_would_land_and_changes_nothing() {
+    let repo = repo();
+    work(&repo, "T001");
+    let before = (repo.rev("main"), repo.rev("par/T001"), repo.read(".git/par/state.json"));
+    let objects = repo.git(&["count-objects", "-v"]);
+    let run = repo.par(&["finish", "T001", "--dry-run"]).success();
+    let tip = repo.rev("par/T001");
+    assert_eq!(
+        snap(&repo, &run),
+        format!(
+            "exit: 0\n--- stdout\n\
+T001: Create src/t1.txt\n\nMerges 1 commit:\n  {short} Create t1\n\nPar-Task: T001\n\n\
+Files:\n  A src/t1.txt\n\n\
+--- a/{TASKS_FILE}\n+++ b/{TASKS_FILE}\n@@ -2,7 +2,8 @@\n \n ## Phase 1: Parallel work\n \n\
+-- [ ] T001 [P] Create src/t1.txt\n\
++- [X] T001 [P] Create src/t1.txt\n\
++  - par: merged {short} (1 commit, 1 file) · logs/parallel/T001.log\n \
+- [ ] T002 [P] Create src/t2.txt\n - [ ] T003 [P] Create src/t3.txt\n - [ ] T004 [P] Create src/t4.txt\n\
+--- stderr\nDry run: T001 would land on main like this; nothing was changed\n",
+            short = &tip[..7]
+        )
+    );
+    assert_eq!((repo.rev("main"), repo.rev("par/T001"), repo.read(".git/par/state.json")), before);
+    assert_eq!(repo.git(&["count-objects", "-v"]), objects, "not even an object was written");
+
+    let json = repo.par(&["--json", "finish", "T001", "--dry-run"]).success().json();
+    assert_eq!(json["dry_run"], true);
+    assert_eq!(json["commit"], serde_json::Value::Null);
+    assert_eq!(json["paths"], json!([{"status": "A", "path": "src/t1.txt"}]));
+}
+
+#[test]
+fn a_conflict_lists_the_files_and_leaves_everything_as_it_was() {
+    let repo = repo();
+    let wt = begin(&repo, "T003");
+    std::fs::write(wt.join("README.md"), "demo, by the task\n").unwrap();
+    repo.git_in(&wt, &["commit", "-q", "-am", "Task edits README"]);
+    repo.write("README.md", "demo, on main\n");
+    repo.commit_all("Main edits README");
+    let before = (repo.rev("main"), repo.rev("par/T003"));
+
+    let run = repo.par(&["finish", "T003"]).code(1);
+    assert_eq!(
+        snap(&repo, &run),
+        "exit: 1\n--- stdout\n--- stderr\n\
+error: T003 conflicts with main in 1 file:\n  README.md  both modified\n\
+hint: resolve them in the task's worktree: `cd [TMP]/repo.par/T003 && git merge main`, fix the files, `git commit`, then run `git par finish T003` again\n\
+hint: nothing changed: main and par/T003 are as they were\n"
+    );
+    assert_eq!((repo.rev("main"), repo.rev("par/T003")), before);
+    assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "");
+    assert_eq!(state(&repo)["tasks"]["T003"]["state"], "active");
+    assert!(!repo.path(".git/par/journal/T003.json").exists());
+}
+
+#[test]
+fn a_failing_verify_shows_its_tail_and_lands_nothing() {
+    let repo = repo();
+    work(&repo, "T001");
+    let before = repo.rev("main");
+    let run =
+        repo.par(&["finish", "T001", "--verify", "for i in 1 2 3; do echo line $i; done; exit 4"]).code(1);
+    assert_eq!(
+        snap(&repo, &run),
+        "exit: 1\n--- stdout\n--- stderr\n\
+Verifying: for i in 1 2 3; do echo line $i; done; exit 4\n\
+error: verify failed (exit 4): `for i in 1 2 3; do echo line $i; done; exit 4`; its last lines:\nline 1\nline 2\nline 3\n\
+hint: fix the task in its worktree ([TMP]/repo.par/T001), commit, and run `git par finish T001` again\n"
+    );
+    assert_eq!(repo.rev("main"), before);
+    assert_eq!(state(&repo)["tasks"]["T001"]["state"], "active");
+    // par.verify is the default.
+    repo.git(&["config", "par.verify", "test -f src/t1.txt"]);
+    repo.par(&["finish", "T001"]).success();
+}
+
+#[test]
+fn bad_input_is_refused_with_a_hint() {
+    let repo = repo();
+    let run = repo.par(&["finish", "T001"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: T001 is not an active task\nhint: start it first with `git par start T001`; no task is active\n"
+    );
+
+    let wt = work(&repo, "T001");
+    std::fs::write(wt.join("src/t1.txt"), "edited\n").unwrap();
+    let run = repo.par(&["finish", "T001"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: the worktree of T001 has uncommitted changes:\n   M src/t1.txt\n\
+hint: commit them, or let finish do it: `git par finish T001 --commit \"MESSAGE\"`\n"
+    );
+    repo.git_in(&wt, &["checkout", "--", "src/t1.txt"]);
+
+    repo.write("src/t1.txt", "in the way\n");
+    let run = repo.par(&["finish", "T001"]).code(1);
+    assert_eq!(
+        snap(&repo, &run),
+        "exit: 1\n--- stdout\n--- stderr\n\
+error: the worktree of main ([TMP]/repo) has uncommitted changes in files T001 would change:\n  ?? src/t1.txt\n\
+hint: commit or stash them (`git -C [TMP]/repo stash push --include-untracked -- src/t1.txt`), then run `git par finish T001` again\n"
+    );
+    std::fs::remove_file(repo.path("src/t1.txt")).unwrap();
+
+    repo.git(&["config", "par.mainBranch", "trunk"]);
+    let mut st = state(&repo);
+    st["main_branch"] = json!("trunk");
+    std::fs::write(repo.path(".git/par/state.json"), st.to_string()).unwrap();
+    let run = repo.par(&["finish", "T001"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: the main branch 'trunk' does not exist\n\
+hint: create it (`git branch trunk <commit>`) or land elsewhere with `git config par.mainBranch BRANCH`\n"
+    );
+    st["main_branch"] = json!("main");
+    std::fs::write(repo.path(".git/par/state.json"), st.to_string()).unwrap();
+
+    let run = repo.par(&["finish", "T001", "--wait=-1"]).code(2);
+    assert!(run.stderr.starts_with("error: --wait -1: not a number of seconds\n"), "{}", run.stderr);
+
+    std::fs::remove_dir_all(&wt).unwrap();
+    let run = repo.par(&["finish", "T001"]).code(1);
+    assert_eq!(
+        snap(&repo, &run),
+        "exit: 1\n--- stdout\n--- stderr\n\
+error: the worktree of T001 is missing: [TMP]/repo.par/T001\n\
+hint: recreate it with `git worktree prune && git worktree add [TMP]/repo.par/T001 par/T001`, or drop the task with `git par abort T001`\n"
+    );
+    repo.git(&["worktree", "prune"]);
+    repo.git(&["branch", "-q", "-D", "par/T001"]);
+    let run = repo.par(&["finish", "T001"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: the branch par/T001 of T001 is gone\n\
+hint: recreate it at the task's last commit (`git branch par/T001 <commit>`, see `git reflog`), or drop the task with `git par abort T001`\n"
+    );
+    assert_eq!(state(&repo)["tasks"]["T001"]["state"], "active");
+    assert_eq!(landed_count(&repo, "T001"), 0);
+}
+
+#[test]
+fn a_busy_queue_names_the_landing_task_and_exits_3_after_wait() {
+    let repo = repo();
+    work(&repo, "T001");
+    work(&repo, "T002");
+    // T001 holds the queue while its verify runs.
+    let flag = repo.root.parent().unwrap().join("verifying");
+    let verify = format!("touch {}; sleep 3", flag.display());
+    let mut slow = repo.par_command(&repo.root, &["finish", "T001", "--verify", &verify]).spawn().unwrap();
+    while !flag.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let run = repo.par(&["finish", "T002", "--wait", "0.5"]).code(3);
+    assert_eq!(
+        run.stderr,
+        "Waiting for the merge queue: T001 is landing\n\
+error: the merge queue stayed busy for 0s (T001 is landing)\n\
+hint: retry later, or wait longer with `git par finish T002 --wait SECS`\n"
+    );
+    assert!(slow.wait().unwrap().success());
+    repo.par(&["finish", "T002"]).success();
+    assert_eq!((landed_count(&repo, "T001"), landed_count(&repo, "T002")), (1, 1));
+}
+
+#[test]
+fn eight_concurrent_finishes_all_land_exactly_once() {
+    let repo = repo();
+    let ids: Vec<String> = (1..=8).map(|n| format!("T00{n}")).collect();
+    for id in &ids {
+        work(&repo, id);
+    }
+    let children: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            repo.par_command(&repo.root, &["--json", "finish", id])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (id, child) in ids.iter().zip(children) {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{id}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let tasks = repo.read(TASKS_FILE);
+    for (n, id) in ids.iter().enumerate() {
+        assert_eq!(landed_count(&repo, id), 1, "{id}");
+        assert!(
+            tasks.contains(&format!("- [X] {id} [P] Create src/t{}.txt\n  - par: merged ", n + 1)),
+            "{tasks}"
+        );
+        assert_eq!(repo.read(&format!("src/t{}.txt", n + 1)), format!("task {}\n", n + 1));
+    }
+    assert_eq!(tasks.matches("  - par: ").count(), 8);
+    assert_eq!(tasks, repo.git(&["show", &format!("main:{TASKS_FILE}")]));
+    assert_eq!(state(&repo)["tasks"], json!({}));
+    assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "");
+    repo.git(&["fsck", "--no-progress", "--strict"]);
+}
+
+/// `finish` killed at each step, then `doctor --repair`: main has the task
+/// once or not at all, tasks.md and the state agree, nothing is stuck or lost.
+#[test]
+fn a_finish_killed_at_any_step_is_repaired_by_doctor() {
+    for point in [
+        "started",
+        "task-merge-commit",
+        "task-worktree",
+        "task-merged",
+        "verified",
+        "landing-commit",
+        "main-moved",
+        "main-synced",
+        "released",
+        "worktree-removed",
+        "cleaned",
+    ] {
+        let repo = repo();
+        let wt = work(&repo, "T001");
+        let tip = repo.rev("par/T001");
+        repo.write("other.txt", "main moved\n");
+        repo.commit_all("Main moves on");
+        let crashed = repo
+            .par_command(&repo.root, &["finish", "T001", "--verify", "true"])
+            .env("GIT_PAR_TEST_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert!(!crashed.status.success(), "{point}: finish was not killed");
+
+        repo.par(&["doctor", "--repair"]).success();
+        let landed = landed_count(&repo, "T001");
+        let must_land =
+            ["main-moved", "main-synced", "released", "worktree-removed", "cleaned"].contains(&point);
+        assert_eq!(landed, usize::from(must_land), "{point}");
+        let tasks = repo.read(TASKS_FILE);
+        assert_eq!(tasks.contains("- [X] T001"), must_land, "{point}: tasks.md disagrees");
+        assert_eq!(tasks, repo.git(&["show", &format!("main:{TASKS_FILE}")]), "{point}");
+        assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "", "{point}");
+        assert!(!repo.path(".git/par/journal/T001.json").exists(), "{point}");
+        if must_land {
+            assert_eq!(state(&repo)["tasks"], json!({}), "{point}");
+            assert!(!wt.exists(), "{point}");
+        } else {
+            assert_eq!(state(&repo)["tasks"]["T001"]["state"], "active", "{point}");
+            assert_eq!(repo.rev("par/T001"), tip, "{point}");
+            assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "", "{point}");
+            // No lock is stuck: the task lands now.
+            repo.par(&["finish", "T001", "--wait", "5"]).success();
+            assert_eq!(landed_count(&repo, "T001"), 1, "{point}");
+        }
+        repo.git(&["fsck", "--no-progress", "--strict"]);
+    }
+}
+
+#[test]
+fn an_agent_finishes_from_inside_its_worktree_with_commit() {
+    let repo = repo();
+    let wt = begin(&repo, "T004");
+    std::fs::create_dir_all(wt.join("src")).unwrap();
+    std::fs::write(wt.join("src/t4.txt"), "task 4\n").unwrap();
+    let run = repo.par_in(&wt.join("src"), &["--json", "finish", "T004", "--commit", "Create t4"]).success();
+    assert_eq!(run.json()["commits"], 1);
+    assert!(run.stderr.starts_with("Committed 1 changed file in the worktree of T004\n"), "{}", run.stderr);
+    assert_eq!(repo.git(&["log", "-1", "--format=%s", "main^2"]), "Create t4\n");
+    assert!(!wt.exists());
+    assert_eq!(repo.read("src/t4.txt"), "task 4\n");
+}
