@@ -618,6 +618,15 @@ fn check(
     let main_worktree = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &req.main_branch)?;
     let mut checked = Vec::new();
     if let Some(main_wt) = &main_worktree {
+        if let Some(op) = git::operation_in_progress(main_wt)? {
+            return Err(Refusal::failed(format!(
+                "a {op} is in progress in the worktree of {} ({})",
+                req.main_branch,
+                main_wt.display()
+            ))
+            .hint(format!("finish or abort it there, then run `git par finish {id}` again"))
+            .into());
+        }
         let base = repo.git.merge_base(task_tip, main_tip).unwrap_or(main_tip);
         checked = git::touched_paths(
             &repo.git,

@@ -690,3 +690,30 @@ fn main_checked_out_nowhere_or_in_a_linked_worktree() {
     assert!(!f.root.join("src/alpha.txt").exists(), "the worktree on another branch is left alone");
     assert_eq!(f.status(&f.root), "");
 }
+
+#[test]
+fn a_merge_in_progress_in_the_main_worktree_is_refused() {
+    let f = Fixture::new();
+    let wt = f.start("T001");
+    f.write(&wt, "src/alpha.txt", "alpha\n");
+    f.commit(&wt, "Add alpha");
+    git(&f.root, &["switch", "-q", "-c", "side"]);
+    f.write(&f.root, "shared.txt", "side\n");
+    f.commit(&f.root, "side");
+    git(&f.root, &["switch", "-q", "main"]);
+    f.write(&f.root, "shared.txt", "main\n");
+    let main_before = f.commit(&f.root, "main");
+    let merge = Command::new("git").current_dir(&f.root).args(["merge", "-q", "side"]).output().unwrap();
+    assert!(!merge.status.success());
+
+    let err = f.finish(&f.request("T001")).unwrap_err();
+    assert_eq!(
+        refusal_text(&err),
+        format!(
+            "a merge is in progress in the worktree of main ({})\nfinish or abort it there, then run `git par finish T001` again",
+            f.root.display()
+        )
+    );
+    assert_eq!(f.rev(&f.root, "main"), main_before);
+    assert_eq!(f.state().tasks["T001"].state, TaskStatus::Active);
+}

@@ -406,13 +406,16 @@ fn worktree_bits() -> git2::Status {
         | git2::Status::WT_TYPECHANGE
 }
 
-/// Whether a merge, rebase or similar is in progress in the worktree at `dir`.
+/// A merge, rebase or similar in progress in the worktree at `dir`, or
+/// unresolved conflicts in its index (which stop any checkout there).
 pub fn operation_in_progress(dir: &Path) -> Result<Option<String>> {
     let repo = Repository::open(dir).with_context(|| format!("opening the worktree {}", dir.display()))?;
-    Ok(match repo.state() {
-        git2::RepositoryState::Clean => None,
-        state => Some(format!("{state:?}").to_ascii_lowercase()),
-    })
+    let state = repo.state();
+    if state != git2::RepositoryState::Clean {
+        return Ok(Some(format!("{state:?}").to_ascii_lowercase()));
+    }
+    let index = repo.index().with_context(|| format!("reading the index of {}", dir.display()))?;
+    Ok(index.has_conflicts().then(|| "conflict resolution".to_string()))
 }
 
 /// Moves the worktree at `workdir` from tree `from` to tree `to` for exactly

@@ -58,7 +58,9 @@ fn merge_by(base: &str, main: &str, task: &str, locate: &Locate) -> Merged {
     let base_boxes = first_by_id(locate(base));
     let mut task_norm: Vec<String> = task_lines.iter().map(|l| l.to_string()).collect();
     let mut replays: Vec<Replay> = Vec::new();
-    for (id, line) in locate(task) {
+    let mut task_boxes: Vec<(String, usize)> = first_by_id(locate(task)).into_iter().collect();
+    task_boxes.sort_by_key(|(_, line)| *line);
+    for (id, line) in task_boxes {
         let Some(&base_line) = base_boxes.get(&id) else { continue };
         let (Some(was), Some(now)) = (
             base_lines.get(base_line).and_then(|l| checkbox(l)),
@@ -395,6 +397,45 @@ mod tests {
         let main = BASE.replace("- [ ] T004 four\n", "");
         let merged = m(BASE, &main, &task);
         assert_eq!(merged.text, main);
+    }
+
+    proptest::proptest! {
+        /// Any three texts merge without panicking, and lines both sides
+        /// left alone survive.
+        #[test]
+        fn edits_made_apart_both_survive_and_nothing_panics(
+            base in "(- \\[[ xX]\\] T[0-9] [a-c]{0,3}\r?\n|[a-c ]{0,4}\n){0,8}",
+            main_edit in "(- \\[[ xX]\\] T[0-9] [a-c]{0,3}\n|[a-c ]{0,4}\n){0,3}",
+            task_edit in "(- \\[[ xX]\\] T[0-9] [a-c]{0,3}\n|[a-c ]{0,4}\n){0,3}",
+            at_main in 0usize..10,
+            at_task in 0usize..10,
+        ) {
+            // Unique base lines: with repeated lines a diff may pick any of them,
+            // and "apart" stops meaning anything (true of every line merge).
+            let base: String = base
+                .split_inclusive('\n')
+                .enumerate()
+                .map(|(i, l)| format!("{} #{i}{}", l.trim_end_matches(['\r', '\n']), &l[l.trim_end_matches(['\r', '\n']).len()..]))
+                .collect();
+            let lines: Vec<&str> = base.split_inclusive('\n').collect();
+            let splice = |at: usize, edit: &str| {
+                let at = at.min(lines.len());
+                let mut out = lines[..at].concat();
+                out.push_str(edit);
+                out.push_str(&lines[(at + 1).min(lines.len())..].concat());
+                out
+            };
+            let (main, task) = (splice(at_main, &main_edit), splice(at_task, &task_edit));
+            let merged = m(&base, &main, &task);
+            let (at_main, at_task) = (at_main.min(lines.len()), at_task.min(lines.len()));
+            // Edits apart from each other, and no task ID used twice (the first one counts).
+            let ids = |t: &str| { let v = simple(t); let mut ids: Vec<_> = v.iter().map(|(i, _)| i.clone()).collect(); ids.sort(); ids.dedup(); ids.len() == v.len() };
+            if at_main.abs_diff(at_task) > 1 && ids(&main) && ids(&task) {
+                for line in main_edit.lines().chain(task_edit.lines()) {
+                    proptest::prop_assert!(merged.text.contains(line), "{line:?} lost:\n{}", merged.text);
+                }
+            }
+        }
     }
 
     #[test]
