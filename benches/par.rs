@@ -43,7 +43,8 @@ impl Report {
     }
 
     fn render(&self) -> String {
-        let mut out = String::from("| what | git-par | plain git | ratio | target |\n|---|---:|---:|---:|---|\n");
+        let mut out =
+            String::from("| what | git-par | plain git | ratio | target |\n|---|---:|---:|---:|---|\n");
         for row in &self.rows {
             let _ = writeln!(out, "| {} |", row.join(" | "));
         }
@@ -143,7 +144,12 @@ fn list(base: &Path, report: &mut Report) -> Result<()> {
         // `git cat-file` of the same file: what reading it through git costs.
         let plain = median(15, || git(&dir, &["cat-file", "-p", "HEAD:specs/001-gen/tasks.md"]))?;
         let target = if n == 10_000 { "< 50 ms" } else { "≈ 2× the 10k figure" };
-        report.row(&format!("list --json, {n} tasks (vs git cat-file of the file)"), time, Some(plain), target);
+        report.row(
+            &format!("list --json, {n} tasks (vs git cat-file of the file)"),
+            time,
+            Some(plain),
+            target,
+        );
     }
     Ok(())
 }

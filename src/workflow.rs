@@ -193,3 +193,121 @@ mod tests {
         }
     }
 }
+
+/// The command to run for a task (DESIGN §8): `par.command` with `{id}`,
+/// `{paths}` and `{tests}` filled in, else one derived from the task's
+/// paths, else none. It is shown to the operator, never run by git-par.
+pub fn recommended_command(task: &Task, template: Option<&str>) -> Option<String> {
+    let tests: Vec<&str> = task.paths.iter().map(String::as_str).filter(|p| is_test_file(p)).collect();
+    if let Some(template) = template {
+        let quoted = |paths: &[&str]| paths.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ");
+        let all: Vec<&str> = task.paths.iter().map(String::as_str).collect();
+        return Some(
+            template
+                .replace("{id}", &task.id)
+                .replace("{paths}", &quoted(&all))
+                .replace("{tests}", &quoted(&tests)),
+        );
+    }
+    let has_ext = |exts: &[&str]| task.paths.iter().any(|p| exts.iter().any(|e| p.ends_with(e)));
+    let python_tests: Vec<&str> = tests.iter().copied().filter(|p| p.ends_with(".py")).collect();
+    if !python_tests.is_empty() {
+        let files: Vec<String> = python_tests.iter().map(|p| shell_quote(p)).collect();
+        return Some(format!("pytest {} -q", files.join(" ")));
+    }
+    if has_ext(&[".py"]) {
+        return Some("pytest -q".to_string());
+    }
+    if has_ext(&[".rs"]) || task.paths.iter().any(|p| p.ends_with("Cargo.toml")) {
+        return Some("cargo test".to_string());
+    }
+    if has_ext(&[".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte"])
+        || task.paths.iter().any(|p| p.ends_with("package.json"))
+    {
+        return Some("npm test".to_string());
+    }
+    if has_ext(&[".go"]) {
+        return Some("go test ./...".to_string());
+    }
+    None
+}
+
+/// Whether a path names a test file by the usual conventions.
+fn is_test_file(path: &str) -> bool {
+    if path.ends_with('/') {
+        return false;
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name.split('.').next().unwrap_or(name);
+    stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || path.starts_with("tests/")
+        || path.contains("/tests/")
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+pub fn shell_quote(word: &str) -> String {
+    let plain =
+        !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod command_tests {
+    use super::*;
+    use crate::tasks::TaskState;
+
+    fn task(paths: &[&str]) -> Task {
+        Task {
+            id: "T004".to_string(),
+            line: 1,
+            state: TaskState::Todo,
+            parallel: false,
+            labels: Vec::new(),
+            story: None,
+            phase: None,
+            description: String::new(),
+            paths: paths.iter().map(|s| s.to_string()).collect(),
+            rejected_paths: Vec::new(),
+            details: Vec::new(),
+            deps: Vec::new(),
+            last_line: 0,
+        }
+    }
+
+    #[test]
+    fn derived_commands() {
+        let cmd = |paths: &[&str]| recommended_command(&task(paths), None);
+        assert_eq!(cmd(&["src/a.py", "tests/test_a.py"]).as_deref(), Some("pytest tests/test_a.py -q"));
+        assert_eq!(cmd(&["src/a.py"]).as_deref(), Some("pytest -q"));
+        assert_eq!(cmd(&["src/lib.rs"]).as_deref(), Some("cargo test"));
+        assert_eq!(cmd(&["web/app.tsx"]).as_deref(), Some("npm test"));
+        assert_eq!(cmd(&["cmd/main.go"]).as_deref(), Some("go test ./..."));
+        assert_eq!(cmd(&["docs/guide.md"]), None);
+        assert_eq!(cmd(&[]), None);
+        assert_eq!(cmd(&["tests/test it.py"]).as_deref(), Some("pytest 'tests/test it.py' -q"));
+    }
+
+    #[test]
+    fn template_is_filled_and_quoted() {
+        let t = task(&["src/a b.py", "tests/test_a.py"]);
+        assert_eq!(
+            recommended_command(&t, Some("make check ID={id} FILES=\"{paths}\" T={tests}")).as_deref(),
+            Some("make check ID=T004 FILES=\"'src/a b.py' tests/test_a.py\" T=tests/test_a.py")
+        );
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("a/b.py"), "a/b.py");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote("$(rm -rf /)"), "'$(rm -rf /)'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

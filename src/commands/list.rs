@@ -8,6 +8,7 @@ use crate::cli::{ListArgs, ReadyArgs, ShowArgs};
 use crate::error::Refusal;
 use crate::output::{Style, Ui};
 use crate::tasks::{RejectedPath, Task, TaskFile, TaskState};
+use crate::workflow;
 
 /// A task as `--json` shows it.
 #[derive(Serialize)]
@@ -28,6 +29,9 @@ pub(super) struct TaskJson<'a> {
     details: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unfinished_deps: Option<Vec<&'a str>>,
+    /// The recommended command (`show` and `ready`); `null` when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<Option<String>>,
 }
 
 impl<'a> TaskJson<'a> {
@@ -46,14 +50,16 @@ impl<'a> TaskJson<'a> {
             rejected_paths: None,
             details: None,
             unfinished_deps: None,
+            command: None,
         }
     }
 
-    fn full(file: &'a TaskFile, task: &'a Task) -> TaskJson<'a> {
+    fn full(file: &'a TaskFile, task: &'a Task, command: Option<String>) -> TaskJson<'a> {
         TaskJson {
             rejected_paths: Some(&task.rejected_paths),
             details: Some(&task.details),
             unfinished_deps: Some(file.unfinished_deps(task)),
+            command: Some(command),
             ..TaskJson::new(file, task)
         }
     }
@@ -86,7 +92,7 @@ pub fn list(args: &ListArgs, cx: &Context) -> Result<()> {
             }
         })
         .collect();
-    render_tasks(cx.ui, &loaded, &selected)
+    render_tasks(cx.ui, &loaded, &selected, None)
 }
 
 /// Runs `git par ready`.
@@ -103,7 +109,7 @@ pub fn ready(_args: &ReadyArgs, cx: &Context) -> Result<()> {
         }
         return Ok(());
     }
-    render_tasks(cx.ui, &loaded, &ready)
+    render_tasks(cx.ui, &loaded, &ready, Some(cx.config.command.as_deref()))
 }
 
 /// Runs `git par show`.
@@ -111,8 +117,10 @@ pub fn show(args: &ShowArgs, cx: &Context) -> Result<()> {
     let loaded = cx.tasks()?;
     let file = &loaded.file;
     let task = find(&loaded, &args.id)?;
+    let command = workflow::recommended_command(task, cx.config.command.as_deref());
     if cx.ui.json {
-        return cx.ui.json(&TasksJson { tasks_file: &loaded.rel, tasks: vec![TaskJson::full(file, task)] });
+        let tasks = vec![TaskJson::full(file, task, command)];
+        return cx.ui.json(&TasksJson { tasks_file: &loaded.rel, tasks });
     }
     let ui = cx.ui;
     let mut out = String::new();
@@ -147,6 +155,9 @@ pub fn show(args: &ShowArgs, cx: &Context) -> Result<()> {
         })
         .collect();
     field("deps:", if deps.is_empty() { "(none)".to_string() } else { deps.join(", ") });
+    if let Some(command) = command {
+        field("command:", command);
+    }
     if !task.details.is_empty() {
         out.push_str("  details:\n");
         for detail in &task.details {
@@ -177,10 +188,18 @@ pub(super) fn unknown_task(loaded: &LoadedTasks, id: &str) -> anyhow::Error {
     Refusal::failed(format!("no task {id} in {}", loaded.rel)).hint(hint).into()
 }
 
-fn render_tasks(ui: &Ui, loaded: &LoadedTasks, tasks: &[&Task]) -> Result<()> {
+/// Renders tasks as a list; with `template` (for `ready`), each with its recommended command.
+fn render_tasks(
+    ui: &Ui,
+    loaded: &LoadedTasks,
+    tasks: &[&Task],
+    template: Option<Option<&str>>,
+) -> Result<()> {
     let file = &loaded.file;
+    let command = |task: &Task| template.map(|t| workflow::recommended_command(task, t));
     if ui.json {
-        let tasks = tasks.iter().map(|t| TaskJson::new(file, t)).collect();
+        let tasks =
+            tasks.iter().map(|t| TaskJson { command: command(t), ..TaskJson::new(file, t) }).collect();
         return ui.json(&TasksJson { tasks_file: &loaded.rel, tasks });
     }
     let width = tasks.iter().map(|t| t.id.chars().count()).max().unwrap_or(4);
@@ -195,6 +214,9 @@ fn render_tasks(ui: &Ui, loaded: &LoadedTasks, tasks: &[&Task]) -> Result<()> {
         }
         out.push_str(&task_line(ui, task, width));
         out.push('\n');
+        if let Some(Some(cmd)) = command(task) {
+            out.push_str(&format!("      {}\n", ui.paint(Style::Dim, &format!("$ {cmd}"))));
+        }
     }
     ui.out(&out)
 }

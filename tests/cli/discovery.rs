@@ -122,7 +122,10 @@ fn flag_beats_config_and_is_relative_to_the_current_directory() {
     let repo = repo_with(&["specs/001-a/tasks.md", "specs/002-b/tasks.md"]);
     repo.git(&["config", "par.tasks", "specs/001-a/tasks.md"]);
     let dir = repo.path("specs/002-b");
-    assert_eq!(tasks_file(repo.par_in(&dir, &["--json", "--tasks", "tasks.md", "list"])), "specs/002-b/tasks.md");
+    assert_eq!(
+        tasks_file(repo.par_in(&dir, &["--json", "--tasks", "tasks.md", "list"])),
+        "specs/002-b/tasks.md"
+    );
 }
 
 #[test]
