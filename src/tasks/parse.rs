@@ -17,22 +17,30 @@
 //!
 //! Path heuristics (a wrong path costs a needless lock; a missed one costs a
 //! missed conflict, so both matter):
-//! - candidates are backtick spans, markdown link targets and bare words of
-//!   the description, continuation lines and details (except `par:` result
-//!   lines, which git-par writes itself);
-//! - a candidate never has spaces, `://`, `@` before a host, or a leading
-//!   `-`; it must hold a letter;
-//! - in backticks, anything with a `/` or `\` whose segments are path-like
-//!   is a path, and so is a single name with a known file extension;
-//! - a bare word is a path when it holds `/` and either ends with `/` (a
-//!   directory), its last segment has a file extension, or it has at least
-//!   two `/` — so prose like `and/or`, `client/server` is not; a bare name
-//!   without `/` counts only with a known file extension (`main.py`, not
-//!   `e.g.`, `1.2.3` or `Node.js`);
+//! - candidates are backtick spans, markdown links and bare words of the
+//!   description, continuation lines and details (except `par:` result
+//!   lines, which git-par writes itself); for a link `[label](target)` the
+//!   label wins when it is a path (spec-kit links are relative to the spec
+//!   directory, `../../src/x.cs`, while their labels are repository paths);
+//! - a candidate never has spaces, `://`, placeholders (`<id>`), a leading
+//!   `-`, `$`, `@` or `#`, and holds at least one letter;
+//! - in backticks, anything with a `/` or `\` is a path, and so is a single
+//!   name with a known file extension;
+//! - a bare word with `/` is a path when it ends with `/` (a directory), its
+//!   last segment has a lowercase file extension, it starts with `./`/`../`,
+//!   or its first segment is a usual top-level directory (`src`, `tests`,
+//!   `internal`, ...) — so prose like `and/or`, `read/write/delete` is not;
+//!   a bare name without `/` counts only with a known lowercase extension
+//!   (`main.py`, not `e.g.`, `1.2.3`, `Node.js` or `SqlDbType.Json`);
+//! - the spec-kit documents next to tasks.md (`spec.md`, `plan.md`,
+//!   `research.md`, ...) named alone are not repository paths;
 //! - a word after an HTTP method (`GET /api/x`) is a route, not a path; an
 //!   absolute Unix path counts (as rejected) only under a well-known root
-//!   (`/home`, `/usr`, `/tmp`, ...) or inside `Options.root`, so `/api/users`
-//!   is ignored; Windows paths (`C:\x`, `D:/x`) are always paths;
+//!   (`/home`, `/usr`, `/tmp`, ...), so `/api/users` is ignored; Windows
+//!   paths (`C:\x`, `D:/x`) are always paths;
+//! - `{a,b}` alternatives without `*`/`?` are expanded (`internal/{cli,git}/`
+//!   → `internal/cli/`, `internal/git/`), since a lock pattern is a glob only
+//!   with `*` or `?`;
 //! - `:42` / `#L42` line suffixes are dropped; absolute paths inside
 //!   `Options.root` become relative; anything the lock normaliser refuses
 //!   (outside the repository, absolute) goes to `rejected_paths` with its
@@ -644,6 +652,59 @@ const NOT_FILES: &[&str] = &[
     "ado.net",
 ];
 
+/// Top-level directories that make a bare `a/b` a path even without an extension.
+const TOP_DIRS: &[&str] = &[
+    "src",
+    "lib",
+    "libs",
+    "app",
+    "apps",
+    "packages",
+    "internal",
+    "pkg",
+    "cmd",
+    "crates",
+    "tests",
+    "test",
+    "spec",
+    "specs",
+    "docs",
+    "doc",
+    "scripts",
+    "bin",
+    "components",
+    "pages",
+    "public",
+    "static",
+    "assets",
+    "config",
+    "migrations",
+    "include",
+    "examples",
+    "benches",
+    "fixtures",
+    "tools",
+    "server",
+    "client",
+    "web",
+    "api",
+    "backend",
+    "frontend",
+    "services",
+    "modules",
+    "plugins",
+    "resources",
+    "templates",
+    "deploy",
+    "infra",
+    ".github",
+    ".specify",
+];
+
+/// The spec-kit documents next to tasks.md: named alone they are not repository paths.
+const SPEC_DOCS: &[&str] =
+    &["spec.md", "plan.md", "research.md", "data-model.md", "quickstart.md", "checklist.md"];
+
 /// Well-known absolute roots: an absolute path under one is reported, others
 /// (`/api/users`) are taken for routes.
 const ABSOLUTE_ROOTS: &[&str] = &[
@@ -681,7 +742,7 @@ fn collect_paths(task: &mut Task, options: &Options) {
         }
         scan_paths(detail, &mut found);
     }
-    for candidate in found {
+    for candidate in found.iter().flat_map(|c| expand_braces(c)) {
         let candidate = relative_to_root(&candidate, options.root.as_deref()).unwrap_or(candidate);
         match locks::normalize(&candidate) {
             Ok(path) if file_name(&path) == "tasks.md" => {
@@ -695,6 +756,33 @@ fn collect_paths(task: &mut Task, options: &Options) {
             Err(reason) => push_rejected(task, candidate, reason),
         }
     }
+}
+
+/// Expands `{a,b}` alternatives of a path that is not a glob: `x/{a,b}/` →
+/// `x/a/`, `x/b/`. At most 64 results; anything odd is kept as written.
+fn expand_braces(path: &str) -> Vec<String> {
+    if locks::is_glob(path) {
+        return vec![path.to_string()];
+    }
+    let mut done = Vec::new();
+    let mut todo = vec![path.to_string()];
+    while let Some(p) = todo.pop() {
+        let open = p.find('{');
+        let close = open.and_then(|o| p[o..].find('}').map(|c| o + c));
+        match (open, close) {
+            (Some(o), Some(c)) if p[o + 1..c].contains(',') && !p[o + 1..c].contains('{') => {
+                for alt in p[o + 1..c].split(',') {
+                    if done.len() + todo.len() >= 64 {
+                        return vec![path.to_string()];
+                    }
+                    todo.push(format!("{}{}{}", &p[..o], alt.trim(), &p[c + 1..]));
+                }
+            }
+            _ => done.push(p),
+        }
+    }
+    done.reverse();
+    done
 }
 
 fn push_rejected(task: &mut Task, path: String, reason: String) {
@@ -776,15 +864,16 @@ pub fn scan_paths(text: &str, out: &mut Vec<String>) {
     }
 }
 
-/// A word, or the parts of a markdown link `[text](target)` in it.
+/// A word, or the part of a markdown link `[label](target)` to read as a path.
 fn link_targets(word: &str) -> Vec<&str> {
-    if let Some(at) = word.find("](") {
-        let label = &word[..at];
-        let target = &word[at + 2..];
-        let target = target.find(')').map_or(target, |end| &target[..end]);
-        vec![label, target]
+    let Some(at) = word.find("](") else { return vec![word] };
+    let label = word[..at].trim_start_matches(|c: char| c != '[').trim_start_matches('[');
+    let target = &word[at + 2..];
+    let target = target.find(')').map_or(target, |end| &target[..end]);
+    if bare_path(label).is_some() {
+        vec![label]
     } else {
-        vec![word]
+        vec![target]
     }
 }
 
@@ -793,63 +882,58 @@ fn backtick_path(span: &str) -> Option<String> {
     if span.is_empty() || span.contains(char::is_whitespace) {
         return None;
     }
-    let path = strip_location(span);
-    if !plausible(path) {
-        return None;
-    }
-    if path.contains('/') || path.contains('\\') {
-        if is_windows_absolute(path) {
-            return Some(path.to_string());
-        }
-        if path.starts_with('/') && !known_absolute(path) {
-            return None;
-        }
-        if path.starts_with("//") || path.contains('=') {
-            return None;
-        }
-        return Some(path.to_string());
-    }
-    known_file(path).then(|| path.to_string())
+    path_shape(strip_location(span))
 }
 
 /// A bare word as a path, if it is one.
 fn bare_path(word: &str) -> Option<String> {
-    let word = trim_word(word);
-    if word.is_empty() {
+    let path = strip_location(trim_word(word));
+    if path.contains(['(', ')', '=', '\'']) && !is_windows_absolute(path) {
         return None;
     }
-    let path = strip_location(word);
+    path_shape(path)
+}
+
+/// The rules a candidate must meet to be a path (see the module comment).
+fn path_shape(path: &str) -> Option<String> {
     if !plausible(path) {
         return None;
     }
     if is_windows_absolute(path) {
         return Some(path.to_string());
     }
-    if !path.contains('/') {
+    if !path.contains('/') && !path.contains('\\') {
         return known_file(path).then(|| path.to_string());
     }
-    if path.starts_with('/') && !known_absolute(path) {
+    if path.starts_with("//") || path.contains('=') {
         return None;
     }
-    if path.contains(['(', ')', '=', '<', '>', '|', '"', '\'']) {
-        return None;
+    if path.starts_with('/') {
+        return known_absolute(path).then(|| path.to_string());
     }
-    let slashes = path.matches('/').count();
-    let last = file_name(path);
-    let real = path.ends_with('/')
-        || has_extension(last)
-        || slashes >= 2
-        || path.starts_with("./")
-        || path.starts_with("../");
+    let unix = path.replace('\\', "/");
+    let first = unix.trim_start_matches("./").split('/').next().unwrap_or("");
+    let real = unix.ends_with('/')
+        || has_extension(file_name(&unix))
+        || unix.starts_with("./")
+        || unix.starts_with("../")
+        || TOP_DIRS.contains(&first);
     real.then(|| path.to_string())
 }
 
-/// Strips punctuation around a bare word, keeping balanced brackets.
+/// Strips punctuation around a bare word, keeping balanced brackets and
+/// trailing `*`s that are not the end of a bold/italic pair.
 fn trim_word(word: &str) -> &str {
+    let stars = word.len() - word.trim_start_matches(['*', '_']).len();
     let mut w = word.trim_start_matches(['(', '[', '{', '"', '\'', '*', '_', '<', '«', '“', '‘']);
+    let mut stars_left = stars;
     loop {
         let before = w;
-        w = w.trim_end_matches([',', ';', ':', '!', '?', '"', '\'', '*', '_', '>', '»', '”', '’', '…']);
+        w = w.trim_end_matches([',', ';', ':', '!', '?', '"', '\'', '>', '»', '”', '’', '…']);
+        if stars_left > 0 && w.ends_with(['*', '_']) {
+            w = &w[..w.len() - 1];
+            stars_left -= 1;
+        }
         if w.ends_with('.') && !w.ends_with("..") && !w.ends_with("/.") {
             w = &w[..w.len() - 1];
         }
@@ -890,6 +974,7 @@ fn plausible(path: &str) -> bool {
         && !path.contains("://")
         && !path.starts_with("www.")
         && !path.starts_with(['-', '$', '@', '%', '#', '+'])
+        && !path.contains(['<', '>', '"', '|'])
 }
 
 fn is_windows_absolute(path: &str) -> bool {
@@ -907,8 +992,8 @@ fn has_extension(name: &str) -> bool {
             !stem.is_empty()
                 && !ext.is_empty()
                 && ext.len() <= 12
-                && ext.chars().all(|c| c.is_ascii_alphanumeric())
-                && ext.chars().any(|c| c.is_ascii_alphabetic())
+                && ext.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && ext.chars().any(|c| c.is_ascii_lowercase())
         }
         None => false,
     }
@@ -920,7 +1005,7 @@ fn known_file(name: &str) -> bool {
         return false;
     }
     let lower = name.to_lowercase();
-    if NOT_FILES.contains(&lower.as_str()) {
+    if NOT_FILES.contains(&lower.as_str()) || SPEC_DOCS.contains(&lower.as_str()) {
         return false;
     }
     if matches!(
@@ -929,7 +1014,7 @@ fn known_file(name: &str) -> bool {
     ) {
         return true;
     }
-    match lower.rsplit_once('.') {
+    match name.rsplit_once('.') {
         Some((stem, ext)) => {
             !stem.is_empty()
                 && EXTENSIONS.contains(&ext)
