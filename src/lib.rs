@@ -26,6 +26,7 @@ pub mod output;
 pub mod repo;
 pub mod state;
 pub mod tasks;
+pub mod tmux;
 pub mod workflow;
 
 use clap::Parser as _;

@@ -128,6 +128,15 @@ impl<'a> Context<'a> {
         };
         let file = tasks::read(&text, &options)
             .with_context(|| format!("reading tasks from {}", found.path.display()))?;
+        if file.tasks.is_empty() {
+            let mut refusal = Refusal::failed(format!("no tasks found in {}", found.rel));
+            for note in &file.notes {
+                refusal = refusal.hint(note.clone());
+            }
+            return Err(refusal
+                .hint("a task is a list item like `- [ ] T001 [P] Create src/app.py`; pass another file with --tasks")
+                .into());
+        }
         Ok(LoadedTasks { path: found.path, rel: found.rel, text, file })
     }
 
