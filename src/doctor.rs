@@ -160,7 +160,9 @@ pub fn diagnose(cx: &Context) -> Result<Vec<Finding>> {
             None
         }
     };
-    let survey = Survey { state, worktrees: cx.repo.worktrees()? };
+    // Listing worktrees while another process adds one can read its half-written record.
+    let worktrees = lifecycle::with_worktrees_locked(cx, || cx.repo.worktrees())?;
+    let survey = Survey { state, worktrees };
     for check in CHECKS {
         findings.extend(check(cx, &survey)?);
     }
@@ -202,7 +204,7 @@ pub fn apply(cx: &Context, repair: &Repair) -> Result<()> {
             }
             Ok(())
         }),
-        Repair::PruneWorktreeRecords => cx.repo.prune_worktrees(),
+        Repair::PruneWorktreeRecords => lifecycle::with_worktrees_locked(cx, || cx.repo.prune_worktrees()),
         Repair::RemoveFile { path } => cx.store.with_lock("state.lock", || match fs::remove_file(path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("removing {}", path.display()))

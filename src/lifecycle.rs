@@ -182,7 +182,9 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
 
     let base_hex = base.to_string();
     for (i, plan) in plans.iter().enumerate() {
-        if let Err(err) = cx.repo.add_worktree(&plan.branch, &plan.worktree, &base_hex) {
+        let added =
+            with_worktrees_locked(cx, || cx.repo.add_worktree(&plan.branch, &plan.worktree, &base_hex));
+        if let Err(err) = added {
             let cleanup = roll_back(cx, &plans[..=i], &base, &started_at, previous);
             let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
             let mut err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
@@ -208,14 +210,9 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
             short(&base_hex),
             list_or_dash(&locks)
         );
-        note(cx, &mut warnings, "start", &plan.id, &started_at, &details);
-        record(
-            cx,
-            &mut warnings,
-            "start",
-            &plan.id,
-            json!({"branch": plan.branch, "worktree": plan.worktree, "base": base_hex, "locks": locks}),
-        );
+        let fields =
+            json!({"branch": plan.branch, "worktree": plan.worktree, "base": base_hex, "locks": locks});
+        chronicle(cx, &mut warnings, &started_at, "start", &plan.id, &details, fields);
         started.push(Started {
             id: plan.id,
             branch: plan.branch,
@@ -225,6 +222,17 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
         });
     }
     Ok(StartOutcome { started, warnings })
+}
+
+/// The sidecar lock every git-par process holds while it adds, removes or
+/// prunes worktrees: `git worktree add` is not safe against a concurrent
+/// one (it reads the other worktrees' half-written records), and `prune`
+/// must not run while a worktree is half made.
+pub const WORKTREES_LOCK: &str = "worktrees.lock";
+
+/// Runs `f` holding [`WORKTREES_LOCK`].
+pub fn with_worktrees_locked<T>(cx: &Context, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    cx.store.with_lock(WORKTREES_LOCK, f)
 }
 
 /// Where a task's worktree goes: `par.worktreeDir/<ID>` (relative to the
@@ -372,28 +380,12 @@ fn roll_back(
     previous: (Option<String>, Option<String>),
 ) -> Result<()> {
     let mut failures = Vec::new();
-    for plan in plans {
-        // The path did not exist before; if it does now, git made it. git
-        // refuses to remove a directory that is not one of its worktrees.
-        if plan.worktree.exists() {
-            if let Err(e) = cx.repo.remove_worktree(&plan.worktree) {
-                failures.push(format!("{e:#}"));
-            }
-        }
-        if matches!(cx.repo.branch_tip(&plan.branch), Ok(Some(tip)) if tip == *base) {
-            if let Err(e) = cx.repo.delete_branch(&plan.branch) {
-                failures.push(format!("{e:#}"));
-            }
-        }
-    }
-    if let Err(e) = cx.repo.prune_worktrees() {
+    let discarded = with_worktrees_locked(cx, || {
+        discard_created(cx, plans, base, &mut failures);
+        Ok(())
+    });
+    if let Err(e) = discarded {
         failures.push(format!("{e:#}"));
-    }
-    for plan in plans {
-        if let Some(parent) = plan.worktree.parent().filter(|_| !plan.parent_existed) {
-            // Fails harmlessly when another task's worktree lives there.
-            let _ = std::fs::remove_dir(parent);
-        }
     }
     let dropped = cx.store.transact(|state| {
         for plan in plans {
@@ -417,6 +409,33 @@ fn roll_back(
         Ok(())
     } else {
         anyhow::bail!("{}", failures.join("; "))
+    }
+}
+
+/// Removes the branches and worktrees a failed start created (under the worktrees lock).
+fn discard_created(cx: &Context, plans: &[Plan], base: &git2::Oid, failures: &mut Vec<String>) {
+    for plan in plans {
+        // The path did not exist before; if it does now, git made it. git
+        // refuses to remove a directory that is not one of its worktrees.
+        if plan.worktree.exists() {
+            if let Err(e) = cx.repo.remove_worktree(&plan.worktree) {
+                failures.push(format!("{e:#}"));
+            }
+        }
+        if matches!(cx.repo.branch_tip(&plan.branch), Ok(Some(tip)) if tip == *base) {
+            if let Err(e) = cx.repo.delete_branch(&plan.branch) {
+                failures.push(format!("{e:#}"));
+            }
+        }
+    }
+    if let Err(e) = cx.repo.prune_worktrees() {
+        failures.push(format!("{e:#}"));
+    }
+    for plan in plans {
+        if let Some(parent) = plan.worktree.parent().filter(|_| !plan.parent_existed) {
+            // Fails harmlessly when another task's worktree lives there.
+            let _ = std::fs::remove_dir(parent);
+        }
     }
 }
 
@@ -568,9 +587,8 @@ pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -
     if !change.added.is_empty() || !change.removed.is_empty() {
         let details =
             format!("added {} removed {}", list_or_dash(&change.added), list_or_dash(&change.removed));
-        note(cx, &mut change.warnings, "lock", id, &state::now(), &details);
         let fields = json!({"added": change.added, "removed": change.removed});
-        record(cx, &mut change.warnings, "lock", id, fields);
+        chronicle(cx, &mut change.warnings, &state::now(), "lock", id, &details, fields);
     }
     Ok(change)
 }
@@ -626,8 +644,8 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
         }
     }
     // Commits that removing the worktree and branch would leave unreachable:
-    // the branch's (unless kept) and a detached worktree HEAD's.
-    let worktree_head = if worktree_exists { worktree_head(cx, &task.worktree) } else { None };
+    // the branch's (unless kept) and those of a detached HEAD in the worktree.
+    let worktree_head = if worktree_exists { detached_head(&task.worktree) } else { None };
     let mut tips = Vec::new();
     let mut landed: Vec<git2::Oid> = main_tip.into_iter().collect();
     if let Ok(base) = git2::Oid::from_str(&task.base) {
@@ -638,31 +656,34 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
         Some(tip) => tips.push(tip),
         None => {}
     }
-    tips.extend(worktree_head.filter(|h| Some(*h) != branch_tip));
     let mut commits = Vec::new();
-    for tip in tips {
-        for commit in cx.repo.commits_not_in(tip, &landed)? {
-            if !commits.contains(&commit) {
-                commits.push(commit);
-            }
-        }
+    for tip in &tips {
+        commits.extend(cx.repo.commits_not_in(*tip, &landed)?);
+    }
+    let on_branch = !commits.is_empty();
+    if let Some(head) = worktree_head {
+        landed.extend(tips);
+        commits.extend(cx.repo.commits_not_in(head, &landed)?);
     }
     if !force && (!commits.is_empty() || !files.is_empty()) {
-        return Err(would_lose(id, &main_branch, &task, &commits, &files).into());
+        let lost = Loss { commits: &commits, on_branch, files: &files };
+        return Err(would_lose(id, &main_branch, &task, &lost).into());
     }
 
     let mut warnings = Vec::new();
-    if worktree_exists {
-        cx.repo.remove_worktree(&task.worktree)?;
-    }
-    cx.repo.prune_worktrees()?;
-    let branch_deleted = match branch_tip {
-        Some(_) if !keep_branch => {
-            cx.repo.delete_branch(&task.branch)?;
-            true
+    let branch_deleted = with_worktrees_locked(cx, || {
+        if worktree_exists {
+            cx.repo.remove_worktree(&task.worktree)?;
         }
-        _ => false,
-    };
+        cx.repo.prune_worktrees()?;
+        match branch_tip {
+            Some(_) if !keep_branch => {
+                cx.repo.delete_branch(&task.branch)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    })?;
     cx.store.transact(|state| {
         state.tasks.remove(id);
         Ok(())
@@ -683,12 +704,13 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
             String::new()
         }
     );
-    note(cx, &mut warnings, "abort", id, &state::now(), &details);
-    record(
+    chronicle(
         cx,
         &mut warnings,
+        &state::now(),
         "abort",
         id,
+        &details,
         json!({
             "branch": task.branch,
             "worktree": task.worktree,
@@ -712,20 +734,28 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     })
 }
 
-fn worktree_head(cx: &Context, path: &Path) -> Option<git2::Oid> {
-    let records = cx.repo.worktrees().ok()?;
-    let wanted = path.canonicalize().ok()?;
-    let record = records.into_iter().find(|r| r.path.canonicalize().ok().as_ref() == Some(&wanted))?;
-    git2::Oid::from_str(record.head.as_deref()?).ok()
+/// The commit a worktree has checked out on a detached HEAD (which removing
+/// the worktree would leave unreachable), read from the worktree itself.
+fn detached_head(path: &Path) -> Option<git2::Oid> {
+    let repo = git2::Repository::open(path).ok()?;
+    if !repo.head_detached().ok()? {
+        return None;
+    }
+    let head = repo.head().ok()?.target();
+    head
 }
 
-fn would_lose(
-    id: &str,
-    main_branch: &str,
-    task: &ActiveTask,
-    commits: &[CommitSummary],
-    files: &[String],
-) -> Refusal {
+/// What an abort would throw away.
+struct Loss<'a> {
+    commits: &'a [CommitSummary],
+    /// Whether some of the commits are on the task's branch (so
+    /// `--keep-branch` would keep them); the others are on a detached HEAD.
+    on_branch: bool,
+    files: &'a [String],
+}
+
+fn would_lose(id: &str, main_branch: &str, task: &ActiveTask, loss: &Loss) -> Refusal {
+    let (commits, files) = (loss.commits, loss.files);
     let mut lost = Vec::new();
     if !commits.is_empty() {
         let shown: Vec<String> = commits.iter().take(3).map(ToString::to_string).collect();
@@ -743,10 +773,15 @@ fn would_lose(
         lost.push(format!("{} ({}{more})", count(files.len(), "uncommitted file"), shown.join(", ")));
     }
     let mut refusal = Refusal::failed(format!("aborting {id} would lose {}", lost.join(" and ")));
-    if !commits.is_empty() {
+    if loss.on_branch {
         refusal = refusal.hint(format!(
             "land the work with `git par finish {id}`, or keep the commits on {} with --keep-branch",
             task.branch
+        ));
+    } else if !commits.is_empty() {
+        refusal = refusal.hint(format!(
+            "the worktree's HEAD is detached: save its commits with `git switch -c NAME` in {}",
+            task.worktree.display()
         ));
     }
     if !files.is_empty() {
@@ -795,8 +830,7 @@ pub fn block(cx: &Context, id: &str, reason: &str) -> Result<BlockChange> {
     let at = state::now();
     let mut warnings = Vec::new();
     let blockers_file = write_blocker(cx, &mut warnings, &at, id, &reason);
-    note(cx, &mut warnings, "block", id, &at, &reason);
-    record(cx, &mut warnings, "block", id, json!({"reason": reason}));
+    chronicle(cx, &mut warnings, &at, "block", id, &reason, json!({"reason": reason}));
     Ok(BlockChange {
         id: id.to_string(),
         state: TaskStatus::Blocked,
@@ -821,8 +855,7 @@ pub fn unblock(cx: &Context, id: &str) -> Result<BlockChange> {
     let at = state::now();
     let mut warnings = Vec::new();
     let blockers_file = write_blocker(cx, &mut warnings, &at, id, "unblocked");
-    note(cx, &mut warnings, "unblock", id, &at, "");
-    record(cx, &mut warnings, "unblock", id, json!({"previous_reason": previous}));
+    chronicle(cx, &mut warnings, &at, "unblock", id, "", json!({"previous_reason": previous}));
     Ok(BlockChange { id: id.to_string(), state: TaskStatus::Active, reason: None, blockers_file, warnings })
 }
 
@@ -874,12 +907,13 @@ pub fn unlock(cx: &Context, id: &str, force: bool) -> Result<Unlocked> {
         task.owner,
         list_or_dash(&task.locks)
     );
-    note(cx, &mut warnings, "unlock", id, &state::now(), &details);
-    record(
+    chronicle(
         cx,
         &mut warnings,
+        &state::now(),
         "unlock",
         id,
+        &details,
         json!({"forced": true, "previous_owner": task.owner.to_string(), "locks": task.locks,
                "branch": task.branch, "worktree": task.worktree}),
     );
@@ -959,16 +993,24 @@ fn finishing(id: &str) -> Refusal {
         .hint(format!("wait for `git par finish {id}` to complete"))
 }
 
-/// Appends a lifecycle line to the task's log; a failure becomes a warning.
-fn note(cx: &Context, warnings: &mut Vec<String>, event: &str, id: &str, at: &str, details: &str) {
+/// Appends a lifecycle line to the task's log and an event to events.jsonl,
+/// both dated `at`. A failure becomes a warning: the state already changed.
+fn chronicle(
+    cx: &Context,
+    warnings: &mut Vec<String>,
+    at: &str,
+    event: &str,
+    id: &str,
+    details: &str,
+    mut fields: serde_json::Value,
+) {
     let line = logs::lifecycle_line(at, event, id, details);
     if let Err(e) = logs::append(cx.main_root(), &cx.config.log_dir, id, &line) {
         warnings.push(format!("could not write the log of {id}: {e:#}"));
     }
-}
-
-/// Appends an event; a failure becomes a warning (the state already changed).
-fn record(cx: &Context, warnings: &mut Vec<String>, event: &str, id: &str, fields: serde_json::Value) {
+    if let Some(map) = fields.as_object_mut() {
+        map.insert("at".to_string(), json!(at));
+    }
     if let Err(e) = cx.store.record(event, id, fields) {
         warnings.push(format!("could not record the {event} event: {e:#}"));
     }

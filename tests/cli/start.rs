@@ -77,6 +77,12 @@ pub fn assert_refused(repo: &TestRepo, args: &[&str], code: i32, stderr: &str) {
     assert_eq!(disk(repo), before, "git par {args:?} changed the disk");
 }
 
+/// Writes a file anywhere (e.g. in a task's worktree), creating directories.
+pub fn write_at(path: &Path, content: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, content).unwrap();
+}
+
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
