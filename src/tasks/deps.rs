@@ -40,19 +40,23 @@ use crate::error::Refusal;
 /// Fills every task's `deps`; fails on duplicate IDs and on cycles, naming them.
 pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Result<()> {
     check_duplicates(file)?;
-    let ids = IdIndex::new(file);
-    let mut explicit: Vec<(usize, usize)> = Vec::new();
-    for (i, task) in file.tasks.iter().enumerate() {
-        own_edges(i, &task.description, &ids, &mut explicit);
-        for detail in task.details.iter().filter(|d| !d.starts_with("par:")) {
-            own_edges(i, detail, &ids, &mut explicit);
+    let (explicit, implied) = {
+        let ids = IdIndex::new(file);
+        let mut explicit: Vec<(usize, usize)> = Vec::new();
+        let mut lower = String::new();
+        for (i, task) in file.tasks.iter().enumerate() {
+            own_edges(i, &task.description, &ids, &mut lower, &mut explicit);
+            for detail in task.details.iter().filter(|d| !d.starts_with("par:")) {
+                own_edges(i, detail, &ids, &mut lower, &mut explicit);
+            }
         }
-    }
-    section_edges(text, &ids, &mut explicit);
-    explicit.retain(|(t, d)| t != d);
-
-    let mut implied = implied_edges(file, options);
-    implied.retain(|(t, d)| t != d);
+        section_edges(text, &ids, &mut explicit);
+        explicit.retain(|(t, d)| t != d);
+        let mut implied = implied_edges(file, options);
+        implied.retain(|(t, d)| t != d);
+        (explicit, implied)
+    };
+    let mut implied = implied;
     let dropped = match break_implied_cycles(file.tasks.len(), &explicit, &mut implied) {
         Ok(dropped) => dropped,
         Err(cycle) => {
@@ -62,22 +66,29 @@ pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Re
         }
     };
     for (task, dep, cycle) in dropped {
-        file.notes.push(format!(
+        let note = format!(
             "{} no longer waits for {} by file order: the explicit dependencies {} say otherwise",
             file.tasks[task].id,
             file.tasks[dep].id,
             cycle_text(file, &cycle)
-        ));
+        );
+        file.notes.push(note);
     }
 
     let mut deps: Vec<Vec<usize>> = vec![Vec::new(); file.tasks.len()];
     for &(t, d) in explicit.iter().chain(implied.iter()) {
         deps[t].push(d);
     }
-    for (task, mut list) in file.tasks.iter_mut().zip(deps) {
-        list.sort_unstable();
-        list.dedup();
-        task.deps = list.into_iter().map(|d| ids.ids[d].clone()).collect();
+    let named: Vec<Vec<String>> = deps
+        .into_iter()
+        .map(|mut list| {
+            list.sort_unstable();
+            list.dedup();
+            list.into_iter().map(|d| file.tasks[d].id.clone()).collect()
+        })
+        .collect();
+    for (task, list) in file.tasks.iter_mut().zip(named) {
+        task.deps = list;
     }
     Ok(())
 }
@@ -99,25 +110,23 @@ fn check_duplicates(file: &TaskFile) -> anyhow::Result<()> {
 }
 
 /// The task IDs of a file, by text and by number for ranges.
-struct IdIndex {
-    ids: Vec<String>,
-    by_id: HashMap<String, usize>,
+struct IdIndex<'a> {
+    by_id: HashMap<&'a str, usize>,
     /// (prefix, number) → positions, for ranges.
-    by_number: HashMap<(String, u64), Vec<usize>>,
+    by_number: HashMap<(&'a str, u64), Vec<usize>>,
 }
 
-impl IdIndex {
-    fn new(file: &TaskFile) -> IdIndex {
-        let ids: Vec<String> = file.tasks.iter().map(|t| t.id.clone()).collect();
-        let mut by_id = HashMap::with_capacity(ids.len());
-        let mut by_number: HashMap<(String, u64), Vec<usize>> = HashMap::new();
-        for (i, id) in ids.iter().enumerate() {
-            by_id.insert(id.clone(), i);
-            if let Some(key) = number_key(id) {
+impl<'a> IdIndex<'a> {
+    fn new(file: &'a TaskFile) -> IdIndex<'a> {
+        let mut by_id = HashMap::with_capacity(file.tasks.len());
+        let mut by_number: HashMap<(&str, u64), Vec<usize>> = HashMap::with_capacity(file.tasks.len());
+        for (i, task) in file.tasks.iter().enumerate() {
+            by_id.insert(task.id.as_str(), i);
+            if let Some(key) = number_key(&task.id) {
                 by_number.entry(key).or_default().push(i);
             }
         }
-        IdIndex { ids, by_id, by_number }
+        IdIndex { by_id, by_number }
     }
 
     /// The tasks of a range `from..=to` (same prefix, numbers in between).
@@ -128,7 +137,7 @@ impl IdIndex {
         }
         let mut found: Vec<usize> = Vec::new();
         for n in a..=b {
-            if let Some(positions) = self.by_number.get(&(prefix.clone(), n)) {
+            if let Some(positions) = self.by_number.get(&(prefix, n)) {
                 found.extend(positions);
             }
         }
@@ -138,10 +147,10 @@ impl IdIndex {
 }
 
 /// `I1-T041a` → (`I1-T`, 41).
-fn number_key(id: &str) -> Option<(String, u64)> {
+fn number_key(id: &str) -> Option<(&str, u64)> {
     let t = id.rfind('T')?;
-    let digits: String = id[t + 1..].chars().take_while(char::is_ascii_digit).collect();
-    Some((id[..=t].to_string(), digits.parse().ok()?))
+    let digits = id[t + 1..].bytes().take_while(u8::is_ascii_digit).count();
+    Some((&id[..=t], id[t + 1..t + 1 + digits].parse().ok()?))
 }
 
 /// A dependency keyword or an arrow.
@@ -165,92 +174,100 @@ enum Token {
 }
 
 /// Splits a line into clauses of tokens (`;` and sentence ends split clauses).
-fn tokenize(line: &str, ids: &IdIndex) -> Vec<Vec<Token>> {
-    let text: String = line.chars().map(|c| if matches!(c, '*' | '`' | '_') { ' ' } else { c }).collect();
-    let chars: Vec<char> = text.chars().collect();
+fn tokenize(line: &str, ids: &IdIndex<'_>) -> Vec<Vec<Token>> {
+    let bytes = line.as_bytes();
     let mut clauses = Vec::new();
-    let mut current: Vec<Token> = Vec::new();
-    let tokens = &mut current;
+    let mut tokens: Vec<Token> = Vec::new();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == ';'
-            || (c == '.' && chars.get(i + 1).map_or(true, |n| n.is_whitespace()) && !prev_is_dot(&chars, i))
-        {
-            clauses.push(std::mem::take(tokens));
+    while i < bytes.len() {
+        let c = bytes[i];
+        let sentence_end = c == b'.'
+            && bytes.get(i + 1).map_or(true, |n| n.is_ascii_whitespace())
+            && (i == 0 || bytes[i - 1] != b'.');
+        if c == b';' || sentence_end {
+            clauses.push(std::mem::take(&mut tokens));
             i += 1;
             continue;
         }
-        if let Some(len) = arrow_len(&chars, i) {
+        let arrow = if matches!(c, b'-' | b'=') || c >= 0x80 { arrow_len(&line[i..]) } else { None };
+        if let Some(len) = arrow {
             tokens.push(Token::Key(Word::Arrow));
             i += len;
             // A mermaid edge label: `-->|text|`.
-            let mut j = i;
-            while chars.get(j).is_some_and(|c| *c == ' ') {
-                j += 1;
-            }
-            if chars.get(j) == Some(&'|') {
-                if let Some(end) = chars[j + 1..].iter().position(|c| *c == '|') {
-                    i = j + 1 + end + 1;
+            let rest = &line[i..];
+            let label = rest.trim_start_matches(' ');
+            if let Some(body) = label.strip_prefix('|') {
+                if let Some(end) = body.find('|') {
+                    i += rest.len() - label.len() + 1 + end + 1;
                 }
             }
             continue;
         }
-        if c.is_alphanumeric() {
+        let (ch, len) = char_at(line, i);
+        if ch.is_alphanumeric() {
             let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric()
-                    || chars[i] == '-' && chars.get(i + 1).is_some_and(|c| c.is_alphanumeric()))
-            {
-                i += 1;
+            i += len;
+            while i < bytes.len() {
+                let (ch, len) = char_at(line, i);
+                let joins = ch == '-' && i + 1 < bytes.len() && char_at(line, i + 1).0.is_alphanumeric();
+                if !(ch.is_alphanumeric() || joins) {
+                    break;
+                }
+                i += len;
             }
-            let word: String = chars[start..i].iter().collect();
-            let boundary = start == 0 || !(chars[start - 1].is_alphanumeric());
-            if boundary {
-                if let Some(ids_found) = id_word(&word, &chars, &mut i, ids) {
-                    push_ids(tokens, ids_found);
+            let word = &line[start..i];
+            let boundary =
+                start == 0 || !line[..start].chars().next_back().is_some_and(char::is_alphanumeric);
+            if boundary && word.as_bytes()[0].is_ascii_uppercase() {
+                if let Some(found) = id_word(word, line, &mut i, ids) {
+                    push_ids(&mut tokens, found);
                     continue;
                 }
             }
-            push_word(tokens, &word, &chars, &mut i);
+            push_word(&mut tokens, word, line, &mut i);
             continue;
         }
-        i += 1;
+        i += len;
     }
-    clauses.push(current);
+    clauses.push(tokens);
     clauses
 }
 
-fn prev_is_dot(chars: &[char], i: usize) -> bool {
-    i > 0 && chars[i - 1] == '.'
+/// The character at byte `i` (a char boundary) and its length, fast for ASCII.
+fn char_at(s: &str, i: usize) -> (char, usize) {
+    let b = s.as_bytes()[i];
+    if b < 0x80 {
+        return (b as char, 1);
+    }
+    let c = s[i..].chars().next().unwrap_or(' ');
+    (c, c.len_utf8())
 }
 
-/// The length of an arrow at `i`: `->`, `-->`, `==>`, `=>`, `-.->`, `──►`, `→`, `⟶`, `⇒`.
-fn arrow_len(chars: &[char], i: usize) -> Option<usize> {
-    let c = chars[i];
-    if matches!(c, '→' | '⟶' | '⇒' | '➔' | '➜' | '⟹' | '►' | '▶' | '⇨') {
-        return Some(1);
+/// The length in bytes of an arrow at the start of `s`: `->`, `-->`, `==>`,
+/// `=>`, `-.->`, `──►`, `→`, `⟶`, `⇒`.
+fn arrow_len(s: &str) -> Option<usize> {
+    let mut chars = s.char_indices();
+    let (_, first) = chars.next()?;
+    if matches!(first, '→' | '⟶' | '⇒' | '➔' | '➜' | '⟹' | '►' | '▶' | '⇨') {
+        return Some(first.len_utf8());
     }
-    if !matches!(c, '-' | '=' | '─' | '.') {
+    if !matches!(first, '-' | '=' | '─') {
         return None;
     }
-    let mut j = i;
-    while j < chars.len() && matches!(chars[j], '-' | '=' | '─' | '.') {
-        j += 1;
+    for (at, c) in s.char_indices() {
+        match c {
+            '-' | '=' | '─' | '.' => {}
+            '>' | '►' | '▶' => return Some(at + c.len_utf8()),
+            _ => return None,
+        }
     }
-    let shaft = &chars[i..j];
-    if shaft.iter().all(|c| *c == '.') {
-        return None;
-    }
-    match chars.get(j) {
-        Some('>' | '►' | '▶') => Some(j - i + 1),
-        _ => None,
-    }
+    None
 }
 
 /// An ID word (and a range after it, and a mermaid node label) as positions.
-fn id_word(word: &str, chars: &[char], i: &mut usize, ids: &IdIndex) -> Option<Vec<usize>> {
+fn id_word(word: &str, line: &str, i: &mut usize, ids: &IdIndex) -> Option<Vec<usize>> {
     let len = parse::id_len(word)?;
+    let mut out = Vec::new();
     if len != word.len() {
         // `T004-T007` is read as one word; split a range here.
         let (from, rest) = word.split_at(len);
@@ -258,62 +275,50 @@ fn id_word(word: &str, chars: &[char], i: &mut usize, ids: &IdIndex) -> Option<V
         if parse::id_len(to) != Some(to.len()) {
             return None;
         }
-        let mut out = Vec::new();
         ids.range(from, to, &mut out);
         return Some(out);
     }
-    let mut out = Vec::new();
     // Ranges with an en dash, an ellipsis or dots: `T004–T007`, `T008…T030`, `T1..T3`.
-    let mut j = *i;
-    let sep_len = match (chars.get(j), chars.get(j + 1), chars.get(j + 2)) {
-        (Some('–' | '—' | '…'), _, _) => 1,
-        (Some('.'), Some('.'), Some('.')) => 3,
-        (Some('.'), Some('.'), _) => 2,
-        _ => 0,
-    };
-    if sep_len > 0 {
-        j += sep_len;
-        let start = j;
-        while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '-') {
-            j += 1;
-        }
-        let to: String = chars[start..j].iter().collect();
-        if parse::id_len(&to) == Some(to.len()) {
-            ids.range(word, &to, &mut out);
-            *i = j;
-            skip_node_label(chars, i);
+    let rest = &line[*i..];
+    let after_sep = ["–", "—", "…", "...", ".."].iter().find_map(|sep| rest.strip_prefix(sep));
+    if let Some(after) = after_sep {
+        let to_len = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'-').count();
+        let to = &after[..to_len];
+        if parse::id_len(to) == Some(to.len()) {
+            ids.range(word, to, &mut out);
+            *i += rest.len() - after.len() + to_len;
+            skip_node_label(line, i);
             return Some(out);
         }
     }
     if let Some(&pos) = ids.by_id.get(word) {
         out.push(pos);
     }
-    skip_node_label(chars, i);
+    skip_node_label(line, i);
     Some(out)
 }
 
 /// Skips a mermaid node label right after an ID: `T001[Setup]`, `T2(x)`, `T3{y}`.
-fn skip_node_label(chars: &[char], i: &mut usize) {
-    let Some(&open) = chars.get(*i) else { return };
+fn skip_node_label(line: &str, i: &mut usize) {
+    let bytes = line.as_bytes();
+    let Some(&open) = bytes.get(*i) else { return };
     let close = match open {
-        '[' => ']',
-        '(' => ')',
-        '{' => '}',
+        b'[' => b']',
+        b'(' => b')',
+        b'{' => b'}',
         _ => return,
     };
-    let mut depth = 0;
-    let mut j = *i;
-    while j < chars.len() {
-        if chars[j] == open {
+    let mut depth = 0usize;
+    for (j, &b) in bytes.iter().enumerate().skip(*i) {
+        if b == open {
             depth += 1;
-        } else if chars[j] == close {
+        } else if b == close {
             depth -= 1;
             if depth == 0 {
                 *i = j + 1;
                 return;
             }
         }
-        j += 1;
     }
 }
 
@@ -326,43 +331,32 @@ fn push_ids(tokens: &mut Vec<Token>, found: Vec<usize>) {
 }
 
 /// Pushes a keyword (`blocks`, `before`, `after`, `depends on`, ...) or another word.
-fn push_word(tokens: &mut Vec<Token>, word: &str, chars: &[char], i: &mut usize) {
-    let lower = word.to_lowercase();
-    let next_word = |i: usize| -> (String, usize) {
-        let mut j = i;
-        while chars.get(j).is_some_and(|c| c.is_whitespace()) {
-            j += 1;
+fn push_word(tokens: &mut Vec<Token>, word: &str, line: &str, i: &mut usize) {
+    let is = |w: &str| word.eq_ignore_ascii_case(w);
+    let rest = &line[*i..];
+    let next = rest.trim_start();
+    let colon_follows = next.starts_with(':');
+    let key = if is("and") || is("et") || is("und") {
+        return;
+    } else if is("blocks") || is("before") || is("unblocks") || is("precedes") {
+        Some(Word::Blocks)
+    } else if is("after") || is("requires") || is("needs") {
+        Some(Word::After)
+    } else if is("depends") || is("depend") || is("blocked") {
+        let next_len = next.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let next_word = &next[..next_len];
+        if ["on", "upon", "by"].iter().any(|w| next_word.eq_ignore_ascii_case(w)) {
+            *i += rest.len() - next.len() + next_len;
+            Some(Word::After)
+        } else if colon_follows {
+            Some(Word::After)
+        } else {
+            None
         }
-        let start = j;
-        while chars.get(j).is_some_and(|c| c.is_alphanumeric()) {
-            j += 1;
-        }
-        (chars[start..j].iter().collect::<String>().to_lowercase(), j)
-    };
-    let followed_by_colon = |i: usize| {
-        let mut j = i;
-        while chars.get(j).is_some_and(|c| c.is_whitespace()) {
-            j += 1;
-        }
-        chars.get(j) == Some(&':')
-    };
-    let key = match lower.as_str() {
-        "and" | "et" | "und" => return,
-        "blocks" | "before" | "unblocks" | "precedes" => Some(Word::Blocks),
-        "after" | "requires" | "needs" => Some(Word::After),
-        "depends" | "depend" | "blocked" => {
-            let (next, end) = next_word(*i);
-            if matches!(next.as_str(), "on" | "upon" | "by") {
-                *i = end;
-                Some(Word::After)
-            } else if followed_by_colon(*i) {
-                Some(Word::After)
-            } else {
-                None
-            }
-        }
-        "deps" | "dependencies" | "prerequisites" | "prereqs" if followed_by_colon(*i) => Some(Word::After),
-        _ => None,
+    } else if colon_follows && (is("deps") || is("dependencies") || is("prerequisites") || is("prereqs")) {
+        Some(Word::After)
+    } else {
+        None
     };
     match key {
         Some(word) => tokens.push(Token::Key(word)),
@@ -374,8 +368,24 @@ fn push_word(tokens: &mut Vec<Token>, word: &str, chars: &[char], i: &mut usize)
     }
 }
 
+/// Words that can start a dependency notation, lowercase.
+const KEYWORDS: &[&str] =
+    &["depend", "after", "deps", "requires", "needs", "blocked", "blocks", "before", "prereq", "precedes"];
+
 /// Edges a task's own text declares: `depends on T001`, `after T003`, `blocks T009`.
-fn own_edges(task: usize, text: &str, ids: &IdIndex, out: &mut Vec<(usize, usize)>) {
+fn own_edges(task: usize, text: &str, ids: &IdIndex, lower: &mut String, out: &mut Vec<(usize, usize)>) {
+    // Most task text states no dependency: look for an ID and a keyword before tokenizing.
+    let bytes = text.as_bytes();
+    if !bytes.iter().enumerate().any(|(i, &b)| b == b'T' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+    {
+        return;
+    }
+    lower.clear();
+    lower.push_str(text);
+    lower.make_ascii_lowercase();
+    if !KEYWORDS.iter().any(|k| lower.contains(k)) {
+        return;
+    }
     for clause in tokenize(text, ids) {
         for (k, token) in clause.iter().enumerate() {
             let Token::Key(word) = token else { continue };
@@ -410,7 +420,7 @@ fn section_edges(text: &str, ids: &IdIndex, out: &mut Vec<(usize, usize)>) {
     let mut section: Option<usize> = None;
     for line in &lines {
         let content = match line.kind {
-            Kind::Text => line.visible.as_str(),
+            Kind::Text => &line.visible,
             Kind::Code => line.raw,
             Kind::Blank | Kind::Comment => continue,
         };

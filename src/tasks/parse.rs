@@ -46,6 +46,7 @@
 //!   (outside the repository, absolute) goes to `rejected_paths` with its
 //!   reason, as does any file named `tasks.md` (git-par owns it).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use super::{Options, Phase, RejectedPath, Task, TaskFile, TaskState};
@@ -87,7 +88,7 @@ pub struct Line<'a> {
     /// The line without its ending.
     pub raw: &'a str,
     /// The text with HTML comments removed.
-    pub visible: String,
+    pub visible: Cow<'a, str>,
     pub kind: Kind,
     /// The info string of the fenced block this line is in (`mermaid`), if any.
     pub fence_info: Option<&'a str>,
@@ -104,16 +105,16 @@ pub fn classify(text: &str) -> Vec<Line<'_>> {
             let run = trimmed.chars().take_while(|&c| c == ch).count();
             if run >= len && trimmed[run * ch.len_utf8()..].trim().is_empty() {
                 fence = None;
-                out.push(Line { raw, visible: String::new(), kind: Kind::Code, fence_info: None });
+                out.push(Line { raw, visible: Cow::Borrowed(""), kind: Kind::Code, fence_info: None });
             } else {
-                out.push(Line { raw, visible: String::new(), kind: Kind::Code, fence_info: Some(info) });
+                out.push(Line { raw, visible: Cow::Borrowed(""), kind: Kind::Code, fence_info: Some(info) });
             }
             continue;
         }
         if !in_comment {
             if let Some((ch, len, info)) = fence_open(trimmed) {
                 fence = Some((ch, len, info));
-                out.push(Line { raw, visible: String::new(), kind: Kind::Code, fence_info: None });
+                out.push(Line { raw, visible: Cow::Borrowed(""), kind: Kind::Code, fence_info: None });
                 continue;
             }
         }
@@ -147,7 +148,10 @@ fn fence_open(trimmed: &str) -> Option<(char, usize, &str)> {
 }
 
 /// Removes `<!-- ... -->` parts of a line; says whether a comment stays open.
-fn strip_comments(raw: &str, mut in_comment: bool) -> (String, bool) {
+fn strip_comments(raw: &str, mut in_comment: bool) -> (Cow<'_, str>, bool) {
+    if !in_comment && !raw.contains("<!--") {
+        return (Cow::Borrowed(raw), false);
+    }
     let mut out = String::new();
     let mut rest = raw;
     loop {
@@ -157,7 +161,7 @@ fn strip_comments(raw: &str, mut in_comment: bool) -> (String, bool) {
                     rest = &rest[end + 3..];
                     in_comment = false;
                 }
-                None => return (out, true),
+                None => return (Cow::Owned(out), true),
             }
         } else {
             match rest.find("<!--") {
@@ -168,7 +172,7 @@ fn strip_comments(raw: &str, mut in_comment: bool) -> (String, bool) {
                 }
                 None => {
                     out.push_str(rest);
-                    return (out, false);
+                    return (Cow::Owned(out), false);
                 }
             }
         }
@@ -397,7 +401,7 @@ pub fn parse(text: &str, options: &Options) -> TaskFile {
             }
             Kind::Text => {}
         }
-        let visible = line.visible.as_str();
+        let visible: &str = &line.visible;
         let indent = indent_of(visible);
 
         if let Some((t, task_indent)) = open {
@@ -461,8 +465,9 @@ pub fn parse(text: &str, options: &Options) -> TaskFile {
         open = Some((tasks.len() - 1, indent));
     }
 
+    let root = root_text(options.root.as_deref());
     for task in &mut tasks {
-        collect_paths(task, options);
+        collect_paths(task, root.as_deref());
     }
     if tasks.is_empty() && heading_tasks > 0 {
         notes.push(format!(
@@ -733,7 +738,7 @@ const ABSOLUTE_ROOTS: &[&str] = &[
 const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Fills `paths` and `rejected_paths` from the description and details.
-fn collect_paths(task: &mut Task, options: &Options) {
+fn collect_paths(task: &mut Task, root: Option<&str>) {
     let mut found: Vec<String> = Vec::new();
     scan_paths(&task.description, &mut found);
     for detail in &task.details {
@@ -743,7 +748,7 @@ fn collect_paths(task: &mut Task, options: &Options) {
         scan_paths(detail, &mut found);
     }
     for candidate in found.iter().flat_map(|c| expand_braces(c)) {
-        let candidate = relative_to_root(&candidate, options.root.as_deref()).unwrap_or(candidate);
+        let candidate = relative_to_root(&candidate, root).unwrap_or(candidate);
         match locks::normalize(&candidate) {
             Ok(path) if file_name(&path) == "tasks.md" => {
                 push_rejected(task, candidate, "tasks.md is owned by git-par".to_string());
@@ -761,7 +766,7 @@ fn collect_paths(task: &mut Task, options: &Options) {
 /// Expands `{a,b}` alternatives of a path that is not a glob: `x/{a,b}/` →
 /// `x/a/`, `x/b/`. At most 64 results; anything odd is kept as written.
 fn expand_braces(path: &str) -> Vec<String> {
-    if locks::is_glob(path) {
+    if locks::is_glob(path) || !path.contains('{') {
         return vec![path.to_string()];
     }
     let mut done = Vec::new();
@@ -796,25 +801,32 @@ fn file_name(path: &str) -> &str {
 }
 
 /// An absolute path inside `root`, made relative to it.
-fn relative_to_root(path: &str, root: Option<&Path>) -> Option<String> {
-    let root = root?.to_str()?.replace('\\', "/");
-    let root = root.trim_end_matches('/');
-    if root.is_empty() {
+fn relative_to_root(path: &str, root: Option<&str>) -> Option<String> {
+    let root = root?;
+    if !(path.starts_with(['/', '\\']) || has_drive(path)) {
         return None;
     }
     let path = path.replace('\\', "/");
-    let rest = if cfg!(windows) || has_drive(&path) {
-        let lower = path.to_lowercase();
-        let root_lower = root.to_lowercase();
-        lower.strip_prefix(&root_lower).map(|r| path[path.len() - r.len()..].to_string())
-    } else {
-        path.strip_prefix(root).map(str::to_string)
-    }?;
-    let rest = rest.strip_prefix('/')?;
-    if rest.is_empty() {
+    // Windows paths compare without case; ASCII only, so byte offsets stay valid.
+    let matches = path.len() > root.len()
+        && path.is_char_boundary(root.len())
+        && if has_drive(&path) {
+            path[..root.len()].eq_ignore_ascii_case(root)
+        } else {
+            path[..root.len()] == *root
+        };
+    if !matches {
         return None;
     }
-    Some(rest.to_string())
+    let rest = path[root.len()..].strip_prefix('/')?;
+    (!rest.is_empty()).then(|| rest.to_string())
+}
+
+/// The repository root as `relative_to_root` compares it: `/` separators, no trailing `/`.
+fn root_text(root: Option<&Path>) -> Option<String> {
+    let root = root?.to_str()?.replace('\\', "/");
+    let root = root.trim_end_matches('/');
+    (!root.is_empty()).then(|| root.to_string())
 }
 
 fn has_drive(text: &str) -> bool {
@@ -852,28 +864,28 @@ pub fn scan_paths(text: &str, out: &mut Vec<String>) {
 
     let mut previous = "";
     for word in bare.split_whitespace() {
-        for candidate in link_targets(word) {
-            if HTTP_METHODS.contains(&previous) {
-                continue;
-            }
-            if let Some(path) = bare_path(candidate) {
-                out.push(path);
-            }
-        }
+        let route = HTTP_METHODS.contains(&previous);
         previous = word.trim_matches(|c: char| !c.is_ascii_alphabetic());
+        // Cheap filter: every path holds `/`, `\\` or `.`.
+        if route || !word.contains(['/', '\\', '.']) {
+            continue;
+        }
+        if let Some(path) = bare_path(link_target(word)) {
+            out.push(path);
+        }
     }
 }
 
 /// A word, or the part of a markdown link `[label](target)` to read as a path.
-fn link_targets(word: &str) -> Vec<&str> {
-    let Some(at) = word.find("](") else { return vec![word] };
+fn link_target(word: &str) -> &str {
+    let Some(at) = word.find("](") else { return word };
     let label = word[..at].trim_start_matches(|c: char| c != '[').trim_start_matches('[');
     let target = &word[at + 2..];
     let target = target.find(')').map_or(target, |end| &target[..end]);
     if bare_path(label).is_some() {
-        vec![label]
+        label
     } else {
-        vec![target]
+        target
     }
 }
 
@@ -911,7 +923,8 @@ fn path_shape(path: &str) -> Option<String> {
     if path.starts_with('/') {
         return known_absolute(path).then(|| path.to_string());
     }
-    let unix = path.replace('\\', "/");
+    let unix: Cow<str> =
+        if path.contains('\\') { Cow::Owned(path.replace('\\', "/")) } else { Cow::Borrowed(path) };
     let first = unix.trim_start_matches("./").split('/').next().unwrap_or("");
     let real = unix.ends_with('/')
         || has_extension(file_name(&unix))
@@ -950,8 +963,13 @@ fn trim_word(word: &str) -> &str {
 
 /// Drops a `:42`, `:42:7`, `#L42` location suffix.
 fn strip_location(path: &str) -> &str {
-    let path = match path.find("#L") {
-        Some(at) if path[at + 2..].chars().next().is_some_and(|c| c.is_ascii_digit()) => &path[..at],
+    let path = match path.find('#') {
+        Some(at)
+            if path[at + 1..].starts_with('L')
+                && path[at + 2..].starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            &path[..at]
+        }
         _ => path,
     };
     let mut p = path;
@@ -1004,14 +1022,11 @@ fn known_file(name: &str) -> bool {
     if name.contains(['(', ')', '=', '<', '>', '|', '"', '\'', ',', '[', ']', '{', '}', '*', '?']) {
         return false;
     }
-    let lower = name.to_lowercase();
-    if NOT_FILES.contains(&lower.as_str()) || SPEC_DOCS.contains(&lower.as_str()) {
+    let named = |list: &[&str]| list.iter().any(|n| n.eq_ignore_ascii_case(name));
+    if named(NOT_FILES) || named(SPEC_DOCS) {
         return false;
     }
-    if matches!(
-        lower.as_str(),
-        "dockerfile" | "makefile" | ".gitignore" | ".env" | ".dockerignore" | ".editorconfig"
-    ) {
+    if named(&["dockerfile", "makefile", ".gitignore", ".env", ".dockerignore", ".editorconfig"]) {
         return true;
     }
     match name.rsplit_once('.') {
