@@ -151,5 +151,9 @@ fn a_cycle_is_refused_naming_it() {
         "## Phase 1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n\n## Dependencies\n\n- T001 blocks T002\n- T002 blocks T001\n",
     );
     let run = repo.par(&["ready"]).code(1);
-    assert!(run.stderr.contains("T001 → T002 → T001") || run.stderr.contains("T002 → T001 → T002"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("T001 → T002 → T001") || run.stderr.contains("T002 → T001 → T002"),
+        "{}",
+        run.stderr
+    );
 }
