@@ -42,6 +42,8 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
         Command::Completions(args) => completions::completions(&args, ui),
         Command::Man(args) => completions::man(&args, ui),
         Command::Demo(args) => demo::run(&args, &inputs, ui),
+        // Run by every commit: opens the repository only when git-par has state.
+        Command::Check(args) => check::run(&args, &inputs, ui),
         command => {
             let cx = Context::open(inputs, ui)?;
             match command {
@@ -58,12 +60,13 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 Command::Unblock(args) => block::unblock(&args, &cx),
                 Command::Unlock(args) => lock::unlock(&args, &cx),
                 Command::LockStatus(args) => lock_status::run(&args, &cx),
-                Command::Check(args) => check::run(&args, &cx),
                 Command::Hook(args) => hook::run(&args, &cx),
                 Command::Run(args) => run::run(&args, &cx),
                 Command::Tmux(args) => tmux::run(&args, &cx),
                 Command::Doctor(args) => doctor::run(&args, &cx),
-                Command::Completions(_) | Command::Man(_) | Command::Demo(_) => unreachable_command(),
+                Command::Completions(_) | Command::Man(_) | Command::Demo(_) | Command::Check(_) => {
+                    unreachable_command()
+                }
             }
         }
     }
