@@ -200,6 +200,13 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     if let Err(e) = logs::ensure_excluded(&cx.repo.common_dir, cx.main_root(), &cx.config.log_dir) {
         warnings.push(format!("could not add the log directory to .git/info/exclude: {e:#}"));
     }
+    if let Some(dir) = &cx.config.worktree_dir {
+        // Worktrees kept inside the main worktree must not show up in its `git status`.
+        if let Err(e) = logs::exclude_dir(&cx.repo.common_dir, cx.main_root(), dir, "git-par task worktrees")
+        {
+            warnings.push(format!("could not add the worktree directory to .git/info/exclude: {e:#}"));
+        }
+    }
     let mut started = Vec::new();
     for plan in plans {
         let locks: Vec<String> = plan.locks.iter().map(|p| p.as_str().to_string()).collect();
