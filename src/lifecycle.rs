@@ -37,7 +37,7 @@ use crate::state::{self, ActiveTask, Owner, State, TaskStatus};
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
     pub ids: Vec<String>,
-    /// Extra lock patterns (`--path`), for every task started.
+    /// Extra lock patterns (`--path`); allowed with one task only.
     pub paths: Vec<String>,
     pub base: Option<String>,
     /// Start even if dependencies are unfinished.
