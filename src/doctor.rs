@@ -193,16 +193,19 @@ pub fn repair(cx: &Context, findings: &mut [Finding]) {
 /// Applies one repair, re-checking under the state lock that it is still safe.
 pub fn apply(cx: &Context, repair: &Repair) -> Result<()> {
     match repair {
-        Repair::DropStateEntry { task } => cx.store.transact(|state| {
-            // Only if still both gone: a start may have completed meanwhile.
-            let still_stale = match state.tasks.get(task) {
-                Some(entry) => !entry.worktree.exists() && !cx.repo.branch_exists(&entry.branch)?,
-                None => false,
-            };
-            if still_stale {
-                state.tasks.remove(task);
-            }
-            Ok(())
+        // Under the worktrees lock, which a start holds from recording a task
+        // to creating its worktree: a task being started is never dropped.
+        Repair::DropStateEntry { task } => lifecycle::with_worktrees_locked(cx, || {
+            cx.store.transact(|state| {
+                let still_stale = match state.tasks.get(task) {
+                    Some(entry) => !entry.worktree.exists() && !cx.repo.branch_exists(&entry.branch)?,
+                    None => false,
+                };
+                if still_stale {
+                    state.tasks.remove(task);
+                }
+                Ok(())
+            })
         }),
         Repair::PruneWorktreeRecords => lifecycle::with_worktrees_locked(cx, || cx.repo.prune_worktrees()),
         Repair::RemoveFile { path } => cx.store.with_lock("state.lock", || match fs::remove_file(path) {

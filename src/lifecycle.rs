@@ -10,6 +10,9 @@
 //! - Branches and worktrees are created only after the task is recorded; if
 //!   creating any of them fails, everything this `start` created is removed
 //!   and its state entries dropped. Starting several tasks is all-or-nothing.
+//! - Worktrees are added, removed and pruned only under [`WORKTREES_LOCK`]; a
+//!   start holds it from recording its tasks to creating their worktrees.
+//!   Lock order: [`WORKTREES_LOCK`] first, then the state lock, never the reverse.
 //! - Every refusal happens before anything changes on disk.
 //! - `abort` never throws away uncommitted changes or commits that are not
 //!   on the main branch unless forced, and says what would be lost.
@@ -34,7 +37,7 @@ use crate::state::{self, ActiveTask, Owner, State, TaskStatus};
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
     pub ids: Vec<String>,
-    /// Extra lock patterns (`--path`), for every task started.
+    /// Extra lock patterns (`--path`); allowed with one task only.
     pub paths: Vec<String>,
     pub base: Option<String>,
     /// Start even if dependencies are unfinished.
@@ -132,73 +135,23 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
 
     let owner = Owner::current();
     let started_at = state::now();
-    let tasks_rel = loaded.rel.clone();
-    let (base, previous) = cx.store.transact(|state| {
-        let previous = (state.main_branch.clone(), state.tasks_file.clone());
-        if state.tasks.is_empty() {
-            // A new run: the main branch and task file are fixed afresh.
-            state.main_branch = None;
-            state.tasks_file = None;
-        } else if let Some(recorded) = state.tasks_file.as_deref().filter(|r| *r != tasks_rel) {
-            return Err(Refusal::failed(format!(
-                "a run of {recorded} is in progress; {tasks_rel} cannot start tasks until it ends"
-            ))
-            .hint(format!(
-                "finish or abort the active tasks (`git par lock-status`), or use --tasks {recorded}"
-            ))
-            .into());
-        }
-        let main_branch = cx.main_branch(state)?;
-        let base = resolve_base(cx, options.base.as_deref(), &main_branch)?;
-        for plan in &plans {
-            if let Some(active) = state.tasks.get(&plan.id) {
-                return Err(already_active(active).into());
-            }
-            let found = conflicts(&plan.locks, state, &[]);
-            if !found.is_empty() {
-                return Err(busy(&plan.id, &found).into());
-            }
-        }
-        for plan in &plans {
-            state.tasks.insert(
-                plan.id.clone(),
-                ActiveTask {
-                    id: plan.id.clone(),
-                    branch: plan.branch.clone(),
-                    worktree: plan.worktree.clone(),
-                    base: base.to_string(),
-                    locks: plan.locks.iter().map(|p| p.as_str().to_string()).collect(),
-                    owner: owner.clone(),
-                    started_at: started_at.clone(),
-                    state: TaskStatus::Active,
-                    blocked_reason: None,
-                },
-            );
-        }
-        state.main_branch = Some(main_branch);
-        state.tasks_file = Some(tasks_rel.clone());
-        Ok((base, previous))
+    // Held from recording to creating, so that `doctor --repair` never sees a
+    // task recorded but not yet created, and worktree adds never overlap.
+    let base_hex = with_worktrees_locked(cx, || {
+        let (base, previous) = record_plans(cx, &plans, options, &owner, &started_at, &loaded.rel)?;
+        create_worktrees(cx, &plans, &base, &started_at, previous)?;
+        Ok(base.to_string())
     })?;
-
-    let base_hex = base.to_string();
-    for (i, plan) in plans.iter().enumerate() {
-        let added =
-            with_worktrees_locked(cx, || cx.repo.add_worktree(&plan.branch, &plan.worktree, &base_hex));
-        if let Err(err) = added {
-            let cleanup = roll_back(cx, &plans[..=i], &base, &started_at, previous);
-            let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
-            let mut err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
-            if let Err(cleanup) = cleanup {
-                err = err.context(format!(
-                    "cleaning up after the failed start also failed ({cleanup:#}); run `git par doctor`"
-                ));
-            }
-            return Err(err);
-        }
-    }
 
     if let Err(e) = logs::ensure_excluded(&cx.repo.common_dir, cx.main_root(), &cx.config.log_dir) {
         warnings.push(format!("could not add the log directory to .git/info/exclude: {e:#}"));
+    }
+    if let Some(dir) = &cx.config.worktree_dir {
+        // Worktrees kept inside the main worktree must not show up in its `git status`.
+        if let Err(e) = logs::exclude_dir(&cx.repo.common_dir, cx.main_root(), dir, "git-par task worktrees")
+        {
+            warnings.push(format!("could not add the worktree directory to .git/info/exclude: {e:#}"));
+        }
     }
     let mut started = Vec::new();
     for plan in plans {
@@ -222,6 +175,94 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
         });
     }
     Ok(StartOutcome { started, warnings })
+}
+
+/// A run's main branch and task file, as recorded in the state.
+type RunIdentity = (Option<String>, Option<String>);
+
+/// Records the tasks with their locks in one state transaction, after
+/// checking them against every active task. Returns the base commit and the
+/// run's main branch and task file as they were before.
+fn record_plans(
+    cx: &Context,
+    plans: &[Plan],
+    options: &StartOptions,
+    owner: &Owner,
+    started_at: &str,
+    tasks_rel: &str,
+) -> Result<(git2::Oid, RunIdentity)> {
+    cx.store.transact(|state| {
+        let previous = (state.main_branch.clone(), state.tasks_file.clone());
+        if state.tasks.is_empty() {
+            // A new run: the main branch and task file are fixed afresh.
+            state.main_branch = None;
+            state.tasks_file = None;
+        } else if let Some(recorded) = state.tasks_file.as_deref().filter(|r| *r != tasks_rel) {
+            return Err(Refusal::failed(format!(
+                "a run of {recorded} is in progress; {tasks_rel} cannot start tasks until it ends"
+            ))
+            .hint(format!(
+                "finish or abort the active tasks (`git par lock-status`), or use --tasks {recorded}"
+            ))
+            .into());
+        }
+        let main_branch = cx.main_branch(state)?;
+        let base = resolve_base(cx, options.base.as_deref(), &main_branch)?;
+        for plan in plans {
+            if let Some(active) = state.tasks.get(&plan.id) {
+                return Err(already_active(active).into());
+            }
+            let found = conflicts(&plan.locks, state, &[]);
+            if !found.is_empty() {
+                return Err(busy(&plan.id, &found).into());
+            }
+        }
+        for plan in plans {
+            state.tasks.insert(
+                plan.id.clone(),
+                ActiveTask {
+                    id: plan.id.clone(),
+                    branch: plan.branch.clone(),
+                    worktree: plan.worktree.clone(),
+                    base: base.to_string(),
+                    locks: plan.locks.iter().map(|p| p.as_str().to_string()).collect(),
+                    owner: owner.clone(),
+                    started_at: started_at.to_string(),
+                    state: TaskStatus::Active,
+                    blocked_reason: None,
+                },
+            );
+        }
+        state.main_branch = Some(main_branch);
+        state.tasks_file = Some(tasks_rel.to_string());
+        Ok((base, previous))
+    })
+}
+
+/// Creates each task's branch and worktree; if one fails, removes what was
+/// created and drops the tasks from the state. Runs under [`WORKTREES_LOCK`].
+fn create_worktrees(
+    cx: &Context,
+    plans: &[Plan],
+    base: &git2::Oid,
+    started_at: &str,
+    previous: RunIdentity,
+) -> Result<()> {
+    let base_hex = base.to_string();
+    for (i, plan) in plans.iter().enumerate() {
+        if let Err(err) = cx.repo.add_worktree(&plan.branch, &plan.worktree, &base_hex) {
+            let cleanup = roll_back(cx, &plans[..=i], base, started_at, previous);
+            let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
+            let mut err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
+            if let Err(cleanup) = cleanup {
+                err = err.context(format!(
+                    "cleaning up after the failed start also failed ({cleanup:#}); run `git par doctor`"
+                ));
+            }
+            return Err(err);
+        }
+    }
+    Ok(())
 }
 
 /// The sidecar lock every git-par process holds while it adds, removes or
@@ -377,16 +418,10 @@ fn roll_back(
     plans: &[Plan],
     base: &git2::Oid,
     started_at: &str,
-    previous: (Option<String>, Option<String>),
+    previous: RunIdentity,
 ) -> Result<()> {
     let mut failures = Vec::new();
-    let discarded = with_worktrees_locked(cx, || {
-        discard_created(cx, plans, base, &mut failures);
-        Ok(())
-    });
-    if let Err(e) = discarded {
-        failures.push(format!("{e:#}"));
-    }
+    discard_created(cx, plans, base, &mut failures);
     let dropped = cx.store.transact(|state| {
         for plan in plans {
             let ours = state
@@ -412,7 +447,7 @@ fn roll_back(
     }
 }
 
-/// Removes the branches and worktrees a failed start created (under the worktrees lock).
+/// Removes the branches and worktrees a failed start created.
 fn discard_created(cx: &Context, plans: &[Plan], base: &git2::Oid, failures: &mut Vec<String>) {
     for plan in plans {
         // The path did not exist before; if it does now, git made it. git

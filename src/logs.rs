@@ -81,10 +81,16 @@ pub fn append_blocker(
 }
 
 /// Adds the log directory to `<common_dir>/info/exclude` unless a line
-/// already names it. Does nothing for a log directory outside the main
-/// worktree (`rel` is `None`).
+/// already names it. Does nothing for a log directory outside the main worktree.
 pub fn ensure_excluded(common_dir: &Path, root: &Path, log_dir: &str) -> Result<()> {
-    let Some(pattern) = exclude_pattern(root, log_dir) else { return Ok(()) };
+    exclude_dir(common_dir, root, log_dir, "git-par task logs")
+}
+
+/// Adds directory `dir` (relative to the main worktree's `root`, or
+/// absolute) to `<common_dir>/info/exclude` under a `# comment` line, unless
+/// a line already names it. Does nothing for a directory outside the main worktree.
+pub fn exclude_dir(common_dir: &Path, root: &Path, dir: &str, comment: &str) -> Result<()> {
+    let Some(pattern) = exclude_pattern(root, dir) else { return Ok(()) };
     let info = common_dir.join("info");
     fs::create_dir_all(&info).with_context(|| format!("creating {}", info.display()))?;
     let path = info.join("exclude");
@@ -109,7 +115,7 @@ pub fn ensure_excluded(common_dir: &Path, root: &Path, log_dir: &str) -> Result<
     if !text.is_empty() && !text.ends_with('\n') {
         addition.push('\n');
     }
-    addition.push_str("# git-par task logs\n");
+    addition.push_str(&format!("# {comment}\n"));
     addition.push_str(&pattern);
     addition.push('\n');
     guard.write_all(addition.as_bytes()).with_context(|| format!("appending to {}", path.display()))

@@ -490,6 +490,16 @@ fn worktree_dir_and_branch_prefix_are_configurable() {
 }
 
 #[test]
+fn a_worktree_dir_inside_the_repository_is_excluded() {
+    let repo = TestRepo::with_tasks(PLAN);
+    repo.git(&["config", "par.worktreeDir", ".par-trees"]);
+    let run = repo.par(&["start", "T001"]).success();
+    assert_eq!(run.stdout, format!("{}\n", repo.path(".par-trees/T001").display()));
+    assert_eq!(repo.git(&["status", "--porcelain", "--untracked-files=all"]), "");
+    assert!(repo.read(".git/info/exclude").ends_with("# git-par task worktrees\n/.par-trees/\n"));
+}
+
+#[test]
 fn a_failed_worktree_creation_rolls_everything_back() {
     let repo = TestRepo::with_tasks(PLAN);
     // git runs post-checkout in the new worktree; failing it fails `git worktree add`.
