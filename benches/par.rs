@@ -24,6 +24,12 @@ fn main() -> Result<()> {
     if wanted("list") {
         list(&base, &mut report)?;
     }
+    if wanted("check") || wanted("lock-status") {
+        hook_and_status(&base, &mut report)?;
+    }
+    if wanted("start") {
+        start(&base, &mut report)?;
+    }
     println!("{}", report.render());
     Ok(())
 }
@@ -151,5 +157,143 @@ fn list(base: &Path, report: &mut Report) -> Result<()> {
             target,
         );
     }
+    Ok(())
+}
+
+/// A repository of `files` files in directories of 100, committed through
+/// `git fast-import` (much faster than writing and adding them), plus
+/// `extra` files, checked out on `main`.
+fn big_repo(dir: &Path, files: usize, extra: &[(String, String)]) -> Result<()> {
+    fs::create_dir_all(dir)?;
+    git(dir, &["init", "-q", "-b", "main"])?;
+    let mut stream = String::from("commit refs/heads/main\ncommitter bench <bench@example.com> 1767225600 +0000\ndata 7\ninitial\n");
+    let mut add = |path: &str, content: &str| {
+        let _ = write!(stream, "M 100644 inline {path}\ndata {}\n{content}\n", content.len());
+    };
+    for n in 0..files {
+        add(&format!("src/mod_{:03}/file_{:02}.rs", n / 100, n % 100), &format!("module {} file {}", n / 100, n % 100));
+    }
+    for (path, content) in extra {
+        add(path, content);
+    }
+    let mut c = cmd("git", dir);
+    c.args(["fast-import", "--quiet"]).stdin(Stdio::piped());
+    let mut child = c.spawn()?;
+    std::io::Write::write_all(child.stdin.as_mut().ok_or("no stdin")?, stream.as_bytes())?;
+    drop(child.stdin.take());
+    if !child.wait()?.success() {
+        return Err("git fast-import failed".into());
+    }
+    git(dir, &["reset", "-q", "--hard", "main"])
+}
+
+/// `check --staged` and commits with the hook, in a 10,000-file repository
+/// with 100 active tasks (each locking a file, a directory and a glob), and
+/// `lock-status` over those tasks. The 100 tasks are written into the state
+/// directly: `check` reads only the index and the state, so their worktrees
+/// need not exist; the task the commits happen in (T000) is started for real.
+fn hook_and_status(base: &Path, report: &mut Report) -> Result<()> {
+    eprintln!("check --staged, commit with the hook, lock-status");
+    let dir = base.join("hook");
+    let mut plan = String::from("## Phase 1\n\n- [ ] T000 [P] Work on `src/mod_099/`\n");
+    for i in 1..100 {
+        let _ = writeln!(plan, "- [ ] T{i:03} [P] Task {i}");
+    }
+    big_repo(&dir, 10_000, &[("specs/001-bench/tasks.md".to_string(), plan), ("README.md".to_string(), "bench\n".to_string())])?;
+    par(&dir, &["start", "T000"])?;
+    let state_path = dir.join(".git/par/state.json");
+    let mut state: serde_json::Value = serde_json::from_slice(&fs::read(&state_path)?)?;
+    let tasks = state["tasks"].as_object_mut().ok_or("no tasks in state")?;
+    let template = tasks.get("T000").cloned().ok_or("T000 not started")?;
+    for i in 1..100 {
+        let id = format!("T{i:03}");
+        let mut task = template.clone();
+        task["id"] = id.clone().into();
+        task["branch"] = format!("par/{id}").into();
+        task["worktree"] = base.join("hook.par").join(&id).display().to_string().into();
+        task["locks"] = serde_json::json!([
+            format!("src/mod_{:03}/file_0{}.rs", i % 99, i % 10),
+            format!("docs/{id}/"),
+            format!("src/mod_{:03}/file_[5-9]*.rs", i % 99),
+        ]);
+        tasks.insert(id, task);
+    }
+    fs::write(&state_path, serde_json::to_vec(&state)?)?;
+
+    // check --staged on main, a change to a file nobody locks staged.
+    fs::write(dir.join("README.md"), "bench, changed\n")?;
+    git(&dir, &["add", "README.md"])?;
+    let check = median(51, || par(&dir, &["check", "--staged"]))?;
+    let plain = median(51, || git(&dir, &["diff", "--cached", "--name-status", "-M"]))?;
+    report.row("check --staged, 10k files, 100 tasks (vs git diff --cached --name-status)", check, Some(plain), "< 10 ms");
+    let status = median(21, || par(&dir, &["lock-status"]))?;
+    let list = median(21, || git(&dir, &["worktree", "list"]))?;
+    report.row("lock-status, 100 tasks (vs git worktree list)", status, Some(list), "—");
+
+    // A commit in T000's worktree with the git-par hook vs a no-op hook.
+    let worktree = base.join("hook.par").join("T000");
+    let hooks = dir.join(".git/hooks");
+    let mut n = 0;
+    let mut commit = || -> Result<()> {
+        n += 1;
+        fs::write(worktree.join("src/mod_099/file_00.rs"), format!("change {n}\n"))?;
+        git(&worktree, &["add", "src/mod_099/file_00.rs"])?;
+        git(&worktree, &["commit", "-q", "-m", "change"])
+    };
+    fs::create_dir_all(&hooks)?;
+    let noop = hooks.join("pre-commit");
+    fs::write(&noop, "#!/bin/sh\nexit 0\n")?;
+    make_executable(&noop)?;
+    let without = median(21, &mut commit)?;
+    fs::remove_file(&noop)?;
+    par(&dir, &["hook", "install"])?;
+    let with = median(21, &mut commit)?;
+    report.row("commit with the git-par hook (vs a no-op hook), 10k files, 100 tasks", with, Some(without), "≤ 1.3×");
+    Ok(())
+}
+
+fn make_executable(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}
+
+/// `start` against `git worktree add -b` on the same 10,000-file repository,
+/// alternating so that both see the same repository state.
+fn start(base: &Path, report: &mut Report) -> Result<()> {
+    eprintln!("start vs git worktree add -b");
+    let dir = base.join("start");
+    let runs = 15;
+    let mut plan = String::from("## Phase 1\n\n");
+    for i in 0..=runs {
+        let _ = writeln!(plan, "- [ ] T{i:03} [P] Task {i} in `src/mod_{i:03}/file_00.rs`");
+    }
+    big_repo(&dir, 10_000, &[("specs/001-bench/tasks.md".to_string(), plan)])?;
+    let mut par_times = Vec::new();
+    let mut git_times = Vec::new();
+    for i in 0..=runs {
+        let t = Instant::now();
+        par(&dir, &["start", &format!("T{i:03}")])?;
+        par_times.push(t.elapsed());
+        let path = base.join("plain").join(format!("w{i}"));
+        let path = path.to_string_lossy();
+        let t = Instant::now();
+        git(&dir, &["worktree", "add", "-q", "-b", &format!("plain/{i}"), &path, "main"])?;
+        git_times.push(t.elapsed());
+    }
+    // The first pair warms the caches.
+    par_times.remove(0);
+    git_times.remove(0);
+    par_times.sort();
+    git_times.sort();
+    report.row(
+        "start (vs git worktree add -b), 10k files",
+        par_times[par_times.len() / 2],
+        Some(git_times[git_times.len() / 2]),
+        "≤ 1.2×",
+    );
     Ok(())
 }
