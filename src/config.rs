@@ -15,6 +15,17 @@ pub enum EnforceScope {
     Off,
 }
 
+impl EnforceScope {
+    /// Reads a `par.enforceScope` value; anything unknown (or unset) is the strict default.
+    pub fn from_config(value: Option<&str>) -> EnforceScope {
+        match value.map(str::to_ascii_lowercase).as_deref() {
+            Some("warn") => EnforceScope::Warn,
+            Some("off") | Some("false") => EnforceScope::Off,
+            _ => EnforceScope::Error,
+        }
+    }
+}
+
 /// The `par.*` configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -47,11 +58,7 @@ impl Config {
             worktree_dir: get("par.worktreeDir"),
             branch_prefix: get("par.branchPrefix").unwrap_or_else(|| "par/".to_string()),
             verify: get("par.verify"),
-            enforce_scope: match get("par.enforceScope").as_deref().map(str::to_ascii_lowercase).as_deref() {
-                Some("warn") => EnforceScope::Warn,
-                Some("off") | Some("false") => EnforceScope::Off,
-                _ => EnforceScope::Error,
-            },
+            enforce_scope: EnforceScope::from_config(get("par.enforceScope").as_deref()),
             log_dir: get("par.logDir").unwrap_or_else(|| "logs/parallel".to_string()),
             command: get("par.command"),
             remote: get("par.remote"),

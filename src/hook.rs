@@ -1,1 +1,531 @@
-//! The pre-commit hook: installing it and checking staged paths against locks (DESIGN §7).
+//! The pre-commit hook (DESIGN §7): installing it where git will run it, and
+//! deciding which paths a commit may touch.
+//!
+//! Invariants:
+//! - A `pre-commit` hook that is not git-par's is never overwritten or
+//!   deleted: `install` renames it to `pre-commit.par-orig` (same bytes, same
+//!   mode, same inode) and the wrapper runs it first; `uninstall` renames it
+//!   back. A rename is atomic, so no step leaves a half-written hook.
+//! - Installing twice is installing once: the wrapper is recognised by its
+//!   marker line and rewritten only when its text changed.
+//! - The check reads the state and the given paths only; it never looks at
+//!   the working tree.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use crate::config::EnforceScope;
+use crate::error::Refusal;
+use crate::locks::{self, LockIndex};
+use crate::repo::index::{self, GitDirs};
+use crate::repo::Repo;
+use crate::state::{ActiveTask, State};
+
+/// The hook git-par installs.
+pub const HOOK_NAME: &str = "pre-commit";
+/// The name an existing hook is kept under while git-par's wrapper runs it.
+pub const ORIGINAL_NAME: &str = "pre-commit.par-orig";
+/// The line that marks a hook file as git-par's wrapper.
+const MARKER: &str = "# git-par-hook: pre-commit";
+
+/// The wrapper installed as `pre-commit`. It runs the hook it replaced
+/// first (same arguments and stdin; its failure stops the commit), then the
+/// check. When `git-par` is not on PATH it warns and lets the commit
+/// through: a missing tool must not make a repository uncommittable, and
+/// `git par hook uninstall` is the way to stop the warning.
+const WRAPPER: &str = r#"#!/bin/sh
+# git-par-hook: pre-commit v1
+# Installed by `git par hook install`: refuses commits that touch paths
+# locked by another git-par task, or paths outside this task's locks.
+# `git par hook uninstall` removes it and puts back the hook it replaced,
+# which is kept next to it as pre-commit.par-orig and runs first.
+
+orig="$(dirname -- "$0")/pre-commit.par-orig"
+if [ -f "$orig" ] && [ -x "$orig" ]; then
+    "$orig" "$@" || exit $?
+fi
+
+if command -v git-par >/dev/null 2>&1; then
+    exec git-par check --staged
+fi
+echo "warning: git-par is not on PATH, so this commit was not checked against its locks" >&2
+echo "hint: install git-par, or remove this hook with \`git par hook uninstall\`" >&2
+exit 0
+"#;
+
+/// Where git looks for hooks from the current worktree.
+#[derive(Debug, Clone)]
+pub struct HooksDir {
+    pub dir: PathBuf,
+    /// `core.hooksPath` as configured, if set.
+    pub configured: Option<String>,
+    /// Whether every worktree of the repository uses this directory. A
+    /// relative `core.hooksPath` is resolved by git against the root of the
+    /// worktree committing, so each worktree has its own.
+    pub shared: bool,
+}
+
+impl HooksDir {
+    /// The hook file.
+    pub fn hook(&self) -> PathBuf {
+        self.dir.join(HOOK_NAME)
+    }
+
+    /// Where a replaced hook is kept.
+    pub fn original(&self) -> PathBuf {
+        self.dir.join(ORIGINAL_NAME)
+    }
+}
+
+/// Resolves the hooks directory as git does: `core.hooksPath` (a leading
+/// `~/` is the home directory; relative to the worktree root, where git runs
+/// hooks), else `hooks/` in the common git directory.
+pub fn hooks_dir(repo: &Repo) -> Result<HooksDir> {
+    let configured = index::config_string(&repo.git, "core.hooksPath")?;
+    let Some(value) = configured.clone().filter(|v| !v.is_empty()) else {
+        return Ok(HooksDir { dir: repo.common_dir.join("hooks"), configured, shared: true });
+    };
+    let expanded = expand_home(&value);
+    let shared = expanded.is_absolute();
+    let dir = if shared { expanded } else { repo.root.join(expanded) };
+    Ok(HooksDir { dir, configured, shared })
+}
+
+fn expand_home(value: &str) -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    match (value.strip_prefix('~'), home) {
+        (Some(""), Some(home)) => home,
+        (Some(rest), Some(home)) if rest.starts_with('/') => home.join(rest.trim_start_matches('/')),
+        _ => PathBuf::from(value),
+    }
+}
+
+/// What occupies the `pre-commit` slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// No hook.
+    Absent,
+    /// git-par's wrapper; `current` is false when an older version of it.
+    Ours { current: bool },
+    /// Someone else's hook.
+    Foreign,
+}
+
+/// What is installed in a hooks directory.
+#[derive(Debug, Clone)]
+pub struct HookStatus {
+    pub found: Found,
+    /// The hook the wrapper runs first, when there is one.
+    pub original: Option<PathBuf>,
+}
+
+/// Looks at the hook slot of `hooks`.
+pub fn status(hooks: &HooksDir) -> Result<HookStatus> {
+    let found = inspect(&hooks.hook())?;
+    let original = hooks.original();
+    let original = exists(&original)?.then_some(original);
+    Ok(HookStatus { found, original })
+}
+
+fn inspect(hook: &Path) -> Result<Found> {
+    let meta = match fs::symlink_metadata(hook) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Found::Absent),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", hook.display())),
+    };
+    if !meta.is_file() {
+        return Ok(Found::Foreign);
+    }
+    let bytes = fs::read(hook).with_context(|| format!("reading {}", hook.display()))?;
+    let ours = bytes.split(|b| *b == b'\n').take(3).any(|line| line.starts_with(MARKER.as_bytes()));
+    Ok(if ours { Found::Ours { current: bytes == WRAPPER.as_bytes() } } else { Found::Foreign })
+}
+
+fn exists(path: &Path) -> Result<bool> {
+    match fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// What `install` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Installed {
+    /// The wrapper was written; `original` is the kept hook it runs first.
+    Fresh { original: Option<PathBuf> },
+    /// An older wrapper was replaced by the current one.
+    Updated,
+    /// The current wrapper was already there; nothing changed.
+    Unchanged,
+}
+
+/// Installs the wrapper in `hooks`, keeping an existing hook as
+/// `pre-commit.par-orig`. Refuses to edit a hook file tracked by the
+/// repository (a relative `core.hooksPath` inside the worktree).
+pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Installed> {
+    let hook = hooks.hook();
+    let original = hooks.original();
+    let found = inspect(&hook)?;
+    if found == (Found::Ours { current: true }) {
+        return Ok(Installed::Unchanged);
+    }
+    if let Ok(rel) = hook.strip_prefix(&repo.root) {
+        if index::is_tracked(&repo.git, rel)? {
+            return Err(Refusal::failed(format!(
+                "{} is tracked by the repository, so installing a hook there would change committed files",
+                rel.display()
+            ))
+            .hint(format!(
+                "add the line `git par check --staged || exit 1` to {} and commit it, \
+                 or use the pre-commit framework with git-par's .pre-commit-hooks.yaml",
+                rel.display()
+            ))
+            .into());
+        }
+    }
+    if found == Found::Foreign && exists(&original)? {
+        return Err(Refusal::failed(format!(
+            "{} is not git-par's hook, and {} is already taken",
+            hook.display(),
+            original.display()
+        ))
+        .hint(format!("move one of them aside, then run `git par hook install` again ({})", hook.display()))
+        .into());
+    }
+    fs::create_dir_all(&hooks.dir).with_context(|| format!("creating {}", hooks.dir.display()))?;
+    // Written beside the hook first, so the user's hook is only moved once
+    // the wrapper is ready to take its place.
+    let staged = hooks.dir.join("pre-commit.par-new");
+    write_executable(&staged, WRAPPER)?;
+    if found == Found::Foreign {
+        if let Err(e) = fs::rename(&hook, &original) {
+            let _ = fs::remove_file(&staged);
+            return Err(e).with_context(|| format!("moving {} to {}", hook.display(), original.display()));
+        }
+    }
+    if let Err(e) = fs::rename(&staged, &hook) {
+        let _ = fs::remove_file(&staged);
+        if found == Found::Foreign {
+            let _ = fs::rename(&original, &hook);
+        }
+        return Err(e).with_context(|| format!("installing {}", hook.display()));
+    }
+    Ok(match found {
+        Found::Ours { .. } => Installed::Updated,
+        Found::Absent | Found::Foreign => {
+            Installed::Fresh { original: exists(&original)?.then_some(original) }
+        }
+    })
+}
+
+fn write_executable(path: &Path, text: &str) -> Result<()> {
+    fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("making {} executable", path.display()))?;
+    }
+    Ok(())
+}
+
+/// What `uninstall` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Uninstalled {
+    /// The wrapper was removed; `restored` is the hook put back in its place.
+    Removed { restored: Option<PathBuf> },
+    /// git-par's hook was not installed; nothing changed.
+    NotInstalled,
+}
+
+/// Removes the wrapper and puts back the hook it replaced, untouched. A
+/// kept original whose wrapper was deleted is put back too; a foreign hook
+/// is never touched.
+pub fn uninstall(hooks: &HooksDir) -> Result<Uninstalled> {
+    let hook = hooks.hook();
+    let original = hooks.original();
+    let found = inspect(&hook)?;
+    if found == Found::Foreign {
+        return Ok(Uninstalled::NotInstalled);
+    }
+    if exists(&original)? {
+        // One rename replaces the wrapper: there is never a moment without a hook.
+        fs::rename(&original, &hook)
+            .with_context(|| format!("restoring {} as {}", original.display(), hook.display()))?;
+        return Ok(Uninstalled::Removed { restored: Some(hook) });
+    }
+    if found == Found::Absent {
+        return Ok(Uninstalled::NotInstalled);
+    }
+    fs::remove_file(&hook).with_context(|| format!("removing {}", hook.display()))?;
+    Ok(Uninstalled::Removed { restored: None })
+}
+
+/// The first `git-par` executable on PATH, as the wrapper would find it.
+pub fn git_par_on_path() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join("git-par")).find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    let Ok(meta) = fs::metadata(path) else { return false };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
+}
+
+/// Why a path may not be committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// Another active task holds it.
+    Locked,
+    /// The current task's locks do not cover it.
+    OutOfScope,
+}
+
+/// The task holding a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub task: String,
+    /// `user@host`.
+    pub owner: String,
+}
+
+/// One path that breaks the locks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub path: String,
+    pub reason: Reason,
+    /// Who holds the path (`None` for a path outside the task's locks that nobody holds).
+    pub holder: Option<Holder>,
+    /// Whether it refuses the commit (false: `par.enforceScope = warn`).
+    pub refuses: bool,
+}
+
+/// The outcome of checking paths.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// The task whose worktree (or branch) the check ran in.
+    pub task: Option<String>,
+    pub violations: Vec<Violation>,
+    /// Lock patterns in the state that no longer compile, with their task; they lock nothing.
+    pub broken_locks: Vec<(String, String)>,
+}
+
+impl Verdict {
+    /// Whether the paths must be refused.
+    pub fn refused(&self) -> bool {
+        self.violations.iter().any(|v| v.refuses)
+    }
+}
+
+/// The active task this worktree belongs to: its worktree is this one
+/// (compared canonically), or its branch is checked out here.
+pub fn current_task<'a>(state: &'a State, dirs: &GitDirs) -> Option<&'a ActiveTask> {
+    if let Some(branch) = dirs.head_branch() {
+        if let Some(task) = state.tasks.values().find(|t| t.branch == branch) {
+            return Some(task);
+        }
+    }
+    if let Some(task) = state.tasks.values().find(|t| t.worktree == dirs.root) {
+        return Some(task);
+    }
+    let here = fs::canonicalize(&dirs.root).ok()?;
+    state.tasks.values().find(|t| fs::canonicalize(&t.worktree).is_ok_and(|there| there == here))
+}
+
+/// Checks repository-relative `paths` against the active tasks' locks, as
+/// seen from task `me` (or from outside any task). The task file is
+/// git-par's own and is never refused.
+pub fn check(state: &State, me: Option<&str>, scope: EnforceScope, paths: &[String]) -> Verdict {
+    let tasks_file = state.tasks_file.as_deref().and_then(|f| locks::normalize(f).ok());
+    let holders: Vec<&ActiveTask> = state.tasks.values().collect();
+    let candidates: Vec<Vec<String>> = holders.iter().map(|t| could_match(&t.locks, paths)).collect();
+    let (index, errors) = LockIndex::build(holders.iter().copied().zip(candidates.iter().map(Vec::as_slice)));
+    let broken_locks = errors
+        .into_iter()
+        .map(|(pattern, _)| {
+            let task =
+                holders.iter().find(|t| t.locks.contains(&pattern)).map_or(String::new(), |t| t.id.clone());
+            (task, pattern)
+        })
+        .collect();
+    let mut violations = Vec::new();
+    for path in paths {
+        if tasks_file.as_deref() == Some(path.as_str()) {
+            continue;
+        }
+        let held = index.holders_of(path);
+        let mut mine = false;
+        for task in held {
+            if Some(task.id.as_str()) == me {
+                mine = true;
+            } else {
+                violations.push(Violation {
+                    path: path.clone(),
+                    reason: Reason::Locked,
+                    holder: Some(Holder { task: task.id.clone(), owner: task.owner.to_string() }),
+                    refuses: true,
+                });
+            }
+        }
+        let locked_elsewhere = violations.last().is_some_and(|v| v.path == *path);
+        if me.is_some() && !mine && !locked_elsewhere && scope != EnforceScope::Off {
+            violations.push(Violation {
+                path: path.clone(),
+                reason: Reason::OutOfScope,
+                holder: None,
+                refuses: scope == EnforceScope::Error,
+            });
+        }
+    }
+    Verdict { task: me.map(str::to_string), violations, broken_locks }
+}
+
+/// The patterns of `locks` that could match one of `paths`. A glob matches
+/// only paths that start with its literal directory prefix; leaving out the
+/// others spares compiling a hundred globs to check one staged file.
+fn could_match(locks: &[String], paths: &[String]) -> Vec<String> {
+    locks
+        .iter()
+        .filter(|pattern| {
+            if !locks::is_glob(pattern) {
+                return true;
+            }
+            let literal = &pattern[..pattern.find(['*', '?', '[', ']', '{', '}']).unwrap_or(pattern.len())];
+            let prefix = &literal[..literal.rfind('/').map_or(0, |slash| slash + 1)];
+            paths.iter().any(|path| path.starts_with(prefix))
+        })
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Owner, TaskStatus};
+
+    fn task(id: &str, locks: &[&str]) -> ActiveTask {
+        ActiveTask {
+            id: id.to_string(),
+            branch: format!("par/{id}"),
+            worktree: PathBuf::from(format!("/nowhere/{id}")),
+            base: String::new(),
+            locks: locks.iter().map(|l| l.to_string()).collect(),
+            owner: Owner { user: "u".to_string(), host: "h".to_string() },
+            started_at: String::new(),
+            state: TaskStatus::Active,
+            blocked_reason: None,
+        }
+    }
+
+    fn state(tasks: Vec<ActiveTask>) -> State {
+        State {
+            tasks_file: Some("specs/001/tasks.md".to_string()),
+            tasks: tasks.into_iter().map(|t| (t.id.clone(), t)).collect(),
+            ..State::default()
+        }
+    }
+
+    fn paths(list: &[&str]) -> Vec<String> {
+        list.iter().map(|p| p.to_string()).collect()
+    }
+
+    fn summary(verdict: &Verdict) -> Vec<(String, Reason, Option<String>, bool)> {
+        verdict
+            .violations
+            .iter()
+            .map(|v| (v.path.clone(), v.reason, v.holder.as_ref().map(|h| h.task.clone()), v.refuses))
+            .collect()
+    }
+
+    #[test]
+    fn main_is_refused_only_locked_paths() {
+        let s = state(vec![task("T1", &["src/a.py"]), task("T2", &["docs/"])]);
+        let v = check(&s, None, EnforceScope::Error, &paths(&["README.md", "docs/x.md", "src/a.py"]));
+        assert_eq!(
+            summary(&v),
+            vec![
+                ("docs/x.md".to_string(), Reason::Locked, Some("T2".to_string()), true),
+                ("src/a.py".to_string(), Reason::Locked, Some("T1".to_string()), true),
+            ]
+        );
+        assert!(v.refused());
+    }
+
+    #[test]
+    fn a_task_may_touch_its_own_paths_only() {
+        let s = state(vec![task("T1", &["src/**/*.py"]), task("T2", &["docs/"])]);
+        let v = check(&s, Some("T1"), EnforceScope::Error, &paths(&["src/x/a.py", "docs/y.md", "notes.txt"]));
+        assert_eq!(
+            summary(&v),
+            vec![
+                ("docs/y.md".to_string(), Reason::Locked, Some("T2".to_string()), true),
+                ("notes.txt".to_string(), Reason::OutOfScope, None, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn enforce_scope_warn_and_off() {
+        let s = state(vec![task("T1", &["src/"]), task("T2", &["docs/"])]);
+        let files = paths(&["docs/y.md", "notes.txt"]);
+        let warn = check(&s, Some("T1"), EnforceScope::Warn, &files);
+        assert_eq!(summary(&warn)[1], ("notes.txt".to_string(), Reason::OutOfScope, None, false));
+        assert!(warn.refused(), "another task's path still refuses");
+        let off = check(&s, Some("T1"), EnforceScope::Off, &paths(&["notes.txt"]));
+        assert!(off.violations.is_empty() && !off.refused());
+    }
+
+    #[test]
+    fn the_task_file_is_never_refused() {
+        let s = state(vec![task("T1", &["src/"]), task("T2", &["specs/"])]);
+        assert!(check(&s, Some("T1"), EnforceScope::Error, &paths(&["specs/001/tasks.md"]))
+            .violations
+            .is_empty());
+        assert!(check(&s, None, EnforceScope::Error, &paths(&["specs/001/tasks.md"])).violations.is_empty());
+    }
+
+    #[test]
+    fn globs_are_kept_only_where_they_could_match() {
+        let locks = paths(&["src/a/*.rs", "docs/**/x.md", "**/*.py", "lib/b.rs", "{x,y}/z"]);
+        assert_eq!(
+            could_match(&locks, &paths(&["src/a/m.rs"])),
+            paths(&["src/a/*.rs", "**/*.py", "lib/b.rs", "{x,y}/z"])
+        );
+        assert_eq!(
+            could_match(&locks, &paths(&["docs/q/x.md"])),
+            paths(&["docs/**/x.md", "**/*.py", "lib/b.rs", "{x,y}/z"])
+        );
+        let s = state(vec![task("T1", &["src/a/*.rs"]), task("T2", &["docs/**/x.md"])]);
+        let v =
+            check(&s, None, EnforceScope::Error, &paths(&["docs/q/r/x.md", "src/a/m.rs", "src/a/b/m.rs"]));
+        assert_eq!(
+            summary(&v),
+            vec![
+                ("docs/q/r/x.md".to_string(), Reason::Locked, Some("T2".to_string()), true),
+                ("src/a/m.rs".to_string(), Reason::Locked, Some("T1".to_string()), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn home_is_expanded_in_hooks_path() {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        if let Some(home) = home {
+            assert_eq!(expand_home("~/hooks"), home.join("hooks"));
+        }
+        assert_eq!(expand_home(".githooks"), PathBuf::from(".githooks"));
+        assert_eq!(expand_home("/abs/hooks"), PathBuf::from("/abs/hooks"));
+    }
+}

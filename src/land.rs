@@ -20,7 +20,7 @@
 //!   passed, then rolls back or completes. Every step is safe to redo.
 
 use std::fs;
-use std::io::{ErrorKind, Write as _};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -59,8 +59,8 @@ pub struct Request {
     pub main_branch: String,
     /// tasks.md relative to the repository root, if there is one.
     pub tasks_file: Option<String>,
-    /// The task's log, relative to the main worktree (named in the result line).
-    pub log_file: String,
+    /// `par.logDir`: where the task's log is (named in the result line).
+    pub log_dir: String,
 }
 
 /// What landed (or, with `--dry-run`, would land).
@@ -115,7 +115,7 @@ fn active<'a>(state: &'a State, id: &str) -> Result<&'a ActiveTask> {
     if let Some(task) = state.tasks.get(id) {
         return Ok(task);
     }
-    let mut refusal = Refusal::failed(format!("{id} is not an active task"));
+    let mut refusal = Refusal::failed(format!("{id} is not active"));
     if state.tasks.is_empty() {
         refusal = refusal.hint(format!("start it first with `git par start {id}`; no task is active"));
     } else {
@@ -236,9 +236,9 @@ pub struct Journal {
     /// The result line to write into an untracked tasks.md in the main worktree.
     #[serde(default)]
     pub worktree_tick: Option<(String, String)>,
-    /// The task's log, relative to the main worktree.
+    /// `par.logDir`, for the task's log.
     #[serde(default)]
-    pub log_file: String,
+    pub log_dir: String,
 }
 
 impl Journal {
@@ -359,25 +359,26 @@ fn committed(repo: &Repo, journal: &Journal) -> Result<bool> {
     Ok(main == landing || repo.git.graph_descendant_of(main, landing).unwrap_or(false))
 }
 
-/// Repairs every interrupted finish: completes those past the commit point,
-/// rolls back the others. Holds the merge lock while it works (waits up to `wait`).
-pub fn recover(repo: &Repo, store: &Store, wait: Option<Duration>) -> Result<Vec<Recovery>> {
+/// Repairs the interrupted finish of `task`: completes it if it passed the
+/// commit point, rolls it back if not. Holds the merge lock while it works
+/// (waiting up to `wait` for a running finish). `None` when there is no
+/// journal for `task` (any more).
+pub fn recover(repo: &Repo, store: &Store, task: &str, wait: Option<Duration>) -> Result<Option<Recovery>> {
     with_merge_lock(store, "doctor", wait, &|_| {}, || {
-        let mut out = Vec::new();
-        for found in interrupted(repo, store)? {
-            let mut journal = found.journal;
-            let mut warnings = Vec::new();
-            if found.committed {
-                if journal.step < Step::Landed {
-                    journal.advance(store, Step::Landed)?;
-                }
-                complete(repo, store, &mut journal, &mut warnings)?;
-            } else {
-                rollback(repo, store, &journal, &mut warnings)?;
+        let Some(found) = interrupted(repo, store)?.into_iter().find(|i| i.journal.task == task) else {
+            return Ok(None);
+        };
+        let mut journal = found.journal;
+        let mut warnings = Vec::new();
+        if found.committed {
+            if journal.step < Step::Landed {
+                journal.advance(store, Step::Landed)?;
             }
-            out.push(Recovery { task: journal.task.clone(), completed: found.committed, warnings });
+            complete(repo, store, &mut journal, &mut warnings)?;
+        } else {
+            rollback(repo, store, &journal, &mut warnings)?;
         }
-        Ok(out)
+        Ok(Some(Recovery { task: journal.task.clone(), completed: found.committed, warnings }))
     })
 }
 
@@ -483,7 +484,7 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
         commits: 0,
         files: 0,
         worktree_tick: None,
-        log_file: req.log_file.clone(),
+        log_dir: req.log_dir.clone(),
     };
     journal.save(store)?;
     let marked = set_status(store, &req.id, TaskStatus::Finishing);
@@ -974,7 +975,7 @@ fn result_line(req: &Request, tested: Oid, commits: usize, files: usize) -> Stri
         Strategy::Ff => format!("fast-forwarded to {} ({counts})", git::short(tested)),
         Strategy::Squash => format!("squashed {} ({counts})", req.id),
     };
-    format!("{what} · {}", req.log_file)
+    format!("{what} · {}/{}.log", req.log_dir.trim_end_matches('/'), req.id)
 }
 
 fn landing_message(
@@ -1100,7 +1101,10 @@ fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Ve
         let tested = Journal::oid(&journal.task_head).or(Oid::from_str(&journal.task_tip).ok());
         if !journal.keep {
             if journal.worktree.exists() {
-                if let Err(e) = git::remove_worktree(&repo.git, &journal.worktree) {
+                let removed = store.with_lock(crate::lifecycle::WORKTREES_LOCK, || {
+                    git::remove_worktree(&repo.git, &journal.worktree)
+                });
+                if let Err(e) = removed {
                     warnings.push(format!(
                         "could not remove the worktree {}: {e:#}; remove it with `git worktree remove {}`",
                         journal.worktree.display(),
@@ -1120,8 +1124,8 @@ fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Ve
             }
         }
         let short_landing = git::short(landing);
-        let line = format!(
-            "finish: landed on {} as {short_landing} ({}, {} commit{}, {} file{}){}",
+        let details = format!(
+            "landed on {} as {short_landing} ({}, {} commit{}, {} file{}){}",
             journal.main_branch,
             journal.strategy,
             journal.commits,
@@ -1130,13 +1134,16 @@ fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Ve
             plural(journal.files),
             if journal.keep { "; worktree and branch kept" } else { "" }
         );
-        if let Err(e) = append_log(&repo.main_root, &journal.log_file, &line) {
-            warnings.push(format!("could not write the task log: {e:#}"));
+        let at = crate::state::now();
+        let line = crate::logs::lifecycle_line(&at, "finish", &journal.task, &details);
+        if let Err(e) = crate::logs::append(&repo.main_root, &journal.log_dir, &journal.task, &line) {
+            warnings.push(format!("could not write the log of {}: {e:#}", journal.task));
         }
         store.record(
             "finish",
             &journal.task,
             serde_json::json!({
+                "at": at,
                 "commit": landing.to_string(),
                 "strategy": journal.strategy,
                 "main_branch": journal.main_branch,
@@ -1197,21 +1204,6 @@ fn rollback(repo: &Repo, store: &Store, journal: &Journal, warnings: &mut Vec<St
         Ok(())
     })?;
     journal.remove(store)
-}
-
-/// Appends one dated line to the task's log in the main worktree.
-fn append_log(main_root: &Path, log_file: &str, line: &str) -> Result<()> {
-    let path = main_root.join(log_file);
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let mut file = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    file.write_all(format!("[{}] {line}\n", crate::state::now()).as_bytes())
-        .with_context(|| format!("appending to {}", path.display()))
 }
 
 // ---------------------------------------------------------------------------

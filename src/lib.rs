@@ -6,6 +6,8 @@
 //! - [`commands`]: one thin module per verb (resolve inputs, call the domain, render);
 //! - [`tasks`]: tasks.md parsing, dependencies, discovery and lossless editing;
 //! - [`state`]: the state file and its transactions; [`locks`]: lock patterns;
+//! - [`lifecycle`]: start, lock, block, abort and unlock tasks; [`logs`]: task logs and blockers;
+//! - [`doctor`]: finding and repairing inconsistencies;
 //! - [`repo`]: everything that talks to git; [`land`]: the merge queue;
 //! - [`hook`]: the pre-commit hook; [`workflow`]: plan waves, logs, blockers, tmux;
 //! - [`output`]: terminal and JSON rendering; [`error`]: exit codes and hints.
@@ -13,15 +15,18 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod doctor;
 pub mod error;
 pub mod hook;
 pub mod land;
+pub mod lifecycle;
 pub mod locks;
 pub mod logs;
 pub mod output;
 pub mod repo;
 pub mod state;
 pub mod tasks;
+pub mod tmux;
 pub mod workflow;
 
 use clap::Parser as _;

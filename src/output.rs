@@ -54,13 +54,19 @@ impl Ui {
         Ui { json: false, color_stdout: false, color_stderr: false }
     }
 
-    /// Prints `body` as the one JSON document of this command.
+    /// Prints `body` as the one JSON document of this command: indented for
+    /// a terminal, one line for a pipe. Built in memory and written at once,
+    /// since stdout is line-buffered and a large document has many lines.
     pub fn json<T: Serialize>(&self, body: &T) -> Result<()> {
         let doc = Document { version: JSON_VERSION, body };
-        let mut out = io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, &doc).context("writing JSON to stdout")?;
-        writeln!(out).context("writing JSON to stdout")?;
-        Ok(())
+        let mut text = if io::stdout().is_terminal() {
+            serde_json::to_string_pretty(&doc)
+        } else {
+            serde_json::to_string(&doc)
+        }
+        .context("serialising JSON")?;
+        text.push('\n');
+        self.out(&text)
     }
 
     /// Writes data to stdout, exactly as given.

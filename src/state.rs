@@ -45,11 +45,33 @@ pub struct Owner {
 impl Owner {
     /// The user and host running this process.
     pub fn current() -> Owner {
-        let user = std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".to_string());
+        let user = ["USER", "LOGNAME", "USERNAME"]
+            .iter()
+            .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+            .or_else(user_from_uid)
+            .unwrap_or_else(|| "unknown".to_string());
         let host = gethostname::gethostname().to_string_lossy().into_owned();
         Owner { user, host }
+    }
+}
+
+/// The login name of this process's user, from `/etc/passwd`, when the
+/// environment does not say (cron, containers, `env -i`).
+fn user_from_uid() -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let uid = fs::metadata("/proc/self").ok()?.uid();
+        let passwd = fs::read_to_string("/etc/passwd").ok()?;
+        passwd.lines().find_map(|line| {
+            let mut fields = line.split(':');
+            let name = fields.next()?;
+            (fields.nth(1)? == uid.to_string()).then(|| name.to_string())
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 

@@ -1,4 +1,271 @@
+//! `check`: what the pre-commit hook runs. Every commit pays for it, so it
+//! stops as soon as it knows git-par has no active task, before opening the
+//! repository; otherwise it reads the state, the index and one config key.
+
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::Inputs;
+use crate::cli::CheckArgs;
+use crate::config::EnforceScope;
+use crate::error::Refusal;
+use crate::hook::{self, Reason, Verdict, Violation};
+use crate::locks;
+use crate::output::Ui;
+use crate::repo::index::{self, GitDirs};
+use crate::repo::Repo;
+use crate::state::Store;
+
 /// Runs `git par check`.
-pub fn run(_args: &crate::cli::CheckArgs, _cx: &super::Context) -> anyhow::Result<()> {
-    Err(crate::error::Refusal::failed("`git par check` is not implemented yet").into())
+pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
+    let staged = args.staged || args.paths.is_empty();
+    if !inputs.cwd.is_dir() {
+        return Err(Refusal::usage(format!(
+            "cannot change to '{}': no such directory",
+            inputs.cwd.display()
+        ))
+        .into());
+    }
+    let dirs = match GitDirs::locate(&inputs.cwd) {
+        Some(dirs) => dirs,
+        // Not found the quick way: let the full discovery say why (not a repository, bare...).
+        None => GitDirs::of(&Repo::discover(&inputs.cwd)?),
+    };
+    let state = Store::new(dirs.common_dir.join("par")).load()?;
+    if state.tasks.is_empty() {
+        return render(&Verdict::default(), staged, ui);
+    }
+    let me = hook::current_task(&state, &dirs);
+    let paths = if staged {
+        let git = dirs.open()?;
+        let index_file = std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from);
+        let index_file = match index_file {
+            // git passes it relative to the directory the hook runs in.
+            Some(path) if path.is_relative() => Some(std::env::current_dir()?.join(path)),
+            other => other,
+        };
+        let paths = index::staged_paths(&git, index_file.as_deref())?;
+        if paths.is_empty() {
+            return render(&Verdict::default(), staged, ui);
+        }
+        paths
+    } else {
+        args.paths.iter().map(|p| repo_relative(p, &inputs.cwd, &dirs.root)).collect::<Result<_>>()?
+    };
+    let scope = match me {
+        Some(_) => {
+            EnforceScope::from_config(index::config_string(&dirs.open()?, "par.enforceScope")?.as_deref())
+        }
+        None => EnforceScope::Error,
+    };
+    let verdict = hook::check(&state, me.map(|t| t.id.as_str()), scope, &paths);
+    render(&verdict, staged, ui)
+}
+
+/// `path` (relative to `cwd`, or absolute) as a normalised path relative to
+/// the worktree root. Directories are refused: a lock is checked per file.
+fn repo_relative(path: &Path, cwd: &Path, root: &Path) -> Result<String> {
+    let absolute = clean(&cwd.join(path));
+    let rel = match absolute.strip_prefix(root) {
+        Ok(rel) => Some(rel.to_path_buf()),
+        // Through a symlink: compare real paths.
+        Err(_) => real_path(&absolute).and_then(|real| {
+            let root = root.canonicalize().ok()?;
+            real.strip_prefix(root).ok().map(Path::to_path_buf)
+        }),
+    };
+    let outside = || {
+        Refusal::usage(format!("'{}' is outside the repository at {}", path.display(), root.display()))
+            .hint("name paths inside the repository, relative to the current directory")
+    };
+    let Some(rel) = rel else { return Err(outside().into()) };
+    let text = rel.to_string_lossy();
+    if text.is_empty() {
+        return Err(outside().into());
+    }
+    if path.to_string_lossy().ends_with('/') || absolute.is_dir() {
+        return Err(Refusal::usage(format!("'{}' is a directory", path.display()))
+            .hint("name the files you mean to change: locks are checked file by file")
+            .into());
+    }
+    locks::normalize(&text).map_err(|reason| {
+        Refusal::usage(format!("cannot check '{}': {reason}", path.display()))
+            .hint("name paths inside the repository")
+            .into()
+    })
+}
+
+/// Applies `.` and `..` without touching the file system.
+fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The real path of `path`: its longest existing ancestor canonicalised, plus the rest.
+fn real_path(path: &Path) -> Option<PathBuf> {
+    let mut rest = Vec::new();
+    let mut existing = path;
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return Some(rest.iter().rev().fold(real, |acc: PathBuf, part| acc.join(part)));
+        }
+        rest.push(existing.file_name()?.to_owned());
+        existing = existing.parent()?;
+    }
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    task: Option<&'a str>,
+    violations: Vec<ViolationJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ViolationJson<'a> {
+    path: &'a str,
+    reason: &'static str,
+    holder: Option<HolderJson<'a>>,
+    /// `error` refuses; `warning` is reported only (`par.enforceScope = warn`).
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct HolderJson<'a> {
+    task: &'a str,
+    owner: &'a str,
+}
+
+fn reason_name(reason: Reason) -> &'static str {
+    match reason {
+        Reason::Locked => "locked",
+        Reason::OutOfScope => "out_of_scope",
+    }
+}
+
+fn render(verdict: &Verdict, staged: bool, ui: &Ui) -> Result<()> {
+    if ui.json {
+        let violations = verdict
+            .violations
+            .iter()
+            .map(|v| ViolationJson {
+                path: &v.path,
+                reason: reason_name(v.reason),
+                holder: v.holder.as_ref().map(|h| HolderJson { task: &h.task, owner: &h.owner }),
+                level: if v.refuses { "error" } else { "warning" },
+            })
+            .collect();
+        ui.json(&CheckJson { task: verdict.task.as_deref(), violations })?;
+    }
+    for (task, pattern) in &verdict.broken_locks {
+        ui.warn(&format!("lock pattern '{pattern}' of {task} is not a valid glob and locks nothing"));
+        ui.hint(&format!("fix it with `git par lock {task} --remove '{pattern}'` and --add a valid one"));
+    }
+    let me = verdict.task.as_deref().unwrap_or("this task");
+    if !ui.json {
+        for v in verdict.violations.iter().filter(|v| !v.refuses) {
+            ui.warn(&format!("{} is outside the locks of {me} (par.enforceScope = warn)", v.path));
+        }
+    }
+    if !verdict.refused() {
+        return Ok(());
+    }
+    Err(refusal(verdict, staged, me).into())
+}
+
+fn refusal(verdict: &Verdict, staged: bool, me: &str) -> Refusal {
+    let refused: Vec<&Violation> = verdict.violations.iter().filter(|v| v.refuses).collect();
+    let mut paths: Vec<&str> = refused.iter().map(|v| v.path.as_str()).collect();
+    paths.dedup();
+    let locked = refused.iter().any(|v| v.reason == Reason::Locked);
+    let out_of_scope: Vec<&str> =
+        refused.iter().filter(|v| v.reason == Reason::OutOfScope).map(|v| v.path.as_str()).collect();
+    let what = match (locked, out_of_scope.is_empty()) {
+        (true, true) => "locked by another task".to_string(),
+        (false, _) => format!("outside the locks of {me}"),
+        (true, false) => format!("locked by another task or outside the locks of {me}"),
+    };
+    let noun = match (staged, paths.len()) {
+        (true, 1) => "1 staged path is",
+        (false, 1) => "1 path is",
+        _ => "",
+    };
+    let mut message = match noun {
+        "" => format!("{} {}paths are {what}", paths.len(), if staged { "staged " } else { "" }),
+        noun => format!("{noun} {what}"),
+    };
+    if staged {
+        message = format!("commit refused: {message}");
+    }
+    for v in &refused {
+        let why = match &v.holder {
+            Some(holder) => format!("locked by {} ({})", holder.task, holder.owner),
+            None => format!("outside the locks of {me}"),
+        };
+        message.push_str(&format!("\n  {}: {why}", v.path));
+    }
+    let mut refusal = Refusal::failed(message);
+    if locked {
+        refusal = refusal.hint(
+            "a path locked by another task can be committed once that task finishes or releases it \
+             (`git par lock-status` shows who holds what)",
+        );
+    }
+    let them = |n: usize| if n == 1 { "it" } else { "them" };
+    if !out_of_scope.is_empty() {
+        let adds: Vec<String> = out_of_scope.iter().map(|p| format!("--add {}", shell_quote(p))).collect();
+        let them = them(out_of_scope.len());
+        refusal = refusal.hint(format!("to make {them} part of {me}: git par lock {me} {}", adds.join(" ")));
+    }
+    if staged {
+        let quoted: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
+        let them = them(paths.len());
+        refusal = refusal.hint(format!(
+            "to leave {them} out of this commit: git restore --staged -- {}",
+            quoted.join(" ")
+        ));
+    }
+    refusal
+}
+
+/// `text` as one shell word.
+fn shell_quote(text: &str) -> String {
+    let plain =
+        !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "_-./+@%:=,".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_what_needs_it() {
+        assert_eq!(shell_quote("src/a.py"), "src/a.py");
+        assert_eq!(shell_quote("my file.txt"), "'my file.txt'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("café.md"), "'café.md'");
+    }
+
+    #[test]
+    fn paths_are_made_repository_relative() {
+        let root = Path::new("/r");
+        assert_eq!(repo_relative(Path::new("a/../b.txt"), Path::new("/r/sub"), root).unwrap(), "sub/b.txt");
+        assert_eq!(repo_relative(Path::new("/r/x/y"), Path::new("/elsewhere"), root).unwrap(), "x/y");
+        assert!(repo_relative(Path::new("../../etc/passwd"), Path::new("/r/sub"), root).is_err());
+    }
 }

@@ -1,4 +1,72 @@
-/// Runs `git par doctor`.
-pub fn run(_args: &crate::cli::DoctorArgs, _cx: &super::Context) -> anyhow::Result<()> {
-    Err(crate::error::Refusal::failed("`git par doctor` is not implemented yet").into())
+//! `doctor`: report inconsistencies and repair what is safe.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::DoctorArgs;
+use crate::doctor::{self, Finding};
+use crate::error::Refusal;
+use crate::output::Style;
+
+#[derive(Serialize)]
+struct Body<'a> {
+    findings: &'a [Finding],
+    /// Whether nothing is left to do.
+    clean: bool,
+}
+
+/// Runs `git par doctor`; exits 1 while problems remain.
+pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
+    let mut findings = doctor::diagnose(cx)?;
+    if args.repair {
+        doctor::repair(cx, &mut findings);
+    }
+    let remaining = findings.iter().filter(|f| !f.repaired).count();
+    if cx.ui.json {
+        cx.ui.json(&Body { findings: &findings, clean: remaining == 0 })?;
+    } else if findings.is_empty() {
+        cx.ui.status("no problems found");
+    } else {
+        let mut out = String::new();
+        for finding in &findings {
+            if let Some(done) = finding.repaired_text() {
+                out.push_str(&format!(
+                    "{} {} ({})\n",
+                    cx.ui.paint(Style::Done, "repaired:"),
+                    finding.message,
+                    done
+                ));
+                continue;
+            }
+            out.push_str(&format!("{} {}\n", cx.ui.paint(Style::Warning, "problem:"), finding.message));
+            if let Some(error) = &finding.repair_error {
+                out.push_str(&format!("  repair failed: {error}\n"));
+            } else if finding.repair.is_some() {
+                out.push_str("  fix: `git par doctor --repair`\n");
+            }
+            if let Some(advice) = &finding.advice {
+                out.push_str(&format!("  fix: {advice}\n"));
+            }
+        }
+        cx.ui.out(&out)?;
+    }
+    if remaining == 0 {
+        return Ok(());
+    }
+    let repairable =
+        findings.iter().filter(|f| !f.repaired && f.repair.is_some() && f.repair_error.is_none()).count();
+    let manual = remaining - repairable;
+    let plural = |n: usize| if n == 1 { "problem" } else { "problems" };
+    let mut refusal = if args.repair {
+        Refusal::failed(format!("{remaining} {} remain", plural(remaining)))
+    } else {
+        Refusal::failed(format!("{remaining} {} found", plural(remaining)))
+    };
+    if repairable > 0 {
+        refusal = refusal.hint(format!("`git par doctor --repair` fixes {repairable} of them safely"));
+    }
+    if manual > 0 {
+        refusal = refusal.hint(format!("{manual} need a person: follow their `fix:` lines"));
+    }
+    Err(refusal.into())
 }

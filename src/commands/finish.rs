@@ -39,7 +39,7 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
         dry_run: args.dry_run,
         main_branch,
         tasks_file,
-        log_file: format!("{}/{}.log", cx.config.log_dir.trim_end_matches('/'), args.id),
+        log_dir: cx.config.log_dir.clone(),
     };
     let ui = cx.ui;
     let landing = land::finish(&cx.repo, &cx.store, &request, &|p| progress(ui, &request, p))?;

@@ -1,14 +1,261 @@
-/// Runs `git par list`.
-pub fn list(_args: &crate::cli::ListArgs, _cx: &super::Context) -> anyhow::Result<()> {
-    Err(crate::error::Refusal::failed("`git par list` is not implemented yet").into())
+//! `list`, `show` and `ready`: tasks as the file states them.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{Context, LoadedTasks};
+use crate::cli::{ListArgs, ReadyArgs, ShowArgs};
+use crate::error::Refusal;
+use crate::output::{Style, Ui};
+use crate::tasks::{RejectedPath, Task, TaskFile, TaskState};
+use crate::workflow;
+
+/// A task as `--json` shows it.
+#[derive(Serialize)]
+pub(super) struct TaskJson<'a> {
+    id: &'a str,
+    line: usize,
+    state: TaskState,
+    parallel: bool,
+    labels: &'a [String],
+    story: Option<&'a str>,
+    phase: Option<&'a str>,
+    description: &'a str,
+    paths: &'a [String],
+    deps: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rejected_paths: Option<&'a [RejectedPath]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unfinished_deps: Option<Vec<&'a str>>,
+    /// The recommended command (`show` and `ready`); `null` when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<Option<String>>,
 }
 
-/// Runs `git par show`.
-pub fn show(_args: &crate::cli::ShowArgs, _cx: &super::Context) -> anyhow::Result<()> {
-    Err(crate::error::Refusal::failed("`git par show` is not implemented yet").into())
+impl<'a> TaskJson<'a> {
+    pub(super) fn new(file: &'a TaskFile, task: &'a Task) -> TaskJson<'a> {
+        TaskJson {
+            id: &task.id,
+            line: task.line,
+            state: task.state,
+            parallel: task.parallel,
+            labels: &task.labels,
+            story: task.story.as_deref(),
+            phase: phase_title(file, task),
+            description: &task.description,
+            paths: &task.paths,
+            deps: &task.deps,
+            rejected_paths: None,
+            details: None,
+            unfinished_deps: None,
+            command: None,
+        }
+    }
+
+    fn full(file: &'a TaskFile, task: &'a Task, command: Option<String>) -> TaskJson<'a> {
+        TaskJson {
+            rejected_paths: Some(&task.rejected_paths),
+            details: Some(&task.details),
+            unfinished_deps: Some(file.unfinished_deps(task)),
+            command: Some(command),
+            ..TaskJson::new(file, task)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TasksJson<'a> {
+    tasks_file: &'a str,
+    tasks: Vec<TaskJson<'a>>,
+}
+
+fn phase_title<'a>(file: &'a TaskFile, task: &Task) -> Option<&'a str> {
+    task.phase.and_then(|i| file.phases.get(i)).map(|p| p.title.as_str())
+}
+
+/// Runs `git par list`.
+pub fn list(args: &ListArgs, cx: &Context) -> Result<()> {
+    let loaded = cx.tasks()?;
+    let selected: Vec<&Task> = loaded
+        .file
+        .tasks
+        .iter()
+        .filter(|t| {
+            if args.todo {
+                !t.is_done()
+            } else if args.parallel {
+                t.parallel
+            } else {
+                true
+            }
+        })
+        .collect();
+    render_tasks(cx.ui, &loaded, &selected, None)
 }
 
 /// Runs `git par ready`.
-pub fn ready(_args: &crate::cli::ReadyArgs, _cx: &super::Context) -> anyhow::Result<()> {
-    Err(crate::error::Refusal::failed("`git par ready` is not implemented yet").into())
+pub fn ready(_args: &ReadyArgs, cx: &Context) -> Result<()> {
+    let loaded = cx.tasks()?;
+    let ready: Vec<&Task> = loaded.file.ready().collect();
+    if ready.is_empty() && !cx.ui.json {
+        let left = loaded.file.tasks.iter().filter(|t| !t.is_done()).count();
+        if left == 0 {
+            cx.ui.status(&format!("every task in {} is done", loaded.rel));
+        } else {
+            cx.ui.status(&format!("no task is ready: {left} are waiting on unfinished dependencies"));
+            cx.ui.hint("`git par deps` shows what waits on what");
+        }
+        return Ok(());
+    }
+    render_tasks(cx.ui, &loaded, &ready, Some(cx.config.command.as_deref()))
+}
+
+/// Runs `git par show`.
+pub fn show(args: &ShowArgs, cx: &Context) -> Result<()> {
+    let loaded = cx.tasks()?;
+    let file = &loaded.file;
+    let task = find(&loaded, &args.id)?;
+    let command = workflow::recommended_command(task, cx.config.command.as_deref());
+    if cx.ui.json {
+        let tasks = vec![TaskJson::full(file, task, command)];
+        return cx.ui.json(&TasksJson { tasks_file: &loaded.rel, tasks });
+    }
+    let ui = cx.ui;
+    let mut out = String::new();
+    let labels: String = task.labels.iter().map(|l| format!(" [{l}]")).collect();
+    out.push_str(&format!(
+        "{}{labels}  {}\n",
+        ui.paint(Style::Id, &task.id),
+        paint_state(ui, task.state, state_word(task.state))
+    ));
+    out.push_str(&format!("  {}\n", task.description));
+    let mut field = |name: &str, value: String| out.push_str(&format!("  {name:<9} {value}\n"));
+    field("file:", format!("{}:{}", loaded.rel, task.line));
+    if let Some(phase) = phase_title(file, task) {
+        field("phase:", phase.to_string());
+    }
+    if let Some(story) = &task.story {
+        field("story:", story.clone());
+    }
+    field(
+        "paths:",
+        if task.paths.is_empty() { "(none declared)".to_string() } else { task.paths.join(", ") },
+    );
+    for rejected in &task.rejected_paths {
+        field("ignored:", format!("{} ({})", rejected.path, rejected.reason));
+    }
+    let deps: Vec<String> = task
+        .deps
+        .iter()
+        .map(|d| match file.get(d) {
+            Some(dep) => format!("{d} ({})", state_word(dep.state)),
+            None => d.clone(),
+        })
+        .collect();
+    field("deps:", if deps.is_empty() { "(none)".to_string() } else { deps.join(", ") });
+    if let Some(command) = command {
+        field("command:", command);
+    }
+    if !task.details.is_empty() {
+        out.push_str("  details:\n");
+        for detail in &task.details {
+            out.push_str(&format!("    {detail}\n"));
+        }
+    }
+    ui.out(&out)
+}
+
+/// The task with this ID, or a refusal naming the file.
+pub(super) fn find<'a>(loaded: &'a LoadedTasks, id: &str) -> Result<&'a Task> {
+    loaded.file.get(id).ok_or_else(|| unknown_task(loaded, id))
+}
+
+/// The refusal for an ID the task file does not have.
+pub(super) fn unknown_task(loaded: &LoadedTasks, id: &str) -> anyhow::Error {
+    let near: Vec<&str> = loaded
+        .file
+        .tasks
+        .iter()
+        .map(|t| t.id.as_str())
+        .filter(|known| known.eq_ignore_ascii_case(id))
+        .collect();
+    let hint = match near.first() {
+        Some(known) => format!("task IDs are case-sensitive: did you mean {known}?"),
+        None => format!("`git par list` shows the tasks of {}", loaded.rel),
+    };
+    Refusal::failed(format!("no task {id} in {}", loaded.rel)).hint(hint).into()
+}
+
+/// Renders tasks as a list; with `template` (for `ready`), each with its recommended command.
+fn render_tasks(
+    ui: &Ui,
+    loaded: &LoadedTasks,
+    tasks: &[&Task],
+    template: Option<Option<&str>>,
+) -> Result<()> {
+    let file = &loaded.file;
+    let command = |task: &Task| template.map(|t| workflow::recommended_command(task, t));
+    if ui.json {
+        let tasks =
+            tasks.iter().map(|t| TaskJson { command: command(t), ..TaskJson::new(file, t) }).collect();
+        return ui.json(&TasksJson { tasks_file: &loaded.rel, tasks });
+    }
+    let width = tasks.iter().map(|t| t.id.chars().count()).max().unwrap_or(4);
+    let mut out = String::new();
+    let mut phase = None;
+    for task in tasks {
+        if task.phase != phase {
+            phase = task.phase;
+            if let Some(title) = phase_title(file, task) {
+                out.push_str(&format!("{}\n", ui.paint(Style::Bold, title)));
+            }
+        }
+        out.push_str(&task_line(ui, task, width));
+        out.push('\n');
+        if let Some(Some(cmd)) = command(task) {
+            out.push_str(&format!("      {}\n", ui.paint(Style::Dim, &format!("$ {cmd}"))));
+        }
+    }
+    ui.out(&out)
+}
+
+/// One line for a task: `  [ ] T004 [P] description · paths`.
+pub(super) fn task_line(ui: &Ui, task: &Task, width: usize) -> String {
+    let mark = match task.state {
+        TaskState::Done => "[x]",
+        TaskState::Todo => "[ ]",
+        TaskState::Partial => "[~]",
+    };
+    let id = format!("{:<width$}", task.id);
+    let parallel = if task.parallel { "[P]" } else { "   " };
+    let mut line = format!(
+        "  {} {} {} {}",
+        paint_state(ui, task.state, mark),
+        ui.paint(Style::Id, &id),
+        parallel,
+        task.description
+    );
+    if !task.paths.is_empty() {
+        line.push_str(&ui.paint(Style::Dim, &format!(" · {}", task.paths.join(", "))));
+    }
+    line
+}
+
+fn state_word(state: TaskState) -> &'static str {
+    match state {
+        TaskState::Todo => "todo",
+        TaskState::Done => "done",
+        TaskState::Partial => "partial",
+    }
+}
+
+fn paint_state(ui: &Ui, state: TaskState, text: &str) -> String {
+    let style = match state {
+        TaskState::Done => Style::Done,
+        TaskState::Todo => Style::Todo,
+        TaskState::Partial => Style::Partial,
+    };
+    ui.paint(style, text)
 }

@@ -42,6 +42,8 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
         Command::Completions(args) => completions::completions(&args, ui),
         Command::Man(args) => completions::man(&args, ui),
         Command::Demo(args) => demo::run(&args, &inputs, ui),
+        // Run by every commit: opens the repository only when git-par has state.
+        Command::Check(args) => check::run(&args, &inputs, ui),
         command => {
             let cx = Context::open(inputs, ui)?;
             match command {
@@ -58,12 +60,13 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 Command::Unblock(args) => block::unblock(&args, &cx),
                 Command::Unlock(args) => lock::unlock(&args, &cx),
                 Command::LockStatus(args) => lock_status::run(&args, &cx),
-                Command::Check(args) => check::run(&args, &cx),
                 Command::Hook(args) => hook::run(&args, &cx),
                 Command::Run(args) => run::run(&args, &cx),
                 Command::Tmux(args) => tmux::run(&args, &cx),
                 Command::Doctor(args) => doctor::run(&args, &cx),
-                Command::Completions(_) | Command::Man(_) | Command::Demo(_) => unreachable_command(),
+                Command::Completions(_) | Command::Man(_) | Command::Demo(_) | Command::Check(_) => {
+                    unreachable_command()
+                }
             }
         }
     }
@@ -128,6 +131,15 @@ impl<'a> Context<'a> {
         };
         let file = tasks::read(&text, &options)
             .with_context(|| format!("reading tasks from {}", found.path.display()))?;
+        if file.tasks.is_empty() {
+            let mut refusal = Refusal::failed(format!("no tasks found in {}", found.rel));
+            for note in &file.notes {
+                refusal = refusal.hint(note.clone());
+            }
+            return Err(refusal
+                .hint("a task is a list item like `- [ ] T001 [P] Create src/app.py`; pass another file with --tasks")
+                .into());
+        }
         Ok(LoadedTasks { path: found.path, rel: found.rel, text, file })
     }
 

@@ -1,4 +1,124 @@
+//! `tmux`: one pane per task, each in the task's worktree.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::TmuxArgs;
+use crate::error::Refusal;
+use crate::lifecycle::{self, StartOptions};
+use crate::tmux::{self, Pane};
+use crate::{logs, workflow};
+
+#[derive(Serialize)]
+struct PaneJson<'a> {
+    id: &'a str,
+    pane: &'a str,
+    worktree: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    session: &'a str,
+    panes: Vec<PaneJson<'a>>,
+}
+
 /// Runs `git par tmux`.
-pub fn run(_args: &crate::cli::TmuxArgs, _cx: &super::Context) -> anyhow::Result<()> {
-    Err(crate::error::Refusal::failed("`git par tmux` is not implemented yet").into())
+pub fn run(args: &TmuxArgs, cx: &Context) -> Result<()> {
+    tmux::require_tmux()?;
+    // Refuse before starting anything, so a refusal changes nothing.
+    if tmux::has_session(&args.session) && !args.add {
+        return Err(Refusal::failed(format!("a tmux session named '{}' already exists", args.session))
+            .hint("add panes to it with --add, or choose another name with -s NAME")
+            .into());
+    }
+    let env = pane_env(&cx.config.pane_env)?;
+    let loaded = cx.tasks()?;
+    for id in &args.ids {
+        super::list::find(&loaded, id)?;
+    }
+    let state = cx.store.load()?;
+    let to_start: Vec<String> =
+        args.ids.iter().filter(|id| !state.tasks.contains_key(*id)).cloned().collect();
+    if !to_start.is_empty() {
+        let outcome = lifecycle::start(cx, &StartOptions { ids: to_start, ..StartOptions::default() })?;
+        for warning in &outcome.warnings {
+            cx.ui.warn(warning);
+        }
+        for started in &outcome.started {
+            cx.ui.status(&format!("started {} on branch {}", started.id, started.branch));
+        }
+    }
+    let state = cx.store.load()?;
+    let mut panes = Vec::new();
+    for id in &args.ids {
+        let (Some(task), Some(active)) = (loaded.file.get(id), state.tasks.get(id)) else { continue };
+        let log = logs::log_path(cx.main_root(), &cx.config.log_dir, id);
+        let command = workflow::recommended_command(task, cx.config.command.as_deref());
+        let mut banner = format!("git-par · {}", task.id);
+        for label in &task.labels {
+            banner.push_str(&format!(" [{label}]"));
+        }
+        banner.push_str(&format!("\n{}\n\n", task.description));
+        banner.push_str(&format!("worktree  {}\n", active.worktree.display()));
+        banner.push_str(&format!("branch    {}\n", active.branch));
+        banner.push_str(&format!(
+            "locks     {}\n",
+            if active.locks.is_empty() { "(none)".to_string() } else { active.locks.join(", ") }
+        ));
+        banner.push_str(&format!("log       {}\n", log.display()));
+        match &command {
+            Some(cmd) => banner.push_str(&format!("command   {cmd}    (not run: type it to run it)\n")),
+            None => banner.push_str("command   (none recommended)\n"),
+        }
+        banner.push_str(&format!("finish    git par finish {id}\n\n"));
+        let mut vars =
+            vec![("PYTHONPATH".to_string(), ".".to_string()), ("GIT_PAR_TASK".to_string(), id.clone())];
+        vars.extend(env.iter().cloned());
+        panes.push(Pane { task: id.clone(), dir: active.worktree.clone(), env: vars, banner });
+    }
+    let opened = tmux::open(&args.session, &panes, args.add, &cx.store.dir().join("tmux"))?;
+    if cx.ui.json {
+        let panes = panes
+            .iter()
+            .zip(&opened.pane_ids)
+            .map(|(p, pane)| PaneJson { id: &p.task, pane, worktree: p.dir.display().to_string() })
+            .collect();
+        cx.ui.json(&Body { session: &opened.session, panes })?;
+    } else {
+        cx.ui.status(&format!("tmux session '{}': {} pane(s)", opened.session, panes.len()));
+    }
+    let inside_tmux = std::env::var_os("TMUX").is_some_and(|v| !v.is_empty());
+    if args.no_attach {
+        return Ok(());
+    }
+    if !inside_tmux && !std::io::stdin().is_terminal() {
+        cx.ui.hint(&format!("not a terminal, so not attaching: run `tmux attach -t {}`", opened.session));
+        return Ok(());
+    }
+    tmux::attach(&opened.session)
+}
+
+/// `par.paneEnv` entries as `(NAME, VALUE)`, refusing malformed ones.
+fn pane_env(entries: &[String]) -> Result<Vec<(String, String)>> {
+    entries
+        .iter()
+        .map(|entry| {
+            let valid = |name: &str| {
+                let mut chars = name.chars();
+                chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            };
+            match entry.split_once('=') {
+                Some((name, value)) if valid(name) => Ok((name.to_string(), value.to_string())),
+                _ => Err(Refusal::failed(format!("invalid par.paneEnv entry '{entry}'"))
+                    .hint(
+                        "write each entry as NAME=VALUE, e.g. `git config --add par.paneEnv RUST_LOG=debug`",
+                    )
+                    .into()),
+            }
+        })
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! The only module that talks to git: git2 for local work, the user's own
 //! `git` for what must behave exactly like git (worktrees, network).
 
+pub mod index;
 pub mod land;
 pub mod worktree;
 

@@ -1,1 +1,207 @@
 //! Worktree and branch creation and removal for tasks.
+//!
+//! Worktrees are created and removed with the user's own `git` (`git
+//! worktree add/remove/prune`), so hooks (`post-checkout`), filters (LFS,
+//! `core.autocrlf`), sparse checkout and git's own bookkeeping behave exactly
+//! as they do for `git worktree add`. Reading refs and history uses git2.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use super::{git_cli, Repo};
+
+/// A worktree as `git worktree list --porcelain` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorktreeRecord {
+    pub path: PathBuf,
+    /// The checked-out commit (`None` for a bare entry or an unborn branch).
+    pub head: Option<String>,
+    /// The checked-out branch, without `refs/heads/`.
+    pub branch: Option<String>,
+    pub bare: bool,
+    /// Why git would prune this record (its directory is gone), if it would.
+    pub prunable: Option<String>,
+    pub locked: bool,
+}
+
+/// A commit, shortly.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CommitSummary {
+    /// Abbreviated to 7 hex digits.
+    pub short: String,
+    pub subject: String,
+}
+
+impl std::fmt::Display for CommitSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.short, self.subject)
+    }
+}
+
+impl Repo {
+    /// Creates `branch` at `base` and checks it out in a new worktree at `path`
+    /// (`git worktree add -b`). git refuses an existing branch or path.
+    pub fn add_worktree(&self, branch: &str, path: &Path, base: &str) -> Result<()> {
+        let path_text = path_arg(path)?;
+        git_cli(&self.main_root, &["worktree", "add", "--quiet", "-b", branch, path_text, base])
+            .with_context(|| format!("creating worktree {} on branch {branch}", path.display()))?;
+        Ok(())
+    }
+
+    /// Removes the worktree at `path`, discarding its changes (`git worktree
+    /// remove --force`); the caller has already checked nothing of value is lost.
+    pub fn remove_worktree(&self, path: &Path) -> Result<()> {
+        let path_text = path_arg(path)?;
+        git_cli(&self.main_root, &["worktree", "remove", "--force", path_text])
+            .with_context(|| format!("removing worktree {}", path.display()))?;
+        Ok(())
+    }
+
+    /// Drops git's records of worktrees whose directories are gone (`git worktree prune`).
+    pub fn prune_worktrees(&self) -> Result<()> {
+        git_cli(&self.main_root, &["worktree", "prune"]).context("pruning worktree records")?;
+        Ok(())
+    }
+
+    /// Every worktree git knows, the main one first.
+    pub fn worktrees(&self) -> Result<Vec<WorktreeRecord>> {
+        // `-z` (git ≥ 2.36) keeps paths with newlines intact; older git gets the line format.
+        let (text, sep) = match git_cli(&self.main_root, &["worktree", "list", "--porcelain", "-z"]) {
+            Ok(text) => (text, '\0'),
+            Err(_) => (
+                git_cli(&self.main_root, &["worktree", "list", "--porcelain"])
+                    .context("listing worktrees")?,
+                '\n',
+            ),
+        };
+        Ok(parse_worktree_list(&text, sep))
+    }
+
+    /// Whether the local branch exists.
+    pub fn branch_exists(&self, branch: &str) -> Result<bool> {
+        Ok(self.branch_tip(branch)?.is_some())
+    }
+
+    /// Deletes a local branch whatever it holds (`git branch -D`).
+    pub fn delete_branch(&self, branch: &str) -> Result<()> {
+        let mut found = self
+            .git
+            .find_branch(branch, git2::BranchType::Local)
+            .with_context(|| format!("finding branch {branch}"))?;
+        found.delete().with_context(|| format!("deleting branch {branch}"))
+    }
+
+    /// The commits reachable from `tip` but from none of `landed` (e.g. the
+    /// main branch tip and the task's base), newest first.
+    pub fn commits_not_in(&self, tip: git2::Oid, landed: &[git2::Oid]) -> Result<Vec<CommitSummary>> {
+        let mut walk = self.git.revwalk().context("walking history")?;
+        walk.push(tip).with_context(|| format!("walking history from {tip}"))?;
+        for oid in landed {
+            // A base that no longer exists hides nothing; the others still count.
+            let _ = walk.hide(*oid);
+        }
+        let mut commits = Vec::new();
+        for oid in walk {
+            let oid = oid.context("walking history")?;
+            let commit = self.git.find_commit(oid).with_context(|| format!("reading commit {oid}"))?;
+            commits.push(CommitSummary {
+                short: oid.to_string()[..7].to_string(),
+                subject: commit.summary().unwrap_or("").to_string(),
+            });
+        }
+        Ok(commits)
+    }
+}
+
+/// The files of a worktree with uncommitted changes — modified, staged,
+/// deleted, or untracked and not ignored — as `git status` lists them.
+pub fn uncommitted_files(worktree: &Path) -> Result<Vec<String>> {
+    let text = git_cli(worktree, &["status", "--porcelain=v1", "-z", "--untracked-files=all"])
+        .with_context(|| format!("reading the status of {}", worktree.display()))?;
+    Ok(parse_status(&text))
+}
+
+fn path_arg(path: &Path) -> Result<&str> {
+    path.to_str().with_context(|| format!("the path {} is not valid UTF-8", path.display()))
+}
+
+/// Parses `git worktree list --porcelain` (records separated by an empty entry).
+fn parse_worktree_list(text: &str, sep: char) -> Vec<WorktreeRecord> {
+    let mut records = Vec::new();
+    let mut current: Option<WorktreeRecord> = None;
+    for line in text.split(sep) {
+        if line.is_empty() {
+            records.extend(current.take());
+            continue;
+        }
+        let (key, value) = line.split_once(' ').unwrap_or((line, ""));
+        if key == "worktree" {
+            records.extend(current.take());
+            current = Some(WorktreeRecord {
+                path: PathBuf::from(value),
+                head: None,
+                branch: None,
+                bare: false,
+                prunable: None,
+                locked: false,
+            });
+            continue;
+        }
+        let Some(record) = current.as_mut() else { continue };
+        match key {
+            "HEAD" => record.head = Some(value.to_string()),
+            "branch" => record.branch = Some(value.strip_prefix("refs/heads/").unwrap_or(value).to_string()),
+            "bare" => record.bare = true,
+            "locked" => record.locked = true,
+            "prunable" => record.prunable = Some(value.to_string()),
+            _ => {}
+        }
+    }
+    records.extend(current);
+    records
+}
+
+/// Parses `git status --porcelain=v1 -z`: `XY path`, and for renames and
+/// copies the original path follows as its own entry.
+fn parse_status(text: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut entries = text.split('\0').filter(|e| !e.is_empty());
+    while let Some(entry) = entries.next() {
+        let Some(path) = entry.get(3..) else { continue };
+        let code = &entry[..2];
+        files.push(path.to_string());
+        if code.contains(['R', 'C']) {
+            entries.next();
+        }
+    }
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_worktree_list() {
+        let text = "worktree /r\0HEAD abc\0branch refs/heads/main\0\0\
+                    worktree /r.par/T1\0HEAD def\0branch refs/heads/par/T1\0prunable gitdir file points to non-existent location\0\0\
+                    worktree /x\0HEAD 123\0detached\0locked\0\0";
+        let list = parse_worktree_list(text, '\0');
+        assert_eq!(list.len(), 3);
+        assert_eq!(list[0].branch.as_deref(), Some("main"));
+        assert_eq!(list[1].path, PathBuf::from("/r.par/T1"));
+        assert_eq!(list[1].branch.as_deref(), Some("par/T1"));
+        assert!(list[1].prunable.is_some());
+        assert_eq!(list[2].branch, None);
+        assert!(list[2].locked);
+        let lines = "worktree /r\nHEAD abc\nbranch refs/heads/main\n\n";
+        assert_eq!(parse_worktree_list(lines, '\n').len(), 1);
+    }
+
+    #[test]
+    fn parses_status() {
+        let text = " M a.py\0R  new.py\0old.py\0?? dir/x\0A  b c.txt\0";
+        assert_eq!(parse_status(text), vec!["a.py", "new.py", "dir/x", "b c.txt"]);
+    }
+}

@@ -1,1 +1,153 @@
+//! `git par doctor`: reports inconsistencies, repairs only what holds no work.
 
+use std::fs;
+
+use serde_json::json;
+
+use crate::common::TestRepo;
+use crate::start::{disk, state, write_at, PLAN};
+
+#[test]
+fn a_clean_repository() {
+    let repo = TestRepo::with_tasks(PLAN);
+    let run = repo.par(&["doctor"]).success();
+    assert_eq!(run.snapshot(), "exit: 0\n--- stdout\n--- stderr\nno problems found\n");
+    repo.par(&["start", "T001"]).success();
+    let run = repo.par(&["--json", "doctor"]).success();
+    assert_eq!(run.json(), json!({"version": 1, "findings": [], "clean": true}));
+}
+
+#[test]
+fn finds_and_repairs_what_is_safe() {
+    let repo = TestRepo::with_tasks(PLAN);
+    repo.par(&["start", "T001"]).success();
+    repo.par(&["start", "T002"]).success();
+    repo.par(&["start", "T003"]).success();
+    let (wt1, wt2, wt3) = (repo.worktree("T001"), repo.worktree("T002"), repo.worktree("T003"));
+    // T001: worktree and branch gone (a crash before the worktree existed looks the same).
+    fs::remove_dir_all(&wt1).unwrap();
+    repo.git(&["worktree", "prune"]);
+    repo.git(&["branch", "-D", "par/T001"]);
+    // T002: worktree deleted by hand; git's record of it is left behind.
+    fs::remove_dir_all(&wt2).unwrap();
+    // T003: its locks broken; its worktree holds work nobody tracks now.
+    write_at(&wt3.join("docs/guide.md"), "draft\n");
+    repo.par(&["unlock", "T003", "--force"]).success();
+    // A temp file left by a writer that died.
+    fs::write(repo.path(".git/par/state.json.tmp.4242"), "{").unwrap();
+
+    let before = disk(&repo);
+    let run = repo.par(&["doctor"]).code(1);
+    assert_eq!(disk(&repo), before, "diagnosing changes nothing");
+    let tmp = repo.path(".git/par/state.json.tmp.4242");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "problem: T001 is active but its worktree {wt1} and branch par/T001 are gone\n  \
+               fix: `git par doctor --repair`\n\
+             problem: T002 is active but its worktree {wt2} is gone (branch par/T002 remains)\n  \
+               fix: recreate it with `git worktree prune && git worktree add {wt2} par/T002`, \
+             or stop the task with `git par abort T002 --keep-branch`\n\
+             problem: {wt3} is a worktree on branch par/T003 that no active task owns\n  \
+               fix: it may hold work: check it, then `git worktree remove {wt3}` if nothing in it is needed\n\
+             problem: git still records a worktree at {wt2} (gitdir file points to non-existent location)\n  \
+               fix: `git par doctor --repair`\n\
+             problem: {tmp} was left by a git-par that died while writing\n  \
+               fix: `git par doctor --repair`\n",
+            wt1 = wt1.display(),
+            wt2 = wt2.display(),
+            wt3 = wt3.display(),
+            tmp = tmp.display(),
+        )
+    );
+    assert_eq!(
+        run.stderr,
+        "error: 5 problems found\n\
+         hint: `git par doctor --repair` fixes 3 of them safely\n\
+         hint: 2 need a person: follow their `fix:` lines\n"
+    );
+
+    let run = repo.par(&["--json", "doctor", "--repair"]).code(1);
+    let json = run.json();
+    let summary: Vec<(String, bool)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap().to_string(), f["repaired"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("stale-task".to_string(), true),
+            ("worktree-missing".to_string(), false),
+            ("orphan-worktree".to_string(), false),
+            ("stale-worktree-record".to_string(), true),
+            ("temp-file".to_string(), true),
+        ]
+    );
+    assert_eq!(json["findings"][0]["repair"], json!({"action": "drop-state-entry", "task": "T001"}));
+    assert_eq!(json["findings"][1]["repair"], json!(null));
+    assert_eq!(json["clean"], false);
+    assert_eq!(run.stderr, "error: 2 problems remain\nhint: 2 need a person: follow their `fix:` lines\n");
+
+    // What was repaired is gone; what holds work is untouched.
+    assert_eq!(state(&repo)["tasks"].as_object().unwrap().keys().collect::<Vec<_>>(), vec!["T002"]);
+    assert!(!tmp.exists());
+    assert_eq!(repo.git(&["worktree", "list", "--porcelain"]).matches("prunable").count(), 0);
+    assert_eq!(fs::read_to_string(wt3.join("docs/guide.md")).unwrap(), "draft\n");
+    assert!(!repo.git(&["branch", "--list", "par/T002"]).is_empty());
+
+    // The person follows the advice; then all is clean.
+    repo.par(&["abort", "T002", "--keep-branch"]).success();
+    repo.git(&["worktree", "remove", "--force", wt3.to_str().unwrap()]);
+    let run = repo.par(&["doctor", "--repair"]).success();
+    assert_eq!(run.snapshot(), "exit: 0\n--- stdout\n--- stderr\nno problems found\n");
+}
+
+#[test]
+fn repair_reports_what_it_did() {
+    let repo = TestRepo::with_tasks(PLAN);
+    repo.par(&["start", "T001"]).success();
+    let wt1 = repo.worktree("T001");
+    fs::remove_dir_all(&wt1).unwrap();
+    repo.git(&["worktree", "prune"]);
+    repo.git(&["branch", "-D", "par/T001"]);
+    let run = repo.par(&["doctor", "--repair"]).success();
+    assert_eq!(
+        run.snapshot(),
+        format!(
+            "exit: 0\n--- stdout\nrepaired: T001 is active but its worktree {} and branch par/T001 are gone \
+             (dropped T001 from the state)\n--- stderr\n",
+            wt1.display()
+        )
+    );
+    assert_eq!(state(&repo)["tasks"], json!({}));
+}
+
+#[test]
+fn a_stray_directory_in_the_worktree_dir_is_reported_never_removed() {
+    let repo = TestRepo::with_tasks(PLAN);
+    let stray = repo.root.parent().unwrap().join("repo.par/notes");
+    write_at(&stray.join("keep.txt"), "mine\n");
+    let run = repo.par(&["doctor", "--repair"]).code(1);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "problem: {s} is a directory (not a git worktree) that no active task owns\n  \
+               fix: it may hold work: check it, then remove or move it ({s})\n",
+            s = stray.display()
+        )
+    );
+    assert_eq!(fs::read_to_string(stray.join("keep.txt")).unwrap(), "mine\n");
+}
+
+#[test]
+fn an_unreadable_state_file_is_reported() {
+    let repo = TestRepo::with_tasks(PLAN);
+    write_at(&repo.path(".git/par/state.json"), "{not json");
+    let run = repo.par(&["--json", "doctor", "--repair"]).code(1);
+    let json = run.json();
+    assert_eq!(json["findings"][0]["kind"], "bad-state");
+    assert_eq!(json["findings"][0]["repaired"], false);
+    assert_eq!(repo.read(".git/par/state.json"), "{not json");
+}

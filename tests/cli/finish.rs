@@ -16,24 +16,11 @@ fn repo() -> TestRepo {
     TestRepo::with_tasks(TASKS)
 }
 
-/// What `git par start ID` leaves behind: branch, worktree and state entry.
+/// Starts `id` and returns its worktree.
 fn begin(repo: &TestRepo, id: &str) -> PathBuf {
+    let run = repo.par(&["start", id]).success();
     let wt = repo.worktree(id);
-    let branch = format!("par/{id}");
-    repo.git(&["worktree", "add", "-q", "-b", &branch, wt.to_str().unwrap(), "main"]);
-    let path = repo.path(".git/par/state.json");
-    let mut state: serde_json::Value =
-        std::fs::read_to_string(&path).map(|s| serde_json::from_str(&s).unwrap()).unwrap_or_else(
-            |_| json!({"version": 1, "main_branch": "main", "tasks_file": TASKS_FILE, "tasks": {}}),
-        );
-    let n: usize = id[1..].parse().unwrap();
-    state["tasks"][id] = json!({
-        "id": id, "branch": branch, "worktree": wt, "base": repo.rev("main"),
-        "locks": [format!("src/t{n}.txt")], "owner": {"user": "tester", "host": "host"},
-        "started_at": "2026-01-01T00:00:00Z", "state": "active",
-    });
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, serde_json::to_vec_pretty(&state).unwrap()).unwrap();
+    assert_eq!(run.stdout.trim(), wt.to_string_lossy());
     wt
 }
 
@@ -184,7 +171,7 @@ fn bad_input_is_refused_with_a_hint() {
     let run = repo.par(&["finish", "T001"]).code(1);
     assert_eq!(
         run.stderr,
-        "error: T001 is not an active task\nhint: start it first with `git par start T001`; no task is active\n"
+        "error: T001 is not active\nhint: start it first with `git par start T001`; no task is active\n"
     );
 
     let wt = work(&repo, "T001");

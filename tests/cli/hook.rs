@@ -1,1 +1,418 @@
+//! `hook install | uninstall | status`, and the installed hook run by real commits.
 
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::check::{add, commit, files, two_tasks, write};
+use crate::common::{bin, isolated, Run, TestRepo};
+
+fn hooks(repo: &TestRepo) -> PathBuf {
+    repo.root.join(".git/hooks")
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// Every file of `dir`: name, mode and bytes (symlinks: their target).
+fn listing(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
+    let mut out: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let bytes = if meta.file_type().is_symlink() {
+                fs::read_link(&path).unwrap().into_os_string().into_encoded_bytes()
+            } else {
+                fs::read(&path).unwrap()
+            };
+            (path.file_name().unwrap().to_string_lossy().into_owned(), mode(&path), bytes)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Replaces the temporary paths of a run's output with stable names.
+fn redact(repo: &TestRepo, text: &str) -> String {
+    text.replace(bin().to_str().unwrap(), "<BIN>")
+        .replace(repo.root.parent().unwrap().to_str().unwrap(), "<TMP>")
+}
+
+fn write_hook(path: &Path, text: &str, mode: u32) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn install_status_uninstall() {
+    let repo = files();
+    let status = repo.par(&["--json", "hook", "status"]).success().json();
+    let hook = hooks(&repo).join("pre-commit");
+    assert_eq!(
+        status,
+        json!({
+            "version": 1, "action": "status", "hook": "absent", "installed": false,
+            "path": hook, "hooks_dir": hooks(&repo), "chained": null, "core_hooks_path": null,
+            "worktrees": "all", "git_par": bin()
+        })
+    );
+    let run = repo.par(&["hook", "install"]).success();
+    assert_eq!(redact(&repo, &run.snapshot()), "exit: 0\n--- stdout\n--- stderr\ninstalled the git-par pre-commit hook in <TMP>/repo/.git/hooks/pre-commit\n");
+    assert_eq!(mode(&hook), 0o755);
+    let run = repo.par(&["hook", "status"]).success();
+    assert_eq!(
+        redact(&repo, &run.stdout),
+        "installed: <TMP>/repo/.git/hooks/pre-commit
+serves: every worktree (the common hooks directory)
+git-par: <BIN>
+"
+    );
+    let status = repo.par(&["--json", "hook", "status"]).success().json();
+    assert_eq!((&status["hook"], &status["installed"]), (&json!("installed"), &json!(true)));
+    let run = repo.par(&["--json", "hook", "uninstall"]).success();
+    assert_eq!(run.json()["action"], "removed");
+    assert_eq!(run.json()["hook"], "absent");
+    assert!(!hook.exists());
+    let run = repo.par(&["hook", "uninstall"]).success();
+    assert_eq!(
+        redact(&repo, &run.stderr),
+        "the git-par pre-commit hook is not installed in <TMP>/repo/.git/hooks; nothing to do\n"
+    );
+}
+
+#[test]
+fn install_twice_is_install_once() {
+    let repo = files();
+    write_hook(&hooks(&repo).join("pre-commit"), "#!/bin/sh\nexit 0\n", 0o755);
+    repo.par(&["hook", "install"]).success();
+    let once = listing(&hooks(&repo));
+    let run = repo.par(&["--json", "hook", "install"]).success();
+    assert_eq!(run.json()["action"], "unchanged");
+    assert_eq!(listing(&hooks(&repo)), once);
+    let run = repo.par(&["hook", "install"]).success();
+    assert_eq!(
+        redact(&repo, &run.stderr),
+        "the git-par pre-commit hook is already installed in <TMP>/repo/.git/hooks/pre-commit\n"
+    );
+    assert_eq!(listing(&hooks(&repo)), once);
+    // One uninstall undoes it.
+    repo.par(&["hook", "uninstall"]).success();
+    assert_eq!(fs::read_to_string(hooks(&repo).join("pre-commit")).unwrap(), "#!/bin/sh\nexit 0\n");
+    assert!(!hooks(&repo).join("pre-commit.par-orig").exists());
+}
+
+#[test]
+fn an_outdated_wrapper_is_replaced() {
+    let repo = files();
+    let hook = hooks(&repo).join("pre-commit");
+    write_hook(&hook, "#!/bin/sh\n# git-par-hook: pre-commit v0\nexec git-par check --staged\n", 0o755);
+    assert_eq!(repo.par(&["--json", "hook", "status"]).success().json()["hook"], "outdated");
+    assert_eq!(repo.par(&["--json", "hook", "install"]).success().json()["action"], "updated");
+    assert!(!hooks(&repo).join("pre-commit.par-orig").exists(), "an old wrapper is not someone's hook");
+    assert_eq!(repo.par(&["--json", "hook", "status"]).success().json()["hook"], "installed");
+}
+
+#[test]
+fn an_existing_hook_runs_first_and_its_failure_still_blocks() {
+    let repo = files();
+    let log = repo.root.parent().unwrap().join("original.log");
+    let block = repo.root.parent().unwrap().join("BLOCK");
+    write_hook(
+        &hooks(&repo).join("pre-commit"),
+        &format!(
+            "#!/bin/sh\necho \"original ran in $(pwd)\" >> '{}'\nif [ -e '{}' ]; then echo 'original says no' >&2; exit 3; fi\n",
+            log.display(),
+            block.display()
+        ),
+        0o755,
+    );
+    let run = repo.par(&["hook", "install"]).success();
+    assert_eq!(
+        redact(&repo, &run.stderr),
+        "installed the git-par pre-commit hook in <TMP>/repo/.git/hooks/pre-commit; \
+         the hook it replaced is kept as <TMP>/repo/.git/hooks/pre-commit.par-orig and runs first\n"
+    );
+    let status = repo.par(&["--json", "hook", "status"]).success().json();
+    assert_eq!(status["chained"], json!(hooks(&repo).join("pre-commit.par-orig")));
+    let (t1, _) = two_tasks(&repo);
+
+    // The original refuses: the commit is refused, whatever git-par thinks.
+    fs::write(&block, "").unwrap();
+    write(&t1, "src/a.py", "mine\n");
+    add(&repo, &t1, &["src/a.py"]);
+    let run = commit(&repo, &t1, &[]);
+    assert_ne!(run.code, 0);
+    assert_eq!(run.stderr, "original says no\n");
+    // The original agrees: the commit passes.
+    fs::remove_file(&block).unwrap();
+    commit(&repo, &t1, &[]).success();
+    // The original agrees but git-par refuses.
+    write(&t1, "README.md", "not mine\n");
+    add(&repo, &t1, &["README.md"]);
+    let run = commit(&repo, &t1, &[]).code(1);
+    assert!(
+        run.stderr.starts_with("error: commit refused: 1 staged path is outside the locks of T001\n"),
+        "{}",
+        run.stderr
+    );
+    let t1 = t1.display();
+    assert_eq!(
+        fs::read_to_string(&log).unwrap(),
+        format!("original ran in {t1}\noriginal ran in {t1}\noriginal ran in {t1}\n")
+    );
+}
+
+#[test]
+fn the_original_hook_gets_the_same_arguments_and_stdin() {
+    let repo = files();
+    let log = repo.root.parent().unwrap().join("args.log");
+    write_hook(
+        &hooks(&repo).join("pre-commit"),
+        &format!(
+            "#!/bin/sh\nfor a in \"$@\"; do echo \"arg: $a\" >> '{0}'; done\ncat >> '{0}'\n",
+            log.display()
+        ),
+        0o755,
+    );
+    repo.par(&["hook", "install"]).success();
+    let input = repo.root.parent().unwrap().join("input");
+    fs::write(&input, "from stdin\n").unwrap();
+    let out = isolated("sh", &repo.home)
+        .current_dir(&repo.root)
+        .args(["-c", r#"exec .git/hooks/pre-commit one "two words" < "$1""#, "sh"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(fs::read_to_string(&log).unwrap(), "arg: one\narg: two words\nfrom stdin\n");
+}
+
+#[test]
+fn uninstall_restores_the_original_byte_for_byte() {
+    let repo = files();
+    let hook = hooks(&repo).join("pre-commit");
+    let original: &[u8] = b"#!/bin/sh\r\n# odd bytes: \xff\xfe\tand no final newline\nexit 0";
+    fs::write(&hook, original).unwrap();
+    fs::set_permissions(&hook, fs::Permissions::from_mode(0o750)).unwrap();
+    let before = listing(&hooks(&repo));
+    repo.par(&["hook", "install"]).success();
+    assert_eq!(fs::read(hooks(&repo).join("pre-commit.par-orig")).unwrap(), original);
+    let run = repo.par(&["hook", "uninstall"]).success();
+    assert_eq!(
+        redact(&repo, &run.stderr),
+        "removed the git-par pre-commit hook; restored the original <TMP>/repo/.git/hooks/pre-commit\n"
+    );
+    assert_eq!(fs::read(&hook).unwrap(), original);
+    assert_eq!(mode(&hook), 0o750);
+    assert_eq!(listing(&hooks(&repo)), before);
+}
+
+#[test]
+fn a_symlinked_hook_is_restored_as_the_same_symlink() {
+    let repo = files();
+    write_hook(&repo.root.join("scripts/hook.sh"), "#!/bin/sh\nexit 0\n", 0o755);
+    let hook = hooks(&repo).join("pre-commit");
+    std::os::unix::fs::symlink("../../scripts/hook.sh", &hook).unwrap();
+    let before = listing(&hooks(&repo));
+    repo.par(&["hook", "install"]).success();
+    let (t1, _) = two_tasks(&repo);
+    write(&t1, "README.md", "not mine\n");
+    add(&repo, &t1, &["README.md"]);
+    commit(&repo, &t1, &[]).code(1);
+    repo.par(&["hook", "uninstall"]).success();
+    assert_eq!(fs::read_link(&hook).unwrap(), Path::new("../../scripts/hook.sh"));
+    assert_eq!(listing(&hooks(&repo)), before);
+}
+
+#[test]
+fn a_foreign_hook_is_never_overwritten() {
+    let repo = files();
+    let hook = hooks(&repo).join("pre-commit");
+    write_hook(&hook, "#!/bin/sh\necho mine\n", 0o755);
+    write_hook(&hooks(&repo).join("pre-commit.par-orig"), "#!/bin/sh\necho older\n", 0o755);
+    let before = listing(&hooks(&repo));
+    let run = repo.par(&["hook", "install"]).code(1);
+    assert_eq!(
+        redact(&repo, &run.stderr),
+        "error: <TMP>/repo/.git/hooks/pre-commit is not git-par's hook, and <TMP>/repo/.git/hooks/pre-commit.par-orig is already taken
+hint: move one of them aside, then run `git par hook install` again (<TMP>/repo/.git/hooks/pre-commit)
+"
+    );
+    let run = repo.par(&["--json", "hook", "uninstall"]).success();
+    assert_eq!(run.json()["action"], "not_installed");
+    assert_eq!(run.json()["hook"], "other");
+    assert_eq!(listing(&hooks(&repo)), before);
+}
+
+#[test]
+fn core_hooks_path_absolute() {
+    let repo = files();
+    let shared = repo.root.parent().unwrap().join("shared hooks");
+    repo.git(&["config", "core.hooksPath", shared.to_str().unwrap()]);
+    repo.par(&["hook", "install"]).success();
+    assert!(shared.join("pre-commit").is_file());
+    assert!(!hooks(&repo).join("pre-commit").exists());
+    let (t1, _) = two_tasks(&repo);
+    let status = repo.par_in(&t1, &["--json", "hook", "status"]).success().json();
+    assert_eq!((&status["hooks_dir"], &status["worktrees"]), (&json!(shared), &json!("all")));
+    assert_eq!(status["hook"], "installed");
+    write(&t1, "README.md", "not mine\n");
+    add(&repo, &t1, &["README.md"]);
+    commit(&repo, &t1, &[]).code(1);
+    write(&repo.root, "src/a.py", "T001's\n");
+    add(&repo, &repo.root, &["src/a.py"]);
+    commit(&repo, &repo.root, &[]).code(1);
+}
+
+#[test]
+fn core_hooks_path_under_home() {
+    let repo = files();
+    repo.git(&["config", "core.hooksPath", "~/my-hooks"]);
+    repo.par(&["hook", "install"]).success();
+    assert!(repo.home.join("my-hooks/pre-commit").is_file());
+    two_tasks(&repo);
+    write(&repo.root, "src/a.py", "T001's\n");
+    add(&repo, &repo.root, &["src/a.py"]);
+    commit(&repo, &repo.root, &[]).code(1);
+}
+
+#[test]
+fn core_hooks_path_relative_is_per_worktree() {
+    let repo = files();
+    repo.git(&["config", "core.hooksPath", ".githooks"]);
+    let run = repo.par(&["hook", "install"]).success();
+    assert_eq!(
+        redact(&repo, &run.stderr),
+        "installed the git-par pre-commit hook in <TMP>/repo/.githooks/pre-commit
+warning: core.hooksPath (.githooks) is relative, so git resolves it in each worktree; this covers this worktree only
+hint: run `git par hook install` in each worktree that should be checked
+"
+    );
+    assert!(repo.root.join(".githooks/pre-commit").is_file());
+    let (t1, _) = two_tasks(&repo);
+    // Main is covered.
+    write(&repo.root, "src/a.py", "T001's\n");
+    add(&repo, &repo.root, &["src/a.py"]);
+    commit(&repo, &repo.root, &[]).code(1);
+    // T001's worktree resolves .githooks in itself: nothing there yet.
+    let status = repo.par_in(&t1, &["--json", "hook", "status"]).success().json();
+    assert_eq!(
+        (&status["hook"], &status["hooks_dir"], &status["worktrees"]),
+        (&json!("absent"), &json!(t1.join(".githooks")), &json!("this"))
+    );
+    write(&t1, "README.md", "not mine\n");
+    add(&repo, &t1, &["README.md"]);
+    commit(&repo, &t1, &[]).success();
+    repo.par_in(&t1, &["hook", "install"]).success();
+    write(&t1, "README.md", "still not mine\n");
+    add(&repo, &t1, &["README.md"]);
+    assert!(t1.join(".githooks/pre-commit").is_file());
+    let run = commit(&repo, &t1, &[]).code(1);
+    assert!(run.stderr.contains("  README.md: outside the locks of T001\n"), "{}", run.stderr);
+}
+
+#[test]
+fn a_tracked_hook_is_not_edited() {
+    let repo = files();
+    write_hook(&repo.root.join(".githooks/pre-commit"), "#!/bin/sh\nexit 0\n", 0o755);
+    repo.commit_all("tracked hook");
+    repo.git(&["config", "core.hooksPath", ".githooks"]);
+    let run = repo.par(&["hook", "install"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: .githooks/pre-commit is tracked by the repository, so installing a hook there would change committed files
+hint: add the line `git par check --staged || exit 1` to .githooks/pre-commit and commit it, or use the pre-commit framework with git-par's .pre-commit-hooks.yaml
+"
+    );
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
+/// PATH without the directory of the git-par under test (nor any other git-par).
+fn path_without_git_par() -> String {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> =
+        std::env::split_paths(&path).filter(|dir| !dir.join("git-par").exists()).collect();
+    std::env::join_paths(dirs).unwrap().into_string().unwrap()
+}
+
+#[test]
+fn without_git_par_on_path_the_hook_warns_and_lets_the_commit_through() {
+    let repo = files();
+    repo.par(&["hook", "install"]).success();
+    let (t1, _) = two_tasks(&repo);
+    write(&t1, "README.md", "not mine\n");
+    add(&repo, &t1, &["README.md"]);
+    let out = isolated("git", &repo.home)
+        .env("PATH", path_without_git_par())
+        .current_dir(&t1)
+        .args(["commit", "-q", "-m", "unchecked"])
+        .output()
+        .unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(
+        run.snapshot(),
+        "exit: 0
+--- stdout
+--- stderr
+warning: git-par is not on PATH, so this commit was not checked against its locks
+hint: install git-par, or remove this hook with `git par hook uninstall`
+"
+    );
+    assert_eq!(repo.git_in(&t1, &["log", "-1", "--format=%s"]), "unchecked\n");
+}
+
+#[test]
+fn status_says_when_git_par_is_not_on_path() {
+    let repo = files();
+    let out = isolated(bin(), &repo.home)
+        .env("PATH", path_without_git_par())
+        .current_dir(&repo.root)
+        .args(["hook", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        redact(&repo, &String::from_utf8_lossy(&out.stdout)),
+        "not installed: no hook at <TMP>/repo/.git/hooks/pre-commit
+serves: every worktree (the common hooks directory)
+git-par: not on PATH (the hook lets commits through with a warning)
+"
+    );
+}
+
+#[test]
+fn the_pre_commit_framework_manifest_runs_the_check() {
+    let manifest =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml")).unwrap();
+    let lines: Vec<&str> = manifest.lines().filter(|l| !l.starts_with('#')).collect();
+    for expected in [
+        "- id: git-par-check",
+        "  language: system",
+        "  pass_filenames: false",
+        "  always_run: true",
+        "  stages: [pre-commit]",
+    ] {
+        assert!(lines.contains(&expected), "{expected} missing from:\n{manifest}");
+    }
+    let entry = lines.iter().find_map(|l| l.strip_prefix("  entry: ")).unwrap();
+    assert_eq!(entry, "git-par check --staged");
+    // Run the entry as the framework does (no file names) where it must refuse, then pass.
+    let repo = files();
+    let (t1, _) = two_tasks(&repo);
+    write(&t1, "README.md", "not mine\n");
+    add(&repo, &t1, &["README.md"]);
+    let run = |dir: &Path| isolated("sh", &repo.home).current_dir(dir).args(["-c", entry]).output().unwrap();
+    let refused = run(&t1);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("  README.md: outside the locks of T001\n"));
+    assert_eq!(run(&repo.root).status.code(), Some(0));
+}

@@ -1,1 +1,159 @@
+//! `list`, `show` and `ready`.
 
+use serde_json::json;
+
+use crate::common::TestRepo;
+
+pub const PLAN: &str = "# Tasks: demo
+
+## Phase 1: Setup
+
+- [x] T001 Create project structure in `src/`
+- [ ] T002 [P] Add loader in src/data/loader.py
+- [ ] T003 [P] Add pricing in `src/pricing/bs.py`
+- [ ] T004 [P] [HTTP] Fetch quotes into src/data/quotes.py
+- [ ] T005 [P] [HTTP] Fetch rates into src/data/rates.py
+- [ ] T006 [P] Normalise loader output in src/data/loader.py
+
+## Phase 2: User Story 1 - Optimize (Priority: P1)
+
+- [ ] T007 [US1] Optimizer in src/opt/core.py and tests/test_core.py
+- [~] T008 [US1] Document the optimizer in docs/optimizer.md
+";
+
+fn ids(value: &serde_json::Value) -> Vec<String> {
+    value["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn list_json_has_the_contract_fields() {
+    let repo = TestRepo::with_tasks(PLAN);
+    let json = repo.par(&["--json", "list"]).success().json();
+    assert_eq!(json["tasks_file"], "specs/001-demo/tasks.md");
+    assert_eq!(ids(&json), ["T001", "T002", "T003", "T004", "T005", "T006", "T007", "T008"]);
+    assert_eq!(
+        json["tasks"][3],
+        json!({
+            "id": "T004", "line": 8, "state": "todo", "parallel": true, "labels": ["P", "HTTP"],
+            "story": null, "phase": "Phase 1: Setup",
+            "description": "Fetch quotes into src/data/quotes.py",
+            "paths": ["src/data/quotes.py"], "deps": ["T001"]
+        })
+    );
+    assert_eq!(json["tasks"][6]["story"], "US1");
+    assert_eq!(json["tasks"][6]["deps"], json!(["T002", "T003", "T004", "T005", "T006"]));
+    assert_eq!(json["tasks"][7]["state"], "partial");
+    assert_eq!(json["tasks"][0]["state"], "done");
+}
+
+#[test]
+fn list_filters() {
+    let repo = TestRepo::with_tasks(PLAN);
+    let todo = repo.par(&["--json", "list", "--todo"]).success().json();
+    assert_eq!(ids(&todo), ["T002", "T003", "T004", "T005", "T006", "T007", "T008"]);
+    let parallel = repo.par(&["--json", "list", "--parallel"]).success().json();
+    assert_eq!(ids(&parallel), ["T002", "T003", "T004", "T005", "T006"]);
+    let all = repo.par(&["--json", "list", "--all"]).success().json();
+    assert_eq!(ids(&all).len(), 8);
+    repo.par(&["list", "--todo", "--parallel"]).code(2);
+}
+
+#[test]
+fn list_human_output() {
+    let repo = TestRepo::with_tasks(PLAN);
+    let run = repo.par(&["list"]).success();
+    assert_eq!(
+        run.stdout,
+        "Phase 1: Setup
+  [x] T001     Create project structure in `src/` · src/
+  [ ] T002 [P] Add loader in src/data/loader.py · src/data/loader.py
+  [ ] T003 [P] Add pricing in `src/pricing/bs.py` · src/pricing/bs.py
+  [ ] T004 [P] Fetch quotes into src/data/quotes.py · src/data/quotes.py
+  [ ] T005 [P] Fetch rates into src/data/rates.py · src/data/rates.py
+  [ ] T006 [P] Normalise loader output in src/data/loader.py · src/data/loader.py
+Phase 2: User Story 1 - Optimize (Priority: P1)
+  [ ] T007     Optimizer in src/opt/core.py and tests/test_core.py · src/opt/core.py, tests/test_core.py
+  [~] T008     Document the optimizer in docs/optimizer.md · docs/optimizer.md
+"
+    );
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn ready_lists_tasks_whose_dependencies_are_done() {
+    let repo = TestRepo::with_tasks(PLAN);
+    let json = repo.par(&["--json", "ready"]).success().json();
+    assert_eq!(ids(&json), ["T002", "T003", "T004", "T005", "T006"]);
+    assert_eq!(json["tasks"][0]["command"], "pytest -q");
+    // Once phase 1 is done, the story phase is ready; the partial task is not done.
+    let mut phase1_done = PLAN.to_string();
+    for id in ["T002", "T003", "T004", "T005", "T006"] {
+        phase1_done = phase1_done.replace(&format!("- [ ] {id}"), &format!("- [x] {id}"));
+    }
+    repo.write("specs/001-demo/tasks.md", &phase1_done);
+    let json = repo.par(&["--json", "ready"]).success().json();
+    assert_eq!(ids(&json), ["T007"]);
+    assert_eq!(json["tasks"][0]["command"], "pytest tests/test_core.py -q");
+}
+
+#[test]
+fn ready_with_nothing_ready_says_why() {
+    let repo = TestRepo::with_tasks(&PLAN.replace("- [ ] T00", "- [x] T00").replace("[~]", "[x]"));
+    let run = repo.par(&["ready"]).success();
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "every task in specs/001-demo/tasks.md is done\n");
+}
+
+#[test]
+fn show_prints_one_task_in_full() {
+    let repo = TestRepo::with_tasks(PLAN);
+    let run = repo.par(&["show", "T007"]).success();
+    assert_eq!(
+        run.stdout,
+        "T007 [US1]  todo
+  Optimizer in src/opt/core.py and tests/test_core.py
+  file:     specs/001-demo/tasks.md:14
+  phase:    Phase 2: User Story 1 - Optimize (Priority: P1)
+  story:    US1
+  paths:    src/opt/core.py, tests/test_core.py
+  deps:     T002 (todo), T003 (todo), T004 (todo), T005 (todo), T006 (todo)
+  command:  pytest tests/test_core.py -q
+"
+    );
+    let json = repo.par(&["--json", "show", "T007"]).success().json();
+    assert_eq!(json["tasks"][0]["unfinished_deps"], json!(["T002", "T003", "T004", "T005", "T006"]));
+    assert_eq!(json["tasks"][0]["rejected_paths"], json!([]));
+}
+
+#[test]
+fn unknown_id_is_refused_with_a_hint() {
+    let repo = TestRepo::with_tasks(PLAN);
+    let run = repo.par(&["show", "T999"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: no task T999 in specs/001-demo/tasks.md\nhint: `git par list` shows the tasks of specs/001-demo/tasks.md\n"
+    );
+    let run = repo.par(&["show", "t002"]).code(1);
+    assert!(run.stderr.contains("hint: task IDs are case-sensitive: did you mean T002?"), "{}", run.stderr);
+}
+
+#[test]
+fn duplicate_ids_are_refused() {
+    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 One\n- [ ] T001 Two\n");
+    let run = repo.par(&["list"]).code(1);
+    assert!(run.stderr.contains("T001"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+}
+
+#[test]
+fn a_cycle_is_refused_naming_it() {
+    let repo = TestRepo::with_tasks(
+        "## Phase 1\n\n- [ ] T001 [P] One\n- [ ] T002 [P] Two\n\n## Dependencies\n\n- T001 blocks T002\n- T002 blocks T001\n",
+    );
+    let run = repo.par(&["ready"]).code(1);
+    assert!(
+        run.stderr.contains("T001 → T002 → T001") || run.stderr.contains("T002 → T001 → T002"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,318 @@
+//! The benchmark command: `cargo bench --bench par [-- SECTION...]`.
+//!
+//! Generates its own repositories in a temporary directory and times the
+//! release `git-par` binary side by side with plain git on the same
+//! repository, in one run, printing medians and ratios as a markdown table
+//! (copied into BENCHMARKS.md). Sections: list, lock-status, check, start,
+//! finish. Each figure is the median of several runs; DESIGN §10 holds the
+//! targets.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn main() -> Result<()> {
+    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let wanted = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
+    let tmp = tempfile::Builder::new().prefix("git-par-bench").tempdir()?;
+    let base = fs::canonicalize(tmp.path())?;
+    let mut report = Report::default();
+    if wanted("list") {
+        list(&base, &mut report)?;
+    }
+    if wanted("check") || wanted("lock-status") {
+        hook_and_status(&base, &mut report)?;
+    }
+    if wanted("start") {
+        start(&base, &mut report)?;
+    }
+    println!("{}", report.render());
+    Ok(())
+}
+
+/// Rows of `| what | git-par | plain git | ratio | target |`.
+#[derive(Default)]
+struct Report {
+    rows: Vec<[String; 5]>,
+}
+
+impl Report {
+    fn row(&mut self, what: &str, par: Duration, git: Option<Duration>, target: &str) {
+        let ratio = git.map_or("—".to_string(), |g| format!("{:.2}×", par.as_secs_f64() / g.as_secs_f64()));
+        let git = git.map_or("—".to_string(), ms);
+        self.rows.push([what.to_string(), ms(par), git, ratio, target.to_string()]);
+        eprintln!("  {what}: {}", self.rows.last().map(|r| r[1..4].join(" / ")).unwrap_or_default());
+    }
+
+    fn render(&self) -> String {
+        let mut out =
+            String::from("| what | git-par | plain git | ratio | target |\n|---|---:|---:|---:|---|\n");
+        for row in &self.rows {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        out
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The median wall time of `runs` runs of `f` (after one warm-up).
+fn median(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
+    f()?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        f()?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+fn par_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_git-par"))
+}
+
+/// A command with an isolated git environment.
+fn cmd(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+        .env("GIT_COMMITTER_NAME", "bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+fn run(mut c: Command) -> Result<()> {
+    let out = c.output()?;
+    if !out.status.success() {
+        return Err(format!("{:?} failed: {}", c, String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(())
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<()> {
+    let mut c = cmd("git", dir);
+    c.args(args);
+    run(c)
+}
+
+fn par(dir: &Path, args: &[&str]) -> Result<()> {
+    let mut c = cmd(par_bin(), dir);
+    c.args(args);
+    run(c)
+}
+
+/// A plan of `n` tasks in phases of 50, half of them `[P]`, each naming a file.
+fn generated_plan(n: usize) -> String {
+    let mut md = String::from("# Tasks: generated\n");
+    for i in 1..=n {
+        if (i - 1) % 50 == 0 {
+            let _ = write!(md, "\n## Phase {}: Generated\n\n", (i - 1) / 50 + 1);
+        }
+        let p = if i % 2 == 0 { "[P] " } else { "" };
+        let _ = writeln!(md, "- [ ] T{i:05} {p}Implement part {i} in `src/m{}/f{i}.rs`", i % 100);
+    }
+    md
+}
+
+fn init_repo(dir: &Path, files: &[(String, String)]) -> Result<()> {
+    fs::create_dir_all(dir)?;
+    git(dir, &["init", "-q", "-b", "main"])?;
+    for (path, content) in files {
+        let path = dir.join(path);
+        fs::create_dir_all(path.parent().ok_or("no parent")?)?;
+        fs::write(path, content)?;
+    }
+    git(dir, &["add", "-A"])?;
+    git(dir, &["commit", "-q", "-m", "initial"])
+}
+
+fn list(base: &Path, report: &mut Report) -> Result<()> {
+    eprintln!("list --json");
+    for n in [10_000, 20_000] {
+        let dir = base.join(format!("list-{n}"));
+        init_repo(&dir, &[("specs/001-gen/tasks.md".to_string(), generated_plan(n))])?;
+        let time = median(15, || par(&dir, &["--json", "list"]))?;
+        // `git cat-file` of the same file: what reading it through git costs.
+        let plain = median(15, || git(&dir, &["cat-file", "-p", "HEAD:specs/001-gen/tasks.md"]))?;
+        let target = if n == 10_000 { "< 50 ms" } else { "≈ 2× the 10k figure" };
+        report.row(
+            &format!("list --json, {n} tasks (vs git cat-file of the file)"),
+            time,
+            Some(plain),
+            target,
+        );
+    }
+    Ok(())
+}
+
+/// A repository of `files` files in directories of 100, committed through
+/// `git fast-import` (much faster than writing and adding them), plus
+/// `extra` files, checked out on `main`.
+fn big_repo(dir: &Path, files: usize, extra: &[(String, String)]) -> Result<()> {
+    fs::create_dir_all(dir)?;
+    git(dir, &["init", "-q", "-b", "main"])?;
+    let mut stream = String::from(
+        "commit refs/heads/main\ncommitter bench <bench@example.com> 1767225600 +0000\ndata 7\ninitial\n",
+    );
+    let mut add = |path: &str, content: &str| {
+        let _ = write!(stream, "M 100644 inline {path}\ndata {}\n{content}\n", content.len());
+    };
+    for n in 0..files {
+        add(
+            &format!("src/mod_{:03}/file_{:02}.rs", n / 100, n % 100),
+            &format!("module {} file {}", n / 100, n % 100),
+        );
+    }
+    for (path, content) in extra {
+        add(path, content);
+    }
+    let mut c = cmd("git", dir);
+    c.args(["fast-import", "--quiet"]).stdin(Stdio::piped());
+    let mut child = c.spawn()?;
+    std::io::Write::write_all(child.stdin.as_mut().ok_or("no stdin")?, stream.as_bytes())?;
+    drop(child.stdin.take());
+    if !child.wait()?.success() {
+        return Err("git fast-import failed".into());
+    }
+    git(dir, &["reset", "-q", "--hard", "main"])
+}
+
+/// `check --staged` and commits with the hook, in a 10,000-file repository
+/// with 100 active tasks (each locking a file, a directory and a glob), and
+/// `lock-status` over those tasks. The 100 tasks are written into the state
+/// directly: `check` reads only the index and the state, so their worktrees
+/// need not exist; the task the commits happen in (T000) is started for real.
+fn hook_and_status(base: &Path, report: &mut Report) -> Result<()> {
+    eprintln!("check --staged, commit with the hook, lock-status");
+    let dir = base.join("hook");
+    let mut plan = String::from("## Phase 1\n\n- [ ] T000 [P] Work on `src/mod_099/`\n");
+    for i in 1..100 {
+        let _ = writeln!(plan, "- [ ] T{i:03} [P] Task {i}");
+    }
+    big_repo(
+        &dir,
+        10_000,
+        &[("specs/001-bench/tasks.md".to_string(), plan), ("README.md".to_string(), "bench\n".to_string())],
+    )?;
+    par(&dir, &["start", "T000"])?;
+    let state_path = dir.join(".git/par/state.json");
+    let mut state: serde_json::Value = serde_json::from_slice(&fs::read(&state_path)?)?;
+    let tasks = state["tasks"].as_object_mut().ok_or("no tasks in state")?;
+    let template = tasks.get("T000").cloned().ok_or("T000 not started")?;
+    for i in 1..100 {
+        let id = format!("T{i:03}");
+        let mut task = template.clone();
+        task["id"] = id.clone().into();
+        task["branch"] = format!("par/{id}").into();
+        task["worktree"] = base.join("hook.par").join(&id).display().to_string().into();
+        task["locks"] = serde_json::json!([
+            format!("src/mod_{:03}/file_0{}.rs", i % 99, i % 10),
+            format!("docs/{id}/"),
+            format!("src/mod_{:03}/file_[5-9]*.rs", i % 99),
+        ]);
+        tasks.insert(id, task);
+    }
+    fs::write(&state_path, serde_json::to_vec(&state)?)?;
+
+    // check --staged on main, a change to a file nobody locks staged.
+    fs::write(dir.join("README.md"), "bench, changed\n")?;
+    git(&dir, &["add", "README.md"])?;
+    let check = median(51, || par(&dir, &["check", "--staged"]))?;
+    let plain = median(51, || git(&dir, &["diff", "--cached", "--name-status", "-M"]))?;
+    report.row(
+        "check --staged, 10k files, 100 tasks (vs git diff --cached --name-status)",
+        check,
+        Some(plain),
+        "< 10 ms",
+    );
+    let status = median(21, || par(&dir, &["lock-status"]))?;
+    let list = median(21, || git(&dir, &["worktree", "list"]))?;
+    report.row("lock-status, 100 tasks (vs git worktree list)", status, Some(list), "—");
+
+    // A commit in T000's worktree with the git-par hook vs a no-op hook.
+    let worktree = base.join("hook.par").join("T000");
+    let hooks = dir.join(".git/hooks");
+    let mut n = 0;
+    let mut commit = || -> Result<()> {
+        n += 1;
+        fs::write(worktree.join("src/mod_099/file_00.rs"), format!("change {n}\n"))?;
+        git(&worktree, &["add", "src/mod_099/file_00.rs"])?;
+        git(&worktree, &["commit", "-q", "-m", "change"])
+    };
+    fs::create_dir_all(&hooks)?;
+    let noop = hooks.join("pre-commit");
+    fs::write(&noop, "#!/bin/sh\nexit 0\n")?;
+    make_executable(&noop)?;
+    let without = median(21, &mut commit)?;
+    fs::remove_file(&noop)?;
+    par(&dir, &["hook", "install"])?;
+    let with = median(21, &mut commit)?;
+    report.row(
+        "commit with the git-par hook (vs a no-op hook), 10k files, 100 tasks",
+        with,
+        Some(without),
+        "≤ 1.3×",
+    );
+    Ok(())
+}
+
+fn make_executable(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}
+
+/// `start` against `git worktree add -b` on the same 10,000-file repository,
+/// alternating so that both see the same repository state.
+fn start(base: &Path, report: &mut Report) -> Result<()> {
+    eprintln!("start vs git worktree add -b");
+    let dir = base.join("start");
+    let runs = 15;
+    let mut plan = String::from("## Phase 1\n\n");
+    for i in 0..=runs {
+        let _ = writeln!(plan, "- [ ] T{i:03} [P] Task {i} in `src/mod_{i:03}/file_00.rs`");
+    }
+    big_repo(&dir, 10_000, &[("specs/001-bench/tasks.md".to_string(), plan)])?;
+    let mut par_times = Vec::new();
+    let mut git_times = Vec::new();
+    for i in 0..=runs {
+        let t = Instant::now();
+        par(&dir, &["start", &format!("T{i:03}")])?;
+        par_times.push(t.elapsed());
+        let path = base.join("plain").join(format!("w{i}"));
+        let path = path.to_string_lossy();
+        let t = Instant::now();
+        git(&dir, &["worktree", "add", "-q", "-b", &format!("plain/{i}"), &path, "main"])?;
+        git_times.push(t.elapsed());
+    }
+    // The first pair warms the caches.
+    par_times.remove(0);
+    git_times.remove(0);
+    par_times.sort();
+    git_times.sort();
+    report.row(
+        "start (vs git worktree add -b), 10k files",
+        par_times[par_times.len() / 2],
+        Some(git_times[git_times.len() / 2]),
+        "≤ 1.2×",
+    );
+    Ok(())
+}

@@ -1,0 +1,428 @@
+//! `git par doctor`: finds where the state, git's worktree records and the
+//! disk disagree, and repairs what is safe to repair.
+//!
+//! Invariants:
+//! - Diagnosing changes nothing.
+//! - A repair never deletes a worktree or a branch: either may hold work.
+//!   The safe repairs are: dropping a state entry whose worktree and branch
+//!   are both gone; `git worktree prune` (git's records of worktrees whose
+//!   directories are gone); removing `state.json.tmp.*` files, which are
+//!   looked for and removed under the state lock, so never a live writer's.
+//! - Everything else is reported with advice for a person.
+//!
+//! - An interrupted finish (a journal in `.git/par/journal/` with no live
+//!   finish behind it) is repaired by [`land::recover`]: rolled back before
+//!   its commit point, completed after it. That is the one repair that may
+//!   remove a worktree and a branch: the landed ones, whose work is on main.
+//!
+//! Extension point: each check is a [`Check`] in [`CHECKS`], reading the
+//! [`Survey`] gathered once. A new kind of problem adds a [`Kind`], a check
+//! function to [`CHECKS`], and, if it can be repaired safely, a [`Repair`]
+//! variant with its arm in [`apply`].
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use crate::commands::Context;
+use crate::land;
+use crate::lifecycle;
+use crate::repo::worktree::WorktreeRecord;
+use crate::state::State;
+
+/// What kind of problem a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// `state.json` cannot be read.
+    BadState,
+    /// An active task whose worktree and branch are both gone.
+    StaleTask,
+    /// An active task whose worktree is gone but whose branch remains.
+    WorktreeMissing,
+    /// An active task whose branch is gone but whose worktree remains.
+    BranchMissing,
+    /// A worktree in the worktree directory (or on a task branch) that no active task owns.
+    OrphanWorktree,
+    /// A git worktree record whose directory is gone.
+    StaleWorktreeRecord,
+    /// A temporary state file left by a writer that died.
+    TempFile,
+    /// A `git par finish` that died before it was done (its journal remains).
+    InterruptedFinish,
+}
+
+/// A repair `--repair` may apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Repair {
+    /// Remove the task's entry (and locks) from the state.
+    DropStateEntry { task: String },
+    /// `git worktree prune`.
+    PruneWorktreeRecords,
+    /// Delete a leftover file.
+    RemoveFile { path: PathBuf },
+    /// Complete (past the commit point) or roll back an interrupted finish.
+    RecoverFinish { task: String, landed: bool },
+}
+
+impl Repair {
+    fn describe(&self) -> String {
+        match self {
+            Repair::DropStateEntry { task } => format!("dropped {task} from the state"),
+            Repair::PruneWorktreeRecords => {
+                "pruned git's stale worktree records (git worktree prune)".to_string()
+            }
+            Repair::RemoveFile { path } => format!("removed {}", path.display()),
+            Repair::RecoverFinish { task, landed: true } => format!("completed the landing of {task}"),
+            Repair::RecoverFinish { task, landed: false } => {
+                format!("rolled the finish back; {task} is active again")
+            }
+        }
+    }
+}
+
+/// One problem found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub kind: Kind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    pub message: String,
+    /// What `--repair` does about it; `None` when it needs a person.
+    pub repair: Option<Repair>,
+    /// What a person can do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice: Option<String>,
+    pub repaired: bool,
+    /// Why the repair failed, if it was tried and failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repair_error: Option<String>,
+}
+
+impl Finding {
+    fn new(kind: Kind, message: String) -> Finding {
+        Finding {
+            kind,
+            task: None,
+            path: None,
+            message,
+            repair: None,
+            advice: None,
+            repaired: false,
+            repair_error: None,
+        }
+    }
+
+    fn task(mut self, id: &str) -> Finding {
+        self.task = Some(id.to_string());
+        self
+    }
+
+    fn path(mut self, path: &Path) -> Finding {
+        self.path = Some(path.to_path_buf());
+        self
+    }
+
+    fn repair(mut self, repair: Repair) -> Finding {
+        self.repair = Some(repair);
+        self
+    }
+
+    fn advice(mut self, advice: String) -> Finding {
+        self.advice = Some(advice);
+        self
+    }
+
+    /// What `--repair` did, in words, when it did something.
+    pub fn repaired_text(&self) -> Option<String> {
+        self.repair.as_ref().filter(|_| self.repaired).map(Repair::describe)
+    }
+}
+
+/// What the checks look at, gathered once.
+pub struct Survey {
+    /// `None` when `state.json` cannot be read (reported as [`Kind::BadState`]).
+    pub state: Option<State>,
+    pub worktrees: Vec<WorktreeRecord>,
+    /// Finishes whose journal remains, the running one excluded.
+    pub finishes: Vec<land::Interrupted>,
+}
+
+/// A check: reads the survey (and the disk), returns its findings, changes nothing.
+pub type Check = fn(&Context, &Survey) -> Result<Vec<Finding>>;
+
+/// Every check, in report order.
+pub const CHECKS: &[Check] =
+    &[interrupted_finishes, active_tasks, orphan_worktrees, worktree_records, temp_files];
+
+/// Runs every check.
+pub fn diagnose(cx: &Context) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    let state = match cx.store.load() {
+        Ok(state) => Some(state),
+        Err(e) => {
+            let path = cx.store.state_path();
+            findings.push(
+                Finding::new(Kind::BadState, format!("{} cannot be read: {e:#}", path.display()))
+                    .path(&path)
+                    .advice("move it aside (the worktrees and branches are untouched), then run `git par doctor` again".into()),
+            );
+            None
+        }
+    };
+    // Listing worktrees while another process adds one can read its half-written record.
+    let worktrees = lifecycle::with_worktrees_locked(cx, || cx.repo.worktrees())?;
+    let mut finishes = land::interrupted(&cx.repo, &cx.store)?;
+    finishes.retain(|f| !f.live);
+    let survey = Survey { state, worktrees, finishes };
+    for check in CHECKS {
+        findings.extend(check(cx, &survey)?);
+    }
+    Ok(findings)
+}
+
+/// Applies the safe repairs of `findings`, marking each as repaired or
+/// recording why it failed. Each distinct repair runs once.
+pub fn repair(cx: &Context, findings: &mut [Finding]) {
+    let mut done: Vec<(Repair, Result<(), String>)> = Vec::new();
+    for finding in findings.iter_mut() {
+        let Some(repair) = finding.repair.clone() else { continue };
+        let outcome = match done.iter().find(|(r, _)| *r == repair) {
+            Some((_, outcome)) => outcome.clone(),
+            None => {
+                let outcome = apply(cx, &repair).map_err(|e| format!("{e:#}"));
+                done.push((repair, outcome.clone()));
+                outcome
+            }
+        };
+        match outcome {
+            Ok(()) => finding.repaired = true,
+            Err(e) => finding.repair_error = Some(e),
+        }
+    }
+}
+
+/// Applies one repair, re-checking under the state lock that it is still safe.
+pub fn apply(cx: &Context, repair: &Repair) -> Result<()> {
+    match repair {
+        // Under the worktrees lock, which a start holds from recording a task
+        // to creating its worktree: a task being started is never dropped.
+        Repair::DropStateEntry { task } => lifecycle::with_worktrees_locked(cx, || {
+            cx.store.transact(|state| {
+                let still_stale = match state.tasks.get(task) {
+                    Some(entry) => !entry.worktree.exists() && !cx.repo.branch_exists(&entry.branch)?,
+                    None => false,
+                };
+                if still_stale {
+                    state.tasks.remove(task);
+                }
+                Ok(())
+            })
+        }),
+        Repair::PruneWorktreeRecords => lifecycle::with_worktrees_locked(cx, || cx.repo.prune_worktrees()),
+        // Takes the merge lock itself (and no other lock is held here), so it
+        // waits for a running finish rather than racing it.
+        Repair::RecoverFinish { task, .. } => {
+            land::recover(&cx.repo, &cx.store, task, Some(RECOVER_WAIT)).map(|_| ())
+        }
+        Repair::RemoveFile { path } => cx.store.with_lock("state.lock", || match fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing {}", path.display()))
+            }
+            _ => Ok(()),
+        }),
+    }
+}
+
+/// How long a repair waits for a running finish to leave the merge queue.
+const RECOVER_WAIT: Duration = Duration::from_secs(30);
+
+/// Finishes that died: their journal says how far they got, and whether
+/// main already has the landing decides between completing and rolling back.
+fn interrupted_finishes(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+    Ok(survey
+        .finishes
+        .iter()
+        .map(|f| {
+            let j = &f.journal;
+            let what = if f.committed {
+                format!(
+                    "it had landed on {}, so --repair completes it (locks, worktree, branch)",
+                    j.main_branch
+                )
+            } else {
+                format!(
+                    "it had not landed on {}, so --repair rolls it back and {} stays active",
+                    j.main_branch, j.task
+                )
+            };
+            Finding::new(
+                Kind::InterruptedFinish,
+                format!(
+                    "`git par finish {}` was interrupted (pid {}, step {:?}): {what}",
+                    j.task, j.pid, j.step
+                ),
+            )
+            .task(&j.task)
+            .repair(Repair::RecoverFinish { task: j.task.clone(), landed: f.committed })
+        })
+        .collect())
+}
+
+/// Active tasks whose worktree or branch is gone.
+fn active_tasks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+    let Some(state) = &survey.state else { return Ok(Vec::new()) };
+    let mut findings = Vec::new();
+    for task in state.tasks.values() {
+        let worktree_gone = !task.worktree.is_dir();
+        let branch_gone = !cx.repo.branch_exists(&task.branch)?;
+        let id = &task.id;
+        let finding = match (worktree_gone, branch_gone) {
+            (true, true) => Finding::new(
+                Kind::StaleTask,
+                format!("{id} is active but its worktree {} and branch {} are gone", task.worktree.display(), task.branch),
+            )
+            .repair(Repair::DropStateEntry { task: id.clone() }),
+            (true, false) => Finding::new(
+                Kind::WorktreeMissing,
+                format!("{id} is active but its worktree {} is gone (branch {} remains)", task.worktree.display(), task.branch),
+            )
+            .advice(format!(
+                "recreate it with `git worktree prune && git worktree add {} {}`, or stop the task with `git par abort {id} --keep-branch`",
+                task.worktree.display(),
+                task.branch
+            )),
+            (false, true) => Finding::new(
+                Kind::BranchMissing,
+                format!("{id} is active but its branch {} is gone (worktree {} remains)", task.branch, task.worktree.display()),
+            )
+            .advice(format!(
+                "in {} run `git switch -c {}` to restore it, or stop the task with `git par abort {id}`",
+                task.worktree.display(),
+                task.branch
+            )),
+            (false, false) => continue,
+        };
+        findings.push(finding.task(id).path(&task.worktree));
+    }
+    Ok(findings)
+}
+
+/// Worktrees no active task owns: directories in the worktree directory, and
+/// git worktrees on a task branch (`par.branchPrefix`).
+fn orphan_worktrees(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+    let Some(state) = &survey.state else { return Ok(Vec::new()) };
+    // A finish that died after releasing its task still owns the worktree it removes on repair.
+    let known: BTreeSet<PathBuf> = state
+        .tasks
+        .values()
+        .map(|t| canonical(&t.worktree))
+        .chain(survey.finishes.iter().map(|f| canonical(&f.journal.worktree)))
+        .collect();
+    let mut candidates: BTreeSet<PathBuf> = BTreeSet::new();
+    let dir = lifecycle::worktree_dir(cx);
+    match fs::read_dir(&dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+                candidates.insert(canonical(&entry.path()));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    }
+    let prefix = &cx.config.branch_prefix;
+    for record in &survey.worktrees {
+        let on_task_branch = record.branch.as_deref().is_some_and(|b| b.starts_with(prefix.as_str()));
+        if on_task_branch && record.prunable.is_none() {
+            candidates.insert(canonical(&record.path));
+        }
+    }
+    let mut findings = Vec::new();
+    for path in candidates.into_iter().filter(|p| !known.contains(p)) {
+        let record = survey.worktrees.iter().find(|r| canonical(&r.path) == path);
+        let what = match record.and_then(|r| r.branch.as_deref()) {
+            Some(branch) => format!("worktree on branch {branch}"),
+            None if record.is_some() => "worktree".to_string(),
+            None => "directory (not a git worktree)".to_string(),
+        };
+        let advice = match record {
+            Some(_) => format!(
+                "it may hold work: check it, then `git worktree remove {}` if nothing in it is needed",
+                path.display()
+            ),
+            None => format!("it may hold work: check it, then remove or move it ({})", path.display()),
+        };
+        findings.push(
+            Finding::new(
+                Kind::OrphanWorktree,
+                format!("{} is a {what} that no active task owns", path.display()),
+            )
+            .path(&path)
+            .advice(advice),
+        );
+    }
+    Ok(findings)
+}
+
+/// git's own records of worktrees whose directories are gone.
+fn worktree_records(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+    Ok(survey
+        .worktrees
+        .iter()
+        .filter_map(|record| {
+            let why = record.prunable.as_ref()?;
+            Some(
+                Finding::new(
+                    Kind::StaleWorktreeRecord,
+                    format!("git still records a worktree at {} ({why})", record.path.display()),
+                )
+                .path(&record.path)
+                .repair(Repair::PruneWorktreeRecords),
+            )
+        })
+        .collect())
+}
+
+/// `state.json.tmp.*` left in `.git/par` by a writer that died. Looked for
+/// under the state lock, so a live writer's file is never seen.
+fn temp_files(cx: &Context, _survey: &Survey) -> Result<Vec<Finding>> {
+    let dir = cx.store.dir().to_path_buf();
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    cx.store.with_lock("state.lock", || {
+        let mut findings = Vec::new();
+        let entries = fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?;
+        let mut paths = Vec::new();
+        for entry in entries {
+            let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+            if entry.file_name().to_string_lossy().starts_with("state.json.tmp.") {
+                paths.push(entry.path());
+            }
+        }
+        paths.sort();
+        for path in paths {
+            findings.push(
+                Finding::new(
+                    Kind::TempFile,
+                    format!("{} was left by a git-par that died while writing", path.display()),
+                )
+                .path(&path)
+                .repair(Repair::RemoveFile { path: path.clone() }),
+            );
+        }
+        Ok(findings)
+    })
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}

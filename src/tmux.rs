@@ -1,0 +1,140 @@
+//! Driving tmux for `git par tmux`: one session, one window, tiled panes.
+//!
+//! Safety: text from tasks.md never reaches a shell. Each pane runs
+//! `cat <banner file>; exec $SHELL`, where the banner file (written by
+//! git-par, control characters removed) holds the task's description and
+//! recommended command as data. Only paths git-par chose are quoted into
+//! the pane's command line.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result};
+
+use crate::error::Refusal;
+use crate::workflow::shell_quote;
+
+/// One pane to open.
+#[derive(Debug, Clone)]
+pub struct Pane {
+    pub task: String,
+    /// The pane's starting directory (the task's worktree).
+    pub dir: PathBuf,
+    /// `NAME=VALUE` pairs exported in the pane.
+    pub env: Vec<(String, String)>,
+    /// The text shown when the pane opens.
+    pub banner: String,
+}
+
+/// What was opened.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub session: String,
+    /// tmux pane IDs (`%3`), in the order of the panes given.
+    pub pane_ids: Vec<String>,
+}
+
+/// Checks that tmux can be run, with a hint when it cannot.
+pub fn require_tmux() -> Result<()> {
+    match Command::new("tmux").arg("-V").output() {
+        Ok(out) if out.status.success() => Ok(()),
+        _ => Err(Refusal::failed("tmux is not installed or cannot be run")
+            .hint("install tmux (e.g. `apt-get install tmux`), or start tasks with `git par start ID`")
+            .into()),
+    }
+}
+
+/// Whether a session of that exact name exists.
+pub fn has_session(name: &str) -> bool {
+    Command::new("tmux")
+        .args(["has-session", "-t", &format!("={name}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Opens the panes in session `name`: a new session, or (with `add`) new
+/// panes in the existing session's current window. Banners are written
+/// under `banner_dir`.
+pub fn open(name: &str, panes: &[Pane], add: bool, banner_dir: &Path) -> Result<Opened> {
+    validate_session_name(name)?;
+    let exists = has_session(name);
+    if exists && !add {
+        return Err(Refusal::failed(format!("a tmux session named '{name}' already exists"))
+            .hint(format!("add panes to it with --add, or choose another name with -s NAME (or `tmux kill-session -t {name}`)"))
+            .into());
+    }
+    fs::create_dir_all(banner_dir).with_context(|| format!("creating {}", banner_dir.display()))?;
+    let target = format!("={name}:");
+    let mut pane_ids = Vec::new();
+    for (i, pane) in panes.iter().enumerate() {
+        let banner = banner_dir.join(format!("{}.txt", pane.task));
+        fs::write(&banner, sanitize(&pane.banner))
+            .with_context(|| format!("writing {}", banner.display()))?;
+        let shell_command =
+            format!("cat {}; exec \"${{SHELL:-/bin/sh}}\"", shell_quote(&banner.to_string_lossy()));
+        let mut args: Vec<String> = if i == 0 && !exists {
+            vec!["new-session".into(), "-d".into(), "-s".into(), name.into(), "-n".into(), "tasks".into()]
+        } else {
+            vec!["split-window".into(), "-t".into(), target.clone()]
+        };
+        args.extend(["-P".into(), "-F".into(), "#{pane_id}".into()]);
+        args.extend(["-c".into(), pane.dir.to_string_lossy().into_owned()]);
+        for (key, value) in &pane.env {
+            args.extend(["-e".into(), format!("{key}={value}")]);
+        }
+        args.push(shell_command);
+        let out = tmux(&args)?;
+        pane_ids.push(out.trim().to_string());
+        // Re-tile after every split so the next split has room.
+        tmux(&["select-layout".into(), "-t".into(), target.clone(), "tiled".into()])?;
+    }
+    Ok(Opened { session: name.to_string(), pane_ids })
+}
+
+/// Attaches the terminal to the session, or switches the client when
+/// already inside tmux (never nesting).
+pub fn attach(name: &str) -> Result<()> {
+    let inside = std::env::var_os("TMUX").is_some_and(|v| !v.is_empty());
+    let verb = if inside { "switch-client" } else { "attach-session" };
+    let status = Command::new("tmux")
+        .args([verb, "-t", &format!("={name}")])
+        .status()
+        .with_context(|| format!("running tmux {verb}"))?;
+    if !status.success() {
+        anyhow::bail!("tmux {verb} -t {name} failed");
+    }
+    Ok(())
+}
+
+fn tmux(args: &[String]) -> Result<String> {
+    let out = Command::new("tmux").args(args).output().context("running tmux")?;
+    if !out.status.success() {
+        anyhow::bail!("tmux {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn validate_session_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.contains([':', '.']) || name.chars().any(char::is_control) {
+        return Err(Refusal::usage(format!("invalid tmux session name '{name}'"))
+            .hint("session names cannot be empty or contain ':' or '.'")
+            .into());
+    }
+    Ok(())
+}
+
+/// Removes control characters (escape sequences included) but keeps newlines and tabs.
+pub fn sanitize(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize;
+
+    #[test]
+    fn sanitize_strips_escapes() {
+        assert_eq!(sanitize("a\x1b[2Jb\r\n\tc\u{7}"), "a[2Jb\n\tc");
+    }
+}
