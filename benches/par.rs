@@ -30,6 +30,10 @@ fn main() -> Result<()> {
     if wanted("start") {
         start(&base, &mut report)?;
     }
+    if wanted("finish") {
+        finish(&base, &mut report, false)?;
+        finish(&base, &mut report, true)?;
+    }
     println!("{}", report.render());
     Ok(())
 }
@@ -313,6 +317,66 @@ fn start(base: &Path, report: &mut Report) -> Result<()> {
         par_times[par_times.len() / 2],
         Some(git_times[git_times.len() / 2]),
         "≤ 1.2×",
+    );
+    Ok(())
+}
+
+/// `finish` against the plain-git sequence it replaces: `git merge --no-ff`
+/// in the main worktree, `git worktree remove`, `git branch -d`. Each round
+/// starts a task and a plain worktree from the same main, commits one file
+/// in each, and lands both. With `main_moved`, a commit lands on main after
+/// they start, so finish first merges main into the task (plain git's merge
+/// costs the same either way).
+fn finish(base: &Path, report: &mut Report, main_moved: bool) -> Result<()> {
+    eprintln!(
+        "finish vs git merge --no-ff + worktree remove + branch -d{}",
+        if main_moved { ", main moved" } else { "" }
+    );
+    let dir = base.join(if main_moved { "finish-moved" } else { "finish" });
+    let runs = 11;
+    let mut plan = String::from("## Phase 1\n\n");
+    for i in 0..=runs {
+        let _ = writeln!(plan, "- [ ] T{i:03} [P] Task {i} in `src/mod_{i:03}/file_01.rs`");
+    }
+    big_repo(&dir, 10_000, &[("specs/001-bench/tasks.md".to_string(), plan)])?;
+    let mut par_times = Vec::new();
+    let mut git_times = Vec::new();
+    for i in 0..=runs {
+        let id = format!("T{i:03}");
+        par(&dir, &["start", &id])?;
+        let task_wt = base.join(if main_moved { "finish-moved.par" } else { "finish.par" }).join(&id);
+        let plain_wt = base.join("plain-finish").join(format!("{}{i}", if main_moved { "m" } else { "w" }));
+        let plain_branch = format!("plain-finish/{}{i}", if main_moved { "m" } else { "w" });
+        git(&dir, &["worktree", "add", "-q", "-b", &plain_branch, &plain_wt.to_string_lossy(), "main"])?;
+        fs::write(task_wt.join(format!("src/mod_{i:03}/file_01.rs")), "changed by the task\n")?;
+        git(&task_wt, &["commit", "-q", "--no-verify", "-am", "task work"])?;
+        fs::write(plain_wt.join(format!("src/mod_{i:03}/file_02.rs")), "changed by plain git\n")?;
+        git(&plain_wt, &["commit", "-q", "--no-verify", "-am", "plain work"])?;
+        if main_moved {
+            fs::write(dir.join(format!("src/mod_{:03}/file_03.rs", 50 + i)), "main moves on\n")?;
+            git(&dir, &["commit", "-q", "--no-verify", "-am", "main moves on"])?;
+        }
+        let t = Instant::now();
+        git(&dir, &["merge", "-q", "--no-ff", "--no-verify", "-m", "plain landing", &plain_branch])?;
+        git(&dir, &["worktree", "remove", &plain_wt.to_string_lossy()])?;
+        git(&dir, &["branch", "-q", "-d", &plain_branch])?;
+        git_times.push(t.elapsed());
+        let t = Instant::now();
+        par(&dir, &["finish", &id])?;
+        par_times.push(t.elapsed());
+    }
+    par_times.remove(0);
+    git_times.remove(0);
+    par_times.sort();
+    git_times.sort();
+    report.row(
+        &format!(
+            "finish (vs git merge --no-ff + worktree remove + branch -d), 10k files{}",
+            if main_moved { ", main moved" } else { "" }
+        ),
+        par_times[par_times.len() / 2],
+        Some(git_times[git_times.len() / 2]),
+        "≤ 1.5×",
     );
     Ok(())
 }

@@ -62,6 +62,9 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
 
 fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
     match p {
+        Progress::Waiting { holder: Some("doctor") } => {
+            ui.status("Waiting for the merge queue: `git par doctor --repair` is repairing a finish")
+        }
         Progress::Waiting { holder: Some(holder) } => {
             ui.status(&format!("Waiting for the merge queue: {holder} is landing"))
         }

@@ -714,3 +714,23 @@ fn a_merge_in_progress_in_the_main_worktree_is_refused() {
     assert_eq!(f.rev(&f.root, "main"), main_before);
     assert_eq!(f.state().tasks["T001"].state, TaskStatus::Active);
 }
+
+#[test]
+fn an_uncommitted_tasks_md_is_ticked_in_the_main_worktree_after_landing() {
+    let f = Fixture::new();
+    // Untracked and not ignored: it shows as `??` in the main worktree.
+    git(&f.root, &["rm", "-q", "--cached", TASKS_FILE]);
+    git(&f.root, &["commit", "-q", "-m", "tasks.md is not tracked"]);
+    let wt = f.start("T002");
+    f.write(&wt, "src/beta.txt", "beta\n");
+    f.commit(&wt, "Add beta");
+    let landed = f.finish(&f.request("T002")).unwrap();
+    assert_eq!(landed.message.lines().next(), Some("T002: Add the beta module in src/beta.txt"));
+    let tasks = f.read(&f.root, TASKS_FILE);
+    assert!(
+        tasks.contains("- [X] T002 [P] Add the beta module in src/beta.txt\n  - par: merged "),
+        "{tasks}"
+    );
+    assert_eq!(git(&f.root, &["ls-files", "specs"]), "");
+    assert_eq!(f.status(&f.root), "?? specs/\n");
+}

@@ -284,6 +284,11 @@ pub fn read_text(repo: &Repository, tree: Oid, path: &str) -> Result<Option<Stri
     Ok(String::from_utf8(blob.content().to_vec()).ok())
 }
 
+/// Whether `commit`'s tree has a file at `path`.
+pub fn tracks(repo: &Repository, commit: Oid, path: &str) -> bool {
+    repo.find_commit(commit).and_then(|c| c.tree()).is_ok_and(|t| t.get_path(Path::new(path)).is_ok())
+}
+
 /// `tree` with the file at `path` (which must exist) replaced by `text`, mode kept.
 pub fn with_file(repo: &Repository, tree: Oid, path: &str, text: &str) -> Result<Oid> {
     let base = repo.find_tree(tree).with_context(|| format!("reading tree {tree}"))?;
