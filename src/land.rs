@@ -783,6 +783,10 @@ fn integrate(
     if head == main || repo.git.graph_descendant_of(head, main).context("comparing histories")? {
         return Ok((head, String::new()));
     }
+    // A task with no commits of its own: its branch just fast-forwards to main.
+    if repo.git.graph_descendant_of(main, head).context("comparing histories")? {
+        return Ok((main, String::new()));
+    }
     match git::merge_into_task(&repo.git, head, main, req.tasks_file.as_deref())? {
         Integration::Conflicts(conflicts) => {
             let width = conflicts.iter().map(|c| c.path.len()).max().unwrap_or(0);

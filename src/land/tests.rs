@@ -734,3 +734,28 @@ fn an_uncommitted_tasks_md_is_ticked_in_the_main_worktree_after_landing() {
     assert_eq!(git(&f.root, &["ls-files", "specs"]), "");
     assert_eq!(f.status(&f.root), "?? specs/\n");
 }
+
+#[test]
+fn a_task_without_commits_lands_as_one_commit_that_ticks_it() {
+    let f = Fixture::new();
+    let wt = f.start("T003");
+    f.write(&f.root, "other.txt", "main moved\n");
+    let main_before = f.commit(&f.root, "Main moves on");
+    let mut req = f.request("T003");
+    req.keep = true;
+    let landed = f.finish(&req).unwrap();
+    assert_eq!(landed.commits, vec![]);
+    assert_eq!(f.rev(&f.root, "main^"), main_before);
+    assert_eq!(git(&f.root, &["log", "-1", "--format=%P", "main"]).trim(), main_before, "no merge commit");
+    assert_eq!(git(&f.root, &["diff", "--name-only", "main^", "main"]), format!("{TASKS_FILE}\n"));
+    assert!(f.read(&f.root, TASKS_FILE).contains(
+        "- [X] T003 [P] Touch the shared file\n  - par: landed with no changes · logs/parallel/T003.log\n"
+    ));
+    assert_eq!(
+        git(&f.root, &["log", "-1", "--format=%B", "main"]),
+        "T003: Touch the shared file\n\nThe task made no commits.\n\nPar-Task: T003\n\n"
+    );
+    // The kept branch was fast-forwarded to what it was tested on.
+    assert_eq!(f.rev(&f.root, "par/T003"), main_before);
+    assert_eq!(f.read(&wt, "other.txt"), "main moved\n");
+}

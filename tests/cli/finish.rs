@@ -249,6 +249,10 @@ fn a_busy_queue_names_the_landing_task_and_exits_3_after_wait() {
 error: the merge queue stayed busy for 0s (T001 is landing)\n\
 hint: retry later, or wait longer with `git par finish T002 --wait SECS`\n"
     );
+    // A running finish is not an interrupted one.
+    let doctor = repo.par(&["doctor"]).success();
+    assert_eq!(doctor.stderr, "no problems found\n");
+    assert_eq!(state(&repo)["tasks"]["T001"]["state"], "finishing");
     assert!(slow.wait().unwrap().success());
     repo.par(&["finish", "T002"]).success();
     assert_eq!((landed_count(&repo, "T001"), landed_count(&repo, "T002")), (1, 1));
@@ -356,4 +360,43 @@ fn an_agent_finishes_from_inside_its_worktree_with_commit() {
     assert_eq!(repo.git(&["log", "-1", "--format=%s", "main^2"]), "Create t4\n");
     assert!(!wt.exists());
     assert_eq!(repo.read("src/t4.txt"), "task 4\n");
+}
+
+#[test]
+fn doctor_reports_an_interrupted_finish_and_what_repair_will_do() {
+    for (point, landed) in [("landing-commit", false), ("main-moved", true)] {
+        let repo = repo();
+        work(&repo, "T002");
+        let crashed = repo
+            .par_command(&repo.root, &["finish", "T002"])
+            .env("GIT_PAR_TEST_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert!(!crashed.status.success());
+        let run = repo.par(&["--json", "doctor"]).code(1);
+        let findings = run.json()["findings"].clone();
+        assert_eq!(findings.as_array().unwrap().len(), 1, "{point}: {findings}");
+        assert_eq!(findings[0]["kind"], "interrupted-finish");
+        assert_eq!(findings[0]["task"], "T002");
+        assert_eq!(
+            findings[0]["repair"],
+            json!({"action": "recover-finish", "task": "T002", "landed": landed})
+        );
+        // finish itself refuses until it is repaired.
+        let run = repo.par(&["finish", "T002"]).code(1);
+        assert_eq!(
+            run.stderr,
+            "error: an interrupted finish of T002 needs repair first\n\
+             hint: run `git par doctor --repair`, then finish again if the task is still active\n"
+        );
+        let run = repo.par(&["doctor", "--repair"]).success();
+        let done = if landed {
+            "completed the landing of T002"
+        } else {
+            "rolled the finish back; T002 is active again"
+        };
+        assert!(run.stdout.starts_with("repaired: `git par finish T002` was interrupted"), "{}", run.stdout);
+        assert!(run.stdout.ends_with(&format!("({done})\n")), "{}", run.stdout);
+        repo.par(&["doctor"]).success();
+    }
 }
