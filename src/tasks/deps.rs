@@ -31,7 +31,7 @@
 //! notation wins: the implied edges on the cycle are dropped and a note says
 //! so. A cycle of explicit edges alone is an error naming it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::parse::{self, Kind};
 use super::{Options, TaskFile};
@@ -67,10 +67,10 @@ pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Re
     };
     for (task, dep, cycle) in dropped {
         let note = format!(
-            "{} no longer waits for {} by file order: the explicit dependencies {} say otherwise",
-            file.tasks[task].id,
-            file.tasks[dep].id,
-            cycle_text(file, &cycle)
+            "{task} does not wait for {dep} as file order implies: explicit dependencies make {dep} wait for {task} ({cycle}); {task} waits for what {dep} waits for instead",
+            task = file.tasks[task].id,
+            dep = file.tasks[dep].id,
+            cycle = cycle_text(file, &cycle)
         );
         file.notes.push(note);
     }
@@ -571,24 +571,32 @@ fn implied_edges(file: &TaskFile, options: &Options) -> Vec<(usize, usize)> {
 type Cycle = Vec<usize>;
 
 /// Drops implied edges that close a cycle with explicit ones; returns them
-/// with their cycle. A cycle of explicit edges alone is returned as the error.
+/// with their cycle. A task that loses an implied edge `t → d` waits for
+/// what `d` waited for by file order instead, so it still runs after the
+/// tasks above `d`. A cycle of explicit edges alone is returned as the error.
 fn break_implied_cycles(
     n: usize,
     explicit: &[(usize, usize)],
     implied: &mut Vec<(usize, usize)>,
 ) -> Result<Vec<(usize, usize, Cycle)>, Cycle> {
     let mut dropped = Vec::new();
+    let explicit_steps: HashSet<(usize, usize)> = explicit.iter().copied().collect();
+    let mut removed: HashSet<(usize, usize)> = HashSet::new();
     loop {
         let Some(cycle) = find_cycle(n, explicit, implied) else { return Ok(dropped) };
         // `cycle` lists positions t0 → t1 → ... → t0 where each depends on the next.
-        let steps: Vec<(usize, usize)> = cycle.windows(2).map(|w| (w[0], w[1])).collect();
-        let explicit_steps: std::collections::HashSet<(usize, usize)> = explicit.iter().copied().collect();
         let to_drop: Vec<(usize, usize)> =
-            steps.iter().copied().filter(|s| !explicit_steps.contains(s)).collect();
-        if to_drop.is_empty() {
+            cycle.windows(2).map(|w| (w[0], w[1])).filter(|s| !explicit_steps.contains(s)).collect();
+        if to_drop.is_empty() || dropped.len() > 10_000 {
             return Err(cycle);
         }
+        removed.extend(to_drop.iter().copied());
+        let mut bypass = Vec::new();
+        for &(t, d) in &to_drop {
+            bypass.extend(implied.iter().filter(|&&(from, to)| from == d && to != t).map(|&(_, to)| (t, to)));
+        }
         implied.retain(|e| !to_drop.contains(e));
+        implied.extend(bypass.into_iter().filter(|e| !removed.contains(e)));
         for (t, d) in to_drop {
             dropped.push((t, d, cycle.clone()));
         }
