@@ -875,6 +875,65 @@ T001:
     }
 
     #[test]
+    fn the_option_optimizer_demo_plan() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/option-optimizer/specs/009-option-optimizer/tasks.md");
+        let text = std::fs::read_to_string(&path).expect("demo plan");
+        let file = read(&text, &Options::default()).expect("reads");
+        let deps: String = file.tasks.iter().map(|t| format!("{}: {}\n", t.id, t.deps.join(","))).collect();
+        assert_eq!(
+            deps,
+            "\
+T001: 
+T002: T001
+T003: T001
+T004: T001
+T005: T001
+T006: T002,T003,T004,T005
+T007: T002,T003,T004,T005
+T008: T002,T003,T004,T005
+T009: T002,T003,T004,T005
+T010: T002,T003,T004,T005
+T011: T006,T007,T008,T009,T010
+T012: T011
+T013: T011
+T014: T012,T013
+T015: T012,T013
+T016: T012,T013
+T017: T014,T015,T016
+T018: T017
+T019: T011
+T020: T011
+T021: T011
+T022: T014,T016,T019,T020,T021
+T023: T018,T022
+T024: T011
+T025: T011
+T026: T022,T024,T025
+T027: T023,T026
+T028: T018,T023,T027
+T029: T018,T023,T027
+T030: T028,T029
+"
+        );
+        // T002–T010 are [P]; T008 and T009 share a file, so waves matter.
+        let parallel: Vec<&str> =
+            file.tasks[1..10].iter().filter(|t| t.parallel).map(|t| t.id.as_str()).collect();
+        assert_eq!(parallel.len(), 9);
+        let shared = "src/option_optimizer/data/__init__.py".to_string();
+        let holders: Vec<&str> =
+            file.tasks.iter().filter(|t| t.paths.contains(&shared)).map(|t| t.id.as_str()).collect();
+        assert_eq!(holders, ["T008", "T009"]);
+        let http: Vec<&str> =
+            file.tasks.iter().filter(|t| t.classes().any(|c| c == "HTTP")).map(|t| t.id.as_str()).collect();
+        assert_eq!(http, ["T007", "T008", "T009", "T025"]);
+        let cpu: Vec<&str> =
+            file.tasks.iter().filter(|t| t.classes().any(|c| c == "CPU")).map(|t| t.id.as_str()).collect();
+        assert_eq!(cpu, ["T016", "T022", "T029"]);
+        assert!(file.tasks.iter().all(|t| t.rejected_paths.is_empty()));
+    }
+
+    #[test]
     fn phase_boundaries_link_only_exit_and_entry_groups() {
         // Three phases of a [P] group then a plain task: edges stay linear.
         let mut text = String::new();
