@@ -750,7 +750,7 @@ fn collect_paths(task: &mut Task, root: Option<&str>) {
     for candidate in found.iter().flat_map(|c| expand_braces(c)) {
         let candidate = relative_to_root(&candidate, root).unwrap_or(candidate);
         match locks::normalize(&candidate) {
-            Ok(path) if file_name(&path) == "tasks.md" => {
+            Ok(path) if file_name(&path).eq_ignore_ascii_case("tasks.md") => {
                 push_rejected(task, candidate, "tasks.md is owned by git-par".to_string());
             }
             Ok(path) => {
@@ -856,10 +856,13 @@ pub fn scan_paths(text: &str, out: &mut Vec<String>) {
 /// Finds bare-word paths; `previous` is the word before (an HTTP method makes a route).
 fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<String>) {
     for word in text.split_whitespace() {
-        let route = HTTP_METHODS.contains(previous);
-        *previous = word.trim_matches(|c: char| !c.is_ascii_alphabetic());
+        let before = std::mem::replace(previous, word);
         // Cheap filter: every path holds `/`, `\\` or `.`.
-        if route || !word.contains(['/', '\\', '.']) {
+        if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
+            continue;
+        }
+        let method = before.trim_matches(|c: char| !c.is_ascii_alphabetic());
+        if HTTP_METHODS.contains(&method) {
             continue;
         }
         if let Some(path) = bare_path(link_target(word)) {
@@ -892,7 +895,7 @@ fn backtick_path(span: &str) -> Option<String> {
 /// A bare word as a path, if it is one.
 fn bare_path(word: &str) -> Option<String> {
     let path = strip_location(trim_word(word));
-    if path.contains(['(', ')', '=', '\'']) && !is_windows_absolute(path) {
+    if path.bytes().any(|b| matches!(b, b'(' | b')' | b'=' | b'\'')) && !is_windows_absolute(path) {
         return None;
     }
     path_shape(path)
@@ -978,13 +981,14 @@ fn strip_location(path: &str) -> &str {
 
 /// Basic shape every path has: a letter, no URL, no option flag or variable.
 fn plausible(path: &str) -> bool {
-    !path.is_empty()
-        && path.len() <= 300
-        && path.chars().any(char::is_alphabetic)
+    let bytes = path.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 300
+        && !matches!(bytes[0], b'-' | b'$' | b'@' | b'%' | b'#' | b'+')
+        && bytes.iter().any(|&b| b.is_ascii_alphabetic() || b >= 0x80)
+        && !bytes.iter().any(|&b| matches!(b, b'<' | b'>' | b'"' | b'|'))
         && !path.contains("://")
         && !path.starts_with("www.")
-        && !path.starts_with(['-', '$', '@', '%', '#', '+'])
-        && !path.contains(['<', '>', '"', '|'])
 }
 
 fn is_windows_absolute(path: &str) -> bool {
