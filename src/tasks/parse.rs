@@ -353,6 +353,18 @@ fn prefix_labels(text: &str) -> (Vec<String>, &str) {
     (labels, rest)
 }
 
+/// Drops a separator between the labels and the text: `: x`, `- x`, `— x`.
+fn strip_separator(text: &str) -> &str {
+    for sep in [":", "-", "–", "—"] {
+        if let Some(rest) = text.strip_prefix(sep) {
+            if rest.is_empty() || rest.starts_with([' ', '\t']) {
+                return rest.trim_start();
+            }
+        }
+    }
+    text
+}
+
 /// The user story a heading names: `User Story 2` → `US2`, or a `US2` word.
 pub fn heading_story(title: &str) -> Option<String> {
     let lower = title.to_lowercase();
@@ -448,6 +460,7 @@ pub fn parse(text: &str, options: &Options) -> TaskFile {
             }
         }
         let (labels, description) = prefix_labels(after_id);
+        let description = strip_separator(description);
         let story = labels
             .iter()
             .find(|l| is_story_label(l))
@@ -1261,6 +1274,17 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
         ] {
             assert_eq!(task_id(text).map(|(id, _)| id), id, "{text:?}");
         }
+    }
+
+    #[test]
+    fn separators_before_the_description_go() {
+        let file = read(
+            "- [ ] T001 [P]: Colon\n- [ ] T002 - Dash\n- [ ] T003 [US1] — Em dash\n- [ ] T004 -flag stays\n",
+            &Options::default(),
+        )
+        .expect("reads");
+        let descriptions: Vec<&str> = file.tasks.iter().map(|t| t.description.as_str()).collect();
+        assert_eq!(descriptions, ["Colon", "Dash", "Em dash", "-flag stays"]);
     }
 
     #[test]
