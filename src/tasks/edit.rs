@@ -246,6 +246,15 @@ mod tests {
     }
 
     #[test]
+    fn a_fenced_block_in_the_task_stays_whole() {
+        let text = "- [ ] T001 a\n  ```sh\nmake\n```\n- [ ] T002 b\n```\n- [ ] T003 not a task\n```\n";
+        let out = set_result(text, "T001", "ok").expect("sets");
+        assert_eq!(out, text.replacen("```\n- [ ] T002", "```\n  - par: ok\n- [ ] T002", 1));
+        let out = set_result(text, "T002", "ok").expect("sets");
+        assert_eq!(out, text.replacen("- [ ] T002 b\n", "- [ ] T002 b\n  - par: ok\n", 1));
+    }
+
+    #[test]
     fn the_result_is_one_line() {
         let out = set_result("- [ ] T001 a\n", "T001", "line one\nline two\r\n").expect("sets");
         assert_eq!(out, "- [ ] T001 a\n  - par: line one line two\n");

@@ -400,24 +400,30 @@ pub fn parse(text: &str, options: &Options) -> TaskFile {
     // Whether a blank line has been seen since the open task's last line.
     let mut gap = false;
 
+    // Whether the fenced block being read belongs to the open task.
+    let mut code_in_task = false;
+
     for (i, line) in lines.iter().enumerate() {
         match line.kind {
             Kind::Blank => {
                 gap = true;
+                code_in_task = false;
                 continue;
             }
             Kind::Comment => continue,
             Kind::Code => {
+                // A fence opened deeper than the task belongs to it, up to its closing line.
                 if let Some((t, indent)) = open {
-                    if indent_of(line.raw) > indent || line.fence_info.is_some() {
+                    if code_in_task || indent_of(line.raw) > indent {
                         tasks[t].last_line = i;
+                        code_in_task = true;
                         continue;
                     }
                     open = None;
                 }
                 continue;
             }
-            Kind::Text => {}
+            Kind::Text => code_in_task = false,
         }
         let visible: &str = &line.visible;
         let indent = indent_of(visible);
