@@ -14,7 +14,9 @@
 //!   `T008…T030`); mermaid node labels (`T001[...]`) and edge labels
 //!   (`-->|x|`) are skipped.
 //!
-//! An arrow or keyword links only ID lists right next to it, so prose that
+//! An arrow or keyword links only the ID list right after it to the list
+//! right before it (for `after` / `depends on`, the nearest list before it
+//! in the clause: `T008, T009 can run in parallel after T007`), so prose that
 //! happens to mention IDs links nothing; IDs that name no task are dropped.
 //! Arrows in task descriptions (`GET /x → 200`) are never read.
 //!
@@ -28,8 +30,9 @@
 //! groups at a phase boundary, which needs their product).
 //!
 //! When an implied edge closes a cycle with explicit ones, the explicit
-//! notation wins: the implied edges on the cycle are dropped and a note says
-//! so. A cycle of explicit edges alone is an error naming it.
+//! notation wins: the implied edges on the cycle are dropped (the task waits
+//! for what the dropped dependency waited for instead) and a note says so.
+//! A cycle of explicit edges alone is an error naming it.
 
 use std::collections::{HashMap, HashSet};
 
