@@ -758,35 +758,66 @@ const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD",
 
 /// Fills `paths` and `rejected_paths` from the description and details.
 fn collect_paths(task: &mut Task, root: Option<&str>) {
-    let mut found: Vec<String> = Vec::new();
+    let mut found: Vec<&str> = Vec::new();
     scan_paths(&task.description, &mut found);
     for detail in &task.details {
-        if detail.starts_with("par:") {
-            continue;
+        if !detail.starts_with("par:") {
+            scan_paths(detail, &mut found);
         }
-        scan_paths(detail, &mut found);
     }
-    for candidate in found.iter().flat_map(|c| expand_braces(c)) {
-        let candidate = relative_to_root(&candidate, root).unwrap_or(candidate);
-        match locks::normalize(&candidate) {
-            Ok(path) if file_name(&path).eq_ignore_ascii_case("tasks.md") => {
-                push_rejected(task, candidate, "tasks.md is owned by git-par".to_string());
-            }
-            Ok(path) => {
-                if !task.paths.contains(&path) {
-                    task.paths.push(path);
-                }
-            }
-            Err(reason) => push_rejected(task, candidate, reason),
+    let mut paths: Vec<String> = Vec::new();
+    let mut rejected: Vec<RejectedPath> = Vec::new();
+    let mut reject = |path: String, reason: String| {
+        if !rejected.iter().any(|r| r.path == path) {
+            rejected.push(RejectedPath { path, reason });
         }
+    };
+    for written in found {
+        for candidate in expand_braces(written) {
+            let candidate = match relative_to_root(&candidate, root) {
+                Some(relative) => Cow::Owned(relative),
+                None => candidate,
+            };
+            match normalize(&candidate) {
+                Ok(path) if file_name(&path).eq_ignore_ascii_case("tasks.md") => {
+                    reject(candidate.into_owned(), "tasks.md is owned by git-par".to_string());
+                }
+                Ok(path) => {
+                    if !paths.iter().any(|p| *p == path) {
+                        paths.push(path.into_owned());
+                    }
+                }
+                Err(reason) => reject(candidate.into_owned(), reason),
+            }
+        }
+    }
+    task.paths = paths;
+    task.rejected_paths = rejected;
+}
+
+/// [`locks::normalize`], without its allocations for a path that is
+/// already normal (the common case).
+fn normalize(path: &str) -> Result<Cow<'_, str>, String> {
+    let b = path.as_bytes();
+    let normal = !b.is_empty()
+        && path.trim().len() == path.len()
+        && !matches!(b[0], b'/' | b'~')
+        && !(b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
+        && !b.contains(&b'\\')
+        && !has_bytes(b, b"//")
+        && path.split('/').all(|segment| segment != "." && segment != "..");
+    if normal {
+        Ok(Cow::Borrowed(path))
+    } else {
+        locks::normalize(path).map(Cow::Owned)
     }
 }
 
 /// Expands `{a,b}` alternatives of a path that is not a glob: `x/{a,b}/` →
 /// `x/a/`, `x/b/`. At most 64 results; anything odd is kept as written.
-fn expand_braces(path: &str) -> Vec<String> {
+fn expand_braces(path: &str) -> Vec<Cow<'_, str>> {
     if locks::is_glob(path) || !path.contains('{') {
-        return vec![path.to_string()];
+        return vec![Cow::Borrowed(path)];
     }
     let mut done = Vec::new();
     let mut todo = vec![path.to_string()];
@@ -797,22 +828,16 @@ fn expand_braces(path: &str) -> Vec<String> {
             (Some(o), Some(c)) if p[o + 1..c].contains(',') && !p[o + 1..c].contains('{') => {
                 for alt in p[o + 1..c].split(',') {
                     if done.len() + todo.len() >= 64 {
-                        return vec![path.to_string()];
+                        return vec![Cow::Borrowed(path)];
                     }
                     todo.push(format!("{}{}{}", &p[..o], alt.trim(), &p[c + 1..]));
                 }
             }
-            _ => done.push(p),
+            _ => done.push(Cow::Owned(p)),
         }
     }
     done.reverse();
     done
-}
-
-fn push_rejected(task: &mut Task, path: String, reason: String) {
-    if !task.rejected_paths.iter().any(|r| r.path == path) {
-        task.rejected_paths.push(RejectedPath { path, reason });
-    }
 }
 
 fn file_name(path: &str) -> &str {
@@ -854,7 +879,7 @@ fn has_drive(text: &str) -> bool {
 }
 
 /// Finds path candidates in a piece of task text, in order.
-pub fn scan_paths(text: &str, out: &mut Vec<String>) {
+fn scan_paths<'a>(text: &'a str, out: &mut Vec<&'a str>) {
     let mut previous = "";
     let mut rest = text;
     while let Some(start) = rest.find('`') {
@@ -873,7 +898,7 @@ pub fn scan_paths(text: &str, out: &mut Vec<String>) {
 }
 
 /// Finds bare-word paths; `previous` is the word before (an HTTP method makes a route).
-fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<String>) {
+fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<&'a str>) {
     for word in text.split_whitespace() {
         let before = std::mem::replace(previous, word);
         // Cheap filter: every path holds `/`, `\\` or `.`.
@@ -892,7 +917,7 @@ fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<String>) {
 
 /// A word, or the part of a markdown link `[label](target)` to read as a path.
 fn link_target(word: &str) -> &str {
-    let Some(at) = word.find("](") else { return word };
+    let Some(at) = word.as_bytes().windows(2).position(|w| w == b"](") else { return word };
     let label = word[..at].trim_start_matches(|c: char| c != '[').trim_start_matches('[');
     let target = &word[at + 2..];
     let target = target.find(')').map_or(target, |end| &target[..end]);
@@ -904,7 +929,7 @@ fn link_target(word: &str) -> &str {
 }
 
 /// A backtick span as a path, if it is one.
-fn backtick_path(span: &str) -> Option<String> {
+fn backtick_path(span: &str) -> Option<&str> {
     if span.is_empty() || span.contains(char::is_whitespace) {
         return None;
     }
@@ -912,7 +937,7 @@ fn backtick_path(span: &str) -> Option<String> {
 }
 
 /// A bare word as a path, if it is one.
-fn bare_path(word: &str) -> Option<String> {
+fn bare_path(word: &str) -> Option<&str> {
     let path = strip_location(trim_word(word));
     if path.bytes().any(|b| matches!(b, b'(' | b')' | b'=' | b'\'')) && !is_windows_absolute(path) {
         return None;
@@ -921,31 +946,35 @@ fn bare_path(word: &str) -> Option<String> {
 }
 
 /// The rules a candidate must meet to be a path (see the module comment).
-fn path_shape(path: &str) -> Option<String> {
+fn path_shape(path: &str) -> Option<&str> {
     if !plausible(path) {
         return None;
     }
     if is_windows_absolute(path) {
-        return Some(path.to_string());
+        return Some(path);
     }
     if !path.contains('/') && !path.contains('\\') {
-        return known_file(path).then(|| path.to_string());
+        return known_file(path).then_some(path);
     }
     if path.starts_with("//") || path.contains('=') {
         return None;
     }
     if path.starts_with('/') {
-        return known_absolute(path).then(|| path.to_string());
+        return known_absolute(path).then_some(path);
     }
     let unix: Cow<str> =
         if path.contains('\\') { Cow::Owned(path.replace('\\', "/")) } else { Cow::Borrowed(path) };
-    let first = unix.trim_start_matches("./").split('/').next().unwrap_or("");
+    let mut relative: &str = &unix;
+    while let Some(rest) = relative.strip_prefix("./") {
+        relative = rest;
+    }
+    let first = relative.split('/').next().unwrap_or("");
     let real = unix.ends_with('/')
         || has_extension(file_name(&unix))
         || unix.starts_with("./")
         || unix.starts_with("../")
         || TOP_DIRS.contains(&first);
-    real.then(|| path.to_string())
+    real.then_some(path)
 }
 
 /// Strips punctuation around a bare word, keeping balanced brackets and
@@ -998,6 +1027,11 @@ fn strip_location(path: &str) -> &str {
     p
 }
 
+/// Whether `haystack` holds `needle` (short needles: cheaper than `str::contains`).
+fn has_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 /// Basic shape every path has: a letter, no URL, no option flag or variable.
 fn plausible(path: &str) -> bool {
     let bytes = path.as_bytes();
@@ -1006,7 +1040,7 @@ fn plausible(path: &str) -> bool {
         && !matches!(bytes[0], b'-' | b'$' | b'@' | b'%' | b'#' | b'+')
         && bytes.iter().any(|&b| b.is_ascii_alphabetic() || b >= 0x80)
         && !bytes.iter().any(|&b| matches!(b, b'<' | b'>' | b'"' | b'|'))
-        && !path.contains("://")
+        && !has_bytes(bytes, b"://")
         && !path.starts_with("www.")
 }
 
@@ -1279,6 +1313,39 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
             ("", None),
         ] {
             assert_eq!(task_id(text).map(|(id, _)| id), id, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_normalise_shortcut_agrees_with_the_lock_normaliser() {
+        for path in [
+            "src/a.py",
+            "src/data/",
+            "a",
+            "a/",
+            "./a",
+            "a/./b",
+            "a/../b",
+            "../a",
+            "a//b",
+            "/a",
+            "~/a",
+            "C:/a",
+            "a\\b",
+            " a",
+            "a ",
+            ".",
+            "./",
+            "..",
+            "a/..",
+            "a/b/..",
+            "\u{3000}a",
+            "a/.b",
+            "...",
+            "a/.../b",
+            "",
+        ] {
+            assert_eq!(normalize(path).map(Cow::into_owned), locks::normalize(path), "{path:?}");
         }
     }
 
