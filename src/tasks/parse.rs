@@ -799,13 +799,14 @@ fn collect_paths(task: &mut Task, root: Option<&str>) {
 /// already normal (the common case).
 fn normalize(path: &str) -> Result<Cow<'_, str>, String> {
     let b = path.as_bytes();
-    let normal = !b.is_empty()
-        && path.trim().len() == path.len()
-        && !matches!(b[0], b'/' | b'~')
-        && !(b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
-        && !b.contains(&b'\\')
-        && !has_bytes(b, b"//")
-        && path.split('/').all(|segment| segment != "." && segment != "..");
+    let unusual = b.is_empty()
+        || path.trim().len() != path.len()
+        || matches!(b[0], b'/' | b'~')
+        || has_drive_letter(b)
+        || b.contains(&b'\\')
+        || has_bytes(b, b"//")
+        || path.split('/').any(|segment| segment == "." || segment == "..");
+    let normal = !unusual;
     if normal {
         Ok(Cow::Borrowed(path))
     } else {
@@ -1025,6 +1026,11 @@ fn strip_location(path: &str) -> &str {
         }
     }
     p
+}
+
+/// `C:` at the start, as the lock normaliser sees a drive.
+fn has_drive_letter(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
 }
 
 /// Whether `haystack` holds `needle` (short needles: cheaper than `str::contains`).
