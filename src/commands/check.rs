@@ -37,30 +37,29 @@ pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
     if state.tasks.is_empty() {
         return render(&Verdict::default(), staged, ui);
     }
-    let me = hook::current_task(&state, &dirs);
-    let paths = if staged {
-        let git = dirs.open()?;
-        let index_file = std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from);
-        let index_file = match index_file {
-            // git passes it relative to the directory the hook runs in.
-            Some(path) if path.is_relative() => Some(std::env::current_dir()?.join(path)),
-            other => other,
-        };
-        let paths = index::staged_paths(&git, index_file.as_deref())?;
-        if paths.is_empty() {
-            return render(&Verdict::default(), staged, ui);
+    let me = hook::current_task(&state, &dirs).map(|task| task.id.as_str());
+    let git = if staged || me.is_some() { Some(dirs.open()?) } else { None };
+    let paths = match &git {
+        Some(git) if staged => {
+            let index_file = match std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from) {
+                // git passes it relative to the directory the hook runs in.
+                Some(path) if path.is_relative() => Some(std::env::current_dir()?.join(path)),
+                other => other,
+            };
+            index::staged_paths(git, index_file.as_deref())?
         }
-        paths
-    } else {
-        args.paths.iter().map(|p| repo_relative(p, &inputs.cwd, &dirs.root)).collect::<Result<_>>()?
+        _ => args.paths.iter().map(|p| repo_relative(p, &inputs.cwd, &dirs.root)).collect::<Result<_>>()?,
     };
-    let scope = match me {
-        Some(_) => {
-            EnforceScope::from_config(index::config_string(&dirs.open()?, "par.enforceScope")?.as_deref())
+    if paths.is_empty() {
+        return render(&Verdict { task: me.map(str::to_string), ..Verdict::default() }, staged, ui);
+    }
+    let scope = match (&git, me) {
+        (Some(git), Some(_)) => {
+            EnforceScope::from_config(index::config_string(git, "par.enforceScope")?.as_deref())
         }
-        None => EnforceScope::Error,
+        _ => EnforceScope::Error,
     };
-    let verdict = hook::check(&state, me.map(|t| t.id.as_str()), scope, &paths);
+    let verdict = hook::check(&state, me, scope, &paths);
     render(&verdict, staged, ui)
 }
 

@@ -117,9 +117,6 @@ pub fn staged_paths(git: &git2::Repository, index_file: Option<&Path>) -> Result
     let index_path = index_file.map_or_else(|| git.path().join("index"), Path::to_path_buf);
     let changes = match IndexFile::read(&index_path)? {
         Some(index) => {
-            // Objects are only read here, never written: hashing each one
-            // again on the way in would be a third of the cost of a check.
-            git2::opts::strict_hash_verification(false);
             let head = head_tree(git)?;
             let mut walk = Walk { git, index: &index, out: Vec::new() };
             walk.dir(b"", head.as_ref(), index.cache.as_ref(), &index.entries)?;

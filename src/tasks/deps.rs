@@ -14,7 +14,9 @@
 //!   `T008…T030`); mermaid node labels (`T001[...]`) and edge labels
 //!   (`-->|x|`) are skipped.
 //!
-//! An arrow or keyword links only ID lists right next to it, so prose that
+//! An arrow or keyword links only the ID list right after it to the list
+//! right before it (for `after` / `depends on`, the nearest list before it
+//! in the clause: `T008, T009 can run in parallel after T007`), so prose that
 //! happens to mention IDs links nothing; IDs that name no task are dropped.
 //! Arrows in task descriptions (`GET /x → 200`) are never read.
 //!
@@ -28,10 +30,11 @@
 //! groups at a phase boundary, which needs their product).
 //!
 //! When an implied edge closes a cycle with explicit ones, the explicit
-//! notation wins: the implied edges on the cycle are dropped and a note says
-//! so. A cycle of explicit edges alone is an error naming it.
+//! notation wins: the implied edges on the cycle are dropped (the task waits
+//! for what the dropped dependency waited for instead) and a note says so.
+//! A cycle of explicit edges alone is an error naming it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::parse::{self, Kind};
 use super::{Options, TaskFile};
@@ -67,10 +70,10 @@ pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Re
     };
     for (task, dep, cycle) in dropped {
         let note = format!(
-            "{} no longer waits for {} by file order: the explicit dependencies {} say otherwise",
-            file.tasks[task].id,
-            file.tasks[dep].id,
-            cycle_text(file, &cycle)
+            "{task} does not wait for {dep} as file order implies: explicit dependencies make {dep} wait for {task} ({cycle}); {task} waits for what {dep} waits for instead",
+            task = file.tasks[task].id,
+            dep = file.tasks[dep].id,
+            cycle = cycle_text(file, &cycle)
         );
         file.notes.push(note);
     }
@@ -571,24 +574,32 @@ fn implied_edges(file: &TaskFile, options: &Options) -> Vec<(usize, usize)> {
 type Cycle = Vec<usize>;
 
 /// Drops implied edges that close a cycle with explicit ones; returns them
-/// with their cycle. A cycle of explicit edges alone is returned as the error.
+/// with their cycle. A task that loses an implied edge `t → d` waits for
+/// what `d` waited for by file order instead, so it still runs after the
+/// tasks above `d`. A cycle of explicit edges alone is returned as the error.
 fn break_implied_cycles(
     n: usize,
     explicit: &[(usize, usize)],
     implied: &mut Vec<(usize, usize)>,
 ) -> Result<Vec<(usize, usize, Cycle)>, Cycle> {
     let mut dropped = Vec::new();
+    let explicit_steps: HashSet<(usize, usize)> = explicit.iter().copied().collect();
+    let mut removed: HashSet<(usize, usize)> = HashSet::new();
     loop {
         let Some(cycle) = find_cycle(n, explicit, implied) else { return Ok(dropped) };
         // `cycle` lists positions t0 → t1 → ... → t0 where each depends on the next.
-        let steps: Vec<(usize, usize)> = cycle.windows(2).map(|w| (w[0], w[1])).collect();
-        let explicit_steps: std::collections::HashSet<(usize, usize)> = explicit.iter().copied().collect();
         let to_drop: Vec<(usize, usize)> =
-            steps.iter().copied().filter(|s| !explicit_steps.contains(s)).collect();
-        if to_drop.is_empty() {
+            cycle.windows(2).map(|w| (w[0], w[1])).filter(|s| !explicit_steps.contains(s)).collect();
+        if to_drop.is_empty() || dropped.len() > 10_000 {
             return Err(cycle);
         }
+        removed.extend(to_drop.iter().copied());
+        let mut bypass = Vec::new();
+        for &(t, d) in &to_drop {
+            bypass.extend(implied.iter().filter(|&&(from, to)| from == d && to != t).map(|&(_, to)| (t, to)));
+        }
         implied.retain(|e| !to_drop.contains(e));
+        implied.extend(bypass.into_iter().filter(|e| !removed.contains(e)));
         for (t, d) in to_drop {
             dropped.push((t, d, cycle.clone()));
         }
@@ -647,4 +658,302 @@ fn find_cycle(n: usize, explicit: &[(usize, usize)], implied: &[(usize, usize)])
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::error::refusal;
+    use crate::tasks::{read, render, Options};
+
+    fn fixture(name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tasks").join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// `ID deps` per task, for tasks that have deps.
+    fn deps_of(text: &str, options: &Options) -> String {
+        let file = read(text, options).expect("reads");
+        file.tasks.iter().map(|t| format!("{}: {}\n", t.id, t.deps.join(","))).collect()
+    }
+
+    #[test]
+    fn phases_run_in_order_and_stories_side_by_side() {
+        assert_eq!(
+            render(&read(&fixture("phases-and-stories.md"), &Options::default()).expect("reads")),
+            "\
+T001 L1-1 todo
+T002 L7-7 todo phase=0 deps=T001
+T003 L8-8 todo [P] phase=0 deps=T002
+T004 L9-9 todo [P] phase=0 deps=T002
+T005 L13-13 todo [P] phase=1 deps=T003,T004
+T006 L14-14 todo [P] phase=1 deps=T003,T004
+T007 L15-15 todo phase=1 deps=T005,T006
+T008 L16-16 todo [P] phase=1 deps=T007
+T009 L22-22 todo [P,US1] story=US1 phase=2 deps=T008
+T010 L23-23 todo [P,US1] story=US1 phase=2 deps=T008
+T011 L27-27 todo [US1] story=US1 phase=3 deps=T009,T010
+T012 L31-31 todo [P,US2] story=US2 phase=4 deps=T008
+T013 L32-32 todo [US2] story=US2 phase=4 deps=T012
+T014 L36-36 todo [US3] story=US3 phase=5 deps=T008
+T015 L40-40 todo [P] phase=6 deps=T011,T013,T014
+T016 L41-41 todo [P] phase=6 deps=T011,T013,T014
+T017 L45-45 todo [US4] story=US4 phase=7 deps=T015,T016
+"
+        );
+    }
+
+    #[test]
+    fn strict_phases_make_every_phase_a_barrier() {
+        let strict = Options { strict_phases: true, ..Options::default() };
+        let deps = deps_of(&fixture("phases-and-stories.md"), &strict);
+        let expected = "\
+T001: 
+T002: T001
+T003: T002
+T004: T002
+T005: T003,T004
+T006: T003,T004
+T007: T005,T006
+T008: T007
+T009: T008
+T010: T008
+T011: T009,T010
+T012: T011
+T013: T012
+T014: T013
+T015: T014
+T016: T014
+T017: T015,T016
+";
+        assert_eq!(deps, expected);
+    }
+
+    #[test]
+    fn every_explicit_notation() {
+        let deps = deps_of(&fixture("dependency-notations.md"), &Options::default());
+        let expected = "\
+T001: 
+T002: 
+T003: T001,T002
+T004: T003
+T005: T001,T002
+T006: T004
+T007: T006
+T008: 
+T009: T008
+T010: T008
+T011: 
+T012: 
+T013: T012
+T014: T011,T012
+T015: T011,T012
+T016: T001,T002
+T017: T016
+T018: T017
+T019: T017
+T020: T012,T014
+";
+        assert_eq!(deps, expected);
+    }
+
+    #[test]
+    fn dependency_section_sentences() {
+        let text = "\
+## Phase 1
+
+- [ ] T001 [P] a
+- [ ] T002 [P] b
+- [ ] T003 [P] c
+- [ ] T004 [P] d
+- [ ] T005 [P] e
+- [ ] T006 [P] f
+- [ ] T007 [P] g
+
+## Dependencies & Execution Order
+
+### Parallel Opportunities
+
+- T003, T004 can run in parallel after T001, T002
+- Sequential: T006 after T005, T007 after T006
+- T005 depends on T004; T002 requires T001
+- T001 … T002 ──► T004
+- **Phase 2**: can start after Phase 1 (T001 is mentioned, nothing follows)
+
+## Notes
+
+- T007 -> T001 is not in a dependency section
+";
+        let expected = "\
+T001: 
+T002: T001
+T003: T001,T002
+T004: T001,T002
+T005: T004
+T006: T005
+T007: T006
+";
+        assert_eq!(deps_of(text, &Options::default()), expected);
+    }
+
+    #[test]
+    fn own_text_keywords_and_blocks() {
+        let text = "\
+- [ ] T001 [P] a, blocks T003
+- [ ] T002 [P] b; requires T001 and needs nothing else
+- [ ] T003 [P] c
+- [ ] T004 [P] d, blocked by T003
+- [ ] T005 [P] e mentions T004 and T001 but depends on none of them
+- [ ] T006 [P] f
+  - par: merged after T005
+";
+        let expected = "\
+T001: 
+T002: T001
+T003: T001
+T004: T003
+T005: 
+T006: 
+";
+        assert_eq!(deps_of(text, &Options::default()), expected);
+    }
+
+    #[test]
+    fn a_cycle_is_an_error_that_names_it() {
+        let err = read(&fixture("cycle.md"), &Options::default()).expect_err("a cycle");
+        let refusal = refusal(&err).expect("a refusal");
+        assert_eq!(refusal.message, "dependency cycle: T001 → T002 → T003 → T001");
+        assert_eq!(refusal.hints.len(), 1);
+        assert!(refusal.hints[0].contains("remove one of these dependencies"), "{:?}", refusal.hints);
+    }
+
+    #[test]
+    fn a_self_dependency_is_ignored() {
+        assert_eq!(deps_of("- [ ] T001 a (depends on T001)\n", &Options::default()), "T001: \n");
+    }
+
+    #[test]
+    fn duplicate_ids_are_an_error_naming_both_lines() {
+        let err = read(&fixture("duplicate-ids.md"), &Options::default()).expect_err("duplicates");
+        let refusal = refusal(&err).expect("a refusal");
+        assert_eq!(refusal.message, "task ID T001 is used twice, on lines 5 and 7");
+        assert_eq!(refusal.hints, ["rename one of them (e.g. T001a) so every task has its own ID"]);
+    }
+
+    #[test]
+    fn explicit_edges_win_over_file_order() {
+        let file = read(&fixture("contradicting-order.md"), &Options::default()).expect("reads");
+        let deps: Vec<String> =
+            file.tasks.iter().map(|t| format!("{}: {}", t.id, t.deps.join(","))).collect();
+        assert_eq!(deps, ["T001: ", "T002: T001,T003", "T003: T001"]);
+        assert_eq!(
+            file.notes,
+            ["T003 does not wait for T002 as file order implies: explicit dependencies make T002 wait for T003 \
+              (T002 → T003 → T002); T003 waits for what T002 waits for instead"]
+        );
+    }
+
+    #[test]
+    fn ranges_cover_suffixed_ids_and_prefixes() {
+        let text = "\
+- [ ] I1-T001 [P] a
+- [ ] I1-T002 [P] b
+- [ ] I1-T002a [P] b2
+- [ ] I1-T003 [P] c
+- [ ] T001 [P] other prefix
+
+## Dependency Graph
+
+I1-T001-I1-T002 -> I1-T003
+";
+        let expected = "\
+I1-T001: 
+I1-T002: 
+I1-T002a: 
+I1-T003: I1-T001,I1-T002,I1-T002a
+T001: 
+";
+        assert_eq!(deps_of(text, &Options::default()), expected);
+    }
+
+    #[test]
+    fn the_option_optimizer_demo_plan() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/option-optimizer/specs/009-option-optimizer/tasks.md");
+        let text = std::fs::read_to_string(&path).expect("demo plan");
+        let file = read(&text, &Options::default()).expect("reads");
+        let deps: String = file.tasks.iter().map(|t| format!("{}: {}\n", t.id, t.deps.join(","))).collect();
+        assert_eq!(
+            deps,
+            "\
+T001: 
+T002: T001
+T003: T001
+T004: T001
+T005: T001
+T006: T002,T003,T004,T005
+T007: T002,T003,T004,T005
+T008: T002,T003,T004,T005
+T009: T002,T003,T004,T005
+T010: T002,T003,T004,T005
+T011: T006,T007,T008,T009,T010
+T012: T011
+T013: T011
+T014: T012,T013
+T015: T012,T013
+T016: T012,T013
+T017: T014,T015,T016
+T018: T017
+T019: T011
+T020: T011
+T021: T011
+T022: T014,T016,T019,T020,T021
+T023: T018,T022
+T024: T011
+T025: T011
+T026: T022,T024,T025
+T027: T023,T026
+T028: T018,T023,T027
+T029: T018,T023,T027
+T030: T028,T029
+"
+        );
+        // T002–T010 are [P]; T008 and T009 share a file, so waves matter.
+        let parallel: Vec<&str> =
+            file.tasks[1..10].iter().filter(|t| t.parallel).map(|t| t.id.as_str()).collect();
+        assert_eq!(parallel.len(), 9);
+        let shared = "src/option_optimizer/data/__init__.py".to_string();
+        let holders: Vec<&str> =
+            file.tasks.iter().filter(|t| t.paths.contains(&shared)).map(|t| t.id.as_str()).collect();
+        assert_eq!(holders, ["T008", "T009"]);
+        let http: Vec<&str> =
+            file.tasks.iter().filter(|t| t.classes().any(|c| c == "HTTP")).map(|t| t.id.as_str()).collect();
+        assert_eq!(http, ["T007", "T008", "T009", "T025"]);
+        let cpu: Vec<&str> =
+            file.tasks.iter().filter(|t| t.classes().any(|c| c == "CPU")).map(|t| t.id.as_str()).collect();
+        assert_eq!(cpu, ["T016", "T022", "T029"]);
+        assert!(file.tasks.iter().all(|t| t.rejected_paths.is_empty()));
+    }
+
+    #[test]
+    fn phase_boundaries_link_only_exit_and_entry_groups() {
+        // Three phases of a [P] group then a plain task: edges stay linear.
+        let mut text = String::new();
+        let mut n = 0;
+        for phase in 0..3 {
+            text.push_str(&format!("## Phase {phase}\n"));
+            for _ in 0..50 {
+                n += 1;
+                text.push_str(&format!("- [ ] T{n:03} [P] work\n"));
+            }
+            n += 1;
+            text.push_str(&format!("- [ ] T{n:03} join\n"));
+        }
+        let file = read(&text, &Options::default()).expect("reads");
+        let edges: usize = file.tasks.iter().map(|t| t.deps.len()).sum();
+        // Each join waits for its 50; each later [P] task waits for one join.
+        assert_eq!(edges, 3 * 50 + 2 * 50);
+        assert_eq!(file.get("T052").expect("T052").deps, ["T051"]);
+    }
 }

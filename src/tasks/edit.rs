@@ -161,3 +161,206 @@ fn checkbox_offset(line: &str) -> Option<usize> {
     let at = indent + 1 + gap;
     (line.as_bytes().get(at) == Some(&b'[')).then_some(at)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::refusal;
+    use crate::tasks::{read, Task};
+
+    const PLAN: &str = "\
+# Tasks
+
+## Phase 1
+
+- [ ] T001 [P] First `src/a.py`
+  - a detail
+- [~] T002 Second
+    - deeper detail
+
+- [x] T003 Done already
+  - par: merged 1111111
+- [ ] T004 Last";
+
+    #[test]
+    fn tick_turns_the_box_and_nothing_else() {
+        let out = tick(PLAN, "T001").expect("ticks");
+        assert_eq!(out, PLAN.replacen("- [ ] T001", "- [X] T001", 1));
+        let out = tick(PLAN, "T002").expect("ticks");
+        assert_eq!(out, PLAN.replacen("- [~] T002", "- [X] T002", 1));
+        assert_eq!(tick(PLAN, "T003").expect("ticks"), PLAN);
+        assert_eq!(
+            tick(&tick(PLAN, "T004").expect("ticks"), "T004").expect("ticks"),
+            PLAN.replace("- [ ] T004", "- [X] T004")
+        );
+    }
+
+    #[test]
+    fn set_result_inserts_after_the_task_block() {
+        let out = set_result(PLAN, "T001", "merged 3f2a1c9 (2 commits, 3 files) · logs/parallel/T001.log")
+            .expect("sets");
+        assert_eq!(
+            out,
+            PLAN.replacen(
+                "  - a detail\n",
+                "  - a detail\n  - par: merged 3f2a1c9 (2 commits, 3 files) · logs/parallel/T001.log\n",
+                1
+            )
+        );
+        // The blank line after T002's block stays after the new line.
+        let out = set_result(PLAN, "T002", "merged 2222222").expect("sets");
+        assert_eq!(
+            out,
+            PLAN.replacen("    - deeper detail\n", "    - deeper detail\n  - par: merged 2222222\n", 1)
+        );
+    }
+
+    #[test]
+    fn set_result_replaces_an_existing_result_line() {
+        let out = set_result(PLAN, "T003", "merged 3333333").expect("sets");
+        assert_eq!(out, PLAN.replace("par: merged 1111111", "par: merged 3333333"));
+        assert_eq!(set_result(&out, "T003", "merged 3333333").expect("sets"), out);
+    }
+
+    #[test]
+    fn no_final_newline_stays_without_one() {
+        let out = land(PLAN, "T004", "merged 4444444").expect("lands");
+        assert_eq!(out, format!("{}\n  - par: merged 4444444", PLAN.replace("- [ ] T004", "- [X] T004")));
+        assert_eq!(land(&out, "T004", "merged 4444444").expect("lands"), out);
+        let with_newline = format!("{PLAN}\n");
+        assert_eq!(land(&with_newline, "T004", "merged 4444444").expect("lands"), format!("{out}\n"));
+    }
+
+    #[test]
+    fn crlf_bom_trailing_spaces_and_indentation_survive() {
+        let text =
+            "\u{feff}# T\r\n\r\n  * [ ] T001 Indented task   \r\n    - detail  \r\n  * [ ] T002 Next\r\n";
+        let out = land(text, "T001", "merged abc").expect("lands");
+        assert_eq!(
+            out,
+            "\u{feff}# T\r\n\r\n  * [X] T001 Indented task   \r\n    - detail  \r\n    - par: merged abc\r\n  * [ ] T002 Next\r\n"
+        );
+        assert_eq!(land(&out, "T001", "merged abc").expect("lands"), out);
+        let tabbed = "- [ ] T001 a\n\t- [ ] T002 nested is a detail\n";
+        assert!(land(tabbed, "T002", "x").is_err());
+    }
+
+    #[test]
+    fn a_fenced_block_in_the_task_stays_whole() {
+        let text = "- [ ] T001 a\n  ```sh\nmake\n```\n- [ ] T002 b\n```\n- [ ] T003 not a task\n```\n";
+        let out = set_result(text, "T001", "ok").expect("sets");
+        assert_eq!(out, text.replacen("```\n- [ ] T002", "```\n  - par: ok\n- [ ] T002", 1));
+        let out = set_result(text, "T002", "ok").expect("sets");
+        assert_eq!(out, text.replacen("- [ ] T002 b\n", "- [ ] T002 b\n  - par: ok\n", 1));
+    }
+
+    #[test]
+    fn the_result_is_one_line() {
+        let out = set_result("- [ ] T001 a\n", "T001", "line one\nline two\r\n").expect("sets");
+        assert_eq!(out, "- [ ] T001 a\n  - par: line one line two\n");
+    }
+
+    #[test]
+    fn unknown_and_duplicate_ids_are_refused() {
+        let err = tick(PLAN, "T999").expect_err("unknown");
+        let refusal = refusal(&err).expect("a refusal");
+        assert_eq!(refusal.message, "no task T999 in the task file");
+        assert_eq!(refusal.hints, ["`git par list --all` shows the task IDs"]);
+        let err = set_result("- [ ] T001 a\n- [ ] T001 b\n", "T001", "x").expect_err("duplicate");
+        assert_eq!(refusal_message(&err), "task ID T001 is used twice, on lines 1 and 2");
+        // A task inside a code fence is not a task.
+        assert!(tick("```\n- [ ] T001 a\n```\n", "T001").is_err());
+    }
+
+    fn refusal_message(err: &anyhow::Error) -> String {
+        refusal(err).map(|r| r.message.clone()).unwrap_or_default()
+    }
+
+    /// Everything but `deps` for tasks other than `id`, and the state of `id`.
+    fn others(tasks: &[Task], id: &str) -> Vec<Task> {
+        tasks.iter().filter(|t| t.id != id).cloned().collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn edits_are_lossless(
+            ids in proptest::collection::vec(0usize..8, 1..8),
+            crlf in proptest::prelude::any::<bool>(),
+            final_newline in proptest::prelude::any::<bool>(),
+            bom in proptest::prelude::any::<bool>(),
+            pick in 0usize..8,
+            result in "[ -~·]{0,30}",
+        ) {
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let mut lines = vec!["# Tasks".to_string(), "## Phase 1".to_string()];
+            let mut seen = std::collections::HashSet::new();
+            for (n, i) in ids.iter().enumerate() {
+                if !seen.insert(*i) {
+                    continue;
+                }
+                let state = ["[ ]", "[x]", "[~]"][n % 3];
+                lines.push(format!("- {state} T00{i} [P] task `src/f{i}.py`  "));
+                if n % 2 == 0 {
+                    lines.push(format!("  - detail {n}"));
+                }
+                if n % 3 == 0 {
+                    lines.push("  - par: earlier".to_string());
+                }
+                if n % 4 == 0 {
+                    lines.push(String::new());
+                }
+            }
+            let mut text = lines.join(eol);
+            if final_newline {
+                text.push_str(eol);
+            }
+            if bom {
+                text.insert(0, '\u{feff}');
+            }
+            let id = format!("T00{}", ids[pick % ids.len()]);
+            let before = read(&text, &Options::default()).expect("reads");
+            let out = land(&text, &id, &result).expect("lands");
+            let after = read(&out, &Options::default()).expect("reads");
+
+            // Every other task parses exactly as before; those below move down
+            // one line when the result line was inserted rather than replaced.
+            let target = before.get(&id).expect("the task");
+            let inserted = !target.details.iter().any(|d| d.starts_with("par:"));
+            let expected: Vec<Task> = others(&before.tasks, &id)
+                .into_iter()
+                .map(|mut t| {
+                    if inserted && t.line > target.line {
+                        t.line += 1;
+                        t.last_line += 1;
+                    }
+                    t
+                })
+                .collect();
+            proptest::prop_assert_eq!(others(&after.tasks, &id), expected);
+
+            // The task is done and carries exactly one result line with the result.
+            let task = after.get(&id).expect("still there");
+            proptest::prop_assert!(task.is_done());
+            let results: Vec<&String> = task.details.iter().filter(|d| d.starts_with("par:")).collect();
+            proptest::prop_assert_eq!(results.len(), 1);
+            let want = format!("par: {}", result.trim());
+            proptest::prop_assert_eq!(results[0].trim_end(), want.trim_end());
+
+            // Line endings, the BOM and the final newline are kept; only the edit changed.
+            proptest::prop_assert_eq!(out.starts_with('\u{feff}'), bom);
+            proptest::prop_assert_eq!(out.ends_with(eol), text.ends_with(eol));
+            if crlf {
+                proptest::prop_assert!(!out.replace("\r\n", "").contains('\n'));
+            } else {
+                proptest::prop_assert!(!out.contains('\r'));
+            }
+            let removed: Vec<&str> = text.lines().filter(|l| !out.lines().any(|o| o == *l)).collect();
+            proptest::prop_assert!(removed.len() <= 2, "{:?}", removed);
+
+            // Twice is once.
+            proptest::prop_assert_eq!(land(&out, &id, &result).expect("lands"), out);
+        }
+    }
+}

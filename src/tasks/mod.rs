@@ -156,3 +156,38 @@ impl TaskFile {
         task.deps.iter().filter(|d| self.get(d).is_some_and(|t| !t.is_done())).map(String::as_str).collect()
     }
 }
+
+/// A one-line-per-task rendering for tests: ID, line, state, labels, story,
+/// phase, deps, paths and rejected paths.
+#[cfg(test)]
+pub(crate) fn render(file: &TaskFile) -> String {
+    let mut out = String::new();
+    for t in &file.tasks {
+        let state = match t.state {
+            TaskState::Todo => "todo",
+            TaskState::Done => "done",
+            TaskState::Partial => "partial",
+        };
+        out.push_str(&format!("{} L{}-{} {}", t.id, t.line, t.last_line + 1, state));
+        if !t.labels.is_empty() {
+            out.push_str(&format!(" [{}]", t.labels.join(",")));
+        }
+        if let Some(story) = &t.story {
+            out.push_str(&format!(" story={story}"));
+        }
+        if let Some(phase) = t.phase {
+            out.push_str(&format!(" phase={phase}"));
+        }
+        if !t.deps.is_empty() {
+            out.push_str(&format!(" deps={}", t.deps.join(",")));
+        }
+        if !t.paths.is_empty() {
+            out.push_str(&format!(" paths={}", t.paths.join(",")));
+        }
+        for r in &t.rejected_paths {
+            out.push_str(&format!(" rejected={} ({})", r.path, r.reason));
+        }
+        out.push('\n');
+    }
+    out
+}

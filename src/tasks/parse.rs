@@ -260,10 +260,16 @@ pub fn checkbox(line: &str) -> Option<(TaskState, &str)> {
 pub fn id_len(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let mut start = 0;
-    // Prefix segments like `I1-`: a letter, then letters or digits, then `-`.
+    // Prefix segments like `I1-`: a capital, then letters or digits, then `-`;
+    // never a task number itself, so `T004-T007` stays a range.
     loop {
         let seg = b[start..].iter().take_while(|c| c.is_ascii_alphanumeric()).count();
-        if seg >= 1 && b.get(start + seg) == Some(&b'-') && b[start].is_ascii_uppercase() {
+        let segment = &b[start..start + seg];
+        let task_number = segment.first() == Some(&b'T')
+            && segment.len() > 1
+            && segment[1..segment.len() - 1].iter().all(u8::is_ascii_digit)
+            && segment[1].is_ascii_digit();
+        if seg >= 1 && !task_number && b.get(start + seg) == Some(&b'-') && b[start].is_ascii_uppercase() {
             let next = start + seg + 1;
             if b.get(next) == Some(&b'T') && b.get(next + 1).is_some_and(u8::is_ascii_digit) {
                 start = next;
@@ -347,6 +353,18 @@ fn prefix_labels(text: &str) -> (Vec<String>, &str) {
     (labels, rest)
 }
 
+/// Drops a separator between the labels and the text: `: x`, `- x`, `— x`.
+fn strip_separator(text: &str) -> &str {
+    for sep in [":", "-", "–", "—"] {
+        if let Some(rest) = text.strip_prefix(sep) {
+            if rest.is_empty() || rest.starts_with([' ', '\t']) {
+                return rest.trim_start();
+            }
+        }
+    }
+    text
+}
+
 /// The user story a heading names: `User Story 2` → `US2`, or a `US2` word.
 pub fn heading_story(title: &str) -> Option<String> {
     let lower = title.to_lowercase();
@@ -382,24 +400,30 @@ pub fn parse(text: &str, options: &Options) -> TaskFile {
     // Whether a blank line has been seen since the open task's last line.
     let mut gap = false;
 
+    // Whether the fenced block being read belongs to the open task.
+    let mut code_in_task = false;
+
     for (i, line) in lines.iter().enumerate() {
         match line.kind {
             Kind::Blank => {
                 gap = true;
+                code_in_task = false;
                 continue;
             }
             Kind::Comment => continue,
             Kind::Code => {
+                // A fence opened deeper than the task belongs to it, up to its closing line.
                 if let Some((t, indent)) = open {
-                    if indent_of(line.raw) > indent || line.fence_info.is_some() {
+                    if code_in_task || indent_of(line.raw) > indent {
                         tasks[t].last_line = i;
+                        code_in_task = true;
                         continue;
                     }
                     open = None;
                 }
                 continue;
             }
-            Kind::Text => {}
+            Kind::Text => code_in_task = false,
         }
         let visible: &str = &line.visible;
         let indent = indent_of(visible);
@@ -442,6 +466,7 @@ pub fn parse(text: &str, options: &Options) -> TaskFile {
             }
         }
         let (labels, description) = prefix_labels(after_id);
+        let description = strip_separator(description);
         let story = labels
             .iter()
             .find(|l| is_story_label(l))
@@ -486,17 +511,17 @@ fn add_to_task(task: &mut Task, line: &str, gap: bool) {
     }
     let text = line.trim();
     match task.details.last_mut() {
+        _ if gap => task.details.push(text.to_string()),
         Some(last) => {
             last.push(' ');
             last.push_str(text);
         }
-        None if !gap => {
+        None => {
             if !task.description.is_empty() {
                 task.description.push(' ');
             }
             task.description.push_str(text);
         }
-        None => task.details.push(text.to_string()),
     }
 }
 
@@ -689,12 +714,6 @@ const TOP_DIRS: &[&str] = &[
     "benches",
     "fixtures",
     "tools",
-    "server",
-    "client",
-    "web",
-    "api",
-    "backend",
-    "frontend",
     "services",
     "modules",
     "plugins",
@@ -739,35 +758,67 @@ const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD",
 
 /// Fills `paths` and `rejected_paths` from the description and details.
 fn collect_paths(task: &mut Task, root: Option<&str>) {
-    let mut found: Vec<String> = Vec::new();
+    let mut found: Vec<&str> = Vec::new();
     scan_paths(&task.description, &mut found);
     for detail in &task.details {
-        if detail.starts_with("par:") {
-            continue;
+        if !detail.starts_with("par:") {
+            scan_paths(detail, &mut found);
         }
-        scan_paths(detail, &mut found);
     }
-    for candidate in found.iter().flat_map(|c| expand_braces(c)) {
-        let candidate = relative_to_root(&candidate, root).unwrap_or(candidate);
-        match locks::normalize(&candidate) {
-            Ok(path) if file_name(&path) == "tasks.md" => {
-                push_rejected(task, candidate, "tasks.md is owned by git-par".to_string());
-            }
-            Ok(path) => {
-                if !task.paths.contains(&path) {
-                    task.paths.push(path);
-                }
-            }
-            Err(reason) => push_rejected(task, candidate, reason),
+    let mut paths: Vec<String> = Vec::new();
+    let mut rejected: Vec<RejectedPath> = Vec::new();
+    let mut reject = |path: String, reason: String| {
+        if !rejected.iter().any(|r| r.path == path) {
+            rejected.push(RejectedPath { path, reason });
         }
+    };
+    for written in found {
+        for candidate in expand_braces(written) {
+            let candidate = match relative_to_root(&candidate, root) {
+                Some(relative) => Cow::Owned(relative),
+                None => candidate,
+            };
+            match normalize(&candidate) {
+                Ok(path) if file_name(&path).eq_ignore_ascii_case("tasks.md") => {
+                    reject(candidate.into_owned(), "tasks.md is owned by git-par".to_string());
+                }
+                Ok(path) => {
+                    if !paths.iter().any(|p| *p == path) {
+                        paths.push(path.into_owned());
+                    }
+                }
+                Err(reason) => reject(candidate.into_owned(), reason),
+            }
+        }
+    }
+    task.paths = paths;
+    task.rejected_paths = rejected;
+}
+
+/// [`locks::normalize`], without its allocations for a path that is
+/// already normal (the common case).
+fn normalize(path: &str) -> Result<Cow<'_, str>, String> {
+    let b = path.as_bytes();
+    let unusual = b.is_empty()
+        || path.trim().len() != path.len()
+        || matches!(b[0], b'/' | b'~')
+        || has_drive_letter(b)
+        || b.contains(&b'\\')
+        || has_bytes(b, b"//")
+        || path.split('/').any(|segment| segment == "." || segment == "..");
+    let normal = !unusual;
+    if normal {
+        Ok(Cow::Borrowed(path))
+    } else {
+        locks::normalize(path).map(Cow::Owned)
     }
 }
 
 /// Expands `{a,b}` alternatives of a path that is not a glob: `x/{a,b}/` →
 /// `x/a/`, `x/b/`. At most 64 results; anything odd is kept as written.
-fn expand_braces(path: &str) -> Vec<String> {
+fn expand_braces(path: &str) -> Vec<Cow<'_, str>> {
     if locks::is_glob(path) || !path.contains('{') {
-        return vec![path.to_string()];
+        return vec![Cow::Borrowed(path)];
     }
     let mut done = Vec::new();
     let mut todo = vec![path.to_string()];
@@ -778,22 +829,16 @@ fn expand_braces(path: &str) -> Vec<String> {
             (Some(o), Some(c)) if p[o + 1..c].contains(',') && !p[o + 1..c].contains('{') => {
                 for alt in p[o + 1..c].split(',') {
                     if done.len() + todo.len() >= 64 {
-                        return vec![path.to_string()];
+                        return vec![Cow::Borrowed(path)];
                     }
                     todo.push(format!("{}{}{}", &p[..o], alt.trim(), &p[c + 1..]));
                 }
             }
-            _ => done.push(p),
+            _ => done.push(Cow::Owned(p)),
         }
     }
     done.reverse();
     done
-}
-
-fn push_rejected(task: &mut Task, path: String, reason: String) {
-    if !task.rejected_paths.iter().any(|r| r.path == path) {
-        task.rejected_paths.push(RejectedPath { path, reason });
-    }
 }
 
 fn file_name(path: &str) -> &str {
@@ -835,39 +880,34 @@ fn has_drive(text: &str) -> bool {
 }
 
 /// Finds path candidates in a piece of task text, in order.
-pub fn scan_paths(text: &str, out: &mut Vec<String>) {
-    // Backtick spans first; the rest of the text is scanned for bare words.
-    let mut bare = String::with_capacity(text.len());
+fn scan_paths<'a>(text: &'a str, out: &mut Vec<&'a str>) {
+    let mut previous = "";
     let mut rest = text;
     while let Some(start) = rest.find('`') {
-        bare.push_str(&rest[..start]);
         let after = &rest[start..];
         let ticks = after.bytes().take_while(|&b| b == b'`').count();
         let body = &after[ticks..];
-        let closer = &after[..ticks];
-        match body.find(closer) {
-            Some(end) => {
-                let span = body[..end].trim();
-                if let Some(path) = backtick_path(span) {
-                    out.push(path);
-                }
-                bare.push(' ');
-                rest = &body[end + ticks..];
-            }
-            None => {
-                bare.push_str(&after[..ticks]);
-                rest = body;
-            }
+        let Some(end) = body.find(&after[..ticks]) else { break };
+        scan_bare(&rest[..start], &mut previous, out);
+        if let Some(path) = backtick_path(body[..end].trim()) {
+            out.push(path);
         }
+        previous = "";
+        rest = &body[end + ticks..];
     }
-    bare.push_str(rest);
+    scan_bare(rest, &mut previous, out);
+}
 
-    let mut previous = "";
-    for word in bare.split_whitespace() {
-        let route = HTTP_METHODS.contains(&previous);
-        previous = word.trim_matches(|c: char| !c.is_ascii_alphabetic());
+/// Finds bare-word paths; `previous` is the word before (an HTTP method makes a route).
+fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<&'a str>) {
+    for word in text.split_whitespace() {
+        let before = std::mem::replace(previous, word);
         // Cheap filter: every path holds `/`, `\\` or `.`.
-        if route || !word.contains(['/', '\\', '.']) {
+        if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
+            continue;
+        }
+        let method = before.trim_matches(|c: char| !c.is_ascii_alphabetic());
+        if HTTP_METHODS.contains(&method) {
             continue;
         }
         if let Some(path) = bare_path(link_target(word)) {
@@ -878,7 +918,7 @@ pub fn scan_paths(text: &str, out: &mut Vec<String>) {
 
 /// A word, or the part of a markdown link `[label](target)` to read as a path.
 fn link_target(word: &str) -> &str {
-    let Some(at) = word.find("](") else { return word };
+    let Some(at) = word.as_bytes().windows(2).position(|w| w == b"](") else { return word };
     let label = word[..at].trim_start_matches(|c: char| c != '[').trim_start_matches('[');
     let target = &word[at + 2..];
     let target = target.find(')').map_or(target, |end| &target[..end]);
@@ -890,7 +930,7 @@ fn link_target(word: &str) -> &str {
 }
 
 /// A backtick span as a path, if it is one.
-fn backtick_path(span: &str) -> Option<String> {
+fn backtick_path(span: &str) -> Option<&str> {
     if span.is_empty() || span.contains(char::is_whitespace) {
         return None;
     }
@@ -898,40 +938,44 @@ fn backtick_path(span: &str) -> Option<String> {
 }
 
 /// A bare word as a path, if it is one.
-fn bare_path(word: &str) -> Option<String> {
+fn bare_path(word: &str) -> Option<&str> {
     let path = strip_location(trim_word(word));
-    if path.contains(['(', ')', '=', '\'']) && !is_windows_absolute(path) {
+    if path.bytes().any(|b| matches!(b, b'(' | b')' | b'=' | b'\'')) && !is_windows_absolute(path) {
         return None;
     }
     path_shape(path)
 }
 
 /// The rules a candidate must meet to be a path (see the module comment).
-fn path_shape(path: &str) -> Option<String> {
+fn path_shape(path: &str) -> Option<&str> {
     if !plausible(path) {
         return None;
     }
     if is_windows_absolute(path) {
-        return Some(path.to_string());
+        return Some(path);
     }
     if !path.contains('/') && !path.contains('\\') {
-        return known_file(path).then(|| path.to_string());
+        return known_file(path).then_some(path);
     }
     if path.starts_with("//") || path.contains('=') {
         return None;
     }
     if path.starts_with('/') {
-        return known_absolute(path).then(|| path.to_string());
+        return known_absolute(path).then_some(path);
     }
     let unix: Cow<str> =
         if path.contains('\\') { Cow::Owned(path.replace('\\', "/")) } else { Cow::Borrowed(path) };
-    let first = unix.trim_start_matches("./").split('/').next().unwrap_or("");
+    let mut relative: &str = &unix;
+    while let Some(rest) = relative.strip_prefix("./") {
+        relative = rest;
+    }
+    let first = relative.split('/').next().unwrap_or("");
     let real = unix.ends_with('/')
         || has_extension(file_name(&unix))
         || unix.starts_with("./")
         || unix.starts_with("../")
         || TOP_DIRS.contains(&first);
-    real.then(|| path.to_string())
+    real.then_some(path)
 }
 
 /// Strips punctuation around a bare word, keeping balanced brackets and
@@ -984,15 +1028,26 @@ fn strip_location(path: &str) -> &str {
     p
 }
 
+/// `C:` at the start, as the lock normaliser sees a drive.
+fn has_drive_letter(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
+}
+
+/// Whether `haystack` holds `needle` (short needles: cheaper than `str::contains`).
+fn has_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 /// Basic shape every path has: a letter, no URL, no option flag or variable.
 fn plausible(path: &str) -> bool {
-    !path.is_empty()
-        && path.len() <= 300
-        && path.chars().any(char::is_alphabetic)
-        && !path.contains("://")
+    let bytes = path.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 300
+        && !matches!(bytes[0], b'-' | b'$' | b'@' | b'%' | b'#' | b'+')
+        && bytes.iter().any(|&b| b.is_ascii_alphabetic() || b >= 0x80)
+        && !bytes.iter().any(|&b| matches!(b, b'<' | b'>' | b'"' | b'|'))
+        && !has_bytes(bytes, b"://")
         && !path.starts_with("www.")
-        && !path.starts_with(['-', '$', '@', '%', '#', '+'])
-        && !path.contains(['<', '>', '"', '|'])
 }
 
 fn is_windows_absolute(path: &str) -> bool {
@@ -1037,5 +1092,363 @@ fn known_file(name: &str) -> bool {
                 && !stem.chars().all(|c| c.is_ascii_digit() || c == '.')
         }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tasks::{read, render};
+
+    fn fixture(name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tasks").join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn rendered(text: &str) -> String {
+        render(&read(text, &Options::default()).expect("reads"))
+    }
+
+    #[test]
+    fn reads_every_id_checkbox_bullet_and_label() {
+        let text = fixture("ids-and-labels.md");
+        assert_eq!(
+            rendered(&text),
+            "\
+T001 L8-8 todo phase=0
+T1 L9-9 done phase=0 deps=T001
+T041a L10-10 done phase=0 deps=T1
+T046A L11-11 partial phase=0 deps=T041a
+I1-T001 L12-12 todo phase=0 deps=T046A
+T002 L13-13 todo phase=0 deps=I1-T001
+T003 L14-14 todo phase=0 deps=T002
+T004 L15-15 todo phase=0 deps=T003
+T005 L16-16 todo phase=0 deps=T004
+T006 L17-17 todo phase=0 deps=T005
+T010 L21-21 todo [P,US1] story=US1 phase=1 deps=T006
+T011 L22-22 todo [AUTH-US1,HTTP] story=AUTH-US1 phase=1 deps=T010
+T012 L23-23 todo [SETUP] phase=1 deps=T011
+T013 L24-24 todo [P] phase=1 deps=T012 paths=app/[id]/page.tsx,docs/pages.md
+T014 L25-25 todo [P,CPU] phase=1 deps=T012
+T015 L26-26 todo phase=1 deps=T013,T014
+T030 L42-49 todo phase=2 deps=T001,T015 paths=src/impact.py
+T032 L50-50 todo phase=2 deps=T030
+"
+        );
+        let file = read(&text, &Options::default()).expect("reads");
+        let get = |id: &str| file.get(id).expect(id);
+        assert_eq!(get("T006").description, "");
+        assert_eq!(get("T003").description, "Bold ID with the colon inside");
+        assert_eq!(
+            get("T013").description,
+            "Add the page app/[id]/page.tsx and [the docs](docs/pages.md) [US2]"
+        );
+        assert_eq!(get("T015").description, "[assigned_to: Dev] [P] A bracket with spaces ends the labels");
+        assert_eq!(get("T011").classes().collect::<Vec<_>>(), ["HTTP"]);
+        assert_eq!(get("T014").classes().collect::<Vec<_>>(), ["CPU"]);
+        assert_eq!(get("T012").classes().collect::<Vec<_>>(), ["SETUP"]);
+        let block = get("T030");
+        assert_eq!(
+            block.description,
+            "A task whose description continues on the next line and the one after."
+        );
+        assert_eq!(
+            block.details,
+            [
+                "**Depends On**: T001",
+                "**File Impact**: `src/impact.py`",
+                "[ ] T031 A nested checkbox is a detail, not a task",
+                "A paragraph after a blank line is a detail too.",
+            ]
+        );
+        let titles: Vec<&str> = file.phases.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles, ["Phase 1: IDs", "Phase 2: Labels", "Phase 4: Blocks"]);
+    }
+
+    #[test]
+    fn fenced_code_and_html_comments_hold_no_tasks() {
+        let text = fixture("code-fences.md");
+        assert_eq!(
+            rendered(&text),
+            "\
+T001 L5-5 todo phase=0
+T002 L23-26 todo phase=0 deps=T001
+T003 L27-30 todo phase=0 deps=T002
+T004 L31-31 todo phase=0 deps=T003
+"
+        );
+        let file = read(&text, &Options::default()).expect("reads");
+        let t003 = file.get("T003").expect("T003");
+        assert_eq!(t003.description, "Real task  and text after it");
+        // Text after a comment closes is indented: a detail of the task above, never a task.
+        assert_eq!(t003.details, ["[ ] T107 after a comment is not at a line start"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let text = fixture("bom.md");
+        assert!(text.starts_with('\u{feff}'));
+        assert_eq!(rendered(&text), "T001 L5-5 todo phase=0\nT002 L6-6 done [P] phase=0 deps=T001\n");
+        let file = read(&text, &Options::default()).expect("reads");
+        assert_eq!(file.phases[0].title, "Phase 1: Setup");
+    }
+
+    #[test]
+    fn crlf_files_read_like_lf_files() {
+        let text = fixture("crlf.md");
+        assert!(text.contains("\r\n") && !text.replace("\r\n", "").contains('\n'), "fixture must be CRLF");
+        let expected = "\
+T001 L5-7 todo [P] phase=0 paths=src/app.py
+T002 L8-8 done [P] phase=0 paths=src/lib.py
+T003 L12-13 partial phase=1 deps=T001,T002
+";
+        assert_eq!(rendered(&text), expected);
+        assert_eq!(rendered(&text.replace("\r\n", "\n")), expected);
+        let file = read(&text, &Options::default()).expect("reads");
+        let t001 = file.get("T001").expect("T001");
+        assert_eq!(t001.description, "Create `src/app.py` continued here");
+        assert_eq!(t001.details, ["a detail"]);
+        assert_eq!(file.get("T002").expect("T002").description, "Create `src/lib.py`");
+        assert_eq!(file.get("T003").expect("T003").details, ["par: merged 3f2a1c9"]);
+    }
+
+    #[test]
+    fn any_script_and_emoji() {
+        assert_eq!(
+            rendered(&fixture("unicode.md")),
+            "\
+T001 L5-5 todo [P] phase=0 paths=src/данные/загрузка.py
+T002 L6-6 todo [P] phase=0 paths=src/中文/模块.py
+T003 L7-7 done phase=0 deps=T001,T002 paths=docs/οδηγός.md
+T004 L8-8 todo [US1] story=US1 phase=0 deps=T003
+T005 L12-12 todo [US1] story=US1 phase=1 deps=T004 paths=app/café/menu.tsx
+"
+        );
+    }
+
+    #[test]
+    fn path_heuristics_keep_files_and_drop_prose() {
+        let text = fixture("paths.md");
+        let absolute = "absolute path: lock patterns are relative to the repository root";
+        assert_eq!(
+            rendered(&text),
+            format!(
+                "\
+T001 L5-5 todo phase=0 paths=src/models/user.py,tests/test_user.py
+T002 L6-6 todo phase=0 deps=T001 paths=src/data/,src/loaders/csv.py
+T003 L7-7 todo phase=0 deps=T002 paths=src/**/*.rs,app/[id]/page.tsx,app/(auth)/login/page.tsx
+T004 L8-8 todo phase=0 deps=T003 paths=src/api/router.go rejected=../../src/api/handler.go (leaves the repository)
+T005 L9-9 todo phase=0 deps=T004
+T006 L10-10 todo phase=0 deps=T005
+T007 L11-11 todo phase=0 deps=T006 rejected=../outside/x.py (leaves the repository) rejected=/home/me/notes.txt ({absolute}) rejected=C:\\Users\\me\\x.py ({absolute}) rejected=tasks.md (tasks.md is owned by git-par)
+T008 L12-12 todo phase=0 deps=T007 paths=pyproject.toml,Dockerfile,.github/workflows/ci.yml
+T009 L13-13 todo phase=0 deps=T008 paths=internal/cli/,internal/config/
+T010 L14-16 todo phase=0 deps=T009 paths=src/detail.py
+T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
+"
+            )
+        );
+    }
+
+    #[test]
+    fn absolute_paths_inside_the_root_become_relative() {
+        let text = "\
+- [ ] T001 Edit /work/repo/src/a.py and `/work/repo/docs/` but not /work/other/b.py
+- [ ] T002 Edit `D:\\Projets\\App\\app\\main.py` and d:/projets/app/README.md
+- [ ] T003 Edit /work/repo/specs/001-x/tasks.md
+";
+        let unix =
+            read(text, &Options { root: Some("/work/repo/".into()), ..Options::default() }).expect("reads");
+        assert_eq!(unix.tasks[0].paths, ["src/a.py", "docs/"]);
+        assert_eq!(unix.tasks[0].rejected_paths.len(), 1);
+        assert_eq!(unix.tasks[0].rejected_paths[0].path, "/work/other/b.py");
+        assert_eq!(unix.tasks[2].paths, Vec::<String>::new());
+        assert_eq!(unix.tasks[2].rejected_paths[0].reason, "tasks.md is owned by git-par");
+        let windows = read(text, &Options { root: Some("D:\\Projets\\App".into()), ..Options::default() })
+            .expect("reads");
+        assert_eq!(windows.tasks[1].paths, ["app/main.py", "README.md"]);
+        // Without a root every absolute path is reported, never locked.
+        let none = read(text, &Options::default()).expect("reads");
+        assert!(none.tasks.iter().all(|t| t.paths.is_empty()));
+        assert_eq!(none.tasks[1].rejected_paths.len(), 2);
+    }
+
+    #[test]
+    fn tasks_written_as_headings_get_a_note() {
+        let file = read("## Phase 1\n\n### T01: Create the branch\n\n### T02: Verify\n", &Options::default())
+            .expect("reads");
+        assert!(file.tasks.is_empty());
+        assert_eq!(file.notes.len(), 1, "{:?}", file.notes);
+        assert!(file.notes[0].starts_with("2 tasks are written as headings"), "{}", file.notes[0]);
+    }
+
+    #[test]
+    fn story_phases_and_headings() {
+        assert_eq!(heading_story("Phase 3: User Story 12 - Sign in (Priority: P1)").as_deref(), Some("US12"));
+        assert_eq!(heading_story("Phase 5: US3 — Search").as_deref(), Some("US3"));
+        assert_eq!(heading_story("Implementation for user story 2").as_deref(), Some("US2"));
+        assert_eq!(heading_story("Phase 6: Polish (USB support)"), None);
+        assert_eq!(heading("## Phase 1: Setup ##"), Some((2, "Phase 1: Setup")));
+        assert_eq!(heading("#hashtag"), None);
+        assert_eq!(heading("    ## indented code"), None);
+        // A `###` heading under a story `##` heading inherits the story.
+        let file = read("## Phase 3: User Story 1\n\n### Tests\n\n- [ ] T001 Test it\n", &Options::default())
+            .expect("reads");
+        assert_eq!(file.phases[0].title, "Tests");
+        assert_eq!(file.tasks[0].story.as_deref(), Some("US1"));
+    }
+
+    #[test]
+    fn ids_end_at_a_space_a_colon_or_the_line() {
+        for (text, id) in [
+            ("T001", Some("T001")),
+            ("T001: x", Some("T001")),
+            ("**T001**: x", Some("T001")),
+            ("**T001:** x", Some("T001")),
+            ("[T001] x", Some("T001")),
+            ("I1-T001 x", Some("I1-T001")),
+            ("AB-C1-T001 x", Some("AB-C1-T001")),
+            ("T041a x", Some("T041a")),
+            ("T001x2 x", None),
+            ("T001ab x", None),
+            ("T001-T004 x", None),
+            ("T001, x", None),
+            ("**T001 x", None),
+            ("Tx01 x", None),
+            ("T x", None),
+            ("", None),
+        ] {
+            assert_eq!(task_id(text).map(|(id, _)| id), id, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_normalise_shortcut_agrees_with_the_lock_normaliser() {
+        for path in [
+            "src/a.py",
+            "src/data/",
+            "a",
+            "a/",
+            "./a",
+            "a/./b",
+            "a/../b",
+            "../a",
+            "a//b",
+            "/a",
+            "~/a",
+            "C:/a",
+            "a\\b",
+            " a",
+            "a ",
+            ".",
+            "./",
+            "..",
+            "a/..",
+            "a/b/..",
+            "\u{3000}a",
+            "a/.b",
+            "...",
+            "a/.../b",
+            "",
+        ] {
+            assert_eq!(normalize(path).map(Cow::into_owned), locks::normalize(path), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn separators_before_the_description_go() {
+        let file = read(
+            "- [ ] T001 [P]: Colon\n- [ ] T002 - Dash\n- [ ] T003 [US1] — Em dash\n- [ ] T004 -flag stays\n",
+            &Options::default(),
+        )
+        .expect("reads");
+        let descriptions: Vec<&str> = file.tasks.iter().map(|t| t.description.as_str()).collect();
+        assert_eq!(descriptions, ["Colon", "Dash", "Em dash", "-flag stays"]);
+    }
+
+    #[test]
+    fn no_checkbox_no_task() {
+        for line in
+            ["- T001 x", "-[ ] T001 x", "- [ ]T001 x", "- [?] T001 x", "1. [ ] T001 x", "- [ ]", "- ["]
+        {
+            assert!(checkbox(line).and_then(|(_, rest)| task_id(rest)).is_none(), "{line:?}");
+        }
+        assert_eq!(checkbox("  * [X] T1"), Some((TaskState::Done, "T1")));
+        assert_eq!(checkbox("\t+ [~]"), Some((TaskState::Partial, "")));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn never_panics_on_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = read(&text, &Options::default());
+            let _ = read(&text, &Options { strict_phases: true, root: Some("/r".into()) });
+        }
+
+        #[test]
+        fn never_panics_on_any_string(text in "\\PC{0,300}") {
+            let _ = read(&text, &Options::default());
+        }
+
+        #[test]
+        fn never_panics_on_task_like_soup(lines in proptest::collection::vec(soup_line(), 0..40)) {
+            let text = lines.join("");
+            let options = Options { strict_phases: false, root: Some("/repo".into()) };
+            let parsed = parse(&text, &options);
+            let resolved = read(&text, &options);
+            // Only duplicates and cycles fail, and both need two tasks.
+            proptest::prop_assert!(resolved.is_ok() || parsed.tasks.len() > 1);
+            for file in [Some(parsed), resolved.ok()].into_iter().flatten() {
+                let count = lines::count(&text);
+                for task in &file.tasks {
+                    proptest::prop_assert!(task.line >= 1 && task.line - 1 <= task.last_line && task.last_line < count);
+                    proptest::prop_assert!(!task.deps.contains(&task.id));
+                    for path in &task.paths {
+                        proptest::prop_assert!(locks::normalize(path).as_deref() == Ok(path.as_str()), "{path}");
+                    }
+                }
+            }
+        }
+    }
+
+    mod lines {
+        pub fn count(text: &str) -> usize {
+            super::lines(text).len()
+        }
+    }
+
+    /// Lines that look like the grammar, in random order and pieces.
+    fn soup_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let pieces = prop_oneof![
+            Just("- [ ] T001 ".to_string()),
+            Just("* [x] T002 [P] ".to_string()),
+            Just("+ [~] I1-T003: ".to_string()),
+            Just("  - [X] **T004** [US1] [HTTP] ".to_string()),
+            Just("- [ ] [T005] ".to_string()),
+            Just("## Phase 2: User Story 1\n".to_string()),
+            Just("### Tests\n".to_string()),
+            Just("## Dependencies\n".to_string()),
+            Just("```mermaid\n".to_string()),
+            Just("~~~\n".to_string()),
+            Just("```\n".to_string()),
+            Just("<!-- ".to_string()),
+            Just(" -->".to_string()),
+            Just("T001 -> T002 → {T003, T004}".to_string()),
+            Just("T001-T004 before T005–T009".to_string()),
+            Just("T002 --> T001 & T005".to_string()),
+            Just("depends on T001, T002".to_string()),
+            Just("[deps: T003]".to_string()),
+            Just("`src/a.py` src/b/ ../x /home/y C:\\z tasks.md".to_string()),
+            Just("[x](../../a.md) app/[id]/page.tsx {a,b}/".to_string()),
+            Just("\r\n".to_string()),
+            Just("\n".to_string()),
+            Just("\u{feff}".to_string()),
+            Just("é😀中".to_string()),
+            "[ -~]{0,12}".prop_map(|s| s),
+        ];
+        proptest::collection::vec(pieces, 1..6).prop_map(|v| v.concat())
     }
 }

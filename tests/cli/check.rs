@@ -41,16 +41,41 @@ pub fn files() -> TestRepo {
     ])
 }
 
-/// Starts task `id` holding `locks`: its worktree and branch, and its entry in the state.
+/// Starts task `id` with `git par start`, locking `locks`; returns its worktree.
 pub fn start(repo: &TestRepo, id: &str, locks: &[&str]) -> PathBuf {
-    let worktree = repo.worktree(id);
-    let branch = format!("par/{id}");
-    repo.git(&["worktree", "add", "-q", "-b", &branch, worktree.to_str().unwrap(), "main"]);
-    record(repo, id, &branch, &worktree, locks);
+    let mut args = vec!["start", id];
+    for lock in locks {
+        args.extend(["--path", lock]);
+    }
+    let run = repo.par(&args).success();
+    let worktree = PathBuf::from(run.stdout.trim_end());
+    assert_eq!(worktree, repo.worktree(id));
     worktree
 }
 
-/// Writes a task into the state as `git par start` would.
+/// `text` with this machine's host name, part of every task owner, replaced by `host`.
+pub fn hostless(text: &str) -> String {
+    text.replace(&format!("tester@{}", Owner::current().host), "tester@host")
+}
+
+/// A run's outputs with the host name of task owners replaced by `host`.
+pub trait Hostless {
+    fn stderr_hostless(&self) -> String;
+    fn json_hostless(&self) -> serde_json::Value;
+}
+
+impl Hostless for Run {
+    fn stderr_hostless(&self) -> String {
+        hostless(&self.stderr)
+    }
+
+    fn json_hostless(&self) -> serde_json::Value {
+        self.json();
+        serde_json::from_str(&hostless(&self.stdout)).unwrap()
+    }
+}
+
+/// Rewrites a task's entry in the state (to test how the check finds the current task).
 pub fn record(repo: &TestRepo, id: &str, branch: &str, worktree: &Path, locks: &[&str]) {
     let base = repo.rev("main");
     Store::new(repo.root.join(".git/par"))
@@ -107,8 +132,8 @@ fn without_state_check_exits_0_at_once() {
     write(&repo.root, "docs/b.md", "changed\n");
     add(&repo, &repo.root, &["docs/b.md"]);
     let run = repo.par(&["--json", "check", "--staged"]).success();
-    assert_eq!(run.json(), json!({"version": 1, "task": null, "violations": []}));
-    assert_eq!(run.stderr, "");
+    assert_eq!(run.json_hostless(), json!({"version": 1, "task": null, "violations": []}));
+    assert_eq!(run.stderr_hostless(), "");
     assert!(!repo.root.join(".git/par").exists(), "check must not create the state");
     commit(&repo, &repo.root, &[]).success();
 }
@@ -136,7 +161,9 @@ fn an_in_scope_commit_passes() {
     write(&t1, "src/new.rs", "new\n");
     add(&repo, &t1, &["src/a.py", "src/new.rs"]);
     let run = commit(&repo, &t1, &[]).success();
-    assert_eq!(run.stderr, "");
+    assert_eq!(run.stderr_hostless(), "");
+    let json = repo.par_in(&t1, &["--json", "check", "--staged"]).success().json_hostless();
+    assert_eq!(json, json!({"version": 1, "task": "T001", "violations": []}), "nothing staged");
     write(&t2, "docs/guide.md", "more\n");
     write(&t2, "docs/deep/new.md", "new\n");
     add(&repo, &t2, &["docs"]);
@@ -155,7 +182,7 @@ fn an_out_of_scope_commit_is_refused() {
     let head = repo.git_in(&t1, &["rev-parse", "HEAD"]);
     let run = commit(&repo, &t1, &[]).code(1);
     assert_eq!(
-        run.stderr,
+        run.stderr_hostless(),
         "error: commit refused: 2 staged paths are outside the locks of T001
   README.md: outside the locks of T001
   src/sub/x.rs: outside the locks of T001
@@ -175,14 +202,14 @@ fn another_tasks_path_is_refused_in_a_worktree() {
     add(&repo, &t1, &["src/a.py", "docs/guide.md"]);
     let run = commit(&repo, &t1, &[]).code(1);
     assert_eq!(
-        run.stderr,
+        run.stderr_hostless(),
         "error: commit refused: 1 staged path is locked by another task
   docs/guide.md: locked by T002 (tester@host)
 hint: a path locked by another task can be committed once that task finishes or releases it (`git par lock-status` shows who holds what)
 hint: to leave it out of this commit: git restore --staged -- docs/guide.md
 "
     );
-    let json = repo.par_in(&t1, &["--json", "check", "--staged"]).code(1).json();
+    let json = repo.par_in(&t1, &["--json", "check", "--staged"]).code(1).json_hostless();
     assert_eq!(
         json,
         json!({"version": 1, "task": "T001", "violations": [
@@ -200,7 +227,7 @@ fn main_committing_a_locked_file_is_refused() {
     write(&repo.root, "README.md", "free\n");
     add(&repo, &repo.root, &["src/a.py", "README.md"]);
     let run = commit(&repo, &repo.root, &[]).code(1);
-    assert!(run.stderr.starts_with("error: commit refused: 1 staged path is locked by another task\n  src/a.py: locked by T001 (tester@host)\n"), "{}", run.stderr);
+    assert!(run.stderr_hostless().starts_with("error: commit refused: 1 staged path is locked by another task\n  src/a.py: locked by T001 (tester@host)\n"), "{}", run.stderr_hostless());
     // Outside every task, paths nobody holds are free.
     repo.git(&["restore", "--staged", "--", "src/a.py"]);
     commit(&repo, &repo.root, &[]).success();
@@ -213,7 +240,7 @@ fn renames_are_checked_on_both_sides() {
     let (t1, _) = two_tasks(&repo);
     // Into another task's directory: the new side is T002's.
     repo.git_in(&t1, &["mv", "src/a.py", "docs/a.py"]);
-    let json = repo.par_in(&t1, &["--json", "check", "--staged"]).code(1).json();
+    let json = repo.par_in(&t1, &["--json", "check", "--staged"]).code(1).json_hostless();
     assert_eq!(
         json["violations"],
         json!([{"path": "docs/a.py", "reason": "locked", "level": "error",
@@ -223,7 +250,7 @@ fn renames_are_checked_on_both_sides() {
     repo.git_in(&t1, &["reset", "-q", "--hard"]);
     // Out of another task's directory: the old side is T002's.
     repo.git_in(&t1, &["mv", "docs/b.md", "src/b.rs"]);
-    let json = repo.par_in(&t1, &["--json", "check", "--staged"]).code(1).json();
+    let json = repo.par_in(&t1, &["--json", "check", "--staged"]).code(1).json_hostless();
     assert_eq!(
         json["violations"],
         json!([{"path": "docs/b.md", "reason": "locked", "level": "error",
@@ -242,11 +269,19 @@ fn deletions_are_checked() {
     let (t1, _) = two_tasks(&repo);
     repo.git_in(&t1, &["rm", "-q", "docs/guide.md"]);
     let run = commit(&repo, &t1, &[]).code(1);
-    assert!(run.stderr.contains("  docs/guide.md: locked by T002 (tester@host)\n"), "{}", run.stderr);
+    assert!(
+        run.stderr_hostless().contains("  docs/guide.md: locked by T002 (tester@host)\n"),
+        "{}",
+        run.stderr_hostless()
+    );
     repo.git_in(&t1, &["reset", "-q", "--hard"]);
     repo.git(&["rm", "-q", "src/a.py"]);
     let run = commit(&repo, &repo.root, &[]).code(1);
-    assert!(run.stderr.contains("  src/a.py: locked by T001 (tester@host)\n"), "{}", run.stderr);
+    assert!(
+        run.stderr_hostless().contains("  src/a.py: locked by T001 (tester@host)\n"),
+        "{}",
+        run.stderr_hostless()
+    );
     repo.git_in(&t1, &["rm", "-q", "src/a.py"]);
     commit(&repo, &t1, &[]).success();
 }
@@ -262,7 +297,7 @@ fn paths_with_spaces_and_non_ascii_names() {
     add(&repo, &t1, &["docs", "src", "notes"]);
     let run = commit(&repo, &t1, &[]).code(1);
     assert_eq!(
-        run.stderr,
+        run.stderr_hostless(),
         "error: commit refused: 3 staged paths are locked by another task or outside the locks of T001
   docs/café ü.md: locked by T003 (tester@host)
   notes/it's mine.txt: outside the locks of T001
@@ -291,8 +326,11 @@ fn enforce_scope_warn_and_off() {
     write(&t1, "README.md", "not mine\n");
     add(&repo, &t1, &["README.md"]);
     let run = commit(&repo, &t1, &[]).success();
-    assert_eq!(run.stderr, "warning: README.md is outside the locks of T001 (par.enforceScope = warn)\n");
-    let json = repo.par_in(&t1, &["--json", "check", "README.md"]).success().json();
+    assert_eq!(
+        run.stderr_hostless(),
+        "warning: README.md is outside the locks of T001 (par.enforceScope = warn)\n"
+    );
+    let json = repo.par_in(&t1, &["--json", "check", "README.md"]).success().json_hostless();
     assert_eq!(
         json["violations"],
         json!([{"path": "README.md", "reason": "out_of_scope", "holder": null, "level": "warning"}])
@@ -332,11 +370,19 @@ fn commit_all_and_commit_paths_check_the_index_git_commits() {
     add(&repo, &t1, &["src/a.py"]);
     repo.par_in(&t1, &["check", "--staged"]).success();
     let run = commit(&repo, &t1, &["-a"]).code(1);
-    assert!(run.stderr.contains("  README.md: outside the locks of T001\n"), "{}", run.stderr);
+    assert!(
+        run.stderr_hostless().contains("  README.md: outside the locks of T001\n"),
+        "{}",
+        run.stderr_hostless()
+    );
     let run = commit(&repo, &t1, &["--", "README.md"]).code(1);
-    assert!(run.stderr.contains("  README.md: outside the locks of T001\n"), "{}", run.stderr);
+    assert!(
+        run.stderr_hostless().contains("  README.md: outside the locks of T001\n"),
+        "{}",
+        run.stderr_hostless()
+    );
     let run = commit(&repo, &t1, &["--", "src/a.py"]).success();
-    assert_eq!(run.stderr, "");
+    assert_eq!(run.stderr_hostless(), "");
     assert_eq!(repo.git_in(&t1, &["status", "--porcelain"]), " M README.md\n");
 }
 
@@ -356,7 +402,7 @@ fn concluding_a_merge_does_not_refuse_what_the_merge_brings_in() {
     assert_ne!(merge.code, 0, "expected a conflict");
     write(&t1, "src/a.py", "resolved\n");
     add(&repo, &t1, &["src/a.py"]);
-    let json = repo.par_in(&t1, &["--json", "check", "--staged"]).success().json();
+    let json = repo.par_in(&t1, &["--json", "check", "--staged"]).success().json_hostless();
     assert_eq!(json["violations"], json!([]));
     repo.git_in(&t1, &["commit", "-q", "--no-edit"]);
     assert_eq!(repo.read("README.md"), "main side\n");
@@ -368,8 +414,10 @@ fn check_paths_are_relative_to_the_current_directory() {
     let repo = repo();
     let (t1, _) = two_tasks(&repo);
     let sub = t1.join("src");
-    let json =
-        repo.par_in(&sub, &["--json", "check", "a.py", "../docs/new.md", "../README.md"]).code(1).json();
+    let json = repo
+        .par_in(&sub, &["--json", "check", "a.py", "../docs/new.md", "../README.md"])
+        .code(1)
+        .json_hostless();
     assert_eq!(
         json,
         json!({"version": 1, "task": "T001", "violations": [
@@ -382,7 +430,7 @@ fn check_paths_are_relative_to_the_current_directory() {
     assert_eq!(run.snapshot(), "exit: 0\n--- stdout\n--- stderr\n");
     let run = repo.par_in(&repo.root, &["check", "README.md", "src/a.py"]).code(1);
     assert_eq!(
-        run.stderr,
+        run.stderr_hostless(),
         "error: 1 path is locked by another task
   src/a.py: locked by T001 (tester@host)
 hint: a path locked by another task can be committed once that task finishes or releases it (`git par lock-status` shows who holds what)
@@ -396,16 +444,16 @@ fn check_refuses_directories_and_paths_outside_the_repository() {
     two_tasks(&repo);
     let run = repo.par(&["check", "src"]).code(2);
     assert_eq!(
-        run.stderr,
+        run.stderr_hostless(),
         "error: 'src' is a directory\nhint: name the files you mean to change: locks are checked file by file\n"
     );
     let run = repo.par(&["check", "../elsewhere.txt"]).code(2);
     assert!(
-        run.stderr.starts_with("error: '../elsewhere.txt' is outside the repository at "),
+        run.stderr_hostless().starts_with("error: '../elsewhere.txt' is outside the repository at "),
         "{}",
-        run.stderr
+        run.stderr_hostless()
     );
-    assert!(run.stderr.contains("\nhint: "), "{}", run.stderr);
+    assert!(run.stderr_hostless().contains("\nhint: "), "{}", run.stderr_hostless());
 }
 
 #[test]
@@ -417,14 +465,14 @@ fn the_task_is_found_by_its_worktree_through_a_symlink() {
     let link = repo.root.parent().unwrap().join("link");
     std::os::unix::fs::symlink(t1.parent().unwrap(), &link).unwrap();
     record(&repo, "T001", "par/renamed", &link.join("T001"), &["src/a.py"]);
-    let json = repo.par_in(&t1, &["--json", "check", "README.md"]).code(1).json();
+    let json = repo.par_in(&t1, &["--json", "check", "README.md"]).code(1).json_hostless();
     assert_eq!(json["task"], "T001");
     // By branch: a worktree elsewhere that has the task's branch checked out.
     record(&repo, "T001", "par/T001", Path::new("/nowhere/T001"), &["src/a.py"]);
-    assert_eq!(repo.par_in(&t1, &["--json", "check", "README.md"]).code(1).json()["task"], "T001");
+    assert_eq!(repo.par_in(&t1, &["--json", "check", "README.md"]).code(1).json_hostless()["task"], "T001");
     // Neither: main's view (README.md is nobody's).
     record(&repo, "T001", "par/other", Path::new("/nowhere/T001"), &["src/a.py"]);
-    let json = repo.par_in(&t1, &["--json", "check", "README.md"]).success().json();
+    let json = repo.par_in(&t1, &["--json", "check", "README.md"]).success().json_hostless();
     assert_eq!(json, json!({"version": 1, "task": null, "violations": []}));
 }
 

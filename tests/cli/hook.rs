@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::check::{add, commit, files, two_tasks, write};
+use crate::check::{add, commit, files, two_tasks, write, Hostless};
 use crate::common::{bin, isolated, Run, TestRepo};
 
 fn hooks(repo: &TestRepo) -> PathBuf {
@@ -51,7 +51,7 @@ fn write_hook(path: &Path, text: &str, mode: u32) {
 #[test]
 fn install_status_uninstall() {
     let repo = files();
-    let status = repo.par(&["--json", "hook", "status"]).success().json();
+    let status = repo.par(&["--json", "hook", "status"]).success().json_hostless();
     let hook = hooks(&repo).join("pre-commit");
     assert_eq!(
         status,
@@ -72,15 +72,15 @@ serves: every worktree (the common hooks directory)
 git-par: <BIN>
 "
     );
-    let status = repo.par(&["--json", "hook", "status"]).success().json();
+    let status = repo.par(&["--json", "hook", "status"]).success().json_hostless();
     assert_eq!((&status["hook"], &status["installed"]), (&json!("installed"), &json!(true)));
     let run = repo.par(&["--json", "hook", "uninstall"]).success();
-    assert_eq!(run.json()["action"], "removed");
-    assert_eq!(run.json()["hook"], "absent");
+    assert_eq!(run.json_hostless()["action"], "removed");
+    assert_eq!(run.json_hostless()["hook"], "absent");
     assert!(!hook.exists());
     let run = repo.par(&["hook", "uninstall"]).success();
     assert_eq!(
-        redact(&repo, &run.stderr),
+        redact(&repo, &run.stderr_hostless()),
         "the git-par pre-commit hook is not installed in <TMP>/repo/.git/hooks; nothing to do\n"
     );
 }
@@ -92,11 +92,11 @@ fn install_twice_is_install_once() {
     repo.par(&["hook", "install"]).success();
     let once = listing(&hooks(&repo));
     let run = repo.par(&["--json", "hook", "install"]).success();
-    assert_eq!(run.json()["action"], "unchanged");
+    assert_eq!(run.json_hostless()["action"], "unchanged");
     assert_eq!(listing(&hooks(&repo)), once);
     let run = repo.par(&["hook", "install"]).success();
     assert_eq!(
-        redact(&repo, &run.stderr),
+        redact(&repo, &run.stderr_hostless()),
         "the git-par pre-commit hook is already installed in <TMP>/repo/.git/hooks/pre-commit\n"
     );
     assert_eq!(listing(&hooks(&repo)), once);
@@ -111,10 +111,10 @@ fn an_outdated_wrapper_is_replaced() {
     let repo = files();
     let hook = hooks(&repo).join("pre-commit");
     write_hook(&hook, "#!/bin/sh\n# git-par-hook: pre-commit v0\nexec git-par check --staged\n", 0o755);
-    assert_eq!(repo.par(&["--json", "hook", "status"]).success().json()["hook"], "outdated");
-    assert_eq!(repo.par(&["--json", "hook", "install"]).success().json()["action"], "updated");
+    assert_eq!(repo.par(&["--json", "hook", "status"]).success().json_hostless()["hook"], "outdated");
+    assert_eq!(repo.par(&["--json", "hook", "install"]).success().json_hostless()["action"], "updated");
     assert!(!hooks(&repo).join("pre-commit.par-orig").exists(), "an old wrapper is not someone's hook");
-    assert_eq!(repo.par(&["--json", "hook", "status"]).success().json()["hook"], "installed");
+    assert_eq!(repo.par(&["--json", "hook", "status"]).success().json_hostless()["hook"], "installed");
 }
 
 #[test]
@@ -133,11 +133,11 @@ fn an_existing_hook_runs_first_and_its_failure_still_blocks() {
     );
     let run = repo.par(&["hook", "install"]).success();
     assert_eq!(
-        redact(&repo, &run.stderr),
+        redact(&repo, &run.stderr_hostless()),
         "installed the git-par pre-commit hook in <TMP>/repo/.git/hooks/pre-commit; \
          the hook it replaced is kept as <TMP>/repo/.git/hooks/pre-commit.par-orig and runs first\n"
     );
-    let status = repo.par(&["--json", "hook", "status"]).success().json();
+    let status = repo.par(&["--json", "hook", "status"]).success().json_hostless();
     assert_eq!(status["chained"], json!(hooks(&repo).join("pre-commit.par-orig")));
     let (t1, _) = two_tasks(&repo);
 
@@ -147,7 +147,7 @@ fn an_existing_hook_runs_first_and_its_failure_still_blocks() {
     add(&repo, &t1, &["src/a.py"]);
     let run = commit(&repo, &t1, &[]);
     assert_ne!(run.code, 0);
-    assert_eq!(run.stderr, "original says no\n");
+    assert_eq!(run.stderr_hostless(), "original says no\n");
     // The original agrees: the commit passes.
     fs::remove_file(&block).unwrap();
     commit(&repo, &t1, &[]).success();
@@ -156,9 +156,10 @@ fn an_existing_hook_runs_first_and_its_failure_still_blocks() {
     add(&repo, &t1, &["README.md"]);
     let run = commit(&repo, &t1, &[]).code(1);
     assert!(
-        run.stderr.starts_with("error: commit refused: 1 staged path is outside the locks of T001\n"),
+        run.stderr_hostless()
+            .starts_with("error: commit refused: 1 staged path is outside the locks of T001\n"),
         "{}",
-        run.stderr
+        run.stderr_hostless()
     );
     let t1 = t1.display();
     assert_eq!(
@@ -204,7 +205,7 @@ fn uninstall_restores_the_original_byte_for_byte() {
     assert_eq!(fs::read(hooks(&repo).join("pre-commit.par-orig")).unwrap(), original);
     let run = repo.par(&["hook", "uninstall"]).success();
     assert_eq!(
-        redact(&repo, &run.stderr),
+        redact(&repo, &run.stderr_hostless()),
         "removed the git-par pre-commit hook; restored the original <TMP>/repo/.git/hooks/pre-commit\n"
     );
     assert_eq!(fs::read(&hook).unwrap(), original);
@@ -238,14 +239,14 @@ fn a_foreign_hook_is_never_overwritten() {
     let before = listing(&hooks(&repo));
     let run = repo.par(&["hook", "install"]).code(1);
     assert_eq!(
-        redact(&repo, &run.stderr),
+        redact(&repo, &run.stderr_hostless()),
         "error: <TMP>/repo/.git/hooks/pre-commit is not git-par's hook, and <TMP>/repo/.git/hooks/pre-commit.par-orig is already taken
 hint: move one of them aside, then run `git par hook install` again (<TMP>/repo/.git/hooks/pre-commit)
 "
     );
     let run = repo.par(&["--json", "hook", "uninstall"]).success();
-    assert_eq!(run.json()["action"], "not_installed");
-    assert_eq!(run.json()["hook"], "other");
+    assert_eq!(run.json_hostless()["action"], "not_installed");
+    assert_eq!(run.json_hostless()["hook"], "other");
     assert_eq!(listing(&hooks(&repo)), before);
 }
 
@@ -258,7 +259,7 @@ fn core_hooks_path_absolute() {
     assert!(shared.join("pre-commit").is_file());
     assert!(!hooks(&repo).join("pre-commit").exists());
     let (t1, _) = two_tasks(&repo);
-    let status = repo.par_in(&t1, &["--json", "hook", "status"]).success().json();
+    let status = repo.par_in(&t1, &["--json", "hook", "status"]).success().json_hostless();
     assert_eq!((&status["hooks_dir"], &status["worktrees"]), (&json!(shared), &json!("all")));
     assert_eq!(status["hook"], "installed");
     write(&t1, "README.md", "not mine\n");
@@ -287,7 +288,7 @@ fn core_hooks_path_relative_is_per_worktree() {
     repo.git(&["config", "core.hooksPath", ".githooks"]);
     let run = repo.par(&["hook", "install"]).success();
     assert_eq!(
-        redact(&repo, &run.stderr),
+        redact(&repo, &run.stderr_hostless()),
         "installed the git-par pre-commit hook in <TMP>/repo/.githooks/pre-commit
 warning: core.hooksPath (.githooks) is relative, so git resolves it in each worktree; this covers this worktree only
 hint: run `git par hook install` in each worktree that should be checked
@@ -300,7 +301,7 @@ hint: run `git par hook install` in each worktree that should be checked
     add(&repo, &repo.root, &["src/a.py"]);
     commit(&repo, &repo.root, &[]).code(1);
     // T001's worktree resolves .githooks in itself: nothing there yet.
-    let status = repo.par_in(&t1, &["--json", "hook", "status"]).success().json();
+    let status = repo.par_in(&t1, &["--json", "hook", "status"]).success().json_hostless();
     assert_eq!(
         (&status["hook"], &status["hooks_dir"], &status["worktrees"]),
         (&json!("absent"), &json!(t1.join(".githooks")), &json!("this"))
@@ -313,7 +314,11 @@ hint: run `git par hook install` in each worktree that should be checked
     add(&repo, &t1, &["README.md"]);
     assert!(t1.join(".githooks/pre-commit").is_file());
     let run = commit(&repo, &t1, &[]).code(1);
-    assert!(run.stderr.contains("  README.md: outside the locks of T001\n"), "{}", run.stderr);
+    assert!(
+        run.stderr_hostless().contains("  README.md: outside the locks of T001\n"),
+        "{}",
+        run.stderr_hostless()
+    );
 }
 
 #[test]
@@ -324,7 +329,7 @@ fn a_tracked_hook_is_not_edited() {
     repo.git(&["config", "core.hooksPath", ".githooks"]);
     let run = repo.par(&["hook", "install"]).code(1);
     assert_eq!(
-        run.stderr,
+        run.stderr_hostless(),
         "error: .githooks/pre-commit is tracked by the repository, so installing a hook there would change committed files
 hint: add the line `git par check --staged || exit 1` to .githooks/pre-commit and commit it, or use the pre-commit framework with git-par's .pre-commit-hooks.yaml
 "
