@@ -165,7 +165,7 @@ fn with_merge_lock<T>(
                         let who = holder.map(|h| format!(" ({h} is landing)")).unwrap_or_default();
                         return Err(Refusal::busy(format!(
                             "the merge queue stayed busy for {}{who}",
-                            humantime::format_duration(Duration::from_secs(limit.as_secs()))
+                            seconds(limit)
                         ))
                         .hint(format!("retry later, or wait longer with `git par finish {id} --wait SECS`"))
                         .into());
@@ -1023,6 +1023,16 @@ fn shorten(text: &str, max: usize) -> String {
         _ => cut,
     };
     format!("{cut}…")
+}
+
+/// `30s`, `0.5s`: how long, the way `--wait` takes it.
+fn seconds(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0}s")
+    } else {
+        format!("{}s", format!("{secs:.3}").trim_end_matches('0'))
+    }
 }
 
 fn plural(n: usize) -> &'static str {

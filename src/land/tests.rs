@@ -601,7 +601,7 @@ fn the_queue_says_who_holds_it_and_times_out_busy() {
     .unwrap();
     assert_eq!(crate::error::exit_code(&err), 3);
     assert_eq!(*seen.borrow(), vec![Some("T002".to_string())]);
-    assert!(refusal_text(&err).starts_with("the merge queue stayed busy for 0s (T002 is landing)\n"));
+    assert!(refusal_text(&err).starts_with("the merge queue stayed busy for 0.2s (T002 is landing)\n"));
 }
 
 #[test]

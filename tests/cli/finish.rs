@@ -246,7 +246,7 @@ fn a_busy_queue_names_the_landing_task_and_exits_3_after_wait() {
     assert_eq!(
         run.stderr,
         "Waiting for the merge queue: T001 is landing\n\
-error: the merge queue stayed busy for 0s (T001 is landing)\n\
+error: the merge queue stayed busy for 0.5s (T001 is landing)\n\
 hint: retry later, or wait longer with `git par finish T002 --wait SECS`\n"
     );
     // A running finish is not an interrupted one.
