@@ -1,1 +1,75 @@
+//! `demo`: the whole cycle, as on a fresh machine (no git identity, no tmux session).
 
+use crate::common::{isolated, TestRepo};
+
+#[test]
+fn the_demo_walks_the_whole_cycle() {
+    let scratch = TestRepo::empty();
+    let dir = scratch.tmp.path().join("demo");
+    let out = isolated(crate::common::bin(), &scratch.home)
+        .current_dir(scratch.tmp.path())
+        // A fresh machine: no identity anywhere.
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL")
+        .env_remove("GIT_COMMITTER_NAME")
+        .env_remove("GIT_COMMITTER_EMAIL")
+        .args(["demo", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let repo = dir.join("option-optimizer");
+    assert_eq!(stdout, format!("{}\n", repo.display()));
+
+    // The narrative shows every step of DESIGN §8, in order.
+    let steps = [
+        "$ git par plan",
+        "$ git par hook install",
+        "$ git par start T002 T003 T004",
+        "$ git par lock-status",
+        "README.md: outside the locks of T003",
+        "src/optimizer/pricing/implied_vol.py: locked by T004",
+        "$ git par finish T002",
+        "$ git diff ",
+        "+- [X] T002 [P] Load option chains from CSV",
+    ];
+    let mut at = 0;
+    for step in steps {
+        let found =
+            stderr[at..].find(step).unwrap_or_else(|| panic!("missing or out of order: {step}\n{stderr}"));
+        at += found + step.len();
+    }
+
+    // All three landed once each, were ticked, and left nothing behind.
+    let git = |args: &[&str]| scratch.git_in(&repo, args);
+    let log = git(&["log", "--format=%(trailers:key=Par-Task,valueonly)"]);
+    let mut landed: Vec<&str> = log.lines().filter(|l| !l.is_empty()).collect();
+    landed.sort();
+    assert_eq!(landed, ["T002", "T003", "T004"]);
+    let tasks = std::fs::read_to_string(repo.join("specs/009-option-optimizer/tasks.md")).unwrap();
+    for id in ["T002", "T003", "T004"] {
+        assert!(tasks.contains(&format!("- [X] {id} [P]")), "{tasks}");
+        assert!(tasks.contains(&format!("· logs/parallel/{id}.log")), "{tasks}");
+    }
+    assert!(tasks.contains("- [ ] T005 [P] [HTTP]"));
+    git(&["fsck", "--strict"]);
+    assert_eq!(git(&["status", "--porcelain"]), "");
+    assert_eq!(git(&["branch", "--list", "par/*"]), "");
+    assert_eq!(git(&["worktree", "list", "--porcelain"]).matches("worktree ").count(), 1);
+    let status = scratch.par_in(&repo, &["--json", "lock-status"]).success().json();
+    assert_eq!(status["tasks"], serde_json::json!([]));
+}
+
+#[test]
+fn a_non_empty_directory_is_refused() {
+    let scratch = TestRepo::empty();
+    let run = scratch.par(&["demo", scratch.root.to_str().unwrap()]).code(1);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {} exists and is not empty\nhint: give `git par demo` a new or empty directory, or none for a temporary one\n",
+            scratch.root.display()
+        )
+    );
+}
