@@ -61,14 +61,7 @@ pub fn append_blocker(
     text: &str,
 ) -> Result<PathBuf> {
     let path = blockers_path(root, log_dir);
-    let dir = self::log_dir(root, log_dir);
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
+    let file = open_append(&path)?;
     // The header is written by whoever finds the file empty; the file lock
     // keeps two first writers from both writing it.
     let mut lock = fd_lock::RwLock::new(file);
@@ -91,15 +84,8 @@ pub fn ensure_excluded(common_dir: &Path, root: &Path, log_dir: &str) -> Result<
 /// a line already names it. Does nothing for a directory outside the main worktree.
 pub fn exclude_dir(common_dir: &Path, root: &Path, dir: &str, comment: &str) -> Result<()> {
     let Some(pattern) = exclude_pattern(root, dir) else { return Ok(()) };
-    let info = common_dir.join("info");
-    fs::create_dir_all(&info).with_context(|| format!("creating {}", info.display()))?;
-    let path = info.join("exclude");
-    let file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
+    let path = common_dir.join("info").join("exclude");
+    let file = open_append(&path)?;
     // Lock the file itself (git never replaces it) so that concurrent starts
     // add the line once.
     let mut lock = fd_lock::RwLock::new(file);
@@ -140,15 +126,21 @@ fn exclude_pattern(root: &Path, log_dir: &str) -> Option<String> {
     Some(format!("/{}/", parts.join("/")))
 }
 
-fn append_line(path: &Path, line: &str) -> Result<()> {
+/// Opens `path` for reading and appending, creating it and its directory.
+fn open_append(path: &Path) -> Result<fs::File> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let mut file = OpenOptions::new()
-        .create(true)
+    OpenOptions::new()
+        .read(true)
         .append(true)
+        .create(true)
         .open(path)
-        .with_context(|| format!("opening {}", path.display()))?;
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+fn append_line(path: &Path, line: &str) -> Result<()> {
+    let mut file = open_append(path)?;
     let mut bytes = one_line(line);
     bytes.push('\n');
     file.write_all(bytes.as_bytes()).with_context(|| format!("appending to {}", path.display()))

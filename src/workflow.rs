@@ -129,7 +129,7 @@ mod tests {
     use super::*;
     use crate::tasks::TaskState;
 
-    fn task(id: &str, labels: &[&str], paths: &[&str]) -> Task {
+    pub(super) fn task(id: &str, labels: &[&str], paths: &[&str]) -> Task {
         Task {
             id: id.to_string(),
             line: 1,
@@ -261,24 +261,9 @@ pub fn shell_quote(word: &str) -> String {
 #[cfg(test)]
 mod command_tests {
     use super::*;
-    use crate::tasks::TaskState;
 
     fn task(paths: &[&str]) -> Task {
-        Task {
-            id: "T004".to_string(),
-            line: 1,
-            state: TaskState::Todo,
-            parallel: false,
-            labels: Vec::new(),
-            story: None,
-            phase: None,
-            description: String::new(),
-            paths: paths.iter().map(|s| s.to_string()).collect(),
-            rejected_paths: Vec::new(),
-            details: Vec::new(),
-            deps: Vec::new(),
-            last_line: 0,
-        }
+        tests::task("T004", &[], paths)
     }
 
     #[test]

@@ -298,19 +298,12 @@ fn eight_concurrent_finishes_all_land_exactly_once() {
 /// once or not at all, tasks.md and the state agree, nothing is stuck or lost.
 #[test]
 fn a_finish_killed_at_any_step_is_repaired_by_doctor() {
-    for point in [
-        "started",
-        "task-merge-commit",
-        "task-worktree",
-        "task-merged",
-        "verified",
-        "landing-commit",
-        "main-moved",
-        "main-synced",
-        "released",
-        "worktree-removed",
-        "cleaned",
-    ] {
+    assert_eq!(
+        git_par::land::CRASH_POINTS.len(),
+        11,
+        "a crash point was added or removed: update this test's doc"
+    );
+    for &point in git_par::land::CRASH_POINTS {
         let repo = repo();
         let wt = work(&repo, "T001");
         let tip = repo.rev("par/T001");
