@@ -64,12 +64,38 @@ macro_rules! refuse {
     };
 }
 
-/// The refusal in an error's chain, if any.
+/// The refusal in an error's chain, if any: as the error itself, as context
+/// added to a lower-level error, or as the source of another error.
 pub fn refusal(err: &anyhow::Error) -> Option<&Refusal> {
-    err.chain().find_map(|cause| cause.downcast_ref::<Refusal>())
+    err.downcast_ref::<Refusal>().or_else(|| err.chain().find_map(|cause| cause.downcast_ref::<Refusal>()))
 }
 
 /// The process exit code for an error.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
     refusal(err).map_or(Exit::Failed, |r| r.exit) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context as _;
+
+    #[test]
+    fn a_refusal_is_found_as_error_context_or_cause() {
+        let plain: anyhow::Error = Refusal::busy("held").into();
+        assert_eq!(exit_code(&plain), 3);
+
+        let as_context = anyhow::Error::new(std::io::Error::other("low level"))
+            .context(Refusal::usage("bad flag").hint("use --x"));
+        assert_eq!(exit_code(&as_context), 2);
+        assert_eq!(as_context.to_string(), "bad flag");
+        assert_eq!(refusal(&as_context).map(|r| r.hints.clone()), Some(vec!["use --x".to_string()]));
+
+        let wrapped = Err::<(), _>(as_context).context("while starting T004").unwrap_err();
+        assert_eq!(exit_code(&wrapped), 2);
+
+        let foreign = anyhow::anyhow!("no refusal here");
+        assert_eq!(exit_code(&foreign), 1);
+        assert!(refusal(&foreign).is_none());
+    }
 }

@@ -161,11 +161,10 @@ impl Store {
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
         let state: State = serde_json::from_slice(&bytes).map_err(|e| {
-            anyhow::Error::new(
+            anyhow::Error::new(e).context(
                 Refusal::failed(format!("{} is not a valid git-par state file", path.display()))
                     .hint("run `git par doctor` to inspect it; move it aside to start afresh"),
             )
-            .context(e.to_string())
         })?;
         if state.version > STATE_VERSION {
             return Err(Refusal::failed(format!(

@@ -7,6 +7,7 @@ use super::{Context, LoadedTasks};
 use crate::cli::{ListArgs, ReadyArgs, ShowArgs};
 use crate::error::Refusal;
 use crate::output::{Style, Ui};
+use crate::state::{ActiveTask, State, TaskStatus};
 use crate::tasks::{RejectedPath, Task, TaskFile, TaskState};
 use crate::workflow;
 
@@ -32,10 +33,34 @@ pub(super) struct TaskJson<'a> {
     /// The recommended command (`show` and `ready`); `null` when there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     command: Option<Option<String>>,
+    /// Set while the task is started and not yet landed or aborted.
+    active: Option<ActiveJson<'a>>,
+}
+
+/// What `lock-status` knows of a started task, as `list`/`show` show it.
+#[derive(Serialize)]
+struct ActiveJson<'a> {
+    state: TaskStatus,
+    branch: &'a str,
+    worktree: &'a std::path::Path,
+    owner: String,
+    started_at: &'a str,
+}
+
+impl<'a> ActiveJson<'a> {
+    fn new(task: &'a ActiveTask) -> ActiveJson<'a> {
+        ActiveJson {
+            state: task.state,
+            branch: &task.branch,
+            worktree: &task.worktree,
+            owner: task.owner.to_string(),
+            started_at: &task.started_at,
+        }
+    }
 }
 
 impl<'a> TaskJson<'a> {
-    pub(super) fn new(file: &'a TaskFile, task: &'a Task) -> TaskJson<'a> {
+    pub(super) fn new(file: &'a TaskFile, task: &'a Task, state: &'a State) -> TaskJson<'a> {
         TaskJson {
             id: &task.id,
             line: task.line,
@@ -51,16 +76,17 @@ impl<'a> TaskJson<'a> {
             details: None,
             unfinished_deps: None,
             command: None,
+            active: state.tasks.get(&task.id).map(ActiveJson::new),
         }
     }
 
-    fn full(file: &'a TaskFile, task: &'a Task, command: Option<String>) -> TaskJson<'a> {
+    fn full(file: &'a TaskFile, task: &'a Task, state: &'a State, command: Option<String>) -> TaskJson<'a> {
         TaskJson {
             rejected_paths: Some(&task.rejected_paths),
             details: Some(&task.details),
             unfinished_deps: Some(file.unfinished_deps(task)),
             command: Some(command),
-            ..TaskJson::new(file, task)
+            ..TaskJson::new(file, task, state)
         }
     }
 }
@@ -78,6 +104,7 @@ fn phase_title<'a>(file: &'a TaskFile, task: &Task) -> Option<&'a str> {
 /// Runs `git par list`.
 pub fn list(args: &ListArgs, cx: &Context) -> Result<()> {
     let loaded = cx.tasks()?;
+    let state = cx.store.load()?;
     let selected: Vec<&Task> = loaded
         .file
         .tasks
@@ -92,34 +119,43 @@ pub fn list(args: &ListArgs, cx: &Context) -> Result<()> {
             }
         })
         .collect();
-    render_tasks(cx.ui, &loaded, &selected, None)
+    render_tasks(cx.ui, &loaded, &state, &selected, None)
 }
 
 /// Runs `git par ready`.
+/// Started tasks are left out: they are being worked on already.
 pub fn ready(_args: &ReadyArgs, cx: &Context) -> Result<()> {
     let loaded = cx.tasks()?;
-    let ready: Vec<&Task> = loaded.file.ready().collect();
+    let state = cx.store.load()?;
+    let ready: Vec<&Task> = loaded.file.ready().filter(|t| !state.tasks.contains_key(&t.id)).collect();
     if ready.is_empty() && !cx.ui.json {
         let left = loaded.file.tasks.iter().filter(|t| !t.is_done()).count();
+        let active =
+            loaded.file.tasks.iter().filter(|t| !t.is_done() && state.tasks.contains_key(&t.id)).count();
         if left == 0 {
             cx.ui.status(&format!("every task in {} is done", loaded.rel));
+        } else if active > 0 && loaded.file.ready().count() == active {
+            cx.ui
+                .status(&format!("no task is ready to start: the {active} ready task(s) are already active"));
+            cx.ui.hint("`git par lock-status` shows them; `git par finish ID` lands one");
         } else {
             cx.ui.status(&format!("no task is ready: {left} are waiting on unfinished dependencies"));
             cx.ui.hint("`git par deps` shows what waits on what");
         }
         return Ok(());
     }
-    render_tasks(cx.ui, &loaded, &ready, Some(cx.config.command.as_deref()))
+    render_tasks(cx.ui, &loaded, &state, &ready, Some(cx.config.command.as_deref()))
 }
 
 /// Runs `git par show`.
 pub fn show(args: &ShowArgs, cx: &Context) -> Result<()> {
     let loaded = cx.tasks()?;
+    let state = cx.store.load()?;
     let file = &loaded.file;
     let task = find(&loaded, &args.id)?;
     let command = workflow::recommended_command(task, cx.config.command.as_deref());
     if cx.ui.json {
-        let tasks = vec![TaskJson::full(file, task, command)];
+        let tasks = vec![TaskJson::full(file, task, &state, command)];
         return cx.ui.json(&TasksJson { tasks_file: &loaded.rel, tasks });
     }
     let ui = cx.ui;
@@ -133,6 +169,22 @@ pub fn show(args: &ShowArgs, cx: &Context) -> Result<()> {
     out.push_str(&format!("  {}\n", task.description));
     let mut field = |name: &str, value: String| out.push_str(&format!("  {name:<9} {value}\n"));
     field("file:", format!("{}:{}", loaded.rel, task.line));
+    if let Some(active) = state.tasks.get(&task.id) {
+        field(
+            "active:",
+            format!(
+                "{} on {} by {} since {}",
+                status_word(active.state),
+                active.branch,
+                active.owner,
+                active.started_at
+            ),
+        );
+        field("worktree:", active.worktree.display().to_string());
+        if let Some(reason) = &active.blocked_reason {
+            field("blocked:", reason.clone());
+        }
+    }
     if let Some(phase) = phase_title(file, task) {
         field("phase:", phase.to_string());
     }
@@ -192,6 +244,7 @@ pub(super) fn unknown_task(loaded: &LoadedTasks, id: &str) -> anyhow::Error {
 fn render_tasks(
     ui: &Ui,
     loaded: &LoadedTasks,
+    state: &State,
     tasks: &[&Task],
     template: Option<Option<&str>>,
 ) -> Result<()> {
@@ -199,7 +252,7 @@ fn render_tasks(
     let command = |task: &Task| template.map(|t| workflow::recommended_command(task, t));
     if ui.json {
         let tasks =
-            tasks.iter().map(|t| TaskJson { command: command(t), ..TaskJson::new(file, t) }).collect();
+            tasks.iter().map(|t| TaskJson { command: command(t), ..TaskJson::new(file, t, state) }).collect();
         return ui.json(&TasksJson { tasks_file: &loaded.rel, tasks });
     }
     let width = tasks.iter().map(|t| t.id.chars().count()).max().unwrap_or(4);
@@ -213,6 +266,10 @@ fn render_tasks(
             }
         }
         out.push_str(&task_line(ui, task, width));
+        if let Some(active) = state.tasks.get(&task.id) {
+            let note = format!("  ← {} on {}", status_word(active.state), active.branch);
+            out.push_str(&ui.paint(Style::Bold, &note));
+        }
         out.push('\n');
         if let Some(Some(cmd)) = command(task) {
             out.push_str(&format!("      {}\n", ui.paint(Style::Dim, &format!("$ {cmd}"))));
@@ -241,6 +298,14 @@ pub(super) fn task_line(ui: &Ui, task: &Task, width: usize) -> String {
         line.push_str(&ui.paint(Style::Dim, &format!(" · {}", task.paths.join(", "))));
     }
     line
+}
+
+fn status_word(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Active => "active",
+        TaskStatus::Blocked => "blocked",
+        TaskStatus::Finishing => "finishing",
+    }
 }
 
 fn state_word(state: TaskState) -> &'static str {

@@ -28,11 +28,10 @@ impl Repo {
     /// Opens the repository containing `dir`; refuses bare repositories.
     pub fn discover(dir: &Path) -> Result<Repo> {
         let git = git2::Repository::discover(dir).map_err(|e| {
-            anyhow::Error::new(
+            anyhow::Error::new(e).context(
                 Refusal::failed(format!("not a git repository: {}", dir.display()))
                     .hint("run git-par inside a git repository, or pass -C DIR"),
             )
-            .context(e.message().to_string())
         })?;
         let Some(workdir) = git.workdir() else {
             return Err(Refusal::failed(format!(
@@ -89,11 +88,10 @@ impl Repo {
     /// Resolves a revision to a commit.
     pub fn resolve_commit(&self, rev: &str) -> Result<git2::Oid> {
         let obj = self.git.revparse_single(rev).map_err(|e| {
-            anyhow::Error::new(
+            anyhow::Error::new(e).context(
                 Refusal::failed(format!("cannot resolve revision '{rev}'"))
                     .hint("pass a branch, tag or commit that exists"),
             )
-            .context(e.message().to_string())
         })?;
         let commit = obj.peel_to_commit().with_context(|| format!("'{rev}' does not name a commit"))?;
         Ok(commit.id())

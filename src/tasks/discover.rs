@@ -115,11 +115,10 @@ pub fn read_text(path: &Path) -> Result<String> {
             .into());
     }
     let bytes = fs::read(path).map_err(|e| {
-        anyhow::Error::new(
+        anyhow::Error::new(e).context(
             Refusal::failed(format!("cannot read task file {}", path.display()))
                 .hint("check the path, or pass another with --tasks"),
         )
-        .context(e.to_string())
     })?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();

@@ -37,7 +37,7 @@ fn list_json_has_the_contract_fields() {
             "id": "T004", "line": 8, "state": "todo", "parallel": true, "labels": ["P", "HTTP"],
             "story": null, "phase": "Phase 1: Setup",
             "description": "Fetch quotes into src/data/quotes.py",
-            "paths": ["src/data/quotes.py"], "deps": ["T001"]
+            "paths": ["src/data/quotes.py"], "deps": ["T001"], "active": null
         })
     );
     assert_eq!(json["tasks"][6]["story"], "US1");
@@ -155,5 +155,47 @@ fn a_cycle_is_refused_naming_it() {
         run.stderr.contains("T001 → T002 → T001") || run.stderr.contains("T002 → T001 → T002"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn started_tasks_are_shown_as_active_and_are_not_ready() {
+    let repo = TestRepo::with_tasks(PLAN);
+    repo.par(&["start", "T002"]).success();
+    let ready = repo.par(&["--json", "ready"]).success().json();
+    assert_eq!(ids(&ready), ["T003", "T004", "T005", "T006"]);
+
+    let json = repo.par(&["--json", "show", "T002"]).success().json();
+    let active = &json["tasks"][0]["active"];
+    assert_eq!(active["state"], "active");
+    assert_eq!(active["branch"], "par/T002");
+    assert_eq!(active["worktree"], repo.worktree("T002").display().to_string());
+    assert!(active["owner"].as_str().unwrap().starts_with("tester@"), "{active}");
+    assert_eq!(json["tasks"][0]["state"], "todo");
+
+    let list = repo.par(&["list", "--parallel"]).success();
+    assert!(
+        list.stdout.contains("  [ ] T002 [P] Add loader in src/data/loader.py · src/data/loader.py  ← active on par/T002\n"),
+        "{}",
+        list.stdout
+    );
+    let show = repo.par(&["show", "T002"]).success();
+    assert!(show.stdout.contains("  active:   active on par/T002 by tester@"), "{}", show.stdout);
+    assert!(show.stdout.contains(&format!("  worktree: {}\n", repo.worktree("T002").display())), "{}", show.stdout);
+
+    repo.par(&["block", "T002", "waiting", "for", "data"]).success();
+    let show = repo.par(&["show", "T002"]).success();
+    assert!(show.stdout.contains("  blocked:  waiting for data\n"), "{}", show.stdout);
+}
+
+#[test]
+fn ready_says_when_every_ready_task_is_already_active() {
+    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 Only task in a.py\n- [ ] T002 Next in b.py\n");
+    repo.par(&["start", "T001"]).success();
+    let run = repo.par(&["ready"]).success();
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "no task is ready to start: the 1 ready task(s) are already active\nhint: `git par lock-status` shows them; `git par finish ID` lands one\n"
     );
 }
