@@ -64,6 +64,19 @@ macro_rules! refuse {
     };
 }
 
+/// A child process's exit status that git-par exits with (`git par run`):
+/// not git-par's own failure, so it is not printed as an error.
+#[derive(Debug)]
+pub struct ChildExit(pub i32);
+
+impl fmt::Display for ChildExit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the command exited with status {}", self.0)
+    }
+}
+
+impl std::error::Error for ChildExit {}
+
 /// The refusal in an error's chain, if any: as the error itself, as context
 /// added to a lower-level error, or as the source of another error.
 pub fn refusal(err: &anyhow::Error) -> Option<&Refusal> {
@@ -72,6 +85,9 @@ pub fn refusal(err: &anyhow::Error) -> Option<&Refusal> {
 
 /// The process exit code for an error.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
+    if let Some(ChildExit(code)) = err.downcast_ref::<ChildExit>() {
+        return *code;
+    }
     refusal(err).map_or(Exit::Failed, |r| r.exit) as i32
 }
 

@@ -44,8 +44,13 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
     let ui = output::Ui::new(cli.json, cli.color);
     match commands::run(cli, &ui) {
         Ok(()) => 0,
+        Err(err) if err.downcast_ref::<error::ChildExit>().is_some() => error::exit_code(&err),
         Err(err) => {
             ui.error(&err);
+            if ui.json {
+                // A script asked for JSON: give it a document to read on failure too.
+                let _ = ui.json_error(&err);
+            }
             error::exit_code(&err)
         }
     }

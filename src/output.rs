@@ -69,6 +69,30 @@ impl Ui {
         self.out(&text)
     }
 
+    /// Prints the error document of a failed command under `--json`:
+    /// `{"version":1,"error":{"message","causes","hints","exit"}}`.
+    pub fn json_error(&self, err: &anyhow::Error) -> Result<()> {
+        #[derive(Serialize)]
+        struct ErrorJson {
+            message: String,
+            causes: Vec<String>,
+            hints: Vec<String>,
+            exit: i32,
+        }
+        #[derive(Serialize)]
+        struct Body {
+            error: ErrorJson,
+        }
+        let mut chain = err.chain().map(|c| c.to_string());
+        let error = ErrorJson {
+            message: chain.next().unwrap_or_default(),
+            causes: chain.collect(),
+            hints: crate::error::refusal(err).map(|r| r.hints.clone()).unwrap_or_default(),
+            exit: crate::error::exit_code(err),
+        };
+        self.json(&Body { error })
+    }
+
     /// Writes data to stdout, exactly as given.
     pub fn out(&self, text: &str) -> Result<()> {
         let mut out = io::stdout().lock();

@@ -25,6 +25,13 @@ pub fn run(args: &DemoArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
     let base = demo_dir(args, inputs)?;
     let demo = Demo::new(ui, base.join("option-optimizer"))?;
     demo.walk()?;
+    if ui.json {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            repository: &'a Path,
+        }
+        return ui.json(&Body { repository: &demo.repo });
+    }
     ui.out(&format!("{}\n", demo.repo.display()))
 }
 

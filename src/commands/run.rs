@@ -6,13 +6,24 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, Result};
 
+use serde::Serialize;
+
 use super::Context;
 use crate::cli::RunArgs;
-use crate::error::Refusal;
+use crate::error::{ChildExit, Refusal};
 use crate::logs;
 use crate::state;
 
-/// Runs `git par run`. Exits with the command's own status.
+#[derive(Serialize)]
+struct Body<'a> {
+    task: &'a str,
+    command: &'a [String],
+    exit: i32,
+    log: &'a std::path::Path,
+}
+
+/// Runs `git par run`. Exits with the command's own status; with `--json`
+/// the command's stdout goes to stderr so that stdout holds one document.
 pub fn run(args: &RunArgs, cx: &Context) -> Result<()> {
     let current = cx.store.load()?;
     let Some(task) = current.tasks.get(&args.id) else {
@@ -61,7 +72,11 @@ pub fn run(args: &RunArgs, cx: &Context) -> Result<()> {
                     .hint("check the command name; it runs without a shell (use `-- sh -c '...'` for one)"),
             )
         })?;
-    let stdout = child.stdout.take().map(|out| tee(out, std::io::stdout(), Arc::clone(&file)));
+    let stdout = child.stdout.take().map(|out| {
+        let to: Box<dyn Write + Send> =
+            if cx.ui.json { Box::new(std::io::stderr()) } else { Box::new(std::io::stdout()) };
+        tee(out, to, Arc::clone(&file))
+    });
     let stderr = child.stderr.take().map(|err| tee(err, std::io::stderr(), Arc::clone(&file)));
     let status = child.wait().with_context(|| format!("waiting for {program}"))?;
     for thread in [stdout, stderr].into_iter().flatten() {
@@ -69,9 +84,12 @@ pub fn run(args: &RunArgs, cx: &Context) -> Result<()> {
     }
     let code = exit_code(&status);
     logs::append(root, log_dir, &task.id, &format!("{} exit {code} {shown}", state::now()))?;
+    if cx.ui.json {
+        cx.ui.json(&Body { task: &task.id, command: &args.command, exit: code, log: &log })?;
+    }
     if code != 0 {
         cx.ui.status(&format!("{program} exited with status {code}; output is in {}", log.display()));
-        std::process::exit(code);
+        return Err(ChildExit(code).into());
     }
     Ok(())
 }

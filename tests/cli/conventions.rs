@@ -68,3 +68,47 @@ fn completions_and_man_are_generated() {
     repo.par(&["man", "--out", out.to_str().unwrap()]).success();
     assert!(out.join("git-par.1").is_file());
 }
+
+#[test]
+fn a_failure_under_json_prints_an_error_document() {
+    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 One in a.py\n");
+    let run = repo.par(&["--json", "show", "T999"]).code(1);
+    let json = run.json();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "version": 1,
+            "error": {
+                "message": "no task T999 in specs/001-demo/tasks.md",
+                "causes": [],
+                "hints": ["`git par list` shows the tasks of specs/001-demo/tasks.md"],
+                "exit": 1
+            }
+        })
+    );
+    // The human message is still on stderr.
+    assert!(run.stderr.starts_with("error: no task T999"), "{}", run.stderr);
+    let busy = repo.par(&["--json", "plan", "--limit", "x"]).code(2);
+    assert_eq!(busy.json()["error"]["exit"], 2);
+}
+
+#[test]
+fn a_refusal_is_the_message_and_the_low_level_error_its_cause() {
+    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 One in a.py\n");
+    repo.write(".git/par/state.json", "{ not json");
+    let run = repo.par(&["lock-status"]).code(1);
+    let path = repo.path(".git/par/state.json");
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: {} is not a valid git-par state file\n  caused by: ",
+            path.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.ends_with("hint: run `git par doctor` to inspect it; move it aside to start afresh\n"),
+        "{}",
+        run.stderr
+    );
+}

@@ -175,13 +175,19 @@ fn started_tasks_are_shown_as_active_and_are_not_ready() {
 
     let list = repo.par(&["list", "--parallel"]).success();
     assert!(
-        list.stdout.contains("  [ ] T002 [P] Add loader in src/data/loader.py · src/data/loader.py  ← active on par/T002\n"),
+        list.stdout.contains(
+            "  [ ] T002 [P] Add loader in src/data/loader.py · src/data/loader.py  ← active on par/T002\n"
+        ),
         "{}",
         list.stdout
     );
     let show = repo.par(&["show", "T002"]).success();
     assert!(show.stdout.contains("  active:   active on par/T002 by tester@"), "{}", show.stdout);
-    assert!(show.stdout.contains(&format!("  worktree: {}\n", repo.worktree("T002").display())), "{}", show.stdout);
+    assert!(
+        show.stdout.contains(&format!("  worktree: {}\n", repo.worktree("T002").display())),
+        "{}",
+        show.stdout
+    );
 
     repo.par(&["block", "T002", "waiting", "for", "data"]).success();
     let show = repo.par(&["show", "T002"]).success();

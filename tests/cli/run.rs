@@ -46,3 +46,19 @@ fn inactive_task_and_missing_program_are_refused() {
     assert!(run.stderr.starts_with("error: cannot run 'no-such-program-xyz'"), "{}", run.stderr);
     repo.par(&["run", "T001"]).code(2);
 }
+
+#[test]
+fn json_keeps_stdout_to_one_document_and_still_exits_with_the_status() {
+    let repo = TestRepo::with_tasks(TASKS);
+    repo.par(&["start", "T001"]).success();
+    let run = repo.par(&["--json", "run", "T001", "--", "sh", "-c", "echo out; echo err >&2; exit 5"]);
+    assert_eq!(run.code, 5, "{}", run.snapshot());
+    let json = run.json();
+    assert_eq!(json["task"], "T001");
+    assert_eq!(json["exit"], 5);
+    assert_eq!(json["command"], serde_json::json!(["sh", "-c", "echo out; echo err >&2; exit 5"]));
+    assert_eq!(json["log"], repo.path("logs/parallel/T001.log").display().to_string());
+    assert!(run.stderr.contains("out\n") && run.stderr.contains("err\n"), "{}", run.stderr);
+    // The child's failure is its own, not git-par's: no `error:` line.
+    assert!(!run.stderr.contains("error:"), "{}", run.stderr);
+}
