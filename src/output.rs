@@ -23,6 +23,8 @@ pub struct Ui {
     pub json: bool,
     pub color_stdout: bool,
     pub color_stderr: bool,
+    /// Whether this command's JSON document has been printed (there is only one).
+    printed_json: std::cell::Cell<bool>,
 }
 
 /// A JSON document: `{"version": 1, ...body}`.
@@ -46,12 +48,18 @@ impl Ui {
             json,
             color_stdout: !json && decide(io::stdout().is_terminal()),
             color_stderr: decide(io::stderr().is_terminal()),
+            printed_json: std::cell::Cell::new(false),
         }
     }
 
     /// A plain UI for tests and library callers: no JSON, no color.
     pub fn plain() -> Ui {
-        Ui { json: false, color_stdout: false, color_stderr: false }
+        Ui {
+            json: false,
+            color_stdout: false,
+            color_stderr: false,
+            printed_json: std::cell::Cell::new(false),
+        }
     }
 
     /// Prints `body` as the one JSON document of this command: indented for
@@ -66,12 +74,18 @@ impl Ui {
         }
         .context("serialising JSON")?;
         text.push('\n');
+        self.printed_json.set(true);
         self.out(&text)
     }
 
     /// Prints the error document of a failed command under `--json`:
-    /// `{"version":1,"error":{"message","causes","hints","exit"}}`.
+    /// `{"version":1,"error":{"message","causes","hints","exit"}}` — unless
+    /// the command already printed its document (`check` and `doctor` print
+    /// their findings and then fail).
     pub fn json_error(&self, err: &anyhow::Error) -> Result<()> {
+        if self.printed_json.get() {
+            return Ok(());
+        }
         #[derive(Serialize)]
         struct ErrorJson {
             message: String,
