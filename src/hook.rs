@@ -8,6 +8,10 @@
 //!   back. A rename is atomic, so no step leaves a half-written hook.
 //! - Installing twice is installing once: the wrapper is recognised by its
 //!   marker line and rewritten only when its text changed.
+//! - A wrapper someone edited after git-par wrote it (its bytes are not any
+//!   wrapper git-par ever wrote) is neither rewritten nor removed: `install`
+//!   and `uninstall` refuse, change nothing, and say how to set the edited
+//!   file aside, so the user's text is never lost.
 //! - The check reads the state and the given paths only; it never looks at
 //!   the working tree.
 
@@ -23,6 +27,7 @@ use crate::locks::{self, LockIndex};
 use crate::repo::index::{self, GitDirs};
 use crate::repo::Repo;
 use crate::state::{ActiveTask, State};
+use crate::workflow::shell_quote;
 
 /// The hook git-par installs.
 pub const HOOK_NAME: &str = "pre-commit";
@@ -56,6 +61,31 @@ echo "warning: git-par is not on PATH, so this commit was not checked against it
 echo "hint: install git-par, or remove this hook with \`git par hook uninstall\`" >&2
 exit 0
 "#;
+
+/// The wrappers earlier versions of git-par wrote, byte for byte: still
+/// git-par's own, so `install` replaces them and `uninstall` removes them.
+const OLD_WRAPPERS: [&str; 1] = [r#"#!/bin/sh
+# git-par-hook: pre-commit v1
+# Installed by `git par hook install`: refuses commits that touch paths
+# locked by another git-par task, or paths outside this task's locks.
+# `git par hook uninstall` removes it and puts back the hook it replaced,
+# which is kept next to it as pre-commit.par-orig and runs first.
+
+orig="$(dirname -- "$0")/pre-commit.par-orig"
+if [ -f "$orig" ] && [ -x "$orig" ]; then
+    "$orig" "$@" || exit $?
+fi
+
+if command -v git-par >/dev/null 2>&1; then
+    exec git-par check --staged
+fi
+echo "warning: git-par is not on PATH, so this commit was not checked against its locks" >&2
+echo "hint: install git-par, or remove this hook with \`git par hook uninstall\`" >&2
+exit 0
+"#];
+
+/// The name an edited wrapper is told to be moved to before `install` or `uninstall`.
+pub const MODIFIED_NAME: &str = "pre-commit.par-modified";
 
 /// Where git looks for hooks from the current worktree.
 #[derive(Debug, Clone)]
@@ -109,8 +139,10 @@ fn expand_home(value: &str) -> PathBuf {
 pub enum Found {
     /// No hook.
     Absent,
-    /// git-par's wrapper; `current` is false when an older version of it.
+    /// git-par's wrapper as git-par wrote it; `current` is false when an older version of it.
     Ours { current: bool },
+    /// git-par's wrapper (its marker line is there) edited since it was written.
+    Modified,
     /// Someone else's hook.
     Foreign,
 }
@@ -141,8 +173,39 @@ fn inspect(hook: &Path) -> Result<Found> {
         return Ok(Found::Foreign);
     }
     let bytes = fs::read(hook).with_context(|| format!("reading {}", hook.display()))?;
-    let ours = bytes.split(|b| *b == b'\n').take(3).any(|line| line.starts_with(MARKER.as_bytes()));
-    Ok(if ours { Found::Ours { current: bytes == WRAPPER.as_bytes() } } else { Found::Foreign })
+    let marked = bytes.split(|b| *b == b'\n').take(3).any(|line| line.starts_with(MARKER.as_bytes()));
+    Ok(if !marked {
+        Found::Foreign
+    } else if bytes == WRAPPER.as_bytes() {
+        Found::Ours { current: true }
+    } else if OLD_WRAPPERS.iter().any(|old| bytes == old.as_bytes()) {
+        Found::Ours { current: false }
+    } else {
+        Found::Modified
+    })
+}
+
+impl Found {
+    /// Whether git-par's wrapper is in the slot (as written, or edited since).
+    pub fn is_ours(self) -> bool {
+        matches!(self, Found::Ours { .. } | Found::Modified)
+    }
+}
+
+/// The refusal to rewrite or remove a wrapper the user edited: nothing is
+/// changed, and the way out keeps the edited file.
+fn modified_refusal(hooks: &HooksDir, doing: &str, again: &str) -> Refusal {
+    let hook = hooks.hook();
+    let aside = hooks.dir.join(MODIFIED_NAME);
+    Refusal::failed(format!(
+        "{} is git-par's hook with changes made after it was installed; {doing} would lose them",
+        hook.display()
+    ))
+    .hint(format!(
+        "to keep your changes, move the file aside first: mv {} {}, then run `git par hook {again}` again",
+        shell_quote(&hook.to_string_lossy()),
+        shell_quote(&aside.to_string_lossy())
+    ))
 }
 
 fn exists(path: &Path) -> Result<bool> {
@@ -173,6 +236,9 @@ pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Installed> {
     let found = inspect(&hook)?;
     if found == (Found::Ours { current: true }) {
         return Ok(Installed::Unchanged);
+    }
+    if found == Found::Modified {
+        return Err(modified_refusal(hooks, "reinstalling it", "install").into());
     }
     if let Ok(rel) = hook.strip_prefix(&repo.root) {
         if index::is_tracked(&repo.git, rel)? {
@@ -216,7 +282,7 @@ pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Installed> {
         return Err(e).with_context(|| format!("installing {}", hook.display()));
     }
     Ok(match found {
-        Found::Ours { .. } => Installed::Updated,
+        Found::Ours { .. } | Found::Modified => Installed::Updated,
         Found::Absent | Found::Foreign => {
             Installed::Fresh { original: exists(&original)?.then_some(original) }
         }
@@ -245,13 +311,17 @@ pub enum Uninstalled {
 
 /// Removes the wrapper and puts back the hook it replaced, untouched. A
 /// kept original whose wrapper was deleted is put back too; a foreign hook
-/// is never touched.
+/// is never touched. Refuses, changing nothing, when the wrapper was edited
+/// since git-par wrote it.
 pub fn uninstall(hooks: &HooksDir) -> Result<Uninstalled> {
     let hook = hooks.hook();
     let original = hooks.original();
     let found = inspect(&hook)?;
     if found == Found::Foreign {
         return Ok(Uninstalled::NotInstalled);
+    }
+    if found == Found::Modified {
+        return Err(modified_refusal(hooks, "removing it", "uninstall").into());
     }
     if exists(&original)? {
         // One rename replaces the wrapper: there is never a moment without a hook.

@@ -96,7 +96,8 @@ fn relative_warning(hooks: &HooksDir) -> String {
 struct StatusJson<'a> {
     /// What the command did: installed, updated, unchanged, removed, not_installed, status.
     action: &'static str,
-    /// `installed`, `outdated` (an older git-par wrapper), `absent` or `other` (someone else's hook).
+    /// `installed`, `outdated` (an older git-par wrapper), `modified` (git-par's wrapper
+    /// edited since), `absent` or `other` (someone else's hook).
     hook: &'static str,
     installed: bool,
     path: PathBuf,
@@ -115,10 +116,10 @@ impl<'a> StatusJson<'a> {
         StatusJson {
             action,
             hook: found_name(status.found),
-            installed: matches!(status.found, Found::Ours { .. }),
+            installed: status.found.is_ours(),
             path: hooks.hook(),
             hooks_dir: &hooks.dir,
-            chained: status.original.as_deref().filter(|_| matches!(status.found, Found::Ours { .. })),
+            chained: status.original.as_deref().filter(|_| status.found.is_ours()),
             core_hooks_path: hooks.configured.as_deref(),
             worktrees: if hooks.shared { "all" } else { "this" },
             git_par: hook::git_par_on_path(),
@@ -130,6 +131,7 @@ fn found_name(found: Found) -> &'static str {
     match found {
         Found::Ours { current: true } => "installed",
         Found::Ours { current: false } => "outdated",
+        Found::Modified => "modified",
         Found::Absent => "absent",
         Found::Foreign => "other",
     }
@@ -142,12 +144,16 @@ fn status_text(hooks: &HooksDir, status: &HookStatus) -> String {
         Found::Ours { current: false } => {
             format!("installed (outdated, run `git par hook install`): {}\n", hook.display())
         }
+        Found::Modified => format!(
+            "installed (modified after git-par wrote it; install and uninstall leave it alone): {}\n",
+            hook.display()
+        ),
         Found::Absent => format!("not installed: no hook at {}\n", hook.display()),
         Found::Foreign => format!("not installed: {} is another tool's hook\n", hook.display()),
     };
     if let Some(original) = &status.original {
         let line = match status.found {
-            Found::Ours { .. } => format!("runs first: {}\n", original.display()),
+            found if found.is_ours() => format!("runs first: {}\n", original.display()),
             _ => format!("left over: {} (`git par hook uninstall` puts it back)\n", original.display()),
         };
         out.push_str(&line);

@@ -106,15 +106,87 @@ fn install_twice_is_install_once() {
     assert!(!hooks(&repo).join("pre-commit.par-orig").exists());
 }
 
+/// The wrapper of the first git-par release, byte for byte.
+const WRAPPER_0_1: &str = r#"#!/bin/sh
+# git-par-hook: pre-commit v1
+# Installed by `git par hook install`: refuses commits that touch paths
+# locked by another git-par task, or paths outside this task's locks.
+# `git par hook uninstall` removes it and puts back the hook it replaced,
+# which is kept next to it as pre-commit.par-orig and runs first.
+
+orig="$(dirname -- "$0")/pre-commit.par-orig"
+if [ -f "$orig" ] && [ -x "$orig" ]; then
+    "$orig" "$@" || exit $?
+fi
+
+if command -v git-par >/dev/null 2>&1; then
+    exec git-par check --staged
+fi
+echo "warning: git-par is not on PATH, so this commit was not checked against its locks" >&2
+echo "hint: install git-par, or remove this hook with \`git par hook uninstall\`" >&2
+exit 0
+"#;
+
 #[test]
 fn an_outdated_wrapper_is_replaced() {
     let repo = files();
     let hook = hooks(&repo).join("pre-commit");
-    write_hook(&hook, "#!/bin/sh\n# git-par-hook: pre-commit v0\nexec git-par check --staged\n", 0o755);
+    write_hook(&hook, WRAPPER_0_1, 0o755);
     assert_eq!(repo.par(&["--json", "hook", "status"]).success().json_hostless()["hook"], "outdated");
     assert_eq!(repo.par(&["--json", "hook", "install"]).success().json_hostless()["action"], "updated");
     assert!(!hooks(&repo).join("pre-commit.par-orig").exists(), "an old wrapper is not someone's hook");
     assert_eq!(repo.par(&["--json", "hook", "status"]).success().json_hostless()["hook"], "installed");
+    // An old wrapper is removed by uninstall as the current one is.
+    write_hook(&hook, WRAPPER_0_1, 0o755);
+    assert_eq!(repo.par(&["--json", "hook", "uninstall"]).success().json_hostless()["action"], "removed");
+    assert!(!hook.exists());
+}
+
+#[test]
+fn an_edited_wrapper_is_neither_removed_nor_rewritten() {
+    let repo = files();
+    let hook = hooks(&repo).join("pre-commit");
+    write_hook(&hook, "#!/bin/sh\necho theirs\n", 0o755);
+    repo.par(&["hook", "install"]).success();
+    let mut edited = fs::read(&hook).unwrap();
+    edited.extend_from_slice(b"echo user-added-line\n");
+    fs::write(&hook, &edited).unwrap();
+    let before = listing(&hooks(&repo));
+
+    let status = repo.par(&["--json", "hook", "status"]).success().json_hostless();
+    assert_eq!((&status["hook"], &status["installed"]), (&json!("modified"), &json!(true)));
+    let run = repo.par(&["hook", "status"]).success();
+    assert_eq!(
+        redact(&repo, &run.stdout),
+        "installed (modified after git-par wrote it; install and uninstall leave it alone): <TMP>/repo/.git/hooks/pre-commit
+runs first: <TMP>/repo/.git/hooks/pre-commit.par-orig
+serves: every worktree (the common hooks directory)
+git-par: <BIN>
+"
+    );
+    let run = repo.par(&["hook", "uninstall"]).code(1);
+    assert_eq!(
+        redact(&repo, &run.stderr_hostless()),
+        "error: <TMP>/repo/.git/hooks/pre-commit is git-par's hook with changes made after it was installed; removing it would lose them
+hint: to keep your changes, move the file aside first: mv <TMP>/repo/.git/hooks/pre-commit <TMP>/repo/.git/hooks/pre-commit.par-modified, then run `git par hook uninstall` again
+"
+    );
+    assert_eq!(listing(&hooks(&repo)), before);
+    let run = repo.par(&["hook", "install"]).code(1);
+    assert!(
+        redact(&repo, &run.stderr_hostless()).starts_with(
+            "error: <TMP>/repo/.git/hooks/pre-commit is git-par's hook with changes made after it was installed; reinstalling it would lose them\n"
+        ),
+        "{}",
+        run.stderr_hostless()
+    );
+    assert_eq!(listing(&hooks(&repo)), before);
+
+    // The way out the hint gives keeps the edit and restores the original.
+    fs::rename(&hook, hooks(&repo).join("pre-commit.par-modified")).unwrap();
+    repo.par(&["hook", "uninstall"]).success();
+    assert_eq!(fs::read_to_string(&hook).unwrap(), "#!/bin/sh\necho theirs\n");
+    assert_eq!(fs::read(hooks(&repo).join("pre-commit.par-modified")).unwrap(), edited);
 }
 
 #[test]
