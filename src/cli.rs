@@ -273,6 +273,9 @@ pub enum HookAction {
     /// refuses and says how to move the edited file aside first.
     Uninstall,
     /// Say what is installed and where.
+    ///
+    /// Exits 0 when git-par's hook will run for commits in this worktree,
+    /// 1 when it is not installed here.
     Status,
 }
 

@@ -12,12 +12,16 @@
 //!   wrapper git-par ever wrote) is neither rewritten nor removed: `install`
 //!   and `uninstall` refuse, change nothing, and say how to set the edited
 //!   file aside, so the user's text is never lost.
+//! - A hook inside a worktree (a relative `core.hooksPath`) is added to the
+//!   shared `.git/info/exclude` before it is written, unless git already
+//!   ignores it, so it is never committed by `git add -A` and never makes a
+//!   task's worktree look dirty to `finish` or `abort`.
 //! - The check reads the state and the given paths only; it never looks at
 //!   the working tree.
 
 use std::fs;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
@@ -115,14 +119,25 @@ impl HooksDir {
 /// `~/` is the home directory; relative to the worktree root, where git runs
 /// hooks), else `hooks/` in the common git directory.
 pub fn hooks_dir(repo: &Repo) -> Result<HooksDir> {
+    hooks_dir_of(repo, &repo.root)
+}
+
+/// The hooks directory git uses when committing in the worktree at `root`.
+fn hooks_dir_of(repo: &Repo, root: &Path) -> Result<HooksDir> {
     let configured = index::config_string(&repo.git, "core.hooksPath")?;
     let Some(value) = configured.clone().filter(|v| !v.is_empty()) else {
         return Ok(HooksDir { dir: repo.common_dir.join("hooks"), configured, shared: true });
     };
     let expanded = expand_home(&value);
     let shared = expanded.is_absolute();
-    let dir = if shared { expanded } else { repo.root.join(expanded) };
+    let dir = if shared { expanded } else { root.join(expanded) };
     Ok(HooksDir { dir, configured, shared })
+}
+
+/// `path` relative to the root of `repo`'s worktree, when it lies inside it.
+fn inside_worktree(repo: &Repo, path: &Path) -> Option<PathBuf> {
+    let rel = path.strip_prefix(&repo.root).ok()?;
+    rel.components().all(|part| matches!(part, Component::Normal(_))).then(|| rel.to_path_buf())
 }
 
 fn expand_home(value: &str) -> PathBuf {
@@ -227,20 +242,30 @@ pub enum Installed {
     Unchanged,
 }
 
+/// What `install` did, and what it told git to ignore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Install {
+    pub installed: Installed,
+    /// The hook, relative to the worktree root, when `install` added it to
+    /// `.git/info/exclude`: a hook inside the worktree (a relative
+    /// `core.hooksPath`) would otherwise be an untracked file that `git add
+    /// -A` commits and that keeps `finish` and `abort` from seeing a clean worktree.
+    pub excluded: Option<PathBuf>,
+}
+
 /// Installs the wrapper in `hooks`, keeping an existing hook as
 /// `pre-commit.par-orig`. Refuses to edit a hook file tracked by the
-/// repository (a relative `core.hooksPath` inside the worktree).
-pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Installed> {
+/// repository (a relative `core.hooksPath` inside the worktree), or a
+/// wrapper edited since git-par wrote it.
+pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Install> {
     let hook = hooks.hook();
     let original = hooks.original();
     let found = inspect(&hook)?;
-    if found == (Found::Ours { current: true }) {
-        return Ok(Installed::Unchanged);
-    }
     if found == Found::Modified {
         return Err(modified_refusal(hooks, "reinstalling it", "install").into());
     }
-    if let Ok(rel) = hook.strip_prefix(&repo.root) {
+    let inside = inside_worktree(repo, &hook);
+    if let Some(rel) = &inside {
         if index::is_tracked(&repo.git, rel)? {
             return Err(Refusal::failed(format!(
                 "{} is tracked by the repository, so installing a hook there would change committed files",
@@ -262,6 +287,23 @@ pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Installed> {
         ))
         .hint(format!("move one of them aside, then run `git par hook install` again ({})", hook.display()))
         .into());
+    }
+    // Before the hook exists, so that it never shows up as untracked.
+    let excluded = match &inside {
+        Some(rel) if index::exclude_file(&repo.git, rel, "the git-par pre-commit hook")? => Some(rel.clone()),
+        _ => None,
+    };
+    let installed = write_wrapper(hooks, found)?;
+    Ok(Install { installed, excluded })
+}
+
+/// Puts the wrapper in the hook slot, moving a foreign hook (`found`) to
+/// `pre-commit.par-orig` first.
+fn write_wrapper(hooks: &HooksDir, found: Found) -> Result<Installed> {
+    let hook = hooks.hook();
+    let original = hooks.original();
+    if found == (Found::Ours { current: true }) {
+        return Ok(Installed::Unchanged);
     }
     fs::create_dir_all(&hooks.dir).with_context(|| format!("creating {}", hooks.dir.display()))?;
     // Written beside the hook first, so the user's hook is only moved once
@@ -298,6 +340,28 @@ fn write_executable(path: &Path, text: &str) -> Result<()> {
             .with_context(|| format!("making {} executable", path.display()))?;
     }
     Ok(())
+}
+
+/// Installs git-par's hook in the task worktree just created at `worktree`
+/// when the main worktree has it through a relative `core.hooksPath`: git
+/// then resolves the hooks directory in each worktree, and a new worktree
+/// has none. Returns the hook installed; `None` when nothing was needed (the
+/// hooks directory serves every worktree, the main worktree does not have
+/// git-par's hook, or the hook file is tracked by the repository).
+pub fn install_for_new_worktree(repo: &Repo, worktree: &Path) -> Result<Option<PathBuf>> {
+    let main = hooks_dir_of(repo, &repo.main_root)?;
+    if main.shared || !inspect(&main.hook())?.is_ours() {
+        return Ok(None);
+    }
+    let task = Repo::discover(worktree)?;
+    let hooks = hooks_dir(&task)?;
+    if let Some(rel) = inside_worktree(&task, &hooks.hook()) {
+        if index::is_tracked(&task.git, &rel)? {
+            return Ok(None);
+        }
+    }
+    install(&task, &hooks)?;
+    Ok(Some(hooks.hook()))
 }
 
 /// What `uninstall` did.

@@ -8,14 +8,15 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::{HookAction, HookArgs};
-use crate::hook::{self, Found, HookStatus, HooksDir, Installed, Uninstalled};
+use crate::error::Refusal;
+use crate::hook::{self, Found, HookStatus, HooksDir, Install, Installed, Uninstalled};
 
 /// Runs `git par hook`.
 pub fn run(args: &HookArgs, cx: &Context) -> Result<()> {
     let hooks = hook::hooks_dir(&cx.repo)?;
     let action = match args.action {
         HookAction::Install => {
-            let installed = hook::install(&cx.repo, &hooks)?;
+            let Install { installed, excluded } = hook::install(&cx.repo, &hooks)?;
             if !cx.ui.json {
                 match &installed {
                     Installed::Fresh { original: Some(original) } => cx.ui.status(&format!(
@@ -34,6 +35,12 @@ pub fn run(args: &HookArgs, cx: &Context) -> Result<()> {
                         "the git-par pre-commit hook is already installed in {}",
                         hooks.hook().display()
                     )),
+                }
+                if let Some(rel) = &excluded {
+                    cx.ui.status(&format!(
+                        "added /{} to .git/info/exclude, so that git does not offer to commit it",
+                        rel.display()
+                    ));
                 }
                 if !hooks.shared {
                     cx.ui.warn(&relative_warning(&hooks));
@@ -77,10 +84,19 @@ pub fn run(args: &HookArgs, cx: &Context) -> Result<()> {
     };
     let status = hook::status(&hooks)?;
     if cx.ui.json {
-        return cx.ui.json(&StatusJson::new(action, &hooks, &status));
-    }
-    if matches!(args.action, HookAction::Status) {
+        cx.ui.json(&StatusJson::new(action, &hooks, &status))?;
+    } else if matches!(args.action, HookAction::Status) {
         cx.ui.out(&status_text(&hooks, &status))?;
+    }
+    if matches!(args.action, HookAction::Status) && !status.found.is_ours() {
+        let mut refusal = Refusal::failed("git-par's pre-commit hook is not installed for this worktree");
+        if !hooks.shared {
+            refusal = refusal.hint(format!(
+                "core.hooksPath ({}) is relative, so each worktree has its own hooks directory",
+                hooks.configured.as_deref().unwrap_or_default()
+            ));
+        }
+        return Err(refusal.hint("install it with `git par hook install`").into());
     }
     Ok(())
 }
