@@ -527,6 +527,67 @@ pub fn check(state: &State, me: Option<&str>, scope: EnforceScope, paths: &[Stri
     Verdict { task: me.map(str::to_string), violations, broken_locks }
 }
 
+/// `path` (relative to `cwd`, or absolute) as a normalised path relative to
+/// the worktree root. Directories are refused: a lock is checked per file.
+pub fn repo_relative(path: &Path, cwd: &Path, root: &Path) -> Result<String> {
+    let absolute = clean(&cwd.join(path));
+    let rel = match absolute.strip_prefix(root) {
+        Ok(rel) => Some(rel.to_path_buf()),
+        // Through a symlink: compare real paths.
+        Err(_) => real_path(&absolute).and_then(|real| {
+            let root = root.canonicalize().ok()?;
+            real.strip_prefix(root).ok().map(Path::to_path_buf)
+        }),
+    };
+    let outside = || {
+        Refusal::usage(format!("'{}' is outside the repository at {}", path.display(), root.display()))
+            .hint("name paths inside the repository, relative to the current directory")
+    };
+    let Some(rel) = rel else { return Err(outside().into()) };
+    let text = rel.to_string_lossy();
+    if text.is_empty() {
+        return Err(outside().into());
+    }
+    if path.to_string_lossy().ends_with('/') || absolute.is_dir() {
+        return Err(Refusal::usage(format!("'{}' is a directory", path.display()))
+            .hint("name the files you mean to change: locks are checked file by file")
+            .into());
+    }
+    locks::normalize(&text).map_err(|reason| {
+        Refusal::usage(format!("cannot check '{}': {reason}", path.display()))
+            .hint("name paths inside the repository")
+            .into()
+    })
+}
+
+/// Applies `.` and `..` without touching the file system.
+fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The real path of `path`: its longest existing ancestor canonicalised, plus the rest.
+fn real_path(path: &Path) -> Option<PathBuf> {
+    let mut rest = Vec::new();
+    let mut existing = path;
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return Some(rest.iter().rev().fold(real, |acc: PathBuf, part| acc.join(part)));
+        }
+        rest.push(existing.file_name()?.to_owned());
+        existing = existing.parent()?;
+    }
+}
+
 /// The patterns of `locks` that could match one of `paths`. A glob matches
 /// only paths that start with its literal directory prefix; leaving out the
 /// others spares compiling a hundred globs to check one staged file.
@@ -652,6 +713,14 @@ mod tests {
                 ("src/a/m.rs".to_string(), Reason::Locked, Some("T1".to_string()), true),
             ]
         );
+    }
+
+    #[test]
+    fn paths_are_made_repository_relative() {
+        let root = Path::new("/r");
+        assert_eq!(repo_relative(Path::new("a/../b.txt"), Path::new("/r/sub"), root).unwrap(), "sub/b.txt");
+        assert_eq!(repo_relative(Path::new("/r/x/y"), Path::new("/elsewhere"), root).unwrap(), "x/y");
+        assert!(repo_relative(Path::new("../../etc/passwd"), Path::new("/r/sub"), root).is_err());
     }
 
     #[test]
