@@ -60,6 +60,11 @@ pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
     let scope = match (&git, me) {
         (Some(git), Some(_)) => {
             EnforceScope::from_config(index::config_string(git, "par.enforceScope")?.as_deref())
+                .unwrap_or_else(|unknown| {
+                    ui.warn(&unknown.to_string());
+                    ui.hint("set it with `git config par.enforceScope error` (or warn, or off)");
+                    EnforceScope::Error
+                })
         }
         _ => EnforceScope::Error,
     };
