@@ -528,7 +528,8 @@ pub fn check(state: &State, me: Option<&str>, scope: EnforceScope, paths: &[Stri
 }
 
 /// `path` (relative to `cwd`, or absolute) as a normalised path relative to
-/// the worktree root. Directories are refused: a lock is checked per file.
+/// the worktree root. A path outside the worktree is refused (exit 1, as
+/// `lock` refuses one); a directory is a usage error: a lock is checked per file.
 pub fn repo_relative(path: &Path, cwd: &Path, root: &Path) -> Result<String> {
     let absolute = clean(&cwd.join(path));
     let rel = match absolute.strip_prefix(root) {
@@ -540,7 +541,7 @@ pub fn repo_relative(path: &Path, cwd: &Path, root: &Path) -> Result<String> {
         }),
     };
     let outside = || {
-        Refusal::usage(format!("'{}' is outside the repository at {}", path.display(), root.display()))
+        Refusal::failed(format!("'{}' is outside the repository at {}", path.display(), root.display()))
             .hint("name paths inside the repository, relative to the current directory")
     };
     let Some(rel) = rel else { return Err(outside().into()) };
@@ -554,7 +555,7 @@ pub fn repo_relative(path: &Path, cwd: &Path, root: &Path) -> Result<String> {
             .into());
     }
     locks::normalize(&text).map_err(|reason| {
-        Refusal::usage(format!("cannot check '{}': {reason}", path.display()))
+        Refusal::failed(format!("cannot check '{}': {reason}", path.display()))
             .hint("name paths inside the repository")
             .into()
     })
