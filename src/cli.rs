@@ -268,8 +268,14 @@ pub enum HookAction {
     /// Install the pre-commit hook (an existing hook is kept and still runs).
     Install,
     /// Remove the hook and restore the one it replaced, byte for byte.
+    ///
+    /// A git-par hook edited since it was installed is left alone: uninstall
+    /// refuses and says how to move the edited file aside first.
     Uninstall,
     /// Say what is installed and where.
+    ///
+    /// Exits 0 when git-par's hook will run for commits in this worktree,
+    /// 1 when it is not installed here.
     Status,
 }
 

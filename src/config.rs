@@ -16,13 +16,26 @@ pub enum EnforceScope {
 }
 
 impl EnforceScope {
-    /// Reads a `par.enforceScope` value; anything unknown (or unset) is the strict default.
-    pub fn from_config(value: Option<&str>) -> EnforceScope {
+    /// Reads a `par.enforceScope` value; unset is the strict default. An
+    /// unknown value is an error the caller warns about, and then the strict
+    /// default applies too (`unwrap_or_default`): a typo must not relax the check.
+    pub fn from_config(value: Option<&str>) -> Result<EnforceScope, UnknownEnforceScope> {
         match value.map(str::to_ascii_lowercase).as_deref() {
-            Some("warn") => EnforceScope::Warn,
-            Some("off") | Some("false") => EnforceScope::Off,
-            _ => EnforceScope::Error,
+            None | Some("error") => Ok(EnforceScope::Error),
+            Some("warn") => Ok(EnforceScope::Warn),
+            Some("off") | Some("false") => Ok(EnforceScope::Off),
+            Some(_) => Err(UnknownEnforceScope(value.unwrap_or_default().to_string())),
         }
+    }
+}
+
+/// A `par.enforceScope` value that is none of `error`, `warn`, `off`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownEnforceScope(pub String);
+
+impl std::fmt::Display for UnknownEnforceScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "par.enforceScope = {} is not one of error, warn, off; using error", self.0)
     }
 }
 
@@ -58,7 +71,8 @@ impl Config {
             worktree_dir: get("par.worktreeDir"),
             branch_prefix: get("par.branchPrefix").unwrap_or_else(|| "par/".to_string()),
             verify: get("par.verify"),
-            enforce_scope: EnforceScope::from_config(get("par.enforceScope").as_deref()),
+            // The check, the one reader of this setting, warns about an unknown value.
+            enforce_scope: EnforceScope::from_config(get("par.enforceScope").as_deref()).unwrap_or_default(),
             log_dir: get("par.logDir").unwrap_or_else(|| "logs/parallel".to_string()),
             command: get("par.command"),
             remote: get("par.remote"),
@@ -81,5 +95,22 @@ impl Config {
             }
         }
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enforce_scope_values() {
+        assert_eq!(EnforceScope::from_config(None), Ok(EnforceScope::Error));
+        assert_eq!(EnforceScope::from_config(Some("Error")), Ok(EnforceScope::Error));
+        assert_eq!(EnforceScope::from_config(Some("WARN")), Ok(EnforceScope::Warn));
+        assert_eq!(EnforceScope::from_config(Some("off")), Ok(EnforceScope::Off));
+        assert_eq!(EnforceScope::from_config(Some("false")), Ok(EnforceScope::Off));
+        let bogus = EnforceScope::from_config(Some("bogus")).unwrap_err();
+        assert_eq!(bogus.to_string(), "par.enforceScope = bogus is not one of error, warn, off; using error");
+        assert_eq!(EnforceScope::from_config(Some("")).unwrap_or_default(), EnforceScope::Error);
     }
 }

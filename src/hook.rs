@@ -8,12 +8,20 @@
 //!   back. A rename is atomic, so no step leaves a half-written hook.
 //! - Installing twice is installing once: the wrapper is recognised by its
 //!   marker line and rewritten only when its text changed.
+//! - A wrapper someone edited after git-par wrote it (its bytes are not any
+//!   wrapper git-par ever wrote) is neither rewritten nor removed: `install`
+//!   and `uninstall` refuse, change nothing, and say how to set the edited
+//!   file aside, so the user's text is never lost.
+//! - A hook inside a worktree (a relative `core.hooksPath`) is added to the
+//!   shared `.git/info/exclude` before it is written, unless git already
+//!   ignores it, so it is never committed by `git add -A` and never makes a
+//!   task's worktree look dirty to `finish` or `abort`.
 //! - The check reads the state and the given paths only; it never looks at
 //!   the working tree.
 
 use std::fs;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
@@ -23,6 +31,7 @@ use crate::locks::{self, LockIndex};
 use crate::repo::index::{self, GitDirs};
 use crate::repo::Repo;
 use crate::state::{ActiveTask, State};
+use crate::workflow::shell_quote;
 
 /// The hook git-par installs.
 pub const HOOK_NAME: &str = "pre-commit";
@@ -57,6 +66,31 @@ echo "hint: install git-par, or remove this hook with \`git par hook uninstall\`
 exit 0
 "#;
 
+/// The wrappers earlier versions of git-par wrote, byte for byte: still
+/// git-par's own, so `install` replaces them and `uninstall` removes them.
+const OLD_WRAPPERS: [&str; 1] = [r#"#!/bin/sh
+# git-par-hook: pre-commit v1
+# Installed by `git par hook install`: refuses commits that touch paths
+# locked by another git-par task, or paths outside this task's locks.
+# `git par hook uninstall` removes it and puts back the hook it replaced,
+# which is kept next to it as pre-commit.par-orig and runs first.
+
+orig="$(dirname -- "$0")/pre-commit.par-orig"
+if [ -f "$orig" ] && [ -x "$orig" ]; then
+    "$orig" "$@" || exit $?
+fi
+
+if command -v git-par >/dev/null 2>&1; then
+    exec git-par check --staged
+fi
+echo "warning: git-par is not on PATH, so this commit was not checked against its locks" >&2
+echo "hint: install git-par, or remove this hook with \`git par hook uninstall\`" >&2
+exit 0
+"#];
+
+/// The name an edited wrapper is told to be moved to before `install` or `uninstall`.
+pub const MODIFIED_NAME: &str = "pre-commit.par-modified";
+
 /// Where git looks for hooks from the current worktree.
 #[derive(Debug, Clone)]
 pub struct HooksDir {
@@ -85,14 +119,25 @@ impl HooksDir {
 /// `~/` is the home directory; relative to the worktree root, where git runs
 /// hooks), else `hooks/` in the common git directory.
 pub fn hooks_dir(repo: &Repo) -> Result<HooksDir> {
+    hooks_dir_of(repo, &repo.root)
+}
+
+/// The hooks directory git uses when committing in the worktree at `root`.
+fn hooks_dir_of(repo: &Repo, root: &Path) -> Result<HooksDir> {
     let configured = index::config_string(&repo.git, "core.hooksPath")?;
     let Some(value) = configured.clone().filter(|v| !v.is_empty()) else {
         return Ok(HooksDir { dir: repo.common_dir.join("hooks"), configured, shared: true });
     };
     let expanded = expand_home(&value);
     let shared = expanded.is_absolute();
-    let dir = if shared { expanded } else { repo.root.join(expanded) };
+    let dir = if shared { expanded } else { root.join(expanded) };
     Ok(HooksDir { dir, configured, shared })
+}
+
+/// `path` relative to the root of `repo`'s worktree, when it lies inside it.
+fn inside_worktree(repo: &Repo, path: &Path) -> Option<PathBuf> {
+    let rel = path.strip_prefix(&repo.root).ok()?;
+    rel.components().all(|part| matches!(part, Component::Normal(_))).then(|| rel.to_path_buf())
 }
 
 fn expand_home(value: &str) -> PathBuf {
@@ -109,8 +154,10 @@ fn expand_home(value: &str) -> PathBuf {
 pub enum Found {
     /// No hook.
     Absent,
-    /// git-par's wrapper; `current` is false when an older version of it.
+    /// git-par's wrapper as git-par wrote it; `current` is false when an older version of it.
     Ours { current: bool },
+    /// git-par's wrapper (its marker line is there) edited since it was written.
+    Modified,
     /// Someone else's hook.
     Foreign,
 }
@@ -141,8 +188,39 @@ fn inspect(hook: &Path) -> Result<Found> {
         return Ok(Found::Foreign);
     }
     let bytes = fs::read(hook).with_context(|| format!("reading {}", hook.display()))?;
-    let ours = bytes.split(|b| *b == b'\n').take(3).any(|line| line.starts_with(MARKER.as_bytes()));
-    Ok(if ours { Found::Ours { current: bytes == WRAPPER.as_bytes() } } else { Found::Foreign })
+    let marked = bytes.split(|b| *b == b'\n').take(3).any(|line| line.starts_with(MARKER.as_bytes()));
+    Ok(if !marked {
+        Found::Foreign
+    } else if bytes == WRAPPER.as_bytes() {
+        Found::Ours { current: true }
+    } else if OLD_WRAPPERS.iter().any(|old| bytes == old.as_bytes()) {
+        Found::Ours { current: false }
+    } else {
+        Found::Modified
+    })
+}
+
+impl Found {
+    /// Whether git-par's wrapper is in the slot (as written, or edited since).
+    pub fn is_ours(self) -> bool {
+        matches!(self, Found::Ours { .. } | Found::Modified)
+    }
+}
+
+/// The refusal to rewrite or remove a wrapper the user edited: nothing is
+/// changed, and the way out keeps the edited file.
+fn modified_refusal(hooks: &HooksDir, doing: &str, again: &str) -> Refusal {
+    let hook = hooks.hook();
+    let aside = hooks.dir.join(MODIFIED_NAME);
+    Refusal::failed(format!(
+        "{} is git-par's hook with changes made after it was installed; {doing} would lose them",
+        hook.display()
+    ))
+    .hint(format!(
+        "to keep your changes, move the file aside first: mv {} {}, then run `git par hook {again}` again",
+        shell_quote(&hook.to_string_lossy()),
+        shell_quote(&aside.to_string_lossy())
+    ))
 }
 
 fn exists(path: &Path) -> Result<bool> {
@@ -164,17 +242,30 @@ pub enum Installed {
     Unchanged,
 }
 
+/// What `install` did, and what it told git to ignore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Install {
+    pub installed: Installed,
+    /// The hook, relative to the worktree root, when `install` added it to
+    /// `.git/info/exclude`: a hook inside the worktree (a relative
+    /// `core.hooksPath`) would otherwise be an untracked file that `git add
+    /// -A` commits and that keeps `finish` and `abort` from seeing a clean worktree.
+    pub excluded: Option<PathBuf>,
+}
+
 /// Installs the wrapper in `hooks`, keeping an existing hook as
 /// `pre-commit.par-orig`. Refuses to edit a hook file tracked by the
-/// repository (a relative `core.hooksPath` inside the worktree).
-pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Installed> {
+/// repository (a relative `core.hooksPath` inside the worktree), or a
+/// wrapper edited since git-par wrote it.
+pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Install> {
     let hook = hooks.hook();
     let original = hooks.original();
     let found = inspect(&hook)?;
-    if found == (Found::Ours { current: true }) {
-        return Ok(Installed::Unchanged);
+    if found == Found::Modified {
+        return Err(modified_refusal(hooks, "reinstalling it", "install").into());
     }
-    if let Ok(rel) = hook.strip_prefix(&repo.root) {
+    let inside = inside_worktree(repo, &hook);
+    if let Some(rel) = &inside {
         if index::is_tracked(&repo.git, rel)? {
             return Err(Refusal::failed(format!(
                 "{} is tracked by the repository, so installing a hook there would change committed files",
@@ -197,6 +288,23 @@ pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Installed> {
         .hint(format!("move one of them aside, then run `git par hook install` again ({})", hook.display()))
         .into());
     }
+    // Before the hook exists, so that it never shows up as untracked.
+    let excluded = match &inside {
+        Some(rel) if index::exclude_file(&repo.git, rel, "the git-par pre-commit hook")? => Some(rel.clone()),
+        _ => None,
+    };
+    let installed = write_wrapper(hooks, found)?;
+    Ok(Install { installed, excluded })
+}
+
+/// Puts the wrapper in the hook slot, moving a foreign hook (`found`) to
+/// `pre-commit.par-orig` first.
+fn write_wrapper(hooks: &HooksDir, found: Found) -> Result<Installed> {
+    let hook = hooks.hook();
+    let original = hooks.original();
+    if found == (Found::Ours { current: true }) {
+        return Ok(Installed::Unchanged);
+    }
     fs::create_dir_all(&hooks.dir).with_context(|| format!("creating {}", hooks.dir.display()))?;
     // Written beside the hook first, so the user's hook is only moved once
     // the wrapper is ready to take its place.
@@ -216,7 +324,7 @@ pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Installed> {
         return Err(e).with_context(|| format!("installing {}", hook.display()));
     }
     Ok(match found {
-        Found::Ours { .. } => Installed::Updated,
+        Found::Ours { .. } | Found::Modified => Installed::Updated,
         Found::Absent | Found::Foreign => {
             Installed::Fresh { original: exists(&original)?.then_some(original) }
         }
@@ -234,6 +342,28 @@ fn write_executable(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// Installs git-par's hook in the task worktree just created at `worktree`
+/// when the main worktree has it through a relative `core.hooksPath`: git
+/// then resolves the hooks directory in each worktree, and a new worktree
+/// has none. Returns the hook installed; `None` when nothing was needed (the
+/// hooks directory serves every worktree, the main worktree does not have
+/// git-par's hook, or the hook file is tracked by the repository).
+pub fn install_for_new_worktree(repo: &Repo, worktree: &Path) -> Result<Option<PathBuf>> {
+    let main = hooks_dir_of(repo, &repo.main_root)?;
+    if main.shared || !inspect(&main.hook())?.is_ours() {
+        return Ok(None);
+    }
+    let task = Repo::discover(worktree)?;
+    let hooks = hooks_dir(&task)?;
+    if let Some(rel) = inside_worktree(&task, &hooks.hook()) {
+        if index::is_tracked(&task.git, &rel)? {
+            return Ok(None);
+        }
+    }
+    install(&task, &hooks)?;
+    Ok(Some(hooks.hook()))
+}
+
 /// What `uninstall` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Uninstalled {
@@ -245,13 +375,17 @@ pub enum Uninstalled {
 
 /// Removes the wrapper and puts back the hook it replaced, untouched. A
 /// kept original whose wrapper was deleted is put back too; a foreign hook
-/// is never touched.
+/// is never touched. Refuses, changing nothing, when the wrapper was edited
+/// since git-par wrote it.
 pub fn uninstall(hooks: &HooksDir) -> Result<Uninstalled> {
     let hook = hooks.hook();
     let original = hooks.original();
     let found = inspect(&hook)?;
     if found == Found::Foreign {
         return Ok(Uninstalled::NotInstalled);
+    }
+    if found == Found::Modified {
+        return Err(modified_refusal(hooks, "removing it", "uninstall").into());
     }
     if exists(&original)? {
         // One rename replaces the wrapper: there is never a moment without a hook.
@@ -393,6 +527,68 @@ pub fn check(state: &State, me: Option<&str>, scope: EnforceScope, paths: &[Stri
     Verdict { task: me.map(str::to_string), violations, broken_locks }
 }
 
+/// `path` (relative to `cwd`, or absolute) as a normalised path relative to
+/// the worktree root. A path outside the worktree is refused (exit 1, as
+/// `lock` refuses one); a directory is a usage error: a lock is checked per file.
+pub fn repo_relative(path: &Path, cwd: &Path, root: &Path) -> Result<String> {
+    let absolute = clean(&cwd.join(path));
+    let rel = match absolute.strip_prefix(root) {
+        Ok(rel) => Some(rel.to_path_buf()),
+        // Through a symlink: compare real paths.
+        Err(_) => real_path(&absolute).and_then(|real| {
+            let root = root.canonicalize().ok()?;
+            real.strip_prefix(root).ok().map(Path::to_path_buf)
+        }),
+    };
+    let outside = || {
+        Refusal::failed(format!("'{}' is outside the repository at {}", path.display(), root.display()))
+            .hint("name paths inside the repository, relative to the current directory")
+    };
+    let Some(rel) = rel else { return Err(outside().into()) };
+    let text = rel.to_string_lossy();
+    if text.is_empty() {
+        return Err(outside().into());
+    }
+    if path.to_string_lossy().ends_with('/') || absolute.is_dir() {
+        return Err(Refusal::usage(format!("'{}' is a directory", path.display()))
+            .hint("name the files you mean to change: locks are checked file by file")
+            .into());
+    }
+    locks::normalize(&text).map_err(|reason| {
+        Refusal::failed(format!("cannot check '{}': {reason}", path.display()))
+            .hint("name paths inside the repository")
+            .into()
+    })
+}
+
+/// Applies `.` and `..` without touching the file system.
+fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The real path of `path`: its longest existing ancestor canonicalised, plus the rest.
+fn real_path(path: &Path) -> Option<PathBuf> {
+    let mut rest = Vec::new();
+    let mut existing = path;
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return Some(rest.iter().rev().fold(real, |acc: PathBuf, part| acc.join(part)));
+        }
+        rest.push(existing.file_name()?.to_owned());
+        existing = existing.parent()?;
+    }
+}
+
 /// The patterns of `locks` that could match one of `paths`. A glob matches
 /// only paths that start with its literal directory prefix; leaving out the
 /// others spares compiling a hundred globs to check one staged file.
@@ -518,6 +714,14 @@ mod tests {
                 ("src/a/m.rs".to_string(), Reason::Locked, Some("T1".to_string()), true),
             ]
         );
+    }
+
+    #[test]
+    fn paths_are_made_repository_relative() {
+        let root = Path::new("/r");
+        assert_eq!(repo_relative(Path::new("a/../b.txt"), Path::new("/r/sub"), root).unwrap(), "sub/b.txt");
+        assert_eq!(repo_relative(Path::new("/r/x/y"), Path::new("/elsewhere"), root).unwrap(), "x/y");
+        assert!(repo_relative(Path::new("../../etc/passwd"), Path::new("/r/sub"), root).is_err());
     }
 
     #[test]

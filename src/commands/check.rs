@@ -2,7 +2,7 @@
 //! stops as soon as it knows git-par has no active task, before opening the
 //! repository; otherwise it reads the state, the index and one config key.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -12,11 +12,11 @@ use crate::cli::CheckArgs;
 use crate::config::EnforceScope;
 use crate::error::Refusal;
 use crate::hook::{self, Reason, Verdict, Violation};
-use crate::locks;
 use crate::output::Ui;
 use crate::repo::index::{self, GitDirs};
 use crate::repo::Repo;
 use crate::state::Store;
+use crate::workflow::shell_quote;
 
 /// Runs `git par check`.
 pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
@@ -48,7 +48,11 @@ pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
             };
             index::staged_paths(git, index_file.as_deref())?
         }
-        _ => args.paths.iter().map(|p| repo_relative(p, &inputs.cwd, &dirs.root)).collect::<Result<_>>()?,
+        _ => args
+            .paths
+            .iter()
+            .map(|p| hook::repo_relative(p, &inputs.cwd, &dirs.root))
+            .collect::<Result<_>>()?,
     };
     if paths.is_empty() {
         return render(&Verdict { task: me.map(str::to_string), ..Verdict::default() }, staged, ui);
@@ -56,72 +60,16 @@ pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
     let scope = match (&git, me) {
         (Some(git), Some(_)) => {
             EnforceScope::from_config(index::config_string(git, "par.enforceScope")?.as_deref())
+                .unwrap_or_else(|unknown| {
+                    ui.warn(&unknown.to_string());
+                    ui.hint("set it with `git config par.enforceScope error` (or warn, or off)");
+                    EnforceScope::Error
+                })
         }
         _ => EnforceScope::Error,
     };
     let verdict = hook::check(&state, me, scope, &paths);
     render(&verdict, staged, ui)
-}
-
-/// `path` (relative to `cwd`, or absolute) as a normalised path relative to
-/// the worktree root. Directories are refused: a lock is checked per file.
-fn repo_relative(path: &Path, cwd: &Path, root: &Path) -> Result<String> {
-    let absolute = clean(&cwd.join(path));
-    let rel = match absolute.strip_prefix(root) {
-        Ok(rel) => Some(rel.to_path_buf()),
-        // Through a symlink: compare real paths.
-        Err(_) => real_path(&absolute).and_then(|real| {
-            let root = root.canonicalize().ok()?;
-            real.strip_prefix(root).ok().map(Path::to_path_buf)
-        }),
-    };
-    let outside = || {
-        Refusal::usage(format!("'{}' is outside the repository at {}", path.display(), root.display()))
-            .hint("name paths inside the repository, relative to the current directory")
-    };
-    let Some(rel) = rel else { return Err(outside().into()) };
-    let text = rel.to_string_lossy();
-    if text.is_empty() {
-        return Err(outside().into());
-    }
-    if path.to_string_lossy().ends_with('/') || absolute.is_dir() {
-        return Err(Refusal::usage(format!("'{}' is a directory", path.display()))
-            .hint("name the files you mean to change: locks are checked file by file")
-            .into());
-    }
-    locks::normalize(&text).map_err(|reason| {
-        Refusal::usage(format!("cannot check '{}': {reason}", path.display()))
-            .hint("name paths inside the repository")
-            .into()
-    })
-}
-
-/// Applies `.` and `..` without touching the file system.
-fn clean(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// The real path of `path`: its longest existing ancestor canonicalised, plus the rest.
-fn real_path(path: &Path) -> Option<PathBuf> {
-    let mut rest = Vec::new();
-    let mut existing = path;
-    loop {
-        if let Ok(real) = existing.canonicalize() {
-            return Some(rest.iter().rev().fold(real, |acc: PathBuf, part| acc.join(part)));
-        }
-        rest.push(existing.file_name()?.to_owned());
-        existing = existing.parent()?;
-    }
 }
 
 #[derive(Serialize)]
@@ -235,36 +183,4 @@ fn refusal(verdict: &Verdict, staged: bool, me: &str) -> Refusal {
         ));
     }
     refusal
-}
-
-/// `text` as one shell word.
-fn shell_quote(text: &str) -> String {
-    let plain =
-        !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "_-./+@%:=,".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quotes_only_what_needs_it() {
-        assert_eq!(shell_quote("src/a.py"), "src/a.py");
-        assert_eq!(shell_quote("my file.txt"), "'my file.txt'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote("café.md"), "'café.md'");
-    }
-
-    #[test]
-    fn paths_are_made_repository_relative() {
-        let root = Path::new("/r");
-        assert_eq!(repo_relative(Path::new("a/../b.txt"), Path::new("/r/sub"), root).unwrap(), "sub/b.txt");
-        assert_eq!(repo_relative(Path::new("/r/x/y"), Path::new("/elsewhere"), root).unwrap(), "x/y");
-        assert!(repo_relative(Path::new("../../etc/passwd"), Path::new("/r/sub"), root).is_err());
-    }
 }

@@ -8,14 +8,15 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::{HookAction, HookArgs};
-use crate::hook::{self, Found, HookStatus, HooksDir, Installed, Uninstalled};
+use crate::error::Refusal;
+use crate::hook::{self, Found, HookStatus, HooksDir, Install, Installed, Uninstalled};
 
 /// Runs `git par hook`.
 pub fn run(args: &HookArgs, cx: &Context) -> Result<()> {
     let hooks = hook::hooks_dir(&cx.repo)?;
     let action = match args.action {
         HookAction::Install => {
-            let installed = hook::install(&cx.repo, &hooks)?;
+            let Install { installed, excluded } = hook::install(&cx.repo, &hooks)?;
             if !cx.ui.json {
                 match &installed {
                     Installed::Fresh { original: Some(original) } => cx.ui.status(&format!(
@@ -34,6 +35,12 @@ pub fn run(args: &HookArgs, cx: &Context) -> Result<()> {
                         "the git-par pre-commit hook is already installed in {}",
                         hooks.hook().display()
                     )),
+                }
+                if let Some(rel) = &excluded {
+                    cx.ui.status(&format!(
+                        "added /{} to .git/info/exclude, so that git does not offer to commit it",
+                        rel.display()
+                    ));
                 }
                 if !hooks.shared {
                     cx.ui.warn(&relative_warning(&hooks));
@@ -77,10 +84,19 @@ pub fn run(args: &HookArgs, cx: &Context) -> Result<()> {
     };
     let status = hook::status(&hooks)?;
     if cx.ui.json {
-        return cx.ui.json(&StatusJson::new(action, &hooks, &status));
-    }
-    if matches!(args.action, HookAction::Status) {
+        cx.ui.json(&StatusJson::new(action, &hooks, &status))?;
+    } else if matches!(args.action, HookAction::Status) {
         cx.ui.out(&status_text(&hooks, &status))?;
+    }
+    if matches!(args.action, HookAction::Status) && !status.found.is_ours() {
+        let mut refusal = Refusal::failed("git-par's pre-commit hook is not installed for this worktree");
+        if !hooks.shared {
+            refusal = refusal.hint(format!(
+                "core.hooksPath ({}) is relative, so each worktree has its own hooks directory",
+                hooks.configured.as_deref().unwrap_or_default()
+            ));
+        }
+        return Err(refusal.hint("install it with `git par hook install`").into());
     }
     Ok(())
 }
@@ -96,7 +112,8 @@ fn relative_warning(hooks: &HooksDir) -> String {
 struct StatusJson<'a> {
     /// What the command did: installed, updated, unchanged, removed, not_installed, status.
     action: &'static str,
-    /// `installed`, `outdated` (an older git-par wrapper), `absent` or `other` (someone else's hook).
+    /// `installed`, `outdated` (an older git-par wrapper), `modified` (git-par's wrapper
+    /// edited since), `absent` or `other` (someone else's hook).
     hook: &'static str,
     installed: bool,
     path: PathBuf,
@@ -115,10 +132,10 @@ impl<'a> StatusJson<'a> {
         StatusJson {
             action,
             hook: found_name(status.found),
-            installed: matches!(status.found, Found::Ours { .. }),
+            installed: status.found.is_ours(),
             path: hooks.hook(),
             hooks_dir: &hooks.dir,
-            chained: status.original.as_deref().filter(|_| matches!(status.found, Found::Ours { .. })),
+            chained: status.original.as_deref().filter(|_| status.found.is_ours()),
             core_hooks_path: hooks.configured.as_deref(),
             worktrees: if hooks.shared { "all" } else { "this" },
             git_par: hook::git_par_on_path(),
@@ -130,6 +147,7 @@ fn found_name(found: Found) -> &'static str {
     match found {
         Found::Ours { current: true } => "installed",
         Found::Ours { current: false } => "outdated",
+        Found::Modified => "modified",
         Found::Absent => "absent",
         Found::Foreign => "other",
     }
@@ -142,12 +160,16 @@ fn status_text(hooks: &HooksDir, status: &HookStatus) -> String {
         Found::Ours { current: false } => {
             format!("installed (outdated, run `git par hook install`): {}\n", hook.display())
         }
+        Found::Modified => format!(
+            "installed (modified after git-par wrote it; install and uninstall leave it alone): {}\n",
+            hook.display()
+        ),
         Found::Absent => format!("not installed: no hook at {}\n", hook.display()),
         Found::Foreign => format!("not installed: {} is another tool's hook\n", hook.display()),
     };
     if let Some(original) = &status.original {
         let line = match status.found {
-            Found::Ours { .. } => format!("runs first: {}\n", original.display()),
+            found if found.is_ours() => format!("runs first: {}\n", original.display()),
             _ => format!("left over: {} (`git par hook uninstall` puts it back)\n", original.display()),
         };
         out.push_str(&line);

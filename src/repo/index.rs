@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 use std::fs;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -592,6 +593,60 @@ pub fn is_tracked(git: &git2::Repository, rel: &Path) -> Result<bool> {
     Ok(index.get_path(rel, 0).is_some())
 }
 
+/// Whether git ignores `rel` (relative to the worktree root) in this worktree.
+pub fn is_ignored(git: &git2::Repository, rel: &Path) -> Result<bool> {
+    git.is_path_ignored(rel).with_context(|| format!("reading the ignore rules for {}", rel.display()))
+}
+
+/// Makes git ignore the file `rel` (relative to the worktree root) by adding
+/// it to the repository's `info/exclude`, which every worktree reads, under
+/// a `# comment` line. Does nothing when git already ignores it or the line
+/// is there. Returns whether a line was added.
+pub fn exclude_file(git: &git2::Repository, rel: &Path, comment: &str) -> Result<bool> {
+    if is_ignored(git, rel)? {
+        return Ok(false);
+    }
+    let line = exclude_line(rel);
+    let path = git.commondir().join("info").join("exclude");
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    // The file itself is locked (git never replaces it), so that two
+    // worktrees started at once add the line once.
+    let mut lock = fd_lock::RwLock::new(file);
+    let mut guard = lock.write().with_context(|| format!("locking {}", path.display()))?;
+    let mut text = String::new();
+    guard.read_to_string(&mut text).with_context(|| format!("reading {}", path.display()))?;
+    if text.lines().any(|l| l == line) {
+        return Ok(false);
+    }
+    let newline = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+    guard
+        .write_all(format!("{newline}# {comment}\n{line}\n").as_bytes())
+        .with_context(|| format!("appending to {}", path.display()))?;
+    Ok(true)
+}
+
+/// The `info/exclude` line matching exactly the file `rel`: anchored at the
+/// root, with the characters a pattern would read specially escaped.
+fn exclude_line(rel: &Path) -> String {
+    let parts: Vec<_> = rel.components().map(|part| part.as_os_str().to_string_lossy()).collect();
+    let mut line = String::from("/");
+    for c in parts.join("/").chars() {
+        if matches!(c, '*' | '?' | '[' | '\\' | ' ' | '!' | '#') {
+            line.push('\\');
+        }
+        line.push(c);
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -620,6 +675,16 @@ mod tests {
         let mut truncated = b"DIRC\0\0\0\x02\0\0\0\x05".to_vec();
         truncated.extend_from_slice(&[0u8; 20]);
         assert!(IndexFile::parse(truncated).is_none());
+    }
+
+    #[test]
+    fn exclude_lines_match_one_file_literally() {
+        assert_eq!(exclude_line(Path::new(".githooks/pre-commit")), "/.githooks/pre-commit");
+        assert_eq!(exclude_line(Path::new(".husky/_/pre-commit")), "/.husky/_/pre-commit");
+        assert_eq!(
+            exclude_line(Path::new("my hooks/[x]*?/#!pre-commit")),
+            r"/my\ hooks/\[x]\*\?/\#\!pre-commit"
+        );
     }
 
     #[test]

@@ -347,6 +347,37 @@ fn enforce_scope_warn_and_off() {
 }
 
 #[test]
+fn an_unknown_enforce_scope_warns_once_and_acts_as_error() {
+    let repo = repo();
+    let (t1, _) = two_tasks(&repo);
+    repo.git(&["config", "par.enforceScope", "bogus"]);
+    write(&t1, "README.md", "not mine\n");
+    add(&repo, &t1, &["README.md"]);
+    let run = commit(&repo, &t1, &[]).code(1);
+    assert_eq!(
+        run.stderr_hostless(),
+        "warning: par.enforceScope = bogus is not one of error, warn, off; using error
+hint: set it with `git config par.enforceScope error` (or warn, or off)
+error: commit refused: 1 staged path is outside the locks of T001
+  README.md: outside the locks of T001
+hint: to make it part of T001: git par lock T001 --add README.md
+hint: to leave it out of this commit: git restore --staged -- README.md
+"
+    );
+    // A path in scope: the warning still says the setting is not understood, the commit passes.
+    repo.git_in(&t1, &["restore", "--staged", "--", "README.md"]);
+    write(&t1, "src/a.py", "mine\n");
+    add(&repo, &t1, &["src/a.py"]);
+    let run = commit(&repo, &t1, &[]).success();
+    assert_eq!(
+        run.stderr_hostless(),
+        "warning: par.enforceScope = bogus is not one of error, warn, off; using error
+hint: set it with `git config par.enforceScope error` (or warn, or off)
+"
+    );
+}
+
+#[test]
 fn the_task_file_is_never_refused() {
     let repo = repo();
     let t1 = start(&repo, "T001", &["src/a.py"]);
@@ -447,13 +478,20 @@ fn check_refuses_directories_and_paths_outside_the_repository() {
         run.stderr_hostless(),
         "error: 'src' is a directory\nhint: name the files you mean to change: locks are checked file by file\n"
     );
-    let run = repo.par(&["check", "../elsewhere.txt"]).code(2);
-    assert!(
-        run.stderr_hostless().starts_with("error: '../elsewhere.txt' is outside the repository at "),
-        "{}",
-        run.stderr_hostless()
-    );
-    assert!(run.stderr_hostless().contains("\nhint: "), "{}", run.stderr_hostless());
+    // Outside the repository is a refusal (1), as `lock --add ../x` is.
+    let root = repo.root.display().to_string();
+    for outside in ["../elsewhere.txt", "/etc/passwd"] {
+        let run = repo.par(&["check", outside]).code(1);
+        assert_eq!(
+            run.stderr_hostless().replace(&root, "<ROOT>"),
+            format!(
+                "error: '{outside}' is outside the repository at <ROOT>
+hint: name paths inside the repository, relative to the current directory
+"
+            )
+        );
+    }
+    repo.par(&["lock", "T001", "--add", "../elsewhere.txt"]).code(1);
 }
 
 #[test]

@@ -51,7 +51,14 @@ fn write_hook(path: &Path, text: &str, mode: u32) {
 #[test]
 fn install_status_uninstall() {
     let repo = files();
-    let status = repo.par(&["--json", "hook", "status"]).success().json_hostless();
+    let run = repo.par(&["--json", "hook", "status"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: git-par's pre-commit hook is not installed for this worktree
+hint: install it with `git par hook install`
+"
+    );
+    let status = run.json_hostless();
     let hook = hooks(&repo).join("pre-commit");
     assert_eq!(
         status,
@@ -106,15 +113,87 @@ fn install_twice_is_install_once() {
     assert!(!hooks(&repo).join("pre-commit.par-orig").exists());
 }
 
+/// The wrapper of the first git-par release, byte for byte.
+const WRAPPER_0_1: &str = r#"#!/bin/sh
+# git-par-hook: pre-commit v1
+# Installed by `git par hook install`: refuses commits that touch paths
+# locked by another git-par task, or paths outside this task's locks.
+# `git par hook uninstall` removes it and puts back the hook it replaced,
+# which is kept next to it as pre-commit.par-orig and runs first.
+
+orig="$(dirname -- "$0")/pre-commit.par-orig"
+if [ -f "$orig" ] && [ -x "$orig" ]; then
+    "$orig" "$@" || exit $?
+fi
+
+if command -v git-par >/dev/null 2>&1; then
+    exec git-par check --staged
+fi
+echo "warning: git-par is not on PATH, so this commit was not checked against its locks" >&2
+echo "hint: install git-par, or remove this hook with \`git par hook uninstall\`" >&2
+exit 0
+"#;
+
 #[test]
 fn an_outdated_wrapper_is_replaced() {
     let repo = files();
     let hook = hooks(&repo).join("pre-commit");
-    write_hook(&hook, "#!/bin/sh\n# git-par-hook: pre-commit v0\nexec git-par check --staged\n", 0o755);
+    write_hook(&hook, WRAPPER_0_1, 0o755);
     assert_eq!(repo.par(&["--json", "hook", "status"]).success().json_hostless()["hook"], "outdated");
     assert_eq!(repo.par(&["--json", "hook", "install"]).success().json_hostless()["action"], "updated");
     assert!(!hooks(&repo).join("pre-commit.par-orig").exists(), "an old wrapper is not someone's hook");
     assert_eq!(repo.par(&["--json", "hook", "status"]).success().json_hostless()["hook"], "installed");
+    // An old wrapper is removed by uninstall as the current one is.
+    write_hook(&hook, WRAPPER_0_1, 0o755);
+    assert_eq!(repo.par(&["--json", "hook", "uninstall"]).success().json_hostless()["action"], "removed");
+    assert!(!hook.exists());
+}
+
+#[test]
+fn an_edited_wrapper_is_neither_removed_nor_rewritten() {
+    let repo = files();
+    let hook = hooks(&repo).join("pre-commit");
+    write_hook(&hook, "#!/bin/sh\necho theirs\n", 0o755);
+    repo.par(&["hook", "install"]).success();
+    let mut edited = fs::read(&hook).unwrap();
+    edited.extend_from_slice(b"echo user-added-line\n");
+    fs::write(&hook, &edited).unwrap();
+    let before = listing(&hooks(&repo));
+
+    let status = repo.par(&["--json", "hook", "status"]).success().json_hostless();
+    assert_eq!((&status["hook"], &status["installed"]), (&json!("modified"), &json!(true)));
+    let run = repo.par(&["hook", "status"]).success();
+    assert_eq!(
+        redact(&repo, &run.stdout),
+        "installed (modified after git-par wrote it; install and uninstall leave it alone): <TMP>/repo/.git/hooks/pre-commit
+runs first: <TMP>/repo/.git/hooks/pre-commit.par-orig
+serves: every worktree (the common hooks directory)
+git-par: <BIN>
+"
+    );
+    let run = repo.par(&["hook", "uninstall"]).code(1);
+    assert_eq!(
+        redact(&repo, &run.stderr_hostless()),
+        "error: <TMP>/repo/.git/hooks/pre-commit is git-par's hook with changes made after it was installed; removing it would lose them
+hint: to keep your changes, move the file aside first: mv <TMP>/repo/.git/hooks/pre-commit <TMP>/repo/.git/hooks/pre-commit.par-modified, then run `git par hook uninstall` again
+"
+    );
+    assert_eq!(listing(&hooks(&repo)), before);
+    let run = repo.par(&["hook", "install"]).code(1);
+    assert!(
+        redact(&repo, &run.stderr_hostless()).starts_with(
+            "error: <TMP>/repo/.git/hooks/pre-commit is git-par's hook with changes made after it was installed; reinstalling it would lose them\n"
+        ),
+        "{}",
+        run.stderr_hostless()
+    );
+    assert_eq!(listing(&hooks(&repo)), before);
+
+    // The way out the hint gives keeps the edit and restores the original.
+    fs::rename(&hook, hooks(&repo).join("pre-commit.par-modified")).unwrap();
+    repo.par(&["hook", "uninstall"]).success();
+    assert_eq!(fs::read_to_string(&hook).unwrap(), "#!/bin/sh\necho theirs\n");
+    assert_eq!(fs::read(hooks(&repo).join("pre-commit.par-modified")).unwrap(), edited);
 }
 
 #[test]
@@ -290,26 +369,43 @@ fn core_hooks_path_relative_is_per_worktree() {
     assert_eq!(
         redact(&repo, &run.stderr_hostless()),
         "installed the git-par pre-commit hook in <TMP>/repo/.githooks/pre-commit
+added /.githooks/pre-commit to .git/info/exclude, so that git does not offer to commit it
 warning: core.hooksPath (.githooks) is relative, so git resolves it in each worktree; this covers this worktree only
 hint: run `git par hook install` in each worktree that should be checked
 "
     );
     assert!(repo.root.join(".githooks/pre-commit").is_file());
+    assert_eq!(repo.git(&["status", "--porcelain"]), "", "the hook is not offered for commit");
+    repo.par(&["hook", "status"]).success();
     let (t1, _) = two_tasks(&repo);
     // Main is covered.
     write(&repo.root, "src/a.py", "T001's\n");
     add(&repo, &repo.root, &["src/a.py"]);
     commit(&repo, &repo.root, &[]).code(1);
-    // T001's worktree resolves .githooks in itself: nothing there yet.
-    let status = repo.par_in(&t1, &["--json", "hook", "status"]).success().json_hostless();
+    // T001's worktree resolves .githooks in itself: nothing there yet, and status says so.
+    let run = repo.par_in(&t1, &["--json", "hook", "status"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: git-par's pre-commit hook is not installed for this worktree
+hint: core.hooksPath (.githooks) is relative, so each worktree has its own hooks directory
+hint: install it with `git par hook install`
+"
+    );
+    let status = run.json_hostless();
     assert_eq!(
         (&status["hook"], &status["hooks_dir"], &status["worktrees"]),
         (&json!("absent"), &json!(t1.join(".githooks")), &json!("this"))
     );
+    let run = repo.par_in(&t1, &["hook", "status"]).code(1);
+    assert!(run.stdout.starts_with("not installed: no hook at "), "{}", run.stdout);
     write(&t1, "README.md", "not mine\n");
     add(&repo, &t1, &["README.md"]);
     commit(&repo, &t1, &[]).success();
     repo.par_in(&t1, &["hook", "install"]).success();
+    repo.par_in(&t1, &["hook", "status"]).success();
+    // Ignored there too (one line in the shared exclude file serves every worktree),
+    // so `finish` and `abort` see a clean worktree.
+    assert_eq!(repo.git_in(&t1, &["status", "--porcelain"]), "");
     write(&t1, "README.md", "still not mine\n");
     add(&repo, &t1, &["README.md"]);
     assert!(t1.join(".githooks/pre-commit").is_file());
@@ -319,6 +415,59 @@ hint: run `git par hook install` in each worktree that should be checked
         "{}",
         run.stderr_hostless()
     );
+}
+
+/// What `start` calls after creating a task's worktree (the domain function
+/// itself, so that this holds whichever command creates worktrees).
+fn install_for_new_worktree(repo: &TestRepo, worktree: &Path) -> Option<PathBuf> {
+    let main = git_par::repo::Repo::discover(&repo.root).unwrap();
+    git_par::hook::install_for_new_worktree(&main, worktree).unwrap()
+}
+
+#[test]
+fn a_new_worktree_gets_the_hook_through_a_relative_hooks_path() {
+    let repo = files();
+    repo.git(&["config", "core.hooksPath", ".husky/_"]);
+    // husky keeps its generated directory out of git with a .gitignore inside it.
+    write_hook(&repo.root.join(".husky/_/.gitignore"), "*\n", 0o644);
+    repo.par(&["hook", "install"]).success();
+    let (t1, _) = two_tasks(&repo);
+    let hook = t1.join(".husky/_/pre-commit");
+    assert_eq!(install_for_new_worktree(&repo, &t1), Some(hook.clone()));
+    assert_eq!(fs::read(&hook).unwrap(), fs::read(repo.root.join(".husky/_/pre-commit")).unwrap());
+    assert_eq!(mode(&hook), 0o755);
+    repo.par_in(&t1, &["hook", "status"]).success();
+    assert_eq!(repo.git_in(&t1, &["status", "--porcelain"]), "");
+    write(&t1, "README.md", "not mine\n");
+    add(&repo, &t1, &["README.md"]);
+    let run = commit(&repo, &t1, &[]).code(1);
+    assert!(
+        run.stderr_hostless().contains("  README.md: outside the locks of T001\n"),
+        "{}",
+        run.stderr_hostless()
+    );
+    // Twice is once.
+    assert_eq!(install_for_new_worktree(&repo, &t1), Some(hook.clone()));
+    assert_eq!(repo.git_in(&t1, &["status", "--porcelain"]), "M  README.md\n");
+}
+
+#[test]
+fn a_new_worktree_gets_no_hook_when_none_is_needed() {
+    let repo = files();
+    let (t1, _) = two_tasks(&repo);
+    // Hooks shared by every worktree.
+    repo.par(&["hook", "install"]).success();
+    assert_eq!(install_for_new_worktree(&repo, &t1), None);
+    // A relative core.hooksPath, but git-par's hook is not installed in the main worktree.
+    repo.git(&["config", "core.hooksPath", ".githooks"]);
+    assert_eq!(install_for_new_worktree(&repo, &t1), None);
+    assert!(!t1.join(".githooks").exists());
+    // The hook file is tracked in the worktree: it is the repository's to change, not git-par's.
+    repo.par(&["hook", "install"]).success();
+    write_hook(&t1.join(".githooks/pre-commit"), "#!/bin/sh\nexit 0\n", 0o755);
+    repo.git_in(&t1, &["add", "-f", ".githooks/pre-commit"]);
+    assert_eq!(install_for_new_worktree(&repo, &t1), None);
+    assert_eq!(fs::read_to_string(t1.join(".githooks/pre-commit")).unwrap(), "#!/bin/sh\nexit 0\n");
 }
 
 #[test]
@@ -384,7 +533,7 @@ fn status_says_when_git_par_is_not_on_path() {
         .args(["hook", "status"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         redact(&repo, &String::from_utf8_lossy(&out.stdout)),
         "not installed: no hook at <TMP>/repo/.git/hooks/pre-commit
