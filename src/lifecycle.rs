@@ -251,7 +251,8 @@ fn create_worktrees(
     let base_hex = base.to_string();
     for (i, plan) in plans.iter().enumerate() {
         if let Err(err) = cx.repo.add_worktree(&plan.branch, &plan.worktree, &base_hex) {
-            let cleanup = roll_back(cx, &plans[..=i], base, started_at, previous);
+            // Every plan was recorded, but only those up to this one created anything.
+            let cleanup = roll_back(cx, &plans[..=i], plans, base, started_at, previous);
             let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
             let mut err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
             if let Err(cleanup) = cleanup {
@@ -410,20 +411,22 @@ fn no_branches(cx: &Context) -> Result<bool> {
     Ok(branches.next().is_none())
 }
 
-/// Removes what a failed start created and drops its state entries.
+/// Removes what a failed start created (the worktrees and branches of
+/// `created`) and drops the state entries of every task it `recorded`.
 /// `previous` is the run's main branch and task file before this start, put
 /// back when no task remains.
 fn roll_back(
     cx: &Context,
-    plans: &[Plan],
+    created: &[Plan],
+    recorded: &[Plan],
     base: &git2::Oid,
     started_at: &str,
     previous: RunIdentity,
 ) -> Result<()> {
     let mut failures = Vec::new();
-    discard_created(cx, plans, base, &mut failures);
+    discard_created(cx, created, base, &mut failures);
     let dropped = cx.store.transact(|state| {
-        for plan in plans {
+        for plan in recorded {
             let ours = state
                 .tasks
                 .get(&plan.id)
