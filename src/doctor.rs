@@ -9,6 +9,9 @@
 //!   directories are gone); removing `state.json.tmp.*` files, which are
 //!   looked for and removed under the state lock, so never a live writer's.
 //! - Everything else is reported with advice for a person.
+//! - A finding is a problem (doctor exits 1 while one remains) or a note,
+//!   which is only information: a worktree kept by `finish --keep`, or one
+//!   that holds nothing that is not on the main branch, is normal.
 //!
 //! - An interrupted finish (a journal in `.git/par/journal/` with no live
 //!   finish behind it) is repaired by [`land::recover`]: rolled back before
@@ -20,7 +23,7 @@
 //! function to [`CHECKS`], and, if it can be repaired safely, a [`Repair`]
 //! variant with its arm in [`apply`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,7 +34,7 @@ use serde::Serialize;
 use crate::commands::Context;
 use crate::land;
 use crate::lifecycle;
-use crate::repo::worktree::WorktreeRecord;
+use crate::repo::worktree::{self, WorktreeRecord};
 use crate::state::State;
 
 /// What kind of problem a finding is.
@@ -54,6 +57,19 @@ pub enum Kind {
     TempFile,
     /// A `git par finish` that died before it was done (its journal remains).
     InterruptedFinish,
+    /// A worktree no active task owns whose work is on the main branch (a
+    /// note): kept by `finish --keep`, or holding nothing main lacks.
+    KeptWorktree,
+}
+
+/// Whether a finding needs doing something about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Something is wrong; doctor exits 1 until it is repaired.
+    Problem,
+    /// Worth knowing, nothing wrong.
+    Note,
 }
 
 /// A repair `--repair` may apply.
@@ -90,6 +106,7 @@ impl Repair {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub kind: Kind,
+    pub severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,6 +127,7 @@ impl Finding {
     fn new(kind: Kind, message: String) -> Finding {
         Finding {
             kind,
+            severity: Severity::Problem,
             task: None,
             path: None,
             message,
@@ -118,6 +136,16 @@ impl Finding {
             repaired: false,
             repair_error: None,
         }
+    }
+
+    fn note(mut self) -> Finding {
+        self.severity = Severity::Note;
+        self
+    }
+
+    /// Whether this is a problem that is still there (not repaired).
+    pub fn remains(&self) -> bool {
+        self.severity == Severity::Problem && !self.repaired
     }
 
     fn task(mut self, id: &str) -> Finding {
@@ -153,6 +181,8 @@ pub struct Survey {
     pub worktrees: Vec<WorktreeRecord>,
     /// Finishes whose journal remains, the running one excluded.
     pub finishes: Vec<land::Interrupted>,
+    /// Tasks whose last start, finish, abort or unlock in `events.jsonl` is a finish.
+    pub landed: BTreeSet<String>,
 }
 
 /// A check: reads the survey (and the disk), returns its findings, changes nothing.
@@ -181,11 +211,32 @@ pub fn diagnose(cx: &Context) -> Result<Vec<Finding>> {
     let worktrees = lifecycle::with_worktrees_locked(cx, || cx.repo.worktrees())?;
     let mut finishes = land::interrupted(&cx.repo, &cx.store)?;
     finishes.retain(|f| !f.live);
-    let survey = Survey { state, worktrees, finishes };
+    let landed = landed_tasks(&cx.store.events_path())?;
+    let survey = Survey { state, worktrees, finishes, landed };
     for check in CHECKS {
         findings.extend(check(cx, &survey)?);
     }
     Ok(findings)
+}
+
+/// The tasks whose last lifecycle event (start, finish, abort, unlock) in
+/// `events.jsonl` is a finish. A line that does not parse (a writer that died
+/// mid-line) is skipped.
+fn landed_tasks(events: &Path) -> Result<BTreeSet<String>> {
+    let text = match fs::read_to_string(events) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", events.display())),
+    };
+    let mut last: BTreeMap<String, bool> = BTreeMap::new();
+    for line in text.lines() {
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let (Some(kind), Some(task)) = (event["event"].as_str(), event["task"].as_str()) else { continue };
+        if matches!(kind, "start" | "finish" | "abort" | "unlock") {
+            last.insert(task.to_string(), kind == "finish");
+        }
+    }
+    Ok(last.into_iter().filter(|(_, finished)| *finished).map(|(task, _)| task).collect())
 }
 
 /// Applies the safe repairs of `findings`, marking each as repaired or
@@ -345,9 +396,14 @@ fn orphan_worktrees(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
             candidates.insert(canonical(&record.path));
         }
     }
+    let main_branch = cx.main_branch(state).ok();
     let mut findings = Vec::new();
     for path in candidates.into_iter().filter(|p| !known.contains(p)) {
         let record = survey.worktrees.iter().find(|r| canonical(&r.path) == path);
+        if let Some(note) = kept_worktree(cx, survey, &path, record, main_branch.as_deref())? {
+            findings.push(note);
+            continue;
+        }
         let what = match record.and_then(|r| r.branch.as_deref()) {
             Some(branch) => format!("worktree on branch {branch}"),
             None if record.is_some() => "worktree".to_string(),
@@ -370,6 +426,62 @@ fn orphan_worktrees(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
         );
     }
     Ok(findings)
+}
+
+/// The note for a worktree on a task branch that no active task owns but
+/// whose work is safe: its task landed (`finish --keep` kept it), or it is
+/// clean and its branch holds nothing the main branch lacks.
+fn kept_worktree(
+    cx: &Context,
+    survey: &Survey,
+    path: &Path,
+    record: Option<&WorktreeRecord>,
+    main_branch: Option<&str>,
+) -> Result<Option<Finding>> {
+    let Some(branch) = record.and_then(|r| r.branch.as_deref()) else { return Ok(None) };
+    let Some(id) = branch.strip_prefix(cx.config.branch_prefix.as_str()) else { return Ok(None) };
+    let landed = survey.landed.contains(id);
+    let on_main = match main_branch {
+        Some(main) => merged_into(cx, branch, main)?,
+        None => false,
+    };
+    let main = main_branch.unwrap_or("the main branch");
+    let remove = format!("`git worktree remove {}`", path.display());
+    let advice = if on_main {
+        format!("remove it once you no longer need it: {remove} and `git branch -d {branch}`")
+    } else {
+        format!(
+            "remove it once you no longer need it: {remove}; {branch} is not merged into {main} \
+             (a squash landing, or commits made after it): check `git log {main}..{branch}`, then `git branch -D {branch}`"
+        )
+    };
+    if landed {
+        let message = format!("{} is the worktree of {id}, kept after it landed on {main}", path.display());
+        return Ok(Some(Finding::new(Kind::KeptWorktree, message).note().task(id).path(path).advice(advice)));
+    }
+    // Uncommitted changes are work only this worktree holds; unreadable counts as some.
+    let clean = worktree::uncommitted_files(path).is_ok_and(|files| files.is_empty());
+    if !(on_main && clean) {
+        return Ok(None);
+    }
+    let message = format!(
+        "{} is a worktree on branch {branch} that no active task owns; it holds nothing that is not on {main}",
+        path.display()
+    );
+    Ok(Some(Finding::new(Kind::KeptWorktree, message).note().path(path).advice(advice)))
+}
+
+/// Whether every commit of `branch` is on `main` (both exist).
+fn merged_into(cx: &Context, branch: &str, main: &str) -> Result<bool> {
+    let (Some(tip), Some(main_tip)) = (cx.repo.branch_tip(branch)?, cx.repo.branch_tip(main)?) else {
+        return Ok(false);
+    };
+    Ok(tip == main_tip
+        || cx
+            .repo
+            .git
+            .graph_descendant_of(main_tip, tip)
+            .with_context(|| format!("comparing {branch} with {main}"))?)
 }
 
 /// git's own records of worktrees whose directories are gone.

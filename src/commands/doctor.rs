@@ -4,31 +4,36 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::DoctorArgs;
-use crate::doctor::{self, Finding};
+use crate::doctor::{self, Finding, Severity};
 use crate::error::Refusal;
 use crate::output::Style;
 
 #[derive(Serialize)]
 struct Body<'a> {
     findings: &'a [Finding],
-    /// Whether nothing is left to do.
+    /// Whether no problem is left (notes do not count).
     clean: bool,
 }
 
-/// Runs `git par doctor`; exits 1 while problems remain.
+/// Runs `git par doctor`; exits 1 while problems remain (notes are not problems).
 pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
     let mut findings = doctor::diagnose(cx)?;
     if args.repair {
         doctor::repair(cx, &mut findings);
     }
-    let remaining = findings.iter().filter(|f| !f.repaired).count();
+    let remaining = findings.iter().filter(|f| f.remains()).count();
     if cx.ui.json {
         cx.ui.json(&Body { findings: &findings, clean: remaining == 0 })?;
-    } else if findings.is_empty() {
-        cx.ui.status("no problems found");
     } else {
         let mut out = String::new();
         for finding in &findings {
+            if finding.severity == Severity::Note {
+                out.push_str(&format!("{} {}\n", cx.ui.paint(Style::Hint, "note:"), finding.message));
+                if let Some(advice) = &finding.advice {
+                    out.push_str(&format!("  hint: {advice}\n"));
+                }
+                continue;
+            }
             if let Some(done) = finding.repaired_text() {
                 out.push_str(&format!(
                     "{} {} ({})\n",
@@ -49,6 +54,9 @@ pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
             }
         }
         cx.ui.out(&out)?;
+        if findings.iter().all(|f| f.severity == Severity::Note) {
+            cx.ui.status("no problems found");
+        }
     }
     if remaining == 0 {
         return Ok(());

@@ -151,3 +151,59 @@ fn an_unreadable_state_file_is_reported() {
     assert_eq!(json["findings"][0]["repaired"], false);
     assert_eq!(repo.read(".git/par/state.json"), "{not json");
 }
+
+#[test]
+fn a_worktree_kept_by_finish_keep_is_a_note_not_a_problem() {
+    let repo = TestRepo::with_tasks(PLAN);
+    let wt1 = repo.worktree("T001");
+    repo.par(&["start", "T001"]).success();
+    write_at(&wt1.join("src/app/models.py"), "model\n");
+    repo.git_in(&wt1, &["add", "-A"]);
+    repo.git_in(&wt1, &["commit", "-q", "-m", "model"]);
+    repo.par(&["finish", "T001", "--keep"]).success();
+    let run = repo.par(&["doctor"]).success();
+    assert_eq!(
+        run.snapshot(),
+        format!(
+            "exit: 0\n--- stdout\n\
+             note: {wt} is the worktree of T001, kept after it landed on main\n  \
+               hint: remove it once you no longer need it: `git worktree remove {wt}` and `git branch -d par/T001`\n\
+             --- stderr\nno problems found\n",
+            wt = wt1.display()
+        )
+    );
+    let run = repo.par(&["--json", "doctor", "--repair"]).success();
+    let json = run.json();
+    assert_eq!(json["clean"], true);
+    assert_eq!(json["findings"][0]["kind"], "kept-worktree");
+    assert_eq!(json["findings"][0]["severity"], "note");
+    assert_eq!(json["findings"][0]["task"], "T001");
+    assert!(wt1.is_dir(), "a note is never repaired away");
+
+    // Without a recorded finish: a clean worktree whose branch is all on main
+    // is a note; with uncommitted work in it, it is a problem again.
+    repo.par(&["start", "T002"]).success();
+    repo.par(&["unlock", "T002", "--force"]).success();
+    let wt2 = repo.worktree("T002");
+    let run = repo.par(&["doctor"]).success();
+    assert!(
+        run.stdout.contains(&format!(
+            "note: {} is a worktree on branch par/T002 that no active task owns; it holds nothing that is not on main\n",
+            wt2.display()
+        )),
+        "{}",
+        run.stdout
+    );
+    write_at(&wt2.join("src/app/views.py"), "draft\n");
+    let run = repo.par(&["--json", "doctor"]).code(1);
+    let kinds: Vec<(String, String)> = run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap().to_string(), f["severity"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![("kept-worktree".into(), "note".into()), ("orphan-worktree".into(), "problem".into())]
+    );
+}
