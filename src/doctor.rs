@@ -34,8 +34,8 @@ use serde::Serialize;
 use crate::commands::Context;
 use crate::land;
 use crate::lifecycle;
-use crate::repo::worktree::{self, WorktreeRecord};
-use crate::state::State;
+use crate::repo::worktree::{self, WorktreeHead, WorktreeRecord};
+use crate::state::{ActiveTask, State};
 
 /// What kind of problem a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -354,16 +354,31 @@ fn active_tasks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
                 Kind::BranchMissing,
                 format!("{id} is active but its branch {} is gone (worktree {} remains)", task.branch, task.worktree.display()),
             )
-            .advice(format!(
-                "in {} run `git switch -c {}` to restore it, or stop the task with `git par abort {id}`",
-                task.worktree.display(),
-                task.branch
-            )),
+            .advice(format!("{}, or stop the task with `git par abort {id}`", restore_branch(task))),
             (false, false) => continue,
         };
         findings.push(finding.task(id).path(&task.worktree));
     }
     Ok(findings)
+}
+
+/// How to recreate a task's branch that was deleted by hand, at the last
+/// commit its worktree had: `git switch -c` on an unborn HEAD would make an
+/// empty branch, so the commit is named exactly.
+fn restore_branch(task: &ActiveTask) -> String {
+    let (branch, wt) = (&task.branch, task.worktree.display());
+    match worktree::worktree_head(&task.worktree) {
+        WorktreeHead::Unborn { branch: on, last: Some(oid) } if on == *branch => format!(
+            "recreate it at the worktree's last commit (from its HEAD log) with `git branch {branch} {oid}`"
+        ),
+        WorktreeHead::Commit { oid, .. } => format!(
+            "recreate it at the worktree's HEAD with `git branch {branch} {oid}`, then `git -C {wt} switch {branch}`"
+        ),
+        _ => format!(
+            "find the task's last commit in the worktree's HEAD log (`git -C {wt} rev-parse --git-path logs/HEAD` names it), \
+             then recreate the branch with `git branch {branch} COMMIT`"
+        ),
+    }
 }
 
 /// Worktrees no active task owns: directories in the worktree directory, and

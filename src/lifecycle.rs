@@ -30,7 +30,7 @@ use crate::commands::Context;
 use crate::error::Refusal;
 use crate::locks::Pattern;
 use crate::logs;
-use crate::repo::worktree::{self, CommitSummary};
+use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
 use crate::state::{self, ActiveTask, Owner, State, TaskStatus};
 
 /// What `git par start` was asked to do.
@@ -666,9 +666,27 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     let branch_tip = cx.repo.branch_tip(&task.branch)?;
     let worktree_exists = task.worktree.is_dir();
 
+    // Commits that removing the worktree and branch would leave unreachable:
+    // the branch's (unless kept), those of a detached HEAD in the worktree,
+    // and, when the branch was deleted by hand, those its worktree's HEAD log
+    // still names (removing the worktree removes that log).
+    let head = if worktree_exists { worktree::worktree_head(&task.worktree) } else { WorktreeHead::Unknown };
+    let (worktree_head, gone_branch_tip) = match head {
+        WorktreeHead::Commit { oid, detached: true } => (Some(oid), None),
+        WorktreeHead::Unborn { branch, last: Some(oid) } if branch == task.branch && branch_tip.is_none() => {
+            (Some(oid), Some(oid))
+        }
+        _ => (None, None),
+    };
     let mut files = Vec::new();
     if worktree_exists {
-        match worktree::uncommitted_files(&task.worktree) {
+        // On an unborn HEAD every file looks newly added; compare with the
+        // branch's last commit instead.
+        let found = match gone_branch_tip {
+            Some(tip) => worktree::changed_since(&task.worktree, tip),
+            None => worktree::uncommitted_files(&task.worktree),
+        };
+        match found {
             Ok(found) => files = found,
             Err(e) if !force => {
                 return Err(Refusal::failed(format!(
@@ -681,9 +699,6 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
             Err(_) => {}
         }
     }
-    // Commits that removing the worktree and branch would leave unreachable:
-    // the branch's (unless kept) and those of a detached HEAD in the worktree.
-    let worktree_head = if worktree_exists { detached_head(&task.worktree) } else { None };
     let mut tips = Vec::new();
     let mut landed: Vec<git2::Oid> = main_tip.into_iter().collect();
     if let Ok(base) = git2::Oid::from_str(&task.base) {
@@ -704,7 +719,7 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
         commits.extend(cx.repo.commits_not_in(head, &landed)?);
     }
     if !force && (!commits.is_empty() || !files.is_empty()) {
-        let lost = Loss { commits: &commits, on_branch, files: &files };
+        let lost = Loss { commits: &commits, on_branch, gone_branch_tip, files: &files };
         return Err(would_lose(id, &main_branch, &task, &lost).into());
     }
 
@@ -730,10 +745,10 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     let details = format!(
         "branch {} {} worktree {} removed{}",
         task.branch,
-        if branch_deleted {
-            format!("deleted (was {})", tip_hex.as_deref().map(short).unwrap_or("-"))
-        } else {
-            "kept".to_string()
+        match (&tip_hex, branch_deleted) {
+            (Some(tip), true) => format!("deleted (was {})", short(tip)),
+            (Some(_), false) => "kept".to_string(),
+            (None, _) => "already gone".to_string(),
         },
         task.worktree.display(),
         if force {
@@ -772,23 +787,16 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     })
 }
 
-/// The commit a worktree has checked out on a detached HEAD (which removing
-/// the worktree would leave unreachable), read from the worktree itself.
-fn detached_head(path: &Path) -> Option<git2::Oid> {
-    let repo = git2::Repository::open(path).ok()?;
-    if !repo.head_detached().ok()? {
-        return None;
-    }
-    let head = repo.head().ok()?.target();
-    head
-}
-
 /// What an abort would throw away.
 struct Loss<'a> {
     commits: &'a [CommitSummary],
     /// Whether some of the commits are on the task's branch (so
-    /// `--keep-branch` would keep them); the others are on a detached HEAD.
+    /// `--keep-branch` would keep them); the others are on a detached HEAD,
+    /// or on the task's branch that was deleted by hand.
     on_branch: bool,
+    /// The last commit of the task's branch when it was deleted by hand (from
+    /// the worktree's HEAD log), to recreate it.
+    gone_branch_tip: Option<git2::Oid>,
     files: &'a [String],
 }
 
@@ -815,6 +823,11 @@ fn would_lose(id: &str, main_branch: &str, task: &ActiveTask, loss: &Loss) -> Re
         refusal = refusal.hint(format!(
             "land the work with `git par finish {id}`, or keep the commits on {} with --keep-branch",
             task.branch
+        ));
+    } else if let Some(tip) = loss.gone_branch_tip.filter(|_| !commits.is_empty()) {
+        refusal = refusal.hint(format!(
+            "its branch {} is gone; recreate it at its last commit with `git branch {} {tip}`, then land the work with `git par finish {id}`",
+            task.branch, task.branch
         ));
     } else if !commits.is_empty() {
         refusal = refusal.hint(format!(

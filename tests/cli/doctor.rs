@@ -207,3 +207,43 @@ fn a_worktree_kept_by_finish_keep_is_a_note_not_a_problem() {
         vec![("kept-worktree".into(), "note".into()), ("orphan-worktree".into(), "problem".into())]
     );
 }
+
+#[test]
+fn a_branch_deleted_by_hand_is_recreated_at_the_worktrees_last_commit() {
+    let repo = TestRepo::with_tasks(PLAN);
+    repo.par(&["start", "T001"]).success();
+    let wt = repo.worktree("T001");
+    write_at(&wt.join("src/app/models.py"), "model\n");
+    repo.git_in(&wt, &["add", "-A"]);
+    repo.git_in(&wt, &["commit", "-q", "-m", "model"]);
+    let tip = repo.rev("par/T001");
+    // git refuses `branch -D` on a checked-out branch; this leaves the worktree's HEAD unborn.
+    repo.git(&["update-ref", "-d", "refs/heads/par/T001"]);
+    let run = repo.par(&["doctor"]).code(1);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "problem: T001 is active but its branch par/T001 is gone (worktree {wt} remains)\n  \
+               fix: recreate it at the worktree's last commit (from its HEAD log) with \
+             `git branch par/T001 {tip}`, or stop the task with `git par abort T001`\n",
+            wt = wt.display()
+        )
+    );
+    // Following the advice brings back the branch with the task's commit, and a clean worktree.
+    repo.git(&["branch", "par/T001", &tip]);
+    assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "");
+    repo.par(&["doctor"]).success();
+
+    // A detached worktree whose branch is gone: recreate at its HEAD, then switch.
+    repo.git_in(&wt, &["checkout", "-q", "--detach"]);
+    repo.git(&["branch", "-D", "par/T001"]);
+    let run = repo.par(&["--json", "doctor"]).code(1);
+    assert_eq!(
+        run.json()["findings"][0]["advice"],
+        format!(
+            "recreate it at the worktree's HEAD with `git branch par/T001 {tip}`, then \
+             `git -C {} switch par/T001`, or stop the task with `git par abort T001`",
+            wt.display()
+        )
+    );
+}
