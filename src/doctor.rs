@@ -35,7 +35,7 @@ use crate::commands::Context;
 use crate::land;
 use crate::lifecycle;
 use crate::repo::worktree::{self, WorktreeHead, WorktreeRecord};
-use crate::state::{ActiveTask, State};
+use crate::state::{ActiveTask, State, TaskStatus};
 
 /// What kind of problem a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -86,19 +86,20 @@ pub enum Repair {
     RecoverFinish { task: String, landed: bool },
 }
 
-impl Repair {
-    fn describe(&self) -> String {
-        match self {
-            Repair::DropStateEntry { task } => format!("dropped {task} from the state"),
-            Repair::PruneWorktreeRecords => {
-                "pruned git's stale worktree records (git worktree prune)".to_string()
-            }
-            Repair::RemoveFile { path } => format!("removed {}", path.display()),
-            Repair::RecoverFinish { task, landed: true } => format!("completed the landing of {task}"),
-            Repair::RecoverFinish { task, landed: false } => {
-                format!("rolled the finish back; {task} is active again")
-            }
-        }
+/// What a recovered finish left, in words: the task may have been landed,
+/// put back as it was, or (its locks broken meanwhile) be no task at all.
+fn describe_recovery(cx: &Context, task: &str, recovery: Option<land::Recovery>) -> String {
+    match recovery {
+        None => format!("nothing left to do: the finish of {task} had already been recovered"),
+        Some(r) if r.completed => format!("completed the landing of {task}"),
+        Some(_) => match cx.store.load().ok().and_then(|state| state.tasks.get(task).map(|t| t.state)) {
+            Some(TaskStatus::Blocked) => format!("rolled the finish back; {task} is blocked again"),
+            Some(_) => format!("rolled the finish back; {task} is active again"),
+            None => format!(
+                "rolled the finish back; {task} is not active (its locks had been broken), \
+                 its branch and worktree are as they were before the finish"
+            ),
+        },
     }
 }
 
@@ -121,6 +122,9 @@ pub struct Finding {
     /// Why the repair failed, if it was tried and failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repair_error: Option<String>,
+    /// What the repair did, in words, once it succeeded.
+    #[serde(skip)]
+    done: Option<String>,
 }
 
 impl Finding {
@@ -135,6 +139,7 @@ impl Finding {
             advice: None,
             repaired: false,
             repair_error: None,
+            done: None,
         }
     }
 
@@ -170,7 +175,7 @@ impl Finding {
 
     /// What `--repair` did, in words, when it did something.
     pub fn repaired_text(&self) -> Option<String> {
-        self.repair.as_ref().filter(|_| self.repaired).map(Repair::describe)
+        self.done.clone().filter(|_| self.repaired)
     }
 }
 
@@ -242,7 +247,7 @@ fn landed_tasks(events: &Path) -> Result<BTreeSet<String>> {
 /// Applies the safe repairs of `findings`, marking each as repaired or
 /// recording why it failed. Each distinct repair runs once.
 pub fn repair(cx: &Context, findings: &mut [Finding]) {
-    let mut done: Vec<(Repair, Result<(), String>)> = Vec::new();
+    let mut done: Vec<(Repair, Result<String, String>)> = Vec::new();
     for finding in findings.iter_mut() {
         let Some(repair) = finding.repair.clone() else { continue };
         let outcome = match done.iter().find(|(r, _)| *r == repair) {
@@ -254,14 +259,18 @@ pub fn repair(cx: &Context, findings: &mut [Finding]) {
             }
         };
         match outcome {
-            Ok(()) => finding.repaired = true,
+            Ok(text) => {
+                finding.repaired = true;
+                finding.done = Some(text);
+            }
             Err(e) => finding.repair_error = Some(e),
         }
     }
 }
 
-/// Applies one repair, re-checking under the state lock that it is still safe.
-pub fn apply(cx: &Context, repair: &Repair) -> Result<()> {
+/// Applies one repair, re-checking under the state lock that it is still
+/// safe; says what it did.
+pub fn apply(cx: &Context, repair: &Repair) -> Result<String> {
     match repair {
         // Under the worktrees lock, which a start holds from recording a task
         // to creating its worktree: a task being started is never dropped.
@@ -273,21 +282,27 @@ pub fn apply(cx: &Context, repair: &Repair) -> Result<()> {
                 };
                 if still_stale {
                     state.tasks.remove(task);
+                    Ok(format!("dropped {task} from the state"))
+                } else {
+                    Ok(format!("nothing left to do: {task} is no longer stale"))
                 }
-                Ok(())
             })
         }),
-        Repair::PruneWorktreeRecords => lifecycle::with_worktrees_locked(cx, || cx.repo.prune_worktrees()),
+        Repair::PruneWorktreeRecords => lifecycle::with_worktrees_locked(cx, || {
+            cx.repo.prune_worktrees()?;
+            Ok("pruned git's stale worktree records (git worktree prune)".to_string())
+        }),
         // Takes the merge lock itself (and no other lock is held here), so it
         // waits for a running finish rather than racing it.
         Repair::RecoverFinish { task, .. } => {
-            land::recover(&cx.repo, &cx.store, task, Some(RECOVER_WAIT)).map(|_| ())
+            let recovery = land::recover(&cx.repo, &cx.store, task, Some(RECOVER_WAIT))?;
+            Ok(describe_recovery(cx, task, recovery))
         }
         Repair::RemoveFile { path } => cx.store.with_lock("state.lock", || match fs::remove_file(path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("removing {}", path.display()))
             }
-            _ => Ok(()),
+            _ => Ok(format!("removed {}", path.display())),
         }),
     }
 }
@@ -298,6 +313,7 @@ const RECOVER_WAIT: Duration = Duration::from_secs(30);
 /// Finishes that died: their journal says how far they got, and whether
 /// main already has the landing decides between completing and rolling back.
 fn interrupted_finishes(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+    let recorded = |id: &str| survey.state.as_ref().is_some_and(|s| s.tasks.contains_key(id));
     Ok(survey
         .finishes
         .iter()
@@ -308,9 +324,14 @@ fn interrupted_finishes(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> 
                     "it had landed on {}, so --repair completes it (locks, worktree, branch)",
                     j.main_branch
                 )
-            } else {
+            } else if recorded(&j.task) {
                 format!(
                     "it had not landed on {}, so --repair rolls it back and {} stays active",
+                    j.main_branch, j.task
+                )
+            } else {
+                format!(
+                    "it had not landed on {}, so --repair rolls it back; {} stays inactive (its locks were broken)",
                     j.main_branch, j.task
                 )
             };

@@ -66,7 +66,7 @@ pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
     let manual = remaining - repairable;
     let plural = |n: usize| if n == 1 { "problem" } else { "problems" };
     let mut refusal = if args.repair {
-        Refusal::failed(format!("{remaining} {} remain", plural(remaining)))
+        Refusal::failed(format!("{remaining} {} {}", plural(remaining), verb(remaining, "remains", "remain")))
     } else {
         Refusal::failed(format!("{remaining} {} found", plural(remaining)))
     };
@@ -74,7 +74,20 @@ pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
         refusal = refusal.hint(format!("`git par doctor --repair` fixes {repairable} of them safely"));
     }
     if manual > 0 {
-        refusal = refusal.hint(format!("{manual} need a person: follow their `fix:` lines"));
+        refusal = refusal.hint(format!(
+            "{manual} {} a person: follow {} `fix:` lines",
+            verb(manual, "needs", "need"),
+            if manual == 1 { "its" } else { "their" }
+        ));
     }
     Err(refusal.into())
+}
+
+/// The verb agreeing with `n` things.
+fn verb(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
 }

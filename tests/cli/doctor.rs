@@ -247,3 +247,45 @@ fn a_branch_deleted_by_hand_is_recreated_at_the_worktrees_last_commit() {
         )
     );
 }
+
+#[test]
+fn repairing_a_finish_whose_locks_were_broken_says_the_task_is_not_active() {
+    let repo = TestRepo::with_tasks(PLAN);
+    repo.par(&["start", "T001"]).success();
+    let wt = repo.worktree("T001");
+    write_at(&wt.join("src/app/models.py"), "model\n");
+    repo.git_in(&wt, &["add", "-A"]);
+    repo.git_in(&wt, &["commit", "-q", "-m", "model"]);
+    let crashed = repo
+        .par_command(&repo.root, &["finish", "T001"])
+        .env("GIT_PAR_TEST_CRASH_AT", "landing-commit")
+        .output()
+        .unwrap();
+    assert!(!crashed.status.success());
+    repo.par(&["unlock", "T001", "--force"]).success();
+    let run = repo.par(&["doctor"]).code(1);
+    let pid = run.stdout.split("(pid ").nth(1).unwrap().split(',').next().unwrap().to_string();
+    let interrupted = format!(
+        "`git par finish T001` was interrupted (pid {pid}, step Landing): it had not landed on main, \
+         so --repair rolls it back; T001 stays inactive (its locks were broken)"
+    );
+    assert_eq!(
+        run.snapshot(),
+        format!(
+            "exit: 1\n--- stdout\nproblem: {interrupted}\n  fix: `git par doctor --repair`\n\
+             --- stderr\nerror: 1 problem found\nhint: `git par doctor --repair` fixes 1 of them safely\n"
+        )
+    );
+    let run = repo.par(&["doctor", "--repair"]).success();
+    assert_eq!(
+        run.stdout,
+        format!(
+            "repaired: {interrupted} (rolled the finish back; T001 is not active (its locks had been broken), \
+             its branch and worktree are as they were before the finish)\n"
+        )
+    );
+    assert_eq!(state(&repo)["tasks"], json!({}));
+    // What is left is a worktree nobody owns, holding the task's commit: one problem, in good grammar.
+    let run = repo.par(&["doctor", "--repair"]).code(1);
+    assert_eq!(run.stderr, "error: 1 problem remains\nhint: 1 needs a person: follow its `fix:` lines\n");
+}
