@@ -28,7 +28,7 @@ use serde_json::json;
 
 use crate::commands::Context;
 use crate::error::Refusal;
-use crate::locks::Pattern;
+use crate::locks::{self, Pattern};
 use crate::logs;
 use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
 use crate::state::{self, ActiveTask, Owner, State, TaskStatus};
@@ -86,11 +86,12 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     }
     let mut extra = Vec::new();
     for text in &options.paths {
-        let pattern = Pattern::new(text)?;
-        if pattern.as_str() == loaded.rel {
-            return Err(task_file_refusal(text).into());
+        for pattern in Pattern::written(text, &roots(cx))? {
+            if pattern.as_str() == loaded.rel {
+                return Err(task_file_refusal(text).into());
+            }
+            extra.push(pattern);
         }
-        extra.push(pattern);
     }
 
     let current = cx.store.load()?;
@@ -275,6 +276,17 @@ pub const WORKTREES_LOCK: &str = "worktrees.lock";
 /// Runs `f` holding [`WORKTREES_LOCK`].
 pub fn with_worktrees_locked<T>(cx: &Context, f: impl FnOnce() -> Result<T>) -> Result<T> {
     cx.store.with_lock(WORKTREES_LOCK, f)
+}
+
+/// The roots an absolute lock pattern on the command line may lie in: the
+/// current worktree's and the main worktree's.
+fn roots(cx: &Context) -> Vec<String> {
+    let mut roots: Vec<String> = [cx.repo.root.as_path(), cx.main_root()]
+        .into_iter()
+        .filter_map(|r| locks::root_text(Some(r)))
+        .collect();
+    roots.dedup();
+    roots
 }
 
 /// Where a task's worktree goes: `par.worktreeDir/<ID>` (relative to the
@@ -579,15 +591,20 @@ pub struct LockChange {
 /// Adds and removes lock patterns of an active task; additions are checked
 /// against every other active task in the same transaction.
 pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -> Result<LockChange> {
+    let roots = roots(cx);
     let mut adding = Vec::new();
     for text in add {
-        adding.push(Pattern::new(text)?);
+        adding.extend(Pattern::written(text, &roots)?);
     }
     let mut removing = Vec::new();
     for text in remove {
-        let normal = crate::locks::normalize(text)
-            .map_err(|reason| Refusal::failed(format!("'{text}' is not a lock pattern: {reason}")))?;
-        removing.push((text.clone(), normal));
+        for candidate in locks::expand_written(text, &roots) {
+            let normal = locks::normalize(&candidate).map_err(|reason| {
+                Refusal::failed(format!("'{candidate}' is not a lock pattern: {reason}"))
+                    .hint(format!("`git par lock-status` lists {id}'s locks"))
+            })?;
+            removing.push((candidate, normal));
+        }
     }
     let change = cx.store.transact(|state| {
         let tasks_file = state.tasks_file.clone();

@@ -579,3 +579,23 @@ fn a_failure_in_the_middle_of_a_start_rolls_back_the_tasks_after_it_too() {
     repo.par(&["abort", "T001"]).success();
     check(Some(fs::read_to_string(&state_path).unwrap()));
 }
+
+#[test]
+fn extra_paths_are_read_like_tasks_md_paths() {
+    let repo = TestRepo::with_tasks(PLAN);
+    assert_refused(
+        &repo,
+        &["start", "T001", "--path", ".git/info/exclude"],
+        1,
+        "error: cannot lock '.git/info/exclude': inside .git: git's own files are never committed, so there is nothing to lock\n\
+         hint: give a path inside the repository, relative to its root\n",
+    );
+    let docs = format!("{}/docs/", repo.root.display());
+    let run = repo
+        .par(&["--json", "start", "T001", "--path", &docs, "--path", "src/app/{forms,admin}.py"])
+        .success();
+    assert_eq!(
+        run.json()["tasks"][0]["locks"],
+        serde_json::json!(["src/app/models.py", "docs/", "src/app/forms.py", "src/app/admin.py"])
+    );
+}
