@@ -9,6 +9,9 @@
 //!   directories are gone); removing `state.json.tmp.*` files, which are
 //!   looked for and removed under the state lock, so never a live writer's.
 //! - Everything else is reported with advice for a person.
+//! - A finding is a problem (doctor exits 1 while one remains) or a note,
+//!   which is only information: a worktree kept by `finish --keep`, or one
+//!   that holds nothing that is not on the main branch, is normal.
 //!
 //! - An interrupted finish (a journal in `.git/par/journal/` with no live
 //!   finish behind it) is repaired by [`land::recover`]: rolled back before
@@ -20,7 +23,7 @@
 //! function to [`CHECKS`], and, if it can be repaired safely, a [`Repair`]
 //! variant with its arm in [`apply`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,8 +34,8 @@ use serde::Serialize;
 use crate::commands::Context;
 use crate::land;
 use crate::lifecycle;
-use crate::repo::worktree::WorktreeRecord;
-use crate::state::State;
+use crate::repo::worktree::{self, WorktreeHead, WorktreeRecord};
+use crate::state::{ActiveTask, State, TaskStatus};
 
 /// What kind of problem a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,6 +57,19 @@ pub enum Kind {
     TempFile,
     /// A `git par finish` that died before it was done (its journal remains).
     InterruptedFinish,
+    /// A worktree no active task owns whose work is on the main branch (a
+    /// note): kept by `finish --keep`, or holding nothing main lacks.
+    KeptWorktree,
+}
+
+/// Whether a finding needs doing something about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Something is wrong; doctor exits 1 until it is repaired.
+    Problem,
+    /// Worth knowing, nothing wrong.
+    Note,
 }
 
 /// A repair `--repair` may apply.
@@ -70,19 +86,20 @@ pub enum Repair {
     RecoverFinish { task: String, landed: bool },
 }
 
-impl Repair {
-    fn describe(&self) -> String {
-        match self {
-            Repair::DropStateEntry { task } => format!("dropped {task} from the state"),
-            Repair::PruneWorktreeRecords => {
-                "pruned git's stale worktree records (git worktree prune)".to_string()
-            }
-            Repair::RemoveFile { path } => format!("removed {}", path.display()),
-            Repair::RecoverFinish { task, landed: true } => format!("completed the landing of {task}"),
-            Repair::RecoverFinish { task, landed: false } => {
-                format!("rolled the finish back; {task} is active again")
-            }
-        }
+/// What a recovered finish left, in words: the task may have been landed,
+/// put back as it was, or (its locks broken meanwhile) be no task at all.
+fn describe_recovery(cx: &Context, task: &str, recovery: Option<land::Recovery>) -> String {
+    match recovery {
+        None => format!("nothing left to do: the finish of {task} had already been recovered"),
+        Some(r) if r.completed => format!("completed the landing of {task}"),
+        Some(_) => match cx.store.load().ok().and_then(|state| state.tasks.get(task).map(|t| t.state)) {
+            Some(TaskStatus::Blocked) => format!("rolled the finish back; {task} is blocked again"),
+            Some(_) => format!("rolled the finish back; {task} is active again"),
+            None => format!(
+                "rolled the finish back; {task} is not active (its locks had been broken), \
+                 its branch and worktree are as they were before the finish"
+            ),
+        },
     }
 }
 
@@ -90,6 +107,7 @@ impl Repair {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub kind: Kind,
+    pub severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -104,12 +122,16 @@ pub struct Finding {
     /// Why the repair failed, if it was tried and failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repair_error: Option<String>,
+    /// What the repair did, in words, once it succeeded.
+    #[serde(skip)]
+    done: Option<String>,
 }
 
 impl Finding {
     fn new(kind: Kind, message: String) -> Finding {
         Finding {
             kind,
+            severity: Severity::Problem,
             task: None,
             path: None,
             message,
@@ -117,7 +139,18 @@ impl Finding {
             advice: None,
             repaired: false,
             repair_error: None,
+            done: None,
         }
+    }
+
+    fn note(mut self) -> Finding {
+        self.severity = Severity::Note;
+        self
+    }
+
+    /// Whether this is a problem that is still there (not repaired).
+    pub fn remains(&self) -> bool {
+        self.severity == Severity::Problem && !self.repaired
     }
 
     fn task(mut self, id: &str) -> Finding {
@@ -142,7 +175,7 @@ impl Finding {
 
     /// What `--repair` did, in words, when it did something.
     pub fn repaired_text(&self) -> Option<String> {
-        self.repair.as_ref().filter(|_| self.repaired).map(Repair::describe)
+        self.done.clone().filter(|_| self.repaired)
     }
 }
 
@@ -153,6 +186,8 @@ pub struct Survey {
     pub worktrees: Vec<WorktreeRecord>,
     /// Finishes whose journal remains, the running one excluded.
     pub finishes: Vec<land::Interrupted>,
+    /// Tasks whose last start, finish, abort or unlock in `events.jsonl` is a finish.
+    pub landed: BTreeSet<String>,
 }
 
 /// A check: reads the survey (and the disk), returns its findings, changes nothing.
@@ -181,17 +216,38 @@ pub fn diagnose(cx: &Context) -> Result<Vec<Finding>> {
     let worktrees = lifecycle::with_worktrees_locked(cx, || cx.repo.worktrees())?;
     let mut finishes = land::interrupted(&cx.repo, &cx.store)?;
     finishes.retain(|f| !f.live);
-    let survey = Survey { state, worktrees, finishes };
+    let landed = landed_tasks(&cx.store.events_path())?;
+    let survey = Survey { state, worktrees, finishes, landed };
     for check in CHECKS {
         findings.extend(check(cx, &survey)?);
     }
     Ok(findings)
 }
 
+/// The tasks whose last lifecycle event (start, finish, abort, unlock) in
+/// `events.jsonl` is a finish. A line that does not parse (a writer that died
+/// mid-line) is skipped.
+fn landed_tasks(events: &Path) -> Result<BTreeSet<String>> {
+    let text = match fs::read_to_string(events) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", events.display())),
+    };
+    let mut last: BTreeMap<String, bool> = BTreeMap::new();
+    for line in text.lines() {
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let (Some(kind), Some(task)) = (event["event"].as_str(), event["task"].as_str()) else { continue };
+        if matches!(kind, "start" | "finish" | "abort" | "unlock") {
+            last.insert(task.to_string(), kind == "finish");
+        }
+    }
+    Ok(last.into_iter().filter(|(_, finished)| *finished).map(|(task, _)| task).collect())
+}
+
 /// Applies the safe repairs of `findings`, marking each as repaired or
 /// recording why it failed. Each distinct repair runs once.
 pub fn repair(cx: &Context, findings: &mut [Finding]) {
-    let mut done: Vec<(Repair, Result<(), String>)> = Vec::new();
+    let mut done: Vec<(Repair, Result<String, String>)> = Vec::new();
     for finding in findings.iter_mut() {
         let Some(repair) = finding.repair.clone() else { continue };
         let outcome = match done.iter().find(|(r, _)| *r == repair) {
@@ -203,14 +259,18 @@ pub fn repair(cx: &Context, findings: &mut [Finding]) {
             }
         };
         match outcome {
-            Ok(()) => finding.repaired = true,
+            Ok(text) => {
+                finding.repaired = true;
+                finding.done = Some(text);
+            }
             Err(e) => finding.repair_error = Some(e),
         }
     }
 }
 
-/// Applies one repair, re-checking under the state lock that it is still safe.
-pub fn apply(cx: &Context, repair: &Repair) -> Result<()> {
+/// Applies one repair, re-checking under the state lock that it is still
+/// safe; says what it did.
+pub fn apply(cx: &Context, repair: &Repair) -> Result<String> {
     match repair {
         // Under the worktrees lock, which a start holds from recording a task
         // to creating its worktree: a task being started is never dropped.
@@ -222,21 +282,27 @@ pub fn apply(cx: &Context, repair: &Repair) -> Result<()> {
                 };
                 if still_stale {
                     state.tasks.remove(task);
+                    Ok(format!("dropped {task} from the state"))
+                } else {
+                    Ok(format!("nothing left to do: {task} is no longer stale"))
                 }
-                Ok(())
             })
         }),
-        Repair::PruneWorktreeRecords => lifecycle::with_worktrees_locked(cx, || cx.repo.prune_worktrees()),
+        Repair::PruneWorktreeRecords => lifecycle::with_worktrees_locked(cx, || {
+            cx.repo.prune_worktrees()?;
+            Ok("pruned git's stale worktree records (git worktree prune)".to_string())
+        }),
         // Takes the merge lock itself (and no other lock is held here), so it
         // waits for a running finish rather than racing it.
         Repair::RecoverFinish { task, .. } => {
-            land::recover(&cx.repo, &cx.store, task, Some(RECOVER_WAIT)).map(|_| ())
+            let recovery = land::recover(&cx.repo, &cx.store, task, Some(RECOVER_WAIT))?;
+            Ok(describe_recovery(cx, task, recovery))
         }
         Repair::RemoveFile { path } => cx.store.with_lock("state.lock", || match fs::remove_file(path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("removing {}", path.display()))
             }
-            _ => Ok(()),
+            _ => Ok(format!("removed {}", path.display())),
         }),
     }
 }
@@ -247,6 +313,7 @@ const RECOVER_WAIT: Duration = Duration::from_secs(30);
 /// Finishes that died: their journal says how far they got, and whether
 /// main already has the landing decides between completing and rolling back.
 fn interrupted_finishes(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+    let recorded = |id: &str| survey.state.as_ref().is_some_and(|s| s.tasks.contains_key(id));
     Ok(survey
         .finishes
         .iter()
@@ -257,9 +324,14 @@ fn interrupted_finishes(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> 
                     "it had landed on {}, so --repair completes it (locks, worktree, branch)",
                     j.main_branch
                 )
-            } else {
+            } else if recorded(&j.task) {
                 format!(
                     "it had not landed on {}, so --repair rolls it back and {} stays active",
+                    j.main_branch, j.task
+                )
+            } else {
+                format!(
+                    "it had not landed on {}, so --repair rolls it back; {} stays inactive (its locks were broken)",
                     j.main_branch, j.task
                 )
             };
@@ -303,16 +375,31 @@ fn active_tasks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
                 Kind::BranchMissing,
                 format!("{id} is active but its branch {} is gone (worktree {} remains)", task.branch, task.worktree.display()),
             )
-            .advice(format!(
-                "in {} run `git switch -c {}` to restore it, or stop the task with `git par abort {id}`",
-                task.worktree.display(),
-                task.branch
-            )),
+            .advice(format!("{}, or stop the task with `git par abort {id}`", restore_branch(task))),
             (false, false) => continue,
         };
         findings.push(finding.task(id).path(&task.worktree));
     }
     Ok(findings)
+}
+
+/// How to recreate a task's branch that was deleted by hand, at the last
+/// commit its worktree had: `git switch -c` on an unborn HEAD would make an
+/// empty branch, so the commit is named exactly.
+fn restore_branch(task: &ActiveTask) -> String {
+    let (branch, wt) = (&task.branch, task.worktree.display());
+    match worktree::worktree_head(&task.worktree) {
+        WorktreeHead::Unborn { branch: on, last: Some(oid) } if on == *branch => format!(
+            "recreate it at the worktree's last commit (from its HEAD log) with `git branch {branch} {oid}`"
+        ),
+        WorktreeHead::Commit { oid, .. } => format!(
+            "recreate it at the worktree's HEAD with `git branch {branch} {oid}`, then `git -C {wt} switch {branch}`"
+        ),
+        _ => format!(
+            "find the task's last commit in the worktree's HEAD log (`git -C {wt} rev-parse --git-path logs/HEAD` names it), \
+             then recreate the branch with `git branch {branch} COMMIT`"
+        ),
+    }
 }
 
 /// Worktrees no active task owns: directories in the worktree directory, and
@@ -345,9 +432,14 @@ fn orphan_worktrees(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
             candidates.insert(canonical(&record.path));
         }
     }
+    let main_branch = cx.main_branch(state).ok();
     let mut findings = Vec::new();
     for path in candidates.into_iter().filter(|p| !known.contains(p)) {
         let record = survey.worktrees.iter().find(|r| canonical(&r.path) == path);
+        if let Some(note) = kept_worktree(cx, survey, &path, record, main_branch.as_deref())? {
+            findings.push(note);
+            continue;
+        }
         let what = match record.and_then(|r| r.branch.as_deref()) {
             Some(branch) => format!("worktree on branch {branch}"),
             None if record.is_some() => "worktree".to_string(),
@@ -370,6 +462,62 @@ fn orphan_worktrees(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
         );
     }
     Ok(findings)
+}
+
+/// The note for a worktree on a task branch that no active task owns but
+/// whose work is safe: its task landed (`finish --keep` kept it), or it is
+/// clean and its branch holds nothing the main branch lacks.
+fn kept_worktree(
+    cx: &Context,
+    survey: &Survey,
+    path: &Path,
+    record: Option<&WorktreeRecord>,
+    main_branch: Option<&str>,
+) -> Result<Option<Finding>> {
+    let Some(branch) = record.and_then(|r| r.branch.as_deref()) else { return Ok(None) };
+    let Some(id) = branch.strip_prefix(cx.config.branch_prefix.as_str()) else { return Ok(None) };
+    let landed = survey.landed.contains(id);
+    let on_main = match main_branch {
+        Some(main) => merged_into(cx, branch, main)?,
+        None => false,
+    };
+    let main = main_branch.unwrap_or("the main branch");
+    let remove = format!("`git worktree remove {}`", path.display());
+    let advice = if on_main {
+        format!("remove it once you no longer need it: {remove} and `git branch -d {branch}`")
+    } else {
+        format!(
+            "remove it once you no longer need it: {remove}; {branch} is not merged into {main} \
+             (a squash landing, or commits made after it): check `git log {main}..{branch}`, then `git branch -D {branch}`"
+        )
+    };
+    if landed {
+        let message = format!("{} is the worktree of {id}, kept after it landed on {main}", path.display());
+        return Ok(Some(Finding::new(Kind::KeptWorktree, message).note().task(id).path(path).advice(advice)));
+    }
+    // Uncommitted changes are work only this worktree holds; unreadable counts as some.
+    let clean = worktree::uncommitted_files(path).is_ok_and(|files| files.is_empty());
+    if !(on_main && clean) {
+        return Ok(None);
+    }
+    let message = format!(
+        "{} is a worktree on branch {branch} that no active task owns; it holds nothing that is not on {main}",
+        path.display()
+    );
+    Ok(Some(Finding::new(Kind::KeptWorktree, message).note().path(path).advice(advice)))
+}
+
+/// Whether every commit of `branch` is on `main` (both exist).
+fn merged_into(cx: &Context, branch: &str, main: &str) -> Result<bool> {
+    let (Some(tip), Some(main_tip)) = (cx.repo.branch_tip(branch)?, cx.repo.branch_tip(main)?) else {
+        return Ok(false);
+    };
+    Ok(tip == main_tip
+        || cx
+            .repo
+            .git
+            .graph_descendant_of(main_tip, tip)
+            .with_context(|| format!("comparing {branch} with {main}"))?)
 }
 
 /// git's own records of worktrees whose directories are gone.

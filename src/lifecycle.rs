@@ -28,9 +28,9 @@ use serde_json::json;
 
 use crate::commands::Context;
 use crate::error::Refusal;
-use crate::locks::Pattern;
+use crate::locks::{self, Pattern};
 use crate::logs;
-use crate::repo::worktree::{self, CommitSummary};
+use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
 use crate::state::{self, ActiveTask, Owner, State, TaskStatus};
 
 /// What `git par start` was asked to do.
@@ -86,11 +86,12 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     }
     let mut extra = Vec::new();
     for text in &options.paths {
-        let pattern = Pattern::new(text)?;
-        if pattern.as_str() == loaded.rel {
-            return Err(task_file_refusal(text).into());
+        for pattern in Pattern::written(text, &roots(cx))? {
+            if pattern.as_str() == loaded.rel {
+                return Err(task_file_refusal(text).into());
+            }
+            extra.push(pattern);
         }
-        extra.push(pattern);
     }
 
     let current = cx.store.load()?;
@@ -251,7 +252,8 @@ fn create_worktrees(
     let base_hex = base.to_string();
     for (i, plan) in plans.iter().enumerate() {
         if let Err(err) = cx.repo.add_worktree(&plan.branch, &plan.worktree, &base_hex) {
-            let cleanup = roll_back(cx, &plans[..=i], base, started_at, previous);
+            // Every plan was recorded, but only those up to this one created anything.
+            let cleanup = roll_back(cx, &plans[..=i], plans, base, started_at, previous);
             let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
             let mut err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
             if let Err(cleanup) = cleanup {
@@ -274,6 +276,17 @@ pub const WORKTREES_LOCK: &str = "worktrees.lock";
 /// Runs `f` holding [`WORKTREES_LOCK`].
 pub fn with_worktrees_locked<T>(cx: &Context, f: impl FnOnce() -> Result<T>) -> Result<T> {
     cx.store.with_lock(WORKTREES_LOCK, f)
+}
+
+/// The roots an absolute lock pattern on the command line may lie in: the
+/// current worktree's and the main worktree's.
+fn roots(cx: &Context) -> Vec<String> {
+    let mut roots: Vec<String> = [cx.repo.root.as_path(), cx.main_root()]
+        .into_iter()
+        .filter_map(|r| locks::root_text(Some(r)))
+        .collect();
+    roots.dedup();
+    roots
 }
 
 /// Where a task's worktree goes: `par.worktreeDir/<ID>` (relative to the
@@ -410,20 +423,22 @@ fn no_branches(cx: &Context) -> Result<bool> {
     Ok(branches.next().is_none())
 }
 
-/// Removes what a failed start created and drops its state entries.
+/// Removes what a failed start created (the worktrees and branches of
+/// `created`) and drops the state entries of every task it `recorded`.
 /// `previous` is the run's main branch and task file before this start, put
 /// back when no task remains.
 fn roll_back(
     cx: &Context,
-    plans: &[Plan],
+    created: &[Plan],
+    recorded: &[Plan],
     base: &git2::Oid,
     started_at: &str,
     previous: RunIdentity,
 ) -> Result<()> {
     let mut failures = Vec::new();
-    discard_created(cx, plans, base, &mut failures);
+    discard_created(cx, created, base, &mut failures);
     let dropped = cx.store.transact(|state| {
-        for plan in plans {
+        for plan in recorded {
             let ours = state
                 .tasks
                 .get(&plan.id)
@@ -576,15 +591,20 @@ pub struct LockChange {
 /// Adds and removes lock patterns of an active task; additions are checked
 /// against every other active task in the same transaction.
 pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -> Result<LockChange> {
+    let roots = roots(cx);
     let mut adding = Vec::new();
     for text in add {
-        adding.push(Pattern::new(text)?);
+        adding.extend(Pattern::written(text, &roots)?);
     }
     let mut removing = Vec::new();
     for text in remove {
-        let normal = crate::locks::normalize(text)
-            .map_err(|reason| Refusal::failed(format!("'{text}' is not a lock pattern: {reason}")))?;
-        removing.push((text.clone(), normal));
+        for candidate in locks::expand_written(text, &roots) {
+            let normal = locks::normalize(&candidate).map_err(|reason| {
+                Refusal::failed(format!("'{candidate}' is not a lock pattern: {reason}"))
+                    .hint(format!("`git par lock-status` lists {id}'s locks"))
+            })?;
+            removing.push((candidate, normal));
+        }
     }
     let change = cx.store.transact(|state| {
         let tasks_file = state.tasks_file.clone();
@@ -663,9 +683,27 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     let branch_tip = cx.repo.branch_tip(&task.branch)?;
     let worktree_exists = task.worktree.is_dir();
 
+    // Commits that removing the worktree and branch would leave unreachable:
+    // the branch's (unless kept), those of a detached HEAD in the worktree,
+    // and, when the branch was deleted by hand, those its worktree's HEAD log
+    // still names (removing the worktree removes that log).
+    let head = if worktree_exists { worktree::worktree_head(&task.worktree) } else { WorktreeHead::Unknown };
+    let (worktree_head, gone_branch_tip) = match head {
+        WorktreeHead::Commit { oid, detached: true } => (Some(oid), None),
+        WorktreeHead::Unborn { branch, last: Some(oid) } if branch == task.branch && branch_tip.is_none() => {
+            (Some(oid), Some(oid))
+        }
+        _ => (None, None),
+    };
     let mut files = Vec::new();
     if worktree_exists {
-        match worktree::uncommitted_files(&task.worktree) {
+        // On an unborn HEAD every file looks newly added; compare with the
+        // branch's last commit instead.
+        let found = match gone_branch_tip {
+            Some(tip) => worktree::changed_since(&task.worktree, tip),
+            None => worktree::uncommitted_files(&task.worktree),
+        };
+        match found {
             Ok(found) => files = found,
             Err(e) if !force => {
                 return Err(Refusal::failed(format!(
@@ -678,9 +716,6 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
             Err(_) => {}
         }
     }
-    // Commits that removing the worktree and branch would leave unreachable:
-    // the branch's (unless kept) and those of a detached HEAD in the worktree.
-    let worktree_head = if worktree_exists { detached_head(&task.worktree) } else { None };
     let mut tips = Vec::new();
     let mut landed: Vec<git2::Oid> = main_tip.into_iter().collect();
     if let Ok(base) = git2::Oid::from_str(&task.base) {
@@ -701,7 +736,7 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
         commits.extend(cx.repo.commits_not_in(head, &landed)?);
     }
     if !force && (!commits.is_empty() || !files.is_empty()) {
-        let lost = Loss { commits: &commits, on_branch, files: &files };
+        let lost = Loss { commits: &commits, on_branch, gone_branch_tip, files: &files };
         return Err(would_lose(id, &main_branch, &task, &lost).into());
     }
 
@@ -727,10 +762,10 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     let details = format!(
         "branch {} {} worktree {} removed{}",
         task.branch,
-        if branch_deleted {
-            format!("deleted (was {})", tip_hex.as_deref().map(short).unwrap_or("-"))
-        } else {
-            "kept".to_string()
+        match (&tip_hex, branch_deleted) {
+            (Some(tip), true) => format!("deleted (was {})", short(tip)),
+            (Some(_), false) => "kept".to_string(),
+            (None, _) => "already gone".to_string(),
         },
         task.worktree.display(),
         if force {
@@ -769,23 +804,16 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     })
 }
 
-/// The commit a worktree has checked out on a detached HEAD (which removing
-/// the worktree would leave unreachable), read from the worktree itself.
-fn detached_head(path: &Path) -> Option<git2::Oid> {
-    let repo = git2::Repository::open(path).ok()?;
-    if !repo.head_detached().ok()? {
-        return None;
-    }
-    let head = repo.head().ok()?.target();
-    head
-}
-
 /// What an abort would throw away.
 struct Loss<'a> {
     commits: &'a [CommitSummary],
     /// Whether some of the commits are on the task's branch (so
-    /// `--keep-branch` would keep them); the others are on a detached HEAD.
+    /// `--keep-branch` would keep them); the others are on a detached HEAD,
+    /// or on the task's branch that was deleted by hand.
     on_branch: bool,
+    /// The last commit of the task's branch when it was deleted by hand (from
+    /// the worktree's HEAD log), to recreate it.
+    gone_branch_tip: Option<git2::Oid>,
     files: &'a [String],
 }
 
@@ -812,6 +840,11 @@ fn would_lose(id: &str, main_branch: &str, task: &ActiveTask, loss: &Loss) -> Re
         refusal = refusal.hint(format!(
             "land the work with `git par finish {id}`, or keep the commits on {} with --keep-branch",
             task.branch
+        ));
+    } else if let Some(tip) = loss.gone_branch_tip.filter(|_| !commits.is_empty()) {
+        refusal = refusal.hint(format!(
+            "its branch {} is gone; recreate it at its last commit with `git branch {} {tip}`, then land the work with `git par finish {id}`",
+            task.branch, task.branch
         ));
     } else if !commits.is_empty() {
         refusal = refusal.hint(format!(

@@ -16,6 +16,22 @@
 //! Since a path matching a glob must start with the glob's literal prefix,
 //! prefixes that do not nest can never match a common path; the rule never
 //! misses a real overlap.
+//!
+//! One reading of what people write, wherever they write it (a path in
+//! tasks.md, `start --path`, `lock --add`/`--remove`):
+//! - `{a,b}` alternatives in a pattern without `*`/`?` are expanded
+//!   ([`expand_braces`]: `src/{a,b}.py` → `src/a.py`, `src/b.py`), since
+//!   such a pattern is not a glob;
+//! - an absolute path inside the repository is made relative to its root
+//!   ([`relative_to_root`]): the main worktree's for tasks.md, on the
+//!   command line also the current worktree's; any other absolute path is
+//!   refused;
+//! - [`normalize`] then cleans it and refuses what leaves the repository or
+//!   lies in `.git/` (git's own files are never staged, so a lock there
+//!   guards nothing).
+
+use std::borrow::Cow;
+use std::path::Path;
 
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
@@ -28,7 +44,8 @@ const GLOB_META: [char; 6] = ['*', '?', '[', ']', '{', '}'];
 
 /// Normalises a repository-relative path or pattern: `\` becomes `/`, `.`
 /// and empty segments go, `..` is applied, a trailing `/` (directory) is
-/// kept. Returns why it cannot be locked: absolute, or leaving the repository.
+/// kept. Returns why it cannot be locked: absolute, leaving the repository,
+/// or inside `.git/`.
 pub fn normalize(pattern: &str) -> Result<String, String> {
     let text = pattern.trim().replace('\\', "/");
     if text.is_empty() {
@@ -53,6 +70,11 @@ pub fn normalize(pattern: &str) -> Result<String, String> {
     if parts.is_empty() {
         return Err("names the repository root, which would lock everything".to_string());
     }
+    if in_git_dir(parts[0]) {
+        return Err(
+            "inside .git: git's own files are never committed, so there is nothing to lock".to_string()
+        );
+    }
     let mut out = parts.join("/");
     if is_dir {
         out.push('/');
@@ -60,9 +82,94 @@ pub fn normalize(pattern: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// Whether a path's first segment is `.git` (any case, as case-insensitive
+/// file systems see it): [`normalize`]'s test, for a path already normal.
+pub fn in_git_dir(path: &str) -> bool {
+    path.split('/').next().is_some_and(|first| first.eq_ignore_ascii_case(".git"))
+}
+
 fn has_drive_letter(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':'
+}
+
+/// What a path or pattern written by a person stands for, not yet
+/// normalised: its `{a,b}` alternatives expanded, an absolute path inside
+/// one of `roots` made relative.
+pub fn expand_written(written: &str, roots: &[String]) -> Vec<String> {
+    expand_braces(written)
+        .into_iter()
+        .map(|candidate| {
+            roots
+                .iter()
+                .find_map(|root| relative_to_root(&candidate, Some(root)))
+                .unwrap_or_else(|| candidate.into_owned())
+        })
+        .collect()
+}
+
+/// Expands `{a,b}` alternatives of a path that is not a glob: `x/{a,b}/` →
+/// `x/a/`, `x/b/`. At most 64 results; anything odd is kept as written.
+pub fn expand_braces(path: &str) -> Vec<Cow<'_, str>> {
+    if is_glob(path) || !path.contains('{') {
+        return vec![Cow::Borrowed(path)];
+    }
+    let mut done = Vec::new();
+    let mut todo = vec![path.to_string()];
+    while let Some(p) = todo.pop() {
+        let open = p.find('{');
+        let close = open.and_then(|o| p[o..].find('}').map(|c| o + c));
+        match (open, close) {
+            (Some(o), Some(c)) if p[o + 1..c].contains(',') && !p[o + 1..c].contains('{') => {
+                for alt in p[o + 1..c].split(',') {
+                    if done.len() + todo.len() >= 64 {
+                        return vec![Cow::Borrowed(path)];
+                    }
+                    todo.push(format!("{}{}{}", &p[..o], alt.trim(), &p[c + 1..]));
+                }
+            }
+            _ => done.push(Cow::Owned(p)),
+        }
+    }
+    done.reverse();
+    done
+}
+
+/// An absolute path inside `root` (as [`root_text`] gives it), made
+/// relative to it; `None` for a relative path or one outside `root`.
+pub fn relative_to_root(path: &str, root: Option<&str>) -> Option<String> {
+    let root = root?;
+    if !(path.starts_with(['/', '\\']) || has_drive(path)) {
+        return None;
+    }
+    let path = path.replace('\\', "/");
+    // Windows paths compare without case; ASCII only, so byte offsets stay valid.
+    let matches = path.len() > root.len()
+        && path.is_char_boundary(root.len())
+        && if has_drive(&path) {
+            path[..root.len()].eq_ignore_ascii_case(root)
+        } else {
+            path[..root.len()] == *root
+        };
+    if !matches {
+        return None;
+    }
+    let rest = path[root.len()..].strip_prefix('/')?;
+    (!rest.is_empty()).then(|| rest.to_string())
+}
+
+/// A repository root as [`relative_to_root`] compares it: `/` separators,
+/// no trailing `/`.
+pub fn root_text(root: Option<&Path>) -> Option<String> {
+    let root = root?.to_str()?.replace('\\', "/");
+    let root = root.trim_end_matches('/');
+    (!root.is_empty()).then(|| root.to_string())
+}
+
+/// Whether `text` starts with a Windows drive and a separator (`C:\\`, `d:/`).
+pub fn has_drive(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/')
 }
 
 /// Whether a normalised pattern is a glob.
@@ -93,13 +200,29 @@ impl Pattern {
     /// Normalises and compiles `text`; refuses patterns that leave the
     /// repository or do not compile, naming the pattern.
     pub fn new(text: &str) -> anyhow::Result<Pattern> {
+        Pattern::named(text, text)
+    }
+
+    /// [`Pattern::new`] of `text`, naming `shown` (what was written) in refusals.
+    fn named(text: &str, shown: &str) -> anyhow::Result<Pattern> {
         let normal = normalize(text).map_err(|reason| {
-            Refusal::failed(format!("cannot lock '{text}': {reason}"))
+            Refusal::failed(format!("cannot lock '{shown}': {reason}"))
                 .hint("give a path inside the repository, relative to its root")
         })?;
         Pattern::compile(normal).map_err(|e| {
-            Refusal::failed(format!("cannot lock '{text}': {e}")).hint("fix the glob syntax").into()
+            Refusal::failed(format!("cannot lock '{shown}': {e}")).hint("fix the glob syntax").into()
         })
+    }
+
+    /// The patterns a path or pattern given on the command line stands for,
+    /// read as the module documentation says: `{a,b}` expanded, an absolute
+    /// path inside one of `roots` ([`root_text`]) made relative, each
+    /// normalised and compiled.
+    pub fn written(text: &str, roots: &[String]) -> anyhow::Result<Vec<Pattern>> {
+        let candidates = expand_written(text, roots);
+        // Refusals name what was written, or the one alternative at fault.
+        let single = candidates.len() == 1;
+        candidates.iter().map(|c| Pattern::named(c, if single { text } else { c })).collect()
     }
 
     /// Compiles an already normalised pattern (as stored in the state).
@@ -255,6 +378,28 @@ mod tests {
         assert!(normalize("C:\\x\\y").is_err());
         assert!(normalize("").is_err());
         assert!(normalize("./").is_err());
+        assert!(normalize(".git/hooks/pre-commit").is_err());
+        assert!(normalize("src/../.GIT/config").is_err());
+        assert!(normalize(".git").is_err());
+        assert_eq!(normalize(".github/workflows/ci.yml").unwrap(), ".github/workflows/ci.yml");
+        assert_eq!(normalize("src/.git/x").unwrap(), "src/.git/x");
+    }
+
+    #[test]
+    fn written_patterns_expand_braces_and_absolute_paths() {
+        let roots = vec![root_text(Some(Path::new("/r/wt/"))).unwrap(), "/r/main".to_string()];
+        assert_eq!(expand_written("src/{a,b}.py", &roots), ["src/a.py", "src/b.py"]);
+        assert_eq!(expand_written("src/{a,b}/*.py", &roots), ["src/{a,b}/*.py"]);
+        assert_eq!(expand_written("/r/wt/docs/", &roots), ["docs/"]);
+        assert_eq!(expand_written("/r/main/{x,y}.md", &roots), ["x.md", "y.md"]);
+        assert_eq!(expand_written("/r/other/x.md", &roots), ["/r/other/x.md"]);
+        let texts: Vec<String> = Pattern::written("/r/main/src/{a,b}.py", &roots)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(texts, ["src/a.py", "src/b.py"]);
+        assert!(Pattern::written("/r/main/.git/config", &roots).is_err());
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub fn run(args: &AbortArgs, cx: &super::Context) -> Result<()> {
     }
     let branch = match (&aborted.branch_tip, aborted.branch_deleted) {
         (Some(tip), true) => format!("deleted branch {} (was {})", aborted.branch, &tip[..7.min(tip.len())]),
-        _ => format!("kept branch {}", aborted.branch),
+        (Some(_), false) => format!("kept branch {}", aborted.branch),
+        (None, _) => format!("branch {} was already gone", aborted.branch),
     };
     let worktree = if aborted.worktree_removed {
         format!("removed {}", aborted.worktree.display())

@@ -4,31 +4,36 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::DoctorArgs;
-use crate::doctor::{self, Finding};
+use crate::doctor::{self, Finding, Severity};
 use crate::error::Refusal;
 use crate::output::Style;
 
 #[derive(Serialize)]
 struct Body<'a> {
     findings: &'a [Finding],
-    /// Whether nothing is left to do.
+    /// Whether no problem is left (notes do not count).
     clean: bool,
 }
 
-/// Runs `git par doctor`; exits 1 while problems remain.
+/// Runs `git par doctor`; exits 1 while problems remain (notes are not problems).
 pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
     let mut findings = doctor::diagnose(cx)?;
     if args.repair {
         doctor::repair(cx, &mut findings);
     }
-    let remaining = findings.iter().filter(|f| !f.repaired).count();
+    let remaining = findings.iter().filter(|f| f.remains()).count();
     if cx.ui.json {
         cx.ui.json(&Body { findings: &findings, clean: remaining == 0 })?;
-    } else if findings.is_empty() {
-        cx.ui.status("no problems found");
     } else {
         let mut out = String::new();
         for finding in &findings {
+            if finding.severity == Severity::Note {
+                out.push_str(&format!("{} {}\n", cx.ui.paint(Style::Hint, "note:"), finding.message));
+                if let Some(advice) = &finding.advice {
+                    out.push_str(&format!("  hint: {advice}\n"));
+                }
+                continue;
+            }
             if let Some(done) = finding.repaired_text() {
                 out.push_str(&format!(
                     "{} {} ({})\n",
@@ -49,6 +54,9 @@ pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
             }
         }
         cx.ui.out(&out)?;
+        if findings.iter().all(|f| f.severity == Severity::Note) {
+            cx.ui.status("no problems found");
+        }
     }
     if remaining == 0 {
         return Ok(());
@@ -58,7 +66,7 @@ pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
     let manual = remaining - repairable;
     let plural = |n: usize| if n == 1 { "problem" } else { "problems" };
     let mut refusal = if args.repair {
-        Refusal::failed(format!("{remaining} {} remain", plural(remaining)))
+        Refusal::failed(format!("{remaining} {} {}", plural(remaining), verb(remaining, "remains", "remain")))
     } else {
         Refusal::failed(format!("{remaining} {} found", plural(remaining)))
     };
@@ -66,7 +74,20 @@ pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
         refusal = refusal.hint(format!("`git par doctor --repair` fixes {repairable} of them safely"));
     }
     if manual > 0 {
-        refusal = refusal.hint(format!("{manual} need a person: follow their `fix:` lines"));
+        refusal = refusal.hint(format!(
+            "{manual} {} a person: follow {} `fix:` lines",
+            verb(manual, "needs", "need"),
+            if manual == 1 { "its" } else { "their" }
+        ));
     }
     Err(refusal.into())
+}
+
+/// The verb agreeing with `n` things.
+fn verb(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
 }

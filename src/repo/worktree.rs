@@ -114,12 +114,74 @@ impl Repo {
     }
 }
 
+/// What a worktree has checked out, read from the worktree itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorktreeHead {
+    /// HEAD names a commit, on a branch or detached.
+    Commit { oid: git2::Oid, detached: bool },
+    /// HEAD names a branch that does not exist (deleted behind git's back);
+    /// `last` is the newest commit the worktree's HEAD log recorded, if any.
+    Unborn { branch: String, last: Option<git2::Oid> },
+    /// The worktree cannot be opened or its HEAD read.
+    Unknown,
+}
+
+/// Reads a worktree's HEAD. When its branch is gone, the worktree's own HEAD
+/// log (which `git reflog` refuses to show on an unborn branch) still names
+/// the last commit it had checked out.
+pub fn worktree_head(path: &Path) -> WorktreeHead {
+    let Ok(repo) = git2::Repository::open(path) else { return WorktreeHead::Unknown };
+    let head = match repo.head() {
+        Ok(head) => match head.target() {
+            Some(oid) => WorktreeHead::Commit { oid, detached: !head.is_branch() },
+            None => WorktreeHead::Unknown,
+        },
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
+            let Some(target) =
+                repo.find_reference("HEAD").ok().and_then(|head| head.symbolic_target().map(str::to_string))
+            else {
+                return WorktreeHead::Unknown;
+            };
+            let branch = target.strip_prefix("refs/heads/").unwrap_or(&target).to_string();
+            // Entry 0 is the newest; an entry that moved HEAD to nothing is skipped.
+            let last = repo.reflog("HEAD").ok().and_then(|log| {
+                log.iter()
+                    .map(|entry| entry.id_new())
+                    .find(|oid| !oid.is_zero() && repo.find_commit(*oid).is_ok())
+            });
+            WorktreeHead::Unborn { branch, last }
+        }
+        Err(_) => WorktreeHead::Unknown,
+    };
+    head
+}
+
 /// The files of a worktree with uncommitted changes — modified, staged,
 /// deleted, or untracked and not ignored — as `git status` lists them.
 pub fn uncommitted_files(worktree: &Path) -> Result<Vec<String>> {
     let text = git_cli(worktree, &["status", "--porcelain=v1", "-z", "--untracked-files=all"])
         .with_context(|| format!("reading the status of {}", worktree.display()))?;
     Ok(parse_status(&text))
+}
+
+/// The files of a worktree that differ from `commit` or are untracked (not
+/// ignored): [`uncommitted_files`] for a worktree whose HEAD is unborn, where
+/// `commit` is the last commit its deleted branch had.
+pub fn changed_since(worktree: &Path, commit: git2::Oid) -> Result<Vec<String>> {
+    let hex = commit.to_string();
+    let tracked = git_cli(worktree, &["diff", "--name-only", "-z", &hex, "--"])
+        .with_context(|| format!("comparing {} with {hex}", worktree.display()))?;
+    let untracked = git_cli(worktree, &["ls-files", "--others", "--exclude-standard", "-z"])
+        .with_context(|| format!("listing the untracked files of {}", worktree.display()))?;
+    let mut files: Vec<String> = tracked
+        .split('\0')
+        .chain(untracked.split('\0'))
+        .filter(|f| !f.is_empty())
+        .map(String::from)
+        .collect();
+    files.sort();
+    files.dedup();
+    Ok(files)
 }
 
 fn path_arg(path: &Path) -> Result<&str> {

@@ -47,10 +47,9 @@
 //!   reason, as does any file named `tasks.md` (git-par owns it).
 
 use std::borrow::Cow;
-use std::path::Path;
 
 use super::{Options, Phase, RejectedPath, Task, TaskFile, TaskState};
-use crate::locks;
+use crate::locks::{self, expand_braces, has_drive, relative_to_root, root_text};
 
 /// Whether a label names a user story (`US1`, `AUTH-US1`).
 pub fn is_story_label(label: &str) -> bool {
@@ -805,7 +804,8 @@ fn normalize(path: &str) -> Result<Cow<'_, str>, String> {
         || has_drive_letter(b)
         || b.contains(&b'\\')
         || has_bytes(b, b"//")
-        || path.split('/').any(|segment| segment == "." || segment == "..");
+        || path.split('/').any(|segment| segment == "." || segment == "..")
+        || locks::in_git_dir(path);
     let normal = !unusual;
     if normal {
         Ok(Cow::Borrowed(path))
@@ -814,69 +814,8 @@ fn normalize(path: &str) -> Result<Cow<'_, str>, String> {
     }
 }
 
-/// Expands `{a,b}` alternatives of a path that is not a glob: `x/{a,b}/` →
-/// `x/a/`, `x/b/`. At most 64 results; anything odd is kept as written.
-fn expand_braces(path: &str) -> Vec<Cow<'_, str>> {
-    if locks::is_glob(path) || !path.contains('{') {
-        return vec![Cow::Borrowed(path)];
-    }
-    let mut done = Vec::new();
-    let mut todo = vec![path.to_string()];
-    while let Some(p) = todo.pop() {
-        let open = p.find('{');
-        let close = open.and_then(|o| p[o..].find('}').map(|c| o + c));
-        match (open, close) {
-            (Some(o), Some(c)) if p[o + 1..c].contains(',') && !p[o + 1..c].contains('{') => {
-                for alt in p[o + 1..c].split(',') {
-                    if done.len() + todo.len() >= 64 {
-                        return vec![Cow::Borrowed(path)];
-                    }
-                    todo.push(format!("{}{}{}", &p[..o], alt.trim(), &p[c + 1..]));
-                }
-            }
-            _ => done.push(Cow::Owned(p)),
-        }
-    }
-    done.reverse();
-    done
-}
-
 fn file_name(path: &str) -> &str {
     path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
-}
-
-/// An absolute path inside `root`, made relative to it.
-fn relative_to_root(path: &str, root: Option<&str>) -> Option<String> {
-    let root = root?;
-    if !(path.starts_with(['/', '\\']) || has_drive(path)) {
-        return None;
-    }
-    let path = path.replace('\\', "/");
-    // Windows paths compare without case; ASCII only, so byte offsets stay valid.
-    let matches = path.len() > root.len()
-        && path.is_char_boundary(root.len())
-        && if has_drive(&path) {
-            path[..root.len()].eq_ignore_ascii_case(root)
-        } else {
-            path[..root.len()] == *root
-        };
-    if !matches {
-        return None;
-    }
-    let rest = path[root.len()..].strip_prefix('/')?;
-    (!rest.is_empty()).then(|| rest.to_string())
-}
-
-/// The repository root as `relative_to_root` compares it: `/` separators, no trailing `/`.
-fn root_text(root: Option<&Path>) -> Option<String> {
-    let root = root?.to_str()?.replace('\\', "/");
-    let root = root.trim_end_matches('/');
-    (!root.is_empty()).then(|| root.to_string())
-}
-
-fn has_drive(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/')
 }
 
 /// Finds path candidates in a piece of task text, in order.
@@ -1101,7 +1040,7 @@ mod tests {
     use crate::tasks::{read, render};
 
     fn fixture(name: &str) -> String {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tasks").join(name);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tasks").join(name);
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 

@@ -202,3 +202,45 @@ fn commits_on_a_detached_head_in_the_worktree_count_even_with_keep_branch() {
     repo.par(&["abort", "T001"]).success();
     assert_eq!(repo.rev("side"), head);
 }
+
+#[test]
+fn a_branch_deleted_by_hand_is_reported_as_gone_and_its_commits_as_lost() {
+    let repo = started("T001");
+    let wt = repo.worktree("T001");
+    write_at(&wt.join("src/app/models.py"), "class User: pass\n");
+    repo.git_in(&wt, &["add", "-A"]);
+    repo.git_in(&wt, &["commit", "-q", "-m", "Add the user model"]);
+    let tip = repo.rev("par/T001");
+    repo.git(&["update-ref", "-d", "refs/heads/par/T001"]);
+    write_at(&wt.join("notes.txt"), "draft\n");
+    // The commit only the worktree's HEAD log still names is work; the files
+    // of the unborn HEAD are not all "uncommitted", only the new one is.
+    assert_refused(
+        &repo,
+        &["abort", "T001"],
+        1,
+        &format!(
+            "error: aborting T001 would lose 1 commit not on main ({} Add the user model) and 1 uncommitted file (notes.txt)\n\
+             hint: its branch par/T001 is gone; recreate it at its last commit with `git branch par/T001 {tip}`, \
+             then land the work with `git par finish T001`\n\
+             hint: commit or stash the changes in {wt}\n\
+             hint: or throw all of it away with --force\n",
+            &tip[..7],
+            wt = wt.display()
+        ),
+    );
+    let run = repo.par(&["abort", "T001", "--force"]).success();
+    assert_eq!(
+        run.stderr,
+        format!(
+            "warning: discarded 1 commit(s) and 1 uncommitted file(s)\n\
+             aborted T001: removed {}, branch par/T001 was already gone; its locks are released\n",
+            wt.display()
+        )
+    );
+    let log = repo.read("logs/parallel/T001.log");
+    assert!(
+        log.lines().nth(1).unwrap().contains(" abort T001 branch par/T001 already gone worktree "),
+        "{log}"
+    );
+}

@@ -126,3 +126,72 @@ fn unlock_needs_force_and_keeps_the_work() {
     repo.par(&["unlock", "T001", "--force"]).code(1);
     assert_eq!(disk(&repo), before);
 }
+
+#[test]
+fn command_line_patterns_are_read_like_tasks_md_paths() {
+    let repo = TestRepo::with_tasks(PLAN);
+    repo.par(&["start", "T001"]).success();
+    // git's own files are never committed: nothing to lock there.
+    for text in [".git/hooks/pre-commit", "./.git/", "src/../.GIT/config", ".git"] {
+        assert_refused(
+            &repo,
+            &["lock", "T001", "--add", text],
+            1,
+            &format!(
+                "error: cannot lock '{text}': inside .git: git's own files are never committed, so there is nothing to lock\n\
+                 hint: give a path inside the repository, relative to its root\n"
+            ),
+        );
+    }
+    let inside = format!("{}/.git/config", repo.root.display());
+    assert_refused(
+        &repo,
+        &["lock", "T001", "--add", &inside],
+        1,
+        &format!(
+            "error: cannot lock '{inside}': inside .git: git's own files are never committed, so there is nothing to lock\n\
+             hint: give a path inside the repository, relative to its root\n"
+        ),
+    );
+    assert_refused(
+        &repo,
+        &["lock", "T001", "--add", "src/{ok.py,../../out.py}"],
+        1,
+        "error: cannot lock 'src/../../out.py': leaves the repository\n\
+         hint: give a path inside the repository, relative to its root\n",
+    );
+
+    // `.github/` is not `.git/`; an absolute path inside the repository is
+    // made relative; `{a,b}` without `*`/`?` is a list, with them a glob.
+    let schema = format!("{}/src/app/schema/", repo.root.display());
+    let run = repo
+        .par(&[
+            "lock",
+            "T001",
+            "--add",
+            ".github/workflows/ci.yml",
+            "--add",
+            &schema,
+            "--add",
+            "src/app/{forms,admin}.py",
+            "--add",
+            "tests/{unit,e2e}/*.py",
+        ])
+        .success();
+    assert_eq!(
+        run.stdout,
+        "src/app/models.py\n.github/workflows/ci.yml\nsrc/app/schema/\nsrc/app/forms.py\nsrc/app/admin.py\ntests/{unit,e2e}/*.py\n"
+    );
+    let run =
+        repo.par(&["--json", "lock", "T001", "--remove", "src/app/{forms,admin}.py", "--remove", &schema]);
+    assert_eq!(
+        run.success().json()["removed"],
+        json!(["src/app/forms.py", "src/app/admin.py", "src/app/schema/"])
+    );
+
+    // From inside the task's worktree, an absolute path there is relative to it.
+    let wt = repo.worktree("T001");
+    let guide = format!("{}/docs/guide.md", wt.display());
+    let run = repo.par_in(&wt, &["--json", "lock", "T001", "--add", &guide]).success();
+    assert_eq!(run.json()["added"], json!(["docs/guide.md"]));
+}

@@ -535,3 +535,67 @@ fn a_failed_worktree_creation_rolls_everything_back() {
     fs::remove_file(&hook).unwrap();
     repo.par(&["start", "T001", "T002"]).success();
 }
+
+#[test]
+fn a_failure_in_the_middle_of_a_start_rolls_back_the_tasks_after_it_too() {
+    let repo = TestRepo::with_tasks(
+        "## Phase 1\n\n- [ ] T001 [P] a in a.py\n- [ ] T002 [P] b in b.py\n- [ ] T003 [P] c in c.py\n",
+    );
+    repo.write(
+        ".git/hooks/post-checkout",
+        "#!/bin/sh\ncase \"$PWD\" in *T002*) echo 'post-checkout fails' >&2; exit 1;; esac\n",
+    );
+    let hook = repo.path(".git/hooks/post-checkout");
+    fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let state_path = repo.path(".git/par/state.json");
+    let check = |before_state: Option<String>| {
+        let before_branches = repo.git(&["branch", "--list"]);
+        let before_worktrees = repo.git(&["worktree", "list", "--porcelain"]);
+        let par_dir = repo.root.parent().unwrap().join("repo.par");
+        let listing = || fs::read_dir(&par_dir).map(|d| d.count()).ok();
+        let before_listing = listing();
+        let run = repo.par(&["start", "T001", "T002", "T003"]).code(1);
+        assert!(run.stderr.starts_with("error: could not start T001 T002 T003; nothing was started\n"));
+        assert_eq!(repo.git(&["branch", "--list"]), before_branches);
+        assert_eq!(repo.git(&["worktree", "list", "--porcelain"]), before_worktrees);
+        assert_eq!(listing(), before_listing, "nothing left behind in {}", par_dir.display());
+        let after_state = fs::read_to_string(&state_path).ok();
+        match before_state {
+            Some(bytes) => assert_eq!(after_state, Some(bytes)),
+            None => {
+                let state = serde_json::from_str::<Value>(&after_state.unwrap_or("{}".into())).unwrap();
+                assert_eq!(state["tasks"].as_object().map_or(0, |t| t.len()), 0, "{state}");
+                assert_eq!(state["main_branch"], Value::Null);
+                assert_eq!(state["tasks_file"], Value::Null);
+            }
+        }
+        let status = repo.par(&["--json", "lock-status"]).success();
+        assert_eq!(status.json()["tasks"], serde_json::json!([]), "{}", status.stdout);
+    };
+    // On a fresh repository, and again once a run has recorded its main branch.
+    check(None);
+    assert!(!repo.root.parent().unwrap().join("repo.par").exists());
+    repo.par(&["start", "T001"]).success();
+    repo.par(&["abort", "T001"]).success();
+    check(Some(fs::read_to_string(&state_path).unwrap()));
+}
+
+#[test]
+fn extra_paths_are_read_like_tasks_md_paths() {
+    let repo = TestRepo::with_tasks(PLAN);
+    assert_refused(
+        &repo,
+        &["start", "T001", "--path", ".git/info/exclude"],
+        1,
+        "error: cannot lock '.git/info/exclude': inside .git: git's own files are never committed, so there is nothing to lock\n\
+         hint: give a path inside the repository, relative to its root\n",
+    );
+    let docs = format!("{}/docs/", repo.root.display());
+    let run = repo
+        .par(&["--json", "start", "T001", "--path", &docs, "--path", "src/app/{forms,admin}.py"])
+        .success();
+    assert_eq!(
+        run.json()["tasks"][0]["locks"],
+        serde_json::json!(["src/app/models.py", "docs/", "src/app/forms.py", "src/app/admin.py"])
+    );
+}
