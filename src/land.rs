@@ -891,7 +891,7 @@ fn build(
     main: Oid,
     tested: Oid,
     sigs: &git::Signatures,
-    dropped: String,
+    mut dropped: String,
 ) -> Result<Built> {
     let git = &repo.git;
     let (main_tree, tested_tree) = (git::tree_of(git, main)?, git::tree_of(git, tested)?);
@@ -906,12 +906,21 @@ fn build(
     let mut warnings = Vec::new();
     if let Some(file) = &req.tasks_file {
         match git::read_text(git, tested_tree, file)? {
-            Some(text) => {
+            Some(mut text) => {
+                // The tested tree has main in it, so its tasks.md differs from
+                // main's only by the task's edits; those never delete main's
+                // tasks (a task branch main did not move under was not merged).
+                if let Some(main_text) = git::read_text(git, main_tree, file)?.filter(|m| *m != text) {
+                    let guarded = tasks::merge::merge(&main_text, &main_text, &text);
+                    if guarded.text != text {
+                        tree = git::with_file(git, tree, file, &guarded.text)?;
+                        text = guarded.text;
+                    }
+                    dropped.push_str(&guarded.dropped);
+                }
                 description = describe(&text, &req.id);
                 match tasks::edit::land(&text, &req.id, &result) {
-                    Ok(updated) if updated != text => {
-                        tree = git::with_file(git, tested_tree, file, &updated)?
-                    }
+                    Ok(updated) if updated != text => tree = git::with_file(git, tree, file, &updated)?,
                     Ok(_) => {}
                     Err(e) => warnings.push(format!("{file} was not updated: {e:#}")),
                 }

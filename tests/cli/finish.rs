@@ -393,3 +393,47 @@ fn doctor_reports_an_interrupted_finish_and_what_repair_will_do() {
         repo.par(&["doctor"]).success();
     }
 }
+
+#[test]
+fn a_task_branch_cannot_delete_tasks_from_the_plan() {
+    let plan = "- [X] T001 done `a.py`\n- [ ] T002 [P] b `b.py`\n- [ ] T003 [P] c `c.py`\n";
+    let repo = TestRepo::with_tasks(plan);
+    repo.par(&["start", "T002", "T003"]).success();
+    let wt = repo.worktree("T002");
+    // The agent rewrote tasks.md and lost every task line, its own included.
+    std::fs::write(wt.join(TASKS_FILE), "").unwrap();
+    std::fs::write(wt.join("b.py"), "b\n").unwrap();
+    repo.git_in(&wt, &["add", "-A"]);
+    repo.git_in(&wt, &["commit", "-q", "--no-verify", "-m", "b"]);
+    let tip = repo.rev("par/T002");
+
+    let run = repo.par(&["finish", "T002"]).success();
+    let commit = repo.rev("main");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "warning: edits of T002 to tasks.md clash with main and were dropped (main wins):\n\
+--- tasks.md (landed)\n+++ tasks.md (task branch)\n@@ -1,3 +0,0 @@\n\
+-- [X] T001 done `a.py`\n-- [ ] T002 [P] b `b.py`\n-- [ ] T003 [P] c `c.py`\n\
+Landed T002 on main as {} (merge, 1 commit, 2 files)\n",
+            &commit[..7]
+        )
+    );
+    assert_eq!(
+        repo.git(&["show", &format!("main:{TASKS_FILE}")]),
+        format!(
+            "- [X] T001 done `a.py`\n- [X] T002 [P] b `b.py`\n  - par: merged {} (1 commit, 2 files) · logs/parallel/T002.log\n\
+- [ ] T003 [P] c `c.py`\n",
+            &tip[..7]
+        )
+    );
+    // T003, still active, lands and is ticked as usual.
+    let wt3 = repo.worktree("T003");
+    std::fs::write(wt3.join("c.py"), "c\n").unwrap();
+    repo.par(&["finish", "T003", "--commit", "c"]).success();
+    let tasks = repo.read(TASKS_FILE);
+    assert!(
+        tasks.contains("- [X] T001 done") && tasks.contains("- [X] T003 [P] c `c.py`\n  - par: merged "),
+        "{tasks}"
+    );
+}
