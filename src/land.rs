@@ -92,6 +92,8 @@ pub enum Progress<'a> {
     Waiting { holder: Option<&'a str> },
     /// `--commit` committed the worktree's changes.
     Committed { files: usize },
+    /// `--commit` was refused; what git and its hooks printed.
+    CommitRefused { output: &'a str },
     /// Main was merged into the task branch.
     MergedMain { main: &'a str, commit: Oid },
     /// Running the verify command.
@@ -590,17 +592,27 @@ fn check(
     if !dirty.is_empty() {
         match (&req.commit, act) {
             (Some(message), true) => {
-                git::commit_everything(wt, message).map_err(|e| {
-                    anyhow::Error::new(
-                        Refusal::failed(format!("committing the changes in {} failed", wt.display())).hint(
-                            format!(
-                                "commit them yourself in {}, then run `git par finish {id}` again",
-                                wt.display()
-                            ),
-                        ),
-                    )
-                    .context(format!("{e:#}"))
+                let commit_yourself =
+                    format!("commit them yourself in {}, then run `git par finish {id}` again", wt.display());
+                let committed = git::commit_everything(wt, message).map_err(|e| {
+                    Refusal::failed(format!("committing the changes of {id} failed: {e:#}"))
+                        .hint(commit_yourself.clone())
                 })?;
+                if let git::Commit::Refused { output, by_hook } = committed {
+                    progress(Progress::CommitRefused { output: &output });
+                    let refusal = if by_hook {
+                        Refusal::failed(format!("the pre-commit hook refused the commit of {id}'s changes")).hint(
+                            format!(
+                                "fix the files it names, or add them to the task with `git par lock {id} --add PATH`; \
+                                 then run `git par finish {id} --commit \"MESSAGE\"` again"
+                            ),
+                        )
+                    } else {
+                        Refusal::failed(format!("git commit failed on the changes of {id}"))
+                            .hint(commit_yourself)
+                    };
+                    return Err(refusal.hint("nothing was committed, and the index is as it was").into());
+                }
                 progress(Progress::Committed { files: dirty.len() });
                 task_tip = git::ref_target(&repo.git, &branch_ref)?.unwrap_or(task_tip);
             }

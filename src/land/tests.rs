@@ -759,3 +759,36 @@ fn a_task_without_commits_lands_as_one_commit_that_ticks_it() {
     assert_eq!(f.rev(&f.root, "par/T003"), main_before);
     assert_eq!(f.read(&wt, "other.txt"), "main moved\n");
 }
+
+#[test]
+fn a_commit_git_itself_refuses_puts_the_index_back_and_says_so() {
+    let f = Fixture::new();
+    let wt = f.start("T001");
+    f.write(&wt, "src/alpha.txt", "alpha\n");
+    f.write(&wt, "notes.txt", "staged\n");
+    git(&wt, &["add", "notes.txt"]);
+    // Signing that cannot work: git fails with `fatal:`, no hook involved.
+    git(&f.root, &["config", "commit.gpgSign", "true"]);
+    git(&f.root, &["config", "gpg.program", "false"]);
+    let mut req = f.request("T001");
+    req.commit = Some("Add alpha".into());
+    let shown = std::cell::RefCell::new(String::new());
+    let err = finish(&f.repo(), &f.store(), &req, &|p| {
+        if let Progress::CommitRefused { output } = p {
+            shown.borrow_mut().push_str(output);
+        }
+    })
+    .unwrap_err();
+    assert!(shown.borrow().contains("fatal:"), "{}", shown.borrow());
+    assert_eq!(
+        refusal_text(&err),
+        format!(
+            "git commit failed on the changes of T001\n\
+             commit them yourself in {}, then run `git par finish T001` again\n\
+             nothing was committed, and the index is as it was",
+            wt.display()
+        )
+    );
+    assert_eq!(f.status(&wt), "A  notes.txt\n?? src/\n");
+    assert_eq!(f.state().tasks["T001"].state, TaskStatus::Active);
+}

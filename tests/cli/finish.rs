@@ -437,3 +437,42 @@ Landed T002 on main as {} (merge, 1 commit, 2 files)\n",
         "{tasks}"
     );
 }
+
+#[test]
+fn a_commit_the_hook_refuses_leaves_the_index_as_it_was() {
+    let repo = repo();
+    repo.par(&["hook", "install"]).success();
+    let wt = begin(&repo, "T001");
+    // Staged, unstaged on top, and untracked outside the task's locks.
+    std::fs::create_dir_all(wt.join("src")).unwrap();
+    std::fs::write(wt.join("src/t1.txt"), "staged\n").unwrap();
+    repo.git_in(&wt, &["add", "src/t1.txt"]);
+    std::fs::write(wt.join("src/t1.txt"), "staged\nand not\n").unwrap();
+    std::fs::write(wt.join("other.txt"), "not T001's\n").unwrap();
+    let index = |repo: &TestRepo| {
+        (repo.git_in(&wt, &["status", "--porcelain"]), repo.git_in(&wt, &["diff", "--cached"]))
+    };
+    let before = index(&repo);
+    assert_eq!(before.0, "AM src/t1.txt\n?? other.txt\n");
+    let tip = repo.rev("par/T001");
+
+    let run = repo.par(&["finish", "T001", "--commit", "wip"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: commit refused: 1 staged path is outside the locks of T001\n  other.txt: outside the locks of T001\n\
+hint: to make it part of T001: git par lock T001 --add other.txt\n\
+hint: to leave it out of this commit: git restore --staged -- other.txt\n\
+error: the pre-commit hook refused the commit of T001's changes\n\
+hint: fix the files it names, or add them to the task with `git par lock T001 --add PATH`; \
+then run `git par finish T001 --commit \"MESSAGE\"` again\n\
+hint: nothing was committed, and the index is as it was\n"
+    );
+    assert_eq!(index(&repo), before);
+    assert_eq!(repo.rev("par/T001"), tip);
+    assert_eq!(state(&repo)["tasks"]["T001"]["state"], "active");
+
+    // Done the way the hint says, it lands.
+    repo.par(&["lock", "T001", "--add", "other.txt"]).success();
+    repo.par(&["finish", "T001", "--commit", "wip"]).success();
+    assert_eq!(repo.read("other.txt"), "not T001's\n");
+}
