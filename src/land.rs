@@ -10,7 +10,8 @@
 //! - Before the commit point the only visible changes are to the task's own
 //!   branch and worktree (main merged into them, step 3), and a finish that
 //!   stops puts both back: it lands entirely or changes nothing but leaving
-//!   unreachable objects.
+//!   unreachable objects — and a stash entry holding the files a failed
+//!   `--verify` wrote, which would otherwise be lost or stop the rollback.
 //! - tasks.md is changed only inside the landing commit; the main worktree
 //!   gets it, like every other landed path, by a checkout of exactly the
 //!   paths that changed, which never overwrites local changes.
@@ -866,26 +867,50 @@ fn verify(store: &Store, command: &str, worktree: &Path, id: &str) -> Result<()>
         .with_context(|| format!("running `sh -c {command}`"))?;
     let output = fs::read(&out_path).unwrap_or_default();
     let _ = fs::remove_file(&out_path);
-    if status.success() {
-        let dirty = git::uncommitted(worktree, None)?;
-        if !dirty.is_empty() {
-            return Err(Refusal::failed(format!("`{command}` changed files in the worktree of {id}:\n{}", list_status(&dirty)))
-                .hint("what is verified must be what lands: commit those changes, or make the verify command leave tracked files alone")
-                .into());
+    // Whatever the command changed goes to the stash: the rollback then puts
+    // the worktree back exactly, and nothing the command wrote is lost.
+    let dirty = git::uncommitted(worktree, None)?;
+    let saved = if dirty.is_empty() {
+        None
+    } else {
+        let message = format!("git-par: changes made by --verify of {id}");
+        Some(match git::stash_everything(worktree, &message) {
+            Ok(()) => format!(
+                "the files it changed are saved in stash@{{0}} (\"{message}\"): see them with \
+                 `git -C {} stash show -p --include-untracked stash@{{0}}`",
+                worktree.display()
+            ),
+            Err(e) => format!(
+                "the files it changed are still in the worktree ({}): saving them in the stash failed: {e:#}",
+                worktree.display()
+            ),
+        })
+    };
+    let refusal = if status.success() {
+        if dirty.is_empty() {
+            return Ok(());
         }
-        return Ok(());
+        Refusal::failed(format!("`{command}` changed files in the worktree of {id}:\n{}", list_status(&dirty)))
+            .hint("what is verified must be what lands: make the verify command leave the worktree alone, or ignore what it writes in .gitignore")
+    } else {
+        let text = String::from_utf8_lossy(&output);
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(VERIFY_TAIL)..].join("\n");
+        let code =
+            status.code().map(|c| format!("exit {c}")).unwrap_or_else(|| "killed by a signal".to_string());
+        let shown = if tail.is_empty() { "(no output)".to_string() } else { tail };
+        Refusal::failed(format!("verify failed ({code}): `{command}`; its last lines:\n{shown}")).hint(
+            format!(
+                "fix the task in its worktree ({}), commit, and run `git par finish {id}` again",
+                worktree.display()
+            ),
+        )
+    };
+    Err(match saved {
+        Some(saved) => refusal.hint(saved),
+        None => refusal,
     }
-    let text = String::from_utf8_lossy(&output);
-    let lines: Vec<&str> = text.lines().collect();
-    let tail = lines[lines.len().saturating_sub(VERIFY_TAIL)..].join("\n");
-    let code = status.code().map(|c| format!("exit {c}")).unwrap_or_else(|| "killed by a signal".to_string());
-    let shown = if tail.is_empty() { "(no output)".to_string() } else { tail };
-    Err(Refusal::failed(format!("verify failed ({code}): `{command}`; its last lines:\n{shown}"))
-        .hint(format!(
-            "fix the task in its worktree ({}), commit, and run `git par finish {id}` again",
-            worktree.display()
-        ))
-        .into())
+    .into())
 }
 
 /// The landing commit, built from the tested commit.

@@ -641,6 +641,13 @@ pub fn delete_branch(repo: &Repository, name: &str, expected: Oid) -> Result<boo
     Ok(true)
 }
 
+/// `git stash push --include-untracked -m MSG` in `dir`: every uncommitted
+/// change (not ignored files) saved in the stash, the worktree left clean.
+pub fn stash_everything(dir: &Path, message: &str) -> Result<()> {
+    super::git_cli(dir, &["stash", "push", "--include-untracked", "--quiet", "-m", message])?;
+    Ok(())
+}
+
 /// How [`commit_everything`] went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Commit {

@@ -476,3 +476,58 @@ hint: nothing was committed, and the index is as it was\n"
     repo.par(&["finish", "T001", "--commit", "wip"]).success();
     assert_eq!(repo.read("other.txt"), "not T001's\n");
 }
+
+#[test]
+fn files_a_failed_verify_changed_are_stashed_and_the_worktree_put_back() {
+    let repo = repo();
+    let wt = work(&repo, "T001");
+    let tip = repo.rev("par/T001");
+    repo.write("README.md", "demo, on main\n");
+    repo.commit_all("Main edits README");
+    let before = repo.rev("main");
+
+    // Fails after editing a file main changed (so it holds main's text) and adding one.
+    let verify = "echo checked >> README.md; echo out > report.txt; exit 1";
+    let run = repo.par(&["finish", "T001", "--verify", verify]).code(1);
+    let merged = repo.git(&["log", "-1", "--format=%h", "stash@{0}^1"]);
+    assert_eq!(
+        snap(&repo, &run),
+        format!(
+            "exit: 1\n--- stdout\n--- stderr\n\
+Merged main into the task branch ({})\nVerifying: {verify}\n\
+error: verify failed (exit 1): `{verify}`; its last lines:\n(no output)\n\
+hint: fix the task in its worktree ([TMP]/repo.par/T001), commit, and run `git par finish T001` again\n\
+hint: the files it changed are saved in stash@{{0}} (\"git-par: changes made by --verify of T001\"): \
+see them with `git -C [TMP]/repo.par/T001 stash show -p --include-untracked stash@{{0}}`\n",
+            merged.trim()
+        )
+    );
+    // The branch and the worktree are as they were, main untouched.
+    assert_eq!((repo.rev("main"), repo.rev("par/T001")), (before, tip.clone()));
+    assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "");
+    assert_eq!(std::fs::read_to_string(wt.join("README.md")).unwrap(), "demo\n");
+    // Nothing is lost: the stash has both files.
+    assert_eq!(
+        repo.git_in(&wt, &["stash", "list"]),
+        "stash@{0}: On par/T001: git-par: changes made by --verify of T001\n"
+    );
+    assert_eq!(
+        repo.git_in(&wt, &["stash", "show", "--name-status", "--include-untracked", "stash@{0}"]),
+        "M\tREADME.md\nA\treport.txt\n"
+    );
+    assert_eq!(repo.git_in(&wt, &["show", "stash@{0}:README.md"]), "demo, on main\nchecked\n");
+
+    // A verify that passes but writes files is refused the same way.
+    let run = repo.par(&["finish", "T001", "--verify", "echo out > report.txt"]).code(1);
+    assert!(
+        run.stderr.contains(
+            "error: `echo out > report.txt` changed files in the worktree of T001:\n  ?? report.txt\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.ends_with("stash show -p --include-untracked stash@{0}`\n"), "{}", run.stderr);
+    assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "");
+    assert_eq!(repo.git_in(&wt, &["stash", "list"]).lines().count(), 2);
+    assert_eq!(repo.rev("par/T001"), tip);
+}
