@@ -107,11 +107,48 @@ pub enum Progress<'a> {
 pub fn finish(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
     // Refuse an unknown task before queueing behind other landings.
     let state = store.load()?;
-    active(&state, &req.id)?;
+    active_task(repo, store, &state, req)?;
     if req.dry_run {
-        return dry_run(repo, &state, req);
+        return dry_run(repo, store, &state, req);
     }
     with_merge_lock(store, &req.id, req.wait, progress, || land(repo, store, req, progress))
+}
+
+/// The active task `req` names; a task that is not active is refused,
+/// saying so when it has already landed.
+fn active_task<'a>(repo: &Repo, store: &Store, state: &'a State, req: &Request) -> Result<&'a ActiveTask> {
+    if !state.tasks.contains_key(&req.id) && landed_before(repo, store, req) {
+        return Err(Refusal::failed(format!("{} has already landed", req.id))
+            .hint(format!("see its landing with `git log --grep 'Par-Task: {}' {}`", req.id, req.main_branch))
+            .into());
+    }
+    active(state, &req.id)
+}
+
+/// Whether a task that is not active landed: ticked in main's tasks.md, or
+/// its last start, finish or abort in `events.jsonl` is a finish.
+fn landed_before(repo: &Repo, store: &Store, req: &Request) -> bool {
+    let ticked = req.tasks_file.as_ref().and_then(|file| {
+        let main = git::ref_target(&repo.git, &format!("refs/heads/{}", req.main_branch)).ok().flatten();
+        let committed = main
+            .and_then(|m| git::tree_of(&repo.git, m).ok())
+            .and_then(|tree| git::read_text(&repo.git, tree, file).ok().flatten());
+        let text = committed.or_else(|| fs::read_to_string(repo.main_root.join(file)).ok())?;
+        let parsed = tasks::parse::parse(&text, &tasks::Options::default());
+        parsed.get(&req.id).map(|t| t.is_done())
+    });
+    if ticked == Some(true) {
+        return true;
+    }
+    let Ok(events) = fs::read_to_string(store.events_path()) else { return false };
+    let last = events
+        .lines()
+        .rev()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|e| e["task"] == req.id.as_str())
+        .filter_map(|e| e["event"].as_str().map(str::to_string))
+        .find(|e| ["start", "finish", "abort"].contains(&e.as_str()));
+    last.as_deref() == Some("finish")
 }
 
 fn active<'a>(state: &'a State, id: &str) -> Result<&'a ActiveTask> {
@@ -467,7 +504,7 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
             .into());
     }
     let state = store.load()?;
-    let checked = check(repo, &state, req, true, progress)?;
+    let checked = check(repo, store, &state, req, true, progress)?;
     let mut journal = Journal {
         version: 1,
         task: req.id.clone(),
@@ -520,13 +557,14 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
 /// out has no changes in the paths the task changes.
 fn check(
     repo: &Repo,
+    store: &Store,
     state: &State,
     req: &Request,
     act: bool,
     progress: &dyn Fn(Progress<'_>),
 ) -> Result<Checked> {
     let id = &req.id;
-    let task = active(state, id)?.clone();
+    let task = active_task(repo, store, state, req)?.clone();
     if task.state == TaskStatus::Blocked {
         let why = task.blocked_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
         return Err(Refusal::failed(format!("{id} is blocked{why}"))
@@ -718,7 +756,10 @@ fn land_steps(
             journal.advance(store, Step::TaskMerged)?;
             crash_point("task-merge-commit")?;
             move_task_branch(repo, checked, head, tested)?;
-            progress(Progress::MergedMain { main: &req.main_branch, commit: tested });
+            // A task branch with nothing of its own just moved up to main.
+            if tested != main_old {
+                progress(Progress::MergedMain { main: &req.main_branch, commit: tested });
+            }
         }
 
         // Step 4.
@@ -1273,8 +1314,8 @@ fn rollback(repo: &Repo, store: &Store, journal: &Journal, warnings: &mut Vec<St
 
 /// Computes what would land with every object kept in memory: no ref, file,
 /// journal or state changes, no objects written.
-fn dry_run(repo: &Repo, state: &State, req: &Request) -> Result<Landing> {
-    let checked = check(repo, state, req, false, &|_| {})?;
+fn dry_run(repo: &Repo, store: &Store, state: &State, req: &Request) -> Result<Landing> {
+    let checked = check(repo, store, state, req, false, &|_| {})?;
     let odb = repo.git.odb().context("opening the object database")?;
     let _mempack = odb.add_new_mempack_backend(1000).context("setting up an in-memory object store")?;
     let sigs = git::signatures(&repo.git)?;

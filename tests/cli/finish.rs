@@ -531,3 +531,31 @@ see them with `git -C [TMP]/repo.par/T001 stash show -p --include-untracked stas
     assert_eq!(repo.git_in(&wt, &["stash", "list"]).lines().count(), 2);
     assert_eq!(repo.rev("par/T001"), tip);
 }
+
+#[test]
+fn a_task_with_nothing_to_merge_says_no_merge_and_landing_twice_is_refused() {
+    let repo = repo();
+    begin(&repo, "T003");
+    repo.write("other.txt", "main moved\n");
+    repo.commit_all("Main moves on");
+    // No commits of its own: the branch only moves up to main, nothing is merged.
+    let run = repo.par(&["finish", "T003", "--strategy", "ff"]).success();
+    let commit = repo.rev("main");
+    assert_eq!(run.stderr, format!("Landed T003 on main as {} (ff, 0 commits, 0 files)\n", &commit[..7]));
+
+    let run = repo.par(&["finish", "T003"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: T003 has already landed\nhint: see its landing with `git log --grep 'Par-Task: T003' main`\n"
+    );
+    // Ticked by hand (no finish recorded) counts too; a task never started does not.
+    // T003's tick is gone from this version: its recorded finish still counts.
+    repo.write(TASKS_FILE, &TASKS.replace("- [ ] T005", "- [X] T005"));
+    repo.commit_all("T005 done by hand");
+    let run = repo.par(&["finish", "T003"]).code(1);
+    assert!(run.stderr.starts_with("error: T003 has already landed\n"), "{}", run.stderr);
+    let run = repo.par(&["finish", "T005"]).code(1);
+    assert!(run.stderr.starts_with("error: T005 has already landed\n"), "{}", run.stderr);
+    let run = repo.par(&["finish", "T006"]).code(1);
+    assert!(run.stderr.starts_with("error: T006 is not active\n"), "{}", run.stderr);
+}
