@@ -808,7 +808,15 @@ fn land_steps(
             .into());
         }
         journal.landing = None;
-        journal.advance(store, if journal.task_head.is_some() { Step::TaskMerged } else { Step::Started })?;
+        if let Some(merged) = Journal::oid(&journal.task_head) {
+            // Merge again from the task's own tip, not on top of this merge,
+            // so one merge of main lands however often main moved. The
+            // journal names the merge until the branch is back at the tip.
+            journal.advance(store, Step::TaskMerged)?;
+            move_task_branch(repo, checked, merged, checked.task_tip)?;
+            journal.task_head = None;
+        }
+        journal.advance(store, Step::Started)?;
         progress(Progress::Retrying { attempt });
     };
     journal.advance(store, Step::Landed)?;
