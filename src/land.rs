@@ -10,7 +10,8 @@
 //! - Before the commit point the only visible changes are to the task's own
 //!   branch and worktree (main merged into them, step 3), and a finish that
 //!   stops puts both back: it lands entirely or changes nothing but leaving
-//!   unreachable objects.
+//!   unreachable objects — and a stash entry holding the files a failed
+//!   `--verify` wrote, which would otherwise be lost or stop the rollback.
 //! - tasks.md is changed only inside the landing commit; the main worktree
 //!   gets it, like every other landed path, by a checkout of exactly the
 //!   paths that changed, which never overwrites local changes.
@@ -92,6 +93,8 @@ pub enum Progress<'a> {
     Waiting { holder: Option<&'a str> },
     /// `--commit` committed the worktree's changes.
     Committed { files: usize },
+    /// `--commit` was refused; what git and its hooks printed.
+    CommitRefused { output: &'a str },
     /// Main was merged into the task branch.
     MergedMain { main: &'a str, commit: Oid },
     /// Running the verify command.
@@ -104,11 +107,48 @@ pub enum Progress<'a> {
 pub fn finish(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
     // Refuse an unknown task before queueing behind other landings.
     let state = store.load()?;
-    active(&state, &req.id)?;
+    active_task(repo, store, &state, req)?;
     if req.dry_run {
-        return dry_run(repo, &state, req);
+        return dry_run(repo, store, &state, req);
     }
     with_merge_lock(store, &req.id, req.wait, progress, || land(repo, store, req, progress))
+}
+
+/// The active task `req` names; a task that is not active is refused,
+/// saying so when it has already landed.
+fn active_task<'a>(repo: &Repo, store: &Store, state: &'a State, req: &Request) -> Result<&'a ActiveTask> {
+    if !state.tasks.contains_key(&req.id) && landed_before(repo, store, req) {
+        return Err(Refusal::failed(format!("{} has already landed", req.id))
+            .hint(format!("see its landing with `git log --grep 'Par-Task: {}' {}`", req.id, req.main_branch))
+            .into());
+    }
+    active(state, &req.id)
+}
+
+/// Whether a task that is not active landed: ticked in main's tasks.md, or
+/// its last start, finish or abort in `events.jsonl` is a finish.
+fn landed_before(repo: &Repo, store: &Store, req: &Request) -> bool {
+    let ticked = req.tasks_file.as_ref().and_then(|file| {
+        let main = git::ref_target(&repo.git, &format!("refs/heads/{}", req.main_branch)).ok().flatten();
+        let committed = main
+            .and_then(|m| git::tree_of(&repo.git, m).ok())
+            .and_then(|tree| git::read_text(&repo.git, tree, file).ok().flatten());
+        let text = committed.or_else(|| fs::read_to_string(repo.main_root.join(file)).ok())?;
+        let parsed = tasks::parse::parse(&text, &tasks::Options::default());
+        parsed.get(&req.id).map(|t| t.is_done())
+    });
+    if ticked == Some(true) {
+        return true;
+    }
+    let Ok(events) = fs::read_to_string(store.events_path()) else { return false };
+    let last = events
+        .lines()
+        .rev()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|e| e["task"] == req.id.as_str())
+        .filter_map(|e| e["event"].as_str().map(str::to_string))
+        .find(|e| ["start", "finish", "abort"].contains(&e.as_str()));
+    last.as_deref() == Some("finish")
 }
 
 fn active<'a>(state: &'a State, id: &str) -> Result<&'a ActiveTask> {
@@ -464,7 +504,7 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
             .into());
     }
     let state = store.load()?;
-    let checked = check(repo, &state, req, true, progress)?;
+    let checked = check(repo, store, &state, req, true, progress)?;
     let mut journal = Journal {
         version: 1,
         task: req.id.clone(),
@@ -517,13 +557,14 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
 /// out has no changes in the paths the task changes.
 fn check(
     repo: &Repo,
+    store: &Store,
     state: &State,
     req: &Request,
     act: bool,
     progress: &dyn Fn(Progress<'_>),
 ) -> Result<Checked> {
     let id = &req.id;
-    let task = active(state, id)?.clone();
+    let task = active_task(repo, store, state, req)?.clone();
     if task.state == TaskStatus::Blocked {
         let why = task.blocked_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
         return Err(Refusal::failed(format!("{id} is blocked{why}"))
@@ -590,17 +631,27 @@ fn check(
     if !dirty.is_empty() {
         match (&req.commit, act) {
             (Some(message), true) => {
-                git::commit_everything(wt, message).map_err(|e| {
-                    anyhow::Error::new(
-                        Refusal::failed(format!("committing the changes in {} failed", wt.display())).hint(
-                            format!(
-                                "commit them yourself in {}, then run `git par finish {id}` again",
-                                wt.display()
-                            ),
-                        ),
-                    )
-                    .context(format!("{e:#}"))
+                let commit_yourself =
+                    format!("commit them yourself in {}, then run `git par finish {id}` again", wt.display());
+                let committed = git::commit_everything(wt, message).map_err(|e| {
+                    Refusal::failed(format!("committing the changes of {id} failed: {e:#}"))
+                        .hint(commit_yourself.clone())
                 })?;
+                if let git::Commit::Refused { output, by_hook } = committed {
+                    progress(Progress::CommitRefused { output: &output });
+                    let refusal = if by_hook {
+                        Refusal::failed(format!("the pre-commit hook refused the commit of {id}'s changes")).hint(
+                            format!(
+                                "fix the files it names, or add them to the task with `git par lock {id} --add PATH`; \
+                                 then run `git par finish {id} --commit \"MESSAGE\"` again"
+                            ),
+                        )
+                    } else {
+                        Refusal::failed(format!("git commit failed on the changes of {id}"))
+                            .hint(commit_yourself)
+                    };
+                    return Err(refusal.hint("nothing was committed, and the index is as it was").into());
+                }
                 progress(Progress::Committed { files: dirty.len() });
                 task_tip = git::ref_target(&repo.git, &branch_ref)?.unwrap_or(task_tip);
             }
@@ -705,7 +756,10 @@ fn land_steps(
             journal.advance(store, Step::TaskMerged)?;
             crash_point("task-merge-commit")?;
             move_task_branch(repo, checked, head, tested)?;
-            progress(Progress::MergedMain { main: &req.main_branch, commit: tested });
+            // A task branch with nothing of its own just moved up to main.
+            if tested != main_old {
+                progress(Progress::MergedMain { main: &req.main_branch, commit: tested });
+            }
         }
 
         // Step 4.
@@ -754,7 +808,15 @@ fn land_steps(
             .into());
         }
         journal.landing = None;
-        journal.advance(store, if journal.task_head.is_some() { Step::TaskMerged } else { Step::Started })?;
+        if let Some(merged) = Journal::oid(&journal.task_head) {
+            // Merge again from the task's own tip, not on top of this merge,
+            // so one merge of main lands however often main moved. The
+            // journal names the merge until the branch is back at the tip.
+            journal.advance(store, Step::TaskMerged)?;
+            move_task_branch(repo, checked, merged, checked.task_tip)?;
+            journal.task_head = None;
+        }
+        journal.advance(store, Step::Started)?;
         progress(Progress::Retrying { attempt });
     };
     journal.advance(store, Step::Landed)?;
@@ -854,26 +916,50 @@ fn verify(store: &Store, command: &str, worktree: &Path, id: &str) -> Result<()>
         .with_context(|| format!("running `sh -c {command}`"))?;
     let output = fs::read(&out_path).unwrap_or_default();
     let _ = fs::remove_file(&out_path);
-    if status.success() {
-        let dirty = git::uncommitted(worktree, None)?;
-        if !dirty.is_empty() {
-            return Err(Refusal::failed(format!("`{command}` changed files in the worktree of {id}:\n{}", list_status(&dirty)))
-                .hint("what is verified must be what lands: commit those changes, or make the verify command leave tracked files alone")
-                .into());
+    // Whatever the command changed goes to the stash: the rollback then puts
+    // the worktree back exactly, and nothing the command wrote is lost.
+    let dirty = git::uncommitted(worktree, None)?;
+    let saved = if dirty.is_empty() {
+        None
+    } else {
+        let message = format!("git-par: changes made by --verify of {id}");
+        Some(match git::stash_everything(worktree, &message) {
+            Ok(()) => format!(
+                "the files it changed are saved in stash@{{0}} (\"{message}\"): see them with \
+                 `git -C {} stash show -p --include-untracked stash@{{0}}`",
+                worktree.display()
+            ),
+            Err(e) => format!(
+                "the files it changed are still in the worktree ({}): saving them in the stash failed: {e:#}",
+                worktree.display()
+            ),
+        })
+    };
+    let refusal = if status.success() {
+        if dirty.is_empty() {
+            return Ok(());
         }
-        return Ok(());
+        Refusal::failed(format!("`{command}` changed files in the worktree of {id}:\n{}", list_status(&dirty)))
+            .hint("what is verified must be what lands: make the verify command leave the worktree alone, or ignore what it writes in .gitignore")
+    } else {
+        let text = String::from_utf8_lossy(&output);
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(VERIFY_TAIL)..].join("\n");
+        let code =
+            status.code().map(|c| format!("exit {c}")).unwrap_or_else(|| "killed by a signal".to_string());
+        let shown = if tail.is_empty() { "(no output)".to_string() } else { tail };
+        Refusal::failed(format!("verify failed ({code}): `{command}`; its last lines:\n{shown}")).hint(
+            format!(
+                "fix the task in its worktree ({}), commit, and run `git par finish {id}` again",
+                worktree.display()
+            ),
+        )
+    };
+    Err(match saved {
+        Some(saved) => refusal.hint(saved),
+        None => refusal,
     }
-    let text = String::from_utf8_lossy(&output);
-    let lines: Vec<&str> = text.lines().collect();
-    let tail = lines[lines.len().saturating_sub(VERIFY_TAIL)..].join("\n");
-    let code = status.code().map(|c| format!("exit {c}")).unwrap_or_else(|| "killed by a signal".to_string());
-    let shown = if tail.is_empty() { "(no output)".to_string() } else { tail };
-    Err(Refusal::failed(format!("verify failed ({code}): `{command}`; its last lines:\n{shown}"))
-        .hint(format!(
-            "fix the task in its worktree ({}), commit, and run `git par finish {id}` again",
-            worktree.display()
-        ))
-        .into())
+    .into())
 }
 
 /// The landing commit, built from the tested commit.
@@ -891,7 +977,7 @@ fn build(
     main: Oid,
     tested: Oid,
     sigs: &git::Signatures,
-    dropped: String,
+    mut dropped: String,
 ) -> Result<Built> {
     let git = &repo.git;
     let (main_tree, tested_tree) = (git::tree_of(git, main)?, git::tree_of(git, tested)?);
@@ -906,12 +992,21 @@ fn build(
     let mut warnings = Vec::new();
     if let Some(file) = &req.tasks_file {
         match git::read_text(git, tested_tree, file)? {
-            Some(text) => {
+            Some(mut text) => {
+                // The tested tree has main in it, so its tasks.md differs from
+                // main's only by the task's edits; those never delete main's
+                // tasks (a task branch main did not move under was not merged).
+                if let Some(main_text) = git::read_text(git, main_tree, file)?.filter(|m| *m != text) {
+                    let guarded = tasks::merge::merge(&main_text, &main_text, &text);
+                    if guarded.text != text {
+                        tree = git::with_file(git, tree, file, &guarded.text)?;
+                        text = guarded.text;
+                    }
+                    dropped.push_str(&guarded.dropped);
+                }
                 description = describe(&text, &req.id);
                 match tasks::edit::land(&text, &req.id, &result) {
-                    Ok(updated) if updated != text => {
-                        tree = git::with_file(git, tested_tree, file, &updated)?
-                    }
+                    Ok(updated) if updated != text => tree = git::with_file(git, tree, file, &updated)?,
                     Ok(_) => {}
                     Err(e) => warnings.push(format!("{file} was not updated: {e:#}")),
                 }
@@ -1227,8 +1322,8 @@ fn rollback(repo: &Repo, store: &Store, journal: &Journal, warnings: &mut Vec<St
 
 /// Computes what would land with every object kept in memory: no ref, file,
 /// journal or state changes, no objects written.
-fn dry_run(repo: &Repo, state: &State, req: &Request) -> Result<Landing> {
-    let checked = check(repo, state, req, false, &|_| {})?;
+fn dry_run(repo: &Repo, store: &Store, state: &State, req: &Request) -> Result<Landing> {
+    let checked = check(repo, store, state, req, false, &|_| {})?;
     let odb = repo.git.odb().context("opening the object database")?;
     let _mempack = odb.add_new_mempack_backend(1000).context("setting up an in-memory object store")?;
     let sigs = git::signatures(&repo.git)?;

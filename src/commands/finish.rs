@@ -74,6 +74,13 @@ fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
             if files == 1 { "" } else { "s" },
             req.id
         )),
+        Progress::CommitRefused { output } => {
+            // Shown once, as the hook wrote it; the error line follows.
+            eprint!("{output}");
+            if !output.is_empty() && !output.ends_with('\n') {
+                eprintln!();
+            }
+        }
         Progress::MergedMain { main, commit } => {
             ui.status(&format!("Merged {main} into the task branch ({})", crate::repo::land::short(commit)))
         }

@@ -759,3 +759,80 @@ fn a_task_without_commits_lands_as_one_commit_that_ticks_it() {
     assert_eq!(f.rev(&f.root, "par/T003"), main_before);
     assert_eq!(f.read(&wt, "other.txt"), "main moved\n");
 }
+
+#[test]
+fn a_commit_git_itself_refuses_puts_the_index_back_and_says_so() {
+    let f = Fixture::new();
+    let wt = f.start("T001");
+    f.write(&wt, "src/alpha.txt", "alpha\n");
+    f.write(&wt, "notes.txt", "staged\n");
+    git(&wt, &["add", "notes.txt"]);
+    // Signing that cannot work: git fails with `fatal:`, no hook involved.
+    git(&f.root, &["config", "commit.gpgSign", "true"]);
+    git(&f.root, &["config", "gpg.program", "false"]);
+    let mut req = f.request("T001");
+    req.commit = Some("Add alpha".into());
+    let shown = std::cell::RefCell::new(String::new());
+    let err = finish(&f.repo(), &f.store(), &req, &|p| {
+        if let Progress::CommitRefused { output } = p {
+            shown.borrow_mut().push_str(output);
+        }
+    })
+    .unwrap_err();
+    assert!(shown.borrow().contains("fatal:"), "{}", shown.borrow());
+    assert_eq!(
+        refusal_text(&err),
+        format!(
+            "git commit failed on the changes of T001\n\
+             commit them yourself in {}, then run `git par finish T001` again\n\
+             nothing was committed, and the index is as it was",
+            wt.display()
+        )
+    );
+    assert_eq!(f.status(&wt), "A  notes.txt\n?? src/\n");
+    assert_eq!(f.state().tasks["T001"].state, TaskStatus::Active);
+}
+
+#[test]
+fn a_retried_landing_merges_main_once() {
+    let f = Fixture::new();
+    let wt = f.start("T001");
+    f.write(&wt, "src/alpha.txt", "alpha\n");
+    let tip = f.commit(&wt, "Add alpha");
+    // Main moved before the finish (first attempt merges) and moves again before the swap.
+    f.write(&f.root, "other.txt", "main moved\n");
+    f.commit(&f.root, "Main moves on");
+    let root = f.root.clone();
+    let moves = std::cell::Cell::new(0);
+    TEST_BEFORE_SWAP.with(|h| {
+        *h.borrow_mut() = Some(Box::new(move || {
+            if moves.get() == 0 {
+                moves.set(1);
+                fs::write(root.join("late.txt"), "late\n").unwrap();
+                git(&root, &["add", "late.txt"]);
+                git(&root, &["commit", "-q", "-m", "Late commit on main"]);
+            }
+        }))
+    });
+    let retries = std::cell::Cell::new(0);
+    let landed = finish(&f.repo(), &f.store(), &f.request("T001"), &|p| {
+        if let Progress::Retrying { .. } = p {
+            retries.set(retries.get() + 1);
+        }
+    });
+    TEST_BEFORE_SWAP.with(|h| *h.borrow_mut() = None);
+    landed.unwrap();
+    assert_eq!(retries.get(), 1);
+    let late = f.rev(&f.root, "main^1");
+    assert_eq!(git(&f.root, &["log", "-1", "--format=%s", &late]), "Late commit on main\n");
+    // One merge of main, made from the task's own tip onto the latest main.
+    assert_eq!(
+        git(&f.root, &["log", "--merges", "--format=%s", "main"]),
+        "T001: Add the alpha module in src/alpha.txt\nMerge branch 'main' into par/T001\n"
+    );
+    assert_eq!(f.rev(&f.root, "main^2^1"), tip);
+    assert_eq!(f.rev(&f.root, "main^2^2"), late);
+    assert_eq!(git(&f.root, &["branch", "--list", "par/*"]), "");
+    assert!(!wt.exists());
+    assert_eq!(f.status(&f.root), "");
+}

@@ -641,12 +641,103 @@ pub fn delete_branch(repo: &Repository, name: &str, expected: Oid) -> Result<boo
     Ok(true)
 }
 
-/// `git add -A && git commit -m MSG` in `dir`, through the user's git so
-/// that their hooks (git-par's own pre-commit check among them) run.
-pub fn commit_everything(dir: &Path, message: &str) -> Result<()> {
-    super::git_cli(dir, &["add", "-A"])?;
-    super::git_cli(dir, &["commit", "-q", "-m", message])?;
+/// `git stash push --include-untracked -m MSG` in `dir`: every uncommitted
+/// change (not ignored files) saved in the stash, the worktree left clean.
+pub fn stash_everything(dir: &Path, message: &str) -> Result<()> {
+    super::git_cli(dir, &["stash", "push", "--include-untracked", "--quiet", "-m", message])?;
     Ok(())
+}
+
+/// How [`commit_everything`] went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Commit {
+    Done,
+    /// `git commit` failed; the index is back as it was.
+    Refused {
+        /// What git and its hooks printed.
+        output: String,
+        /// A pre-commit hook refused (not git itself: no `fatal:` line).
+        by_hook: bool,
+    },
+}
+
+/// `git add -A && git commit -m MSG` in `dir`, through the user's git so
+/// that their hooks (git-par's own pre-commit check among them) run. When
+/// the commit fails the index file is put back byte for byte, so nothing
+/// the user had (or had not) staged changes.
+pub fn commit_everything(dir: &Path, message: &str) -> Result<Commit> {
+    let repo = Repository::open(dir).with_context(|| format!("opening the worktree {}", dir.display()))?;
+    let index = repo.path().join("index");
+    let saved = match fs::read(&index) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("reading {}", index.display())),
+    };
+    let output = super::git_cli(dir, &["add", "-A"]).and_then(|_| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["commit", "-q", "-m", message])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .context("running git commit")
+    });
+    let output = match output {
+        Ok(output) if output.status.success() => return Ok(Commit::Done),
+        Ok(output) => output,
+        Err(e) => {
+            restore_index(&index, saved.as_deref())?;
+            return Err(e);
+        }
+    };
+    restore_index(&index, saved.as_deref())?;
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let fatal = text.lines().any(|l| l.starts_with("fatal:"));
+    let by_hook = !fatal
+        && super::git_cli(dir, &["rev-parse", "--git-path", "hooks/pre-commit"])
+            .map(|p| dir.join(p.trim()))
+            .is_ok_and(|hook| is_executable(&hook));
+    Ok(Commit::Refused { output: text, by_hook })
+}
+
+/// Puts the index file back as `saved` (absent when `None`), taking git's
+/// `index.lock` so no git command sees it half-written.
+fn restore_index(index: &Path, saved: Option<&[u8]>) -> Result<()> {
+    let Some(bytes) = saved else {
+        return match fs::remove_file(index) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing {}", index.display()))
+            }
+            _ => Ok(()),
+        };
+    };
+    let lock = index.with_file_name("index.lock");
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock)
+        .with_context(|| format!("putting the index back: creating {}", lock.display()))?;
+    let written = std::io::Write::write_all(&mut file, bytes).and_then(|()| file.sync_all());
+    drop(file);
+    if let Err(e) = written.and_then(|()| fs::rename(&lock, index)) {
+        let _ = fs::remove_file(&lock);
+        return Err(e).with_context(|| format!("putting the index back: writing {}", index.display()));
+    }
+    Ok(())
+}
+
+fn is_executable(path: &Path) -> bool {
+    let Ok(meta) = fs::metadata(path) else { return false };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
 }
 
 #[cfg(test)]

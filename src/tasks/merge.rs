@@ -9,12 +9,19 @@
 //!   dropped line is reported as a unified diff;
 //! - two insertions at the same place are both kept, main's first (one copy
 //!   when they are identical): two tasks adding lines under one heading is
-//!   not a clash.
+//!   not a clash;
+//! - the task branch never deletes a task that main has: a task line whose
+//!   ID vanished on the task side comes back with its detail lines, and a
+//!   detail line of a task main has is kept where the task only deleted it
+//!   (an edit of it merges as usual). Dropping such a deletion is a clash
+//!   main wins, reported like the others. Without this an agent that
+//!   rewrote tasks.md would erase other tasks — and its own, so the landing
+//!   could not tick it.
 //!
 //! Lines keep their own endings, so CRLF files, a missing final newline and
 //! every untouched byte of main's version come through unchanged.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use similar::{Algorithm, DiffOp};
 
@@ -34,31 +41,45 @@ pub fn merge(base: &str, main: &str, task: &str) -> Merged {
     merge_by(base, main, task, &parsed_checkboxes)
 }
 
-/// Where each task's checkbox line is: `(task ID, 0-based line)`.
-type Locate = dyn Fn(&str) -> Vec<(String, usize)>;
+/// A task's place in a file, 0-based lines.
+#[derive(Debug, Clone)]
+struct Found {
+    id: String,
+    /// The checkbox line.
+    line: usize,
+    /// The last line that belongs to the task (its details included).
+    last: usize,
+}
 
-/// The checkbox lines the tasks.md parser finds.
-fn parsed_checkboxes(text: &str) -> Vec<(String, usize)> {
+/// Where each task is in a text.
+type Locate = dyn Fn(&str) -> Vec<Found>;
+
+/// The tasks the tasks.md parser finds.
+fn parsed_checkboxes(text: &str) -> Vec<Found> {
     let file = super::parse::parse(text, &super::Options::default());
-    file.tasks.iter().map(|t| (t.id.clone(), t.line.saturating_sub(1))).collect()
+    file.tasks
+        .iter()
+        .map(|t| {
+            let line = t.line.saturating_sub(1);
+            Found { id: t.id.clone(), line, last: t.last_line.max(line) }
+        })
+        .collect()
 }
 
 fn merge_by(base: &str, main: &str, task: &str, locate: &Locate) -> Merged {
     if task == base || task == main {
         return Merged { text: main.to_string(), dropped: String::new() };
     }
-    if main == base {
-        return Merged { text: task.to_string(), dropped: String::new() };
-    }
     let base_lines: Vec<&str> = base.split_inclusive('\n').collect();
     let main_lines: Vec<&str> = main.split_inclusive('\n').collect();
     let task_lines: Vec<&str> = task.split_inclusive('\n').collect();
+    let (base_found, task_found) = (locate(base), locate(task));
 
     // Take the task's checkbox changes out of its lines, to replay them by ID.
-    let base_boxes = first_by_id(locate(base));
+    let base_boxes = first_by_id(&base_found);
     let mut task_norm: Vec<String> = task_lines.iter().map(|l| l.to_string()).collect();
     let mut replays: Vec<Replay> = Vec::new();
-    let mut task_boxes: Vec<(String, usize)> = first_by_id(locate(task)).into_iter().collect();
+    let mut task_boxes: Vec<(String, usize)> = first_by_id(&task_found).into_iter().collect();
     task_boxes.sort_by_key(|(_, line)| *line);
     for (id, line) in task_boxes {
         let Some(&base_line) = base_boxes.get(&id) else { continue };
@@ -77,7 +98,19 @@ fn merge_by(base: &str, main: &str, task: &str, locate: &Locate) -> Merged {
     }
     let task_norm: Vec<&str> = task_norm.iter().map(String::as_str).collect();
 
-    let (landed, wanted) = three_way(&base_lines, &main_lines, &task_norm);
+    // Main's tasks the task side deleted come back: the landing merges the
+    // task side with those deletions undone, and what the task wanted shows
+    // them as dropped.
+    let main_found = if main == base { None } else { Some(locate(main)) };
+    let main_ids: HashSet<&str> =
+        main_found.as_deref().unwrap_or(&base_found).iter().map(|f| f.id.as_str()).collect();
+    let guarded = guard_tasks(&base_lines, &task_norm, &base_found, &task_found, &main_ids);
+    if main == base && guarded == task_norm && replays.is_empty() {
+        return Merged { text: task.to_string(), dropped: String::new() };
+    }
+
+    let (landed, _) = three_way(&base_lines, &main_lines, &guarded);
+    let (_, wanted) = three_way(&base_lines, &main_lines, &task_norm);
     let landed = replay(&landed, &replays, locate, false);
     let wanted = replay(&wanted, &replays, locate, true);
     let dropped = if landed == wanted {
@@ -106,7 +139,7 @@ fn replay(text: &str, replays: &[Replay], locate: &Locate, force: bool) -> Strin
         return text.to_string();
     }
     let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
-    let boxes = first_by_id(locate(text));
+    let boxes = first_by_id(&locate(text));
     for r in replays {
         let Some(line) = boxes.get(&r.id).and_then(|&i| lines.get_mut(i)) else { continue };
         let Some((_, current)) = checkbox(line) else { continue };
@@ -117,12 +150,83 @@ fn replay(text: &str, replays: &[Replay], locate: &Locate, force: bool) -> Strin
     lines.concat()
 }
 
-fn first_by_id(boxes: Vec<(String, usize)>) -> HashMap<String, usize> {
-    let mut map = HashMap::with_capacity(boxes.len());
-    for (id, line) in boxes {
-        map.entry(id).or_insert(line);
+fn first_by_id(found: &[Found]) -> HashMap<String, usize> {
+    let mut map = HashMap::with_capacity(found.len());
+    for f in found {
+        map.entry(f.id.clone()).or_insert(f.line);
     }
     map
+}
+
+/// How a base line is kept from being deleted by the task side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    /// The task side may delete or change it.
+    Free,
+    /// A line of a task main has and the task side removed entirely: kept.
+    Kept,
+    /// A detail line of a task main has: kept if the task side only deleted
+    /// it; replaced lines are an edit, merged as usual.
+    KeptUnlessEdited,
+}
+
+/// The task side's lines with its deletions of main's tasks undone: a task
+/// line whose ID main still has and the task side no longer has comes back
+/// with its details, where it was among the task side's lines; a detail line
+/// of a task main has comes back when the task side only deleted it.
+fn guard_tasks<'a>(
+    base: &[&'a str],
+    task: &[&'a str],
+    base_found: &[Found],
+    task_found: &[Found],
+    main_ids: &HashSet<&str>,
+) -> Vec<&'a str> {
+    let task_ids: HashSet<&str> = task_found.iter().map(|f| f.id.as_str()).collect();
+    let mut guard = vec![Guard::Free; base.len()];
+    for f in base_found.iter().filter(|f| main_ids.contains(f.id.as_str())) {
+        let (first, last) = (f.line.min(base.len()), (f.last + 1).min(base.len()));
+        if task_ids.contains(f.id.as_str()) {
+            for g in &mut guard[(first + 1).min(last)..last] {
+                *g = Guard::KeptUnlessEdited;
+            }
+        } else {
+            for g in &mut guard[first..last] {
+                *g = Guard::Kept;
+            }
+        }
+    }
+    if guard.iter().all(|g| *g == Guard::Free) {
+        return task.to_vec();
+    }
+    let base_id: HashMap<usize, &str> = base_found.iter().map(|f| (f.line, f.id.as_str())).collect();
+    let task_id: HashMap<usize, &str> = task_found.iter().map(|f| (f.line, f.id.as_str())).collect();
+    let mut out = Vec::with_capacity(task.len() + 4);
+    for op in similar::capture_diff_slices(Algorithm::Myers, base, task) {
+        let (old, new) = (op.old_range(), op.new_range());
+        match op {
+            DiffOp::Equal { .. } | DiffOp::Insert { .. } => out.extend_from_slice(&task[new]),
+            DiffOp::Delete { .. } => {
+                out.extend(old.filter(|&i| guard[i] != Guard::Free).map(|i| base[i]));
+            }
+            DiffOp::Replace { .. } => {
+                // Kept lines go back between the new lines, after the new
+                // version of the task that came before them.
+                let mut next = new.start;
+                for i in old {
+                    if guard[i] == Guard::Kept {
+                        out.push(base[i]);
+                    } else if let Some(id) = base_id.get(&i) {
+                        if let Some(j) = (next..new.end).find(|j| task_id.get(j) == Some(id)) {
+                            out.extend_from_slice(&task[next..=j]);
+                            next = j + 1;
+                        }
+                    }
+                }
+                out.extend_from_slice(&task[next..new.end]);
+            }
+        }
+    }
+    out
 }
 
 /// The byte offset and character of a list item's checkbox state
@@ -287,16 +391,26 @@ fn apply<'a>(base: &[&str], start: usize, end: usize, hunks: impl Iterator<Item 
 mod tests {
     use super::*;
 
-    /// A stand-in for the parser: `- [ ] T001 ...` lines, ID up to the first space.
-    fn simple(text: &str) -> Vec<(String, usize)> {
-        text.split_inclusive('\n')
-            .enumerate()
-            .filter_map(|(i, line)| {
-                let (at, _) = checkbox(line)?;
+    /// A stand-in for the parser: `- [ ] T001 ...` lines, ID up to the first
+    /// space; indented lines under a task are its details.
+    fn simple(text: &str) -> Vec<Found> {
+        let mut found: Vec<Found> = Vec::new();
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let id = checkbox(line).and_then(|(at, _)| {
                 let id = line[at + 2..].split_whitespace().next()?.trim_matches('*').to_string();
-                id.starts_with('T').then_some((id, i))
-            })
-            .collect()
+                id.starts_with('T').then_some(id)
+            });
+            match (id, found.last_mut()) {
+                (Some(id), _) => found.push(Found { id, line: i, last: i }),
+                (None, Some(f))
+                    if f.last + 1 == i && line.starts_with([' ', '\t']) && !line.trim().is_empty() =>
+                {
+                    f.last = i
+                }
+                _ => {}
+            }
+        }
+        found
     }
 
     fn m(base: &str, main: &str, task: &str) -> Merged {
@@ -399,6 +513,66 @@ mod tests {
         assert_eq!(merged.text, main);
     }
 
+    #[test]
+    fn tasks_the_task_side_deleted_come_back_and_are_reported() {
+        // The repro of the review: the task branch deleted every task line,
+        // its own included, and main did not move.
+        let base =
+            "- [X] T001 done `a.py`\n  - par: merged abc\n- [ ] T002 [P] b `b.py`\n- [ ] T003 [P] c `c.py`\n";
+        let task = "";
+        let merged = m(base, base, task);
+        assert_eq!(merged.text, base);
+        assert_eq!(
+            merged.dropped,
+            "--- tasks.md (landed)\n+++ tasks.md (task branch)\n@@ -1,4 +0,0 @@\n\
+             -- [X] T001 done `a.py`\n-  - par: merged abc\n-- [ ] T002 [P] b `b.py`\n-- [ ] T003 [P] c `c.py`\n"
+        );
+        // With main moved too, and the task's other edits kept.
+        let main = BASE.replace("# Tasks\n", "# Tasks for the demo\n");
+        let task = BASE.replace("- [ ] T002 two\n", "").replace("## Phase 2\n", "## Phase 2 (renamed)\n");
+        let merged = m(BASE, &main, &task);
+        assert_eq!(merged.text, main.replace("## Phase 2\n", "## Phase 2 (renamed)\n"));
+        assert!(merged.dropped.contains("\n-- [ ] T002 two\n"), "{}", merged.dropped);
+    }
+
+    #[test]
+    fn a_deleted_task_comes_back_where_it_was_among_the_task_sides_edits() {
+        let base = "- [ ] T001 one\n  - detail of one\n- [ ] T002 two\n- [ ] T003 three\n";
+        // T001 (and its detail) deleted while T002 is rewritten in the same hunk.
+        let task = "- [x] T002 two, done\n- [ ] T003 three\n";
+        assert_eq!(
+            m(base, base, task).text,
+            "- [ ] T001 one\n  - detail of one\n- [x] T002 two, done\n- [ ] T003 three\n"
+        );
+        // T003 replaced by a new task: both are there, the old one first.
+        let task = "- [ ] T001 one\n  - detail of one\n- [ ] T002 two\n- [ ] T009 nine\n";
+        assert_eq!(
+            m(base, base, task).text,
+            "- [ ] T001 one\n  - detail of one\n- [ ] T002 two\n- [ ] T003 three\n- [ ] T009 nine\n"
+        );
+        // A task line moved elsewhere is not a deletion.
+        let task = "- [ ] T002 two\n- [ ] T003 three\n- [ ] T001 one\n  - detail of one\n";
+        assert_eq!(m(base, base, task).text, task);
+    }
+
+    #[test]
+    fn detail_lines_are_kept_from_deletion_but_may_be_edited() {
+        let base = "- [X] T001 one\n  - par: merged abc\n  - note\n- [ ] T002 two\n";
+        let deleted = base.replace("  - par: merged abc\n", "");
+        let merged = m(base, base, &deleted);
+        assert_eq!(merged.text, base);
+        assert!(merged.dropped.contains("\n-  - par: merged abc\n"), "{}", merged.dropped);
+        let edited = base.replace("  - note\n", "  - a better note\n");
+        assert_eq!(m(base, base, &edited), Merged { text: edited.clone(), dropped: String::new() });
+    }
+
+    #[test]
+    fn a_task_main_deleted_too_stays_deleted() {
+        let main = BASE.replace("- [ ] T004 four\n", "");
+        let task = BASE.replace("- [ ] T004 four\n", "").replace("# Tasks\n", "# Tasks!\n");
+        assert_eq!(m(BASE, &main, &task).text, main.replace("# Tasks\n", "# Tasks!\n"));
+    }
+
     proptest::proptest! {
         /// Any three texts merge without panicking, and lines both sides
         /// left alone survive.
@@ -429,7 +603,7 @@ mod tests {
             let merged = m(&base, &main, &task);
             let (at_main, at_task) = (at_main.min(lines.len()), at_task.min(lines.len()));
             // Edits apart from each other, and no task ID used twice (the first one counts).
-            let ids = |t: &str| { let v = simple(t); let mut ids: Vec<_> = v.iter().map(|(i, _)| i.clone()).collect(); ids.sort(); ids.dedup(); ids.len() == v.len() };
+            let ids = |t: &str| { let v = simple(t); let mut ids: Vec<_> = v.iter().map(|f| f.id.clone()).collect(); ids.sort(); ids.dedup(); ids.len() == v.len() };
             if at_main.abs_diff(at_task) > 1 && ids(&main) && ids(&task) {
                 for line in main_edit.lines().chain(task_edit.lines()) {
                     proptest::prop_assert!(merged.text.contains(line), "{line:?} lost:\n{}", merged.text);

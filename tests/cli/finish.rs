@@ -393,3 +393,169 @@ fn doctor_reports_an_interrupted_finish_and_what_repair_will_do() {
         repo.par(&["doctor"]).success();
     }
 }
+
+#[test]
+fn a_task_branch_cannot_delete_tasks_from_the_plan() {
+    let plan = "- [X] T001 done `a.py`\n- [ ] T002 [P] b `b.py`\n- [ ] T003 [P] c `c.py`\n";
+    let repo = TestRepo::with_tasks(plan);
+    repo.par(&["start", "T002", "T003"]).success();
+    let wt = repo.worktree("T002");
+    // The agent rewrote tasks.md and lost every task line, its own included.
+    std::fs::write(wt.join(TASKS_FILE), "").unwrap();
+    std::fs::write(wt.join("b.py"), "b\n").unwrap();
+    repo.git_in(&wt, &["add", "-A"]);
+    repo.git_in(&wt, &["commit", "-q", "--no-verify", "-m", "b"]);
+    let tip = repo.rev("par/T002");
+
+    let run = repo.par(&["finish", "T002"]).success();
+    let commit = repo.rev("main");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "warning: edits of T002 to tasks.md clash with main and were dropped (main wins):\n\
+--- tasks.md (landed)\n+++ tasks.md (task branch)\n@@ -1,3 +0,0 @@\n\
+-- [X] T001 done `a.py`\n-- [ ] T002 [P] b `b.py`\n-- [ ] T003 [P] c `c.py`\n\
+Landed T002 on main as {} (merge, 1 commit, 2 files)\n",
+            &commit[..7]
+        )
+    );
+    assert_eq!(
+        repo.git(&["show", &format!("main:{TASKS_FILE}")]),
+        format!(
+            "- [X] T001 done `a.py`\n- [X] T002 [P] b `b.py`\n  - par: merged {} (1 commit, 2 files) · logs/parallel/T002.log\n\
+- [ ] T003 [P] c `c.py`\n",
+            &tip[..7]
+        )
+    );
+    // T003, still active, lands and is ticked as usual.
+    let wt3 = repo.worktree("T003");
+    std::fs::write(wt3.join("c.py"), "c\n").unwrap();
+    repo.par(&["finish", "T003", "--commit", "c"]).success();
+    let tasks = repo.read(TASKS_FILE);
+    assert!(
+        tasks.contains("- [X] T001 done") && tasks.contains("- [X] T003 [P] c `c.py`\n  - par: merged "),
+        "{tasks}"
+    );
+}
+
+#[test]
+fn a_commit_the_hook_refuses_leaves_the_index_as_it_was() {
+    let repo = repo();
+    repo.par(&["hook", "install"]).success();
+    let wt = begin(&repo, "T001");
+    // Staged, unstaged on top, and untracked outside the task's locks.
+    std::fs::create_dir_all(wt.join("src")).unwrap();
+    std::fs::write(wt.join("src/t1.txt"), "staged\n").unwrap();
+    repo.git_in(&wt, &["add", "src/t1.txt"]);
+    std::fs::write(wt.join("src/t1.txt"), "staged\nand not\n").unwrap();
+    std::fs::write(wt.join("other.txt"), "not T001's\n").unwrap();
+    let index = |repo: &TestRepo| {
+        (repo.git_in(&wt, &["status", "--porcelain"]), repo.git_in(&wt, &["diff", "--cached"]))
+    };
+    let before = index(&repo);
+    assert_eq!(before.0, "AM src/t1.txt\n?? other.txt\n");
+    let tip = repo.rev("par/T001");
+
+    let run = repo.par(&["finish", "T001", "--commit", "wip"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: commit refused: 1 staged path is outside the locks of T001\n  other.txt: outside the locks of T001\n\
+hint: to make it part of T001: git par lock T001 --add other.txt\n\
+hint: to leave it out of this commit: git restore --staged -- other.txt\n\
+error: the pre-commit hook refused the commit of T001's changes\n\
+hint: fix the files it names, or add them to the task with `git par lock T001 --add PATH`; \
+then run `git par finish T001 --commit \"MESSAGE\"` again\n\
+hint: nothing was committed, and the index is as it was\n"
+    );
+    assert_eq!(index(&repo), before);
+    assert_eq!(repo.rev("par/T001"), tip);
+    assert_eq!(state(&repo)["tasks"]["T001"]["state"], "active");
+
+    // Done the way the hint says, it lands.
+    repo.par(&["lock", "T001", "--add", "other.txt"]).success();
+    repo.par(&["finish", "T001", "--commit", "wip"]).success();
+    assert_eq!(repo.read("other.txt"), "not T001's\n");
+}
+
+#[test]
+fn files_a_failed_verify_changed_are_stashed_and_the_worktree_put_back() {
+    let repo = repo();
+    let wt = work(&repo, "T001");
+    let tip = repo.rev("par/T001");
+    repo.write("README.md", "demo, on main\n");
+    repo.commit_all("Main edits README");
+    let before = repo.rev("main");
+
+    // Fails after editing a file main changed (so it holds main's text) and adding one.
+    let verify = "echo checked >> README.md; echo out > report.txt; exit 1";
+    let run = repo.par(&["finish", "T001", "--verify", verify]).code(1);
+    let merged = repo.git(&["log", "-1", "--format=%h", "stash@{0}^1"]);
+    assert_eq!(
+        snap(&repo, &run),
+        format!(
+            "exit: 1\n--- stdout\n--- stderr\n\
+Merged main into the task branch ({})\nVerifying: {verify}\n\
+error: verify failed (exit 1): `{verify}`; its last lines:\n(no output)\n\
+hint: fix the task in its worktree ([TMP]/repo.par/T001), commit, and run `git par finish T001` again\n\
+hint: the files it changed are saved in stash@{{0}} (\"git-par: changes made by --verify of T001\"): \
+see them with `git -C [TMP]/repo.par/T001 stash show -p --include-untracked stash@{{0}}`\n",
+            merged.trim()
+        )
+    );
+    // The branch and the worktree are as they were, main untouched.
+    assert_eq!((repo.rev("main"), repo.rev("par/T001")), (before, tip.clone()));
+    assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "");
+    assert_eq!(std::fs::read_to_string(wt.join("README.md")).unwrap(), "demo\n");
+    // Nothing is lost: the stash has both files.
+    assert_eq!(
+        repo.git_in(&wt, &["stash", "list"]),
+        "stash@{0}: On par/T001: git-par: changes made by --verify of T001\n"
+    );
+    assert_eq!(
+        repo.git_in(&wt, &["stash", "show", "--name-status", "--include-untracked", "stash@{0}"]),
+        "M\tREADME.md\nA\treport.txt\n"
+    );
+    assert_eq!(repo.git_in(&wt, &["show", "stash@{0}:README.md"]), "demo, on main\nchecked\n");
+
+    // A verify that passes but writes files is refused the same way.
+    let run = repo.par(&["finish", "T001", "--verify", "echo out > report.txt"]).code(1);
+    assert!(
+        run.stderr.contains(
+            "error: `echo out > report.txt` changed files in the worktree of T001:\n  ?? report.txt\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.ends_with("stash show -p --include-untracked stash@{0}`\n"), "{}", run.stderr);
+    assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "");
+    assert_eq!(repo.git_in(&wt, &["stash", "list"]).lines().count(), 2);
+    assert_eq!(repo.rev("par/T001"), tip);
+}
+
+#[test]
+fn a_task_with_nothing_to_merge_says_no_merge_and_landing_twice_is_refused() {
+    let repo = repo();
+    begin(&repo, "T003");
+    repo.write("other.txt", "main moved\n");
+    repo.commit_all("Main moves on");
+    // No commits of its own: the branch only moves up to main, nothing is merged.
+    let run = repo.par(&["finish", "T003", "--strategy", "ff"]).success();
+    let commit = repo.rev("main");
+    assert_eq!(run.stderr, format!("Landed T003 on main as {} (ff, 0 commits, 0 files)\n", &commit[..7]));
+
+    let run = repo.par(&["finish", "T003"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: T003 has already landed\nhint: see its landing with `git log --grep 'Par-Task: T003' main`\n"
+    );
+    // Ticked by hand (no finish recorded) counts too; a task never started does not.
+    // T003's tick is gone from this version: its recorded finish still counts.
+    repo.write(TASKS_FILE, &TASKS.replace("- [ ] T005", "- [X] T005"));
+    repo.commit_all("T005 done by hand");
+    let run = repo.par(&["finish", "T003"]).code(1);
+    assert!(run.stderr.starts_with("error: T003 has already landed\n"), "{}", run.stderr);
+    let run = repo.par(&["finish", "T005"]).code(1);
+    assert!(run.stderr.starts_with("error: T005 has already landed\n"), "{}", run.stderr);
+    let run = repo.par(&["finish", "T006"]).code(1);
+    assert!(run.stderr.starts_with("error: T006 is not active\n"), "{}", run.stderr);
+}
