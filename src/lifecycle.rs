@@ -28,6 +28,7 @@ use serde_json::json;
 
 use crate::commands::Context;
 use crate::error::Refusal;
+use crate::hook;
 use crate::locks::{self, Pattern};
 use crate::logs;
 use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
@@ -152,6 +153,17 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
         if let Err(e) = logs::exclude_dir(&cx.repo.common_dir, cx.main_root(), dir, "git-par task worktrees")
         {
             warnings.push(format!("could not add the worktree directory to .git/info/exclude: {e:#}"));
+        }
+    }
+    // With a relative core.hooksPath each worktree has its own hooks directory:
+    // give the new ones git-par's hook too, or their commits go unchecked.
+    for plan in &plans {
+        if let Err(e) = hook::install_for_new_worktree(&cx.repo, &plan.worktree) {
+            warnings.push(format!(
+                "{}: could not install the git-par pre-commit hook in {}: {e:#}",
+                plan.id,
+                plan.worktree.display()
+            ));
         }
     }
     let mut started = Vec::new();

@@ -44,7 +44,9 @@ pub fn run(args: &HookArgs, cx: &Context) -> Result<()> {
                 }
                 if !hooks.shared {
                     cx.ui.warn(&relative_warning(&hooks));
-                    cx.ui.hint("run `git par hook install` in each worktree that should be checked");
+                    cx.ui.hint(
+                        "task worktrees that `git par start` creates get it too; run `git par hook install` in any other worktree that should be checked",
+                    );
                 }
                 if hook::git_par_on_path().is_none() {
                     cx.ui.warn("git-par is not on PATH, so the hook will let commits through unchecked");

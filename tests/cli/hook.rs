@@ -371,7 +371,7 @@ fn core_hooks_path_relative_is_per_worktree() {
         "installed the git-par pre-commit hook in <TMP>/repo/.githooks/pre-commit
 added /.githooks/pre-commit to .git/info/exclude, so that git does not offer to commit it
 warning: core.hooksPath (.githooks) is relative, so git resolves it in each worktree; this covers this worktree only
-hint: run `git par hook install` in each worktree that should be checked
+hint: task worktrees that `git par start` creates get it too; run `git par hook install` in any other worktree that should be checked
 "
     );
     assert!(repo.root.join(".githooks/pre-commit").is_file());
@@ -382,7 +382,10 @@ hint: run `git par hook install` in each worktree that should be checked
     write(&repo.root, "src/a.py", "T001's\n");
     add(&repo, &repo.root, &["src/a.py"]);
     commit(&repo, &repo.root, &[]).code(1);
-    // T001's worktree resolves .githooks in itself: nothing there yet, and status says so.
+    // T001's worktree resolves .githooks in itself: `start` put the hook there.
+    repo.par_in(&t1, &["hook", "status"]).success();
+    // Without it, status says so.
+    fs::remove_file(t1.join(".githooks/pre-commit")).unwrap();
     let run = repo.par_in(&t1, &["--json", "hook", "status"]).code(1);
     assert_eq!(
         run.stderr,
@@ -431,9 +434,9 @@ fn a_new_worktree_gets_the_hook_through_a_relative_hooks_path() {
     // husky keeps its generated directory out of git with a .gitignore inside it.
     write_hook(&repo.root.join(".husky/_/.gitignore"), "*\n", 0o644);
     repo.par(&["hook", "install"]).success();
+    // `start` gives each new worktree the hook.
     let (t1, _) = two_tasks(&repo);
     let hook = t1.join(".husky/_/pre-commit");
-    assert_eq!(install_for_new_worktree(&repo, &t1), Some(hook.clone()));
     assert_eq!(fs::read(&hook).unwrap(), fs::read(repo.root.join(".husky/_/pre-commit")).unwrap());
     assert_eq!(mode(&hook), 0o755);
     repo.par_in(&t1, &["hook", "status"]).success();
