@@ -425,6 +425,10 @@ pub fn recover(repo: &Repo, store: &Store, task: &str, wait: Option<Duration>) -
 // ---------------------------------------------------------------------------
 // Crash points (tests only).
 
+/// The sidecar lock a landing holds exclusively while it updates the main
+/// worktree's files; readers of the main worktree's tasks.md hold it shared.
+pub const SYNC_LOCK: &str = "sync.lock";
+
 /// The environment variable that makes finish abort at a named step.
 pub const CRASH_ENV: &str = "GIT_PAR_TEST_CRASH_AT";
 
@@ -1159,44 +1163,11 @@ fn strategy_name(strategy: Strategy) -> &'static str {
 /// Steps 6 (the worktree with main checked out) and 7, from wherever the
 /// journal says the landing got to. Each part is safe to redo.
 fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Vec<String>) -> Result<()> {
-    let main_ref = format!("refs/heads/{}", journal.main_branch);
     let landing = Journal::oid(&journal.landing).context("the journal has no landing commit")?;
     if journal.step < Step::Synced {
-        let main_old = Journal::oid(&journal.main_old).context("the journal has no old main")?;
-        let main_now = git::ref_target(&repo.git, &main_ref)?;
-        if main_now == Some(landing) {
-            if let Some(wt) =
-                git::worktree_of_branch(&repo.common_dir, &repo.main_root, &journal.main_branch)?
-            {
-                let (old_tree, new_tree) =
-                    (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
-                let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
-                git::checkout(&wt, old_tree, new_tree, &paths).map_err(|e| {
-                    anyhow::Error::new(
-                        Refusal::failed(format!("could not update {} in {}", journal.main_branch, wt.display())).hint(format!(
-                            "commit or stash your changes to those files in {}, then run `git par doctor --repair`",
-                            wt.display()
-                        )),
-                    )
-                    .context(format!("{e:#}"))
-                })?;
-            }
-        } else {
-            warnings.push(format!(
-                "{} moved on after the landing; its worktree was left for git to update",
-                journal.main_branch
-            ));
-        }
-        if let Some((file, result)) = &journal.worktree_tick {
-            let path = repo.main_root.join(file);
-            if let Ok(text) = fs::read_to_string(&path) {
-                if let Ok(updated) = tasks::edit::land(&text, &journal.task, result) {
-                    if updated != text {
-                        fs::write(&path, updated).with_context(|| format!("writing {}", path.display()))?;
-                    }
-                }
-            }
-        }
+        // Readers of tasks.md hold this lock shared: the checkout below
+        // rewrites files in place, and they must not see one half written.
+        store.with_lock(SYNC_LOCK, || sync_main_worktree(repo, journal, landing, warnings))?;
         journal.advance(store, Step::Synced)?;
         crash_point("main-synced")?;
     }
@@ -1268,6 +1239,52 @@ fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Ve
         crash_point("cleaned")?;
     }
     journal.remove(store)
+}
+
+/// Step 6, the worktree part: brings the worktree that has the main branch
+/// checked out from the old main to the landing, and ticks an untracked
+/// tasks.md in place.
+fn sync_main_worktree(
+    repo: &Repo,
+    journal: &Journal,
+    landing: Oid,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let main_ref = format!("refs/heads/{}", journal.main_branch);
+    let main_old = Journal::oid(&journal.main_old).context("the journal has no old main")?;
+    let main_now = git::ref_target(&repo.git, &main_ref)?;
+    if main_now == Some(landing) {
+        if let Some(wt) = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &journal.main_branch)? {
+            let (old_tree, new_tree) =
+                (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
+            let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
+            git::checkout(&wt, old_tree, new_tree, &paths).map_err(|e| {
+                anyhow::Error::new(
+                    Refusal::failed(format!("could not update {} in {}", journal.main_branch, wt.display())).hint(format!(
+                        "commit or stash your changes to those files in {}, then run `git par doctor --repair`",
+                        wt.display()
+                    )),
+                )
+                .context(format!("{e:#}"))
+            })?;
+        }
+    } else {
+        warnings.push(format!(
+            "{} moved on after the landing; its worktree was left for git to update",
+            journal.main_branch
+        ));
+    }
+    if let Some((file, result)) = &journal.worktree_tick {
+        let path = repo.main_root.join(file);
+        if let Ok(text) = fs::read_to_string(&path) {
+            if let Ok(updated) = tasks::edit::land(&text, &journal.task, result) {
+                if updated != text {
+                    fs::write(&path, updated).with_context(|| format!("writing {}", path.display()))?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Puts back what a landing that did not reach the commit point changed:

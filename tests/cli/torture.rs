@@ -1,0 +1,118 @@
+//! Regressions found by torturing git-par (real processes racing start and
+//! finish, `kill -9` at random moments of start, finish and abort), pinned
+//! down one by one.
+#![allow(dead_code, unused_imports)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use git_par::state::Store;
+use serde_json::Value;
+
+use crate::common::{Run, TestRepo};
+
+const TASKS_FILE: &str = "specs/001-demo/tasks.md";
+
+fn read_state(path: &Path) -> Result<BTreeMap<String, Value>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(format!("reading state.json: {e}")),
+    };
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| format!("state.json does not parse ({e}):\n{text}"))?;
+    let tasks = value["tasks"].as_object().ok_or_else(|| format!("state.json has no tasks:\n{text}"))?;
+    Ok(tasks.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+const SMALL_PLAN: &str = "# Tasks: Small\n\n## Phase 1: Parallel\n\n\
+- [ ] T001 [P] Write `src/one.txt`\n- [ ] T002 [P] Write `src/two.txt`\n- [ ] T003 [P] Write `src/three.txt`\n";
+
+fn small() -> TestRepo {
+    TestRepo::with_files(&[
+        (TASKS_FILE, SMALL_PLAN),
+        ("src/one.txt", "one\n"),
+        ("src/two.txt", "two\n"),
+        ("src/three.txt", "three\n"),
+    ])
+}
+
+/// Starts `id` and commits a line to its file; returns the worktree.
+fn started_with_work(repo: &TestRepo, id: &str, file: &str) -> PathBuf {
+    repo.par(&["start", id]).success();
+    let wt = repo.worktree(id);
+    std::fs::write(wt.join(file), format!("{id} was here\n")).unwrap();
+    repo.git_in(&wt, &["commit", "-q", "-am", &format!("{id}: work")]);
+    wt
+}
+
+fn store(repo: &TestRepo) -> Store {
+    Store::new(repo.path(".git/par"))
+}
+
+/// Spawns git-par with its output captured.
+fn spawn(repo: &TestRepo, args: &[&str]) -> Child {
+    repo.par_command(&repo.root, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+}
+
+fn output(child: Child) -> Run {
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Waits until `path` exists or `child` exits (then its output is returned).
+fn until_exists(path: &Path, child: &mut Child) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !path.exists() && Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status.code().unwrap_or(-1));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(path.exists(), "{} never appeared", path.display());
+    None
+}
+
+fn no_trace_of(repo: &TestRepo, id: &str) {
+    let state = read_state(&repo.path(".git/par/state.json")).unwrap();
+    assert!(!state.contains_key(id), "{id} is still in the state: {state:?}");
+    assert_eq!(repo.git(&["branch", "--list", &format!("par/{id}")]), "");
+    assert!(!repo.worktree(id).exists(), "{} is left", repo.worktree(id).display());
+    let listed = repo.git(&["worktree", "list", "--porcelain"]);
+    assert!(!listed.contains(&format!("worktree {}\n", repo.worktree(id).display())), "{listed}");
+    let journal: Vec<_> =
+        std::fs::read_dir(repo.path(".git/par/journal")).map(|d| d.flatten().collect()).unwrap_or_default();
+    assert!(journal.is_empty(), "{journal:?}");
+}
+
+/// A landing rewrites the main worktree's tasks.md in place (libgit2 truncates,
+/// then writes): a start reading it then saw no tasks and failed with exit 1.
+#[test]
+fn a_start_waits_while_a_landing_rewrites_tasks_md() {
+    let repo = small();
+    repo.par(&["start", "T001"]).success();
+    let text = repo.read(TASKS_FILE);
+    let child = store(&repo)
+        .with_lock(git_par::land::SYNC_LOCK, || {
+            // Half written, as a landing leaves it for a moment.
+            std::fs::write(repo.path(TASKS_FILE), "").unwrap();
+            let child = spawn(&repo, &["start", "T002"]);
+            std::thread::sleep(Duration::from_millis(400));
+            std::fs::write(repo.path(TASKS_FILE), &text).unwrap();
+            Ok(child)
+        })
+        .unwrap();
+    let run = output(child).success();
+    assert_eq!(run.stdout, format!("{}\n", repo.worktree("T002").display()));
+}
+
+fn crashed(repo: &TestRepo, args: &[&str], point: &str) {
+    let out = repo.par_command(&repo.root, args).env("GIT_PAR_TEST_CRASH_AT", point).output().unwrap();
+    assert_eq!(out.status.code(), None, "{args:?} did not die at {point}");
+}
