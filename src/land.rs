@@ -429,7 +429,7 @@ pub fn recover(repo: &Repo, store: &Store, task: &str, wait: Option<Duration>) -
 /// worktree's files; readers of the main worktree's tasks.md hold it shared.
 pub const SYNC_LOCK: &str = "sync.lock";
 
-/// The environment variable that makes finish abort at a named step.
+/// The environment variable that makes finish, start or abort die at a named step.
 pub const CRASH_ENV: &str = "GIT_PAR_TEST_CRASH_AT";
 
 /// The steps a test can crash a finish at, in order.
@@ -446,6 +446,12 @@ pub const CRASH_POINTS: &[&str] = &[
     "worktree-removed",
     "cleaned",
 ];
+
+/// The steps a test can crash a start at ([`crate::lifecycle::start`]), in order.
+pub const START_CRASH_POINTS: &[&str] = &["start-recorded", "start-created"];
+
+/// The steps a test can crash an abort at ([`crate::lifecycle::abort`]), in order.
+pub const ABORT_CRASH_POINTS: &[&str] = &["abort-worktree-removed", "abort-branch-deleted"];
 
 #[cfg(test)]
 thread_local! {
@@ -466,7 +472,8 @@ impl std::fmt::Display for Crashed {
 
 impl std::error::Error for Crashed {}
 
-fn crash_point(at: &'static str) -> Result<()> {
+/// Dies at `at` when the test environment asks for it (see [`CRASH_ENV`]).
+pub(crate) fn crash_point(at: &'static str) -> Result<()> {
     #[cfg(test)]
     {
         if TEST_CRASH.with(|c| *c.borrow() == Some(at)) {

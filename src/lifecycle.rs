@@ -29,6 +29,8 @@ use serde_json::json;
 use crate::commands::Context;
 use crate::error::Refusal;
 use crate::hook;
+use crate::intent::Intent;
+use crate::land::crash_point;
 use crate::locks::{self, Pattern};
 use crate::logs;
 use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
@@ -140,9 +142,25 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     // Held from recording to creating, so that `doctor --repair` never sees a
     // task recorded but not yet created, and worktree adds never overlap.
     let base_hex = with_worktrees_locked(cx, || {
-        let (base, previous) = record_plans(cx, &plans, options, &owner, &started_at, &loaded.rel)?;
-        create_worktrees(cx, &plans, &base, &started_at, previous)?;
-        Ok(base.to_string())
+        // Written before the tasks are recorded, removed once their worktrees
+        // are made or rolled back: `doctor --repair` undoes a start that died.
+        let intents: Vec<Intent> = plans.iter().map(|p| Intent::start(&p.id, &started_at)).collect();
+        let created = (|| {
+            for intent in &intents {
+                intent.save(cx)?;
+            }
+            let (base, previous) = record_plans(cx, &plans, options, &owner, &started_at, &loaded.rel)?;
+            crash_point("start-recorded")?;
+            create_worktrees(cx, &plans, &base, &started_at, previous)?;
+            crash_point("start-created")?;
+            Ok(base.to_string())
+        })();
+        for intent in &intents {
+            if let Err(e) = intent.remove(cx) {
+                warnings.push(format!("{e:#}; `git par doctor --repair` would undo this start"));
+            }
+        }
+        created
     })?;
 
     if let Err(e) = logs::ensure_excluded(&cx.repo.common_dir, cx.main_root(), &cx.config.log_dir) {
@@ -754,21 +772,13 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
 
     let mut warnings = Vec::new();
     let branch_deleted = with_worktrees_locked(cx, || {
-        if worktree_exists {
-            cx.repo.remove_worktree(&task.worktree)?;
-        }
-        cx.repo.prune_worktrees()?;
-        match branch_tip {
-            Some(_) if !keep_branch => {
-                cx.repo.delete_branch(&task.branch)?;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    })?;
-    cx.store.transact(|state| {
-        state.tasks.remove(id);
-        Ok(())
+        // From here the abort is decided: `doctor --repair` completes it if it dies.
+        let intent = Intent::abort(&task, keep_branch, branch_tip);
+        intent.save(cx)?;
+        let done = abort_steps(cx, id, &task, worktree_exists, force, keep_branch, branch_tip);
+        // A failed abort changed what it changed; the task stays for the user to retry.
+        intent.remove(cx)?;
+        done
     })?;
     let tip_hex = branch_tip.map(|t| t.to_string());
     let details = format!(
@@ -814,6 +824,44 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
         discarded_files: files,
         warnings,
     })
+}
+
+/// Removes an aborted task's worktree and (unless kept) branch, then its
+/// state entry; runs under [`WORKTREES_LOCK`], so that `doctor --repair`
+/// never sees the task without its worktree and checks it out again.
+/// Returns whether the branch was deleted.
+fn abort_steps(
+    cx: &Context,
+    id: &str,
+    task: &ActiveTask,
+    worktree_exists: bool,
+    force: bool,
+    keep_branch: bool,
+    branch_tip: Option<git2::Oid>,
+) -> Result<bool> {
+    if worktree_exists {
+        if force {
+            // Also what a killed start or abort left half made or half removed.
+            cx.repo.discard_worktree(&task.worktree)?;
+        } else {
+            cx.repo.remove_worktree(&task.worktree)?;
+        }
+    }
+    cx.repo.prune_worktrees()?;
+    crash_point("abort-worktree-removed")?;
+    let deleted = match branch_tip {
+        Some(_) if !keep_branch => {
+            cx.repo.delete_branch(&task.branch)?;
+            true
+        }
+        _ => false,
+    };
+    crash_point("abort-branch-deleted")?;
+    cx.store.transact(|state| {
+        state.tasks.remove(id);
+        Ok(())
+    })?;
+    Ok(deleted)
 }
 
 /// What an abort would throw away.
@@ -1075,7 +1123,7 @@ fn finishing(id: &str) -> Refusal {
 
 /// Appends a lifecycle line to the task's log and an event to events.jsonl,
 /// both dated `at`. A failure becomes a warning: the state already changed.
-fn chronicle(
+pub(crate) fn chronicle(
     cx: &Context,
     warnings: &mut Vec<String>,
     at: &str,

@@ -116,3 +116,83 @@ fn crashed(repo: &TestRepo, args: &[&str], point: &str) {
     let out = repo.par_command(&repo.root, args).env("GIT_PAR_TEST_CRASH_AT", point).output().unwrap();
     assert_eq!(out.status.code(), None, "{args:?} did not die at {point}");
 }
+
+/// A start killed inside `git worktree add -b` leaves a branch, a locked
+/// record git cannot even read (no `commondir` yet) and half a directory:
+/// `doctor` failed on `git worktree list` and its lock stayed taken.
+#[test]
+fn doctor_undoes_a_start_killed_inside_git_worktree_add() {
+    let repo = small();
+    crashed(&repo, &["start", "T001"], "start-recorded");
+    // What git had made when it died.
+    let wt = repo.worktree("T001");
+    let record = repo.path(".git/worktrees/T001");
+    repo.git(&["branch", "par/T001"]);
+    std::fs::create_dir_all(&record).unwrap();
+    std::fs::write(record.join("locked"), "initializing").unwrap();
+    std::fs::write(record.join("gitdir"), format!("{}/.git\n", wt.display())).unwrap();
+    // Created, not yet written.
+    std::fs::write(record.join("commondir"), "").unwrap();
+    std::fs::create_dir_all(&wt).unwrap();
+    std::fs::write(wt.join(".git"), format!("gitdir: {}\n", record.display())).unwrap();
+    assert_ne!(repo.try_git_in(&repo.root, &["worktree", "list"]).code, 0, "git itself is stuck");
+
+    let run = repo.par(&["doctor"]).code(1);
+    assert!(run.stdout.starts_with("problem: `git par start T001` was interrupted (pid "), "{}", run.stdout);
+    let run = repo.par(&["doctor", "--repair"]).success();
+    assert!(run.stdout.contains("(undid the start; T001 is not active)\n"), "{}", run.stdout);
+    no_trace_of(&repo, "T001");
+    repo.par(&["doctor"]).success();
+    repo.par(&["start", "T001"]).success();
+}
+
+/// An abort killed between removing the worktree and dropping the task left
+/// the task active without its worktree, which `--repair` would not touch.
+#[test]
+fn doctor_completes_an_abort_killed_half_way() {
+    for (point, keep) in
+        [("abort-worktree-removed", false), ("abort-branch-deleted", false), ("abort-worktree-removed", true)]
+    {
+        let repo = small();
+        started_with_work(&repo, "T002", "src/two.txt");
+        let tip = repo.rev("par/T002");
+        let mut args = vec!["abort", "T002", "--force"];
+        if keep {
+            args.push("--keep-branch");
+        }
+        crashed(&repo, &args, point);
+        let run = repo.par(&["doctor", "--repair"]).success();
+        assert!(run.stdout.contains("(completed the abort of T002)\n"), "{point}: {}", run.stdout);
+        repo.par(&["doctor"]).success();
+        let state = read_state(&repo.path(".git/par/state.json")).unwrap();
+        assert!(state.is_empty(), "{point}: {state:?}");
+        assert!(!repo.worktree("T002").exists(), "{point}");
+        let branch = repo.git(&["branch", "--list", "par/T002"]);
+        assert_eq!(branch.is_empty(), !keep, "{point}: {branch}");
+        if keep {
+            assert_eq!(repo.rev("par/T002"), tip);
+        }
+        let abort = std::fs::read_to_string(repo.path(".git/par/events.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"event\":\"abort\""))
+            .count();
+        assert_eq!(abort, 1, "{point}: one abort event");
+        repo.par(&["start", "T002"]).code(if keep { 1 } else { 0 });
+    }
+}
+
+/// A start killed while `git branch` held the new branch's ref lock: git
+/// refuses the branch until the lock is gone, and the repair failed on it.
+#[test]
+fn doctor_undoes_a_start_killed_while_git_created_its_branch() {
+    let repo = small();
+    crashed(&repo, &["start", "T001"], "start-recorded");
+    repo.git(&["branch", "par/T001"]);
+    let tip = repo.rev("par/T001");
+    std::fs::write(repo.path(".git/refs/heads/par/T001.lock"), format!("{tip}\n")).unwrap();
+    repo.par(&["doctor", "--repair"]).success();
+    no_trace_of(&repo, "T001");
+    assert!(!repo.path(".git/refs/heads/par/T001.lock").exists());
+    repo.par(&["start", "T001"]).success();
+}
