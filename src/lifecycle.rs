@@ -26,7 +26,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::commands::Context;
+use crate::commands::{Context, LoadedTasks};
 use crate::error::Refusal;
 use crate::hook;
 use crate::intent::Intent;
@@ -35,6 +35,7 @@ use crate::locks::{self, Pattern};
 use crate::logs;
 use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
 use crate::state::{self, ActiveTask, Owner, State, TaskStatus};
+use crate::tasks;
 
 /// What `git par start` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -110,9 +111,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
                 .into());
         };
         if task.is_done() {
-            return Err(Refusal::failed(format!("{id} is already done in {}", loaded.rel))
-                .hint(format!("untick it in {} to do it again", loaded.rel))
-                .into());
+            return Err(done_refusal(id, &loaded.rel).into());
         }
         if let Some(active) = current.tasks.get(id) {
             return Err(already_active(active).into());
@@ -149,7 +148,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
             for intent in &intents {
                 intent.save(cx)?;
             }
-            let (base, previous) = record_plans(cx, &plans, options, &owner, &started_at, &loaded.rel)?;
+            let (base, previous) = record_plans(cx, &plans, options, &owner, &started_at, &loaded)?;
             crash_point("start-recorded")?;
             create_worktrees(cx, &plans, &base, &started_at, previous)?;
             crash_point("start-created")?;
@@ -220,8 +219,9 @@ fn record_plans(
     options: &StartOptions,
     owner: &Owner,
     started_at: &str,
-    tasks_rel: &str,
+    loaded: &LoadedTasks,
 ) -> Result<(git2::Oid, RunIdentity)> {
+    let tasks_rel = loaded.rel.as_str();
     cx.store.transact(|state| {
         let previous = (state.main_branch.clone(), state.tasks_file.clone());
         if state.tasks.is_empty() {
@@ -239,6 +239,7 @@ fn record_plans(
         }
         let main_branch = cx.main_branch(state)?;
         let base = resolve_base(cx, options.base.as_deref(), &main_branch)?;
+        refuse_landed_meanwhile(cx, plans, loaded)?;
         for plan in plans {
             if let Some(active) = state.tasks.get(&plan.id) {
                 return Err(already_active(active).into());
@@ -268,6 +269,32 @@ fn record_plans(
         state.tasks_file = Some(tasks_rel.to_string());
         Ok((base, previous))
     })
+}
+
+/// Refuses tasks that landed since the task file was read. Called inside the
+/// state transaction: a finish ticks tasks.md before it releases its task, so
+/// a task that is no longer active has its tick in the file read now.
+fn refuse_landed_meanwhile(cx: &Context, plans: &[Plan], loaded: &LoadedTasks) -> Result<()> {
+    let text =
+        cx.store.with_shared_lock(crate::land::SYNC_LOCK, || tasks::discover::read_text(&loaded.path))?;
+    if text == loaded.text {
+        return Ok(());
+    }
+    let options =
+        tasks::Options { strict_phases: cx.inputs.strict_phases, root: Some(cx.repo.main_root.clone()) };
+    let file = tasks::read(&text, &options)
+        .with_context(|| format!("reading tasks from {}", loaded.path.display()))?;
+    for plan in plans {
+        if file.get(&plan.id).is_some_and(|t| t.is_done()) {
+            return Err(done_refusal(&plan.id, &loaded.rel).into());
+        }
+    }
+    Ok(())
+}
+
+fn done_refusal(id: &str, rel: &str) -> Refusal {
+    Refusal::failed(format!("{id} is already done in {rel}"))
+        .hint(format!("untick it in {rel} to do it again"))
 }
 
 /// Creates each task's branch and worktree; if one fails, removes what was

@@ -112,6 +112,35 @@ fn a_start_waits_while_a_landing_rewrites_tasks_md() {
     assert_eq!(run.stdout, format!("{}\n", repo.worktree("T002").display()));
 }
 
+/// A task that lands between a start reading tasks.md and recording the task
+/// was started again (and could land twice).
+#[test]
+fn a_task_that_lands_while_it_is_being_started_is_not_started() {
+    let repo = small();
+    repo.par(&["start", "T003"]).success();
+    let intent = repo.path(".git/par/journal/T001.start");
+    let run = store(&repo)
+        .with_lock("state.lock", || {
+            let mut child = spawn(&repo, &["start", "T001"]);
+            // It has read tasks.md and the state; it waits for the state lock.
+            if until_exists(&intent, &mut child).is_none() {
+                // Meanwhile T001 was started, finished and released elsewhere.
+                let landed = repo.read(TASKS_FILE).replace("- [ ] T001", "- [X] T001");
+                std::fs::write(repo.path(TASKS_FILE), landed).unwrap();
+            }
+            Ok(child)
+        })
+        .map(output)
+        .unwrap();
+    assert_eq!(
+        run.snapshot(),
+        "exit: 1\n--- stdout\n--- stderr\n\
+         error: T001 is already done in specs/001-demo/tasks.md\n\
+         hint: untick it in specs/001-demo/tasks.md to do it again\n"
+    );
+    no_trace_of(&repo, "T001");
+}
+
 fn crashed(repo: &TestRepo, args: &[&str], point: &str) {
     let out = repo.par_command(&repo.root, args).env("GIT_PAR_TEST_CRASH_AT", point).output().unwrap();
     assert_eq!(out.status.code(), None, "{args:?} did not die at {point}");
