@@ -244,6 +244,7 @@ fn record_plans(
             if let Some(active) = state.tasks.get(&plan.id) {
                 return Err(already_active(active).into());
             }
+            refuse_existing(cx, plan)?;
             let found = conflicts(&plan.locks, state, &[]);
             if !found.is_empty() {
                 return Err(busy(&plan.id, &found).into());
@@ -373,24 +374,33 @@ fn plan(cx: &Context, id: &str, locks: Vec<Pattern>) -> Result<Plan> {
             .into());
     }
     let worktree = worktree_path(cx, id);
-    if worktree.symlink_metadata().is_ok() {
+    let parent_existed = worktree.parent().is_some_and(Path::exists);
+    Ok(Plan { id: id.to_string(), branch, worktree, locks, parent_existed })
+}
+
+/// Refuses a task whose worktree path or branch exists. Checked inside the
+/// start's transaction, after the task was found not active: earlier, a
+/// racing start of the same task could have made them, and the refusal
+/// would send the user to remove a live worktree.
+fn refuse_existing(cx: &Context, plan: &Plan) -> Result<()> {
+    if plan.worktree.symlink_metadata().is_ok() {
         return Err(Refusal::failed(format!(
             "{} already exists; git-par never overwrites a directory",
-            worktree.display()
+            plan.worktree.display()
         ))
         .hint("move or remove it (`git par doctor` tells whether it holds a task's work)")
         .hint("or put task worktrees elsewhere with `git config par.worktreeDir DIR`")
         .into());
     }
-    if cx.repo.branch_exists(&branch)? {
+    let branch = &plan.branch;
+    if cx.repo.branch_exists(branch)? {
         return Err(Refusal::failed(format!("branch {branch} already exists"))
             .hint(format!(
                 "if it holds work, rename it (`git branch -m {branch} {branch}-old`); else delete it (`git branch -D {branch}`)"
             ))
             .into());
     }
-    let parent_existed = worktree.parent().is_some_and(Path::exists);
-    Ok(Plan { id: id.to_string(), branch, worktree, locks, parent_existed })
+    Ok(())
 }
 
 /// A task's locks: its declared paths, then the `--path` patterns, without

@@ -141,6 +141,44 @@ fn a_task_that_lands_while_it_is_being_started_is_not_started() {
     no_trace_of(&repo, "T001");
 }
 
+/// Two starts of one task: the loser saw the winner's new worktree before it
+/// saw the winner's state entry, and told the user to remove the directory.
+#[test]
+fn the_loser_of_two_starts_of_one_task_is_told_it_is_active() {
+    let repo = small();
+    repo.par(&["start", "T001"]).success();
+    let with_t001 = repo.read(".git/par/state.json");
+    let state: Value = serde_json::from_str(&with_t001).unwrap();
+    let mut without = state.clone();
+    without["tasks"].as_object_mut().unwrap().remove("T001");
+    // As the loser saw it: the winner's worktree made, its entry not yet.
+    std::fs::write(repo.path(".git/par/state.json"), without.to_string()).unwrap();
+    let intent = repo.path(".git/par/journal/T001.start");
+    let run = store(&repo)
+        .with_lock("state.lock", || {
+            let mut child = spawn(&repo, &["start", "T001"]);
+            until_exists(&intent, &mut child);
+            std::fs::write(repo.path(".git/par/state.json"), &with_t001).unwrap();
+            Ok(child)
+        })
+        .map(output)
+        .unwrap();
+    let wt = repo.worktree("T001");
+    assert_eq!(
+        run.snapshot(),
+        format!(
+            "exit: 1\n--- stdout\n--- stderr\n\
+             error: T001 is already active (branch par/T001, worktree {}, started by tester@{})\n\
+             hint: work in it: cd {}\n\
+             hint: or stop it with `git par abort T001`\n",
+            wt.display(),
+            state["tasks"]["T001"]["owner"]["host"].as_str().unwrap(),
+            wt.display()
+        )
+    );
+    assert!(wt.join(".git").exists(), "the winner's worktree is untouched");
+}
+
 fn crashed(repo: &TestRepo, args: &[&str], point: &str) {
     let out = repo.par_command(&repo.root, args).env("GIT_PAR_TEST_CRASH_AT", point).output().unwrap();
     assert_eq!(out.status.code(), None, "{args:?} did not die at {point}");
