@@ -225,9 +225,12 @@ pub fn worktree_head(path: &Path) -> WorktreeHead {
 
 /// The files of a worktree with uncommitted changes — modified, staged,
 /// deleted, or untracked and not ignored — as `git status` lists them.
+/// Without git's optional index lock: a read must not hold the user's
+/// `git add` off, nor leave `index.lock` behind if it is killed.
 pub fn uncommitted_files(worktree: &Path) -> Result<Vec<String>> {
-    let text = git_cli(worktree, &["status", "--porcelain=v1", "-z", "--untracked-files=all"])
-        .with_context(|| format!("reading the status of {}", worktree.display()))?;
+    let args = ["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"];
+    let text =
+        git_cli(worktree, &args).with_context(|| format!("reading the status of {}", worktree.display()))?;
     Ok(parse_status(&text))
 }
 
@@ -236,7 +239,7 @@ pub fn uncommitted_files(worktree: &Path) -> Result<Vec<String>> {
 /// `commit` is the last commit its deleted branch had.
 pub fn changed_since(worktree: &Path, commit: git2::Oid) -> Result<Vec<String>> {
     let hex = commit.to_string();
-    let tracked = git_cli(worktree, &["diff", "--name-only", "-z", &hex, "--"])
+    let tracked = git_cli(worktree, &["--no-optional-locks", "diff", "--name-only", "-z", &hex, "--"])
         .with_context(|| format!("comparing {} with {hex}", worktree.display()))?;
     let untracked = git_cli(worktree, &["ls-files", "--others", "--exclude-standard", "-z"])
         .with_context(|| format!("listing the untracked files of {}", worktree.display()))?;

@@ -263,3 +263,23 @@ fn doctor_undoes_a_start_killed_while_git_created_its_branch() {
     assert!(!repo.path(".git/refs/heads/par/T001.lock").exists());
     repo.par(&["start", "T001"]).success();
 }
+
+/// `abort` read the worktree with `git status`, which rewrites the index
+/// under `index.lock` when file times changed: killed there, it left the lock
+/// and every later `git add` in the worktree failed (and, running, it could
+/// make the user's own `git add` fail).
+#[test]
+fn abort_reads_a_worktree_without_taking_its_index_lock() {
+    let repo = small();
+    let wt = started_with_work(&repo, "T001", "src/one.txt");
+    let index = PathBuf::from(
+        repo.git_in(&wt, &["rev-parse", "--path-format=absolute", "--git-path", "index"]).trim(),
+    );
+    // Same content, new times: `git status` would refresh the index and write it.
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(wt.join("src/one.txt"), "T001 was here\n").unwrap();
+    let before = std::fs::read(&index).unwrap();
+    let run = repo.par(&["abort", "T001"]).code(1);
+    assert!(run.stderr.starts_with("error: aborting T001 would lose 1 commit"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&index).unwrap(), before, "the index was rewritten");
+}
