@@ -249,6 +249,21 @@ fn doctor_completes_an_abort_killed_half_way() {
     }
 }
 
+/// A finish killed while it rewrote a landed file in the main worktree
+/// leaves it truncated; the checkout of the repair took that for a local
+/// change and stopped, so the landing could never be completed.
+#[test]
+fn doctor_completes_a_landing_killed_while_it_wrote_a_file() {
+    let repo = small();
+    started_with_work(&repo, "T001", "src/one.txt");
+    crashed(&repo, &["finish", "T001"], "main-moved");
+    std::fs::write(repo.path("src/one.txt"), "").unwrap();
+    repo.par(&["doctor", "--repair"]).success();
+    assert_eq!(repo.read("src/one.txt"), "T001 was here\n");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    no_trace_of(&repo, "T001");
+}
+
 /// A start killed while `git branch` held the new branch's ref lock: git
 /// refuses the branch until the lock is gone, and the repair failed on it.
 #[test]
