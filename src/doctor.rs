@@ -325,6 +325,10 @@ pub fn apply(cx: &Context, repair: &Repair) -> Result<String> {
         // waits for a running finish rather than racing it.
         Repair::RecoverFinish { task, .. } => {
             let recovery = land::recover(&cx.repo, &cx.store, task, Some(RECOVER_WAIT))?;
+            // What the landing left undone is reported, not swallowed.
+            if let Some(warnings) = recovery.as_ref().map(|r| &r.warnings).filter(|w| !w.is_empty()) {
+                anyhow::bail!("{}", warnings.join("; "));
+            }
             Ok(describe_recovery(cx, task, recovery))
         }
         Repair::RecoverStart { task, .. } => Ok(match intent::recover(cx, task, Verb::Start)? {

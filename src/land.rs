@@ -410,6 +410,9 @@ pub fn recover(repo: &Repo, store: &Store, task: &str, wait: Option<Duration>) -
         };
         let mut journal = found.journal;
         let mut warnings = Vec::new();
+        // Its finish died, maybe while moving the task branch (we hold the
+        // merge lock: no other finish is at it).
+        repo.clear_branch_lock(&journal.branch)?;
         if found.committed {
             if journal.step < Step::Landed {
                 journal.advance(store, Step::Landed)?;
@@ -1189,17 +1192,25 @@ fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Ve
     if journal.step < Step::Cleaned {
         let tested = Journal::oid(&journal.task_head).or(Oid::from_str(&journal.task_tip).ok());
         if !journal.keep {
-            if journal.worktree.exists() {
-                let removed = store.with_lock(crate::lifecycle::WORKTREES_LOCK, || {
-                    git::remove_worktree(&repo.git, &journal.worktree)
-                });
-                if let Err(e) = removed {
-                    warnings.push(format!(
-                        "could not remove the worktree {}: {e:#}; remove it with `git worktree remove {}`",
-                        journal.worktree.display(),
-                        journal.worktree.display()
-                    ));
+            let removed = store.with_lock(crate::lifecycle::WORKTREES_LOCK, || {
+                if repo.worktree_intact(&journal.worktree) {
+                    match git::remove_worktree(&repo.git, &journal.worktree) {
+                        Ok(()) => return Ok(()),
+                        Err(e) if repo.worktree_locked(&journal.worktree) => return Err(e),
+                        Err(_) => {}
+                    }
                 }
+                // A finish killed while removing it leaves half a record or
+                // half a directory, which git no longer takes for a worktree
+                // (and a record that still holds the branch).
+                repo.discard_worktree(&journal.worktree)
+            });
+            if let Err(e) = removed {
+                warnings.push(format!(
+                    "could not remove the worktree {}: {e:#}; remove it with `git worktree remove {}`",
+                    journal.worktree.display(),
+                    journal.worktree.display()
+                ));
             }
             crash_point("worktree-removed")?;
             if let Some(tip) = tested {

@@ -78,6 +78,16 @@ impl Repo {
         self.prune_worktrees()
     }
 
+    /// Whether `path` is a whole worktree: its `.git` links to a whole record.
+    pub fn worktree_intact(&self, path: &Path) -> bool {
+        intact(path)
+    }
+
+    /// Whether git's record of the worktree at `path` is locked (`git worktree lock`).
+    pub fn worktree_locked(&self, path: &Path) -> bool {
+        self.records_of(path).iter().any(|r| r.join("locked").exists())
+    }
+
     /// git's records (`.git/worktrees/<name>`) of the worktree at `path`.
     fn records_of(&self, path: &Path) -> Vec<PathBuf> {
         let Ok(entries) = std::fs::read_dir(self.common_dir.join("worktrees")) else { return Vec::new() };

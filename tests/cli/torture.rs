@@ -264,6 +264,24 @@ fn doctor_completes_a_landing_killed_while_it_wrote_a_file() {
     no_trace_of(&repo, "T001");
 }
 
+/// A finish killed while libgit2 removed the landed worktree leaves half of
+/// git's record; the repair could not remove it, and the branch it still
+/// held was never deleted.
+#[test]
+fn doctor_completes_a_landing_killed_while_it_removed_the_worktree() {
+    for lost in ["gitdir", "HEAD", "commondir"] {
+        let repo = small();
+        let wt = started_with_work(&repo, "T001", "src/one.txt");
+        crashed(&repo, &["finish", "T001"], "released");
+        std::fs::remove_file(repo.path(&format!(".git/worktrees/T001/{lost}"))).unwrap();
+        std::fs::remove_file(wt.join("src/two.txt")).unwrap();
+        let run = repo.par(&["doctor", "--repair"]);
+        assert_eq!(run.code, 0, "{lost}: {}", run.snapshot());
+        no_trace_of(&repo, "T001");
+        repo.par(&["doctor"]).success();
+    }
+}
+
 /// A start killed while `git branch` held the new branch's ref lock: git
 /// refuses the branch until the lock is gone, and the repair failed on it.
 #[test]
