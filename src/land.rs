@@ -517,6 +517,21 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
             .hint("run `git par doctor --repair`, then finish again if the task is still active")
             .into());
     }
+    // Under the merge lock, so its finish is dead: main has its landing, the
+    // main worktree does not, and what looks like local changes there would
+    // undo it.
+    if let Some(other) =
+        interrupted(repo, store)?.into_iter().find(|i| i.committed && i.journal.step < Step::Synced)
+    {
+        let task = &other.journal.task;
+        return Err(Refusal::failed(format!(
+            "{task} landed on {}, but its finish died before updating the main worktree",
+            other.journal.main_branch
+        ))
+        .hint("run `git par doctor --repair` to complete it (do not commit or stash what `git status` shows there)")
+        .hint(format!("then run `git par finish {}` again", req.id))
+        .into());
+    }
     let state = store.load()?;
     let checked = check(repo, store, &state, req, true, progress)?;
     let mut journal = Journal {

@@ -282,6 +282,30 @@ fn doctor_completes_a_landing_killed_while_it_removed_the_worktree() {
     }
 }
 
+/// A finish killed after main moved but before the main worktree followed
+/// made the next finish refuse over "uncommitted changes" to tasks.md and
+/// hint to commit or stash them, which would have undone the first landing.
+#[test]
+fn a_finish_after_a_landing_that_died_half_way_asks_for_the_repair() {
+    let repo = small();
+    started_with_work(&repo, "T001", "src/one.txt");
+    started_with_work(&repo, "T002", "src/two.txt");
+    crashed(&repo, &["finish", "T001"], "main-moved");
+    let run = repo.par(&["finish", "T002"]);
+    assert_eq!(
+        run.snapshot(),
+        "exit: 1\n--- stdout\n--- stderr\n\
+         error: T001 landed on main, but its finish died before updating the main worktree\n\
+         hint: run `git par doctor --repair` to complete it (do not commit or stash what `git status` shows there)\n\
+         hint: then run `git par finish T002` again\n"
+    );
+    repo.par(&["doctor", "--repair"]).success();
+    repo.par(&["finish", "T002"]).success();
+    assert_eq!(repo.read("src/one.txt"), "T001 was here\n");
+    assert_eq!(repo.read("src/two.txt"), "T002 was here\n");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
 /// A start killed while `git branch` held the new branch's ref lock: git
 /// refuses the branch until the lock is gone, and the repair failed on it.
 #[test]
