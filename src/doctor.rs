@@ -201,6 +201,8 @@ pub struct Survey {
     pub finishes: Vec<land::Interrupted>,
     /// Starts and aborts that died half-way.
     pub intents: Vec<Intent>,
+    /// Temporary journals and intents of processes that died writing them.
+    pub temps: Vec<PathBuf>,
     /// Tasks whose last start, finish, abort or unlock in `events.jsonl` is a finish.
     pub landed: BTreeSet<String>,
 }
@@ -235,8 +237,9 @@ pub fn diagnose(cx: &Context) -> Result<Vec<Finding>> {
     };
     // Listing worktrees while another process adds one can read its
     // half-written record; an intent found under this lock is a dead process's.
-    let (worktrees, intents) =
-        lifecycle::with_worktrees_locked(cx, || Ok((cx.repo.worktrees(), intent::interrupted(cx)?)))?;
+    let (worktrees, intents, intent_temps) = lifecycle::with_worktrees_locked(cx, || {
+        Ok((cx.repo.worktrees(), intent::interrupted(cx)?, intent::temp_files(cx)?))
+    })?;
     let (worktrees, worktrees_error) = match worktrees {
         Ok(list) => (list, None),
         Err(e) => (Vec::new(), Some(format!("{e:#}"))),
@@ -244,7 +247,9 @@ pub fn diagnose(cx: &Context) -> Result<Vec<Finding>> {
     let mut finishes = land::interrupted(&cx.repo, &cx.store)?;
     finishes.retain(|f| !f.live);
     let landed = landed_tasks(&cx.store.events_path())?;
-    let survey = Survey { state, worktrees, worktrees_error, finishes, intents, landed };
+    let mut temps = intent_temps;
+    temps.extend(land::stale_journal_temps(&cx.store)?);
+    let survey = Survey { state, worktrees, worktrees_error, finishes, intents, temps, landed };
     for check in CHECKS {
         findings.extend(check(cx, &survey)?);
     }
@@ -340,12 +345,23 @@ pub fn apply(cx: &Context, repair: &Repair) -> Result<String> {
             Recovered::Nothing => format!("nothing left to do: the abort of {task} had ended"),
             _ => format!("completed the abort of {task}"),
         }),
-        Repair::RemoveFile { path } => cx.store.with_lock("state.lock", || match fs::remove_file(path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(e).with_context(|| format!("removing {}", path.display()))
+        // Each under the lock its writers hold, so never a live writer's.
+        Repair::RemoveFile { path } => {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if name.ends_with(".json.tmp") {
+                land::remove_journal_temp(&cx.store, path, Some(RECOVER_WAIT))?;
+            } else if name.ends_with(".start.tmp") || name.ends_with(".abort.tmp") {
+                intent::remove_temp_file(cx, path)?;
+            } else {
+                cx.store.with_lock("state.lock", || match fs::remove_file(path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(e).with_context(|| format!("removing {}", path.display()))
+                    }
+                    _ => Ok(()),
+                })?;
             }
-            _ => Ok(format!("removed {}", path.display())),
-        }),
+            Ok(format!("removed {}", path.display()))
+        }
     }
 }
 
@@ -640,9 +656,10 @@ fn worktree_records(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
         .collect())
 }
 
-/// `state.json.tmp.*` left in `.git/par` by a writer that died. Looked for
-/// under the state lock, so a live writer's file is never seen.
-fn temp_files(cx: &Context, _survey: &Survey) -> Result<Vec<Finding>> {
+/// `state.json.tmp.*` left in `.git/par` by a writer that died, looked for
+/// under the state lock, so a live writer's file is never seen; and the
+/// temporary journals and intents the survey found under their own locks.
+fn temp_files(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
     let dir = cx.store.dir().to_path_buf();
     if !dir.is_dir() {
         return Ok(Vec::new());
@@ -658,6 +675,7 @@ fn temp_files(cx: &Context, _survey: &Survey) -> Result<Vec<Finding>> {
             }
         }
         paths.sort();
+        paths.extend(survey.temps.iter().cloned());
         for path in paths {
             findings.push(
                 Finding::new(

@@ -139,6 +139,33 @@ pub fn interrupted(cx: &Context) -> Result<Vec<Intent>> {
     Ok(found)
 }
 
+/// The temporary intents (`.<ID>.start.tmp`) of starts and aborts that died
+/// while writing one. The caller holds [`WORKTREES_LOCK`].
+pub fn temp_files(cx: &Context) -> Result<Vec<PathBuf>> {
+    let dir = cx.store.dir().join("journal");
+    let Ok(entries) = fs::read_dir(&dir) else { return Ok(Vec::new()) };
+    let mut temps = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && (name.ends_with(".start.tmp") || name.ends_with(".abort.tmp")) {
+            temps.push(entry.path());
+        }
+    }
+    temps.sort();
+    Ok(temps)
+}
+
+/// Removes one of [`temp_files`]; takes [`WORKTREES_LOCK`].
+pub fn remove_temp_file(cx: &Context, path: &std::path::Path) -> Result<()> {
+    cx.store.with_lock(WORKTREES_LOCK, || match fs::remove_file(path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", path.display()))
+        }
+        _ => Ok(()),
+    })
+}
+
 /// What [`recover`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recovered {

@@ -362,6 +362,43 @@ pub fn interrupted(repo: &Repo, store: &Store) -> Result<Vec<Interrupted>> {
     Ok(out)
 }
 
+/// The temporary journals (`.<ID>.json.tmp`) of finishes that died while
+/// saving their journal. Looked for only while no finish holds the merge
+/// lock (a running one may be saving its own): then there are none to report.
+pub fn stale_journal_temps(store: &Store) -> Result<Vec<PathBuf>> {
+    let dir = store.dir().join("journal");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let path = store.dir().join("merge.lock");
+    let mut lock = fd_lock::RwLock::new(store.open_sidecar(&path)?);
+    let _guard = match lock.try_write() {
+        Ok(guard) => guard,
+        Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("locking {}", path.display())),
+    };
+    let mut temps = Vec::new();
+    for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".json.tmp") {
+            temps.push(entry.path());
+        }
+    }
+    temps.sort();
+    Ok(temps)
+}
+
+/// Removes one of [`stale_journal_temps`], holding the merge lock.
+pub fn remove_journal_temp(store: &Store, path: &Path, wait: Option<Duration>) -> Result<()> {
+    with_merge_lock(store, "doctor", wait, &|_| {}, || match fs::remove_file(path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", path.display()))
+        }
+        _ => Ok(()),
+    })
+}
+
 /// Which task holds the merge lock right now, if any.
 fn live_holder(store: &Store) -> Result<Option<String>> {
     let path = store.dir().join("merge.lock");

@@ -306,6 +306,29 @@ fn a_finish_after_a_landing_that_died_half_way_asks_for_the_repair() {
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 }
 
+/// A start, abort or finish killed while it wrote its intent or journal
+/// leaves the temporary file, which doctor did not know.
+#[test]
+fn doctor_removes_the_temporary_journals_of_the_dead() {
+    let repo = small();
+    repo.par(&["start", "T001"]).success();
+    let journal = repo.path(".git/par/journal");
+    std::fs::create_dir_all(&journal).unwrap();
+    for name in [".T002.start.tmp", ".T001.abort.tmp", ".T001.json.tmp"] {
+        std::fs::write(journal.join(name), "{\"ta").unwrap();
+    }
+    let run = repo.par(&["doctor"]).code(1);
+    assert_eq!(
+        run.stdout.matches("was left by a git-par that died while writing").count(),
+        3,
+        "{}",
+        run.stdout
+    );
+    repo.par(&["doctor", "--repair"]).success();
+    assert_eq!(std::fs::read_dir(&journal).unwrap().count(), 0);
+    repo.par(&["doctor"]).success();
+}
+
 /// A start killed while `git branch` held the new branch's ref lock: git
 /// refuses the branch until the lock is gone, and the repair failed on it.
 #[test]
