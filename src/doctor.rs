@@ -58,6 +58,9 @@ pub enum Kind {
     StaleWorktreeRecord,
     /// A temporary state file left by a writer that died.
     TempFile,
+    /// A lock file of git's (`refs/heads/<main>.lock`, `index.lock`) that a
+    /// git command holds, or left when it died.
+    GitLock,
     /// A `git par finish` that died before it was done (its journal remains).
     InterruptedFinish,
     /// A `git par start` that died before its worktree was made (its intent remains).
@@ -218,6 +221,7 @@ pub const CHECKS: &[Check] = &[
     orphan_worktrees,
     worktree_records,
     temp_files,
+    git_locks,
 ];
 
 /// Runs every check.
@@ -688,6 +692,49 @@ fn temp_files(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
         }
         Ok(findings)
     })
+}
+
+/// The lock files of git's that stop git and git-par alike when a git
+/// command that died leaves them: the main branch's, and every worktree's
+/// index lock. Reported, never removed: a git command running now holds them too.
+fn git_locks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+    let mut paths = vec![cx.repo.common_dir.join("index.lock")];
+    if let Some(main) = survey.state.as_ref().and_then(|s| cx.main_branch(s).ok()) {
+        paths.push(cx.repo.common_dir.join("refs/heads").join(format!("{main}.lock")));
+    }
+    // The worktrees that repairing an interrupted start, abort or landing removes.
+    let removed: BTreeSet<PathBuf> = survey
+        .intents
+        .iter()
+        .map(|i| canonical(&lifecycle::worktree_path(cx, &i.task)))
+        .chain(survey.finishes.iter().filter(|f| f.committed).map(|f| canonical(&f.journal.worktree)))
+        .collect();
+    if let Ok(records) = fs::read_dir(cx.repo.common_dir.join("worktrees")) {
+        let mut locks: Vec<PathBuf> = records
+            .flatten()
+            .map(|r| r.path())
+            .filter(|record| {
+                let gitdir = fs::read_to_string(record.join("gitdir")).unwrap_or_default();
+                let worktree = record.join(gitdir.trim()).parent().map(canonical);
+                !worktree.is_some_and(|w| removed.contains(&w))
+            })
+            .map(|record| record.join("index.lock"))
+            .collect();
+        locks.sort();
+        paths.extend(locks);
+    }
+    Ok(paths
+        .into_iter()
+        .filter(|p| p.exists())
+        .map(|path| {
+            Finding::new(
+                Kind::GitLock,
+                format!("{} exists: a git command is running, or one died and left it", path.display()),
+            )
+            .path(&path)
+            .advice(format!("if no git command is running, remove it: `rm {}`", path.display()))
+        })
+        .collect())
 }
 
 fn canonical(path: &Path) -> PathBuf {

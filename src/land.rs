@@ -863,6 +863,14 @@ fn land_steps(
             break (built.landing, built);
         }
         if attempt >= MAX_ATTEMPTS {
+            let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", req.main_branch));
+            if lock.exists() {
+                // Not main moving: a lock a git that died left, which no retry clears.
+                return Err(Refusal::failed(format!("{} is locked: {} exists", req.main_branch, lock.display()))
+                    .hint("a git command is moving it, or one died while it did; if none is running, remove that file")
+                    .hint(format!("then run `git par finish {}` again", req.id))
+                    .into());
+            }
             return Err(Refusal::busy(format!(
                 "{} kept moving while {} was landing",
                 req.main_branch, req.id

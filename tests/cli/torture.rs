@@ -363,3 +363,36 @@ fn abort_reads_a_worktree_without_taking_its_index_lock() {
     assert!(run.stderr.starts_with("error: aborting T001 would lose 1 commit"), "{}", run.stderr);
     assert_eq!(std::fs::read(&index).unwrap(), before, "the index was rewritten");
 }
+
+/// A finish killed while it moved main leaves `refs/heads/main.lock`; every
+/// later finish then said "main kept moving ... something outside git-par is
+/// committing to main" (exit 3, retry forever), and doctor saw nothing.
+#[test]
+fn a_lock_left_on_main_is_named_by_finish_and_doctor() {
+    let repo = small();
+    started_with_work(&repo, "T001", "src/one.txt");
+    let lock = repo.path(".git/refs/heads/main.lock");
+    std::fs::write(&lock, format!("{}\n", repo.rev("main"))).unwrap();
+    let run = repo.par(&["finish", "T001"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stderr.ends_with(&format!(
+            "error: main is locked: {} exists\n\
+             hint: a git command is moving it, or one died while it did; if none is running, remove that file\n\
+             hint: then run `git par finish T001` again\n",
+            lock.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    let run = repo.par(&["doctor"]).code(1);
+    assert!(
+        run.stdout
+            .contains(&format!("  fix: if no git command is running, remove it: `rm {}`\n", lock.display())),
+        "{}",
+        run.stdout
+    );
+    std::fs::remove_file(&lock).unwrap();
+    repo.par(&["doctor"]).success();
+    repo.par(&["finish", "T001"]).success();
+}
