@@ -455,9 +455,12 @@ pub fn checkout(workdir: &Path, from: Oid, to: Oid, paths: &[String]) -> Result<
 /// file by truncating it and writing it anew, so a kill leaves a strict prefix
 /// of the version it was writing (often an empty file), which is neither
 /// `from`'s nor `to`'s and would stop every later checkout as a conflict.
-/// Such a file is given the version it is a prefix of. Nothing is lost: the
-/// prefix is part of what is written. Files under a content filter (e.g.
-/// `core.autocrlf`) are left to the checkout, which then reports them.
+/// Such a file is given the version it is a prefix of. A file `to` adds that
+/// is already there (whole or in part, not yet in the index) would stop it as
+/// an untracked file in the way: it is removed, and the checkout writes it.
+/// Nothing is lost: what is there is part of what is written. Files under a
+/// content filter (e.g. `core.autocrlf`) are left to the checkout, which then
+/// reports them.
 fn finish_torn_writes(
     repo: &Repository,
     workdir: &Path,
@@ -477,11 +480,17 @@ fn finish_torn_writes(
             Some(blob.content().to_vec())
         };
         let (old, new) = (blob(from), blob(to));
-        let shorter = |v: &Option<Vec<u8>>| v.as_ref().is_some_and(|v| v.len() > meta.len() as usize);
-        if !shorter(&old) && !shorter(&new) {
+        let at_least = |v: &Option<Vec<u8>>| v.as_ref().is_some_and(|v| v.len() >= meta.len() as usize);
+        if !at_least(&old) && !at_least(&new) {
             continue;
         }
         let bytes = fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        if old.is_none() {
+            if new.as_ref().is_some_and(|new| new.starts_with(&bytes)) {
+                fs::remove_file(&file).with_context(|| format!("removing {}", file.display()))?;
+            }
+            continue;
+        }
         if old.as_deref() == Some(bytes.as_slice()) || new.as_deref() == Some(bytes.as_slice()) {
             continue;
         }

@@ -396,3 +396,25 @@ fn a_lock_left_on_main_is_named_by_finish_and_doctor() {
     repo.par(&["doctor"]).success();
     repo.par(&["finish", "T001"]).success();
 }
+
+/// A finish killed while it checked out a file the landing adds left it in
+/// the main worktree, not yet in the index: the repair's checkout took it for
+/// an untracked file in the way and stopped.
+#[test]
+fn doctor_completes_a_landing_killed_after_it_wrote_a_new_file() {
+    for written in ["T001 adds this\n", "T001 add", ""] {
+        let repo = small();
+        repo.par(&["start", "T001", "--path", "src/new.txt"]).success();
+        let wt = repo.worktree("T001");
+        std::fs::write(wt.join("src/new.txt"), "T001 adds this\n").unwrap();
+        repo.git_in(&wt, &["add", "-A"]);
+        repo.git_in(&wt, &["commit", "-q", "-m", "T001: add"]);
+        crashed(&repo, &["finish", "T001"], "main-moved");
+        std::fs::write(repo.path("src/new.txt"), written).unwrap();
+        let run = repo.par(&["doctor", "--repair"]);
+        assert_eq!(run.code, 0, "{written:?}: {}", run.snapshot());
+        assert_eq!(repo.read("src/new.txt"), "T001 adds this\n");
+        assert_eq!(repo.git(&["status", "--porcelain"]), "", "{written:?}");
+        no_trace_of(&repo, "T001");
+    }
+}
