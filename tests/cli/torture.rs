@@ -418,3 +418,23 @@ fn doctor_completes_a_landing_killed_after_it_wrote_a_new_file() {
         no_trace_of(&repo, "T001");
     }
 }
+
+/// A start killed as `git worktree add` began leaves a record holding only
+/// (part of) its `locked` file: git ignores it, but libgit2 then refused to
+/// delete the task's branch ("the current HEAD of a linked repository").
+#[test]
+fn doctor_undoes_a_start_killed_as_git_worktree_add_began() {
+    let repo = small();
+    crashed(&repo, &["start", "T001"], "start-recorded");
+    repo.git(&["branch", "par/T001"]);
+    for (record, locked) in [("T001", ""), ("T0011", "initializing")] {
+        let record = repo.path(&format!(".git/worktrees/{record}"));
+        std::fs::create_dir_all(&record).unwrap();
+        std::fs::write(record.join("locked"), locked).unwrap();
+    }
+    let run = repo.par(&["doctor", "--repair"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    no_trace_of(&repo, "T001");
+    assert!(!repo.path(".git/worktrees/T001").exists() && !repo.path(".git/worktrees/T0011").exists());
+    repo.par(&["start", "T001"]).success();
+}
