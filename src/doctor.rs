@@ -58,8 +58,8 @@ pub enum Kind {
     StaleWorktreeRecord,
     /// A temporary state file left by a writer that died.
     TempFile,
-    /// A lock file of git's (`refs/heads/<main>.lock`, `index.lock`) that a
-    /// git command holds, or left when it died.
+    /// A lock file of git's (`packed-refs.lock`, `refs/heads/<main>.lock`,
+    /// `index.lock`) that a git command holds, or left when it died.
     GitLock,
     /// A `git par finish` that died before it was done (its journal remains).
     InterruptedFinish,
@@ -695,10 +695,11 @@ fn temp_files(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
 }
 
 /// The lock files of git's that stop git and git-par alike when a git
-/// command that died leaves them: the main branch's, and every worktree's
-/// index lock. Reported, never removed: a git command running now holds them too.
+/// command that died leaves them: `packed-refs.lock` (every ref deletion waits
+/// for it, then fails), the main branch's, and every worktree's index lock.
+/// Reported, never removed: a git command running now holds them too.
 fn git_locks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
-    let mut paths = vec![cx.repo.common_dir.join("index.lock")];
+    let mut paths = vec![cx.repo.common_dir.join("packed-refs.lock"), cx.repo.common_dir.join("index.lock")];
     if let Some(main) = survey.state.as_ref().and_then(|s| cx.main_branch(s).ok()) {
         paths.push(cx.repo.common_dir.join("refs/heads").join(format!("{main}.lock")));
     }

@@ -438,3 +438,25 @@ fn doctor_undoes_a_start_killed_as_git_worktree_add_began() {
     assert!(!repo.path(".git/worktrees/T001").exists() && !repo.path(".git/worktrees/T0011").exists());
     repo.par(&["start", "T001"]).success();
 }
+
+/// A `git worktree add` killed while it deleted a ref leaves
+/// `packed-refs.lock`: every later `git worktree add` then waited two seconds
+/// for it and `git branch -D` failed, and doctor saw nothing.
+#[test]
+fn doctor_names_a_packed_refs_lock_git_left() {
+    let repo = small();
+    repo.par(&["start", "T001"]).success();
+    let lock = repo.path(".git/packed-refs.lock");
+    std::fs::write(&lock, "").unwrap();
+    let run = repo.par(&["doctor", "--repair"]).code(1);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "problem: {lock} exists: a git command is running, or one died and left it\n  \
+               fix: if no git command is running, remove it: `rm {lock}`\n",
+            lock = lock.display()
+        )
+    );
+    std::fs::remove_file(&lock).unwrap();
+    repo.par(&["doctor"]).success();
+}
