@@ -128,7 +128,10 @@ impl Pattern {
                 None => String::new(),
             };
             let suffix_start = normal.rfind(GLOB_META).map_or(0, |i| i + 1);
-            let suffix = normal[suffix_start..].to_string();
+            // Without its leading `/`: a leading `**/` may match no directory
+            // at all (`**/` alone matches every path), so a match need not
+            // end with that `/`.
+            let suffix = normal[suffix_start..].trim_start_matches('/').to_string();
             Kind::Glob { matcher, prefix, suffix }
         } else if normal.ends_with('/') {
             Kind::Dir
@@ -298,6 +301,16 @@ mod tests {
         assert!(!p("src/*.rs").overlaps(&p("docs/*.rs")));
         assert!(p("app/[id]/page.tsx").matches("app/[id]/page.tsx"));
         assert!(!p("src/*.rs").matches("src/a/b.rs"));
+    }
+
+    #[test]
+    fn a_leading_recursive_glob_overlaps_everything() {
+        // Found by the lock property test: `**/` matches every path, yet its
+        // suffix `/` told it apart from `*/src`.
+        assert!(p("**/").matches("x/src"));
+        assert!(p("**/").overlaps(&p("*/src")));
+        assert!(p("*.rs").overlaps(&p("**/")));
+        assert!(!p("**/*.rs").overlaps(&p("**/*.py")));
     }
 
     #[test]
