@@ -53,7 +53,8 @@ fn normalize_once(pattern: &str) -> Result<String, String> {
     if text.starts_with('/') || text.starts_with('~') || has_drive_letter(&text) {
         return Err("absolute path: lock patterns are relative to the repository root".to_string());
     }
-    let is_dir = text.ends_with('/') || text.ends_with("/.") || text == ".";
+    // `src/`, `src/.` and `src/x/..` all name a directory.
+    let is_dir = matches!(text.rsplit('/').next(), Some("" | "." | ".."));
     let mut parts: Vec<&str> = Vec::new();
     for part in text.split('/') {
         match part {
@@ -274,6 +275,14 @@ mod tests {
         assert!(normalize("C:\\x\\y").is_err());
         assert!(normalize("").is_err());
         assert!(normalize("./").is_err());
+    }
+
+    #[test]
+    fn a_path_ending_in_dot_dot_is_a_directory() {
+        assert_eq!(normalize("src/x/.."), Ok("src/".to_string()));
+        assert_eq!(normalize("src\\x\\.."), Ok("src/".to_string()));
+        assert!(p("src/x/..").overlaps(&p("src/a.py")));
+        assert!(normalize("src/..").is_err());
     }
 
     #[test]
