@@ -6,13 +6,13 @@
 //!   `after T003`, `requires T002`, `blocked by T004`, `**Depends On**: T01`,
 //!   and `blocks T009` (the other way round);
 //! - dependency sections — a heading that says `depend`, `execution order`
-//!   or `critical path`, down to the next heading of its level or above —
-//!   and every mermaid block: `T008 blocks T009, T015`, `T004-T007 before
-//!   T008-T014`, `T005 after T004`, `T003 depends on T001`, arrow chains
-//!   (`->`, `-->`, `→`, `──►`, `=>`, `⇒`) between ID lists (`T001, T002`,
-//!   `{T005, T006}`, `T005 & T009`, ranges `T004-T007`, `T004–T007`,
-//!   `T008…T030`); mermaid node labels (`T001[...]`) and edge labels
-//!   (`-->|x|`) are skipped.
+//!   or `critical path`, down to the next heading of its level or above,
+//!   except task lines and `par:` result lines — and every mermaid block:
+//!   `T008 blocks T009, T015`, `T004-T007 before T008-T014`, `T005 after
+//!   T004`, `T003 depends on T001`, arrow chains (`->`, `-->`, `→`, `──►`,
+//!   `=>`, `⇒`) between ID lists (`T001, T002`, `{T005, T006}`, `T005 &
+//!   T009`, ranges `T004-T007`, `T004–T007`, `T008…T030`); mermaid node
+//!   labels (`T001[...]`) and edge labels (`-->|x|`) are skipped.
 //!
 //! An arrow or keyword links only ID lists right next to it, so prose that
 //! happens to mention IDs links nothing; IDs that name no task are dropped.
@@ -431,7 +431,10 @@ fn section_edges(text: &str, ids: &IdIndex, out: &mut Vec<(usize, usize)>) {
                 }
                 continue;
             }
-            if parse::checkbox(content).is_some() {
+            // Task lines, and the `par:` result lines git-par writes under them.
+            if parse::checkbox(content).is_some()
+                || parse::bullet(content).is_some_and(|i| i.starts_with("par:"))
+            {
                 continue;
             }
         }
@@ -647,4 +650,19 @@ fn find_cycle(n: usize, explicit: &[(usize, usize)], implied: &[(usize, usize)])
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tasks::{edit, read, Options};
+
+    #[test]
+    fn a_result_line_in_a_dependency_section_states_no_dependency() {
+        // Found by the `edit` fuzz target: the result line of a task under a
+        // dependencies heading was read as `T2 blocks T1`.
+        let text = "- [ ] T1 first\n## Dependencies\n- [ ] T2 second\n";
+        let landed = edit::set_result(text, "T2", "T2 blocks T1").unwrap();
+        assert_eq!(read(text, &Options::default()).unwrap().tasks[0].deps, Vec::<String>::new());
+        assert_eq!(read(&landed, &Options::default()).unwrap().tasks[0].deps, Vec::<String>::new());
+    }
 }
