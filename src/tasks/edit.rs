@@ -4,7 +4,10 @@
 //! and/or one `- par: ...` detail line under that task, and no other byte —
 //! line endings (a new line takes the file's first ending), trailing spaces,
 //! a byte-order mark and a missing final newline all stay. Applying the same
-//! edit twice changes nothing the second time.
+//! edit twice changes nothing the second time. Every other task parses as
+//! before, and the result line is one the parser sees as the task's detail:
+//! never inside a code block or an HTML comment, never splitting the task's
+//! text.
 
 use super::parse::{self, Kind};
 use super::{Options, TaskState};
@@ -33,14 +36,18 @@ pub fn tick(text: &str, id: &str) -> anyhow::Result<String> {
 /// Adds or replaces the task's one result line, `<indent>  - par: <result>`.
 pub fn set_result(text: &str, id: &str, result: &str) -> anyhow::Result<String> {
     let target = find(text, id)?;
-    let result: String = result.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
-    let result = result.trim();
+    let result = result_text(result);
+    let result = result.as_str();
 
     if let Some(existing) = target.result_line {
         let (start, end) = target.spans[existing];
         let content = &text[start..end];
         let Some(par) = content.find("par:") else { return Ok(text.to_string()) };
-        let replaced = format!("{}par: {}", &content[..par], result);
+        // A comment opened on the line stays, or the lines it hides would show.
+        let replaced = match content[par..].find("<!--") {
+            Some(open) => format!("{}par: {} {}", &content[..par], result, &content[par + open..]),
+            None => format!("{}par: {}", &content[..par], result),
+        };
         let mut out = String::with_capacity(text.len() + result.len());
         out.push_str(&text[..start]);
         out.push_str(&replaced);
@@ -52,22 +59,44 @@ pub fn set_result(text: &str, id: &str, result: &str) -> anyhow::Result<String> 
     let task_content = &text[task_line.0..task_line.1];
     let indent: &str = &task_content[..task_content.len() - task_content.trim_start().len()];
     let new_line = format!("{indent}  - par: {result}");
+    let Some(at) = target.insert_at else {
+        return Err(Refusal::failed(format!(
+            "cannot record the result of task {id}: its lines end inside a code block or an HTML comment that is not closed"
+        ))
+        .hint("close the code block (```) or the comment (-->) under the task in the task file")
+        .into());
+    };
     let eol = line_ending(text);
-    let (_, last_end) = target.spans[target.last_line];
     let mut out = String::with_capacity(text.len() + new_line.len() + 2);
-    let after_ending = ending_end(text, last_end);
-    if after_ending == last_end {
-        // The last line has no ending: it keeps none, the new line neither.
-        out.push_str(text);
-        out.push_str(eol);
-        out.push_str(&new_line);
-    } else {
-        out.push_str(&text[..after_ending]);
-        out.push_str(&new_line);
-        out.push_str(eol);
-        out.push_str(&text[after_ending..]);
+    match target.spans.get(at) {
+        Some(&(start, _)) => {
+            out.push_str(&text[..start]);
+            out.push_str(&new_line);
+            out.push_str(eol);
+            out.push_str(&text[start..]);
+        }
+        None => {
+            let (_, last_end) = target.spans[target.spans.len() - 1];
+            if ending_end(text, last_end) == last_end {
+                // The last line has no ending: it keeps none, the new line neither.
+                out.push_str(text);
+                out.push_str(eol);
+                out.push_str(&new_line);
+            } else {
+                out.push_str(text);
+                out.push_str(&new_line);
+                out.push_str(eol);
+            }
+        }
     }
     Ok(out)
+}
+
+/// The result as one line: line breaks become spaces, and a `<!--` that
+/// would hide the lines below it is broken up.
+fn result_text(result: &str) -> String {
+    let flat: String = result.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    flat.trim().replace("<!--", "< !--")
 }
 
 /// Ticks the task and records its result.
@@ -78,10 +107,12 @@ pub fn land(text: &str, id: &str, result: &str) -> anyhow::Result<String> {
 /// Where a task sits in the text.
 struct Target {
     state: TaskState,
-    /// 0-based lines of the checkbox, the block's end and an existing `par:` detail.
+    /// 0-based lines of the checkbox and of an existing `par:` detail.
     line: usize,
-    last_line: usize,
     result_line: Option<usize>,
+    /// The 0-based line a new result line goes before (the line count for
+    /// the end); `None` when no place in the task's lines would be seen.
+    insert_at: Option<usize>,
     /// Byte ranges of every line's content (without its ending).
     spans: Vec<(usize, usize)>,
 }
@@ -112,7 +143,27 @@ fn find(text: &str, id: &str) -> anyhow::Result<Target> {
             && parse::indent_of(l.raw) > task_indent
             && parse::bullet(l.raw).is_some_and(|item| item.starts_with("par:"))
     });
-    Ok(Target { state: task.state, line, last_line: task.last_line, result_line, spans })
+    let insert_at = result_place(&lines, line, task.last_line);
+    Ok(Target { state: task.state, line, result_line, insert_at, spans })
+}
+
+/// Where a new result line of the task on line `first` (its lines run to
+/// `last`) is read as the task's detail: the latest place after the task
+/// line that is outside code blocks and comments, and that no text line
+/// continuing the task follows (it would continue the result instead).
+fn result_place(lines: &[parse::Line], first: usize, last: usize) -> Option<usize> {
+    let mut continued = false;
+    for at in (first + 1..=last + 1).rev() {
+        if let Some(next) = lines.get(at).filter(|_| at <= last) {
+            if next.kind == Kind::Text {
+                continued = parse::bullet(&next.visible).is_none();
+            }
+        }
+        if !continued && !lines[at - 1].open_after {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// Byte ranges of the lines as [`parse::lines`] sees them.
@@ -160,4 +211,62 @@ fn checkbox_offset(line: &str) -> Option<usize> {
     let gap = after_bullet.len() - after_bullet.trim_start().len();
     let at = indent + 1 + gap;
     (line.as_bytes().get(at) == Some(&b'[')).then_some(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tasks_of(text: &str) -> Vec<(String, Vec<String>)> {
+        let file = parse::parse(text, &Options::default());
+        file.tasks.into_iter().map(|t| (t.id, t.details)).collect()
+    }
+
+    #[test]
+    fn the_result_line_never_goes_into_a_code_block() {
+        // Found by the edit property test: the line went between the code
+        // and its closing fence, unseen, so every finish added another.
+        let text = "- [ ] T001 x\n  ```\n  code\n```\n- [ ] T002 y\n";
+        let once = set_result(text, "T001", "merged").unwrap();
+        assert_eq!(once, "- [ ] T001 x\n  - par: merged\n  ```\n  code\n```\n- [ ] T002 y\n");
+        assert_eq!(set_result(&once, "T001", "merged").unwrap(), once);
+    }
+
+    #[test]
+    fn the_result_line_never_goes_into_a_comment() {
+        let text = "- [ ] T001 x\n  - <!--\n- [ ] T002 hidden\n-->\n- [ ] T003 z\n";
+        let once = set_result(text, "T001", "merged").unwrap();
+        assert_eq!(once, "- [ ] T001 x\n  - par: merged\n  - <!--\n- [ ] T002 hidden\n-->\n- [ ] T003 z\n");
+        assert_eq!(tasks_of(&once).len(), 2);
+        assert_eq!(set_result(&once, "T001", "merged").unwrap(), once);
+    }
+
+    #[test]
+    fn the_result_line_never_continues_the_task_text() {
+        let text = "- [ ] T001 x\n  more text\n  ```\n  code\n";
+        let once = set_result(text, "T001", "r").unwrap();
+        assert_eq!(once, "- [ ] T001 x\n  more text\n  - par: r\n  ```\n  code\n");
+    }
+
+    #[test]
+    fn a_result_that_cannot_be_seen_is_refused() {
+        let err = set_result("- [ ] T001 x <!--\nhidden\n", "T001", "r").unwrap_err();
+        assert!(err.to_string().starts_with("cannot record the result of task T001"), "{err}");
+    }
+
+    #[test]
+    fn a_result_opens_no_comment() {
+        let text = "- [ ] T001 x\n- [ ] T002 y\n-->\n";
+        let once = set_result(text, "T001", "see <!-- here").unwrap();
+        assert_eq!(once, "- [ ] T001 x\n  - par: see < !-- here\n- [ ] T002 y\n-->\n");
+        assert_eq!(tasks_of(&once).len(), 2);
+    }
+
+    #[test]
+    fn replacing_a_result_keeps_the_comment_it_opens() {
+        let text = "- [ ] T001 x\n  - par: old <!--\n- [ ] T002 hidden\n-->\n";
+        let once = set_result(text, "T001", "new").unwrap();
+        assert_eq!(once, "- [ ] T001 x\n  - par: new <!--\n- [ ] T002 hidden\n-->\n");
+        assert_eq!(tasks_of(&once), vec![("T001".to_string(), vec!["par: new".to_string()])]);
+    }
 }
