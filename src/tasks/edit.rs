@@ -77,15 +77,25 @@ pub fn set_result(text: &str, id: &str, result: &str) -> anyhow::Result<String> 
         }
         None => {
             let (_, last_end) = target.spans[target.spans.len() - 1];
-            if ending_end(text, last_end) == last_end {
+            match &text[last_end..] {
                 // The last line has no ending: it keeps none, the new line neither.
-                out.push_str(text);
-                out.push_str(eol);
-                out.push_str(&new_line);
-            } else {
-                out.push_str(text);
-                out.push_str(&new_line);
-                out.push_str(eol);
+                "" => {
+                    out.push_str(text);
+                    out.push_str(eol);
+                    out.push_str(&new_line);
+                }
+                // A lone `\r` at the end, which the parser reads as an ending:
+                // make it `\r\n`, and the new line has none.
+                "\r" => {
+                    out.push_str(text);
+                    out.push('\n');
+                    out.push_str(&new_line);
+                }
+                _ => {
+                    out.push_str(text);
+                    out.push_str(&new_line);
+                    out.push_str(eol);
+                }
             }
         }
     }
@@ -173,7 +183,10 @@ fn line_spans(text: &str) -> Vec<(usize, usize)> {
     let mut at = start;
     for piece in text[start..].split_inclusive('\n') {
         let end = at + piece.len();
-        let content = piece.strip_suffix('\n').map_or(piece, |p| p.strip_suffix('\r').unwrap_or(p));
+        // As `parse::lines`: without the `\n`, and without a `\r` before it
+        // or at the end of the text.
+        let content = piece.strip_suffix('\n').unwrap_or(piece);
+        let content = content.strip_suffix('\r').unwrap_or(content);
         spans.push((at, at + content.len()));
         at = end;
     }
@@ -181,18 +194,6 @@ fn line_spans(text: &str) -> Vec<(usize, usize)> {
         spans.push((start, start));
     }
     spans
-}
-
-/// The end of the line ending that follows `end` (or `end` without one).
-fn ending_end(text: &str, end: usize) -> usize {
-    let rest = &text[end..];
-    if rest.starts_with("\r\n") {
-        end + 2
-    } else if rest.starts_with('\n') {
-        end + 1
-    } else {
-        end
-    }
 }
 
 /// The file's line ending: its first one, `\n` when it has none.
@@ -246,6 +247,16 @@ mod tests {
         let text = "- [ ] T001 x\n  more text\n  ```\n  code\n";
         let once = set_result(text, "T001", "r").unwrap();
         assert_eq!(once, "- [ ] T001 x\n  more text\n  - par: r\n  ```\n  code\n");
+    }
+
+    #[test]
+    fn a_lone_carriage_return_at_the_end_stays_a_line_ending() {
+        // Found by the edit fuzz target: the `\r` the parser read as the
+        // task line's ending became part of the line.
+        let once = set_result("# T\r\n- [ ] T001 x\r", "T001", "r").unwrap();
+        assert_eq!(once, "# T\r\n- [ ] T001 x\r\n  - par: r");
+        assert_eq!(parse::lines(&once), ["# T", "- [ ] T001 x", "  - par: r"]);
+        assert_eq!(set_result(&once, "T001", "r").unwrap(), once);
     }
 
     #[test]
