@@ -57,7 +57,9 @@ pub fn set_result(text: &str, id: &str, result: &str) -> anyhow::Result<String> 
 
     let task_line = target.spans[target.line];
     let task_content = &text[task_line.0..task_line.1];
-    let indent: &str = &task_content[..task_content.len() - task_content.trim_start().len()];
+    // The spaces and tabs `parse::indent_of` counts: other leading
+    // whitespace (`\u{b}`) would not indent the new line past the task's.
+    let indent = &task_content[..task_content.len() - task_content.trim_start_matches([' ', '\t']).len()];
     let new_line = format!("{indent}  - par: {result}");
     let Some(at) = target.insert_at else {
         return Err(Refusal::failed(format!(
@@ -257,6 +259,16 @@ mod tests {
         assert_eq!(once, "# T\r\n- [ ] T001 x\r\n  - par: r");
         assert_eq!(parse::lines(&once), ["# T", "- [ ] T001 x", "  - par: r"]);
         assert_eq!(set_result(&once, "T001", "r").unwrap(), once);
+    }
+
+    #[test]
+    fn the_result_line_is_indented_past_a_task_line_with_other_whitespace() {
+        // Found by the edit fuzz target: a vertical tab before the bullet was
+        // copied as the indentation, which the parser does not count.
+        let once = set_result("\u{b}- [ ] T001 x\n", "T001", "r").unwrap();
+        assert_eq!(once, "\u{b}- [ ] T001 x\n  - par: r\n");
+        assert_eq!(tasks_of(&once), vec![("T001".to_string(), vec!["par: r".to_string()])]);
+        assert_eq!(set_result("\t- [ ] T001 x\n", "T001", "r").unwrap(), "\t- [ ] T001 x\n\t  - par: r\n");
     }
 
     #[test]
