@@ -19,13 +19,11 @@ pub fn tick(text: &str, id: &str) -> anyhow::Result<String> {
     if target.state == TaskState::Done {
         return Ok(text.to_string());
     }
-    let line = target.spans[target.line];
-    let content = &text[line.0..line.1];
-    let Some(open) = checkbox_offset(content) else {
+    let Some(open) = target.checkbox else {
         // `find` only returns lines the parser read as checkboxes.
         return Err(Refusal::failed(format!("task {id} has no checkbox to tick")).into());
     };
-    let at = line.0 + open + 1;
+    let at = open + 1;
     let mut out = String::with_capacity(text.len());
     out.push_str(&text[..at]);
     out.push('X');
@@ -39,10 +37,9 @@ pub fn set_result(text: &str, id: &str, result: &str) -> anyhow::Result<String> 
     let result = result_text(result);
     let result = result.as_str();
 
-    if let Some(existing) = target.result_line {
+    if let Some((existing, par)) = target.result_line {
         let (start, end) = target.spans[existing];
         let content = &text[start..end];
-        let Some(par) = content.find("par:") else { return Ok(text.to_string()) };
         // A comment opened on the line stays, or the lines it hides would show.
         let replaced = match content[par..].find("<!--") {
             Some(open) => format!("{}par: {} {}", &content[..par], result, &content[par + open..]),
@@ -55,12 +52,7 @@ pub fn set_result(text: &str, id: &str, result: &str) -> anyhow::Result<String> 
         return Ok(out);
     }
 
-    let task_line = target.spans[target.line];
-    let task_content = &text[task_line.0..task_line.1];
-    // The spaces and tabs `parse::indent_of` counts: other leading
-    // whitespace (`\u{b}`) would not indent the new line past the task's.
-    let indent = &task_content[..task_content.len() - task_content.trim_start_matches([' ', '\t']).len()];
-    let new_line = format!("{indent}  - par: {result}");
+    let new_line = format!("{}  - par: {result}", target.indent);
     let Some(at) = target.insert_at else {
         return Err(Refusal::failed(format!(
             "cannot record the result of task {id}: its lines end inside a code block or an HTML comment that is not closed"
@@ -119,9 +111,13 @@ pub fn land(text: &str, id: &str, result: &str) -> anyhow::Result<String> {
 /// Where a task sits in the text.
 struct Target {
     state: TaskState,
-    /// 0-based lines of the checkbox and of an existing `par:` detail.
-    line: usize,
-    result_line: Option<usize>,
+    /// Byte offset of the checkbox's `[` in the text.
+    checkbox: Option<usize>,
+    /// The task line's indentation, as the parser counts it.
+    indent: String,
+    /// An existing `par:` detail: its 0-based line, and the offset of
+    /// `par:` in the line.
+    result_line: Option<(usize, usize)>,
     /// The 0-based line a new result line goes before (the line count for
     /// the end); `None` when no place in the task's lines would be seen.
     insert_at: Option<usize>,
@@ -148,15 +144,56 @@ fn find(text: &str, id: &str) -> anyhow::Result<Target> {
     let spans = line_spans(text);
     let line = task.line - 1;
     let lines = parse::classify(text);
-    let task_indent = parse::indent_of(lines[line].raw);
-    let result_line = (line + 1..=task.last_line).find(|&i| {
+    // The parser reads lines without their HTML comments: positions found in
+    // that visible text are mapped back to the line as written.
+    let raw_at = |i: usize, visible_at: usize| {
+        let starts_in_comment = i > 0 && lines[i - 1].open_after;
+        raw_offset(lines[i].raw, starts_in_comment, visible_at)
+    };
+    let visible: &str = &lines[line].visible;
+    let checkbox = checkbox_offset(visible)
+        .and_then(|at| raw_at(line, at))
+        .filter(|&at| lines[line].raw.as_bytes()[at] == b'[')
+        .map(|at| spans[line].0 + at);
+    // Only the spaces and tabs `parse::indent_of` counts: other leading
+    // whitespace (`\u{b}`) would not indent a new line past the task's.
+    let indent = visible[..visible.len() - visible.trim_start_matches([' ', '\t']).len()].to_string();
+    let task_indent = parse::indent_of(visible);
+    let result_line = (line + 1..=task.last_line).find_map(|i| {
         let l = &lines[i];
-        l.kind == Kind::Text
-            && parse::indent_of(l.raw) > task_indent
-            && parse::bullet(l.raw).is_some_and(|item| item.starts_with("par:"))
+        let item = parse::bullet(&l.visible).filter(|item| item.starts_with("par:"))?;
+        if l.kind != Kind::Text || parse::indent_of(&l.visible) <= task_indent {
+            return None;
+        }
+        let par = raw_at(i, l.visible.len() - item.len())?;
+        l.raw[par..].starts_with("par:").then_some((i, par))
     });
     let insert_at = result_place(&lines, line, task.last_line);
-    Ok(Target { state: task.state, line, result_line, insert_at, spans })
+    Ok(Target { state: task.state, checkbox, indent, result_line, insert_at, spans })
+}
+
+/// The byte of `raw` that is byte `at` of its visible text (HTML comments
+/// removed, as `parse::classify` does); `in_comment` says whether the line
+/// starts inside a comment.
+fn raw_offset(raw: &str, mut in_comment: bool, at: usize) -> Option<usize> {
+    let (mut seen, mut pos) = (0, 0);
+    loop {
+        if in_comment {
+            pos += raw[pos..].find("-->")? + 3;
+            in_comment = false;
+        } else {
+            let end = raw[pos..].find("<!--").map_or(raw.len(), |i| pos + i);
+            if at < seen + (end - pos) {
+                return Some(pos + at - seen);
+            }
+            seen += end - pos;
+            if end == raw.len() {
+                return None;
+            }
+            pos = end + 4;
+            in_comment = true;
+        }
+    }
 }
 
 /// Where a new result line of the task on line `first` (its lines run to
@@ -269,6 +306,27 @@ mod tests {
         assert_eq!(once, "\u{b}- [ ] T001 x\n  - par: r\n");
         assert_eq!(tasks_of(&once), vec![("T001".to_string(), vec!["par: r".to_string()])]);
         assert_eq!(set_result("\t- [ ] T001 x\n", "T001", "r").unwrap(), "\t- [ ] T001 x\n\t  - par: r\n");
+    }
+
+    #[test]
+    fn a_task_line_with_a_comment_before_its_bullet_is_edited() {
+        let text = "<!-- c -->- [ ] T001 x\n<!--\nc -->- [ ] T002 y\n";
+        let ticked = tick(text, "T001").unwrap();
+        assert_eq!(ticked, "<!-- c -->- [X] T001 x\n<!--\nc -->- [ ] T002 y\n");
+        let ticked = tick(&ticked, "T002").unwrap();
+        assert_eq!(ticked, "<!-- c -->- [X] T001 x\n<!--\nc -->- [X] T002 y\n");
+
+        // The new line is indented past the task as the parser sees it.
+        let text = "<!-- c -->  - [ ] T001 x\n";
+        let landed = land(text, "T001", "r").unwrap();
+        assert_eq!(landed, "<!-- c -->  - [X] T001 x\n    - par: r\n");
+        assert_eq!(tasks_of(&landed), vec![("T001".to_string(), vec!["par: r".to_string()])]);
+        assert_eq!(land(&landed, "T001", "r").unwrap(), landed);
+
+        // A `par:` inside a comment is not the one replaced.
+        let text = "- [ ] T001 x\n  - <!-- par: --> par: old\n";
+        let once = set_result(text, "T001", "new").unwrap();
+        assert_eq!(once, "- [ ] T001 x\n  - <!-- par: --> par: new\n");
     }
 
     #[test]
