@@ -334,3 +334,6 @@ mod tests {
         assert!(index.holders_of("other").is_empty());
     }
 }
+
+#[cfg(test)]
+mod proptests;

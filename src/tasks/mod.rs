@@ -11,6 +11,8 @@ pub mod deps;
 pub mod discover;
 pub mod edit;
 pub mod parse;
+#[cfg(test)]
+mod proptests;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
