@@ -91,6 +91,8 @@ pub struct Line<'a> {
     pub kind: Kind,
     /// The info string of the fenced block this line is in (`mermaid`), if any.
     pub fence_info: Option<&'a str>,
+    /// Whether a fenced block or an HTML comment is still open after this line.
+    pub open_after: bool,
 }
 
 /// Classifies every line: fenced code, HTML comments, text.
@@ -104,16 +106,34 @@ pub fn classify(text: &str) -> Vec<Line<'_>> {
             let run = trimmed.chars().take_while(|&c| c == ch).count();
             if run >= len && trimmed[run * ch.len_utf8()..].trim().is_empty() {
                 fence = None;
-                out.push(Line { raw, visible: Cow::Borrowed(""), kind: Kind::Code, fence_info: None });
+                out.push(Line {
+                    raw,
+                    visible: Cow::Borrowed(""),
+                    kind: Kind::Code,
+                    fence_info: None,
+                    open_after: false,
+                });
             } else {
-                out.push(Line { raw, visible: Cow::Borrowed(""), kind: Kind::Code, fence_info: Some(info) });
+                out.push(Line {
+                    raw,
+                    visible: Cow::Borrowed(""),
+                    kind: Kind::Code,
+                    fence_info: Some(info),
+                    open_after: true,
+                });
             }
             continue;
         }
         if !in_comment {
             if let Some((ch, len, info)) = fence_open(trimmed) {
                 fence = Some((ch, len, info));
-                out.push(Line { raw, visible: Cow::Borrowed(""), kind: Kind::Code, fence_info: None });
+                out.push(Line {
+                    raw,
+                    visible: Cow::Borrowed(""),
+                    kind: Kind::Code,
+                    fence_info: None,
+                    open_after: true,
+                });
                 continue;
             }
         }
@@ -127,7 +147,7 @@ pub fn classify(text: &str) -> Vec<Line<'_>> {
         } else {
             Kind::Blank
         };
-        out.push(Line { raw, visible, kind, fence_info: None });
+        out.push(Line { raw, visible, kind, fence_info: None, open_after: in_comment });
     }
     out
 }
