@@ -22,10 +22,24 @@
 //!   lines, which git-par writes itself); for a link `[label](target)` the
 //!   label wins when it is a path (spec-kit links are relative to the spec
 //!   directory, `../../src/x.cs`, while their labels are repository paths);
-//! - a candidate never has spaces, `://`, placeholders (`<id>`), a leading
-//!   `-`, `$`, `@` or `#`, and holds at least one letter;
+//! - a candidate never has `://`, placeholders (`<id>`), a leading `-`, `$`,
+//!   `@` or `#`, and holds at least one letter;
 //! - in backticks, anything with a `/` or `\` is a path, and so is a single
 //!   name with a known file extension;
+//! - a backtick span with spaces is read whole, never word by word; it is
+//!   nothing when it does not end like a path (an extension, a `/`), holds
+//!   `$`, `=`, `;`, `&`, starts with an HTTP method or a well-known program
+//!   (`cargo`, `pytest`, `npm`, ...) or has an option flag (`--lib`): that
+//!   is code or a command line. A path-shaped span the parser is unsure
+//!   of is reported in `rejected_paths`, never locked and never dropped in
+//!   silence. Otherwise it is
+//!   - several paths when every word is a whole path (`src/a.py src/b.py`);
+//!   - reported as too unsure when it has no `/` or `\` (`user guide.md`
+//!     and `open notes.md` cannot be told apart);
+//!   - reported as "looks like a command" when its first word is a whole
+//!     path (`./gen.sh docs/out.md`) or a lowercase program-like name
+//!     followed by a file-like word (`doit generate specs/x/spec.md`);
+//!   - else one path with spaces (`docs/user guide.md`);
 //! - a bare word with `/` is a path when it ends with `/` (a directory), its
 //!   last segment has a lowercase file extension, it starts with `./`/`../`,
 //!   or its first segment is a usual top-level directory (`src`, `tests`,
@@ -756,9 +770,79 @@ const ABSOLUTE_ROOTS: &[&str] = &[
 
 const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
+/// Programs whose name starts a command line in backticks (`pytest tests/x.py`):
+/// such a span is a command, not a path, and is not reported.
+const RUNNERS: &[&str] = &[
+    "bash",
+    "bun",
+    "bundle",
+    "cargo",
+    "cat",
+    "cd",
+    "cmake",
+    "composer",
+    "cp",
+    "curl",
+    "dart",
+    "deno",
+    "docker",
+    "dotnet",
+    "flutter",
+    "git",
+    "go",
+    "gradle",
+    "helm",
+    "jest",
+    "kubectl",
+    "ls",
+    "make",
+    "mix",
+    "mkdir",
+    "mv",
+    "mvn",
+    "mypy",
+    "node",
+    "npm",
+    "npx",
+    "php",
+    "pip",
+    "pnpm",
+    "poetry",
+    "pwsh",
+    "py",
+    "pytest",
+    "python",
+    "python3",
+    "rake",
+    "rm",
+    "ruby",
+    "ruff",
+    "sh",
+    "sudo",
+    "swift",
+    "terraform",
+    "time",
+    "touch",
+    "tsc",
+    "uv",
+    "uvx",
+    "vitest",
+    "yarn",
+    "zsh",
+];
+
+/// A path candidate found in task text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Candidate<'a> {
+    /// Read as a path: normalised, then locked or rejected.
+    Path(&'a str),
+    /// Path-shaped, but too unsure to lock: reported with the reason.
+    Unsure(&'a str, &'static str),
+}
+
 /// Fills `paths` and `rejected_paths` from the description and details.
 fn collect_paths(task: &mut Task, root: Option<&str>) {
-    let mut found: Vec<&str> = Vec::new();
+    let mut found: Vec<Candidate> = Vec::new();
     scan_paths(&task.description, &mut found);
     for detail in &task.details {
         if !detail.starts_with("par:") {
@@ -772,7 +856,14 @@ fn collect_paths(task: &mut Task, root: Option<&str>) {
             rejected.push(RejectedPath { path, reason });
         }
     };
-    for written in found {
+    for candidate in found {
+        let written = match candidate {
+            Candidate::Path(path) => path,
+            Candidate::Unsure(text, reason) => {
+                reject(text.to_string(), reason.to_string());
+                continue;
+            }
+        };
         for candidate in expand_braces(written) {
             let candidate = match relative_to_root(&candidate, root) {
                 Some(relative) => Cow::Owned(relative),
@@ -880,7 +971,7 @@ fn has_drive(text: &str) -> bool {
 }
 
 /// Finds path candidates in a piece of task text, in order.
-fn scan_paths<'a>(text: &'a str, out: &mut Vec<&'a str>) {
+fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
     let mut previous = "";
     let mut rest = text;
     while let Some(start) = rest.find('`') {
@@ -889,8 +980,11 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<&'a str>) {
         let body = &after[ticks..];
         let Some(end) = body.find(&after[..ticks]) else { break };
         scan_bare(&rest[..start], &mut previous, out);
-        if let Some(path) = backtick_path(body[..end].trim()) {
-            out.push(path);
+        let span = body[..end].trim();
+        if span.contains(char::is_whitespace) {
+            spaced_span(span, out);
+        } else if let Some(path) = backtick_path(span) {
+            out.push(Candidate::Path(path));
         }
         previous = "";
         rest = &body[end + ticks..];
@@ -898,8 +992,72 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<&'a str>) {
     scan_bare(rest, &mut previous, out);
 }
 
+/// Reads a backtick span with spaces in it (see the module comment): one
+/// path, several, a command reported as unsure, or nothing. Says whether
+/// it took the span.
+fn spaced_span<'a>(span: &'a str, out: &mut Vec<Candidate<'a>>) -> bool {
+    let span = strip_location(span);
+    if !plausible(span) || span.contains([';', '&', '=', '`', '$']) {
+        return false;
+    }
+    let mut words = span.split_whitespace();
+    let Some(first) = words.next() else { return false };
+    if HTTP_METHODS.contains(&first) || RUNNERS.contains(&first) {
+        return false;
+    }
+    let flag = |w: &str| {
+        w.strip_prefix('-').is_some_and(|rest| rest.starts_with(|c: char| c == '-' || c.is_alphanumeric()))
+    };
+    if words.clone().any(flag) {
+        return false;
+    }
+    if complete_path(first) && words.clone().all(complete_path) {
+        out.extend(span.split_whitespace().map(Candidate::Path));
+        return true;
+    }
+    if !spaced_shape(span) {
+        return false;
+    }
+    let program = first.starts_with(|c: char| c.is_ascii_lowercase())
+        && first
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
+    let file_like = |w: &str| w.contains(['/', '\\']) || has_extension(w);
+    if !span.contains(['/', '\\']) {
+        out.push(Candidate::Unsure(span, "a file name with spaces and no directory: too unsure to lock"));
+    } else if complete_path(first) || (program && words.any(file_like)) {
+        out.push(Candidate::Unsure(span, "looks like a command, not a path"));
+    } else {
+        out.push(Candidate::Path(span));
+    }
+    true
+}
+
+/// A whole span with spaces that reads as one path: a directory part and a
+/// file with an extension (`docs/user guide.md`), a directory (`docs/my
+/// notes/`), or a name with a known extension (`user guide.md`).
+fn spaced_shape(span: &str) -> bool {
+    let unix: Cow<str> =
+        if span.contains('\\') { Cow::Owned(span.replace('\\', "/")) } else { Cow::Borrowed(span) };
+    if !unix.contains('/') {
+        return known_file(span);
+    }
+    if unix.starts_with("//") || (unix.starts_with('/') && !known_absolute(&unix)) {
+        return false;
+    }
+    unix.ends_with('/') || has_extension(file_name(&unix))
+}
+
+/// A word that is a whole path by itself: a file with an extension, a
+/// directory ending in `/`, a known file name (`Dockerfile`).
+fn complete_path(word: &str) -> bool {
+    let word = strip_location(word);
+    path_shape(word).is_some()
+        && (word.ends_with(['/', '\\']) || has_extension(file_name(word)) || known_file(word))
+}
+
 /// Finds bare-word paths; `previous` is the word before (an HTTP method makes a route).
-fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<&'a str>) {
+fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
     for word in text.split_whitespace() {
         let before = std::mem::replace(previous, word);
         // Cheap filter: every path holds `/`, `\\` or `.`.
@@ -911,7 +1069,7 @@ fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<&'a str>) 
             continue;
         }
         if let Some(path) = bare_path(link_target(word)) {
-            out.push(path);
+            out.push(Candidate::Path(path));
         }
     }
 }
@@ -1088,7 +1246,7 @@ fn known_file(name: &str) -> bool {
         Some((stem, ext)) => {
             !stem.is_empty()
                 && EXTENSIONS.contains(&ext)
-                && stem.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                && stem.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
                 && !stem.chars().all(|c| c.is_ascii_digit() || c == '.')
         }
         None => false,
@@ -1248,6 +1406,53 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
 "
             )
         );
+    }
+
+    /// The paths and the rejected paths (with reasons) of a one-task file.
+    fn paths_of(description: &str) -> (Vec<String>, Vec<(String, String)>) {
+        let file = read(&format!("- [ ] T001 {description}\n"), &Options::default()).expect("reads");
+        let task = &file.tasks[0];
+        let rejected = task.rejected_paths.iter().map(|r| (r.path.clone(), r.reason.clone())).collect();
+        (task.paths.clone(), rejected)
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_backticked_path_with_spaces_is_one_path() {
+        let command = "looks like a command, not a path";
+        let unsure = "a file name with spaces and no directory: too unsure to lock";
+        let none: &[&str] = &[];
+        for (description, paths, rejected) in [
+            ("[P] Rewrite `docs/user guide.md` intro", &["docs/user guide.md"][..], &[][..]),
+            ("Edit `src/My Component/index.tsx:12`", &["src/My Component/index.tsx"], &[]),
+            ("Fill `assets/team photos/`", &["assets/team photos/"], &[]),
+            ("Edit `src/a.py src/b.py`", &["src/a.py", "src/b.py"], &[]),
+            ("Edit `../x/my file.md`", none, &[("../x/my file.md", "leaves the repository")]),
+            (
+                "Run `doit generate specs/001-x/spec.md`",
+                none,
+                &[("doit generate specs/001-x/spec.md", command)],
+            ),
+            ("Run `./gen.sh docs/out put.md`", none, &[("./gen.sh docs/out put.md", command)]),
+            ("Edit `user guide.md`", none, &[("user guide.md", unsure)]),
+            // Code, command lines and routes are not paths at all.
+            ("Run `cargo test --lib parse`", none, &[]),
+            ("Run `pytest tests/unit/test_x.py`", none, &[]),
+            ("Run `mytool --fix src/a.py`", none, &[]),
+            ("Call `GET /api/users/{id}.json`", none, &[]),
+            ("Set `FOO=1 src/a.py`", none, &[]),
+            ("Use `$HOME/my dir/a.py`", none, &[]),
+            ("See `quickstart.md §5.1 → §5.7` and `net8.0 → net10.0`", none, &[]),
+            ("Write `let path = a / b;`", none, &[]),
+            ("Open `https://example.com/a b.md`", none, &[]),
+        ] {
+            let rejected: Vec<(String, String)> =
+                rejected.iter().map(|(p, r)| (p.to_string(), r.to_string())).collect();
+            assert_eq!(paths_of(description), (strings(paths), rejected), "{description}");
+        }
     }
 
     #[test]

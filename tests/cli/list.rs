@@ -157,3 +157,19 @@ fn a_cycle_is_refused_naming_it() {
         run.stderr
     );
 }
+
+#[test]
+fn show_reads_a_backticked_path_with_spaces_as_one_path() {
+    let repo = TestRepo::with_tasks(
+        "## Phase 1\n\n- [ ] T001 [P] Rewrite `docs/user guide.md` intro\n- [ ] T002 [P] Run `doit gen specs/a/spec.md`\n",
+    );
+    let json = repo.par(&["--json", "show", "T001"]).success().json();
+    assert_eq!(json["tasks"][0]["paths"], json!(["docs/user guide.md"]));
+    assert_eq!(json["tasks"][0]["rejected_paths"], json!([]));
+    let json = repo.par(&["--json", "show", "T002"]).success().json();
+    assert_eq!(json["tasks"][0]["paths"], json!([]));
+    assert_eq!(
+        json["tasks"][0]["rejected_paths"],
+        json!([{"path": "doit gen specs/a/spec.md", "reason": "looks like a command, not a path"}])
+    );
+}
