@@ -26,20 +26,24 @@
 //!   `@` or `#`, and holds at least one letter;
 //! - in backticks, anything with a `/` or `\` is a path, and so is a single
 //!   name with a known file extension;
-//! - a backtick span with spaces is read whole, never word by word; it is
-//!   nothing when it does not end like a path (an extension, a `/`), holds
-//!   `$`, `=`, `;`, `&`, starts with an HTTP method or a well-known program
-//!   (`cargo`, `pytest`, `npm`, ...) or has an option flag (`--lib`): that
-//!   is code or a command line. A path-shaped span the parser is unsure
-//!   of is reported in `rejected_paths`, never locked and never dropped in
-//!   silence. Otherwise it is
+//! - a span with spaces, in backticks or quotes (`"…"`, `'…'`; a quote
+//!   opens at the start of a word and closes at the end of one, so
+//!   `user's` is no quote), is read whole. It is nothing when it does not
+//!   end like a path (an extension, a `/`), holds `$`, `=`, `;`, `&`, starts
+//!   with an HTTP method or a well-known program (`cargo`, `pytest`, `npm`,
+//!   ...) or has an option flag (`--lib`): that is code, a command line or
+//!   prose. A path-shaped span the parser is unsure of is reported in
+//!   `rejected_paths`, never locked and never dropped in silence. So it is
 //!   - several paths when every word is a whole path (`src/a.py src/b.py`);
 //!   - reported as too unsure when it has no `/` or `\` (`user guide.md`
 //!     and `open notes.md` cannot be told apart);
 //!   - reported as "looks like a command" when its first word is a whole
 //!     path (`./gen.sh docs/out.md`) or a lowercase program-like name
 //!     followed by a file-like word (`doit generate specs/x/spec.md`);
-//!   - else one path with spaces (`docs/user guide.md`);
+//!   - else one path with spaces (`docs/user guide.md`).
+//!
+//!   The words of a quoted span that is nothing are read as bare words
+//!   (`"see src/a.py first"`); those of a backtick span are not;
 //! - a bare word with `/` is a path when it ends with `/` (a directory), its
 //!   last segment has a lowercase file extension, it starts with `./`/`../`,
 //!   or its first segment is a usual top-level directory (`src`, `tests`,
@@ -992,7 +996,7 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
     scan_bare(rest, &mut previous, out);
 }
 
-/// Reads a backtick span with spaces in it (see the module comment): one
+/// Reads a backtick or quoted span with spaces in it (see the module comment): one
 /// path, several, a command reported as unsure, or nothing. Says whether
 /// it took the span.
 fn spaced_span<'a>(span: &'a str, out: &mut Vec<Candidate<'a>>) -> bool {
@@ -1056,8 +1060,58 @@ fn complete_path(word: &str) -> bool {
         && (word.ends_with(['/', '\\']) || has_extension(file_name(word)) || known_file(word))
 }
 
-/// Finds bare-word paths; `previous` is the word before (an HTTP method makes a route).
+/// Finds paths outside backticks: a quoted span with spaces is read whole,
+/// like a backtick span, the rest word by word. `previous` is the word
+/// before (an HTTP method makes a route).
 fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
+    let mut rest = text;
+    while let Some((open, close)) = quoted_span(rest) {
+        scan_words(&rest[..open], previous, out);
+        let inner = &rest[open + 1..close];
+        if spaced_span(inner, out) {
+            *previous = "";
+        } else {
+            scan_words(inner, previous, out);
+        }
+        rest = &rest[close + 1..];
+    }
+    scan_words(rest, previous, out);
+}
+
+/// The first `"…"` or `'…'` span with a space inside: the offsets of its
+/// two quotes. A quote opens at the start of a word and closes at the end
+/// of one, so apostrophes (`the user's file`) are not quotes.
+fn quoted_span(text: &str) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(open) = b[from..].iter().position(|&c| c == b'"' || c == b'\'').map(|i| from + i) {
+        from = open + 1;
+        let quote = b[open];
+        let opens = (open == 0 || b[open - 1].is_ascii_whitespace() || matches!(b[open - 1], b'(' | b'['))
+            && b.get(open + 1).is_some_and(|c| !c.is_ascii_whitespace() && *c != quote);
+        if !opens {
+            continue;
+        }
+        let mut at = open + 1;
+        while let Some(close) = b[at..].iter().position(|&c| c == quote).map(|i| at + i) {
+            at = close + 1;
+            let ends_word = !b[close - 1].is_ascii_whitespace()
+                && !matches!(b.get(close + 1), Some(c) if c.is_ascii_alphanumeric() || *c >= 0x80);
+            if !ends_word {
+                continue;
+            }
+            if text[open + 1..close].contains(char::is_whitespace) {
+                return Some((open, close));
+            }
+            from = close + 1;
+            break;
+        }
+    }
+    None
+}
+
+/// Finds bare-word paths; `previous` is the word before (an HTTP method makes a route).
+fn scan_words<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
     for word in text.split_whitespace() {
         let before = std::mem::replace(previous, word);
         // Cheap filter: every path holds `/`, `\\` or `.`.
@@ -1448,6 +1502,33 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
             ("See `quickstart.md §5.1 → §5.7` and `net8.0 → net10.0`", none, &[]),
             ("Write `let path = a / b;`", none, &[]),
             ("Open `https://example.com/a b.md`", none, &[]),
+        ] {
+            let rejected: Vec<(String, String)> =
+                rejected.iter().map(|(p, r)| (p.to_string(), r.to_string())).collect();
+            assert_eq!(paths_of(description), (strings(paths), rejected), "{description}");
+        }
+    }
+
+    #[test]
+    fn a_quoted_path_with_spaces_is_one_path() {
+        let none: &[&str] = &[];
+        for (description, paths, rejected) in [
+            ("Edit \"docs/my file.md\"", &["docs/my file.md"][..], &[][..]),
+            ("Edit 'docs/my file.md', then \"src/a b/c.py\".", &["docs/my file.md", "src/a b/c.py"], &[]),
+            ("Edit (\"docs/my file.md\")", &["docs/my file.md"], &[]),
+            ("Edit \"src/a.py src/b.py\"", &["src/a.py", "src/b.py"], &[]),
+            (
+                "Click \"Export to report.csv\"",
+                none,
+                &[("Export to report.csv", "a file name with spaces and no directory: too unsure to lock")],
+            ),
+            // Prose in quotes is read word by word, as before.
+            ("Say \"see src/a.py first\" and 'done'", &["src/a.py"], &[]),
+            ("Run \"pytest tests/x.py -q\"", &["tests/x.py"], &[]),
+            ("Label \"Save\" in src/ui.py", &["src/ui.py"], &[]),
+            // Apostrophes are not quotes.
+            ("The user's docs/a.md and the team's src/b.py", &["docs/a.md", "src/b.py"], &[]),
+            ("Don't edit 'src/a.py and src/b.py", &["src/a.py", "src/b.py"], &[]),
         ] {
             let rejected: Vec<(String, String)> =
                 rejected.iter().map(|(p, r)| (p.to_string(), r.to_string())).collect();

@@ -173,3 +173,11 @@ fn show_reads_a_backticked_path_with_spaces_as_one_path() {
         json!([{"path": "doit gen specs/a/spec.md", "reason": "looks like a command, not a path"}])
     );
 }
+
+#[test]
+fn show_reads_a_quoted_path_with_spaces_as_one_path() {
+    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 Edit \"docs/my file.md\" and 'src/a b/c.py'\n");
+    let json = repo.par(&["--json", "show", "T001"]).success().json();
+    assert_eq!(json["tasks"][0]["paths"], json!(["docs/my file.md", "src/a b/c.py"]));
+    assert_eq!(json["tasks"][0]["rejected_paths"], json!([]));
+}
