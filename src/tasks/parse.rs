@@ -44,6 +44,11 @@
 //!
 //!   The words of a quoted span that is nothing are read as bare words
 //!   (`"see src/a.py first"`); those of a backtick span are not;
+//! - a bare word keeps balanced parentheses inside when it has a `/` and
+//!   ends with an extension or a `/` (`app/(auth)/login/page.tsx`); a `)`
+//!   that closes a parenthesis of the prose (`(see src/a.py)`) is not part
+//!   of the word, and other words with parentheses (`load(src/a.py)`) are
+//!   not paths;
 //! - a bare word with `/` is a path when it ends with `/` (a directory), its
 //!   last segment has a lowercase file extension, it starts with `./`/`../`,
 //!   or its first segment is a usual top-level directory (`src`, `tests`,
@@ -1152,10 +1157,31 @@ fn backtick_path(span: &str) -> Option<&str> {
 /// A bare word as a path, if it is one.
 fn bare_path(word: &str) -> Option<&str> {
     let path = strip_location(trim_word(word));
-    if path.bytes().any(|b| matches!(b, b'(' | b')' | b'=' | b'\'')) && !is_windows_absolute(path) {
+    if path.bytes().any(|b| matches!(b, b'=' | b'\'')) && !is_windows_absolute(path) {
+        return None;
+    }
+    if path.contains(['(', ')']) && !is_windows_absolute(path) && !route_group(path) {
         return None;
     }
     path_shape(path)
+}
+
+/// Parentheses inside a path (`app/(auth)/login/page.tsx`): balanced, and
+/// the path has a `/` and ends with an extension or a `/` (a call like
+/// `load(src/a.py)` ends with `)`).
+fn route_group(path: &str) -> bool {
+    let mut depth = 0usize;
+    for b in path.bytes() {
+        match b {
+            b'(' => depth += 1,
+            b')' => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => {}
+        }
+    }
+    depth == 0 && path.contains('/') && (path.ends_with('/') || has_extension(file_name(path)))
 }
 
 /// The rules a candidate must meet to be a path (see the module comment).
@@ -1533,6 +1559,21 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
             let rejected: Vec<(String, String)> =
                 rejected.iter().map(|(p, r)| (p.to_string(), r.to_string())).collect();
             assert_eq!(paths_of(description), (strings(paths), rejected), "{description}");
+        }
+    }
+
+    #[test]
+    fn a_bare_route_group_keeps_its_parentheses() {
+        for (description, paths) in [
+            ("Add app/(group)/layout.tsx", &["app/(group)/layout.tsx"][..]),
+            ("Add app/(marketing)/(home)/page.tsx.", &["app/(marketing)/(home)/page.tsx"]),
+            ("Add (see app/(group)/layout.tsx)", &["app/(group)/layout.tsx"]),
+            ("Fill app/(auth)/ first", &["app/(auth)/"]),
+            ("Edit (see src/a.py) and (src/b.py), then src/c.py).", &["src/a.py", "src/b.py", "src/c.py"]),
+            ("Call load(src/a.py) and f(x)", &[]),
+            ("Add app/(group/layout.tsx and app/group)/x.tsx", &[]),
+        ] {
+            assert_eq!(paths_of(description), (strings(paths), Vec::new()), "{description}");
         }
     }
 

@@ -181,3 +181,11 @@ fn show_reads_a_quoted_path_with_spaces_as_one_path() {
     assert_eq!(json["tasks"][0]["paths"], json!(["docs/my file.md", "src/a b/c.py"]));
     assert_eq!(json["tasks"][0]["rejected_paths"], json!([]));
 }
+
+#[test]
+fn show_keeps_the_parentheses_of_a_bare_route_group() {
+    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 Add app/(group)/layout.tsx (see src/a.py)\n");
+    let json = repo.par(&["--json", "show", "T001"]).success().json();
+    assert_eq!(json["tasks"][0]["paths"], json!(["app/(group)/layout.tsx", "src/a.py"]));
+    assert_eq!(json["tasks"][0]["rejected_paths"], json!([]));
+}
