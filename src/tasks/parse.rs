@@ -64,10 +64,11 @@
 //! - `{a,b}` alternatives without `*`/`?` are expanded (`internal/{cli,git}/`
 //!   → `internal/cli/`, `internal/git/`), since a lock pattern is a glob only
 //!   with `*` or `?`;
-//! - `:42` / `#L42` line suffixes are dropped; absolute paths inside
-//!   `Options.root` become relative; anything the lock normaliser refuses
-//!   (outside the repository, absolute) goes to `rejected_paths` with its
-//!   reason, as does any file named `tasks.md` (git-par owns it).
+//! - `:42` / `#L42` line suffixes are dropped, and so is the `::name` after
+//!   a file (`tests/test_a.py::test_b`, a pytest node ID); absolute paths
+//!   inside `Options.root` become relative; anything the lock normaliser
+//!   refuses (outside the repository, absolute) goes to `rejected_paths`
+//!   with its reason, as does any file named `tasks.md` (git-par owns it).
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -1243,8 +1244,13 @@ fn trim_word(word: &str) -> &str {
     }
 }
 
-/// Drops a `:42`, `:42:7`, `#L42` location suffix.
+/// Drops a `:42`, `:42:7`, `#L42` location suffix, and the `::name` of a
+/// test or symbol in a file (`tests/test_a.py::test_b`).
 fn strip_location(path: &str) -> &str {
+    let path = match path.find("::") {
+        Some(at) if has_extension(file_name(&path[..at])) => &path[..at],
+        _ => path,
+    };
     let path = match path.find('#') {
         Some(at)
             if path[at + 1..].starts_with('L')
@@ -1575,6 +1581,19 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
         ] {
             assert_eq!(paths_of(description), (strings(paths), Vec::new()), "{description}");
         }
+    }
+
+    #[test]
+    fn a_test_id_after_a_file_locks_the_file() {
+        assert_eq!(
+            paths_of("Test `tests/test_a.py::test_b` and src/lib.rs::parse, not `std::fs::read`"),
+            (strings(&["tests/test_a.py", "src/lib.rs"]), Vec::new())
+        );
+        let absolute = "absolute path: lock patterns are relative to the repository root";
+        assert_eq!(
+            paths_of("Call `D:\\App\\app\\jobs.py::run_job(session_id: str)`"),
+            (Vec::new(), vec![("D:\\App\\app\\jobs.py".to_string(), absolute.to_string())])
+        );
     }
 
     #[test]
