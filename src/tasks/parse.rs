@@ -28,7 +28,8 @@
 //!   name with a known file extension;
 //! - a span with spaces, in backticks or quotes (`"…"`, `'…'`; a quote
 //!   opens at the start of a word and closes at the end of one, so
-//!   `user's` is no quote), is read whole. It is nothing when it does not
+//!   `user's` is no quote), is read whole; a span with `, ` and no `{` is
+//!   a list, each item read on its own. It is nothing when it does not
 //!   end like a path (an extension, a `/`), holds `$`, `=`, `;`, `&`, starts
 //!   with an HTTP method or a well-known program (`cargo`, `pytest`, `npm`,
 //!   ...) or has an option flag (`--lib`): that is code, a command line or
@@ -38,7 +39,7 @@
 //!   - reported as too unsure when it has no `/` or `\` (`user guide.md`
 //!     and `open notes.md` cannot be told apart);
 //!   - reported as "looks like a command" when its first word is a whole
-//!     path (`./gen.sh docs/out.md`) or a lowercase program-like name
+//!     path (`./gen.py build docs/x.md`) or a lowercase program-like name
 //!     followed by a file-like word (`doit generate specs/x/spec.md`);
 //!   - else one path with spaces (`docs/user guide.md`).
 //!
@@ -1006,6 +1007,18 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
 /// path, several, a command reported as unsure, or nothing. Says whether
 /// it took the span.
 fn spaced_span<'a>(span: &'a str, out: &mut Vec<Candidate<'a>>) -> bool {
+    if span.contains(", ") && !span.contains('{') {
+        // A list: each item on its own.
+        let before = out.len();
+        for item in span.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+            if item.contains(char::is_whitespace) {
+                spaced_span(item, out);
+            } else if let Some(path) = backtick_path(item) {
+                out.push(Candidate::Path(path));
+            }
+        }
+        return out.len() > before;
+    }
     let span = strip_location(span);
     if !plausible(span) || span.contains([';', '&', '=', '`', '$']) {
         return false;
@@ -1022,7 +1035,7 @@ fn spaced_span<'a>(span: &'a str, out: &mut Vec<Candidate<'a>>) -> bool {
         return false;
     }
     if complete_path(first) && words.clone().all(complete_path) {
-        out.extend(span.split_whitespace().map(Candidate::Path));
+        out.extend(span.split_whitespace().map(|word| Candidate::Path(strip_location(word))));
         return true;
     }
     if !spaced_shape(span) {
@@ -1062,8 +1075,11 @@ fn spaced_shape(span: &str) -> bool {
 /// directory ending in `/`, a known file name (`Dockerfile`).
 fn complete_path(word: &str) -> bool {
     let word = strip_location(word);
-    path_shape(word).is_some()
-        && (word.ends_with(['/', '\\']) || has_extension(file_name(word)) || known_file(word))
+    if !word.contains(['/', '\\']) {
+        // `path_shape` takes such a word only when it is a known file.
+        return path_shape(word).is_some();
+    }
+    (word.ends_with(['/', '\\']) || has_extension(file_name(word))) && path_shape(word).is_some()
 }
 
 /// Finds paths outside backticks: a quoted span with spaces is read whole,
@@ -1071,66 +1087,67 @@ fn complete_path(word: &str) -> bool {
 /// before (an HTTP method makes a route).
 fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
     let mut rest = text;
-    while let Some((open, close)) = quoted_span(rest) {
-        scan_words(&rest[..open], previous, out);
-        let inner = &rest[open + 1..close];
-        if spaced_span(inner, out) {
-            *previous = "";
-        } else {
-            scan_words(inner, previous, out);
+    'text: loop {
+        for word in rest.split_whitespace() {
+            let opening = match word.as_bytes().first() {
+                Some(b'(' | b'[') => word.trim_start_matches(['(', '[']),
+                _ => word,
+            };
+            if matches!(opening.as_bytes().first(), Some(b'"' | b'\'')) {
+                // Where the quote is in `rest`: both are slices of `text`.
+                let open = opening.as_ptr() as usize - rest.as_ptr() as usize;
+                if let Some(close) = closing_quote(rest, open) {
+                    let inner = &rest[open + 1..close];
+                    if inner.contains(char::is_whitespace) {
+                        if spaced_span(inner, out) {
+                            *previous = "";
+                        } else {
+                            scan_bare(inner, previous, out);
+                        }
+                        rest = &rest[close + 1..];
+                        continue 'text;
+                    }
+                }
+            }
+            scan_word(word, previous, out);
         }
-        rest = &rest[close + 1..];
+        break;
     }
-    scan_words(rest, previous, out);
 }
 
-/// The first `"…"` or `'…'` span with a space inside: the offsets of its
-/// two quotes. A quote opens at the start of a word and closes at the end
-/// of one, so apostrophes (`the user's file`) are not quotes.
-fn quoted_span(text: &str) -> Option<(usize, usize)> {
+/// The quote that closes the one at `open`: the same quote at the end of a
+/// word, so apostrophes (`the user's file`) are not quotes.
+fn closing_quote(text: &str, open: usize) -> Option<usize> {
     let b = text.as_bytes();
-    let mut from = 0;
-    while let Some(open) = b[from..].iter().position(|&c| c == b'"' || c == b'\'').map(|i| from + i) {
-        from = open + 1;
-        let quote = b[open];
-        let opens = (open == 0 || b[open - 1].is_ascii_whitespace() || matches!(b[open - 1], b'(' | b'['))
-            && b.get(open + 1).is_some_and(|c| !c.is_ascii_whitespace() && *c != quote);
-        if !opens {
-            continue;
-        }
-        let mut at = open + 1;
-        while let Some(close) = b[at..].iter().position(|&c| c == quote).map(|i| at + i) {
-            at = close + 1;
-            let ends_word = !b[close - 1].is_ascii_whitespace()
-                && !matches!(b.get(close + 1), Some(c) if c.is_ascii_alphanumeric() || *c >= 0x80);
-            if !ends_word {
-                continue;
-            }
-            if text[open + 1..close].contains(char::is_whitespace) {
-                return Some((open, close));
-            }
-            from = close + 1;
-            break;
+    let quote = b[open];
+    if !matches!(b.get(open + 1), Some(c) if !c.is_ascii_whitespace() && *c != quote) {
+        return None;
+    }
+    let mut at = open + 1;
+    while let Some(close) = b[at..].iter().position(|&c| c == quote).map(|i| at + i) {
+        at = close + 1;
+        let ends_word = !b[close - 1].is_ascii_whitespace()
+            && !matches!(b.get(close + 1), Some(c) if c.is_ascii_alphanumeric() || *c >= 0x80);
+        if ends_word {
+            return Some(close);
         }
     }
     None
 }
 
-/// Finds bare-word paths; `previous` is the word before (an HTTP method makes a route).
-fn scan_words<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
-    for word in text.split_whitespace() {
-        let before = std::mem::replace(previous, word);
-        // Cheap filter: every path holds `/`, `\\` or `.`.
-        if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
-            continue;
-        }
-        let method = before.trim_matches(|c: char| !c.is_ascii_alphabetic());
-        if HTTP_METHODS.contains(&method) {
-            continue;
-        }
-        if let Some(path) = bare_path(link_target(word)) {
-            out.push(Candidate::Path(path));
-        }
+/// A bare word as a path candidate; `previous` is the word before.
+fn scan_word<'a>(word: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
+    let before = std::mem::replace(previous, word);
+    // Cheap filter: every path holds `/`, `\\` or `.`.
+    if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
+        return;
+    }
+    let method = before.trim_matches(|c: char| !c.is_ascii_alphabetic());
+    if HTTP_METHODS.contains(&method) {
+        return;
+    }
+    if let Some(path) = bare_path(link_target(word)) {
+        out.push(Candidate::Path(path));
     }
 }
 
@@ -1247,20 +1264,13 @@ fn trim_word(word: &str) -> &str {
 /// Drops a `:42`, `:42:7`, `#L42` location suffix, and the `::name` of a
 /// test or symbol in a file (`tests/test_a.py::test_b`).
 fn strip_location(path: &str) -> &str {
-    let path = match path.find("::") {
+    let Some(colon) = path.find(':') else { return strip_line_anchor(path) };
+    let test_id = path.as_bytes()[colon..].windows(2).position(|w| w == b"::").map(|at| colon + at);
+    let path = match test_id {
         Some(at) if has_extension(file_name(&path[..at])) => &path[..at],
         _ => path,
     };
-    let path = match path.find('#') {
-        Some(at)
-            if path[at + 1..].starts_with('L')
-                && path[at + 2..].starts_with(|c: char| c.is_ascii_digit()) =>
-        {
-            &path[..at]
-        }
-        _ => path,
-    };
-    let mut p = path;
+    let mut p = strip_line_anchor(path);
     while let Some(at) = p.rfind(':') {
         let tail = &p[at + 1..];
         if !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit() || c == '-') && at > 1 {
@@ -1270,6 +1280,19 @@ fn strip_location(path: &str) -> &str {
         }
     }
     p
+}
+
+/// Drops a `#L42` suffix.
+fn strip_line_anchor(path: &str) -> &str {
+    match path.find('#') {
+        Some(at)
+            if path[at + 1..].starts_with('L')
+                && path[at + 2..].starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            &path[..at]
+        }
+        _ => path,
+    }
 }
 
 /// `C:` at the start, as the lock normaliser sees a drive.
@@ -1515,14 +1538,17 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
             ("[P] Rewrite `docs/user guide.md` intro", &["docs/user guide.md"][..], &[][..]),
             ("Edit `src/My Component/index.tsx:12`", &["src/My Component/index.tsx"], &[]),
             ("Fill `assets/team photos/`", &["assets/team photos/"], &[]),
-            ("Edit `src/a.py src/b.py`", &["src/a.py", "src/b.py"], &[]),
+            ("Edit `src/a.py src/b.py:3`", &["src/a.py", "src/b.py"], &[]),
+            ("Edit `src/a.py, docs/my file.md, a b`", &["src/a.py", "docs/my file.md"], &[]),
+            ("Edit `internal/{cli, git}/`", &["internal/cli/", "internal/git/"], &[]),
+            ("Edit `src/a.py and src/b.py`", none, &[("src/a.py and src/b.py", command)]),
             ("Edit `../x/my file.md`", none, &[("../x/my file.md", "leaves the repository")]),
             (
                 "Run `doit generate specs/001-x/spec.md`",
                 none,
                 &[("doit generate specs/001-x/spec.md", command)],
             ),
-            ("Run `./gen.sh docs/out put.md`", none, &[("./gen.sh docs/out put.md", command)]),
+            ("Run `./gen.py build docs/x.md`", none, &[("./gen.py build docs/x.md", command)]),
             ("Edit `user guide.md`", none, &[("user guide.md", unsure)]),
             // Code, command lines and routes are not paths at all.
             ("Run `cargo test --lib parse`", none, &[]),
