@@ -41,10 +41,14 @@
 //!   - reported as "looks like a command" when its first word is a whole
 //!     path (`./gen.py build docs/x.md`) or a lowercase program-like name
 //!     followed by a file-like word (`doit generate specs/x/spec.md`);
+//!   - reported as "looks like prose" when the spaces are not inside a
+//!     name: the first word has no `/` or `\` (`Export to src/a.py`), or a
+//!     space touches one (`Saved to /tmp/a b.txt`);
 //!   - else one path with spaces (`docs/user guide.md`).
 //!
-//!   The words of a quoted span that is nothing are read as bare words
-//!   (`"see src/a.py first"`); those of a backtick span are not;
+//!   In quotes, what would be nothing, a command or prose is read word by
+//!   word like the text around it (`"see src/a.py"`); in backticks it is
+//!   not;
 //! - a bare word keeps balanced parentheses inside when it has a `/` and
 //!   ends with an extension or a `/` (`app/(auth)/login/page.tsx`); a `)`
 //!   that closes a parenthesis of the prose (`(see src/a.py)`) is not part
@@ -993,7 +997,7 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
         scan_bare(&rest[..start], &mut previous, out);
         let span = body[..end].trim();
         if span.contains(char::is_whitespace) {
-            spaced_span(span, out);
+            spaced_span(span, false, out);
         } else if let Some(path) = backtick_path(span) {
             out.push(Candidate::Path(path));
         }
@@ -1006,13 +1010,13 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
 /// Reads a backtick or quoted span with spaces in it (see the module comment): one
 /// path, several, a command reported as unsure, or nothing. Says whether
 /// it took the span.
-fn spaced_span<'a>(span: &'a str, out: &mut Vec<Candidate<'a>>) -> bool {
+fn spaced_span<'a>(span: &'a str, quoted: bool, out: &mut Vec<Candidate<'a>>) -> bool {
     if span.contains(", ") && !span.contains('{') {
         // A list: each item on its own.
         let before = out.len();
         for item in span.split(',').map(str::trim).filter(|item| !item.is_empty()) {
             if item.contains(char::is_whitespace) {
-                spaced_span(item, out);
+                spaced_span(item, quoted, out);
             } else if let Some(path) = backtick_path(item) {
                 out.push(Candidate::Path(path));
             }
@@ -1048,11 +1052,23 @@ fn spaced_span<'a>(span: &'a str, out: &mut Vec<Candidate<'a>>) -> bool {
     let file_like = |w: &str| w.contains(['/', '\\']) || has_extension(w);
     if !span.contains(['/', '\\']) {
         out.push(Candidate::Unsure(span, "a file name with spaces and no directory: too unsure to lock"));
-    } else if complete_path(first) || (program && words.any(file_like)) {
-        out.push(Candidate::Unsure(span, "looks like a command, not a path"));
+        return true;
+    }
+    let reason = if complete_path(first) || (program && words.any(file_like)) {
+        "looks like a command, not a path"
+    } else if !first.contains(['/', '\\']) || [" /", "/ ", " \\", "\\ "].iter().any(|gap| span.contains(gap))
+    {
+        // The spaces are not inside a directory or file name: `Saved to /tmp/a b.txt`.
+        "looks like prose, not a path"
     } else {
         out.push(Candidate::Path(span));
+        return true;
+    };
+    // Quoted commands and prose are read word by word, like the text around them.
+    if quoted {
+        return false;
     }
+    out.push(Candidate::Unsure(span, reason));
     true
 }
 
@@ -1099,7 +1115,7 @@ fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<
                 if let Some(close) = closing_quote(rest, open) {
                     let inner = &rest[open + 1..close];
                     if inner.contains(char::is_whitespace) {
-                        if spaced_span(inner, out) {
+                        if spaced_span(inner, true, out) {
                             *previous = "";
                         } else {
                             scan_bare(inner, previous, out);
@@ -1533,6 +1549,7 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
     fn a_backticked_path_with_spaces_is_one_path() {
         let command = "looks like a command, not a path";
         let unsure = "a file name with spaces and no directory: too unsure to lock";
+        let prose = "looks like prose, not a path";
         let none: &[&str] = &[];
         for (description, paths, rejected) in [
             ("[P] Rewrite `docs/user guide.md` intro", &["docs/user guide.md"][..], &[][..]),
@@ -1550,6 +1567,8 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
             ),
             ("Run `./gen.py build docs/x.md`", none, &[("./gen.py build docs/x.md", command)]),
             ("Edit `user guide.md`", none, &[("user guide.md", unsure)]),
+            ("Say `Export to src/a.py`", none, &[("Export to src/a.py", prose)]),
+            ("Say `docs/old dir/ and new/`", none, &[("docs/old dir/ and new/", prose)]),
             // Code, command lines and routes are not paths at all.
             ("Run `cargo test --lib parse`", none, &[]),
             ("Run `pytest tests/unit/test_x.py`", none, &[]),
@@ -1581,6 +1600,8 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
                 &[("Export to report.csv", "a file name with spaces and no directory: too unsure to lock")],
             ),
             // Prose in quotes is read word by word, as before.
+            ("Say \"Export to src/a.py\" or \"see src/b.py\"", &["src/a.py", "src/b.py"], &[]),
+            ("Say \"Hello, see src/a.py\"", &["src/a.py"], &[]),
             ("Say \"see src/a.py first\" and 'done'", &["src/a.py"], &[]),
             ("Run \"pytest tests/x.py -q\"", &["tests/x.py"], &[]),
             ("Label \"Save\" in src/ui.py", &["src/ui.py"], &[]),
