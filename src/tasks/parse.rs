@@ -69,8 +69,9 @@
 //! - `{a,b}` alternatives without `*`/`?` are expanded (`internal/{cli,git}/`
 //!   → `internal/cli/`, `internal/git/`), since a lock pattern is a glob only
 //!   with `*` or `?`;
-//! - `:42` / `#L42` line suffixes are dropped, and so is the `::name` after
-//!   a file (`tests/test_a.py::test_b`, a pytest node ID); absolute paths
+//! - `:42` / `#L42` line suffixes are dropped, and so are the `#anchor`
+//!   and the `::name` after a file with an extension (`docs/a.md#setup`,
+//!   `tests/test_a.py::test_b`, a pytest node ID); absolute paths
 //!   inside `Options.root` become relative; anything the lock normaliser
 //!   refuses (outside the repository, absolute) goes to `rejected_paths`
 //!   with its reason, as does any file named `tasks.md` (git-par owns it).
@@ -1277,7 +1278,7 @@ fn trim_word(word: &str) -> &str {
     }
 }
 
-/// Drops a `:42`, `:42:7`, `#L42` location suffix, and the `::name` of a
+/// Drops a `:42`, `:42:7`, `#L42`, `#anchor` location suffix, and the `::name` of a
 /// test or symbol in a file (`tests/test_a.py::test_b`).
 fn strip_location(path: &str) -> &str {
     let Some(colon) = path.find(':') else { return strip_line_anchor(path) };
@@ -1298,7 +1299,8 @@ fn strip_location(path: &str) -> &str {
     p
 }
 
-/// Drops a `#L42` suffix.
+/// Drops a `#L42` suffix, and any `#anchor` after a file name with an
+/// extension (`docs/guide.md#install`).
 fn strip_line_anchor(path: &str) -> &str {
     match path.find('#') {
         Some(at)
@@ -1307,6 +1309,7 @@ fn strip_line_anchor(path: &str) -> &str {
         {
             &path[..at]
         }
+        Some(at) if has_extension(file_name(&path[..at])) => &path[..at],
         _ => path,
     }
 }
@@ -1640,6 +1643,14 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
         assert_eq!(
             paths_of("Call `D:\\App\\app\\jobs.py::run_job(session_id: str)`"),
             (Vec::new(), vec![("D:\\App\\app\\jobs.py".to_string(), absolute.to_string())])
+        );
+    }
+
+    #[test]
+    fn an_anchor_after_a_file_locks_the_file() {
+        assert_eq!(
+            paths_of("See [setup](docs/guide.md#install), `docs/api.md#get-users` and src/C#/x.cs"),
+            (strings(&["docs/guide.md", "docs/api.md", "src/C#/x.cs"]), Vec::new())
         );
     }
 
