@@ -806,7 +806,7 @@ const ABSOLUTE_ROOTS: &[&str] = &[
 const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Programs whose name starts a command line in backticks (`pytest tests/x.py`):
-/// such a span is a command, not a path, and is not reported.
+/// such a span is a command, not a path, and is not reported. Sorted.
 const RUNNERS: &[&str] = &[
     "bash",
     "bun",
@@ -971,7 +971,7 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
 /// path, several, a command reported as unsure, or nothing. Says whether
 /// it took the span.
 fn spaced_span<'a>(span: &'a str, quoted: bool, out: &mut Vec<Candidate<'a>>) -> bool {
-    if span.contains(", ") && !span.contains('{') {
+    if has_bytes(span.as_bytes(), b", ") && !span.contains('{') {
         // A list: each item on its own.
         let before = out.len();
         for item in span.split(',').map(str::trim).filter(|item| !item.is_empty()) {
@@ -984,12 +984,12 @@ fn spaced_span<'a>(span: &'a str, quoted: bool, out: &mut Vec<Candidate<'a>>) ->
         return out.len() > before;
     }
     let span = strip_location(span);
-    if !plausible(span) || span.contains([';', '&', '=', '`', '$']) {
+    if !plausible(span) || span.bytes().any(|b| matches!(b, b';' | b'&' | b'=' | b'`' | b'$')) {
         return false;
     }
     let mut words = span.split_whitespace();
     let Some(first) = words.next() else { return false };
-    if HTTP_METHODS.contains(&first) || RUNNERS.contains(&first) {
+    if HTTP_METHODS.contains(&first) || RUNNERS.binary_search(&first).is_ok() {
         return false;
     }
     let flag = |w: &str| {
@@ -998,11 +998,16 @@ fn spaced_span<'a>(span: &'a str, quoted: bool, out: &mut Vec<Candidate<'a>>) ->
     if words.clone().any(flag) {
         return false;
     }
+    let shaped = spaced_shape(span);
+    let last = words.clone().next_back().unwrap_or(first);
+    if !shaped && !known_file(strip_location(last)) {
+        return false;
+    }
     if complete_path(first) && words.clone().all(complete_path) {
         out.extend(span.split_whitespace().map(|word| Candidate::Path(strip_location(word))));
         return true;
     }
-    if !spaced_shape(span) {
+    if !shaped {
         return false;
     }
     let program = first.starts_with(|c: char| c.is_ascii_lowercase())
@@ -1016,7 +1021,8 @@ fn spaced_span<'a>(span: &'a str, quoted: bool, out: &mut Vec<Candidate<'a>>) ->
     }
     let reason = if complete_path(first) || (program && words.any(file_like)) {
         "looks like a command, not a path"
-    } else if !first.contains(['/', '\\']) || [" /", "/ ", " \\", "\\ "].iter().any(|gap| span.contains(gap))
+    } else if !first.contains(['/', '\\'])
+        || span.as_bytes().windows(2).any(|w| matches!(w, [b' ', b'/' | b'\\'] | [b'/' | b'\\', b' ']))
     {
         // The spaces are not inside a directory or file name: `Saved to /tmp/a b.txt`.
         "looks like prose, not a path"
@@ -1518,6 +1524,7 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
             ("Edit `src/My Component/index.tsx:12`", &["src/My Component/index.tsx"], &[]),
             ("Fill `assets/team photos/`", &["assets/team photos/"], &[]),
             ("Edit `src/a.py src/b.py:3`", &["src/a.py", "src/b.py"], &[]),
+            ("Edit `Dockerfile Makefile`", &["Dockerfile", "Makefile"], &[]),
             ("Edit `src/a.py, docs/my file.md, a b`", &["src/a.py", "docs/my file.md"], &[]),
             ("Edit `internal/{cli, git}/`", &["internal/cli/", "internal/git/"], &[]),
             ("Edit `src/a.py and src/b.py`", none, &[("src/a.py and src/b.py", command)]),
@@ -1546,6 +1553,12 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
                 rejected.iter().map(|(p, r)| (p.to_string(), r.to_string())).collect();
             assert_eq!(paths_of(description), (strings(paths), rejected), "{description}");
         }
+    }
+
+    #[test]
+    fn the_runners_are_sorted_for_binary_search() {
+        assert!(RUNNERS.windows(2).all(|w| w[0] < w[1]));
+        assert!(RUNNERS.binary_search(&"pytest").is_ok());
     }
 
     #[test]
