@@ -156,6 +156,20 @@ pub fn append_exclude(
     Ok(true)
 }
 
+/// Whether `path` is a file git would run as a hook or program: executable by someone.
+pub fn is_executable(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else { return false };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
+}
+
 fn head_branch(git: &git2::Repository) -> Result<Option<String>> {
     let head = match git.find_reference("HEAD") {
         Ok(head) => head,
