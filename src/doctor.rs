@@ -15,8 +15,10 @@
 //!
 //! - An interrupted finish (a journal in `.git/par/journal/` with no live
 //!   finish behind it) is repaired by [`land::recover`]: rolled back before
-//!   its commit point, completed after it. That is the one repair that may
-//!   remove a worktree and a branch: the landed ones, whose work is on main.
+//!   its commit point, completed after it. An interrupted start or abort (an
+//!   intent there, see [`intent`]) is undone or completed. Those are the only
+//!   repairs that remove worktrees and branches: a landed task's, a start's
+//!   own that nobody was told about, or an abort's that its user asked for.
 //!
 //! Extension point: each check is a [`Check`] in [`CHECKS`], reading the
 //! [`Survey`] gathered once. A new kind of problem adds a [`Kind`], a check
@@ -32,6 +34,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use crate::commands::Context;
+use crate::intent::{self, Intent, Recovered, Verb};
 use crate::land;
 use crate::lifecycle;
 use crate::repo::worktree::{self, WorktreeHead, WorktreeRecord};
@@ -55,8 +58,15 @@ pub enum Kind {
     StaleWorktreeRecord,
     /// A temporary state file left by a writer that died.
     TempFile,
+    /// A lock file of git's (`refs/heads/<main>.lock`, `index.lock`) that a
+    /// git command holds, or left when it died.
+    GitLock,
     /// A `git par finish` that died before it was done (its journal remains).
     InterruptedFinish,
+    /// A `git par start` that died before its worktree was made (its intent remains).
+    InterruptedStart,
+    /// A `git par abort` that died half-way (its intent remains).
+    InterruptedAbort,
     /// A worktree no active task owns whose work is on the main branch (a
     /// note): kept by `finish --keep`, or holding nothing main lacks.
     KeptWorktree,
@@ -84,6 +94,10 @@ pub enum Repair {
     RemoveFile { path: PathBuf },
     /// Complete (past the commit point) or roll back an interrupted finish.
     RecoverFinish { task: String, landed: bool },
+    /// Undo an interrupted start (or, when its branch has commits, keep the task).
+    RecoverStart { task: String, undo: bool },
+    /// Complete an interrupted abort.
+    CompleteAbort { task: String },
 }
 
 /// What a recovered finish left, in words: the task may have been landed,
@@ -184,8 +198,14 @@ pub struct Survey {
     /// `None` when `state.json` cannot be read (reported as [`Kind::BadState`]).
     pub state: Option<State>,
     pub worktrees: Vec<WorktreeRecord>,
+    /// Why git could not list the worktrees (then `worktrees` is empty).
+    pub worktrees_error: Option<String>,
     /// Finishes whose journal remains, the running one excluded.
     pub finishes: Vec<land::Interrupted>,
+    /// Starts and aborts that died half-way.
+    pub intents: Vec<Intent>,
+    /// Temporary journals and intents of processes that died writing them.
+    pub temps: Vec<PathBuf>,
     /// Tasks whose last start, finish, abort or unlock in `events.jsonl` is a finish.
     pub landed: BTreeSet<String>,
 }
@@ -194,8 +214,15 @@ pub struct Survey {
 pub type Check = fn(&Context, &Survey) -> Result<Vec<Finding>>;
 
 /// Every check, in report order.
-pub const CHECKS: &[Check] =
-    &[interrupted_finishes, active_tasks, orphan_worktrees, worktree_records, temp_files];
+pub const CHECKS: &[Check] = &[
+    interrupted_finishes,
+    interrupted_starts_and_aborts,
+    active_tasks,
+    orphan_worktrees,
+    worktree_records,
+    temp_files,
+    git_locks,
+];
 
 /// Runs every check.
 pub fn diagnose(cx: &Context) -> Result<Vec<Finding>> {
@@ -212,12 +239,21 @@ pub fn diagnose(cx: &Context) -> Result<Vec<Finding>> {
             None
         }
     };
-    // Listing worktrees while another process adds one can read its half-written record.
-    let worktrees = lifecycle::with_worktrees_locked(cx, || cx.repo.worktrees())?;
+    // Listing worktrees while another process adds one can read its
+    // half-written record; an intent found under this lock is a dead process's.
+    let (worktrees, intents, intent_temps) = lifecycle::with_worktrees_locked(cx, || {
+        Ok((cx.repo.worktrees(), intent::interrupted(cx)?, intent::temp_files(cx)?))
+    })?;
+    let (worktrees, worktrees_error) = match worktrees {
+        Ok(list) => (list, None),
+        Err(e) => (Vec::new(), Some(format!("{e:#}"))),
+    };
     let mut finishes = land::interrupted(&cx.repo, &cx.store)?;
     finishes.retain(|f| !f.live);
     let landed = landed_tasks(&cx.store.events_path())?;
-    let survey = Survey { state, worktrees, finishes, landed };
+    let mut temps = intent_temps;
+    temps.extend(land::stale_journal_temps(&cx.store)?);
+    let survey = Survey { state, worktrees, worktrees_error, finishes, intents, temps, landed };
     for check in CHECKS {
         findings.extend(check(cx, &survey)?);
     }
@@ -288,22 +324,48 @@ pub fn apply(cx: &Context, repair: &Repair) -> Result<String> {
                 }
             })
         }),
+        // Done when git can list the worktrees again.
         Repair::PruneWorktreeRecords => lifecycle::with_worktrees_locked(cx, || {
             cx.repo.prune_worktrees()?;
+            cx.repo.worktrees()?;
             Ok("pruned git's stale worktree records (git worktree prune)".to_string())
         }),
         // Takes the merge lock itself (and no other lock is held here), so it
         // waits for a running finish rather than racing it.
         Repair::RecoverFinish { task, .. } => {
             let recovery = land::recover(&cx.repo, &cx.store, task, Some(RECOVER_WAIT))?;
+            // What the landing left undone is reported, not swallowed.
+            if let Some(warnings) = recovery.as_ref().map(|r| &r.warnings).filter(|w| !w.is_empty()) {
+                anyhow::bail!("{}", warnings.join("; "));
+            }
             Ok(describe_recovery(cx, task, recovery))
         }
-        Repair::RemoveFile { path } => cx.store.with_lock("state.lock", || match fs::remove_file(path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(e).with_context(|| format!("removing {}", path.display()))
-            }
-            _ => Ok(format!("removed {}", path.display())),
+        Repair::RecoverStart { task, .. } => Ok(match intent::recover(cx, task, Verb::Start)? {
+            Recovered::Nothing => format!("nothing left to do: the start of {task} had ended"),
+            Recovered::Removed => format!("undid the start; {task} is not active"),
+            Recovered::Kept => format!("kept {task} active: its branch has commits"),
         }),
+        Repair::CompleteAbort { task } => Ok(match intent::recover(cx, task, Verb::Abort)? {
+            Recovered::Nothing => format!("nothing left to do: the abort of {task} had ended"),
+            _ => format!("completed the abort of {task}"),
+        }),
+        // Each under the lock its writers hold, so never a live writer's.
+        Repair::RemoveFile { path } => {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if name.ends_with(".json.tmp") {
+                land::remove_journal_temp(&cx.store, path, Some(RECOVER_WAIT))?;
+            } else if name.ends_with(".start.tmp") || name.ends_with(".abort.tmp") {
+                intent::remove_temp_file(cx, path)?;
+            } else {
+                cx.store.with_lock("state.lock", || match fs::remove_file(path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(e).with_context(|| format!("removing {}", path.display()))
+                    }
+                    _ => Ok(()),
+                })?;
+            }
+            Ok(format!("removed {}", path.display()))
+        }
     }
 }
 
@@ -348,11 +410,58 @@ fn interrupted_finishes(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> 
         .collect())
 }
 
-/// Active tasks whose worktree or branch is gone.
+/// Starts and aborts that died: a start is undone (its worktree, its branch
+/// while still at its base, its locks), an abort is completed.
+fn interrupted_starts_and_aborts(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    for intent in &survey.intents {
+        let id = &intent.task;
+        let entry =
+            survey.state.as_ref().and_then(|s| s.tasks.get(id)).filter(|t| t.started_at == intent.started_at);
+        let finding = match intent.verb {
+            Verb::Start => {
+                let moved = match entry {
+                    Some(task) => {
+                        let tip = cx.repo.branch_tip(&task.branch)?;
+                        tip.is_some_and(|t| t.to_string() != task.base)
+                    }
+                    None => false,
+                };
+                let what = if moved {
+                    format!("its branch has new commits, so --repair keeps {id} active")
+                } else {
+                    format!("--repair removes what it made and releases {id}'s locks")
+                };
+                Finding::new(
+                    Kind::InterruptedStart,
+                    format!("`git par start {id}` was interrupted (pid {}): {what}", intent.pid),
+                )
+                .repair(Repair::RecoverStart { task: id.clone(), undo: !moved })
+            }
+            Verb::Abort => Finding::new(
+                Kind::InterruptedAbort,
+                format!(
+                    "`git par abort {id}` was interrupted (pid {}): --repair completes it (worktree, {}locks)",
+                    intent.pid,
+                    if intent.keep_branch { "" } else { "branch, " }
+                ),
+            )
+            .repair(Repair::CompleteAbort { task: id.clone() }),
+        };
+        findings.push(finding.task(id));
+    }
+    Ok(findings)
+}
+
+/// Active tasks whose worktree or branch is gone (those of an interrupted
+/// start or abort excepted: repairing that repairs them).
 fn active_tasks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
     let Some(state) = &survey.state else { return Ok(Vec::new()) };
     let mut findings = Vec::new();
     for task in state.tasks.values() {
+        if survey.intents.iter().any(|i| i.task == task.id && i.started_at == task.started_at) {
+            continue;
+        }
         let worktree_gone = !task.worktree.is_dir();
         let branch_gone = !cx.repo.branch_exists(&task.branch)?;
         let id = &task.id;
@@ -522,6 +631,18 @@ fn merged_into(cx: &Context, branch: &str, main: &str) -> Result<bool> {
 
 /// git's own records of worktrees whose directories are gone.
 fn worktree_records(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+    if let Some(error) = &survey.worktrees_error {
+        // A `git worktree add` killed half-way leaves a record git cannot
+        // read; undoing the interrupted start (repaired before this) removes it.
+        return Ok(vec![Finding::new(
+            Kind::StaleWorktreeRecord,
+            format!("git cannot list the worktrees: {error}"),
+        )
+        .repair(Repair::PruneWorktreeRecords)
+        .advice(
+            "if no interrupted start was repaired, remove the record git names from .git/worktrees".into(),
+        )]);
+    }
     Ok(survey
         .worktrees
         .iter()
@@ -539,9 +660,10 @@ fn worktree_records(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
         .collect())
 }
 
-/// `state.json.tmp.*` left in `.git/par` by a writer that died. Looked for
-/// under the state lock, so a live writer's file is never seen.
-fn temp_files(cx: &Context, _survey: &Survey) -> Result<Vec<Finding>> {
+/// `state.json.tmp.*` left in `.git/par` by a writer that died, looked for
+/// under the state lock, so a live writer's file is never seen; and the
+/// temporary journals and intents the survey found under their own locks.
+fn temp_files(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
     let dir = cx.store.dir().to_path_buf();
     if !dir.is_dir() {
         return Ok(Vec::new());
@@ -557,6 +679,7 @@ fn temp_files(cx: &Context, _survey: &Survey) -> Result<Vec<Finding>> {
             }
         }
         paths.sort();
+        paths.extend(survey.temps.iter().cloned());
         for path in paths {
             findings.push(
                 Finding::new(
@@ -569,6 +692,49 @@ fn temp_files(cx: &Context, _survey: &Survey) -> Result<Vec<Finding>> {
         }
         Ok(findings)
     })
+}
+
+/// The lock files of git's that stop git and git-par alike when a git
+/// command that died leaves them: the main branch's, and every worktree's
+/// index lock. Reported, never removed: a git command running now holds them too.
+fn git_locks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+    let mut paths = vec![cx.repo.common_dir.join("index.lock")];
+    if let Some(main) = survey.state.as_ref().and_then(|s| cx.main_branch(s).ok()) {
+        paths.push(cx.repo.common_dir.join("refs/heads").join(format!("{main}.lock")));
+    }
+    // The worktrees that repairing an interrupted start, abort or landing removes.
+    let removed: BTreeSet<PathBuf> = survey
+        .intents
+        .iter()
+        .map(|i| canonical(&lifecycle::worktree_path(cx, &i.task)))
+        .chain(survey.finishes.iter().filter(|f| f.committed).map(|f| canonical(&f.journal.worktree)))
+        .collect();
+    if let Ok(records) = fs::read_dir(cx.repo.common_dir.join("worktrees")) {
+        let mut locks: Vec<PathBuf> = records
+            .flatten()
+            .map(|r| r.path())
+            .filter(|record| {
+                let gitdir = fs::read_to_string(record.join("gitdir")).unwrap_or_default();
+                let worktree = record.join(gitdir.trim()).parent().map(canonical);
+                !worktree.is_some_and(|w| removed.contains(&w))
+            })
+            .map(|record| record.join("index.lock"))
+            .collect();
+        locks.sort();
+        paths.extend(locks);
+    }
+    Ok(paths
+        .into_iter()
+        .filter(|p| p.exists())
+        .map(|path| {
+            Finding::new(
+                Kind::GitLock,
+                format!("{} exists: a git command is running, or one died and left it", path.display()),
+            )
+            .path(&path)
+            .advice(format!("if no git command is running, remove it: `rm {}`", path.display()))
+        })
+        .collect())
 }
 
 fn canonical(path: &Path) -> PathBuf {

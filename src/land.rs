@@ -362,6 +362,43 @@ pub fn interrupted(repo: &Repo, store: &Store) -> Result<Vec<Interrupted>> {
     Ok(out)
 }
 
+/// The temporary journals (`.<ID>.json.tmp`) of finishes that died while
+/// saving their journal. Looked for only while no finish holds the merge
+/// lock (a running one may be saving its own): then there are none to report.
+pub fn stale_journal_temps(store: &Store) -> Result<Vec<PathBuf>> {
+    let dir = store.dir().join("journal");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let path = store.dir().join("merge.lock");
+    let mut lock = fd_lock::RwLock::new(store.open_sidecar(&path)?);
+    let _guard = match lock.try_write() {
+        Ok(guard) => guard,
+        Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("locking {}", path.display())),
+    };
+    let mut temps = Vec::new();
+    for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".json.tmp") {
+            temps.push(entry.path());
+        }
+    }
+    temps.sort();
+    Ok(temps)
+}
+
+/// Removes one of [`stale_journal_temps`], holding the merge lock.
+pub fn remove_journal_temp(store: &Store, path: &Path, wait: Option<Duration>) -> Result<()> {
+    with_merge_lock(store, "doctor", wait, &|_| {}, || match fs::remove_file(path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", path.display()))
+        }
+        _ => Ok(()),
+    })
+}
+
 /// Which task holds the merge lock right now, if any.
 fn live_holder(store: &Store) -> Result<Option<String>> {
     let path = store.dir().join("merge.lock");
@@ -410,6 +447,9 @@ pub fn recover(repo: &Repo, store: &Store, task: &str, wait: Option<Duration>) -
         };
         let mut journal = found.journal;
         let mut warnings = Vec::new();
+        // Its finish died, maybe while moving the task branch (we hold the
+        // merge lock: no other finish is at it).
+        repo.clear_branch_lock(&journal.branch)?;
         if found.committed {
             if journal.step < Step::Landed {
                 journal.advance(store, Step::Landed)?;
@@ -425,7 +465,11 @@ pub fn recover(repo: &Repo, store: &Store, task: &str, wait: Option<Duration>) -
 // ---------------------------------------------------------------------------
 // Crash points (tests only).
 
-/// The environment variable that makes finish abort at a named step.
+/// The sidecar lock a landing holds exclusively while it updates the main
+/// worktree's files; readers of the main worktree's tasks.md hold it shared.
+pub const SYNC_LOCK: &str = "sync.lock";
+
+/// The environment variable that makes finish, start or abort die at a named step.
 pub const CRASH_ENV: &str = "GIT_PAR_TEST_CRASH_AT";
 
 /// The steps a test can crash a finish at, in order.
@@ -442,6 +486,12 @@ pub const CRASH_POINTS: &[&str] = &[
     "worktree-removed",
     "cleaned",
 ];
+
+/// The steps a test can crash a start at ([`crate::lifecycle::start`]), in order.
+pub const START_CRASH_POINTS: &[&str] = &["start-recorded", "start-created"];
+
+/// The steps a test can crash an abort at ([`crate::lifecycle::abort`]), in order.
+pub const ABORT_CRASH_POINTS: &[&str] = &["abort-worktree-removed", "abort-branch-deleted"];
 
 #[cfg(test)]
 thread_local! {
@@ -462,7 +512,8 @@ impl std::fmt::Display for Crashed {
 
 impl std::error::Error for Crashed {}
 
-fn crash_point(at: &'static str) -> Result<()> {
+/// Dies at `at` when the test environment asks for it (see [`CRASH_ENV`]).
+pub(crate) fn crash_point(at: &'static str) -> Result<()> {
     #[cfg(test)]
     {
         if TEST_CRASH.with(|c| *c.borrow() == Some(at)) {
@@ -502,6 +553,21 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
         return Err(Refusal::failed(format!("an interrupted finish of {} needs repair first", req.id))
             .hint("run `git par doctor --repair`, then finish again if the task is still active")
             .into());
+    }
+    // Under the merge lock, so its finish is dead: main has its landing, the
+    // main worktree does not, and what looks like local changes there would
+    // undo it.
+    if let Some(other) =
+        interrupted(repo, store)?.into_iter().find(|i| i.committed && i.journal.step < Step::Synced)
+    {
+        let task = &other.journal.task;
+        return Err(Refusal::failed(format!(
+            "{task} landed on {}, but its finish died before updating the main worktree",
+            other.journal.main_branch
+        ))
+        .hint("run `git par doctor --repair` to complete it (do not commit or stash what `git status` shows there)")
+        .hint(format!("then run `git par finish {}` again", req.id))
+        .into());
     }
     let state = store.load()?;
     let checked = check(repo, store, &state, req, true, progress)?;
@@ -797,6 +863,14 @@ fn land_steps(
             break (built.landing, built);
         }
         if attempt >= MAX_ATTEMPTS {
+            let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", req.main_branch));
+            if lock.exists() {
+                // Not main moving: a lock a git that died left, which no retry clears.
+                return Err(Refusal::failed(format!("{} is locked: {} exists", req.main_branch, lock.display()))
+                    .hint("a git command is moving it, or one died while it did; if none is running, remove that file")
+                    .hint(format!("then run `git par finish {}` again", req.id))
+                    .into());
+            }
             return Err(Refusal::busy(format!(
                 "{} kept moving while {} was landing",
                 req.main_branch, req.id
@@ -1159,44 +1233,11 @@ fn strategy_name(strategy: Strategy) -> &'static str {
 /// Steps 6 (the worktree with main checked out) and 7, from wherever the
 /// journal says the landing got to. Each part is safe to redo.
 fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Vec<String>) -> Result<()> {
-    let main_ref = format!("refs/heads/{}", journal.main_branch);
     let landing = Journal::oid(&journal.landing).context("the journal has no landing commit")?;
     if journal.step < Step::Synced {
-        let main_old = Journal::oid(&journal.main_old).context("the journal has no old main")?;
-        let main_now = git::ref_target(&repo.git, &main_ref)?;
-        if main_now == Some(landing) {
-            if let Some(wt) =
-                git::worktree_of_branch(&repo.common_dir, &repo.main_root, &journal.main_branch)?
-            {
-                let (old_tree, new_tree) =
-                    (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
-                let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
-                git::checkout(&wt, old_tree, new_tree, &paths).map_err(|e| {
-                    anyhow::Error::new(
-                        Refusal::failed(format!("could not update {} in {}", journal.main_branch, wt.display())).hint(format!(
-                            "commit or stash your changes to those files in {}, then run `git par doctor --repair`",
-                            wt.display()
-                        )),
-                    )
-                    .context(format!("{e:#}"))
-                })?;
-            }
-        } else {
-            warnings.push(format!(
-                "{} moved on after the landing; its worktree was left for git to update",
-                journal.main_branch
-            ));
-        }
-        if let Some((file, result)) = &journal.worktree_tick {
-            let path = repo.main_root.join(file);
-            if let Ok(text) = fs::read_to_string(&path) {
-                if let Ok(updated) = tasks::edit::land(&text, &journal.task, result) {
-                    if updated != text {
-                        fs::write(&path, updated).with_context(|| format!("writing {}", path.display()))?;
-                    }
-                }
-            }
-        }
+        // Readers of tasks.md hold this lock shared: the checkout below
+        // rewrites files in place, and they must not see one half written.
+        store.with_lock(SYNC_LOCK, || sync_main_worktree(repo, journal, landing, warnings))?;
         journal.advance(store, Step::Synced)?;
         crash_point("main-synced")?;
     }
@@ -1211,17 +1252,25 @@ fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Ve
     if journal.step < Step::Cleaned {
         let tested = Journal::oid(&journal.task_head).or(Oid::from_str(&journal.task_tip).ok());
         if !journal.keep {
-            if journal.worktree.exists() {
-                let removed = store.with_lock(crate::lifecycle::WORKTREES_LOCK, || {
-                    git::remove_worktree(&repo.git, &journal.worktree)
-                });
-                if let Err(e) = removed {
-                    warnings.push(format!(
-                        "could not remove the worktree {}: {e:#}; remove it with `git worktree remove {}`",
-                        journal.worktree.display(),
-                        journal.worktree.display()
-                    ));
+            let removed = store.with_lock(crate::lifecycle::WORKTREES_LOCK, || {
+                if repo.worktree_intact(&journal.worktree) {
+                    match git::remove_worktree(&repo.git, &journal.worktree) {
+                        Ok(()) => return Ok(()),
+                        Err(e) if repo.worktree_locked(&journal.worktree) => return Err(e),
+                        Err(_) => {}
+                    }
                 }
+                // A finish killed while removing it leaves half a record or
+                // half a directory, which git no longer takes for a worktree
+                // (and a record that still holds the branch).
+                repo.discard_worktree(&journal.worktree)
+            });
+            if let Err(e) = removed {
+                warnings.push(format!(
+                    "could not remove the worktree {}: {e:#}; remove it with `git worktree remove {}`",
+                    journal.worktree.display(),
+                    journal.worktree.display()
+                ));
             }
             crash_point("worktree-removed")?;
             if let Some(tip) = tested {
@@ -1268,6 +1317,52 @@ fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Ve
         crash_point("cleaned")?;
     }
     journal.remove(store)
+}
+
+/// Step 6, the worktree part: brings the worktree that has the main branch
+/// checked out from the old main to the landing, and ticks an untracked
+/// tasks.md in place.
+fn sync_main_worktree(
+    repo: &Repo,
+    journal: &Journal,
+    landing: Oid,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let main_ref = format!("refs/heads/{}", journal.main_branch);
+    let main_old = Journal::oid(&journal.main_old).context("the journal has no old main")?;
+    let main_now = git::ref_target(&repo.git, &main_ref)?;
+    if main_now == Some(landing) {
+        if let Some(wt) = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &journal.main_branch)? {
+            let (old_tree, new_tree) =
+                (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
+            let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
+            git::checkout(&wt, old_tree, new_tree, &paths).map_err(|e| {
+                anyhow::Error::new(
+                    Refusal::failed(format!("could not update {} in {}", journal.main_branch, wt.display())).hint(format!(
+                        "commit or stash your changes to those files in {}, then run `git par doctor --repair`",
+                        wt.display()
+                    )),
+                )
+                .context(format!("{e:#}"))
+            })?;
+        }
+    } else {
+        warnings.push(format!(
+            "{} moved on after the landing; its worktree was left for git to update",
+            journal.main_branch
+        ));
+    }
+    if let Some((file, result)) = &journal.worktree_tick {
+        let path = repo.main_root.join(file);
+        if let Ok(text) = fs::read_to_string(&path) {
+            if let Ok(updated) = tasks::edit::land(&text, &journal.task, result) {
+                if updated != text {
+                    fs::write(&path, updated).with_context(|| format!("writing {}", path.display()))?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Puts back what a landing that did not reach the commit point changed:

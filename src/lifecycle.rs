@@ -11,8 +11,14 @@
 //!   creating any of them fails, everything this `start` created is removed
 //!   and its state entries dropped. Starting several tasks is all-or-nothing.
 //! - Worktrees are added, removed and pruned only under [`WORKTREES_LOCK`]; a
-//!   start holds it from recording its tasks to creating their worktrees.
+//!   start holds it from recording its tasks to creating their worktrees,
+//!   an abort from deciding to removing its task from the state.
 //!   Lock order: [`WORKTREES_LOCK`] first, then the state lock, never the reverse.
+//! - A start or an abort that dies half-way leaves an intent
+//!   ([`crate::intent`]) that `doctor --repair` resolves: the start undone,
+//!   the abort completed. A task is recorded, and checked against the task
+//!   file and the disk, inside the state transaction, so a racing finish or
+//!   start of the same task is seen.
 //! - Every refusal happens before anything changes on disk.
 //! - `abort` never throws away uncommitted changes or commits that are not
 //!   on the main branch unless forced, and says what would be lost.
@@ -26,13 +32,16 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::commands::Context;
+use crate::commands::{Context, LoadedTasks};
 use crate::error::Refusal;
 use crate::hook;
+use crate::intent::Intent;
+use crate::land::crash_point;
 use crate::locks::{self, Pattern};
 use crate::logs;
 use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
 use crate::state::{self, ActiveTask, Owner, State, TaskStatus};
+use crate::tasks;
 
 /// What `git par start` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -108,9 +117,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
                 .into());
         };
         if task.is_done() {
-            return Err(Refusal::failed(format!("{id} is already done in {}", loaded.rel))
-                .hint(format!("untick it in {} to do it again", loaded.rel))
-                .into());
+            return Err(done_refusal(id, &loaded.rel).into());
         }
         if let Some(active) = current.tasks.get(id) {
             return Err(already_active(active).into());
@@ -140,9 +147,25 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     // Held from recording to creating, so that `doctor --repair` never sees a
     // task recorded but not yet created, and worktree adds never overlap.
     let base_hex = with_worktrees_locked(cx, || {
-        let (base, previous) = record_plans(cx, &plans, options, &owner, &started_at, &loaded.rel)?;
-        create_worktrees(cx, &plans, &base, &started_at, previous)?;
-        Ok(base.to_string())
+        // Written before the tasks are recorded, removed once their worktrees
+        // are made or rolled back: `doctor --repair` undoes a start that died.
+        let intents: Vec<Intent> = plans.iter().map(|p| Intent::start(&p.id, &started_at)).collect();
+        let created = (|| {
+            for intent in &intents {
+                intent.save(cx)?;
+            }
+            let (base, previous) = record_plans(cx, &plans, options, &owner, &started_at, &loaded)?;
+            crash_point("start-recorded")?;
+            create_worktrees(cx, &plans, &base, &started_at, previous)?;
+            crash_point("start-created")?;
+            Ok(base.to_string())
+        })();
+        for intent in &intents {
+            if let Err(e) = intent.remove(cx) {
+                warnings.push(format!("{e:#}; `git par doctor --repair` would undo this start"));
+            }
+        }
+        created
     })?;
 
     if let Err(e) = logs::ensure_excluded(&cx.repo.common_dir, cx.main_root(), &cx.config.log_dir) {
@@ -202,8 +225,9 @@ fn record_plans(
     options: &StartOptions,
     owner: &Owner,
     started_at: &str,
-    tasks_rel: &str,
+    loaded: &LoadedTasks,
 ) -> Result<(git2::Oid, RunIdentity)> {
+    let tasks_rel = loaded.rel.as_str();
     cx.store.transact(|state| {
         let previous = (state.main_branch.clone(), state.tasks_file.clone());
         if state.tasks.is_empty() {
@@ -221,10 +245,12 @@ fn record_plans(
         }
         let main_branch = cx.main_branch(state)?;
         let base = resolve_base(cx, options.base.as_deref(), &main_branch)?;
+        refuse_landed_meanwhile(cx, plans, loaded)?;
         for plan in plans {
             if let Some(active) = state.tasks.get(&plan.id) {
                 return Err(already_active(active).into());
             }
+            refuse_existing(cx, plan)?;
             let found = conflicts(&plan.locks, state, &[]);
             if !found.is_empty() {
                 return Err(busy(&plan.id, &found).into());
@@ -250,6 +276,32 @@ fn record_plans(
         state.tasks_file = Some(tasks_rel.to_string());
         Ok((base, previous))
     })
+}
+
+/// Refuses tasks that landed since the task file was read. Called inside the
+/// state transaction: a finish ticks tasks.md before it releases its task, so
+/// a task that is no longer active has its tick in the file read now.
+fn refuse_landed_meanwhile(cx: &Context, plans: &[Plan], loaded: &LoadedTasks) -> Result<()> {
+    let text =
+        cx.store.with_shared_lock(crate::land::SYNC_LOCK, || tasks::discover::read_text(&loaded.path))?;
+    if text == loaded.text {
+        return Ok(());
+    }
+    let options =
+        tasks::Options { strict_phases: cx.inputs.strict_phases, root: Some(cx.repo.main_root.clone()) };
+    let file = tasks::read(&text, &options)
+        .with_context(|| format!("reading tasks from {}", loaded.path.display()))?;
+    for plan in plans {
+        if file.get(&plan.id).is_some_and(|t| t.is_done()) {
+            return Err(done_refusal(&plan.id, &loaded.rel).into());
+        }
+    }
+    Ok(())
+}
+
+fn done_refusal(id: &str, rel: &str) -> Refusal {
+    Refusal::failed(format!("{id} is already done in {rel}"))
+        .hint(format!("untick it in {rel} to do it again"))
 }
 
 /// Creates each task's branch and worktree; if one fails, removes what was
@@ -328,24 +380,33 @@ fn plan(cx: &Context, id: &str, locks: Vec<Pattern>) -> Result<Plan> {
             .into());
     }
     let worktree = worktree_path(cx, id);
-    if worktree.symlink_metadata().is_ok() {
+    let parent_existed = worktree.parent().is_some_and(Path::exists);
+    Ok(Plan { id: id.to_string(), branch, worktree, locks, parent_existed })
+}
+
+/// Refuses a task whose worktree path or branch exists. Checked inside the
+/// start's transaction, after the task was found not active: earlier, a
+/// racing start of the same task could have made them, and the refusal
+/// would send the user to remove a live worktree.
+fn refuse_existing(cx: &Context, plan: &Plan) -> Result<()> {
+    if plan.worktree.symlink_metadata().is_ok() {
         return Err(Refusal::failed(format!(
             "{} already exists; git-par never overwrites a directory",
-            worktree.display()
+            plan.worktree.display()
         ))
         .hint("move or remove it (`git par doctor` tells whether it holds a task's work)")
         .hint("or put task worktrees elsewhere with `git config par.worktreeDir DIR`")
         .into());
     }
-    if cx.repo.branch_exists(&branch)? {
+    let branch = &plan.branch;
+    if cx.repo.branch_exists(branch)? {
         return Err(Refusal::failed(format!("branch {branch} already exists"))
             .hint(format!(
                 "if it holds work, rename it (`git branch -m {branch} {branch}-old`); else delete it (`git branch -D {branch}`)"
             ))
             .into());
     }
-    let parent_existed = worktree.parent().is_some_and(Path::exists);
-    Ok(Plan { id: id.to_string(), branch, worktree, locks, parent_existed })
+    Ok(())
 }
 
 /// A task's locks: its declared paths, then the `--path` patterns, without
@@ -754,21 +815,13 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
 
     let mut warnings = Vec::new();
     let branch_deleted = with_worktrees_locked(cx, || {
-        if worktree_exists {
-            cx.repo.remove_worktree(&task.worktree)?;
-        }
-        cx.repo.prune_worktrees()?;
-        match branch_tip {
-            Some(_) if !keep_branch => {
-                cx.repo.delete_branch(&task.branch)?;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    })?;
-    cx.store.transact(|state| {
-        state.tasks.remove(id);
-        Ok(())
+        // From here the abort is decided: `doctor --repair` completes it if it dies.
+        let intent = Intent::abort(&task, keep_branch, branch_tip);
+        intent.save(cx)?;
+        let done = abort_steps(cx, id, &task, worktree_exists, force, keep_branch, branch_tip);
+        // A failed abort changed what it changed; the task stays for the user to retry.
+        intent.remove(cx)?;
+        done
     })?;
     let tip_hex = branch_tip.map(|t| t.to_string());
     let details = format!(
@@ -814,6 +867,44 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
         discarded_files: files,
         warnings,
     })
+}
+
+/// Removes an aborted task's worktree and (unless kept) branch, then its
+/// state entry; runs under [`WORKTREES_LOCK`], so that `doctor --repair`
+/// never sees the task without its worktree and checks it out again.
+/// Returns whether the branch was deleted.
+fn abort_steps(
+    cx: &Context,
+    id: &str,
+    task: &ActiveTask,
+    worktree_exists: bool,
+    force: bool,
+    keep_branch: bool,
+    branch_tip: Option<git2::Oid>,
+) -> Result<bool> {
+    if worktree_exists {
+        if force {
+            // Also what a killed start or abort left half made or half removed.
+            cx.repo.discard_worktree(&task.worktree)?;
+        } else {
+            cx.repo.remove_worktree(&task.worktree)?;
+        }
+    }
+    cx.repo.prune_worktrees()?;
+    crash_point("abort-worktree-removed")?;
+    let deleted = match branch_tip {
+        Some(_) if !keep_branch => {
+            cx.repo.delete_branch(&task.branch)?;
+            true
+        }
+        _ => false,
+    };
+    crash_point("abort-branch-deleted")?;
+    cx.store.transact(|state| {
+        state.tasks.remove(id);
+        Ok(())
+    })?;
+    Ok(deleted)
 }
 
 /// What an abort would throw away.
@@ -1075,7 +1166,7 @@ fn finishing(id: &str) -> Refusal {
 
 /// Appends a lifecycle line to the task's log and an event to events.jsonl,
 /// both dated `at`. A failure becomes a warning: the state already changed.
-fn chronicle(
+pub(crate) fn chronicle(
     cx: &Context,
     warnings: &mut Vec<String>,
     at: &str,

@@ -203,6 +203,21 @@ impl Store {
         f()
     }
 
+    /// Runs `f` holding the shared fd-lock on the sidecar `name`: readers
+    /// share it, a writer holding it exclusively ([`Store::with_lock`]) keeps
+    /// them out. With no store yet (no writer ever ran) or no way to open the
+    /// sidecar (a read-only repository), `f` runs without it.
+    pub fn with_shared_lock<T>(&self, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        if !self.dir.is_dir() {
+            return f();
+        }
+        let path = self.dir.join(name);
+        let Ok(file) = self.open_sidecar(&path).or_else(|_| File::open(&path)) else { return f() };
+        let lock = fd_lock::RwLock::new(file);
+        let _guard = lock.read().with_context(|| format!("locking {}", path.display()))?;
+        f()
+    }
+
     /// Opens (creating if needed) a lock sidecar file in the store.
     pub fn open_sidecar(&self, path: &Path) -> Result<File> {
         fs::create_dir_all(&self.dir).with_context(|| format!("creating {}", self.dir.display()))?;

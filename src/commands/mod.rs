@@ -124,7 +124,10 @@ impl<'a> Context<'a> {
     /// Finds the task file (DESIGN §3) and reads it.
     pub fn tasks(&self) -> Result<LoadedTasks> {
         let found = tasks::discover::find(&self.discovery())?;
-        let text = tasks::discover::read_text(&found.path)?;
+        // A landing rewrites the main worktree's tasks.md in place: never read it half written.
+        let text = self
+            .store
+            .with_shared_lock(crate::land::SYNC_LOCK, || tasks::discover::read_text(&found.path))?;
         let options = tasks::Options {
             strict_phases: self.inputs.strict_phases,
             root: Some(self.repo.main_root.clone()),

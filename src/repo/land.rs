@@ -428,17 +428,20 @@ pub fn operation_in_progress(dir: &Path) -> Result<Option<String>> {
 /// file that is neither `from`'s nor `to`'s version is a conflict, and then
 /// nothing is written. Other paths and their uncommitted changes are not
 /// looked at. Works whatever HEAD says, so it also runs after HEAD's branch
-/// moved, and again after a partial run.
+/// moved, and again after a partial run, even one killed while it wrote a
+/// file (see [`finish_torn_writes`]).
 pub fn checkout(workdir: &Path, from: Oid, to: Oid, paths: &[String]) -> Result<()> {
     if paths.is_empty() || from == to {
         return Ok(());
     }
-    let repo =
-        Repository::open(workdir).with_context(|| format!("opening the worktree {}", workdir.display()))?;
-    // Look both trees up first: clear errors, and the raw lookups below cannot miss.
-    repo.find_tree(from).with_context(|| format!("reading tree {from}"))?;
-    repo.find_tree(to).with_context(|| format!("reading tree {to}"))?;
-    drop(repo);
+    {
+        let repo = Repository::open(workdir)
+            .with_context(|| format!("opening the worktree {}", workdir.display()))?;
+        // Look both trees up first: clear errors, and the raw lookups below cannot miss.
+        let from_tree = repo.find_tree(from).with_context(|| format!("reading tree {from}"))?;
+        let to_tree = repo.find_tree(to).with_context(|| format!("reading tree {to}"))?;
+        finish_torn_writes(&repo, workdir, &from_tree, &to_tree, paths)?;
+    }
     let mut builder = git2::build::CheckoutBuilder::new();
     builder.safe().disable_pathspec_match(true).update_index(true);
     for path in paths {
@@ -446,6 +449,57 @@ pub fn checkout(workdir: &Path, from: Oid, to: Oid, paths: &[String]) -> Result<
     }
     checkout_with_baseline(workdir, from, to, &mut builder)
         .with_context(|| format!("updating {} in {}", summarize(paths), workdir.display()))
+}
+
+/// Completes the files a checkout killed half-way left torn. libgit2 writes a
+/// file by truncating it and writing it anew, so a kill leaves a strict prefix
+/// of the version it was writing (often an empty file), which is neither
+/// `from`'s nor `to`'s and would stop every later checkout as a conflict.
+/// Such a file is given the version it is a prefix of. A file `to` adds that
+/// is already there (whole or in part, not yet in the index) would stop it as
+/// an untracked file in the way: it is removed, and the checkout writes it.
+/// Nothing is lost: what is there is part of what is written. Files under a
+/// content filter (e.g. `core.autocrlf`) are left to the checkout, which then
+/// reports them.
+fn finish_torn_writes(
+    repo: &Repository,
+    workdir: &Path,
+    from: &git2::Tree,
+    to: &git2::Tree,
+    paths: &[String],
+) -> Result<()> {
+    for path in paths {
+        let file = workdir.join(path);
+        let Ok(meta) = fs::symlink_metadata(&file) else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        let blob = |tree: &git2::Tree| -> Option<Vec<u8>> {
+            let entry = tree.get_path(Path::new(path)).ok()?;
+            let blob = entry.to_object(repo).ok()?.peel_to_blob().ok()?;
+            Some(blob.content().to_vec())
+        };
+        let (old, new) = (blob(from), blob(to));
+        let at_least = |v: &Option<Vec<u8>>| v.as_ref().is_some_and(|v| v.len() >= meta.len() as usize);
+        if !at_least(&old) && !at_least(&new) {
+            continue;
+        }
+        let bytes = fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        if old.is_none() {
+            if new.as_ref().is_some_and(|new| new.starts_with(&bytes)) {
+                fs::remove_file(&file).with_context(|| format!("removing {}", file.display()))?;
+            }
+            continue;
+        }
+        if old.as_deref() == Some(bytes.as_slice()) || new.as_deref() == Some(bytes.as_slice()) {
+            continue;
+        }
+        let whole = [new, old].into_iter().flatten().find(|v| v.len() > bytes.len() && v.starts_with(&bytes));
+        if let Some(whole) = whole {
+            fs::write(&file, whole).with_context(|| format!("writing {}", file.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn summarize(paths: &[String]) -> String {

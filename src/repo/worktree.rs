@@ -58,6 +58,93 @@ impl Repo {
         Ok(())
     }
 
+    /// Removes the worktree at `path` whatever state a process that died
+    /// left it in: locked by a `git worktree add` that never finished, half
+    /// checked out, half removed (its `.git` link gone), or never created.
+    /// Its changes are discarded; the caller knows nothing of value is there.
+    pub fn discard_worktree(&self, path: &Path) -> Result<()> {
+        let path_text = path_arg(path)?;
+        self.remove_half_made_records(path)?;
+        self.unlock_records(path)?;
+        if path.exists() {
+            if let Err(e) = git_cli(&self.main_root, &["worktree", "remove", "--force", "--force", path_text])
+            {
+                if intact(path) {
+                    return Err(e).with_context(|| format!("removing worktree {}", path.display()));
+                }
+                // No longer a worktree git can remove: only what is left of one.
+                std::fs::remove_dir_all(path).with_context(|| format!("removing {}", path.display()))?;
+            }
+        }
+        self.prune_worktrees()
+    }
+
+    /// Whether `path` is a whole worktree: its `.git` links to a whole record.
+    pub fn worktree_intact(&self, path: &Path) -> bool {
+        intact(path)
+    }
+
+    /// Whether git's record of the worktree at `path` is locked (`git worktree lock`).
+    pub fn worktree_locked(&self, path: &Path) -> bool {
+        self.records_of(path).iter().any(|r| r.join("locked").exists())
+    }
+
+    /// git's records (`.git/worktrees/<name>`) of the worktree at `path`.
+    fn records_of(&self, path: &Path) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.common_dir.join("worktrees")) else { return Vec::new() };
+        let wanted = canonical(path);
+        entries
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|record| {
+                let Ok(gitdir) = std::fs::read_to_string(record.join("gitdir")) else { return false };
+                // Relative with `worktree.useRelativePaths`.
+                let link = record.join(gitdir.trim());
+                link.parent().map(canonical).as_ref() == Some(&wanted)
+            })
+            .collect()
+    }
+
+    /// Removes the records `git worktree add` killed at its very start left
+    /// for `path`: named after it (`T004`, `T0041`...), with no `gitdir` yet,
+    /// so that git neither lists nor prunes them, while libgit2 still counts
+    /// them when it asks whether a branch is checked out (and refuses to
+    /// delete it).
+    fn remove_half_made_records(&self, path: &Path) -> Result<()> {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return Ok(()) };
+        let Ok(entries) = std::fs::read_dir(self.common_dir.join("worktrees")) else { return Ok(()) };
+        for entry in entries.flatten() {
+            let record = entry.path();
+            let own = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.strip_prefix(name))
+                .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()));
+            let linked = std::fs::read_to_string(record.join("gitdir")).is_ok_and(|g| !g.trim().is_empty());
+            if own && !linked {
+                std::fs::remove_dir_all(&record).with_context(|| format!("removing {}", record.display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Unlocks git's records of the worktree at `path`: `git worktree add`
+    /// locks a worktree while it makes it, and prune skips locked records.
+    /// Done by hand (removing `locked`, as `git worktree unlock` does): while
+    /// `add` has left a record half written, git cannot even list worktrees.
+    fn unlock_records(&self, path: &Path) -> Result<()> {
+        for record in self.records_of(path) {
+            let locked = record.join("locked");
+            match std::fs::remove_file(&locked) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("removing {}", locked.display()))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Drops git's records of worktrees whose directories are gone (`git worktree prune`).
     pub fn prune_worktrees(&self) -> Result<()> {
         git_cli(&self.main_root, &["worktree", "prune"]).context("pruning worktree records")?;
@@ -76,6 +163,20 @@ impl Repo {
             ),
         };
         Ok(parse_worktree_list(&text, sep))
+    }
+
+    /// Removes the lock file (`refs/heads/<branch>.lock`) a git process that
+    /// died while moving `branch` left; git refuses to touch the branch
+    /// while it is there. Only for a task branch whose git-par process is
+    /// known to be dead: nothing else writes it.
+    pub fn clear_branch_lock(&self, branch: &str) -> Result<()> {
+        let lock = self.common_dir.join("refs/heads").join(format!("{branch}.lock"));
+        match std::fs::remove_file(&lock) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing {}", lock.display()))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Whether the local branch exists.
@@ -158,9 +259,12 @@ pub fn worktree_head(path: &Path) -> WorktreeHead {
 
 /// The files of a worktree with uncommitted changes — modified, staged,
 /// deleted, or untracked and not ignored — as `git status` lists them.
+/// Without git's optional index lock: a read must not hold the user's
+/// `git add` off, nor leave `index.lock` behind if it is killed.
 pub fn uncommitted_files(worktree: &Path) -> Result<Vec<String>> {
-    let text = git_cli(worktree, &["status", "--porcelain=v1", "-z", "--untracked-files=all"])
-        .with_context(|| format!("reading the status of {}", worktree.display()))?;
+    let args = ["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"];
+    let text =
+        git_cli(worktree, &args).with_context(|| format!("reading the status of {}", worktree.display()))?;
     Ok(parse_status(&text))
 }
 
@@ -169,7 +273,7 @@ pub fn uncommitted_files(worktree: &Path) -> Result<Vec<String>> {
 /// `commit` is the last commit its deleted branch had.
 pub fn changed_since(worktree: &Path, commit: git2::Oid) -> Result<Vec<String>> {
     let hex = commit.to_string();
-    let tracked = git_cli(worktree, &["diff", "--name-only", "-z", &hex, "--"])
+    let tracked = git_cli(worktree, &["--no-optional-locks", "diff", "--name-only", "-z", &hex, "--"])
         .with_context(|| format!("comparing {} with {hex}", worktree.display()))?;
     let untracked = git_cli(worktree, &["ls-files", "--others", "--exclude-standard", "-z"])
         .with_context(|| format!("listing the untracked files of {}", worktree.display()))?;
@@ -182,6 +286,28 @@ pub fn changed_since(worktree: &Path, commit: git2::Oid) -> Result<Vec<String>> 
     files.sort();
     files.dedup();
     Ok(files)
+}
+
+/// `path` with symbolic links resolved, as far as it exists.
+fn canonical(path: &Path) -> PathBuf {
+    if let Ok(full) = path.canonicalize() {
+        return full;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => canonical(parent).join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Whether `path/.git` links to a whole record of a worktree: `git worktree
+/// add` killed half-way, or a removal killed half-way, leaves one without
+/// some of these files.
+fn intact(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path.join(".git")) else { return false };
+    text.strip_prefix("gitdir:").is_some_and(|dir| {
+        let record = path.join(Path::new(dir.trim()));
+        ["HEAD", "gitdir", "commondir"].iter().all(|f| record.join(f).is_file())
+    })
 }
 
 fn path_arg(path: &Path) -> Result<&str> {

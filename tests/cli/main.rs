@@ -22,3 +22,4 @@ mod race;
 mod run;
 mod start;
 mod tmux;
+mod torture;
