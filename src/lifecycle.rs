@@ -11,8 +11,14 @@
 //!   creating any of them fails, everything this `start` created is removed
 //!   and its state entries dropped. Starting several tasks is all-or-nothing.
 //! - Worktrees are added, removed and pruned only under [`WORKTREES_LOCK`]; a
-//!   start holds it from recording its tasks to creating their worktrees.
+//!   start holds it from recording its tasks to creating their worktrees,
+//!   an abort from deciding to removing its task from the state.
 //!   Lock order: [`WORKTREES_LOCK`] first, then the state lock, never the reverse.
+//! - A start or an abort that dies half-way leaves an intent
+//!   ([`crate::intent`]) that `doctor --repair` resolves: the start undone,
+//!   the abort completed. A task is recorded, and checked against the task
+//!   file and the disk, inside the state transaction, so a racing finish or
+//!   start of the same task is seen.
 //! - Every refusal happens before anything changes on disk.
 //! - `abort` never throws away uncommitted changes or commits that are not
 //!   on the main branch unless forced, and says what would be lost.

@@ -64,6 +64,7 @@ impl Repo {
     /// Its changes are discarded; the caller knows nothing of value is there.
     pub fn discard_worktree(&self, path: &Path) -> Result<()> {
         let path_text = path_arg(path)?;
+        self.remove_half_made_records(path)?;
         self.unlock_records(path)?;
         if path.exists() {
             if let Err(e) = git_cli(&self.main_root, &["worktree", "remove", "--force", "--force", path_text])
@@ -102,6 +103,29 @@ impl Repo {
                 link.parent().map(canonical).as_ref() == Some(&wanted)
             })
             .collect()
+    }
+
+    /// Removes the records `git worktree add` killed at its very start left
+    /// for `path`: named after it (`T004`, `T0041`...), with no `gitdir` yet,
+    /// so that git neither lists nor prunes them, while libgit2 still counts
+    /// them when it asks whether a branch is checked out (and refuses to
+    /// delete it).
+    fn remove_half_made_records(&self, path: &Path) -> Result<()> {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return Ok(()) };
+        let Ok(entries) = std::fs::read_dir(self.common_dir.join("worktrees")) else { return Ok(()) };
+        for entry in entries.flatten() {
+            let record = entry.path();
+            let own = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.strip_prefix(name))
+                .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()));
+            let linked = std::fs::read_to_string(record.join("gitdir")).is_ok_and(|g| !g.trim().is_empty());
+            if own && !linked {
+                std::fs::remove_dir_all(&record).with_context(|| format!("removing {}", record.display()))?;
+            }
+        }
+        Ok(())
     }
 
     /// Unlocks git's records of the worktree at `path`: `git worktree add`

@@ -790,10 +790,17 @@ enum Cut {
 /// exit code (`None` when killed) and its output.
 fn cut_run(t: &Torture, args: &[&str], cut: &Cut) -> (Option<i32>, Run, Duration) {
     let mut cmd = t.repo.par_command(&t.repo.root, args);
+    if args[0] == "start" && matches!(cut, Cut::Never) {
+        let mut c = crate::common::isolated("strace", &t.repo.home);
+        let out = format!("/tmp/st/{}.trace", args[1]);
+        c.current_dir(&t.repo.root).args(["-f", "-tt", "-o", &out]).arg(crate::common::bin()).args(args);
+        cmd = c;
+    }
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     if let Cut::At(point) = cut {
         cmd.env("GIT_PAR_TEST_CRASH_AT", point);
     }
+    cmd.env("GIT_TRACE_PERFORMANCE", "1");
     let started = Instant::now();
     let mut child: Child = cmd.spawn().expect("spawn git-par");
     let mut elapsed = None;
@@ -1019,6 +1026,9 @@ impl Crasher {
         let id = id.unwrap_or_else(|| self.rng.pick(&candidates).clone());
         let cut = cut.unwrap_or_else(|| self.cut("start"));
         let (code, run, elapsed) = cut_run(&self.t, &["start", &id], &cut);
+        if code.is_some() && elapsed > Duration::from_millis(1000) {
+            eprintln!("SLOW {elapsed:?}\n{}", run.stderr);
+        }
         self.learn("start", elapsed, code);
         self.log.push(format!("round {}: start {id} cut {cut:?}: exit {code:?}", self.rounds));
         if code.is_some_and(|c| c != 0) {
@@ -1594,4 +1604,24 @@ fn doctor_completes_a_landing_killed_after_it_wrote_a_new_file() {
         assert_eq!(repo.git(&["status", "--porcelain"]), "", "{written:?}");
         no_trace_of(&repo, "T001");
     }
+}
+
+/// A start killed as `git worktree add` began leaves a record holding only
+/// (part of) its `locked` file: git ignores it, but libgit2 then refused to
+/// delete the task's branch ("the current HEAD of a linked repository").
+#[test]
+fn doctor_undoes_a_start_killed_as_git_worktree_add_began() {
+    let repo = small();
+    crashed(&repo, &["start", "T001"], "start-recorded");
+    repo.git(&["branch", "par/T001"]);
+    for (record, locked) in [("T001", ""), ("T0011", "initializing")] {
+        let record = repo.path(&format!(".git/worktrees/{record}"));
+        std::fs::create_dir_all(&record).unwrap();
+        std::fs::write(record.join("locked"), locked).unwrap();
+    }
+    let run = repo.par(&["doctor", "--repair"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    no_trace_of(&repo, "T001");
+    assert!(!repo.path(".git/worktrees/T001").exists() && !repo.path(".git/worktrees/T0011").exists());
+    repo.par(&["start", "T001"]).success();
 }
