@@ -403,20 +403,9 @@ pub fn uninstall(hooks: &HooksDir) -> Result<Uninstalled> {
 /// The first `git-par` executable on PATH, as the wrapper would find it.
 pub fn git_par_on_path() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join("git-par")).find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    let Ok(meta) = fs::metadata(path) else { return false };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        meta.is_file() && meta.permissions().mode() & 0o111 != 0
-    }
-    #[cfg(not(unix))]
-    {
-        meta.is_file()
-    }
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("git-par"))
+        .find(|candidate| crate::repo::is_executable(candidate))
 }
 
 /// Why a path may not be committed.

@@ -45,8 +45,23 @@ const GLOB_META: [char; 6] = ['*', '?', '[', ']', '{', '}'];
 /// Normalises a repository-relative path or pattern: `\` becomes `/`, `.`
 /// and empty segments go, `..` is applied, a trailing `/` (directory) is
 /// kept. Returns why it cannot be locked: absolute, leaving the repository,
-/// or inside `.git/`.
+/// or inside `.git/`. Normalising a normalised pattern changes nothing.
 pub fn normalize(pattern: &str) -> Result<String, String> {
+    // One pass can uncover what only the next one sees: `./ a` leaves ` a`,
+    // whose space the next pass trims, and `./~x` leaves `~x`, which the next
+    // pass refuses. So repeat until the text stays put; after the first pass
+    // a pass can only trim spaces, so this ends.
+    let mut normal = normalize_once(pattern)?;
+    loop {
+        let next = normalize_once(&normal)?;
+        if next == normal {
+            return Ok(normal);
+        }
+        normal = next;
+    }
+}
+
+fn normalize_once(pattern: &str) -> Result<String, String> {
     let text = pattern.trim().replace('\\', "/");
     if text.is_empty() {
         return Err("empty path".to_string());
@@ -54,7 +69,8 @@ pub fn normalize(pattern: &str) -> Result<String, String> {
     if text.starts_with('/') || text.starts_with('~') || has_drive_letter(&text) {
         return Err("absolute path: lock patterns are relative to the repository root".to_string());
     }
-    let is_dir = text.ends_with('/') || text.ends_with("/.") || text == ".";
+    // `src/`, `src/.` and `src/x/..` all name a directory.
+    let is_dir = matches!(text.rsplit('/').next(), Some("" | "." | ".."));
     let mut parts: Vec<&str> = Vec::new();
     for part in text.split('/') {
         match part {
@@ -235,7 +251,10 @@ impl Pattern {
                 None => String::new(),
             };
             let suffix_start = normal.rfind(GLOB_META).map_or(0, |i| i + 1);
-            let suffix = normal[suffix_start..].to_string();
+            // Without its leading `/`: a leading `**/` may match no directory
+            // at all (`**/` alone matches every path), so a match need not
+            // end with that `/`.
+            let suffix = normal[suffix_start..].trim_start_matches('/').to_string();
             Kind::Glob { matcher, prefix, suffix }
         } else if normal.ends_with('/') {
             Kind::Dir
@@ -403,6 +422,24 @@ mod tests {
     }
 
     #[test]
+    fn a_path_ending_in_dot_dot_is_a_directory() {
+        assert_eq!(normalize("src/x/.."), Ok("src/".to_string()));
+        assert_eq!(normalize("src\\x\\.."), Ok("src/".to_string()));
+        assert!(p("src/x/..").overlaps(&p("src/a.py")));
+        assert!(normalize("src/..").is_err());
+    }
+
+    #[test]
+    fn normalizing_twice_changes_nothing() {
+        // Found by the lock property test: one pass left ` a` and `~x`.
+        assert_eq!(normalize("./ a"), Ok("a".to_string()));
+        assert_eq!(normalize("src/ /x"), Ok("src/ /x".to_string()));
+        assert!(normalize("./~x").is_err());
+        assert!(normalize("./C:x").is_err());
+        assert_eq!(normalize("./ ./x"), Ok("x".to_string()));
+    }
+
+    #[test]
     fn overlap_rules() {
         assert!(p("src/a.py").overlaps(&p("src/a.py")));
         assert!(!p("src/a.py").overlaps(&p("src/b.py")));
@@ -420,6 +457,16 @@ mod tests {
     }
 
     #[test]
+    fn a_leading_recursive_glob_overlaps_everything() {
+        // Found by the lock property test: `**/` matches every path, yet its
+        // suffix `/` told it apart from `*/src`.
+        assert!(p("**/").matches("x/src"));
+        assert!(p("**/").overlaps(&p("*/src")));
+        assert!(p("*.rs").overlaps(&p("**/")));
+        assert!(!p("**/*.rs").overlaps(&p("**/*.py")));
+    }
+
+    #[test]
     fn index_finds_holders() {
         let a = vec!["src/a.py".to_string()];
         let b = vec!["src/**/*.rs".to_string(), "docs/".to_string()];
@@ -431,3 +478,6 @@ mod tests {
         assert!(index.holders_of("other").is_empty());
     }
 }
+
+#[cfg(test)]
+mod proptests;

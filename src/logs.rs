@@ -10,7 +10,7 @@
 //! worktree) and are never committed by `git add -A`.
 
 use std::fs::{self, OpenOptions};
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -84,27 +84,9 @@ pub fn ensure_excluded(common_dir: &Path, root: &Path, log_dir: &str) -> Result<
 /// a line already names it. Does nothing for a directory outside the main worktree.
 pub fn exclude_dir(common_dir: &Path, root: &Path, dir: &str, comment: &str) -> Result<()> {
     let Some(pattern) = exclude_pattern(root, dir) else { return Ok(()) };
-    let path = common_dir.join("info").join("exclude");
-    let file = open_append(&path)?;
-    // Lock the file itself (git never replaces it) so that concurrent starts
-    // add the line once.
-    let mut lock = fd_lock::RwLock::new(file);
-    let mut guard = lock.write().with_context(|| format!("locking {}", path.display()))?;
-    let mut text = String::new();
-    guard.seek(SeekFrom::Start(0)).with_context(|| format!("reading {}", path.display()))?;
-    guard.read_to_string(&mut text).with_context(|| format!("reading {}", path.display()))?;
     let bare = pattern.trim_matches('/');
-    if text.lines().any(|l| l.trim().trim_matches('/') == bare) {
-        return Ok(());
-    }
-    let mut addition = String::new();
-    if !text.is_empty() && !text.ends_with('\n') {
-        addition.push('\n');
-    }
-    addition.push_str(&format!("# {comment}\n"));
-    addition.push_str(&pattern);
-    addition.push('\n');
-    guard.write_all(addition.as_bytes()).with_context(|| format!("appending to {}", path.display()))
+    crate::repo::append_exclude(common_dir, &pattern, comment, |l| l.trim().trim_matches('/') == bare)
+        .map(drop)
 }
 
 /// The exclude line for the log directory (`/logs/parallel/`), or `None`

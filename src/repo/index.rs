@@ -7,7 +7,6 @@
 
 use std::cmp::Ordering;
 use std::fs;
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -607,30 +606,7 @@ pub fn exclude_file(git: &git2::Repository, rel: &Path, comment: &str) -> Result
         return Ok(false);
     }
     let line = exclude_line(rel);
-    let path = git.commondir().join("info").join("exclude");
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    // The file itself is locked (git never replaces it), so that two
-    // worktrees started at once add the line once.
-    let mut lock = fd_lock::RwLock::new(file);
-    let mut guard = lock.write().with_context(|| format!("locking {}", path.display()))?;
-    let mut text = String::new();
-    guard.read_to_string(&mut text).with_context(|| format!("reading {}", path.display()))?;
-    if text.lines().any(|l| l == line) {
-        return Ok(false);
-    }
-    let newline = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
-    guard
-        .write_all(format!("{newline}# {comment}\n{line}\n").as_bytes())
-        .with_context(|| format!("appending to {}", path.display()))?;
-    Ok(true)
+    super::append_exclude(git.commondir(), &line, comment, |l| l == line)
 }
 
 /// The `info/exclude` line matching exactly the file `rel`: anchored at the

@@ -751,7 +751,7 @@ pub fn commit_everything(dir: &Path, message: &str) -> Result<Commit> {
     let by_hook = !fatal
         && super::git_cli(dir, &["rev-parse", "--git-path", "hooks/pre-commit"])
             .map(|p| dir.join(p.trim()))
-            .is_ok_and(|hook| is_executable(&hook));
+            .is_ok_and(|hook| super::is_executable(&hook));
     Ok(Commit::Refused { output: text, by_hook })
 }
 
@@ -779,19 +779,6 @@ fn restore_index(index: &Path, saved: Option<&[u8]>) -> Result<()> {
         return Err(e).with_context(|| format!("putting the index back: writing {}", index.display()));
     }
     Ok(())
-}
-
-fn is_executable(path: &Path) -> bool {
-    let Ok(meta) = fs::metadata(path) else { return false };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        meta.is_file() && meta.permissions().mode() & 0o111 != 0
-    }
-    #[cfg(not(unix))]
-    {
-        meta.is_file()
-    }
 }
 
 #[cfg(test)]

@@ -119,6 +119,57 @@ pub fn git_cli(dir: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// Appends `line` under a `# comment` to the repository's `info/exclude`
+/// (in the common directory: every worktree reads it) unless a line already
+/// there passes `present`. The file itself is locked — git never replaces
+/// it — so that concurrent git-par processes add the line once. Returns
+/// whether a line was added.
+pub fn append_exclude(
+    common_dir: &Path,
+    line: &str,
+    comment: &str,
+    present: impl Fn(&str) -> bool,
+) -> Result<bool> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let path = common_dir.join("info").join("exclude");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let mut lock = fd_lock::RwLock::new(file);
+    let mut guard = lock.write().with_context(|| format!("locking {}", path.display()))?;
+    let mut text = String::new();
+    guard.seek(SeekFrom::Start(0)).with_context(|| format!("reading {}", path.display()))?;
+    guard.read_to_string(&mut text).with_context(|| format!("reading {}", path.display()))?;
+    if text.lines().any(present) {
+        return Ok(false);
+    }
+    let newline = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+    guard
+        .write_all(format!("{newline}# {comment}\n{line}\n").as_bytes())
+        .with_context(|| format!("appending to {}", path.display()))?;
+    Ok(true)
+}
+
+/// Whether `path` is a file git would run as a hook or program: executable by someone.
+pub fn is_executable(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else { return false };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
+}
+
 fn head_branch(git: &git2::Repository) -> Result<Option<String>> {
     let head = match git.find_reference("HEAD") {
         Ok(head) => head,

@@ -6,13 +6,13 @@
 //!   `after T003`, `requires T002`, `blocked by T004`, `**Depends On**: T01`,
 //!   and `blocks T009` (the other way round);
 //! - dependency sections — a heading that says `depend`, `execution order`
-//!   or `critical path`, down to the next heading of its level or above —
-//!   and every mermaid block: `T008 blocks T009, T015`, `T004-T007 before
-//!   T008-T014`, `T005 after T004`, `T003 depends on T001`, arrow chains
-//!   (`->`, `-->`, `→`, `──►`, `=>`, `⇒`) between ID lists (`T001, T002`,
-//!   `{T005, T006}`, `T005 & T009`, ranges `T004-T007`, `T004–T007`,
-//!   `T008…T030`); mermaid node labels (`T001[...]`) and edge labels
-//!   (`-->|x|`) are skipped.
+//!   or `critical path`, down to the next heading of its level or above,
+//!   except task lines and `par:` result lines — and every mermaid block:
+//!   `T008 blocks T009, T015`, `T004-T007 before T008-T014`, `T005 after
+//!   T004`, `T003 depends on T001`, arrow chains (`->`, `-->`, `→`, `──►`,
+//!   `=>`, `⇒`) between ID lists (`T001, T002`, `{T005, T006}`, `T005 &
+//!   T009`, ranges `T004-T007`, `T004–T007`, `T008…T030`); mermaid node
+//!   labels (`T001[...]`) and edge labels (`-->|x|`) are skipped.
 //!
 //! An arrow or keyword links only the ID list right after it to the list
 //! right before it (for `after` / `depends on`, the nearest list before it
@@ -434,7 +434,10 @@ fn section_edges(text: &str, ids: &IdIndex, out: &mut Vec<(usize, usize)>) {
                 }
                 continue;
             }
-            if parse::checkbox(content).is_some() {
+            // Task lines, and the `par:` result lines git-par writes under them.
+            if parse::checkbox(content).is_some()
+                || parse::bullet(content).is_some_and(|i| i.starts_with("par:"))
+            {
                 continue;
             }
         }
@@ -665,7 +668,7 @@ mod tests {
     use std::path::Path;
 
     use crate::error::refusal;
-    use crate::tasks::{read, render, Options};
+    use crate::tasks::{edit, read, render, Options};
 
     fn fixture(name: &str) -> String {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tasks").join(name);
@@ -955,5 +958,15 @@ T030: T028,T029
         // Each join waits for its 50; each later [P] task waits for one join.
         assert_eq!(edges, 3 * 50 + 2 * 50);
         assert_eq!(file.get("T052").expect("T052").deps, ["T051"]);
+    }
+
+    #[test]
+    fn a_result_line_in_a_dependency_section_states_no_dependency() {
+        // Found by the `edit` fuzz target: the result line of a task under a
+        // dependencies heading was read as `T2 blocks T1`.
+        let text = "- [ ] T1 first\n## Dependencies\n- [ ] T2 second\n";
+        let landed = edit::set_result(text, "T2", "T2 blocks T1").unwrap();
+        assert_eq!(read(text, &Options::default()).unwrap().tasks[0].deps, Vec::<String>::new());
+        assert_eq!(read(&landed, &Options::default()).unwrap().tasks[0].deps, Vec::<String>::new());
     }
 }

@@ -4,7 +4,10 @@
 //! and/or one `- par: ...` detail line under that task, and no other byte —
 //! line endings (a new line takes the file's first ending), trailing spaces,
 //! a byte-order mark and a missing final newline all stay. Applying the same
-//! edit twice changes nothing the second time.
+//! edit twice changes nothing the second time. Every other task parses as
+//! before, and the result line is one the parser sees as the task's detail:
+//! never inside a code block or an HTML comment, never splitting the task's
+//! text.
 
 use super::parse::{self, Kind};
 use super::{Options, TaskState};
@@ -16,13 +19,11 @@ pub fn tick(text: &str, id: &str) -> anyhow::Result<String> {
     if target.state == TaskState::Done {
         return Ok(text.to_string());
     }
-    let line = target.spans[target.line];
-    let content = &text[line.0..line.1];
-    let Some(open) = checkbox_offset(content) else {
+    let Some(open) = target.checkbox else {
         // `find` only returns lines the parser read as checkboxes.
         return Err(Refusal::failed(format!("task {id} has no checkbox to tick")).into());
     };
-    let at = line.0 + open + 1;
+    let at = open + 1;
     let mut out = String::with_capacity(text.len());
     out.push_str(&text[..at]);
     out.push('X');
@@ -33,14 +34,17 @@ pub fn tick(text: &str, id: &str) -> anyhow::Result<String> {
 /// Adds or replaces the task's one result line, `<indent>  - par: <result>`.
 pub fn set_result(text: &str, id: &str, result: &str) -> anyhow::Result<String> {
     let target = find(text, id)?;
-    let result: String = result.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
-    let result = result.trim();
+    let result = result_text(result);
+    let result = result.as_str();
 
-    if let Some(existing) = target.result_line {
+    if let Some((existing, par)) = target.result_line {
         let (start, end) = target.spans[existing];
         let content = &text[start..end];
-        let Some(par) = content.find("par:") else { return Ok(text.to_string()) };
-        let replaced = format!("{}par: {}", &content[..par], result);
+        // A comment opened on the line stays, or the lines it hides would show.
+        let replaced = match content[par..].find("<!--") {
+            Some(open) => format!("{}par: {} {}", &content[..par], result, &content[par + open..]),
+            None => format!("{}par: {}", &content[..par], result),
+        };
         let mut out = String::with_capacity(text.len() + result.len());
         out.push_str(&text[..start]);
         out.push_str(&replaced);
@@ -48,26 +52,55 @@ pub fn set_result(text: &str, id: &str, result: &str) -> anyhow::Result<String> 
         return Ok(out);
     }
 
-    let task_line = target.spans[target.line];
-    let task_content = &text[task_line.0..task_line.1];
-    let indent: &str = &task_content[..task_content.len() - task_content.trim_start().len()];
-    let new_line = format!("{indent}  - par: {result}");
+    let new_line = format!("{}  - par: {result}", target.indent);
+    let Some(at) = target.insert_at else {
+        return Err(Refusal::failed(format!(
+            "cannot record the result of task {id}: its lines end inside a code block or an HTML comment that is not closed"
+        ))
+        .hint("close the code block (```) or the comment (-->) under the task in the task file")
+        .into());
+    };
     let eol = line_ending(text);
-    let (_, last_end) = target.spans[target.last_line];
     let mut out = String::with_capacity(text.len() + new_line.len() + 2);
-    let after_ending = ending_end(text, last_end);
-    if after_ending == last_end {
-        // The last line has no ending: it keeps none, the new line neither.
-        out.push_str(text);
-        out.push_str(eol);
-        out.push_str(&new_line);
-    } else {
-        out.push_str(&text[..after_ending]);
-        out.push_str(&new_line);
-        out.push_str(eol);
-        out.push_str(&text[after_ending..]);
+    match target.spans.get(at) {
+        Some(&(start, _)) => {
+            out.push_str(&text[..start]);
+            out.push_str(&new_line);
+            out.push_str(eol);
+            out.push_str(&text[start..]);
+        }
+        None => {
+            let (_, last_end) = target.spans[target.spans.len() - 1];
+            match &text[last_end..] {
+                // The last line has no ending: it keeps none, the new line neither.
+                "" => {
+                    out.push_str(text);
+                    out.push_str(eol);
+                    out.push_str(&new_line);
+                }
+                // A lone `\r` at the end, which the parser reads as an ending:
+                // make it `\r\n`, and the new line has none.
+                "\r" => {
+                    out.push_str(text);
+                    out.push('\n');
+                    out.push_str(&new_line);
+                }
+                _ => {
+                    out.push_str(text);
+                    out.push_str(&new_line);
+                    out.push_str(eol);
+                }
+            }
+        }
     }
     Ok(out)
+}
+
+/// The result as one line: line breaks become spaces, and a `<!--` that
+/// would hide the lines below it is broken up.
+fn result_text(result: &str) -> String {
+    let flat: String = result.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    flat.trim().replace("<!--", "< !--")
 }
 
 /// Ticks the task and records its result.
@@ -78,10 +111,16 @@ pub fn land(text: &str, id: &str, result: &str) -> anyhow::Result<String> {
 /// Where a task sits in the text.
 struct Target {
     state: TaskState,
-    /// 0-based lines of the checkbox, the block's end and an existing `par:` detail.
-    line: usize,
-    last_line: usize,
-    result_line: Option<usize>,
+    /// Byte offset of the checkbox's `[` in the text.
+    checkbox: Option<usize>,
+    /// The task line's indentation, as the parser counts it.
+    indent: String,
+    /// An existing `par:` detail: its 0-based line, and the offset of
+    /// `par:` in the line.
+    result_line: Option<(usize, usize)>,
+    /// The 0-based line a new result line goes before (the line count for
+    /// the end); `None` when no place in the task's lines would be seen.
+    insert_at: Option<usize>,
     /// Byte ranges of every line's content (without its ending).
     spans: Vec<(usize, usize)>,
 }
@@ -105,14 +144,75 @@ fn find(text: &str, id: &str) -> anyhow::Result<Target> {
     let spans = line_spans(text);
     let line = task.line - 1;
     let lines = parse::classify(text);
-    let task_indent = parse::indent_of(lines[line].raw);
-    let result_line = (line + 1..=task.last_line).find(|&i| {
+    // The parser reads lines without their HTML comments: positions found in
+    // that visible text are mapped back to the line as written.
+    let raw_at = |i: usize, visible_at: usize| {
+        let starts_in_comment = i > 0 && lines[i - 1].open_after;
+        raw_offset(lines[i].raw, starts_in_comment, visible_at)
+    };
+    let visible: &str = &lines[line].visible;
+    let checkbox = checkbox_offset(visible)
+        .and_then(|at| raw_at(line, at))
+        .filter(|&at| lines[line].raw.as_bytes()[at] == b'[')
+        .map(|at| spans[line].0 + at);
+    // Only the spaces and tabs `parse::indent_of` counts: other leading
+    // whitespace (`\u{b}`) would not indent a new line past the task's.
+    let indent = visible[..visible.len() - visible.trim_start_matches([' ', '\t']).len()].to_string();
+    let task_indent = parse::indent_of(visible);
+    let result_line = (line + 1..=task.last_line).find_map(|i| {
         let l = &lines[i];
-        l.kind == Kind::Text
-            && parse::indent_of(l.raw) > task_indent
-            && parse::bullet(l.raw).is_some_and(|item| item.starts_with("par:"))
+        let item = parse::bullet(&l.visible).filter(|item| item.starts_with("par:"))?;
+        if l.kind != Kind::Text || parse::indent_of(&l.visible) <= task_indent {
+            return None;
+        }
+        let par = raw_at(i, l.visible.len() - item.len())?;
+        l.raw[par..].starts_with("par:").then_some((i, par))
     });
-    Ok(Target { state: task.state, line, last_line: task.last_line, result_line, spans })
+    let insert_at = result_place(&lines, line, task.last_line);
+    Ok(Target { state: task.state, checkbox, indent, result_line, insert_at, spans })
+}
+
+/// The byte of `raw` that is byte `at` of its visible text (HTML comments
+/// removed, as `parse::classify` does); `in_comment` says whether the line
+/// starts inside a comment.
+fn raw_offset(raw: &str, mut in_comment: bool, at: usize) -> Option<usize> {
+    let (mut seen, mut pos) = (0, 0);
+    loop {
+        if in_comment {
+            pos += raw[pos..].find("-->")? + 3;
+            in_comment = false;
+        } else {
+            let end = raw[pos..].find("<!--").map_or(raw.len(), |i| pos + i);
+            if at < seen + (end - pos) {
+                return Some(pos + at - seen);
+            }
+            seen += end - pos;
+            if end == raw.len() {
+                return None;
+            }
+            pos = end + 4;
+            in_comment = true;
+        }
+    }
+}
+
+/// Where a new result line of the task on line `first` (its lines run to
+/// `last`) is read as the task's detail: the latest place after the task
+/// line that is outside code blocks and comments, and that no text line
+/// continuing the task follows (it would continue the result instead).
+fn result_place(lines: &[parse::Line], first: usize, last: usize) -> Option<usize> {
+    let mut continued = false;
+    for at in (first + 1..=last + 1).rev() {
+        if let Some(next) = lines.get(at).filter(|_| at <= last) {
+            if next.kind == Kind::Text {
+                continued = parse::bullet(&next.visible).is_none();
+            }
+        }
+        if !continued && !lines[at - 1].open_after {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// Byte ranges of the lines as [`parse::lines`] sees them.
@@ -122,7 +222,10 @@ fn line_spans(text: &str) -> Vec<(usize, usize)> {
     let mut at = start;
     for piece in text[start..].split_inclusive('\n') {
         let end = at + piece.len();
-        let content = piece.strip_suffix('\n').map_or(piece, |p| p.strip_suffix('\r').unwrap_or(p));
+        // As `parse::lines`: without the `\n`, and without a `\r` before it
+        // or at the end of the text.
+        let content = piece.strip_suffix('\n').unwrap_or(piece);
+        let content = content.strip_suffix('\r').unwrap_or(content);
         spans.push((at, at + content.len()));
         at = end;
     }
@@ -130,18 +233,6 @@ fn line_spans(text: &str) -> Vec<(usize, usize)> {
         spans.push((start, start));
     }
     spans
-}
-
-/// The end of the line ending that follows `end` (or `end` without one).
-fn ending_end(text: &str, end: usize) -> usize {
-    let rest = &text[end..];
-    if rest.starts_with("\r\n") {
-        end + 2
-    } else if rest.starts_with('\n') {
-        end + 1
-    } else {
-        end
-    }
 }
 
 /// The file's line ending: its first one, `\n` when it has none.
@@ -362,5 +453,102 @@ mod tests {
             // Twice is once.
             proptest::prop_assert_eq!(land(&out, &id, &result).expect("lands"), out);
         }
+    }
+
+    fn tasks_of(text: &str) -> Vec<(String, Vec<String>)> {
+        let file = parse::parse(text, &Options::default());
+        file.tasks.into_iter().map(|t| (t.id, t.details)).collect()
+    }
+
+    #[test]
+    fn the_result_line_never_goes_into_a_code_block() {
+        // Found by the edit property test: the line went between the code
+        // and its closing fence, unseen, so every finish added another.
+        let text = "- [ ] T001 x\n  ```\n  code\n```\n- [ ] T002 y\n";
+        let once = set_result(text, "T001", "merged").unwrap();
+        // A fenced block opened inside a task belongs to it: the line goes after its closing fence.
+        assert_eq!(once, "- [ ] T001 x\n  ```\n  code\n```\n  - par: merged\n- [ ] T002 y\n");
+        assert_eq!(tasks_of(&once)[0].1.last().map(String::as_str), Some("par: merged"));
+        assert_eq!(set_result(&once, "T001", "merged").unwrap(), once);
+        assert_eq!(set_result(&once, "T001", "merged").unwrap(), once);
+    }
+
+    #[test]
+    fn the_result_line_never_goes_into_a_comment() {
+        let text = "- [ ] T001 x\n  - <!--\n- [ ] T002 hidden\n-->\n- [ ] T003 z\n";
+        let once = set_result(text, "T001", "merged").unwrap();
+        assert_eq!(once, "- [ ] T001 x\n  - par: merged\n  - <!--\n- [ ] T002 hidden\n-->\n- [ ] T003 z\n");
+        assert_eq!(tasks_of(&once).len(), 2);
+        assert_eq!(set_result(&once, "T001", "merged").unwrap(), once);
+    }
+
+    #[test]
+    fn the_result_line_never_continues_the_task_text() {
+        let text = "- [ ] T001 x\n  more text\n  ```\n  code\n";
+        let once = set_result(text, "T001", "r").unwrap();
+        assert_eq!(once, "- [ ] T001 x\n  more text\n  - par: r\n  ```\n  code\n");
+    }
+
+    #[test]
+    fn a_lone_carriage_return_at_the_end_stays_a_line_ending() {
+        // Found by the edit fuzz target: the `\r` the parser read as the
+        // task line's ending became part of the line.
+        let once = set_result("# T\r\n- [ ] T001 x\r", "T001", "r").unwrap();
+        assert_eq!(once, "# T\r\n- [ ] T001 x\r\n  - par: r");
+        assert_eq!(parse::lines(&once), ["# T", "- [ ] T001 x", "  - par: r"]);
+        assert_eq!(set_result(&once, "T001", "r").unwrap(), once);
+    }
+
+    #[test]
+    fn the_result_line_is_indented_past_a_task_line_with_other_whitespace() {
+        // Found by the edit fuzz target: a vertical tab before the bullet was
+        // copied as the indentation, which the parser does not count.
+        let once = set_result("\u{b}- [ ] T001 x\n", "T001", "r").unwrap();
+        assert_eq!(once, "\u{b}- [ ] T001 x\n  - par: r\n");
+        assert_eq!(tasks_of(&once), vec![("T001".to_string(), vec!["par: r".to_string()])]);
+        assert_eq!(set_result("\t- [ ] T001 x\n", "T001", "r").unwrap(), "\t- [ ] T001 x\n\t  - par: r\n");
+    }
+
+    #[test]
+    fn a_task_line_with_a_comment_before_its_bullet_is_edited() {
+        let text = "<!-- c -->- [ ] T001 x\n<!--\nc -->- [ ] T002 y\n";
+        let ticked = tick(text, "T001").unwrap();
+        assert_eq!(ticked, "<!-- c -->- [X] T001 x\n<!--\nc -->- [ ] T002 y\n");
+        let ticked = tick(&ticked, "T002").unwrap();
+        assert_eq!(ticked, "<!-- c -->- [X] T001 x\n<!--\nc -->- [X] T002 y\n");
+
+        // The new line is indented past the task as the parser sees it.
+        let text = "<!-- c -->  - [ ] T001 x\n";
+        let landed = land(text, "T001", "r").unwrap();
+        assert_eq!(landed, "<!-- c -->  - [X] T001 x\n    - par: r\n");
+        assert_eq!(tasks_of(&landed), vec![("T001".to_string(), vec!["par: r".to_string()])]);
+        assert_eq!(land(&landed, "T001", "r").unwrap(), landed);
+
+        // A `par:` inside a comment is not the one replaced.
+        let text = "- [ ] T001 x\n  - <!-- par: --> par: old\n";
+        let once = set_result(text, "T001", "new").unwrap();
+        assert_eq!(once, "- [ ] T001 x\n  - <!-- par: --> par: new\n");
+    }
+
+    #[test]
+    fn a_result_that_cannot_be_seen_is_refused() {
+        let err = set_result("- [ ] T001 x <!--\nhidden\n", "T001", "r").unwrap_err();
+        assert!(err.to_string().starts_with("cannot record the result of task T001"), "{err}");
+    }
+
+    #[test]
+    fn a_result_opens_no_comment() {
+        let text = "- [ ] T001 x\n- [ ] T002 y\n-->\n";
+        let once = set_result(text, "T001", "see <!-- here").unwrap();
+        assert_eq!(once, "- [ ] T001 x\n  - par: see < !-- here\n- [ ] T002 y\n-->\n");
+        assert_eq!(tasks_of(&once).len(), 2);
+    }
+
+    #[test]
+    fn replacing_a_result_keeps_the_comment_it_opens() {
+        let text = "- [ ] T001 x\n  - par: old <!--\n- [ ] T002 hidden\n-->\n";
+        let once = set_result(text, "T001", "new").unwrap();
+        assert_eq!(once, "- [ ] T001 x\n  - par: new <!--\n- [ ] T002 hidden\n-->\n");
+        assert_eq!(tasks_of(&once), vec![("T001".to_string(), vec!["par: new".to_string()])]);
     }
 }

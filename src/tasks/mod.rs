@@ -13,6 +13,8 @@ pub mod discover;
 pub mod edit;
 pub mod merge;
 pub mod parse;
+#[cfg(test)]
+mod proptests;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

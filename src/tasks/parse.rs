@@ -22,10 +22,38 @@
 //!   lines, which git-par writes itself); for a link `[label](target)` the
 //!   label wins when it is a path (spec-kit links are relative to the spec
 //!   directory, `../../src/x.cs`, while their labels are repository paths);
-//! - a candidate never has spaces, `://`, placeholders (`<id>`), a leading
-//!   `-`, `$`, `@` or `#`, and holds at least one letter;
+//! - a candidate never has `://`, placeholders (`<id>`), a leading `-`, `$`,
+//!   `@` or `#`, and holds at least one letter;
 //! - in backticks, anything with a `/` or `\` is a path, and so is a single
 //!   name with a known file extension;
+//! - a span with spaces, in backticks or quotes (`"…"`, `'…'`; a quote
+//!   opens at the start of a word and closes at the end of one, so
+//!   `user's` is no quote), is read whole; a span with `, ` and no `{` is
+//!   a list, each item read on its own. It is nothing when it does not
+//!   end like a path (an extension, a `/`), holds `$`, `=`, `;`, `&`, starts
+//!   with an HTTP method or a well-known program (`cargo`, `pytest`, `npm`,
+//!   ...) or has an option flag (`--lib`): that is code, a command line or
+//!   prose. A path-shaped span the parser is unsure of is reported in
+//!   `rejected_paths`, never locked and never dropped in silence. So it is
+//!   - several paths when every word is a whole path (`src/a.py src/b.py`);
+//!   - reported as too unsure when it has no `/` or `\` (`user guide.md`
+//!     and `open notes.md` cannot be told apart);
+//!   - reported as "looks like a command" when its first word is a whole
+//!     path (`./gen.py build docs/x.md`) or a lowercase program-like name
+//!     followed by a file-like word (`doit generate specs/x/spec.md`);
+//!   - reported as "looks like prose" when the spaces are not inside a
+//!     name: the first word has no `/` or `\` (`Export to src/a.py`), or a
+//!     space touches one (`Saved to /tmp/a b.txt`);
+//!   - else one path with spaces (`docs/user guide.md`).
+//!
+//!   In quotes, what would be nothing, a command or prose is read word by
+//!   word like the text around it (`"see src/a.py"`); in backticks it is
+//!   not;
+//! - a bare word keeps balanced parentheses inside when it has a `/` and
+//!   ends with an extension or a `/` (`app/(auth)/login/page.tsx`); a `)`
+//!   that closes a parenthesis of the prose (`(see src/a.py)`) is not part
+//!   of the word, and other words with parentheses (`load(src/a.py)`) are
+//!   not paths;
 //! - a bare word with `/` is a path when it ends with `/` (a directory), its
 //!   last segment has a lowercase file extension, it starts with `./`/`../`,
 //!   or its first segment is a usual top-level directory (`src`, `tests`,
@@ -41,10 +69,12 @@
 //! - `{a,b}` alternatives without `*`/`?` are expanded (`internal/{cli,git}/`
 //!   → `internal/cli/`, `internal/git/`), since a lock pattern is a glob only
 //!   with `*` or `?`;
-//! - `:42` / `#L42` line suffixes are dropped; absolute paths inside
-//!   `Options.root` become relative; anything the lock normaliser refuses
-//!   (outside the repository, absolute) goes to `rejected_paths` with its
-//!   reason, as does any file named `tasks.md` (git-par owns it).
+//! - `:42` / `#L42` line suffixes are dropped, and so are the `#anchor`
+//!   and the `::name` after a file with an extension (`docs/a.md#setup`,
+//!   `tests/test_a.py::test_b`, a pytest node ID); absolute paths
+//!   inside `Options.root` become relative; anything the lock normaliser
+//!   refuses (outside the repository, absolute) goes to `rejected_paths`
+//!   with its reason, as does any file named `tasks.md` (git-par owns it).
 
 use std::borrow::Cow;
 
@@ -91,6 +121,8 @@ pub struct Line<'a> {
     pub kind: Kind,
     /// The info string of the fenced block this line is in (`mermaid`), if any.
     pub fence_info: Option<&'a str>,
+    /// Whether a fenced block or an HTML comment is still open after this line.
+    pub open_after: bool,
 }
 
 /// Classifies every line: fenced code, HTML comments, text.
@@ -104,16 +136,34 @@ pub fn classify(text: &str) -> Vec<Line<'_>> {
             let run = trimmed.chars().take_while(|&c| c == ch).count();
             if run >= len && trimmed[run * ch.len_utf8()..].trim().is_empty() {
                 fence = None;
-                out.push(Line { raw, visible: Cow::Borrowed(""), kind: Kind::Code, fence_info: None });
+                out.push(Line {
+                    raw,
+                    visible: Cow::Borrowed(""),
+                    kind: Kind::Code,
+                    fence_info: None,
+                    open_after: false,
+                });
             } else {
-                out.push(Line { raw, visible: Cow::Borrowed(""), kind: Kind::Code, fence_info: Some(info) });
+                out.push(Line {
+                    raw,
+                    visible: Cow::Borrowed(""),
+                    kind: Kind::Code,
+                    fence_info: Some(info),
+                    open_after: true,
+                });
             }
             continue;
         }
         if !in_comment {
             if let Some((ch, len, info)) = fence_open(trimmed) {
                 fence = Some((ch, len, info));
-                out.push(Line { raw, visible: Cow::Borrowed(""), kind: Kind::Code, fence_info: None });
+                out.push(Line {
+                    raw,
+                    visible: Cow::Borrowed(""),
+                    kind: Kind::Code,
+                    fence_info: None,
+                    open_after: true,
+                });
                 continue;
             }
         }
@@ -127,7 +177,7 @@ pub fn classify(text: &str) -> Vec<Line<'_>> {
         } else {
             Kind::Blank
         };
-        out.push(Line { raw, visible, kind, fence_info: None });
+        out.push(Line { raw, visible, kind, fence_info: None, open_after: in_comment });
     }
     out
 }
@@ -755,9 +805,79 @@ const ABSOLUTE_ROOTS: &[&str] = &[
 
 const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
+/// Programs whose name starts a command line in backticks (`pytest tests/x.py`):
+/// such a span is a command, not a path, and is not reported. Sorted.
+const RUNNERS: &[&str] = &[
+    "bash",
+    "bun",
+    "bundle",
+    "cargo",
+    "cat",
+    "cd",
+    "cmake",
+    "composer",
+    "cp",
+    "curl",
+    "dart",
+    "deno",
+    "docker",
+    "dotnet",
+    "flutter",
+    "git",
+    "go",
+    "gradle",
+    "helm",
+    "jest",
+    "kubectl",
+    "ls",
+    "make",
+    "mix",
+    "mkdir",
+    "mv",
+    "mvn",
+    "mypy",
+    "node",
+    "npm",
+    "npx",
+    "php",
+    "pip",
+    "pnpm",
+    "poetry",
+    "pwsh",
+    "py",
+    "pytest",
+    "python",
+    "python3",
+    "rake",
+    "rm",
+    "ruby",
+    "ruff",
+    "sh",
+    "sudo",
+    "swift",
+    "terraform",
+    "time",
+    "touch",
+    "tsc",
+    "uv",
+    "uvx",
+    "vitest",
+    "yarn",
+    "zsh",
+];
+
+/// A path candidate found in task text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Candidate<'a> {
+    /// Read as a path: normalised, then locked or rejected.
+    Path(&'a str),
+    /// Path-shaped, but too unsure to lock: reported with the reason.
+    Unsure(&'a str, &'static str),
+}
+
 /// Fills `paths` and `rejected_paths` from the description and details.
 fn collect_paths(task: &mut Task, root: Option<&str>) {
-    let mut found: Vec<&str> = Vec::new();
+    let mut found: Vec<Candidate> = Vec::new();
     scan_paths(&task.description, &mut found);
     for detail in &task.details {
         if !detail.starts_with("par:") {
@@ -771,7 +891,14 @@ fn collect_paths(task: &mut Task, root: Option<&str>) {
             rejected.push(RejectedPath { path, reason });
         }
     };
-    for written in found {
+    for candidate in found {
+        let written = match candidate {
+            Candidate::Path(path) => path,
+            Candidate::Unsure(text, reason) => {
+                reject(text.to_string(), reason.to_string());
+                continue;
+            }
+        };
         for candidate in expand_braces(written) {
             let candidate = match relative_to_root(&candidate, root) {
                 Some(relative) => Cow::Owned(relative),
@@ -819,7 +946,7 @@ fn file_name(path: &str) -> &str {
 }
 
 /// Finds path candidates in a piece of task text, in order.
-fn scan_paths<'a>(text: &'a str, out: &mut Vec<&'a str>) {
+fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
     let mut previous = "";
     let mut rest = text;
     while let Some(start) = rest.find('`') {
@@ -828,8 +955,11 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<&'a str>) {
         let body = &after[ticks..];
         let Some(end) = body.find(&after[..ticks]) else { break };
         scan_bare(&rest[..start], &mut previous, out);
-        if let Some(path) = backtick_path(body[..end].trim()) {
-            out.push(path);
+        let span = body[..end].trim();
+        if span.contains(char::is_whitespace) {
+            spaced_span(span, false, out);
+        } else if let Some(path) = backtick_path(span) {
+            out.push(Candidate::Path(path));
         }
         previous = "";
         rest = &body[end + ticks..];
@@ -837,21 +967,169 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<&'a str>) {
     scan_bare(rest, &mut previous, out);
 }
 
-/// Finds bare-word paths; `previous` is the word before (an HTTP method makes a route).
-fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<&'a str>) {
-    for word in text.split_whitespace() {
-        let before = std::mem::replace(previous, word);
-        // Cheap filter: every path holds `/`, `\\` or `.`.
-        if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
-            continue;
+/// Reads a backtick or quoted span with spaces in it (see the module comment): one
+/// path, several, a command reported as unsure, or nothing. Says whether
+/// it took the span.
+fn spaced_span<'a>(span: &'a str, quoted: bool, out: &mut Vec<Candidate<'a>>) -> bool {
+    if has_bytes(span.as_bytes(), b", ") && !span.contains('{') {
+        // A list: each item on its own.
+        let before = out.len();
+        for item in span.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+            if item.contains(char::is_whitespace) {
+                spaced_span(item, quoted, out);
+            } else if let Some(path) = backtick_path(item) {
+                out.push(Candidate::Path(path));
+            }
         }
-        let method = before.trim_matches(|c: char| !c.is_ascii_alphabetic());
-        if HTTP_METHODS.contains(&method) {
-            continue;
+        return out.len() > before;
+    }
+    let span = strip_location(span);
+    if !plausible(span) || span.bytes().any(|b| matches!(b, b';' | b'&' | b'=' | b'`' | b'$')) {
+        return false;
+    }
+    let mut words = span.split_whitespace();
+    let Some(first) = words.next() else { return false };
+    if HTTP_METHODS.contains(&first) || RUNNERS.binary_search(&first).is_ok() {
+        return false;
+    }
+    let flag = |w: &str| {
+        w.strip_prefix('-').is_some_and(|rest| rest.starts_with(|c: char| c == '-' || c.is_alphanumeric()))
+    };
+    if words.clone().any(flag) {
+        return false;
+    }
+    let shaped = spaced_shape(span);
+    let last = words.clone().next_back().unwrap_or(first);
+    if !shaped && !known_file(strip_location(last)) {
+        return false;
+    }
+    if complete_path(first) && words.clone().all(complete_path) {
+        out.extend(span.split_whitespace().map(|word| Candidate::Path(strip_location(word))));
+        return true;
+    }
+    if !shaped {
+        return false;
+    }
+    let program = first.starts_with(|c: char| c.is_ascii_lowercase())
+        && first
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
+    let file_like = |w: &str| w.contains(['/', '\\']) || has_extension(w);
+    if !span.contains(['/', '\\']) {
+        out.push(Candidate::Unsure(span, "a file name with spaces and no directory: too unsure to lock"));
+        return true;
+    }
+    let reason = if complete_path(first) || (program && words.any(file_like)) {
+        "looks like a command, not a path"
+    } else if !first.contains(['/', '\\'])
+        || span.as_bytes().windows(2).any(|w| matches!(w, [b' ', b'/' | b'\\'] | [b'/' | b'\\', b' ']))
+    {
+        // The spaces are not inside a directory or file name: `Saved to /tmp/a b.txt`.
+        "looks like prose, not a path"
+    } else {
+        out.push(Candidate::Path(span));
+        return true;
+    };
+    // Quoted commands and prose are read word by word, like the text around them.
+    if quoted {
+        return false;
+    }
+    out.push(Candidate::Unsure(span, reason));
+    true
+}
+
+/// A whole span with spaces that reads as one path: a directory part and a
+/// file with an extension (`docs/user guide.md`), a directory (`docs/my
+/// notes/`), or a name with a known extension (`user guide.md`).
+fn spaced_shape(span: &str) -> bool {
+    let unix: Cow<str> =
+        if span.contains('\\') { Cow::Owned(span.replace('\\', "/")) } else { Cow::Borrowed(span) };
+    if !unix.contains('/') {
+        return known_file(span);
+    }
+    if unix.starts_with("//") || (unix.starts_with('/') && !known_absolute(&unix)) {
+        return false;
+    }
+    unix.ends_with('/') || has_extension(file_name(&unix))
+}
+
+/// A word that is a whole path by itself: a file with an extension, a
+/// directory ending in `/`, a known file name (`Dockerfile`).
+fn complete_path(word: &str) -> bool {
+    let word = strip_location(word);
+    if !word.contains(['/', '\\']) {
+        // `path_shape` takes such a word only when it is a known file.
+        return path_shape(word).is_some();
+    }
+    (word.ends_with(['/', '\\']) || has_extension(file_name(word))) && path_shape(word).is_some()
+}
+
+/// Finds paths outside backticks: a quoted span with spaces is read whole,
+/// like a backtick span, the rest word by word. `previous` is the word
+/// before (an HTTP method makes a route).
+fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
+    let mut rest = text;
+    'text: loop {
+        for word in rest.split_whitespace() {
+            let opening = match word.as_bytes().first() {
+                Some(b'(' | b'[') => word.trim_start_matches(['(', '[']),
+                _ => word,
+            };
+            if matches!(opening.as_bytes().first(), Some(b'"' | b'\'')) {
+                // Where the quote is in `rest`: both are slices of `text`.
+                let open = opening.as_ptr() as usize - rest.as_ptr() as usize;
+                if let Some(close) = closing_quote(rest, open) {
+                    let inner = &rest[open + 1..close];
+                    if inner.contains(char::is_whitespace) {
+                        if spaced_span(inner, true, out) {
+                            *previous = "";
+                        } else {
+                            scan_bare(inner, previous, out);
+                        }
+                        rest = &rest[close + 1..];
+                        continue 'text;
+                    }
+                }
+            }
+            scan_word(word, previous, out);
         }
-        if let Some(path) = bare_path(link_target(word)) {
-            out.push(path);
+        break;
+    }
+}
+
+/// The quote that closes the one at `open`: the same quote at the end of a
+/// word, so apostrophes (`the user's file`) are not quotes.
+fn closing_quote(text: &str, open: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let quote = b[open];
+    if !matches!(b.get(open + 1), Some(c) if !c.is_ascii_whitespace() && *c != quote) {
+        return None;
+    }
+    let mut at = open + 1;
+    while let Some(close) = b[at..].iter().position(|&c| c == quote).map(|i| at + i) {
+        at = close + 1;
+        let ends_word = !b[close - 1].is_ascii_whitespace()
+            && !matches!(b.get(close + 1), Some(c) if c.is_ascii_alphanumeric() || *c >= 0x80);
+        if ends_word {
+            return Some(close);
         }
+    }
+    None
+}
+
+/// A bare word as a path candidate; `previous` is the word before.
+fn scan_word<'a>(word: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
+    let before = std::mem::replace(previous, word);
+    // Cheap filter: every path holds `/`, `\\` or `.`.
+    if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
+        return;
+    }
+    let method = before.trim_matches(|c: char| !c.is_ascii_alphabetic());
+    if HTTP_METHODS.contains(&method) {
+        return;
+    }
+    if let Some(path) = bare_path(link_target(word)) {
+        out.push(Candidate::Path(path));
     }
 }
 
@@ -879,10 +1157,31 @@ fn backtick_path(span: &str) -> Option<&str> {
 /// A bare word as a path, if it is one.
 fn bare_path(word: &str) -> Option<&str> {
     let path = strip_location(trim_word(word));
-    if path.bytes().any(|b| matches!(b, b'(' | b')' | b'=' | b'\'')) && !is_windows_absolute(path) {
+    if path.bytes().any(|b| matches!(b, b'=' | b'\'')) && !is_windows_absolute(path) {
+        return None;
+    }
+    if path.contains(['(', ')']) && !is_windows_absolute(path) && !route_group(path) {
         return None;
     }
     path_shape(path)
+}
+
+/// Parentheses inside a path (`app/(auth)/login/page.tsx`): balanced, and
+/// the path has a `/` and ends with an extension or a `/` (a call like
+/// `load(src/a.py)` ends with `)`).
+fn route_group(path: &str) -> bool {
+    let mut depth = 0usize;
+    for b in path.bytes() {
+        match b {
+            b'(' => depth += 1,
+            b')' => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => {}
+        }
+    }
+    depth == 0 && path.contains('/') && (path.ends_with('/') || has_extension(file_name(path)))
 }
 
 /// The rules a candidate must meet to be a path (see the module comment).
@@ -944,18 +1243,16 @@ fn trim_word(word: &str) -> &str {
     }
 }
 
-/// Drops a `:42`, `:42:7`, `#L42` location suffix.
+/// Drops a `:42`, `:42:7`, `#L42`, `#anchor` location suffix, and the `::name` of a
+/// test or symbol in a file (`tests/test_a.py::test_b`).
 fn strip_location(path: &str) -> &str {
-    let path = match path.find('#') {
-        Some(at)
-            if path[at + 1..].starts_with('L')
-                && path[at + 2..].starts_with(|c: char| c.is_ascii_digit()) =>
-        {
-            &path[..at]
-        }
+    let Some(colon) = path.find(':') else { return strip_line_anchor(path) };
+    let test_id = path.as_bytes()[colon..].windows(2).position(|w| w == b"::").map(|at| colon + at);
+    let path = match test_id {
+        Some(at) if has_extension(file_name(&path[..at])) => &path[..at],
         _ => path,
     };
-    let mut p = path;
+    let mut p = strip_line_anchor(path);
     while let Some(at) = p.rfind(':') {
         let tail = &p[at + 1..];
         if !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit() || c == '-') && at > 1 {
@@ -965,6 +1262,21 @@ fn strip_location(path: &str) -> &str {
         }
     }
     p
+}
+
+/// Drops a `#L42` suffix, and any `#anchor` after a file name with an
+/// extension (`docs/guide.md#install`).
+fn strip_line_anchor(path: &str) -> &str {
+    match path.find('#') {
+        Some(at)
+            if path[at + 1..].starts_with('L')
+                && path[at + 2..].starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            &path[..at]
+        }
+        Some(at) if has_extension(file_name(&path[..at])) => &path[..at],
+        _ => path,
+    }
 }
 
 /// `C:` at the start, as the lock normaliser sees a drive.
@@ -1027,7 +1339,7 @@ fn known_file(name: &str) -> bool {
         Some((stem, ext)) => {
             !stem.is_empty()
                 && EXTENSIONS.contains(&ext)
-                && stem.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                && stem.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
                 && !stem.chars().all(|c| c.is_ascii_digit() || c == '.')
         }
         None => false,
@@ -1186,6 +1498,131 @@ T010 L14-16 todo phase=0 deps=T009 paths=src/detail.py
 T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
 "
             )
+        );
+    }
+
+    /// The paths and the rejected paths (with reasons) of a one-task file.
+    fn paths_of(description: &str) -> (Vec<String>, Vec<(String, String)>) {
+        let file = read(&format!("- [ ] T001 {description}\n"), &Options::default()).expect("reads");
+        let task = &file.tasks[0];
+        let rejected = task.rejected_paths.iter().map(|r| (r.path.clone(), r.reason.clone())).collect();
+        (task.paths.clone(), rejected)
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_backticked_path_with_spaces_is_one_path() {
+        let command = "looks like a command, not a path";
+        let unsure = "a file name with spaces and no directory: too unsure to lock";
+        let prose = "looks like prose, not a path";
+        let none: &[&str] = &[];
+        for (description, paths, rejected) in [
+            ("[P] Rewrite `docs/user guide.md` intro", &["docs/user guide.md"][..], &[][..]),
+            ("Edit `src/My Component/index.tsx:12`", &["src/My Component/index.tsx"], &[]),
+            ("Fill `assets/team photos/`", &["assets/team photos/"], &[]),
+            ("Edit `src/a.py src/b.py:3`", &["src/a.py", "src/b.py"], &[]),
+            ("Edit `Dockerfile Makefile`", &["Dockerfile", "Makefile"], &[]),
+            ("Edit `src/a.py, docs/my file.md, a b`", &["src/a.py", "docs/my file.md"], &[]),
+            ("Edit `internal/{cli, git}/`", &["internal/cli/", "internal/git/"], &[]),
+            ("Edit `src/a.py and src/b.py`", none, &[("src/a.py and src/b.py", command)]),
+            ("Edit `../x/my file.md`", none, &[("../x/my file.md", "leaves the repository")]),
+            (
+                "Run `doit generate specs/001-x/spec.md`",
+                none,
+                &[("doit generate specs/001-x/spec.md", command)],
+            ),
+            ("Run `./gen.py build docs/x.md`", none, &[("./gen.py build docs/x.md", command)]),
+            ("Edit `user guide.md`", none, &[("user guide.md", unsure)]),
+            ("Say `Export to src/a.py`", none, &[("Export to src/a.py", prose)]),
+            ("Say `docs/old dir/ and new/`", none, &[("docs/old dir/ and new/", prose)]),
+            // Code, command lines and routes are not paths at all.
+            ("Run `cargo test --lib parse`", none, &[]),
+            ("Run `pytest tests/unit/test_x.py`", none, &[]),
+            ("Run `mytool --fix src/a.py`", none, &[]),
+            ("Call `GET /api/users/{id}.json`", none, &[]),
+            ("Set `FOO=1 src/a.py`", none, &[]),
+            ("Use `$HOME/my dir/a.py`", none, &[]),
+            ("See `quickstart.md §5.1 → §5.7` and `net8.0 → net10.0`", none, &[]),
+            ("Write `let path = a / b;`", none, &[]),
+            ("Open `https://example.com/a b.md`", none, &[]),
+        ] {
+            let rejected: Vec<(String, String)> =
+                rejected.iter().map(|(p, r)| (p.to_string(), r.to_string())).collect();
+            assert_eq!(paths_of(description), (strings(paths), rejected), "{description}");
+        }
+    }
+
+    #[test]
+    fn the_runners_are_sorted_for_binary_search() {
+        assert!(RUNNERS.windows(2).all(|w| w[0] < w[1]));
+        assert!(RUNNERS.binary_search(&"pytest").is_ok());
+    }
+
+    #[test]
+    fn a_quoted_path_with_spaces_is_one_path() {
+        let none: &[&str] = &[];
+        for (description, paths, rejected) in [
+            ("Edit \"docs/my file.md\"", &["docs/my file.md"][..], &[][..]),
+            ("Edit 'docs/my file.md', then \"src/a b/c.py\".", &["docs/my file.md", "src/a b/c.py"], &[]),
+            ("Edit (\"docs/my file.md\")", &["docs/my file.md"], &[]),
+            ("Edit \"src/a.py src/b.py\"", &["src/a.py", "src/b.py"], &[]),
+            (
+                "Click \"Export to report.csv\"",
+                none,
+                &[("Export to report.csv", "a file name with spaces and no directory: too unsure to lock")],
+            ),
+            // Prose in quotes is read word by word, as before.
+            ("Say \"Export to src/a.py\" or \"see src/b.py\"", &["src/a.py", "src/b.py"], &[]),
+            ("Say \"Hello, see src/a.py\"", &["src/a.py"], &[]),
+            ("Say \"see src/a.py first\" and 'done'", &["src/a.py"], &[]),
+            ("Run \"pytest tests/x.py -q\"", &["tests/x.py"], &[]),
+            ("Label \"Save\" in src/ui.py", &["src/ui.py"], &[]),
+            // Apostrophes are not quotes.
+            ("The user's docs/a.md and the team's src/b.py", &["docs/a.md", "src/b.py"], &[]),
+            ("Don't edit 'src/a.py and src/b.py", &["src/a.py", "src/b.py"], &[]),
+        ] {
+            let rejected: Vec<(String, String)> =
+                rejected.iter().map(|(p, r)| (p.to_string(), r.to_string())).collect();
+            assert_eq!(paths_of(description), (strings(paths), rejected), "{description}");
+        }
+    }
+
+    #[test]
+    fn a_bare_route_group_keeps_its_parentheses() {
+        for (description, paths) in [
+            ("Add app/(group)/layout.tsx", &["app/(group)/layout.tsx"][..]),
+            ("Add app/(marketing)/(home)/page.tsx.", &["app/(marketing)/(home)/page.tsx"]),
+            ("Add (see app/(group)/layout.tsx)", &["app/(group)/layout.tsx"]),
+            ("Fill app/(auth)/ first", &["app/(auth)/"]),
+            ("Edit (see src/a.py) and (src/b.py), then src/c.py).", &["src/a.py", "src/b.py", "src/c.py"]),
+            ("Call load(src/a.py) and f(x)", &[]),
+            ("Add app/(group/layout.tsx and app/group)/x.tsx", &[]),
+        ] {
+            assert_eq!(paths_of(description), (strings(paths), Vec::new()), "{description}");
+        }
+    }
+
+    #[test]
+    fn a_test_id_after_a_file_locks_the_file() {
+        assert_eq!(
+            paths_of("Test `tests/test_a.py::test_b` and src/lib.rs::parse, not `std::fs::read`"),
+            (strings(&["tests/test_a.py", "src/lib.rs"]), Vec::new())
+        );
+        let absolute = "absolute path: lock patterns are relative to the repository root";
+        assert_eq!(
+            paths_of("Call `D:\\App\\app\\jobs.py::run_job(session_id: str)`"),
+            (Vec::new(), vec![("D:\\App\\app\\jobs.py".to_string(), absolute.to_string())])
+        );
+    }
+
+    #[test]
+    fn an_anchor_after_a_file_locks_the_file() {
+        assert_eq!(
+            paths_of("See [setup](docs/guide.md#install), `docs/api.md#get-users` and src/C#/x.cs"),
+            (strings(&["docs/guide.md", "docs/api.md", "src/C#/x.cs"]), Vec::new())
         );
     }
 

@@ -205,3 +205,35 @@ fn ready_says_when_every_ready_task_is_already_active() {
         "no task is ready to start: the 1 ready task(s) are already active\nhint: `git par lock-status` shows them; `git par finish ID` lands one\n"
     );
 }
+
+#[test]
+fn show_reads_a_backticked_path_with_spaces_as_one_path() {
+    let repo = TestRepo::with_tasks(
+        "## Phase 1\n\n- [ ] T001 [P] Rewrite `docs/user guide.md` intro\n- [ ] T002 [P] Run `doit gen specs/a/spec.md`\n",
+    );
+    let json = repo.par(&["--json", "show", "T001"]).success().json();
+    assert_eq!(json["tasks"][0]["paths"], json!(["docs/user guide.md"]));
+    assert_eq!(json["tasks"][0]["rejected_paths"], json!([]));
+    let json = repo.par(&["--json", "show", "T002"]).success().json();
+    assert_eq!(json["tasks"][0]["paths"], json!([]));
+    assert_eq!(
+        json["tasks"][0]["rejected_paths"],
+        json!([{"path": "doit gen specs/a/spec.md", "reason": "looks like a command, not a path"}])
+    );
+}
+
+#[test]
+fn show_reads_a_quoted_path_with_spaces_as_one_path() {
+    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 Edit \"docs/my file.md\" and 'src/a b/c.py'\n");
+    let json = repo.par(&["--json", "show", "T001"]).success().json();
+    assert_eq!(json["tasks"][0]["paths"], json!(["docs/my file.md", "src/a b/c.py"]));
+    assert_eq!(json["tasks"][0]["rejected_paths"], json!([]));
+}
+
+#[test]
+fn show_keeps_the_parentheses_of_a_bare_route_group() {
+    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 Add app/(group)/layout.tsx (see src/a.py)\n");
+    let json = repo.par(&["--json", "show", "T001"]).success().json();
+    assert_eq!(json["tasks"][0]["paths"], json!(["app/(group)/layout.tsx", "src/a.py"]));
+    assert_eq!(json["tasks"][0]["rejected_paths"], json!([]));
+}

@@ -160,3 +160,40 @@ fn unknown_task_and_bad_pane_env_change_nothing() {
     let status = repo.par(&["--json", "lock-status"]).success().json();
     assert_eq!(status["tasks"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn inside_tmux_it_switches_the_client_instead_of_nesting() {
+    assert!(tmux_available(), "the tests need tmux (.ci/run installs it)");
+    let repo = TestRepo::with_tasks(TASKS);
+    let tmux = Tmux::new(&repo);
+    // $TMUX says "inside a tmux client" (socket, server pid, session); this
+    // private server has no client attached, so the switch fails — and the
+    // failure names the verb used.
+    tmux.tmux(&["new-session", "-d", "-s", "outer"]);
+    let socket = tmux.tmux(&["display-message", "-p", "-t", "=outer:", "#{socket_path},#{pid},0"]);
+    let out = repo
+        .par_command(&repo.root, &["tmux", "T001", "-s", "inner"])
+        .env("TMUX_TMPDIR", &tmux.dir)
+        .env("TMUX", socket.trim())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: tmux switch-client -t inner failed"), "{stderr}");
+    assert!(!stderr.contains("attach-session"), "{stderr}");
+    // The session itself was made: switching is the only step that needs a client.
+    assert_eq!(tmux.tmux(&["list-sessions", "-F", "#{session_name}"]), "inner\nouter\n");
+}
+
+#[test]
+fn outside_tmux_without_a_terminal_it_does_not_attach_but_says_how() {
+    assert!(tmux_available(), "the tests need tmux (.ci/run installs it)");
+    let repo = TestRepo::with_tasks(TASKS);
+    let tmux = Tmux::new(&repo);
+    let run = tmux.par(&["tmux", "T001", "-s", "detached"]).success();
+    assert!(
+        run.stderr.ends_with("hint: not a terminal, so not attaching: run `tmux attach -t detached`\n"),
+        "{}",
+        run.stderr
+    );
+}
