@@ -31,7 +31,9 @@ use git2::Oid;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::Strategy;
+use crate::config::EnforceScope;
 use crate::error::Refusal;
+use crate::repo::index_lock::{self, FileId, IndexLock};
 use crate::repo::land::{self as git, Change, Integration};
 use crate::repo::Repo;
 use crate::state::{ActiveTask, State, Store, TaskStatus};
@@ -62,6 +64,8 @@ pub struct Request {
     pub tasks_file: Option<String>,
     /// `par.logDir`: where the task's log is (named in the result line).
     pub log_dir: String,
+    /// `par.enforceScope`: what the landing does with changed paths outside the task's locks.
+    pub enforce_scope: EnforceScope,
 }
 
 /// What landed (or, with `--dry-run`, would land).
@@ -279,6 +283,21 @@ pub struct Journal {
     /// `par.logDir`, for the task's log.
     #[serde(default)]
     pub log_dir: String,
+    /// The index lock this finish holds, or is about to take: after a kill,
+    /// `doctor --repair` removes it once it knows the finish is dead.
+    #[serde(default)]
+    pub index_lock: Option<HeldLock>,
+}
+
+/// An `index.lock` a finish took (see [`crate::repo::index_lock`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldLock {
+    pub path: PathBuf,
+    /// The lock file's `(device, inode)`, once created; `None` while the
+    /// finish is about to create it.
+    pub id: Option<FileId>,
+    /// When the finish set out to take it, in milliseconds since the epoch.
+    pub since_ms: u64,
 }
 
 impl Journal {
@@ -315,6 +334,99 @@ impl Journal {
     fn oid(text: &Option<String>) -> Option<Oid> {
         text.as_deref().and_then(|t| Oid::from_str(t).ok())
     }
+}
+
+/// How long a finish waits for a git command holding a worktree's index lock.
+const INDEX_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Takes the index lock of the worktree at `worktree` (`whose`, for
+/// messages) the way git does, recording it in the journal first so that
+/// `doctor --repair` can remove it after a kill. Waits a while for a git
+/// command holding it; `again` is the command to run once it is free.
+fn lock_index(
+    store: &Store,
+    journal: &mut Journal,
+    worktree: &Path,
+    whose: &str,
+    again: &str,
+) -> Result<IndexLock> {
+    let (lock_path, index) = index_lock::paths(worktree)?;
+    journal.index_lock = Some(HeldLock { path: lock_path.clone(), id: None, since_ms: now_ms() });
+    journal.save(store)?;
+    let started = Instant::now();
+    loop {
+        if let Some(lock) = IndexLock::try_acquire(&lock_path, &index)? {
+            if let Some(held) = journal.index_lock.as_mut() {
+                held.id = Some(lock.id());
+            }
+            journal.save(store)?;
+            return Ok(lock);
+        }
+        if started.elapsed() >= INDEX_LOCK_WAIT {
+            unlock_index(store, journal)?;
+            return Err(Refusal::busy(format!(
+                "the index of {whose} is locked: {} exists",
+                lock_path.display()
+            ))
+            .hint(format!(
+                "a git command is running in {}; let it end, then run `{again}` again",
+                worktree.display()
+            ))
+            .hint(format!(
+                "if none is, a git command that died left it: remove it (`rm {}`)",
+                lock_path.display()
+            ))
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Forgets the journal's index lock once it is committed or given up.
+fn unlock_index(store: &Store, journal: &mut Journal) -> Result<()> {
+    if journal.index_lock.take().is_some() {
+        journal.save(store)?;
+    }
+    Ok(())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The files a finish that died left that stop git: the index lock it
+/// held (the very file it created, by identity), main's ref lock when it
+/// holds the landing commit this finish was moving main to (libgit2 writes
+/// the new value into the lock, then renames it), and the copy of the index
+/// a checkout works on. Only meaningful while holding the merge lock, when
+/// the finish that wrote `journal` is known to be dead.
+pub fn left_behind(repo: &Repo, journal: &Journal) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let Some(held) = &journal.index_lock {
+        let ours = match (held.id, index_lock::file_id(&held.path)) {
+            (Some(id), Some(now)) => id == now,
+            // Killed between recording that it would take the lock and
+            // recording the file it made: a lock made since then and still
+            // empty is that one (git writes the new index into its lock at
+            // once, so a live git's lock is empty only for an instant).
+            (None, Some(_)) => fs::symlink_metadata(&held.path).is_ok_and(|meta| {
+                let made = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+                meta.len() == 0 && made.is_some_and(|t| t.as_millis() as u64 + 1000 >= held.since_ms)
+            }),
+            _ => false,
+        };
+        if ours {
+            found.push(held.path.clone());
+        }
+        found.extend(index_lock::scratch_files(&held.path, journal.pid).into_iter().filter(|p| p.exists()));
+    }
+    if let Some(landing) = &journal.landing {
+        let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", journal.main_branch));
+        if fs::read_to_string(&lock).is_ok_and(|text| text.trim() == landing) {
+            found.push(lock);
+        }
+    }
+    found
 }
 
 /// A finish that stopped without finishing (the process died).
@@ -450,13 +562,26 @@ pub fn recover(repo: &Repo, store: &Store, task: &str, wait: Option<Duration>) -
         // Its finish died, maybe while moving the task branch (we hold the
         // merge lock: no other finish is at it).
         repo.clear_branch_lock(&journal.branch)?;
+        // And maybe while it held an index lock or wrote main's ref lock:
+        // git could commit nothing while those are there.
+        for path in left_behind(repo, &journal) {
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("removing {}", path.display()))
+                }
+                _ => {}
+            }
+        }
+        if journal.index_lock.take().is_some() {
+            journal.save(store)?;
+        }
         if found.committed {
             if journal.step < Step::Landed {
                 journal.advance(store, Step::Landed)?;
             }
-            complete(repo, store, &mut journal, &mut warnings)?;
+            complete(repo, store, &mut journal, None, &mut warnings)?;
         } else {
-            rollback(repo, store, &journal, &mut warnings)?;
+            rollback(repo, store, &mut journal, &mut warnings)?;
         }
         Ok(Some(Recovery { task: journal.task.clone(), completed: found.committed, warnings }))
     })
@@ -480,6 +605,7 @@ pub const CRASH_POINTS: &[&str] = &[
     "task-merged",
     "verified",
     "landing-commit",
+    "main-index-locked",
     "main-moved",
     "main-synced",
     "released",
@@ -544,8 +670,6 @@ struct Checked {
     task_tip: Oid,
     /// The worktree that has the main branch checked out, if any.
     main_worktree: Option<PathBuf>,
-    /// Paths already checked clean in that worktree.
-    checked: Vec<String>,
 }
 
 fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
@@ -591,6 +715,7 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
         files: 0,
         worktree_tick: None,
         log_dir: req.log_dir.clone(),
+        index_lock: None,
     };
     journal.save(store)?;
     let marked = set_status(store, &req.id, TaskStatus::Finishing);
@@ -607,7 +732,7 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
         ))),
         Err(e) => {
             let mut warnings = Vec::new();
-            match rollback(repo, store, &journal, &mut warnings) {
+            match rollback(repo, store, &mut journal, &mut warnings) {
                 Ok(()) if warnings.is_empty() => Err(e),
                 Ok(()) => Err(e.context(warnings.join("; "))),
                 Err(undo) => Err(e.context(format!(
@@ -733,20 +858,11 @@ fn check(
         }
     }
 
+    refuse_operation_on_main(repo, req)?;
     let main_worktree = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &req.main_branch)?;
-    let mut checked = Vec::new();
     if let Some(main_wt) = &main_worktree {
-        if let Some(op) = git::operation_in_progress(main_wt)? {
-            return Err(Refusal::failed(format!(
-                "a {op} is in progress in the worktree of {} ({})",
-                req.main_branch,
-                main_wt.display()
-            ))
-            .hint(format!("finish or abort it there, then run `git par finish {id}` again"))
-            .into());
-        }
         let base = repo.git.merge_base(task_tip, main_tip).unwrap_or(main_tip);
-        checked = git::touched_paths(
+        let mut checked = git::touched_paths(
             &repo.git,
             git::tree_of(&repo.git, base)?,
             git::tree_of(&repo.git, task_tip)?,
@@ -760,7 +876,75 @@ fn check(
         checked.dedup();
         check_main_worktree(main_wt, &checked, req)?;
     }
-    Ok(Checked { task, prev_status, task_tip, main_worktree, checked })
+    Ok(Checked { task, prev_status, task_tip, main_worktree })
+}
+
+/// Refuses a landing while a rebase, merge, cherry-pick, revert, bisect or
+/// `git am` is in progress on the main branch in any worktree: it would
+/// move main, or leave its worktree half-way, under the landing.
+fn refuse_operation_on_main(repo: &Repo, req: &Request) -> Result<()> {
+    let Some((dir, op)) = git::operation_on_branch(&repo.common_dir, &repo.main_root, &req.main_branch)?
+    else {
+        return Ok(());
+    };
+    let how = match op.as_str() {
+        "bisect" => "end it with `git bisect reset`".to_string(),
+        "conflict resolution" => "resolve the conflicts and commit, or `git reset --merge`".to_string(),
+        op => format!("finish it (`{op} --continue`) or abort it (`{op} --abort`)", op = git_verb(op)),
+    };
+    Err(Refusal::failed(format!(
+        "a {op} is in progress in the worktree of {} ({})",
+        req.main_branch,
+        dir.display()
+    ))
+    .hint(format!("{how} there, then run `git par finish {}` again", req.id))
+    .hint(format!("nothing changed: {} is as it was", req.main_branch))
+    .into())
+}
+
+/// The git command of an operation in progress (`rebase` → `git rebase`).
+fn git_verb(op: &str) -> String {
+    if op.starts_with("git ") {
+        op.to_string()
+    } else {
+        format!("git {op}")
+    }
+}
+
+/// The refusal for what is in the way of updating a worktree (`whose`,
+/// at `dir`) for `doing`: nothing is written through a symbolic link, and
+/// nothing untracked is overwritten.
+fn in_the_way_refusal(
+    whose: &str,
+    dir: &Path,
+    doing: &str,
+    blocked: &[git::InTheWay],
+    req: &Request,
+    branch: &str,
+) -> Refusal {
+    let list: Vec<String> = blocked.iter().map(|b| format!("  {} ({})", b.path, b.what)).collect();
+    let moves: Vec<String> = blocked
+        .iter()
+        .map(|b| {
+            let path = dir.join(&b.path).display().to_string();
+            format!(
+                "mv {} {}",
+                crate::workflow::shell_quote(&path),
+                crate::workflow::shell_quote(&format!("{path}.aside"))
+            )
+        })
+        .collect();
+    Refusal::failed(format!(
+        "the worktree of {whose} ({}) has untracked working tree files that {doing} would overwrite:\n{}",
+        dir.display(),
+        list.join("\n")
+    ))
+    .hint(format!(
+        "move or remove them (`{}`), then run `git par finish {}` again",
+        moves.join(" && "),
+        req.id
+    ))
+    .hint(format!("nothing changed: {} and {branch} are as they were", req.main_branch))
 }
 
 fn check_main_worktree(dir: &Path, paths: &[String], req: &Request) -> Result<()> {
@@ -808,8 +992,9 @@ fn land_steps(
 ) -> Result<Landing> {
     let sigs = git::signatures(&repo.git)?;
     let main_ref = format!("refs/heads/{}", req.main_branch);
+    let branch = &checked.task.branch;
     let mut attempt = 0;
-    let (landing, built) = loop {
+    let (landing, built, main_lock, scope_warnings) = loop {
         attempt += 1;
         let main_old = git::ref_target(&repo.git, &main_ref)?
             .with_context(|| format!("the main branch '{}' disappeared", req.main_branch))?;
@@ -817,11 +1002,25 @@ fn land_steps(
 
         // Step 3: main into the task branch, so what is verified is what lands.
         let (tested, dropped) = integrate(repo, req, checked, main_old, head, &sigs)?;
+        // What would land is known now: refuse before anything moves or a
+        // verify runs when it breaks the locks or cannot reach main's worktree.
+        let changed = changed_paths(repo, main_old, tested)?;
+        guard::enforce(&store.load()?, &req.id, branch, &req.main_branch, req.enforce_scope, &changed)?;
+        if let Some(main_wt) = &checked.main_worktree {
+            let (from, to) = (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, tested)?);
+            let blocked = git::in_the_way(main_wt, from, to, &changed)?;
+            if !blocked.is_empty() {
+                let doing = format!("{}'s landing", req.id);
+                return Err(
+                    in_the_way_refusal(&req.main_branch, main_wt, &doing, &blocked, req, branch).into()
+                );
+            }
+        }
         if tested != head {
             journal.task_head = Some(tested.to_string());
             journal.advance(store, Step::TaskMerged)?;
             crash_point("task-merge-commit")?;
-            move_task_branch(repo, checked, head, tested)?;
+            move_task_branch(repo, store, journal, req, checked, head, tested)?;
             // A task branch with nothing of its own just moved up to main.
             if tested != main_old {
                 progress(Progress::MergedMain { main: &req.main_branch, commit: tested });
@@ -837,16 +1036,7 @@ fn land_steps(
 
         // Step 5.
         let built = build(repo, req, main_old, tested, &sigs, dropped)?;
-        if let Some(main_wt) = &checked.main_worktree {
-            let touched = git::touched_paths(
-                &repo.git,
-                git::tree_of(&repo.git, main_old)?,
-                git::tree_of(&repo.git, built.landing)?,
-            )?;
-            let unchecked: Vec<String> =
-                touched.into_iter().filter(|p| checked.checked.binary_search(p).is_err()).collect();
-            check_main_worktree(main_wt, &unchecked, req)?;
-        }
+        let landed_paths = changed_paths(repo, main_old, built.landing)?;
         journal.main_old = Some(main_old.to_string());
         journal.landing = Some(built.landing.to_string());
         journal.commits = built.landing_info.commits.len();
@@ -854,14 +1044,35 @@ fn land_steps(
         journal.worktree_tick = built.worktree_tick.clone();
         journal.advance(store, Step::Landing)?;
         crash_point("landing-commit")?;
-
-        // Step 6: the commit point.
         #[cfg(test)]
         TEST_BEFORE_SWAP.with(|h| h.borrow_mut().as_mut().map(|f| f()));
+
+        // Step 6: the commit point. The main worktree's index is locked
+        // first, as git locks it, and stays locked until its files are up to
+        // date: a `git commit` there in between would put the old files back
+        // on top of the landing.
+        let main_lock = match &checked.main_worktree {
+            Some(wt) => {
+                let whose = format!("the worktree of {}", req.main_branch);
+                Some(lock_index(store, journal, wt, &whose, &format!("git par finish {}", req.id))?)
+            }
+            None => None,
+        };
+        crash_point("main-index-locked")?;
+        main_worktree_ready(repo, req, checked, main_old, built.landing, &landed_paths)?;
         let log = format!("git-par finish {}: {}", req.id, strategy_name(req.strategy));
-        if git::compare_and_swap(&repo.git, &main_ref, main_old, built.landing, &log)? {
-            break (built.landing, built);
+        // The locks are checked, and main moved, in one state transaction:
+        // no task can take a path this landing changes in between.
+        let (moved, warnings) = store.transact(|state| {
+            let warnings =
+                guard::enforce(state, &req.id, branch, &req.main_branch, req.enforce_scope, &landed_paths)?;
+            Ok((git::compare_and_swap(&repo.git, &main_ref, main_old, built.landing, &log)?, warnings))
+        })?;
+        if moved {
+            break (built.landing, built, main_lock, warnings);
         }
+        drop(main_lock);
+        unlock_index(store, journal)?;
         if attempt >= MAX_ATTEMPTS {
             let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", req.main_branch));
             if lock.exists() {
@@ -887,7 +1098,7 @@ fn land_steps(
             // so one merge of main lands however often main moved. The
             // journal names the merge until the branch is back at the tip.
             journal.advance(store, Step::TaskMerged)?;
-            move_task_branch(repo, checked, merged, checked.task_tip)?;
+            move_task_branch(repo, store, journal, req, checked, merged, checked.task_tip)?;
             journal.task_head = None;
         }
         journal.advance(store, Step::Started)?;
@@ -897,12 +1108,55 @@ fn land_steps(
     crash_point("main-moved")?;
 
     // Steps 6 (worktree) and 7.
-    let mut warnings = Vec::new();
-    complete(repo, store, journal, &mut warnings)?;
+    let mut warnings = scope_warnings;
+    complete(repo, store, journal, main_lock, &mut warnings)?;
     let mut info = built.landing_info;
     info.commit = Some(landing);
     info.warnings.extend(warnings);
     Ok(info)
+}
+
+/// Every path the trees of commits `old` and `new` differ in (both sides
+/// of a rename): what a landing from `old` to `new` changes on main.
+fn changed_paths(repo: &Repo, old: Oid, new: Oid) -> Result<Vec<String>> {
+    git::touched_paths(&repo.git, git::tree_of(&repo.git, old)?, git::tree_of(&repo.git, new)?)
+}
+
+/// Checks, holding the main worktree's index lock just before main moves,
+/// that nothing in progress or in the way stops bringing the worktree from
+/// `main_old` to `landing`: no rebase, merge, cherry-pick, revert, bisect
+/// or `git am` on main anywhere; main still checked out where it was; no
+/// local changes in the paths that change; nothing to write through.
+fn main_worktree_ready(
+    repo: &Repo,
+    req: &Request,
+    checked: &Checked,
+    main_old: Oid,
+    landing: Oid,
+    paths: &[String],
+) -> Result<()> {
+    refuse_operation_on_main(repo, req)?;
+    let Some(wt) = &checked.main_worktree else { return Ok(()) };
+    let now = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &req.main_branch)?;
+    if now.as_deref() != Some(wt.as_path()) {
+        return Err(Refusal::failed(format!(
+            "{} was checked out in {} and no longer is",
+            req.main_branch,
+            wt.display()
+        ))
+        .hint(format!("run `git par finish {}` again", req.id))
+        .into());
+    }
+    check_main_worktree(wt, paths, req)?;
+    let (from, to) = (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
+    let blocked = git::in_the_way(wt, from, to, paths)?;
+    if !blocked.is_empty() {
+        let doing = format!("{}'s landing", req.id);
+        return Err(
+            in_the_way_refusal(&req.main_branch, wt, &doing, &blocked, req, &checked.task.branch).into()
+        );
+    }
+    Ok(())
 }
 
 /// Step 3: the commit to test and land. Main merged into `head` when main has
@@ -954,10 +1208,36 @@ fn integrate(
 
 /// Moves the task branch and its worktree from `old` to `new` (checkout
 /// first, then the ref, so a crash leaves HEAD's tree or the new one).
-fn move_task_branch(repo: &Repo, checked: &Checked, old: Oid, new: Oid) -> Result<()> {
+fn move_task_branch(
+    repo: &Repo,
+    store: &Store,
+    journal: &mut Journal,
+    req: &Request,
+    checked: &Checked,
+    old: Oid,
+    new: Oid,
+) -> Result<()> {
     let (old_tree, new_tree) = (git::tree_of(&repo.git, old)?, git::tree_of(&repo.git, new)?);
     let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
-    git::checkout(&checked.task.worktree, old_tree, new_tree, &paths)?;
+    let wt = &checked.task.worktree;
+    if !paths.is_empty() {
+        let blocked = git::in_the_way(wt, old_tree, new_tree, &paths)?;
+        if !blocked.is_empty() {
+            let (id, main) = (&checked.task.id, &req.main_branch);
+            let doing = format!("merging {main} into it");
+            return Err(in_the_way_refusal(id, wt, &doing, &blocked, req, &checked.task.branch).into());
+        }
+        let lock = lock_index(
+            store,
+            journal,
+            wt,
+            &format!("the worktree of {}", checked.task.id),
+            &format!("git par finish {}", req.id),
+        )?;
+        let updated = git::checkout(wt, old_tree, new_tree, &paths, lock);
+        unlock_index(store, journal)?;
+        updated?;
+    }
     crash_point("task-worktree")?;
     let branch_ref = format!("refs/heads/{}", checked.task.branch);
     let log = format!("git-par finish {}: merge main", checked.task.id);
@@ -1232,12 +1512,22 @@ fn strategy_name(strategy: Strategy) -> &'static str {
 
 /// Steps 6 (the worktree with main checked out) and 7, from wherever the
 /// journal says the landing got to. Each part is safe to redo.
-fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Vec<String>) -> Result<()> {
+/// `main_lock` is the main worktree's index lock when the landing holds it
+/// since before main moved; without it (a repair) the lock is taken here.
+fn complete(
+    repo: &Repo,
+    store: &Store,
+    journal: &mut Journal,
+    main_lock: Option<IndexLock>,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
     let landing = Journal::oid(&journal.landing).context("the journal has no landing commit")?;
     if journal.step < Step::Synced {
         // Readers of tasks.md hold this lock shared: the checkout below
         // rewrites files in place, and they must not see one half written.
-        store.with_lock(SYNC_LOCK, || sync_main_worktree(repo, journal, landing, warnings))?;
+        store.with_lock(SYNC_LOCK, || {
+            sync_main_worktree(repo, store, journal, landing, main_lock, warnings)
+        })?;
         journal.advance(store, Step::Synced)?;
         crash_point("main-synced")?;
     }
@@ -1324,8 +1614,10 @@ fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Ve
 /// tasks.md in place.
 fn sync_main_worktree(
     repo: &Repo,
-    journal: &Journal,
+    store: &Store,
+    journal: &mut Journal,
     landing: Oid,
+    main_lock: Option<IndexLock>,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
     let main_ref = format!("refs/heads/{}", journal.main_branch);
@@ -1336,7 +1628,17 @@ fn sync_main_worktree(
             let (old_tree, new_tree) =
                 (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
             let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
-            git::checkout(&wt, old_tree, new_tree, &paths).map_err(|e| {
+            let (lock_path, _) = index_lock::paths(&wt)?;
+            let lock = match main_lock.filter(|lock| lock.path() == lock_path) {
+                Some(lock) => lock,
+                None => {
+                    let whose = format!("the worktree of {}", journal.main_branch);
+                    lock_index(store, journal, &wt, &whose, "git par doctor --repair")?
+                }
+            };
+            let updated = git::checkout(&wt, old_tree, new_tree, &paths, lock);
+            unlock_index(store, journal)?;
+            updated.map_err(|e| {
                 anyhow::Error::new(
                     Refusal::failed(format!("could not update {} in {}", journal.main_branch, wt.display())).hint(format!(
                         "commit or stash your changes to those files in {}, then run `git par doctor --repair`",
@@ -1367,7 +1669,7 @@ fn sync_main_worktree(
 
 /// Puts back what a landing that did not reach the commit point changed:
 /// the task branch and worktree, and the task's status.
-fn rollback(repo: &Repo, store: &Store, journal: &Journal, warnings: &mut Vec<String>) -> Result<()> {
+fn rollback(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Vec<String>) -> Result<()> {
     if let (Some(head), Some(tip)) = (Journal::oid(&journal.task_head), Oid::from_str(&journal.task_tip).ok())
     {
         let branch_ref = format!("refs/heads/{}", journal.branch);
@@ -1375,8 +1677,13 @@ fn rollback(repo: &Repo, store: &Store, journal: &Journal, warnings: &mut Vec<St
         if now == Some(head) || now == Some(tip) {
             let (head_tree, tip_tree) = (git::tree_of(&repo.git, head)?, git::tree_of(&repo.git, tip)?);
             let paths = git::touched_paths(&repo.git, head_tree, tip_tree)?;
-            let restored = if journal.worktree.join(".git").exists() {
-                git::checkout(&journal.worktree, head_tree, tip_tree, &paths)
+            let restored = if journal.worktree.join(".git").exists() && !paths.is_empty() {
+                let (wt, whose) = (journal.worktree.clone(), format!("the worktree of {}", journal.task));
+                let again = format!("git par finish {}", journal.task);
+                let restored = lock_index(store, journal, &wt, &whose, &again)
+                    .and_then(|lock| git::checkout(&wt, head_tree, tip_tree, &paths, lock));
+                unlock_index(store, journal)?;
+                restored
             } else {
                 Ok(())
             };
@@ -1440,3 +1747,5 @@ fn dry_run(repo: &Repo, store: &Store, state: &State, req: &Request) -> Result<L
 
 #[cfg(test)]
 mod tests;
+
+mod guard;

@@ -695,6 +695,9 @@ pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -
             };
             removed.push(task.locks.remove(at));
         }
+        if !removed.is_empty() {
+            refuse_releasing_changed(cx, task, &others, &removing, &removed)?;
+        }
         let mut added = Vec::new();
         for pattern in &adding {
             if tasks_file.as_deref() == Some(pattern.as_str()) {
@@ -719,6 +722,56 @@ pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -
         chronicle(cx, &mut change.warnings, &state::now(), "lock", id, &details, fields);
     }
     Ok(change)
+}
+
+/// Refuses to release a lock on a path the task's branch already changes:
+/// another task could then take and change it too, and the two changes
+/// would meet only at the landing. `task` has its locks after the removal.
+fn refuse_releasing_changed(
+    cx: &Context,
+    task: &ActiveTask,
+    state: &State,
+    removing: &[(String, String)],
+    removed: &[String],
+) -> Result<()> {
+    let Some(tip) = cx.repo.branch_tip(&task.branch)? else { return Ok(()) };
+    let main_tip = match cx.main_branch(state) {
+        Ok(main) => cx.repo.branch_tip(&main)?,
+        Err(_) => None,
+    };
+    let base = main_tip
+        .and_then(|main| cx.repo.git.merge_base(tip, main).ok())
+        .or_else(|| git2::Oid::from_str(&task.base).ok());
+    let Some(base) = base else { return Ok(()) };
+    let tree = |commit: git2::Oid| crate::repo::land::tree_of(&cx.repo.git, commit);
+    let changed = crate::repo::land::touched_paths(&cx.repo.git, tree(base)?, tree(tip)?)?;
+    let kept: Vec<Pattern> = task.locks.iter().filter_map(|l| Pattern::compile(l.clone()).ok()).collect();
+    for normal in removed {
+        let Ok(pattern) = Pattern::compile(normal.clone()) else { continue };
+        let used: Vec<&str> = changed
+            .iter()
+            .filter(|path| pattern.matches(path) && !kept.iter().any(|k| k.matches(path)))
+            .map(String::as_str)
+            .collect();
+        if used.is_empty() {
+            continue;
+        }
+        let text = removing.iter().find(|(_, n)| n == normal).map_or(normal.as_str(), |(t, _)| t.as_str());
+        let shown: Vec<&str> = used.iter().take(5).copied().collect();
+        let more = if used.len() > 5 { format!(" and {} more", used.len() - 5) } else { String::new() };
+        return Err(Refusal::failed(format!(
+            "cannot remove {text} from the locks of {}: {} already changes {}{more}",
+            task.id,
+            task.branch,
+            shown.join(", ")
+        ))
+        .hint(format!(
+            "another task could then change it too; take the change out of {} first, or keep the lock",
+            task.branch
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// What `abort` did or would throw away.

@@ -40,6 +40,7 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
         main_branch,
         tasks_file,
         log_dir: cx.config.log_dir.clone(),
+        enforce_scope: cx.config.enforce_scope,
     };
     let ui = cx.ui;
     let landing = land::finish(&cx.repo, &cx.store, &request, &|p| progress(ui, &request, p))?;

@@ -300,7 +300,7 @@ fn eight_concurrent_finishes_all_land_exactly_once() {
 fn a_finish_killed_at_any_step_is_repaired_by_doctor() {
     assert_eq!(
         git_par::land::CRASH_POINTS.len(),
-        11,
+        12,
         "a crash point was added or removed: update this test's doc"
     );
     for &point in git_par::land::CRASH_POINTS {
@@ -317,6 +317,7 @@ fn a_finish_killed_at_any_step_is_repaired_by_doctor() {
         assert!(!crashed.status.success(), "{point}: finish was not killed");
 
         repo.par(&["doctor", "--repair"]).success();
+        assert!(!repo.path(".git/index.lock").exists(), "{point}: git-par's index lock is left");
         let landed = landed_count(&repo, "T001");
         let must_land =
             ["main-moved", "main-synced", "released", "worktree-removed", "cleaned"].contains(&point);

@@ -13,6 +13,7 @@ mod deps;
 mod discovery;
 mod doctor;
 mod finish;
+mod guarantees;
 mod hook;
 mod list;
 mod lock;
