@@ -1075,7 +1075,7 @@ fn land_steps(
         unlock_index(store, journal)?;
         if attempt >= MAX_ATTEMPTS {
             let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", req.main_branch));
-            if lock.exists() {
+            if lock_stays(&lock) {
                 // Not main moving: a lock a git that died left, which no retry clears.
                 return Err(Refusal::failed(format!("{} is locked: {} exists", req.main_branch, lock.display()))
                     .hint("a git command is moving it, or one died while it did; if none is running, remove that file")
@@ -1114,6 +1114,15 @@ fn land_steps(
     info.commit = Some(landing);
     info.warnings.extend(warnings);
     Ok(info)
+}
+
+/// Whether the lock file at `path` is there and stays for a second, unchanged:
+/// a git command moving a ref holds its lock for an instant only.
+fn lock_stays(path: &Path) -> bool {
+    let seen = |p: &Path| fs::symlink_metadata(p).ok().map(|m| (index_lock::file_id(p), m.modified().ok()));
+    let Some(first) = seen(path) else { return false };
+    std::thread::sleep(Duration::from_secs(1));
+    seen(path) == Some(first)
 }
 
 /// Every path the trees of commits `old` and `new` differ in (both sides

@@ -766,17 +766,30 @@ fn checkout_with_baseline(
 }
 
 /// Moves `refname` from `old` to `new` only if it still points at `old`.
-/// Returns false when it does not (someone else moved it).
+/// Returns false when it does not (someone else moved it). A ref another
+/// process holds locked for a moment (a `git pack-refs` of a background
+/// `git gc --auto` locks every ref it packs) is tried again for a while
+/// before that counts as moved.
 pub fn compare_and_swap(repo: &Repository, refname: &str, old: Oid, new: Oid, log: &str) -> Result<bool> {
-    match repo.reference_matching(refname, new, true, old, log) {
-        Ok(_) => Ok(true),
-        Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::Locked => {
-            // Locked: another writer is mid-update; Modified: it moved. Either way, not ours to move.
-            Ok(false)
+    let started = std::time::Instant::now();
+    loop {
+        match repo.reference_matching(refname, new, true, old, log) {
+            Ok(_) => return Ok(true),
+            Err(e) if e.code() == git2::ErrorCode::Locked && started.elapsed() < REF_LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::Locked => {
+                // Modified: it moved; Locked for long: a writer is mid-update,
+                // or died there. Either way, not ours to move now.
+                return Ok(false);
+            }
+            Err(e) => return Err(e).with_context(|| format!("moving {refname} from {old} to {new}")),
         }
-        Err(e) => Err(e).with_context(|| format!("moving {refname} from {old} to {new}")),
     }
 }
+
+/// How long [`compare_and_swap`] waits for a ref another process locked.
+const REF_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The commit a ref points at, if it exists.
 pub fn ref_target(repo: &Repository, refname: &str) -> Result<Option<Oid>> {

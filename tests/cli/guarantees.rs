@@ -298,3 +298,344 @@ fn an_ignored_symlink_in_a_task_worktree_is_not_written_through_when_main_is_mer
         [("__init__.py".into(), "".into()), ("x.txt".into(), "precious\n".into())]
     );
 }
+
+// ---------------------------------------------------------------------------
+// 3. A commit racing a landing cannot revert it.
+
+/// A repository where main has a commit `side` conflicts with on README.md.
+fn conflicting_side(repo: &TestRepo) {
+    repo.git(&["switch", "-q", "-c", "side"]);
+    repo.write("README.md", "side\n");
+    repo.commit_all("side edits README");
+    repo.git(&["switch", "-q", "main"]);
+    repo.write("README.md", "main\n");
+    repo.commit_all("main edits README");
+}
+
+#[test]
+fn an_operation_in_progress_on_main_stops_the_landing() {
+    // (operation, how to start it, how to end it)
+    let cases: [(&str, &[&str], &[&str]); 5] = [
+        ("merge", &["merge", "-q", "side"], &["merge", "--abort"]),
+        ("cherry-pick", &["cherry-pick", "side"], &["cherry-pick", "--abort"]),
+        ("revert", &["revert", "--no-edit", "HEAD~1"], &["revert", "--abort"]),
+        ("rebase", &["rebase", "-q", "side"], &["rebase", "--abort"]),
+        ("bisect", &["bisect", "start", "HEAD", "HEAD~3"], &["bisect", "reset"]),
+    ];
+    for (op, begin, end) in cases {
+        let repo = repo();
+        conflicting_side(&repo);
+        if op == "revert" {
+            repo.write("README.md", "main again\n");
+            repo.commit_all("main edits README again");
+        }
+        let t1 = start(&repo, &["T001"]).remove(0);
+        commit_file(&repo, &t1, "src/a.txt", "a by T001\n", false);
+        let started = repo.try_git_in(&repo.root, begin);
+        assert!(started.code != 0 || op == "bisect", "{op} should stop half-way: {}", started.stderr);
+
+        let before = untouched(&repo, "T001");
+        let run = repo.par(&["finish", "T001"]);
+        let (verb, how) = match op {
+            "bisect" => ("bisect".to_string(), "end it with `git bisect reset`".to_string()),
+            op => (
+                op.to_string(),
+                format!("finish it (`git {op} --continue`) or abort it (`git {op} --abort`)"),
+            ),
+        };
+        assert_eq!(
+            refusal(&repo, &run),
+            format!(
+                "exit 1\n\
+                 error: a {verb} is in progress in the worktree of main ([TMP]/repo)\n\
+                 hint: {how} there, then run `git par finish T001` again\n\
+                 hint: nothing changed: main is as it was\n"
+            ),
+            "{op}"
+        );
+        assert_eq!(untouched(&repo, "T001"), before, "{op}");
+
+        repo.git(end);
+        repo.par(&["finish", "T001"]).success();
+        assert_eq!(repo.git(&["show", "main:src/a.txt"]), "a by T001\n", "{op}");
+    }
+}
+
+const RACE_TASKS: usize = 50;
+
+/// `git commit -a` in the main worktree racing 50 landings: a commit made
+/// after main moved but before its worktree caught up would commit the old
+/// files on top of the landing and silently revert it. The racer watches
+/// main's ref and commits the instant it moves (and now and then anyway);
+/// each of its commits must land before the landing (which then merges
+/// it), after it (on top of the new files), or fail on git's own
+/// "index.lock': File exists".
+#[test]
+fn a_commit_racing_a_landing_never_reverts_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let mut plan = String::from("# Tasks: Race\n\n## Phase 1\n\n");
+    for n in 1..=RACE_TASKS {
+        plan.push_str(&format!("- [ ] T{n:03} [P] Write `src/t{n}.txt`\n"));
+    }
+    let repo = TestRepo::with_files(&[(TASKS_FILE, plan.as_str()), ("README.md", "race\n")]);
+    let main_ref = repo.path(".git/refs/heads/main");
+    let (mut refused, mut committed, mut retried) = (0, 0, 0);
+    for n in 1..=RACE_TASKS {
+        let id = format!("T{n:03}");
+        let wt = start(&repo, &[&id]).remove(0);
+        commit_file(&repo, &wt, &format!("src/t{n}.txt"), &format!("task {n}\n"), false);
+        let stop = AtomicBool::new(false);
+        let (outcomes, finished) = std::thread::scope(|s| {
+            let racer = s.spawn(|| {
+                let mut outcomes = Vec::new();
+                let mut seen = std::fs::read_to_string(&main_ref).unwrap_or_default();
+                let mut last = Instant::now();
+                while !stop.load(Ordering::SeqCst) {
+                    let now = std::fs::read_to_string(&main_ref).unwrap_or_default();
+                    if now != seen || last.elapsed() > Duration::from_millis(30) {
+                        let args =
+                            ["commit", "-a", "-q", "--allow-empty", "--no-verify", "-m", "racing commit"];
+                        outcomes.push(repo.try_git_in(&repo.root, &args));
+                        seen = std::fs::read_to_string(&main_ref).unwrap_or_default();
+                        last = Instant::now();
+                    }
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                outcomes
+            });
+            let mut finished = repo.par(&["finish", &id]);
+            // Commits that keep moving main can starve a landing (exit 3): retry.
+            while finished.code == 3 && finished.stderr.contains("kept moving") {
+                retried += 1;
+                finished = repo.par(&["finish", &id]);
+            }
+            stop.store(true, Ordering::SeqCst);
+            (racer.join().unwrap(), finished)
+        });
+        assert_eq!(finished.code, 0, "finish {id}: {}", finished.stderr);
+        for run in outcomes {
+            if run.code == 0 {
+                committed += 1;
+            } else {
+                assert!(
+                    run.stderr.contains("index.lock': File exists"),
+                    "a racing commit failed otherwise: {}",
+                    run.stderr
+                );
+                refused += 1;
+            }
+        }
+        // Every landing so far is still on main, and in its worktree.
+        for m in 1..=n {
+            let file = format!("src/t{m}.txt");
+            assert_eq!(
+                repo.git(&["show", &format!("main:{file}")]),
+                format!("task {m}\n"),
+                "round {n}: T{m:03} was reverted"
+            );
+        }
+        assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "", "round {n}");
+    }
+    eprintln!(
+        "{RACE_TASKS} landings raced by {committed} commits that went through and {refused} that met the index lock ({retried} finishes retried)"
+    );
+    assert!(committed > 0 && refused > 0, "the race did not happen: {committed} commits, {refused} refused");
+}
+
+// ---------------------------------------------------------------------------
+// 6. Directory locks cover submodule pointers.
+
+/// Stages a submodule pointer (a gitlink) at `path` in `wt`.
+fn stage_gitlink(repo: &TestRepo, wt: &Path, path: &str) {
+    let commit = repo.rev("HEAD");
+    repo.git_in(wt, &["update-index", "--add", "--cacheinfo", &format!("160000,{commit},{path}")]);
+}
+
+#[test]
+fn a_submodule_pointer_in_a_locked_directory_is_refused_by_the_hook_and_the_landing() {
+    let repo = repo();
+    repo.par(&["hook", "install"]).success();
+    let wts = start(&repo, &["T006", "T001"]);
+    stage_gitlink(&repo, &wts[1], "vendor/lib");
+    let run = repo.try_git_in(&wts[1], &["commit", "-q", "-m", "vendor the lib"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        hostless(&run.stderr).contains("\n  vendor/lib: locked by T006 (tester@host)\n"),
+        "{}",
+        run.stderr
+    );
+    repo.git_in(&wts[1], &["commit", "-q", "--no-verify", "-m", "vendor the lib"]);
+    let run = repo.par(&["finish", "T001"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        hostless(&run.stderr).contains("\n  vendor/lib: locked by T006 (tester@host)\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(repo.git(&["ls-tree", "main", "vendor/lib"]).is_empty());
+}
+
+#[test]
+fn moving_a_submodule_pointer_out_of_a_locked_directory_does_not_land() {
+    let repo = repo();
+    stage_gitlink(&repo, &repo.root, "vendor/lib");
+    repo.git(&["commit", "-q", "-m", "the lib is a submodule"]);
+    let wts = start(&repo, &["T006", "T002"]);
+    // T002 moves the pointer elsewhere, with no hook to stop it.
+    repo.git_in(&wts[1], &["rm", "-q", "--cached", "vendor/lib"]);
+    stage_gitlink(&repo, &wts[1], "third_party/lib");
+    repo.git_in(&wts[1], &["commit", "-q", "-m", "move the lib"]);
+    let before = untouched(&repo, "T002");
+    let run = repo.par(&["finish", "T002"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        hostless(&run.stderr).contains("\n  vendor/lib: locked by T006 (tester@host)\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(untouched(&repo, "T002"), before);
+}
+
+// ---------------------------------------------------------------------------
+// 7. No lock of git-par's own is left stuck.
+
+/// Runs `finish ID` with `GIT_PAR_TEST_CRASH_AT=point` (it aborts there, as a kill would).
+fn crash_finish(repo: &TestRepo, id: &str, point: &str) {
+    let out =
+        repo.par_command(&repo.root, &["finish", id]).env("GIT_PAR_TEST_CRASH_AT", point).output().unwrap();
+    assert!(!out.status.success(), "finish {id} was not cut at {point}");
+}
+
+#[test]
+fn the_index_lock_of_a_killed_landing_is_removed_by_doctor_repair() {
+    for (point, lands) in [("main-index-locked", false), ("main-moved", true)] {
+        let repo = repo();
+        let t1 = start(&repo, &["T001"]).remove(0);
+        commit_file(&repo, &t1, "src/a.txt", "a by T001\n", false);
+        crash_finish(&repo, "T001", point);
+        // git-par held the main worktree's index lock: git cannot commit.
+        let lock = repo.path(".git/index.lock");
+        assert!(lock.exists(), "{point}");
+        let run = repo.try_git_in(&repo.root, &["commit", "-q", "--allow-empty", "-m", "blocked"]);
+        assert!(run.stderr.contains("index.lock': File exists"), "{point}: {}", run.stderr);
+
+        let run = repo.par(&["doctor"]);
+        assert_eq!(run.code, 1, "{point}");
+        assert!(
+            run.stdout
+                .contains(&format!("; it also removes the lock file the finish left, {}\n", lock.display())),
+            "{point}: {}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains("git command is running"), "{point}: {}", run.stdout);
+        repo.par(&["doctor", "--repair"]).success();
+        assert!(!lock.exists(), "{point}");
+        assert_eq!(repo.git(&["show", "main:src/a.txt"]) == "a by T001\n", lands, "{point}");
+        assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "", "{point}");
+        repo.git(&["commit", "-q", "--allow-empty", "-m", "git commits again"]);
+    }
+}
+
+#[test]
+fn another_processes_index_lock_is_left_alone() {
+    let repo = repo();
+    let t1 = start(&repo, &["T001"]).remove(0);
+    commit_file(&repo, &t1, "src/a.txt", "a by T001\n", false);
+    crash_finish(&repo, "T001", "landing-commit");
+    // Not git-par's: some git that is running, or died, holds it.
+    let lock = repo.path(".git/index.lock");
+    std::fs::write(&lock, "someone else's index").unwrap();
+    let run = repo.par(&["doctor", "--repair"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("problem: {} exists: a git command is running", lock.display())),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), "someone else's index");
+    assert_eq!(state(&repo)["tasks"]["T001"]["state"], "active");
+}
+
+/// Whether strace can run here (it may be missing, or ptrace forbidden).
+fn strace_works() -> bool {
+    std::process::Command::new("strace")
+        .args(["-f", "-o", "/dev/null", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Runs `git par finish ID` under strace, killed (SIGKILL) by the kernel at
+/// the first rename of `lock`: what a `kill -9` at that very moment does.
+fn finish_killed_renaming(repo: &TestRepo, id: &str, lock: &Path) -> Run {
+    let out = crate::common::isolated("strace", &repo.home)
+        .current_dir(&repo.root)
+        .args(["-f", "-o", "/dev/null", "-P"])
+        .arg(lock)
+        .args([
+            "-e",
+            "trace=rename,renameat,renameat2",
+            "-e",
+            "inject=rename,renameat,renameat2:signal=KILL",
+            "--",
+        ])
+        .arg(crate::common::bin())
+        .args(["finish", id])
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+#[test]
+fn a_landing_killed_while_libgit2_moved_main_leaves_no_ref_lock_after_repair() {
+    if !strace_works() {
+        eprintln!("skipped: strace is not available here");
+        return;
+    }
+    let repo = repo();
+    let t1 = start(&repo, &["T001"]).remove(0);
+    commit_file(&repo, &t1, "src/a.txt", "a by T001\n", false);
+    let main = repo.rev("main");
+    let lock = repo.path(".git/refs/heads/main.lock");
+    let run = finish_killed_renaming(&repo, "T001", &lock);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    // libgit2 had written the landing into main's lock and not yet renamed it.
+    let written = std::fs::read_to_string(&lock).expect("main.lock is left");
+    assert_eq!(repo.rev("main"), main);
+    let blocked = repo.try_git_in(&repo.root, &["commit", "-q", "--allow-empty", "-m", "blocked"]);
+    assert_ne!(blocked.code, 0);
+    let journal: serde_json::Value = serde_json::from_str(&repo.read(".git/par/journal/T001.json")).unwrap();
+    assert_eq!(journal["landing"].as_str(), Some(written.trim()));
+
+    repo.par(&["doctor", "--repair"]).success();
+    assert!(!lock.exists());
+    assert_eq!(repo.rev("main"), main, "not landed: rolled back");
+    assert_eq!(state(&repo)["tasks"]["T001"]["state"], "active");
+    repo.par(&["finish", "T001"]).success();
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "git commits again"]);
+}
+
+#[test]
+fn a_landing_killed_as_it_committed_main_worktrees_index_is_completed_by_doctor() {
+    if !strace_works() {
+        eprintln!("skipped: strace is not available here");
+        return;
+    }
+    let repo = repo();
+    let t1 = start(&repo, &["T001"]).remove(0);
+    commit_file(&repo, &t1, "src/a.txt", "a by T001\n", false);
+    let lock = repo.path(".git/index.lock");
+    let run = finish_killed_renaming(&repo, "T001", &lock);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(lock.exists(), "the new index was written into index.lock, not yet renamed");
+    repo.par(&["doctor", "--repair"]).success();
+    assert!(!lock.exists());
+    assert_eq!(repo.git(&["show", "main:src/a.txt"]), "a by T001\n");
+    assert_eq!(repo.read("src/a.txt"), "a by T001\n");
+    assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "");
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "git commits again"]);
+}
