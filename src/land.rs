@@ -84,7 +84,8 @@ pub struct Landing {
     pub message: String,
     /// Unified diff of tasks.md between old and new main.
     pub tasks_diff: String,
-    /// Lines of the task branch's tasks.md edits that clashed with main and were dropped.
+    /// The task branch's edits of tasks.md that did not land (all but its own
+    /// checkbox), as a diff from what landed to what the branch had.
     pub dropped: String,
     /// Things that went wrong after the landing and need no action to be correct.
     pub warnings: Vec<String>,
@@ -1001,7 +1002,7 @@ fn land_steps(
         let head = Journal::oid(&journal.task_head).unwrap_or(checked.task_tip);
 
         // Step 3: main into the task branch, so what is verified is what lands.
-        let (tested, dropped) = integrate(repo, req, checked, main_old, head, &sigs)?;
+        let (tested, clashes) = integrate(repo, req, checked, main_old, head, &sigs)?;
         // What would land is known now: refuse before anything moves or a
         // verify runs when it breaks the locks or cannot reach main's worktree.
         let changed = changed_paths(repo, main_old, tested)?;
@@ -1035,7 +1036,7 @@ fn land_steps(
         crash_point("verified")?;
 
         // Step 5.
-        let built = build(repo, req, main_old, tested, &sigs, dropped)?;
+        let built = build(repo, req, main_old, tested, &sigs, clashes)?;
         let landed_paths = changed_paths(repo, main_old, built.landing)?;
         journal.main_old = Some(main_old.to_string());
         journal.landing = Some(built.landing.to_string());
@@ -1169,8 +1170,8 @@ fn main_worktree_ready(
 }
 
 /// Step 3: the commit to test and land. Main merged into `head` when main has
-/// moved since the task's base; `head` itself when not. Returns the dropped
-/// tasks.md lines too.
+/// moved since the task's base; `head` itself when not. Returns too the
+/// task's tasks.md edits that clashed with main's in that merge (a diff).
 fn integrate(
     repo: &Repo,
     req: &Request,
@@ -1334,59 +1335,88 @@ struct Built {
 
 /// Step 5: builds the landing commit (and, for ff, the tick commit on top
 /// of the task tip) without moving anything.
+/// `clashes`: the task's tasks.md edits the merge of step 3 already left out.
 fn build(
     repo: &Repo,
     req: &Request,
     main: Oid,
     tested: Oid,
     sigs: &git::Signatures,
-    mut dropped: String,
+    clashes: String,
 ) -> Result<Built> {
     let git = &repo.git;
     let (main_tree, tested_tree) = (git::tree_of(git, main)?, git::tree_of(git, tested)?);
     let commits = if tested == main { Vec::new() } else { git::task_commits(git, tested, main)? };
-    let files = git::changes(git, main_tree, tested_tree, true)?;
+    let mut files = git::changes(git, main_tree, tested_tree, true)?;
+    // The task's own edits of tasks.md do not land (below).
+    files.retain(|c| !req.tasks_file.as_ref().is_some_and(|f| *f == c.path));
 
     let result = result_line(req, tested, commits.len(), files.len());
     let mut tree = tested_tree;
     let mut description = None;
     let mut tasks_diff = String::new();
+    let mut dropped = clashes;
     let mut worktree_tick = None;
     let mut warnings = Vec::new();
     if let Some(file) = &req.tasks_file {
-        match git::read_text(git, tested_tree, file)? {
-            Some(mut text) => {
-                // The tested tree has main in it, so its tasks.md differs from
-                // main's only by the task's edits; those never delete main's
-                // tasks (a task branch main did not move under was not merged).
-                if let Some(main_text) = git::read_text(git, main_tree, file)?.filter(|m| *m != text) {
-                    let guarded = tasks::merge::merge(&main_text, &main_text, &text);
-                    if guarded.text != text {
-                        tree = git::with_file(git, tree, file, &guarded.text)?;
-                        text = guarded.text;
+        let task_text = git::read_text(git, tested_tree, file)?;
+        // git-par owns tasks.md: what lands is main's version, ticked, with
+        // only the task's own checkbox taken from its branch. Other edits
+        // (other tasks ticked or changed, tasks added, a file that does not
+        // parse) are dropped and shown.
+        tree = git::with_entry_of(git, tree, file, main_tree)?;
+        if git::tree_has(git, main_tree, file) {
+            match git::read_text(git, main_tree, file)? {
+                Some(main_text) => {
+                    let text = match &task_text {
+                        Some(theirs) => tasks::merge::own_checkbox(&main_text, theirs, &req.id),
+                        None => main_text.clone(),
+                    };
+                    if task_text.as_deref() != Some(text.as_str()) {
+                        dropped += &match &task_text {
+                            Some(theirs) => similar::TextDiff::from_lines(&text, theirs)
+                                .unified_diff()
+                                .context_radius(1)
+                                .header("tasks.md (landed)", "tasks.md (task branch)")
+                                .to_string(),
+                            None => format!(
+                                "{file} on {} is gone or not UTF-8 text; main's version is kept\n",
+                                checked_branch(req)
+                            ),
+                        };
                     }
-                    dropped.push_str(&guarded.dropped);
-                }
-                description = describe(&text, &req.id);
-                match tasks::edit::land(&text, &req.id, &result) {
-                    Ok(updated) if updated != text => tree = git::with_file(git, tree, file, &updated)?,
-                    Ok(_) => {}
-                    Err(e) => warnings.push(format!("{file} was not updated: {e:#}")),
-                }
-                let before = git::read_text(git, main_tree, file)?.unwrap_or_default();
-                let after = git::read_text(git, tree, file)?.unwrap_or_default();
-                tasks_diff = unified(&before, &after, file);
-            }
-            None => {
-                // Not committed: tick the working copy once the task has landed.
-                let path = repo.main_root.join(file);
-                if let Ok(text) = fs::read_to_string(&path) {
                     description = describe(&text, &req.id);
-                    if let Ok(updated) = tasks::edit::land(&text, &req.id, &result) {
-                        tasks_diff = unified(&text, &updated, file);
+                    let updated = match tasks::edit::land(&text, &req.id, &result) {
+                        Ok(updated) => updated,
+                        Err(e) => {
+                            warnings.push(format!("{file} was not updated: {e:#}"));
+                            text
+                        }
+                    };
+                    if updated != main_text {
+                        tree = git::with_file(git, tree, file, &updated)?;
                     }
-                    worktree_tick = Some((file.clone(), result.clone()));
+                    tasks_diff = unified(&main_text, &updated, file);
                 }
+                None => warnings
+                    .push(format!("{file} on {} is not UTF-8 text, so it was not updated", req.main_branch)),
+            }
+        } else {
+            if task_text.is_some() {
+                dropped += &format!(
+                    "{file} was added on {}, but {} does not track it: left out\n",
+                    checked_branch(req),
+                    req.main_branch
+                );
+            }
+            // Not committed: tick the working copy once the task has landed.
+            let path = repo.main_root.join(file);
+            if let Ok(text) = fs::read_to_string(&path) {
+                description = describe(&text, &req.id);
+                if let Ok(updated) = tasks::edit::land(&text, &req.id, &result) {
+                    tasks_diff = unified(&text, &updated, file);
+                }
+                worktree_tick = Some((file.clone(), result.clone()));
             }
         }
     }
@@ -1419,6 +1449,11 @@ fn build(
         },
         worktree_tick,
     })
+}
+
+/// The task branch, as named in messages about what the landing left out.
+fn checked_branch(req: &Request) -> String {
+    format!("the branch of {}", req.id)
 }
 
 fn describe(text: &str, id: &str) -> Option<String> {
@@ -1740,8 +1775,8 @@ fn dry_run(repo: &Repo, store: &Store, state: &State, req: &Request) -> Result<L
     let sigs = git::signatures(&repo.git)?;
     let main_ref = format!("refs/heads/{}", req.main_branch);
     let main = git::ref_target(&repo.git, &main_ref)?.with_context(|| format!("reading {main_ref}"))?;
-    let (tested, dropped) = integrate(repo, req, &checked, main, checked.task_tip, &sigs)?;
-    let built = build(repo, req, main, tested, &sigs, dropped)?;
+    let (tested, clashes) = integrate(repo, req, &checked, main, checked.task_tip, &sigs)?;
+    let built = build(repo, req, main, tested, &sigs, clashes)?;
     let mut landing = built.landing_info;
     let dirty = git::uncommitted(&checked.task.worktree, None)?;
     if !dirty.is_empty() {

@@ -46,8 +46,8 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
     let landing = land::finish(&cx.repo, &cx.store, &request, &|p| progress(ui, &request, p))?;
     if !landing.dropped.is_empty() {
         ui.warn(&format!(
-            "edits of {} to tasks.md clash with {} and were dropped ({} wins):",
-            request.id, request.main_branch, request.main_branch
+            "edits of {} to tasks.md outside its own checkbox were dropped (git-par owns the task file):",
+            request.id
         ));
         eprint!("{}", landing.dropped);
     }

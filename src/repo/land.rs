@@ -303,6 +303,36 @@ pub fn with_file(repo: &Repository, tree: Oid, path: &str, text: &str) -> Result
     update.create_updated(repo, &base).with_context(|| format!("writing a tree with the new {path}"))
 }
 
+/// Whether `tree` has an entry at `path`.
+pub fn tree_has(repo: &Repository, tree: Oid, path: &str) -> bool {
+    repo.find_tree(tree).is_ok_and(|t| t.get_path(Path::new(path)).is_ok())
+}
+
+/// `tree` with the entry at `path` made what it is in `from` (removed when
+/// `from` has none there).
+pub fn with_entry_of(repo: &Repository, tree: Oid, path: &str, from: Oid) -> Result<Oid> {
+    let base = repo.find_tree(tree).with_context(|| format!("reading tree {tree}"))?;
+    let source = repo.find_tree(from).with_context(|| format!("reading tree {from}"))?;
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    match source.get_path(Path::new(path)) {
+        Ok(entry) => {
+            let mode = match entry.filemode() {
+                0o100755 => git2::FileMode::BlobExecutable,
+                0o120000 => git2::FileMode::Link,
+                0o160000 => git2::FileMode::Commit,
+                0o040000 => git2::FileMode::Tree,
+                _ => git2::FileMode::Blob,
+            };
+            update.upsert(path, entry.id(), mode);
+        }
+        Err(_) if base.get_path(Path::new(path)).is_err() => return Ok(tree),
+        Err(_) => {
+            update.remove(path);
+        }
+    }
+    update.create_updated(repo, &base).with_context(|| format!("writing a tree with {path} as in {from}"))
+}
+
 /// One changed path between two trees.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Change {

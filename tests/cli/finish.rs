@@ -413,17 +413,17 @@ fn a_task_branch_cannot_delete_tasks_from_the_plan() {
     assert_eq!(
         run.stderr,
         format!(
-            "warning: edits of T002 to tasks.md clash with main and were dropped (main wins):\n\
+            "warning: edits of T002 to tasks.md outside its own checkbox were dropped (git-par owns the task file):\n\
 --- tasks.md (landed)\n+++ tasks.md (task branch)\n@@ -1,3 +0,0 @@\n\
 -- [X] T001 done `a.py`\n-- [ ] T002 [P] b `b.py`\n-- [ ] T003 [P] c `c.py`\n\
-Landed T002 on main as {} (merge, 1 commit, 2 files)\n",
+Landed T002 on main as {} (merge, 1 commit, 1 file)\n",
             &commit[..7]
         )
     );
     assert_eq!(
         repo.git(&["show", &format!("main:{TASKS_FILE}")]),
         format!(
-            "- [X] T001 done `a.py`\n- [X] T002 [P] b `b.py`\n  - par: merged {} (1 commit, 2 files) · logs/parallel/T002.log\n\
+            "- [X] T001 done `a.py`\n- [X] T002 [P] b `b.py`\n  - par: merged {} (1 commit, 1 file) · logs/parallel/T002.log\n\
 - [ ] T003 [P] c `c.py`\n",
             &tip[..7]
         )

@@ -639,3 +639,84 @@ fn a_landing_killed_as_it_committed_main_worktrees_index_is_completed_by_doctor(
     assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "");
     repo.git(&["commit", "-q", "--allow-empty", "-m", "git commits again"]);
 }
+
+// ---------------------------------------------------------------------------
+// 4. tasks.md from a task branch: only the task's own checkbox and result line.
+
+#[test]
+fn a_task_branch_changes_only_its_own_entry_in_tasks_md() {
+    let repo = repo();
+    let t3 = start(&repo, &["T003"]).remove(0);
+    commit_file(&repo, &t3, "src/c.txt", "c by T003\n", false);
+    repo.par(&["finish", "T003"]).success();
+    let main_plan = repo.git(&["show", &format!("main:{TASKS_FILE}")]);
+    let t1 = start(&repo, &["T001"]).remove(0);
+    commit_file(&repo, &t1, "src/a.txt", "a by T001\n", false);
+    // The agent ticks itself, and also: ticks T002, unticks T003, moves T004
+    // onto T001's file, and adds a task (a duplicate of its own ID) and another.
+    let edited = main_plan
+        .replace("- [ ] T001 [P] Edit `src/a.txt`", "- [x] T001 [P] Edit `src/a.txt`")
+        .replace("- [ ] T002 [P] Edit `src/b.txt`", "- [x] T002 [P] Edit `src/b.txt`")
+        .replace("- [X] T003 [P] Edit `src/c.txt`", "- [ ] T003 [P] Edit `src/c.txt`")
+        .replace("- [ ] T004 [P] Fill `data/`", "- [ ] T004 [P] Fill `data/` and `src/a.txt`")
+        + "- [ ] T001 [P] Sneak in `src/b.txt`\n- [ ] T099 [P] Invent work in `src/z.txt`\n";
+    commit_file(&repo, &t1, TASKS_FILE, &edited, false);
+
+    let run = repo.par(&["finish", "T001"]).success();
+    let landed = repo.git(&["show", &format!("main:{TASKS_FILE}")]);
+    let want = main_plan.replace(
+        "- [ ] T001 [P] Edit `src/a.txt`\n",
+        &format!(
+            // Its own tick is the landing's: with two T001 lines on the branch, which is its own is unclear.
+            "- [X] T001 [P] Edit `src/a.txt`\n  - par: merged {} (2 commits, 1 file) · logs/parallel/T001.log\n",
+            &repo.rev("main^2")[..7]
+        ),
+    );
+    assert_eq!(landed, want);
+    assert_eq!(repo.read(TASKS_FILE), landed);
+    assert!(
+        run.stderr.starts_with(
+            "warning: edits of T001 to tasks.md outside its own checkbox were dropped (git-par owns the task file):\n\
+             --- tasks.md (landed)\n+++ tasks.md (task branch)\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    for line in [
+        "+- [x] T002 [P] Edit `src/b.txt`",
+        "+- [ ] T003 [P] Edit `src/c.txt`",
+        "+- [ ] T004 [P] Fill `data/` and `src/a.txt`",
+        "+- [ ] T001 [P] Sneak in `src/b.txt`",
+        "+- [ ] T099 [P] Invent work in `src/z.txt`",
+    ] {
+        assert!(run.stderr.contains(&format!("\n{line}\n")), "{line} not shown as dropped:\n{}", run.stderr);
+    }
+    // The plan still reads as before: T002 to do, T003 done, T004 on data/ only.
+    let listed = repo.par(&["--json", "list"]).success().json();
+    let tasks = listed["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 6);
+    assert_eq!(tasks[1]["state"], "todo");
+    assert_eq!(tasks[2]["state"], "done");
+    assert_eq!(tasks[3]["paths"], json!(["data/"]));
+}
+
+#[test]
+fn a_tasks_md_that_would_not_parse_or_is_gone_never_lands() {
+    for (what, damage) in [("not UTF-8", Some(&b"- [ ] T001 \xff\xfe broken\n"[..])), ("deleted", None)] {
+        let repo = repo();
+        let t1 = start(&repo, &["T001"]).remove(0);
+        commit_file(&repo, &t1, "src/a.txt", "a by T001\n", false);
+        match damage {
+            Some(bytes) => std::fs::write(t1.join(TASKS_FILE), bytes).unwrap(),
+            None => std::fs::remove_file(t1.join(TASKS_FILE)).unwrap(),
+        }
+        repo.git_in(&t1, &["add", "-A"]);
+        repo.git_in(&t1, &["commit", "-q", "-m", "damage tasks.md"]);
+        repo.par(&["finish", "T001"]).success();
+        let landed = repo.git(&["show", &format!("main:{TASKS_FILE}")]);
+        assert!(landed.starts_with(PLAN.split("- [ ] T001").next().unwrap()), "{what}: {landed}");
+        assert!(landed.contains("- [X] T001 [P] Edit `src/a.txt`\n  - par: merged "), "{what}: {landed}");
+        assert!(landed.contains("- [ ] T006 [P] Update the submodule"), "{what}: {landed}");
+        repo.par(&["list"]).success();
+    }
+}
