@@ -288,6 +288,10 @@ pub struct Journal {
     /// `doctor --repair` removes it once it knows the finish is dead.
     #[serde(default)]
     pub index_lock: Option<HeldLock>,
+    /// The main worktree was (maybe partly) brought to the landing before
+    /// main moved: a rollback brings it back.
+    #[serde(default)]
+    pub main_ahead: bool,
 }
 
 /// An `index.lock` a finish took (see [`crate::repo::index_lock`]).
@@ -607,6 +611,7 @@ pub const CRASH_POINTS: &[&str] = &[
     "verified",
     "landing-commit",
     "main-index-locked",
+    "main-worktree-ahead",
     "main-moved",
     "main-synced",
     "released",
@@ -717,6 +722,7 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
         worktree_tick: None,
         log_dir: req.log_dir.clone(),
         index_lock: None,
+        main_ahead: false,
     };
     journal.save(store)?;
     let marked = set_status(store, &req.id, TaskStatus::Finishing);
@@ -1049,9 +1055,10 @@ fn land_steps(
         TEST_BEFORE_SWAP.with(|h| h.borrow_mut().as_mut().map(|f| f()));
 
         // Step 6: the commit point. The main worktree's index is locked
-        // first, as git locks it, and stays locked until its files are up to
-        // date: a `git commit` there in between would put the old files back
-        // on top of the landing.
+        // first, as git locks it, and its files and index are brought to the
+        // landing before main moves, the lock held throughout: a `git commit`
+        // there that sees main at the landing also sees its files (one that
+        // read the old index while main moved would put them back on top).
         let main_lock = match &checked.main_worktree {
             Some(wt) => {
                 let whose = format!("the worktree of {}", req.main_branch);
@@ -1062,12 +1069,43 @@ fn land_steps(
         crash_point("main-index-locked")?;
         main_worktree_ready(repo, req, checked, main_old, built.landing, &landed_paths)?;
         let log = format!("git-par finish {}: {}", req.id, strategy_name(req.strategy));
+        let (main_tree, landing_tree) =
+            (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, built.landing)?);
         // The locks are checked, and main moved, in one state transaction:
         // no task can take a path this landing changes in between.
         let (moved, warnings) = store.transact(|state| {
             let warnings =
                 guard::enforce(state, &req.id, branch, &req.main_branch, req.enforce_scope, &landed_paths)?;
-            Ok((git::compare_and_swap(&repo.git, &main_ref, main_old, built.landing, &log)?, warnings))
+            if let (Some(wt), Some(lock)) = (&checked.main_worktree, &main_lock) {
+                journal.main_ahead = true;
+                journal.save(store)?;
+                let ahead = store
+                    .with_lock(SYNC_LOCK, || git::checkout(wt, main_tree, landing_tree, &landed_paths, lock));
+                if let Err(e) = ahead {
+                    if e.downcast_ref::<git::Blocked>().is_some() {
+                        // Refused before writing anything: nothing to bring back.
+                        journal.main_ahead = false;
+                        journal.save(store)?;
+                    }
+                    return Err(main_update_failed(
+                        e,
+                        &req.main_branch,
+                        wt,
+                        &format!("`git par finish {}` again", req.id),
+                    ));
+                }
+                crash_point("main-worktree-ahead")?;
+            }
+            let moved = git::compare_and_swap(&repo.git, &main_ref, main_old, built.landing, &log)?;
+            if let (false, Some(wt), Some(lock)) = (moved, &checked.main_worktree, &main_lock) {
+                // Main moved under the landing: its worktree goes back first.
+                store.with_lock(SYNC_LOCK, || {
+                    git::checkout(wt, landing_tree, main_tree, &landed_paths, lock)
+                })?;
+                journal.main_ahead = false;
+                journal.save(store)?;
+            }
+            Ok((moved, warnings))
         })?;
         if moved {
             break (built.landing, built, main_lock, warnings);
@@ -1244,7 +1282,8 @@ fn move_task_branch(
             &format!("the worktree of {}", checked.task.id),
             &format!("git par finish {}", req.id),
         )?;
-        let updated = git::checkout(wt, old_tree, new_tree, &paths, lock);
+        let updated = git::checkout(wt, old_tree, new_tree, &paths, &lock);
+        drop(lock);
         unlock_index(store, journal)?;
         updated?;
     }
@@ -1483,7 +1522,10 @@ fn landing_message(
     commits: &[(String, String)],
     strategy: Strategy,
 ) -> String {
-    let subject = shorten(&format!("{id}: {}", description.unwrap_or("land the task")), SUBJECT_MAX);
+    // Read in terminals (`git log`): text from tasks.md and commit subjects
+    // has its control characters written out.
+    let safe = crate::text::escape_controls;
+    let subject = shorten(&format!("{id}: {}", safe(description.unwrap_or("land the task"))), SUBJECT_MAX);
     let mut body = String::new();
     if commits.is_empty() {
         body.push_str("The task made no commits.\n");
@@ -1495,7 +1537,7 @@ fn landing_message(
         };
         body.push_str(&format!("{how} {} commit{}:\n", commits.len(), plural(commits.len())));
         for (hash, summary) in commits {
-            body.push_str(&format!("  {hash} {summary}\n"));
+            body.push_str(&format!("  {hash} {}\n", safe(summary)));
         }
     }
     format!("{subject}\n\n{body}\nPar-Task: {id}\n")
@@ -1673,24 +1715,26 @@ fn sync_main_worktree(
                 (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
             let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
             let (lock_path, _) = index_lock::paths(&wt)?;
-            let lock = match main_lock.filter(|lock| lock.path() == lock_path) {
-                Some(lock) => lock,
-                None => {
-                    let whose = format!("the worktree of {}", journal.main_branch);
-                    lock_index(store, journal, &wt, &whose, "git par doctor --repair")?
+            let held = main_lock.filter(|lock| lock.path() == lock_path);
+            match held {
+                // Brought up to date before main moved, under this very lock.
+                Some(lock) if journal.main_ahead => drop(lock),
+                held => {
+                    let lock = match held {
+                        Some(lock) => lock,
+                        None => {
+                            let whose = format!("the worktree of {}", journal.main_branch);
+                            lock_index(store, journal, &wt, &whose, "git par doctor --repair")?
+                        }
+                    };
+                    let updated = git::checkout(&wt, old_tree, new_tree, &paths, &lock);
+                    drop(lock);
+                    updated.map_err(|e| {
+                        main_update_failed(e, &journal.main_branch, &wt, "`git par doctor --repair`")
+                    })?;
                 }
-            };
-            let updated = git::checkout(&wt, old_tree, new_tree, &paths, lock);
+            }
             unlock_index(store, journal)?;
-            updated.map_err(|e| {
-                anyhow::Error::new(
-                    Refusal::failed(format!("could not update {} in {}", journal.main_branch, wt.display())).hint(format!(
-                        "commit or stash your changes to those files in {}, then run `git par doctor --repair`",
-                        wt.display()
-                    )),
-                )
-                .context(format!("{e:#}"))
-            })?;
         }
     } else {
         warnings.push(format!(
@@ -1711,9 +1755,70 @@ fn sync_main_worktree(
     Ok(())
 }
 
+/// Brings the main worktree, which a landing that did not reach the commit
+/// point had brought (maybe partly) to the landing, back to main.
+fn main_worktree_back(
+    repo: &Repo,
+    store: &Store,
+    journal: &mut Journal,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let (Some(main_old), Some(landing)) = (Journal::oid(&journal.main_old), Journal::oid(&journal.landing))
+    else {
+        return Ok(());
+    };
+    let main_now = git::ref_target(&repo.git, &format!("refs/heads/{}", journal.main_branch))?;
+    let wt = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &journal.main_branch)?;
+    match (main_now == Some(main_old), wt) {
+        (true, Some(wt)) => {
+            let (old_tree, new_tree) =
+                (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
+            let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
+            let whose = format!("the worktree of {}", journal.main_branch);
+            let lock = lock_index(store, journal, &wt, &whose, "git par doctor --repair")?;
+            let back = store.with_lock(SYNC_LOCK, || git::checkout(&wt, new_tree, old_tree, &paths, &lock));
+            drop(lock);
+            unlock_index(store, journal)?;
+            back.map_err(|e| main_update_failed(e, &journal.main_branch, &wt, "`git par doctor --repair`"))?;
+        }
+        (true, None) => {}
+        (false, _) => warnings.push(format!(
+            "{} moved on while {} was landing; its worktree was left for git to update",
+            journal.main_branch, journal.task
+        )),
+    }
+    journal.main_ahead = false;
+    journal.save(store)
+}
+
+/// The error of a failed update of the worktree `wt` that has `main`
+/// checked out, saying how to finish it (`then`).
+fn main_update_failed(err: anyhow::Error, main: &str, wt: &Path, then: &str) -> anyhow::Error {
+    if let Some(blocked) = err.downcast_ref::<git::Blocked>() {
+        let list: Vec<String> = blocked.0.iter().map(|b| format!("  {} ({})", b.path, b.what)).collect();
+        return Refusal::failed(format!(
+            "the worktree of {main} ({}) has untracked working tree files that the landing would overwrite:\n{}",
+            wt.display(),
+            list.join("\n")
+        ))
+        .hint(format!("move or remove them, then run {then}"))
+        .into();
+    }
+    anyhow::Error::new(
+        Refusal::failed(format!("could not update {main} in {}", wt.display())).hint(format!(
+            "commit or stash your changes to those files in {}, then run {then}",
+            wt.display()
+        )),
+    )
+    .context(format!("{err:#}"))
+}
+
 /// Puts back what a landing that did not reach the commit point changed:
 /// the task branch and worktree, and the task's status.
 fn rollback(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Vec<String>) -> Result<()> {
+    if journal.main_ahead {
+        main_worktree_back(repo, store, journal, warnings)?;
+    }
     if let (Some(head), Some(tip)) = (Journal::oid(&journal.task_head), Oid::from_str(&journal.task_tip).ok())
     {
         let branch_ref = format!("refs/heads/{}", journal.branch);
@@ -1725,7 +1830,7 @@ fn rollback(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Ve
                 let (wt, whose) = (journal.worktree.clone(), format!("the worktree of {}", journal.task));
                 let again = format!("git par finish {}", journal.task);
                 let restored = lock_index(store, journal, &wt, &whose, &again)
-                    .and_then(|lock| git::checkout(&wt, head_tree, tip_tree, &paths, lock));
+                    .and_then(|lock| git::checkout(&wt, head_tree, tip_tree, &paths, &lock));
                 unlock_index(store, journal)?;
                 restored
             } else {

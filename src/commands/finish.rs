@@ -49,7 +49,7 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
             "edits of {} to tasks.md outside its own checkbox were dropped (git-par owns the task file):",
             request.id
         ));
-        eprint!("{}", landing.dropped);
+        ui.err(&landing.dropped);
     }
     for warning in &landing.warnings {
         ui.warn(warning);
@@ -77,9 +77,9 @@ fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
         )),
         Progress::CommitRefused { output } => {
             // Shown once, as the hook wrote it; the error line follows.
-            eprint!("{output}");
+            ui.err(output);
             if !output.is_empty() && !output.ends_with('\n') {
-                eprintln!();
+                ui.err("\n");
             }
         }
         Progress::MergedMain { main, commit } => {

@@ -10,22 +10,26 @@
 //! Invariants:
 //! - The lock is this process's only if this process created the file; it
 //!   is never taken over from someone else.
-//! - The new index is written into the lock file itself and renamed over
-//!   `index` (git's commit of a lock file): a reader sees the old index or
-//!   the new one, never half of one.
-//! - A lock given up without a new index (an error, a retry) is removed,
-//!   but only while it is still the file this process created.
-//! - Its `(device, inode)` identifies it to `doctor --repair` after a kill:
+//! - A new index replaces `index` by a rename while the lock is still held
+//!   ([`IndexLock::replace_index`]): a reader sees the old index or the new
+//!   one, never half of one, and no writer can slip in before the holder
+//!   lets go. (git itself renames its lock over the index, which lets go in
+//!   the same instant; a `git commit` that read the old index just before
+//!   could then write it back. Holding on past the rename closes that.)
+//! - The lock is removed when dropped, but only while it is still the file
+//!   this process created.
+//! - Its device, inode and time identify it to `doctor --repair` after a kill:
 //!   a lock file of the same name made later by someone else is not ours.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write as _};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-/// The identity of a lock file: device and inode.
-pub type FileId = (u64, u64);
+/// The identity of a lock file: device, inode, and modification time in
+/// nanoseconds (a file made later in its place may get the same inode).
+pub type FileId = (u64, u64, u64);
 
 /// A held `index.lock` of one worktree.
 #[derive(Debug)]
@@ -34,8 +38,6 @@ pub struct IndexLock {
     path: PathBuf,
     /// `<gitdir>/index`.
     index: PathBuf,
-    /// Open while held; taken when the new index is committed.
-    file: Option<File>,
     id: FileId,
 }
 
@@ -52,11 +54,20 @@ pub fn file_id(path: &Path) -> Option<FileId> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt as _;
-        fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()))
+        fs::symlink_metadata(path).ok().map(|m| {
+            (
+                m.dev(),
+                m.ino(),
+                (m.mtime() as u64).wrapping_mul(1_000_000_000).wrapping_add(m.mtime_nsec() as u64),
+            )
+        })
     }
     #[cfg(not(unix))]
     {
-        fs::symlink_metadata(path).ok().map(|m| (m.len(), 0))
+        fs::symlink_metadata(path).ok().map(|m| {
+            let at = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            (0, 0, at.map_or(0, |d| d.as_nanos() as u64))
+        })
     }
 }
 
@@ -74,13 +85,16 @@ impl IndexLock {
     /// Creates `lock` exclusively, as git does. `Ok(None)` when it exists:
     /// someone else holds the index.
     pub fn try_acquire(lock: &Path, index: &Path) -> Result<Option<IndexLock>> {
-        let file = match OpenOptions::new().write(true).create_new(true).open(lock) {
-            Ok(file) => file,
+        match OpenOptions::new().write(true).create_new(true).open(lock) {
+            Ok(_) => {}
             Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("creating {}", lock.display())),
+        }
+        let Some(id) = file_id(lock) else {
+            let _ = fs::remove_file(lock);
+            anyhow::bail!("cannot read {} just created", lock.display());
         };
-        let id = file_id(lock).with_context(|| format!("reading {}", lock.display()))?;
-        Ok(Some(IndexLock { path: lock.to_path_buf(), index: index.to_path_buf(), file: Some(file), id }))
+        Ok(Some(IndexLock { path: lock.to_path_buf(), index: index.to_path_buf(), id }))
     }
 
     /// The lock file.
@@ -93,24 +107,20 @@ impl IndexLock {
         &self.index
     }
 
-    /// Its `(device, inode)`.
+    /// Its identity.
     pub fn id(&self) -> FileId {
         self.id
     }
 
-    /// Writes `bytes` as the new index and renames the lock over the index,
-    /// which releases it.
-    pub fn commit(mut self, bytes: &[u8]) -> Result<()> {
-        let Some(mut file) = self.file.take() else { return Ok(()) };
-        let written = file.write_all(bytes).and_then(|()| file.sync_all());
-        drop(file);
-        if let Err(e) = written.and_then(|()| fs::rename(&self.path, &self.index)) {
-            self.remove();
-            return Err(e).with_context(|| {
-                format!("writing {} through {}", self.index.display(), self.path.display())
-            });
+    /// Makes the file `new` (a whole index, beside the index) the index, by a
+    /// rename; the lock stays held.
+    pub fn replace_index(&self, new: &Path) -> Result<()> {
+        if let Ok(file) = File::open(new) {
+            // On disk before it is the index: a crash leaves one whole index.
+            file.sync_all().with_context(|| format!("writing {}", new.display()))?;
         }
-        Ok(())
+        fs::rename(new, &self.index)
+            .with_context(|| format!("replacing {} with {}", self.index.display(), new.display()))
     }
 
     /// Removes the lock file if it is still the one this process created.
@@ -123,9 +133,7 @@ impl IndexLock {
 
 impl Drop for IndexLock {
     fn drop(&mut self) {
-        if self.file.take().is_some() {
-            self.remove();
-        }
+        self.remove();
     }
 }
 
@@ -146,9 +154,13 @@ mod tests {
         assert_eq!(fs::read_to_string(&index).unwrap(), "old");
 
         let held = IndexLock::try_acquire(&lock, &index).unwrap().unwrap();
-        held.commit(b"new").unwrap();
-        assert!(!lock.exists());
+        let new = dir.path().join("index.new");
+        fs::write(&new, "new").unwrap();
+        held.replace_index(&new).unwrap();
         assert_eq!(fs::read_to_string(&index).unwrap(), "new");
+        assert!(lock.exists(), "still held after the index is replaced");
+        drop(held);
+        assert!(!lock.exists());
     }
 
     #[test]

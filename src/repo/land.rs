@@ -615,11 +615,12 @@ fn real_dirs(workdir: &Path, rel: &str) -> bool {
 /// moved, and again after a partial run, even one killed while it wrote a
 /// file (see [`finish_torn_writes`]).
 ///
-/// The worktree's index lock is held by the caller (`lock`) and committed
-/// here with the new index, so no git command sees the files and the index
-/// disagree. Nothing is written through a symbolic link: what is in the way
-/// ([`in_the_way`]) fails the checkout with [`Blocked`] before any write.
-pub fn checkout(workdir: &Path, from: Oid, to: Oid, paths: &[String], lock: IndexLock) -> Result<()> {
+/// The worktree's index lock is held by the caller (`lock`) and stays held:
+/// the new index replaces the old one under it, and the caller lets go. No
+/// git command can write the index meanwhile. Nothing is written through a
+/// symbolic link: what is in the way ([`in_the_way`]) fails the checkout
+/// with [`Blocked`] before any write.
+pub fn checkout(workdir: &Path, from: Oid, to: Oid, paths: &[String], lock: &IndexLock) -> Result<()> {
     if paths.is_empty() || from == to {
         return Ok(());
     }
@@ -637,7 +638,7 @@ pub fn checkout(workdir: &Path, from: Oid, to: Oid, paths: &[String], lock: Inde
     }
     // libgit2 writes the index it checks out with through its own
     // `index.lock`, which this process holds: it works on a copy, which
-    // then goes into the held lock.
+    // then replaces the index.
     let [scratch, _] = super::index_lock::scratch_files(lock.index(), std::process::id());
     let _ = fs::remove_file(&scratch);
     match fs::copy(lock.index(), &scratch) {
@@ -655,9 +656,11 @@ pub fn checkout(workdir: &Path, from: Oid, to: Oid, paths: &[String], lock: Inde
     }
     let done = checkout_with_baseline(workdir, from, to, &scratch, &mut builder)
         .with_context(|| format!("updating {} in {}", summarize(paths), workdir.display()))
-        .and_then(|()| fs::read(&scratch).with_context(|| format!("reading {}", scratch.display())));
-    let _ = fs::remove_file(&scratch);
-    lock.commit(&done?)
+        .and_then(|()| lock.replace_index(&scratch));
+    if done.is_err() {
+        let _ = fs::remove_file(&scratch);
+    }
+    done
 }
 
 /// Completes the files a checkout killed half-way left torn. libgit2 writes a

@@ -566,19 +566,13 @@ fn strace_works() -> bool {
 }
 
 /// Runs `git par finish ID` under strace, killed (SIGKILL) by the kernel at
-/// the first rename of `lock`: what a `kill -9` at that very moment does.
-fn finish_killed_renaming(repo: &TestRepo, id: &str, lock: &Path) -> Run {
+/// the first of `syscalls` on `lock`: what a `kill -9` at that very moment does.
+fn finish_killed_at(repo: &TestRepo, id: &str, lock: &Path, syscalls: &str) -> Run {
     let out = crate::common::isolated("strace", &repo.home)
         .current_dir(&repo.root)
         .args(["-f", "-o", "/dev/null", "-P"])
         .arg(lock)
-        .args([
-            "-e",
-            "trace=rename,renameat,renameat2",
-            "-e",
-            "inject=rename,renameat,renameat2:signal=KILL",
-            "--",
-        ])
+        .args(["-e", &format!("trace={syscalls}"), "-e", &format!("inject={syscalls}:signal=KILL"), "--"])
         .arg(crate::common::bin())
         .args(["finish", id])
         .output()
@@ -601,7 +595,7 @@ fn a_landing_killed_while_libgit2_moved_main_leaves_no_ref_lock_after_repair() {
     commit_file(&repo, &t1, "src/a.txt", "a by T001\n", false);
     let main = repo.rev("main");
     let lock = repo.path(".git/refs/heads/main.lock");
-    let run = finish_killed_renaming(&repo, "T001", &lock);
+    let run = finish_killed_at(&repo, "T001", &lock, "rename,renameat,renameat2");
     assert_ne!(run.code, 0, "{}", run.stderr);
     // libgit2 had written the landing into main's lock and not yet renamed it.
     let written = std::fs::read_to_string(&lock).expect("main.lock is left");
@@ -620,7 +614,7 @@ fn a_landing_killed_while_libgit2_moved_main_leaves_no_ref_lock_after_repair() {
 }
 
 #[test]
-fn a_landing_killed_as_it_committed_main_worktrees_index_is_completed_by_doctor() {
+fn a_landing_killed_as_it_let_go_of_main_worktrees_index_lock_is_completed_by_doctor() {
     if !strace_works() {
         eprintln!("skipped: strace is not available here");
         return;
@@ -629,9 +623,10 @@ fn a_landing_killed_as_it_committed_main_worktrees_index_is_completed_by_doctor(
     let t1 = start(&repo, &["T001"]).remove(0);
     commit_file(&repo, &t1, "src/a.txt", "a by T001\n", false);
     let lock = repo.path(".git/index.lock");
-    let run = finish_killed_renaming(&repo, "T001", &lock);
+    let run = finish_killed_at(&repo, "T001", &lock, "unlink,unlinkat");
     assert_ne!(run.code, 0, "{}", run.stderr);
-    assert!(lock.exists(), "the new index was written into index.lock, not yet renamed");
+    assert!(lock.exists(), "killed as it removed the lock");
+    assert_eq!(repo.git(&["show", "main:src/a.txt"]), "a by T001\n", "main had moved");
     repo.par(&["doctor", "--repair"]).success();
     assert!(!lock.exists());
     assert_eq!(repo.git(&["show", "main:src/a.txt"]), "a by T001\n");
@@ -719,4 +714,92 @@ fn a_tasks_md_that_would_not_parse_or_is_gone_never_lands() {
         assert!(landed.contains("- [ ] T006 [P] Update the submodule"), "{what}: {landed}");
         repo.par(&["list"]).success();
     }
+}
+
+// ---------------------------------------------------------------------------
+// 5. Text from tasks.md or from paths never runs and never controls the terminal.
+
+#[test]
+fn the_command_template_is_filled_in_one_pass_with_quoted_words() {
+    let plan = "# T\n\n## P\n\n- [ ] T001 [P] Edit `tests/test_{tests}.py`\n";
+    let repo = TestRepo::with_files(&[(TASKS_FILE, plan), ("README.md", "x\n")]);
+    repo.git(&["config", "par.command", "run {id} {paths} -- {tests}"]);
+    let shown = repo.par(&["--json", "show", "T001"]).success().json();
+    assert_eq!(shown["tasks"][0]["command"], "run T001 'tests/test_{tests}.py' -- 'tests/test_{tests}.py'");
+}
+
+/// Control characters a terminal would act on: ESC (colors, clear screen,
+/// OSC title), BEL, CR (overwrite the line), and CSI as one C1 character.
+const CONTROLS: [char; 4] = ['\x1b', '\x07', '\r', '\u{9b}'];
+
+#[track_caller]
+fn assert_inert(what: &str, text: &str) {
+    assert!(!text.contains(CONTROLS), "{what} lets control characters through:\n{text:?}");
+}
+
+#[test]
+fn control_characters_from_tasks_md_and_paths_never_reach_the_terminal() {
+    let evil = "Clear \x1b[2J title \x1b]0;pwned\x07 over\rwrite csi \u{9b}31m";
+    let plan = format!(
+        "# Tasks\n\n## Phase 1\n\n- [ ] T001 [P] {evil} in `src/a.txt`\n- [ ] T002 [P] Edit `src/b.txt`\n"
+    );
+    let repo =
+        TestRepo::with_files(&[(TASKS_FILE, plan.as_str()), ("src/a.txt", "a\n"), ("src/b.txt", "b\n")]);
+    repo.par(&["hook", "install"]).success();
+    let odd_path = "src/\x1b]0;path\x07\x1b[31mred.txt";
+    repo.par(&["start", "T001", "--path", odd_path]).success();
+    repo.par(&["start", "T002"]).success();
+    let t1 = repo.worktree("T001");
+
+    for args in [
+        &["list"][..],
+        &["list", "--all"],
+        &["show", "T001"],
+        &["plan"],
+        &["ready"],
+        &["lock-status"],
+        &["deps", "--format", "mermaid"],
+    ] {
+        let run = repo.par(args);
+        assert_inert(&format!("{args:?}"), &run.stdout);
+        assert_inert(&format!("{args:?}"), &run.stderr);
+    }
+    let shown = repo.par(&["show", "T001"]).success();
+    assert!(
+        shown.stdout.contains("Clear \\x1b[2J title \\x1b]0;pwned\\x07 over\\x0dwrite csi \\u{9b}31m"),
+        "{}",
+        shown.stdout
+    );
+    // JSON keeps the exact text, every control character escaped as JSON escapes it.
+    let listed = repo.par(&["--json", "list"]).success();
+    assert_inert("list --json", &listed.stdout);
+    assert!(listed.json()["tasks"][0]["description"].as_str().unwrap().contains(evil));
+
+    // A hook refusal names the path as git-par sees it, written out.
+    let stolen = t1.join("src/b\x1b[2J.txt");
+    std::fs::write(&stolen, "x\n").unwrap();
+    repo.git_in(&t1, &["add", "-A"]);
+    let refused = repo.try_git_in(&t1, &["commit", "-q", "-m", "out of scope"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert_inert("the hook's refusal", &refused.stderr);
+    assert!(refused.stderr.contains("src/b\\x1b[2J.txt"), "{}", refused.stderr);
+    repo.git_in(&t1, &["reset", "-q", "--hard"]);
+    std::fs::remove_file(&stolen).ok();
+
+    // The task's files and commit subjects, in finish's messages and the landing commit.
+    std::fs::write(t1.join(odd_path), "red\n").unwrap();
+    std::fs::write(t1.join("src/a.txt"), "a by T001\n").unwrap();
+    repo.git_in(&t1, &["add", "-A"]);
+    repo.git_in(&t1, &["commit", "-q", "-m", "subject \x1b]8;;http://evil\x07link\x1b]8;;\x07"]);
+    let dry = repo.par(&["finish", "T001", "--dry-run"]).success();
+    assert_inert("finish --dry-run", &dry.stdout);
+    assert_inert("finish --dry-run", &dry.stderr);
+    let landed = repo.par(&["finish", "T001"]).success();
+    assert_inert("finish", &landed.stdout);
+    assert_inert("finish", &landed.stderr);
+    let message = repo.git(&["log", "-1", "--format=%B", "main"]);
+    assert_inert("the landing commit's message", &message);
+    assert!(message.starts_with("T001: Clear \\x1b[2J title"), "{message}");
+    let log = repo.read("logs/parallel/T001.log");
+    assert_inert("the task's log", &log);
 }
