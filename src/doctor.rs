@@ -481,6 +481,22 @@ fn active_tasks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
                 format!("{id} is active but its worktree {} and branch {} are gone", task.worktree.display(), task.branch),
             )
             .repair(Repair::DropStateEntry { task: id.clone() }),
+            (true, false) if moved_to(survey, task).is_some() => {
+                let new = moved_to(survey, task).unwrap_or_default();
+                Finding::new(
+                    Kind::WorktreeMissing,
+                    format!(
+                        "{id}'s worktree is not at {} but at {} (moved with `git worktree move`?)",
+                        task.worktree.display(),
+                        new.display()
+                    ),
+                )
+                .advice(format!(
+                    "move it back where git-par keeps it: `git worktree move {} {}`",
+                    shell_path(&new),
+                    shell_path(&task.worktree)
+                ))
+            }
             (true, false) => Finding::new(
                 Kind::WorktreeMissing,
                 format!("{id} is active but its worktree {} is gone (branch {} remains)", task.worktree.display(), task.branch),
@@ -500,6 +516,24 @@ fn active_tasks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
         findings.push(finding.task(id).path(&task.worktree));
     }
     Ok(findings)
+}
+
+/// Where the worktree of `task` is now, when git records its branch checked
+/// out in a worktree other than the task's (it was moved).
+fn moved_to(survey: &Survey, task: &ActiveTask) -> Option<PathBuf> {
+    survey
+        .worktrees
+        .iter()
+        .find(|r| {
+            r.branch.as_deref() == Some(task.branch.as_str())
+                && r.prunable.is_none()
+                && r.path != task.worktree
+        })
+        .map(|r| r.path.clone())
+}
+
+fn shell_path(path: &Path) -> String {
+    crate::workflow::shell_quote(&path.to_string_lossy())
 }
 
 /// How to recreate a task's branch that was deleted by hand, at the last
@@ -526,10 +560,12 @@ fn restore_branch(task: &ActiveTask) -> String {
 fn orphan_worktrees(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
     let Some(state) = &survey.state else { return Ok(Vec::new()) };
     // A finish that died after releasing its task still owns the worktree it removes on repair.
+    // A task's worktree moved elsewhere is reported with its task.
     let known: BTreeSet<PathBuf> = state
         .tasks
         .values()
         .map(|t| canonical(&t.worktree))
+        .chain(state.tasks.values().filter_map(|t| moved_to(survey, t)).map(|p| canonical(&p)))
         .chain(survey.finishes.iter().map(|f| canonical(&f.journal.worktree)))
         .collect();
     let mut candidates: BTreeSet<PathBuf> = BTreeSet::new();

@@ -516,6 +516,12 @@ pub fn remove_journal_temp(store: &Store, path: &Path, wait: Option<Duration>) -
     })
 }
 
+/// Which task a live `git par finish` is landing right now (it holds the
+/// merge queue), if any; `doctor` when a repair holds it.
+pub fn landing_now(store: &Store) -> Result<Option<String>> {
+    live_holder(store)
+}
+
 /// Which task holds the merge lock right now, if any.
 fn live_holder(store: &Store) -> Result<Option<String>> {
     let path = store.dir().join("merge.lock");
@@ -739,6 +745,20 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
         ))),
         Err(e) => {
             let mut warnings = Vec::new();
+            if !store.load()?.tasks.contains_key(&req.id) {
+                // Its worktree and branch may be gone too: whatever failed
+                // here failed because of that, and is no news.
+                let _ = rollback(repo, store, &mut journal, &mut warnings);
+                return Err(Refusal::failed(format!(
+                    "{} was aborted (or its locks broken) while it was being finished; nothing landed",
+                    req.id
+                ))
+                .hint(format!(
+                    "`git par lock-status` shows the active tasks; `git par start {}` starts it again",
+                    req.id
+                ))
+                .into());
+            }
             match rollback(repo, store, &mut journal, &mut warnings) {
                 Ok(()) if warnings.is_empty() => Err(e),
                 Ok(()) => Err(e.context(warnings.join("; "))),

@@ -69,6 +69,8 @@ pub struct Started {
 pub struct StartOutcome {
     pub started: Vec<Started>,
     pub warnings: Vec<String>,
+    /// Ways out of what the warnings say.
+    pub hints: Vec<String>,
 }
 
 /// One task about to start.
@@ -86,6 +88,7 @@ struct Plan {
 /// and worktrees; all of them or none.
 pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     let loaded = cx.tasks()?;
+    tasks::discover::require_in_repository(&loaded.path, &loaded.rel, cx.main_root())?;
     let mut warnings = Vec::new();
     let distinct: BTreeSet<&str> = options.ids.iter().map(String::as_str).collect();
     if distinct.len() > 1 && !options.paths.is_empty() {
@@ -189,6 +192,23 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
             ));
         }
     }
+    // The landing checks the locks either way; the hook only says so sooner.
+    let unchecked: Vec<&str> = plans
+        .iter()
+        .filter(|p| !hook::installed_for(&cx.repo, &p.worktree).unwrap_or(true))
+        .map(|p| p.id.as_str())
+        .collect();
+    let mut hints = Vec::new();
+    if !unchecked.is_empty() {
+        let whose = match unchecked.as_slice() {
+            [one] => format!("{one}'s worktree"),
+            many => format!("the worktrees of {}", many.join(", ")),
+        };
+        warnings.push(format!(
+            "no git-par pre-commit hook is installed, so commits in {whose} are not checked against the locks (finish still checks what lands)"
+        ));
+        hints.push("install it with `git par hook install`".to_string());
+    }
     let mut started = Vec::new();
     for plan in plans {
         let locks: Vec<String> = plan.locks.iter().map(|p| p.as_str().to_string()).collect();
@@ -210,7 +230,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
             locks,
         });
     }
-    Ok(StartOutcome { started, warnings })
+    Ok(StartOutcome { started, warnings, hints })
 }
 
 /// A run's main branch and task file, as recorded in the state.
@@ -799,6 +819,13 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     let Some(task) = state.tasks.get(id).cloned() else {
         return Err(not_active(id).into());
     };
+    if crate::land::landing_now(&cx.store)?.as_deref() == Some(id) {
+        // Forced or not: pulling the worktree from under a live landing
+        // leaves it nothing sensible to do.
+        return Err(Refusal::failed(format!("{id} is being finished right now (`git par finish {id}` holds the merge queue)"))
+            .hint(format!("wait for it to land or stop; if it hangs, stop that process, run `git par doctor --repair`, then `git par abort {id}`"))
+            .into());
+    }
     if task.state == TaskStatus::Finishing && !force {
         return Err(finishing(id)
             .hint(format!("if that finish was interrupted, `git par doctor` shows it; `git par abort {id} --force` aborts anyway"))

@@ -26,8 +26,11 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
     let tasks_file = match &state.tasks_file {
         Some(file) => Some(file.clone()),
         None => cx.tasks().ok().map(|t| t.rel),
+    };
+    if let Some(rel) = &tasks_file {
+        // A run recorded before such files were refused at start would land without its tick.
+        crate::tasks::discover::require_in_repository(&cx.main_root().join(rel), rel, cx.main_root())?;
     }
-    .filter(|rel| !rel.starts_with('/'));
     let verify = args.verify.clone().or_else(|| cx.config.verify.clone()).filter(|v| !v.trim().is_empty());
     let request = Request {
         id: args.id.clone(),

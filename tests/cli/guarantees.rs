@@ -380,7 +380,7 @@ fn a_commit_racing_a_landing_never_reverts_it() {
     }
     let repo = TestRepo::with_files(&[(TASKS_FILE, plan.as_str()), ("README.md", "race\n")]);
     let main_ref = repo.path(".git/refs/heads/main");
-    let (mut refused, mut committed, mut retried) = (0, 0, 0);
+    let (mut refused, mut stale, mut committed, mut retried) = (0, 0, 0, 0);
     for n in 1..=RACE_TASKS {
         let id = format!("T{n:03}");
         let wt = start(&repo, &[&id]).remove(0);
@@ -417,13 +417,17 @@ fn a_commit_racing_a_landing_never_reverts_it() {
         for run in outcomes {
             if run.code == 0 {
                 committed += 1;
+            } else if run.stderr.contains("index.lock': File exists") {
+                refused += 1;
             } else {
+                // It read main before the landing moved it: git refuses to move
+                // main from under the landing, and nothing is committed.
                 assert!(
-                    run.stderr.contains("index.lock': File exists"),
+                    run.stderr.contains("fatal: cannot lock ref 'HEAD': is at "),
                     "a racing commit failed otherwise: {}",
                     run.stderr
                 );
-                refused += 1;
+                stale += 1;
             }
         }
         // Every landing so far is still on main, and in its worktree.
@@ -438,7 +442,8 @@ fn a_commit_racing_a_landing_never_reverts_it() {
         assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "", "round {n}");
     }
     eprintln!(
-        "{RACE_TASKS} landings raced by {committed} commits that went through and {refused} that met the index lock ({retried} finishes retried)"
+        "{RACE_TASKS} landings raced by {committed} commits that went through, {refused} that met the index lock, \
+         {stale} that git refused as based on the old main ({retried} finishes retried)"
     );
     assert!(committed > 0 && refused > 0, "the race did not happen: {committed} commits, {refused} refused");
 }
@@ -802,4 +807,131 @@ fn control_characters_from_tasks_md_and_paths_never_reach_the_terminal() {
     assert!(message.starts_with("T001: Clear \\x1b[2J title"), "{message}");
     let log = repo.read("logs/parallel/T001.log");
     assert_inert("the task's log", &log);
+}
+
+// ---------------------------------------------------------------------------
+// 8. Messages that lead somewhere.
+
+#[test]
+fn abort_force_during_a_live_finish_is_refused_and_finish_says_what_happened() {
+    let repo = repo();
+    let t1 = start(&repo, &["T001"]).remove(0);
+    commit_file(&repo, &t1, "src/a.txt", "a by T001\n", false);
+    // While the finish verifies, an abort --force is refused: it would pull
+    // the worktree from under the landing.
+    let mut finishing = repo
+        .par_command(&repo.root, &["finish", "T001", "--verify", "sleep 1"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !repo.read(".git/par/state.json").contains("\"finishing\"") && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let run = repo.par(&["abort", "T001", "--force"]);
+    assert_eq!(
+        refusal(&repo, &run),
+        "exit 1\n\
+         error: T001 is being finished right now (`git par finish T001` holds the merge queue)\n\
+         hint: wait for it to land or stop; if it hangs, stop that process, run `git par doctor --repair`, then `git par abort T001`\n"
+    );
+    assert!(finishing.wait().unwrap().success());
+
+    // An abort (here: its locks broken and its worktree removed) that gets in
+    // anyway, while the landing verifies, gives a finish that says so.
+    let t2 = start(&repo, &["T002"]).remove(0);
+    commit_file(&repo, &t2, "src/b.txt", "b by T002\n", false);
+    let verify =
+        format!("git par unlock T002 --force >/dev/null 2>&1; git worktree remove --force {}", t2.display());
+    let main = repo.rev("main");
+    let run = repo.par(&["finish", "T002", "--verify", &verify]);
+    assert_eq!(
+        refusal(&repo, &run),
+        format!(
+            "exit 1\nVerifying: {}\n",
+            verify.replace(&repo.root.parent().unwrap().to_string_lossy().into_owned(), "[TMP]")
+        ) + "error: T002 was aborted (or its locks broken) while it was being finished; nothing landed\n\
+         hint: `git par lock-status` shows the active tasks; `git par start T002` starts it again\n"
+    );
+    assert!(!run.stderr.contains("No such file or directory"));
+    assert_eq!(repo.rev("main"), main);
+    repo.par(&["doctor"]);
+    assert!(!repo.path(".git/par/journal/T002.json").exists());
+}
+
+#[test]
+fn doctor_on_a_moved_worktree_says_how_to_move_it_back() {
+    let repo = repo();
+    let t1 = start(&repo, &["T001"]).remove(0);
+    let elsewhere = repo.tmp.path().join("elsewhere");
+    repo.git(&["worktree", "move", t1.to_str().unwrap(), elsewhere.to_str().unwrap()]);
+    let run = repo.par(&["doctor"]);
+    assert_eq!(
+        refusal(&repo, &run).replace(&repo.tmp.path().to_string_lossy().into_owned(), "[TMP]"),
+        "exit 1\nerror: 1 problem found\nhint: 1 needs a person: follow its `fix:` lines\n"
+    );
+    let base = repo.root.parent().unwrap().to_string_lossy().into_owned();
+    assert_eq!(
+        run.stdout.replace(&base, "[TMP]"),
+        "problem: T001's worktree is not at [TMP]/repo.par/T001 but at [TMP]/elsewhere (moved with `git worktree move`?)\n  \
+         fix: move it back where git-par keeps it: `git worktree move [TMP]/elsewhere [TMP]/repo.par/T001`\n"
+    );
+    // The suggested command works.
+    repo.git(&["worktree", "move", elsewhere.to_str().unwrap(), t1.to_str().unwrap()]);
+    repo.par(&["doctor"]).success();
+}
+
+#[test]
+fn a_task_file_that_is_a_symlink_or_outside_the_repository_is_refused() {
+    let repo = repo();
+    let outside = repo.tmp.path().join("plan.md");
+    std::fs::write(&outside, PLAN).unwrap();
+    let run = repo.par(&["--tasks", outside.to_str().unwrap(), "start", "T001"]);
+    assert_eq!(
+        refusal(&repo, &run),
+        "exit 1\n\
+         error: the task file [TMP]/plan.md is outside the repository at [TMP]/repo\n\
+         hint: git-par ticks the task file in the landing commit: keep it in the repository (e.g. specs/NNN-feature/tasks.md) and pass that with --tasks\n"
+    );
+    assert!(!repo.path(".git/par/state.json").exists() || state(&repo)["tasks"] == json!({}));
+
+    std::fs::remove_file(repo.path(TASKS_FILE)).unwrap();
+    std::os::unix::fs::symlink(&outside, repo.path(TASKS_FILE)).unwrap();
+    repo.commit_all("tasks.md is a link");
+    let run = repo.par(&["start", "T001"]);
+    assert_eq!(
+        refusal(&repo, &run),
+        "exit 1\n\
+         error: the task file specs/001-demo/tasks.md is a symbolic link (to [TMP]/plan.md)\n\
+         hint: git-par ticks the task file in the landing commit and never writes through a link: make it the file itself\n"
+    );
+}
+
+#[test]
+fn start_and_hook_status_warn_when_commits_go_unchecked() {
+    let repo = repo();
+    let run = repo.par(&["start", "T001"]).success();
+    assert!(
+        run.stderr.contains(
+            "warning: no git-par pre-commit hook is installed, so commits in T001's worktree are not checked against the locks (finish still checks what lands)\n\
+             hint: install it with `git par hook install`\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = repo.par(&["hook", "status"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with(
+            "warning: 1 task is active (T001) and its commits are not checked against the locks (finish still checks what lands)\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    repo.par(&["hook", "install"]).success();
+    let run = repo.par(&["start", "T002"]).success();
+    assert!(!run.stderr.contains("warning:"), "{}", run.stderr);
+    let run = repo.par(&["hook", "status"]).success();
+    assert!(!run.stderr.contains("warning:"), "{}", run.stderr);
 }
