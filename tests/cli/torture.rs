@@ -315,11 +315,20 @@ struct Incarnation {
     /// (file, line) appended by those commits.
     lines: Vec<(String, String)>,
     strategy: Option<Strategy>,
+    /// The commit it started from, when known from the state.
+    base: Option<String>,
 }
 
 impl Incarnation {
     fn new(id: &str, worktree: PathBuf) -> Incarnation {
-        Incarnation { id: id.to_string(), worktree, commits: Vec::new(), lines: Vec::new(), strategy: None }
+        Incarnation {
+            id: id.to_string(),
+            worktree,
+            commits: Vec::new(),
+            lines: Vec::new(),
+            strategy: None,
+            base: None,
+        }
     }
 }
 
@@ -696,7 +705,7 @@ fn check_quiescent(t: &Torture, ledger: &Ledger, fsck: bool) -> Result<(), Strin
             return Err(format!("{}'s commit {lost} is not in main's history", inc.id));
         }
     }
-    check_history(t)?;
+    check_history(t, ledger)?;
     if fsck {
         expect_git(t, &repo.root, &["fsck", "--no-progress", "--strict"])?;
     }
@@ -709,7 +718,7 @@ fn check_quiescent(t: &Torture, ledger: &Ledger, fsck: bool) -> Result<(), Strin
 /// tasks.md aside) lie within its task's locks; and two tasks active at the
 /// same time (each started before the other landed, by the main tip it
 /// started from) changed no path in common.
-fn check_history(t: &Torture) -> Result<(), String> {
+fn check_history(t: &Torture, ledger: &Ledger) -> Result<(), String> {
     let repo = git2::Repository::open(&t.repo.root).map_err(|e| format!("opening the repository: {e}"))?;
     let reflog = repo.reflog("refs/heads/main").map_err(|e| format!("reading main's reflog: {e}"))?;
     // Oldest first: (main before, main after, task).
@@ -724,12 +733,15 @@ fn check_history(t: &Torture) -> Result<(), String> {
     let position: BTreeMap<git2::Oid, usize> =
         moves.iter().enumerate().map(|(i, (_, new, _))| (*new, i)).collect();
     let events = std::fs::read_to_string(t.repo.path(".git/par/events.jsonl")).unwrap_or_default();
-    let mut base_of: BTreeMap<String, String> = BTreeMap::new();
+    // A start killed after recording its task but before its event, which
+    // doctor kept, has no start event: its base was read from the state.
+    let mut base_of: BTreeMap<String, String> =
+        ledger.landed.values().filter_map(|i| Some((i.id.clone(), i.base.clone()?))).collect();
     for line in events.lines() {
         let Ok(event) = serde_json::from_str::<Value>(line) else { continue };
         if event["event"] == "start" {
             if let (Some(task), Some(base)) = (event["task"].as_str(), event["base"].as_str()) {
-                base_of.insert(task.to_string(), base.to_string());
+                base_of.entry(task.to_string()).or_insert_with(|| base.to_string());
             }
         }
     }
@@ -1240,7 +1252,14 @@ impl Crasher {
             }
             let Some(lock) = stale_git_lock(&run) else { break };
             self.log.push(format!("round {}: removed a stale {} by hand", self.rounds, lock.display()));
-            self.ledger.count("stale git locks removed by hand");
+            // git-par's own (main.lock, the main worktree's index.lock) doctor removes itself.
+            let name = lock.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            self.ledger.count(match name.as_str() {
+                "packed-refs.lock" => "stale git locks removed by hand: packed-refs.lock",
+                "index.lock" => "stale git locks removed by hand: an index.lock",
+                "main.lock" => "stale git locks removed by hand: main.lock",
+                _ => "stale git locks removed by hand: another",
+            });
             std::fs::remove_file(&lock).map_err(|e| format!("removing {}: {e}", lock.display()))?;
             run = self.t.repo.par(&["doctor", "--repair"]);
         }
@@ -1268,8 +1287,10 @@ impl Crasher {
         }
         // Whether the task is active is decided by what survived the repair.
         self.repair()?;
-        if self.t.state()?.contains_key(&id) {
-            self.ledger.active.insert(id.clone(), Incarnation::new(&id, self.t.repo.worktree(&id)));
+        if let Some(entry) = self.t.state()?.get(&id) {
+            let mut inc = Incarnation::new(&id, self.t.repo.worktree(&id));
+            inc.base = entry["base"].as_str().map(str::to_string);
+            self.ledger.active.insert(id.clone(), inc);
             self.ledger.count(if code == Some(0) { "started" } else { "killed starts kept" });
         } else {
             if code == Some(0) {
