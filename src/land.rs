@@ -813,6 +813,9 @@ fn check(
     };
     let wt = &task.worktree;
     if !wt.join(".git").exists() {
+        if let Some(moved) = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &task.branch)? {
+            return Err(moved_refusal(id, &moved, wt, &format!("git par finish {id}")).into());
+        }
         return Err(Refusal::failed(format!("the worktree of {id} is missing: {}", wt.display()))
             .hint(format!(
                 "recreate it with `git worktree prune && git worktree add {} {}`, or drop the task with `git par abort {id}`",
@@ -904,6 +907,22 @@ fn check(
         check_main_worktree(main_wt, &checked, req)?;
     }
     Ok(Checked { task, prev_status, task_tip, main_worktree })
+}
+
+/// The refusal for a task whose worktree was moved (`git worktree move`)
+/// from `expected` to `moved`: the way out is moving it back, then `again`.
+pub fn moved_refusal(id: &str, moved: &Path, expected: &Path, again: &str) -> Refusal {
+    let quote = |p: &Path| crate::workflow::shell_quote(&p.to_string_lossy());
+    Refusal::failed(format!(
+        "the worktree of {id} is not at {} but at {} (moved with `git worktree move`?)",
+        expected.display(),
+        moved.display()
+    ))
+    .hint(format!(
+        "move it back where git-par keeps it: `git worktree move {} {}`, then run `{again}` again",
+        quote(moved),
+        quote(expected)
+    ))
 }
 
 /// Refuses a landing while a rebase, merge, cherry-pick, revert, bisect or

@@ -835,6 +835,19 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     let main_tip = cx.repo.branch_tip(&main_branch)?;
     let branch_tip = cx.repo.branch_tip(&task.branch)?;
     let worktree_exists = task.worktree.is_dir();
+    if !worktree_exists {
+        // Moved, not gone: its work is there, and git will not delete a branch it has checked out.
+        let moved = crate::repo::land::worktree_of_branch(&cx.repo.common_dir, cx.main_root(), &task.branch)?;
+        if let Some(moved) = moved {
+            return Err(crate::land::moved_refusal(
+                id,
+                &moved,
+                &task.worktree,
+                &format!("git par abort {id}"),
+            )
+            .into());
+        }
+    }
 
     // Commits that removing the worktree and branch would leave unreachable:
     // the branch's (unless kept), those of a detached HEAD in the worktree,

@@ -877,9 +877,23 @@ fn doctor_on_a_moved_worktree_says_how_to_move_it_back() {
         "problem: T001's worktree is not at [TMP]/repo.par/T001 but at [TMP]/elsewhere (moved with `git worktree move`?)\n  \
          fix: move it back where git-par keeps it: `git worktree move [TMP]/elsewhere [TMP]/repo.par/T001`\n"
     );
+    // finish and abort say the same, rather than suggest a `git worktree add` git refuses.
+    commit_file(&repo, &elsewhere, "src/a.txt", "a by T001\n", false);
+    for (verb, args) in [("finish", &["finish", "T001"][..]), ("abort", &["abort", "T001", "--force"])] {
+        let run = repo.par(args);
+        assert_eq!(
+            refusal(&repo, &run),
+            format!(
+                "exit 1\n\
+                 error: the worktree of T001 is not at [TMP]/repo.par/T001 but at [TMP]/elsewhere (moved with `git worktree move`?)\n\
+                 hint: move it back where git-par keeps it: `git worktree move [TMP]/elsewhere [TMP]/repo.par/T001`, then run `git par {verb} T001` again\n"
+            )
+        );
+    }
     // The suggested command works.
     repo.git(&["worktree", "move", elsewhere.to_str().unwrap(), t1.to_str().unwrap()]);
     repo.par(&["doctor"]).success();
+    repo.par(&["finish", "T001"]).success();
 }
 
 #[test]
@@ -934,4 +948,86 @@ fn start_and_hook_status_warn_when_commits_go_unchecked() {
     assert!(!run.stderr.contains("warning:"), "{}", run.stderr);
     let run = repo.par(&["hook", "status"]).success();
     assert!(!run.stderr.contains("warning:"), "{}", run.stderr);
+}
+
+// ---------------------------------------------------------------------------
+// Beyond the list: other routes around the hook, kills at other moments.
+
+/// Each route brings T001's file (which T001 holds) onto T002's branch
+/// without a pre-commit hook ever seeing it; the landing must refuse it.
+#[test]
+fn other_routes_around_the_hook_are_refused_at_the_landing() {
+    let routes: [&str; 5] = ["stash then fast-forward", "reset --soft", "revert", "pull", "merge"];
+    for route in routes {
+        let repo = repo();
+        repo.par(&["hook", "install"]).success();
+        // A commit on main that changed src/a.txt, for revert to undo.
+        repo.write("src/a.txt", "a, changed on main\n");
+        repo.commit_all("main changes a.txt");
+        let wts = start(&repo, &["T001", "T002"]);
+        let (t1, t2) = (&wts[0], &wts[1]);
+        commit_file(&repo, t1, "src/a.txt", "a by T001\n", false);
+        match route {
+            "stash then fast-forward" => {
+                std::fs::write(t2.join("src/a.txt"), "a, stashed by T002\n").unwrap();
+                repo.git_in(t2, &["stash", "-q"]);
+                repo.git_in(t2, &["merge", "-q", "--ff-only", "stash@{0}"]);
+            }
+            "reset --soft" => {
+                // The branch moves to T001's commit; the files follow without a commit.
+                repo.git_in(t2, &["reset", "-q", "--soft", "par/T001"]);
+                repo.git_in(t2, &["restore", "--staged", "--worktree", "."]);
+            }
+            "revert" => {
+                repo.git_in(t2, &["revert", "--no-edit", "main"]);
+            }
+            "pull" => {
+                repo.git_in(
+                    t2,
+                    &["pull", "-q", "--no-rebase", "--no-edit", repo.root.to_str().unwrap(), "par/T001"],
+                );
+            }
+            _ => {
+                repo.git_in(t2, &["merge", "-q", "--no-edit", "par/T001"]);
+            }
+        }
+        let before = untouched(&repo, "T002");
+        let run = repo.par(&["finish", "T002"]);
+        assert_eq!(run.code, 3, "{route}: {}", run.stderr);
+        assert!(
+            hostless(&run.stderr).starts_with(
+                "error: T002 cannot land: it changes a path another task holds\n  src/a.txt: locked by T001 (tester@host)\n"
+            ),
+            "{route}: {}",
+            run.stderr
+        );
+        assert_eq!(untouched(&repo, "T002"), before, "{route}");
+    }
+}
+
+#[test]
+fn a_landing_killed_as_it_let_go_of_the_task_worktrees_index_lock_is_rolled_back_by_doctor() {
+    if !strace_works() {
+        eprintln!("skipped: strace is not available here");
+        return;
+    }
+    let repo = repo();
+    let wts = start(&repo, &["T001", "T002"]);
+    commit_file(&repo, &wts[0], "src/a.txt", "a by T001\n", false);
+    commit_file(&repo, &wts[1], "src/b.txt", "b by T002\n", false);
+    repo.par(&["finish", "T001"]).success();
+    let tip = repo.rev("par/T002");
+    // Merging main into T002 updates T002's worktree under its index lock.
+    let gitdir = repo.git_in(&wts[1], &["rev-parse", "--absolute-git-dir"]).trim().to_string();
+    let lock = Path::new(&gitdir).join("index.lock");
+    let run = finish_killed_at(&repo, "T002", &lock, "unlink,unlinkat");
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(lock.exists());
+    let blocked = repo.try_git_in(&wts[1], &["commit", "-q", "--allow-empty", "-m", "blocked"]);
+    assert!(blocked.stderr.contains("index.lock': File exists"), "{}", blocked.stderr);
+    repo.par(&["doctor", "--repair"]).success();
+    assert!(!lock.exists());
+    assert_eq!(repo.rev("par/T002"), tip, "rolled back");
+    assert_eq!(repo.git_in(&wts[1], &["status", "--porcelain"]), "");
+    repo.par(&["finish", "T002"]).success();
 }
