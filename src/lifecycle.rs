@@ -116,6 +116,15 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
                 .hint("`git par list` shows the task IDs")
                 .into());
         };
+        if let Some(dup) = loaded.file.duplicate(id) {
+            return Err(Refusal::failed(format!(
+                "task ID {id} is used twice, on {} of {}",
+                dup.lines_text(),
+                loaded.rel
+            ))
+            .hint(format!("rename one of them (e.g. {id}a) so every task has its own ID, then start it"))
+            .into());
+        }
         if task.is_done() {
             return Err(done_refusal(id, &loaded.rel).into());
         }
@@ -287,8 +296,7 @@ fn refuse_landed_meanwhile(cx: &Context, plans: &[Plan], loaded: &LoadedTasks) -
     if text == loaded.text {
         return Ok(());
     }
-    let options =
-        tasks::Options { strict_phases: cx.inputs.strict_phases, root: Some(cx.repo.main_root.clone()) };
+    let options = cx.task_options(&loaded.path)?;
     let file = tasks::read(&text, &options)
         .with_context(|| format!("reading tasks from {}", loaded.path.display()))?;
     for plan in plans {

@@ -143,6 +143,8 @@ mod tests {
             rejected_paths: Vec::new(),
             details: Vec::new(),
             deps: Vec::new(),
+            after: Vec::new(),
+            resolved: Vec::new(),
             last_line: 0,
         }
     }

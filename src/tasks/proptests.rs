@@ -26,9 +26,10 @@ const MAX_EDITED: usize = 6;
 /// Checks the parser's properties on `text`; panics on a violation.
 pub(crate) fn check_parse(text: &str) {
     let line_count = parse::lines(text).len().max(1);
-    for options in
-        [Options::default(), Options { strict_phases: true, root: Some(PathBuf::from("/work/repo")) }]
-    {
+    for options in [
+        Options::default(),
+        Options { strict_phases: true, root: Some(PathBuf::from("/work/repo")), ..Options::default() },
+    ] {
         let file = parse::parse(text, &options);
         let mut previous = 0;
         for task in &file.tasks {
