@@ -80,6 +80,8 @@ struct Plan {
     /// Whether the worktree's parent directory existed before (if not, an
     /// empty one is removed on rollback).
     parent_existed: bool,
+    /// It declared no path: its commits acquire locks (DESIGN §7).
+    acquire: bool,
 }
 
 /// Starts tasks: records them with their locks, then creates their branches
@@ -144,7 +146,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
         let locks = task_locks(id, &task.paths, &extra, &loaded.rel, &mut warnings);
         if locks.is_empty() {
             warnings.push(format!(
-                "{id} names no paths, so it locks nothing (add some with `git par lock {id} --add GLOB`)"
+                "{id} names no paths: its commits will lock what they touch (par.enforceScope = acquire); add locks now with `git par lock {id} --add GLOB`"
             ));
         }
         plans.push(plan(cx, id, locks)?);
@@ -266,6 +268,11 @@ fn record_plans(
             }
         }
         for plan in plans {
+            if plan.acquire {
+                state.acquiring.insert(plan.id.clone());
+            } else {
+                state.acquiring.remove(&plan.id);
+            }
             state.tasks.insert(
                 plan.id.clone(),
                 ActiveTask {
@@ -389,7 +396,8 @@ fn plan(cx: &Context, id: &str, locks: Vec<Pattern>) -> Result<Plan> {
     }
     let worktree = worktree_path(cx, id);
     let parent_existed = worktree.parent().is_some_and(Path::exists);
-    Ok(Plan { id: id.to_string(), branch, worktree, locks, parent_existed })
+    let acquire = locks.is_empty();
+    Ok(Plan { id: id.to_string(), branch, worktree, locks, parent_existed, acquire })
 }
 
 /// Refuses a task whose worktree path or branch exists. Checked inside the

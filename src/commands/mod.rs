@@ -10,6 +10,7 @@ mod deps;
 mod doctor;
 mod finish;
 mod hook;
+mod lint;
 mod list;
 mod lock;
 mod lock_status;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 Command::Run(args) => run::run(&args, &cx),
                 Command::Tmux(args) => tmux::run(&args, &cx),
                 Command::Doctor(args) => doctor::run(&args, &cx),
+                Command::Lint(args) => lint::run(&args, &cx),
                 Command::Completions(_) | Command::Man(_) | Command::Demo(_) | Command::Check(_) => {
                     unreachable_command()
                 }

@@ -12,6 +12,7 @@ pub mod deps;
 pub mod discover;
 pub mod edit;
 pub mod lines;
+pub mod lint;
 pub mod merge;
 pub mod parse;
 pub mod paths;

@@ -459,12 +459,12 @@ T001 L5-5 todo phase=0 paths=src/models/user.py,tests/test_user.py
 T002 L6-6 todo phase=0 deps=T001 paths=src/data/,src/loaders/csv.py
 T003 L7-7 todo phase=0 deps=T002 paths=src/**/*.rs,app/[id]/page.tsx,app/(auth)/login/page.tsx
 T004 L8-8 todo phase=0 deps=T003 paths=src/api/router.go rejected=../../src/api/handler.go (leaves the repository)
-T005 L9-9 todo phase=0 deps=T004
+T005 L9-9 todo phase=0 deps=T004 rejected=/api/users (an HTTP route, not a path) rejected=/api/items (an HTTP route, not a path)
 T006 L10-10 todo phase=0 deps=T005
 T007 L11-11 todo phase=0 deps=T006 rejected=../outside/x.py (leaves the repository) rejected=/home/me/notes.txt ({absolute}) rejected=C:\\Users\\me\\x.py ({absolute}) rejected=tasks.md (tasks.md is owned by git-par)
 T008 L12-12 todo phase=0 deps=T007 paths=pyproject.toml,Dockerfile,.github/workflows/ci.yml
 T009 L13-13 todo phase=0 deps=T008 paths=internal/cli/,internal/config/
-T010 L14-16 todo phase=0 deps=T009 paths=src/detail.py
+T010 L14-16 todo phase=0 deps=T009 paths=src/detail.py rejected=data/<name>.csv (a placeholder, not a path)
 T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
 "
             )
@@ -512,7 +512,11 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
             ("Run `cargo test --lib parse`", none, &[]),
             ("Run `pytest tests/unit/test_x.py`", none, &[]),
             ("Run `mytool --fix src/a.py`", none, &[]),
-            ("Call `GET /api/users/{id}.json`", none, &[]),
+            (
+                "Call `GET /api/users/{id}.json`",
+                none,
+                &[("/api/users/{id}.json", "an HTTP route, not a path")],
+            ),
             ("Set `FOO=1 src/a.py`", none, &[]),
             ("Use `$HOME/my dir/a.py`", none, &[]),
             ("See `quickstart.md §5.1 → §5.7` and `net8.0 → net10.0`", none, &[]),

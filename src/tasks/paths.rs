@@ -368,6 +368,9 @@ enum Candidate<'a> {
     Path(&'a str),
     /// Path-shaped, but too unsure to lock: reported with the reason.
     Unsure(&'a str, &'static str),
+    /// A backtick span with a `/` that the shape rules do not take
+    /// (`cli/render`, `shadcn/ui`): a path only if the repository has it.
+    Maybe(&'a str),
 }
 
 /// Where a resolved path comes from (`show` and `list --json` say it).
@@ -586,6 +589,9 @@ fn is_route(path: &str) -> bool {
         || path.split('/').any(|seg| seg.starts_with(':') || (seg.starts_with('{') && !seg.contains(',')))
 }
 
+const ROUTE: &str = "an HTTP route, not a path";
+const PLACEHOLDER: &str = "a placeholder, not a path";
+
 /// Files that live at the repository root unless a task says otherwise.
 const ROOT_FILES: &[&str] = &[
     "readme.md",
@@ -657,6 +663,7 @@ const WRITE_WORDS: &[&str] = &[
     "extend",
     "extends",
     "fix",
+    "from",
     "implement",
     "implements",
     "into",
@@ -694,6 +701,11 @@ fn dirs_of(found: &[Found], cx: Option<&Context>) -> Vec<String> {
             continue;
         }
         let p = p.trim_start_matches('/');
+        let bare_dir = p.ends_with('/') && !p[..p.len() - 1].contains('/');
+        if bare_dir && !cx.is_some_and(|cx| cx.is_tracked(p)) && !TOP_DIRS.contains(&&p[..p.len() - 1]) {
+            // `Models/`: relative to something, not a directory of its own.
+            continue;
+        }
         let dir = if p.ends_with('/') {
             Some(p.to_string())
         } else if cx.is_some_and(|cx| cx.is_known_dir(&format!("{p}/"))) {
@@ -739,7 +751,7 @@ fn scan_found<'a>(text: &'a str, out: &mut Vec<Found<'a>>) {
     let base = text.as_ptr() as usize;
     for candidate in found {
         let slice = match candidate {
-            Candidate::Path(p) | Candidate::Unsure(p, _) => p,
+            Candidate::Path(p) | Candidate::Unsure(p, _) | Candidate::Maybe(p) => p,
         };
         let at = (slice.as_ptr() as usize).saturating_sub(base).min(text.len());
         out.push(Found { candidate, text, at });
@@ -907,7 +919,7 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
     );
     let writes_ignore = found.iter().any(|f| match f.candidate {
         Candidate::Path(p) => IGNORE_FILES.contains(&file_name(p)),
-        Candidate::Unsure(..) => false,
+        Candidate::Unsure(..) | Candidate::Maybe(_) => false,
     });
     let scope = Scope { cx, root, task_dirs: &task_dirs, heading_dirs, creates, writes_ignore };
 
@@ -927,6 +939,25 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
             Candidate::Unsure(text, reason) => {
                 reject(&mut rejected, text.to_string(), reason.to_string());
                 continue;
+            }
+            Candidate::Maybe(text) => {
+                let known = cx.is_some_and(|cx| {
+                    let t = text.trim_start_matches('/').trim_end_matches('/');
+                    cx.known(t) || cx.is_known_dir(&format!("{t}/"))
+                });
+                if !known {
+                    let package = module_name(text)
+                        || (!text.contains('.') && !text.starts_with('/') && text.matches('/').count() == 1);
+                    if package {
+                        reject(
+                            &mut rejected,
+                            text.to_string(),
+                            "a package or module name, not a path".to_string(),
+                        );
+                    }
+                    continue;
+                }
+                text
             }
         };
         let read = declared.is_empty() && read_only(f.text, f.at);
@@ -963,7 +994,8 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
                     "only read or called by the task, not written".to_string(),
                 ),
                 Outcome::Lock(path, from) => {
-                    if let Some(at) = path.rfind('/') {
+                    // A sibling in a list shares the directory the previous item is in.
+                    if let Some(at) = path.trim_end_matches('/').rfind('/') {
                         last_dir =
                             Some((f.text.as_ptr() as usize, f.at + written.len(), path[..=at].to_string()));
                     }
@@ -976,6 +1008,14 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
             }
         }
     }
+    // A directory that only placed a bare name (`x.ts in scripts/`) is not locked itself.
+    let bases: Vec<String> = resolved
+        .iter()
+        .filter(|r| matches!(r.from, From::TaskDir) && !r.text.contains('/'))
+        .filter_map(|r| r.path.trim_end_matches('/').rfind('/').map(|at| r.path[..=at].to_string()))
+        .collect();
+    resolved.retain(|r| !(r.path.ends_with('/') && r.from == From::Written && bases.contains(&r.path)));
+    let paths: Vec<String> = resolved.iter().map(|r| r.path.clone()).collect();
     task.paths = paths;
     task.resolved = resolved;
     task.rejected_paths = rejected;
@@ -985,7 +1025,7 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
 fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, scope: &Scope) -> Outcome {
     let cx = scope.cx;
     if placeholder(written) {
-        return Outcome::Reject("a placeholder, not a path".to_string());
+        return Outcome::Reject(PLACEHOLDER.to_string());
     }
     if module_name(written) {
         return Outcome::Reject("a package or module name, not a path".to_string());
@@ -1059,7 +1099,7 @@ fn resolve_bare(
     }
     let cx = scope.cx;
     let root_file = ROOT_FILES.contains(&name.to_ascii_lowercase().as_str());
-    // Task and heading directories where the name is already tracked.
+    // Task and heading directories where the name is already tracked or planned.
     if let Some(cx) = cx {
         for (dirs, from) in [(scope.task_dirs, From::TaskDir), (scope.heading_dirs, From::Heading)] {
             let hits: Vec<String> = dirs.iter().map(|d| join(d, name)).filter(|p| cx.known(p)).collect();
@@ -1071,8 +1111,16 @@ fn resolve_bare(
             return Ok((name.to_string(), From::Written));
         }
     }
-    let tracked: &[String] =
-        cx.and_then(|cx| cx.by_name.get(name.trim_end_matches('/'))).map_or(&[], Vec::as_slice);
+    let tracked: Vec<String> = match cx {
+        Some(cx) if name.ends_with('/') => {
+            let suffix = format!("/{name}");
+            let mut dirs: Vec<String> = cx.tracked.iter().filter(|p| p.ends_with(&suffix)).cloned().collect();
+            dirs.sort();
+            dirs
+        }
+        Some(cx) => cx.by_name.get(name).cloned().unwrap_or_default(),
+        None => Vec::new(),
+    };
     let single_task_dir = match scope.task_dirs {
         [one] if !root_file => Some(one),
         _ => None,
@@ -1082,29 +1130,31 @@ fn resolve_bare(
             return Ok((join(dir, name), From::TaskDir));
         }
     }
-    if let [one] = tracked {
+    if let [one] = tracked.as_slice() {
         return Ok((one.clone(), From::Tree));
     }
-    if let Some(dir) = single_task_dir {
-        return Ok((join(dir, name), From::TaskDir));
-    }
-    if let [one] = scope.heading_dirs {
-        if !root_file {
+    // Tracked in several places and none of them named: no guess.
+    if tracked.is_empty() {
+        if let Some(dir) = single_task_dir {
+            return Ok((join(dir, name), From::TaskDir));
+        }
+        if let ([one], false) = (scope.heading_dirs, root_file) {
             return Ok((join(one, name), From::Heading));
         }
+        let planned: Vec<&String> =
+            cx.and_then(|cx| cx.plan_by_name.get(name.trim_end_matches('/'))).map_or(Vec::new(), |list| {
+                list.iter().filter(|p| p.ends_with('/') == name.ends_with('/')).collect()
+            });
+        if let [one] = planned.as_slice() {
+            return Ok(((*one).clone(), From::Plan));
+        }
+        if root_file {
+            return Ok((name.to_string(), From::Written));
+        }
     }
-    let planned: &[String] =
-        cx.and_then(|cx| cx.plan_by_name.get(name.trim_end_matches('/'))).map_or(&[], Vec::as_slice);
-    let planned: Vec<&String> = planned.iter().filter(|p| p.ends_with('/') == name.ends_with('/')).collect();
-    if let [one] = planned.as_slice() {
-        return Ok(((*one).clone(), From::Plan));
-    }
-    if root_file {
-        return Ok((name.to_string(), From::Written));
-    }
-    let mut candidates: Vec<String> = tracked.iter().cloned().collect();
-    candidates.extend(planned.into_iter().cloned());
-    if !root_file {
+    let tracked_somewhere = !tracked.is_empty();
+    let mut candidates: Vec<String> = tracked;
+    if !root_file && !tracked_somewhere {
         candidates.extend(scope.task_dirs.iter().map(|d| join(d, name)));
         candidates.extend(scope.heading_dirs.iter().map(|d| join(d, name)));
     }
@@ -1196,9 +1246,22 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
         scan_bare(&rest[..start], &mut previous, out);
         let span = body[..end].trim();
         if span.contains(char::is_whitespace) {
-            spaced_span(span, false, out);
+            let mut words = span.split_whitespace();
+            let route = words.next().filter(|w| HTTP_METHODS.contains(w)).and(words.next());
+            match route {
+                Some(route) if route.starts_with('/') => out.push(Candidate::Unsure(route, ROUTE)),
+                _ => {
+                    spaced_span(span, false, out);
+                }
+            }
         } else if let Some(path) = backtick_path(span) {
             out.push(Candidate::Path(path));
+        } else if span.starts_with('/') && is_route(span) {
+            out.push(Candidate::Unsure(span, ROUTE));
+        } else if span.contains('<') && span.contains('>') && span.contains(['/', '.']) {
+            out.push(Candidate::Unsure(span, PLACEHOLDER));
+        } else if span.contains('/') && plausible(span) && !span.contains("://") {
+            out.push(Candidate::Maybe(span));
         }
         previous = "";
         rest = &body[end + ticks..];
@@ -1365,6 +1428,10 @@ fn scan_word<'a>(word: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<
     }
     let method = before.trim_matches(|c: char| !c.is_ascii_alphabetic());
     if HTTP_METHODS.contains(&method) {
+        let route = trim_word(word);
+        if route.starts_with('/') && plausible(route) {
+            out.push(Candidate::Unsure(route, ROUTE));
+        }
         return;
     }
     if let Some(path) = bare_path(link_target(word)) {
