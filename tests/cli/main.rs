@@ -14,6 +14,7 @@ mod discovery;
 mod doctor;
 mod finish;
 mod hook;
+mod lint;
 mod list;
 mod lock;
 mod lock_status;

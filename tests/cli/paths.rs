@@ -2,7 +2,7 @@
 //! plans"): one task of `fixtures/tasks/resolve/tasks.md` per rule, read by
 //! the real binary in a repository whose tracked tree and `plan.md` decide.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::common::{fixtures, TestRepo};
 
