@@ -637,6 +637,9 @@ const READ_WORDS: &[&str] = &[
     "invoke",
     "invokes",
     "invoking",
+    "load",
+    "loading",
+    "loads",
     "mirroring",
     "per",
     "read",
@@ -663,7 +666,6 @@ const WRITE_WORDS: &[&str] = &[
     "extend",
     "extends",
     "fix",
-    "from",
     "implement",
     "implements",
     "into",
@@ -776,9 +778,14 @@ fn declared_items<'a>(text: &'a str, out: &mut Vec<Found<'a>>) {
     }
 }
 
-/// The lowercase words of `text`, letters only.
-fn words(text: &str) -> impl DoubleEndedIterator<Item = String> + '_ {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).map(str::to_lowercase)
+/// The words of `text`, letters and digits only.
+fn words(text: &str) -> impl DoubleEndedIterator<Item = &str> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty())
+}
+
+/// Whether `word` is in `list`, ignoring ASCII case (no allocation: this runs per candidate).
+fn listed(list: &[&str], word: &str) -> bool {
+    list.iter().any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// Whether the candidate at `at` is only read: a read word (`uses`, `per`,
@@ -790,16 +797,17 @@ fn read_only(text: &str, at: usize) -> bool {
     let sentence_start = before.rfind(". ").map_or(0, |i| i + 2);
     let clause = &before[clause_start.max(sentence_start)..];
     for word in words(clause).rev() {
-        if WRITE_WORDS.contains(&word.as_str()) {
+        // `... to use X instead of Y in src/a.go`: the file after `in` is where the change goes.
+        if listed(WRITE_WORDS, word) || listed(&["in", "at"], word) {
             return false;
         }
-        if READ_WORDS.contains(&word.as_str()) {
+        if listed(READ_WORDS, word) {
             return true;
         }
     }
     // A task that only checks: everything before a write word is read.
-    words(text).next().is_some_and(|first| CHECK_WORDS.contains(&first.as_str()))
-        && !words(before).any(|w| WRITE_WORDS.contains(&w.as_str()))
+    words(text).next().is_some_and(|first| listed(CHECK_WORDS, first))
+        && !words(before).any(|w| listed(WRITE_WORDS, w))
 }
 
 /// A name written as a placeholder (`.{agent}/`, `specs/###-x/`), not a path.
@@ -912,7 +920,7 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
         }
     }
     let task_dirs = dirs_of(&found, cx);
-    let first_word = words(&task.description).next().unwrap_or_default();
+    let first_word = words(&task.description).next().unwrap_or_default().to_ascii_lowercase();
     let creates = matches!(
         first_word.as_str(),
         "create" | "add" | "scaffold" | "initialize" | "initialise" | "write" | "generate" | "new"
@@ -1008,6 +1016,20 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
             }
         }
     }
+    // `a/x.go, y.go, etc.`: the task edits an open set of files there, so it locks the directory.
+    let etc = |text: &str| text.contains("etc.") || text.contains("etc)") || text.contains(", etc");
+    if declared.is_empty() && (etc(&task.description) || task.details.iter().any(|d| etc(d))) {
+        let dirs: Vec<String> = resolved
+            .iter()
+            .filter(|r| !r.path.ends_with('/'))
+            .filter_map(|r| r.path.rfind('/').map(|at| r.path[..=at].to_string()))
+            .collect();
+        if let Some(first) = dirs.first().filter(|d| dirs.len() >= 2 && dirs.iter().all(|x| x == *d)).cloned()
+        {
+            resolved.retain(|r| r.path.ends_with('/') || !r.path.starts_with(&first));
+            resolved.push(Resolved { path: first.clone(), from: From::TaskDir, text: first });
+        }
+    }
     // A directory that only placed a bare name (`x.ts in scripts/`) is not locked itself.
     let bases: Vec<String> = resolved
         .iter()
@@ -1048,6 +1070,31 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
     };
     if file_name(&path).eq_ignore_ascii_case("tasks.md") {
         return Outcome::Reject("tasks.md is owned by git-par".to_string());
+    }
+    let trimmed = path.trim_end_matches('/');
+    let inner_file = trimmed.rsplit_once('/').is_some_and(|(dirs, _)| {
+        dirs.split('/').any(|seg| {
+            seg.rsplit_once('.').is_some_and(|(stem, ext)| {
+                !stem.is_empty()
+                    && matches!(
+                        ext,
+                        "md" | "mdx"
+                            | "py"
+                            | "ts"
+                            | "tsx"
+                            | "go"
+                            | "rs"
+                            | "cs"
+                            | "json"
+                            | "yaml"
+                            | "yml"
+                            | "toml"
+                    )
+            })
+        })
+    });
+    if inner_file {
+        return Outcome::Reject("names separated by `/`, not a path".to_string());
     }
     let bare = !path.trim_end_matches('/').contains('/');
     if scope.writes_ignore && !IGNORE_FILES.contains(&file_name(&path)) {
@@ -1133,11 +1180,10 @@ fn resolve_bare(
     if let [one] = tracked.as_slice() {
         return Ok((one.clone(), From::Tree));
     }
-    // Tracked in several places and none of them named: no guess.
+    // Tracked in several places and none of them named: no guess. A name
+    // merely mentioned beside another directory (`... on SKILL.md content`
+    // in a task about `scripts/x.ts`) is not placed there either.
     if tracked.is_empty() {
-        if let Some(dir) = single_task_dir {
-            return Ok((join(dir, name), From::TaskDir));
-        }
         if let ([one], false) = (scope.heading_dirs, root_file) {
             return Ok((join(one, name), From::Heading));
         }
