@@ -1071,31 +1071,7 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
     if file_name(&path).eq_ignore_ascii_case("tasks.md") {
         return Outcome::Reject("tasks.md is owned by git-par".to_string());
     }
-    let trimmed = path.trim_end_matches('/');
-    let inner_file = trimmed.rsplit_once('/').is_some_and(|(dirs, _)| {
-        dirs.split('/').any(|seg| {
-            seg.rsplit_once('.').is_some_and(|(stem, ext)| {
-                !stem.is_empty()
-                    && matches!(
-                        ext,
-                        "md" | "mdx"
-                            | "py"
-                            | "ts"
-                            | "tsx"
-                            | "go"
-                            | "rs"
-                            | "cs"
-                            | "json"
-                            | "yaml"
-                            | "yml"
-                            | "toml"
-                    )
-            })
-        })
-    });
-    if inner_file {
-        return Outcome::Reject("names separated by `/`, not a path".to_string());
-    }
+
     let bare = !path.trim_end_matches('/').contains('/');
     if scope.writes_ignore && !IGNORE_FILES.contains(&file_name(&path)) {
         let pattern = path.contains('*') || (bare && !cx.is_some_and(|cx| cx.known(&path)));
@@ -1121,7 +1097,36 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
         }
         _ => path,
     };
+    // A segment with a file extension before the last: `research.md/plan.md/` lists names.
+    if inner_file(&path) {
+        return Outcome::Reject("names separated by `/`, not a path".to_string());
+    }
     Outcome::Lock(path, from)
+}
+
+/// Whether a directory segment of `path` (not its last) looks like a file name.
+fn inner_file(path: &str) -> bool {
+    path.trim_end_matches('/').rsplit_once('/').is_some_and(|(dirs, _)| {
+        dirs.split('/').any(|seg| {
+            seg.rsplit_once('.').is_some_and(|(stem, ext)| {
+                !stem.is_empty()
+                    && matches!(
+                        ext,
+                        "md" | "mdx"
+                            | "py"
+                            | "ts"
+                            | "tsx"
+                            | "go"
+                            | "rs"
+                            | "cs"
+                            | "json"
+                            | "yaml"
+                            | "yml"
+                            | "toml"
+                    )
+            })
+        })
+    })
 }
 
 /// Joins `dir` (ending with `/`) and `name`.
@@ -1141,11 +1146,13 @@ fn resolve_bare(
     if let Some(dir) = next_dir {
         return Ok((join(dir, name), From::TaskDir));
     }
-    if let Some(dir) = list_dir {
-        return Ok((join(dir, name), From::TaskDir));
-    }
     let cx = scope.cx;
     let root_file = ROOT_FILES.contains(&name.to_ascii_lowercase().as_str());
+    // In a list, a name joins the previous item's directory, unless it is
+    // a root file or already a path at the root (`src/a.go, README.md`).
+    if let Some(dir) = list_dir.filter(|_| !root_file && !cx.is_some_and(|cx| cx.known(name))) {
+        return Ok((join(dir, name), From::TaskDir));
+    }
     // Task and heading directories where the name is already tracked or planned.
     if let Some(cx) = cx {
         for (dirs, from) in [(scope.task_dirs, From::TaskDir), (scope.heading_dirs, From::Heading)] {
