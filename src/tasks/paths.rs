@@ -414,6 +414,8 @@ pub struct Context {
     plan_by_name: HashMap<String, Vec<String>>,
     /// First segments of tracked and planned paths.
     top: HashSet<String>,
+    /// Tracked and planned directories, without their trailing `/`.
+    dir_names: HashSet<String>,
 }
 
 impl Context {
@@ -431,6 +433,9 @@ impl Context {
                     cx.top.insert(first.to_string());
                 }
                 cx.plan_by_name.entry(name).or_default().push(path.clone());
+                if let Some(dir) = path.strip_suffix('/') {
+                    cx.dir_names.insert(dir.to_string());
+                }
                 cx.planned.insert(path);
             }
         }
@@ -445,6 +450,7 @@ impl Context {
                 // Its parents are in already.
                 continue;
             }
+            self.dir_names.insert(file[..at - 1].to_string());
             if at == slash + 1 {
                 self.top.insert(file[..slash].to_string());
             }
@@ -464,6 +470,13 @@ impl Context {
     /// Whether `dir` (ending with `/`) is a tracked or planned directory.
     pub fn is_known_dir(&self, dir: &str) -> bool {
         self.tracked.contains(dir) || self.planned.contains(dir)
+    }
+
+    /// Whether `path`, with or without its trailing `/`, is a tracked or
+    /// planned directory (no allocation: it runs for every candidate).
+    fn is_dir(&self, path: &str) -> bool {
+        let bare = path.trim_end_matches('/');
+        self.dir_names.contains(bare)
     }
 
     fn known(&self, path: &str) -> bool {
@@ -710,7 +723,7 @@ fn dirs_of(found: &[Found], cx: Option<&Context>) -> Vec<String> {
         }
         let dir = if p.ends_with('/') {
             Some(p.to_string())
-        } else if cx.is_some_and(|cx| cx.is_known_dir(&format!("{p}/"))) {
+        } else if cx.is_some_and(|cx| cx.is_dir(p)) {
             Some(format!("{p}/"))
         } else {
             p.rfind('/').map(|at| p[..=at].to_string())
@@ -728,8 +741,9 @@ fn dirs_of(found: &[Found], cx: Option<&Context>) -> Vec<String> {
 /// if it has one: the texts to read paths from instead of the whole task.
 fn declarations(task: &Task) -> Vec<&str> {
     let mut out = Vec::new();
-    let lower = task.description.to_ascii_lowercase();
-    if let Some(at) = lower.find("[paths:") {
+    let label = b"[paths:";
+    let found = task.description.as_bytes().windows(label.len()).position(|w| w.eq_ignore_ascii_case(label));
+    if let Some(at) = found {
         let body = &task.description[at + "[paths:".len()..];
         out.push(body.find(']').map_or(body, |end| &body[..end]));
     }
@@ -863,43 +877,43 @@ pub fn resolve_tasks(
     let root = locks::root_text(options.root.as_deref());
     let cx = options.context.as_deref();
     let mut section_dirs: Vec<Option<Vec<String>>> = vec![None; sections.len()];
-    let mut previous: Option<(usize, Vec<String>)> = None;
-    for (i, task) in tasks.iter_mut().enumerate() {
+    let mut single: Vec<String> = Vec::with_capacity(1);
+    for i in 0..tasks.len() {
         let section = section_of.get(i).copied().unwrap_or(usize::MAX);
-        let mut heading_dirs = match section_dirs.get_mut(section) {
-            Some(slot) => slot
-                .get_or_insert_with(|| {
-                    let mut found = Vec::new();
-                    scan_found(&sections[section], &mut found);
-                    dirs_of(&found, cx)
-                })
-                .clone(),
-            None => Vec::new(),
+        let (done, rest) = tasks.split_at_mut(i);
+        let Some(task) = rest.first_mut() else { break };
+        let own: &[String] = match section_dirs.get_mut(section) {
+            Some(slot) => slot.get_or_insert_with(|| {
+                let mut found = Vec::new();
+                scan_found(&sections[section], &mut found);
+                dirs_of(&found, cx)
+            }),
+            None => &[],
         };
-        if heading_dirs.is_empty() {
-            // The task before it in the same section, which it may continue.
-            if let Some((s, dirs)) = &previous {
-                if *s == section && dirs.len() == 1 {
-                    heading_dirs = dirs.clone();
+        let heading_dirs: &[String] = if own.is_empty() {
+            // The task before it in the same section, which it may continue:
+            // its one directory, if it has exactly one.
+            single.clear();
+            let previous = done.last().filter(|_| i > 0 && section_of.get(i - 1) == Some(&section));
+            if let Some(previous) = previous {
+                let mut dirs = previous.paths.iter().filter_map(|p| {
+                    if p.ends_with('/') {
+                        Some(p.as_str())
+                    } else {
+                        p.rfind('/').map(|at| &p[..=at])
+                    }
+                });
+                if let Some(first) = dirs.next() {
+                    if dirs.all(|d| d == first) {
+                        single.push(first.to_string());
+                    }
                 }
             }
-        }
-        resolve_task(task, &heading_dirs, cx, root.as_deref());
-        let dirs: Vec<String> = task
-            .paths
-            .iter()
-            .filter_map(|p| {
-                if p.ends_with('/') {
-                    Some(p.clone())
-                } else {
-                    p.rfind('/').map(|at| p[..=at].to_string())
-                }
-            })
-            .collect::<Vec<_>>();
-        let mut unique = dirs;
-        unique.sort();
-        unique.dedup();
-        previous = Some((section, unique));
+            &single
+        } else {
+            own
+        };
+        resolve_task(task, heading_dirs, cx, root.as_deref());
     }
 }
 
@@ -951,7 +965,7 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
             Candidate::Maybe(text) => {
                 let known = cx.is_some_and(|cx| {
                     let t = text.trim_start_matches('/').trim_end_matches('/');
-                    cx.known(t) || cx.is_known_dir(&format!("{t}/"))
+                    cx.known(t) || cx.is_dir(t)
                 });
                 if !known {
                     let package = module_name(text)
@@ -982,7 +996,7 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
                 "in" | "under" | "inside" | "within" | "into" | "in the" | "under the" | "at"
             );
             let dir = p.trim_start_matches('/');
-            let is_dir = dir.ends_with('/') || cx.is_some_and(|cx| cx.is_known_dir(&format!("{dir}/")));
+            let is_dir = dir.ends_with('/') || cx.is_some_and(|cx| cx.is_dir(dir));
             (linked && is_dir).then(|| if dir.ends_with('/') { dir.to_string() } else { format!("{dir}/") })
         });
         // The directory of the path right before it in a list.
@@ -1092,9 +1106,7 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
     };
     // A tracked or planned directory written without its slash is a directory.
     let path = match cx {
-        Some(cx) if !path.ends_with('/') && !cx.known(&path) && cx.is_known_dir(&format!("{path}/")) => {
-            format!("{path}/")
-        }
+        Some(cx) if !path.ends_with('/') && cx.is_dir(&path) && !cx.known(&path) => format!("{path}/"),
         _ => path,
     };
     // A segment with a file extension before the last: `research.md/plan.md/` lists names.
@@ -1228,7 +1240,7 @@ fn resolve_bare(
 /// names that has it; else the only tracked or planned path ending so.
 fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (String, From) {
     let Some(cx) = scope.cx else { return (path.to_string(), From::Written) };
-    if cx.known(path) || cx.is_known_dir(&format!("{}/", path.trim_end_matches('/'))) {
+    if cx.known(path) || cx.is_dir(path) {
         return (path.to_string(), From::Written);
     }
     let first = path.split('/').next().unwrap_or("");
