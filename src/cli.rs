@@ -330,10 +330,19 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Write the git-par.1 man page.
+/// Write the man pages: git-par.1 and one page per command (git-par-start.1, ...).
+///
+/// With no option, prints git-par.1 on stdout. `--install` puts every page
+/// where `man` finds it for this binary, so that `git par --help` (which git
+/// turns into `man git-par`) opens it: `<prefix>/share/man/man1` for a
+/// binary in `<prefix>/bin` (`~/.cargo/bin` → `~/.cargo/share/man/man1`),
+/// else the first writable directory of `manpath`, your own first.
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Write into DIR instead of printing to stdout.
+    /// Install the pages where `man` looks for them, and print that directory.
+    #[arg(long, conflicts_with = "out")]
+    pub install: bool,
+    /// Write every page into DIR instead of printing git-par.1.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }

@@ -24,6 +24,7 @@ pub mod land;
 pub mod lifecycle;
 pub mod locks;
 pub mod logs;
+pub mod man;
 pub mod output;
 pub mod repo;
 pub mod state;

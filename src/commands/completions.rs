@@ -2,8 +2,10 @@
 
 use anyhow::{Context as _, Result};
 use clap::CommandFactory as _;
+use serde::Serialize;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::man;
 use crate::output::Ui;
 
 /// Prints the completion script for a shell.
@@ -14,19 +16,50 @@ pub fn completions(args: &CompletionsArgs, _ui: &Ui) -> Result<()> {
     _ui.out(&String::from_utf8_lossy(&out))
 }
 
-/// Writes the `git-par.1` man page to stdout or into a directory.
+#[derive(Serialize)]
+struct ManJson<'a> {
+    directory: &'a std::path::Path,
+    pages: Vec<String>,
+}
+
+/// Prints `git-par.1`, writes every page into a directory, or installs them.
 pub fn man(args: &ManArgs, ui: &Ui) -> Result<()> {
-    let command = Cli::command().name("git-par");
-    let mut page = Vec::new();
-    clap_mangen::Man::new(command).render(&mut page).context("rendering the man page")?;
+    let pages = man::pages(Cli::command())?;
+    if args.install {
+        let installed = man::install(&pages)?;
+        for note in &installed.notes {
+            ui.status(&format!("note: {note}"));
+        }
+        ui.status(&format!(
+            "Installed {} man pages in {}: `man git-par` and `git par --help` open git-par(1)",
+            installed.files.len(),
+            installed.dir.display()
+        ));
+        if !installed.checked {
+            ui.warn("`manpath` could not be run, so whether man reads this directory is not checked");
+        }
+        return render_dir(ui, &installed.dir, &pages);
+    }
     match &args.out {
-        None => ui.out(&String::from_utf8_lossy(&page)),
+        None => {
+            let top = pages.first().map(|p| String::from_utf8_lossy(&p.roff).into_owned()).unwrap_or_default();
+            ui.out(&top)
+        }
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let path = dir.join("git-par.1");
-            std::fs::write(&path, &page).with_context(|| format!("writing {}", path.display()))?;
-            ui.status(&format!("wrote {}", path.display()));
-            Ok(())
+            for page in &pages {
+                let path = dir.join(page.file_name());
+                std::fs::write(&path, &page.roff).with_context(|| format!("writing {}", path.display()))?;
+            }
+            ui.status(&format!("Wrote {} man pages in {}", pages.len(), dir.display()));
+            render_dir(ui, dir, &pages)
         }
     }
+}
+
+fn render_dir(ui: &Ui, dir: &std::path::Path, pages: &[man::Page]) -> Result<()> {
+    if ui.json {
+        return ui.json(&ManJson { directory: dir, pages: pages.iter().map(man::Page::file_name).collect() });
+    }
+    ui.out(&format!("{}\n", dir.display()))
 }

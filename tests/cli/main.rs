@@ -17,6 +17,7 @@ mod hook;
 mod list;
 mod lock;
 mod lock_status;
+mod man;
 mod plan;
 mod race;
 mod run;
