@@ -324,10 +324,23 @@ pub struct DemoArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// Print a shell completion script.
+/// Print or install a shell completion script.
+///
+/// The bash, zsh and fish scripts complete `git par ...` through git's own
+/// completion as well as `git-par ...`: commands, options, their values, and
+/// task IDs (from `git par list --json`). `--install` writes the script where
+/// the shell looks for it, creating directories: bash-completion's
+/// `$XDG_DATA_HOME/bash-completion/completions/git-par` (default
+/// ~/.local/share/...), zsh's `$XDG_DATA_HOME/zsh/site-functions/_git-par`
+/// (add that directory to fpath), fish's `~/.config/fish/completions/git-par.fish`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
+    /// bash, zsh, fish (elvish and powershell: printed only).
+    #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+    /// Write the script where the shell finds it, and print that path.
+    #[arg(long)]
+    pub install: bool,
 }
 
 /// Write the man pages: git-par.1 and one page per command (git-par-start.1, ...).

@@ -15,6 +15,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod completion;
 pub mod config;
 pub mod doctor;
 pub mod error;

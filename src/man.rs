@@ -71,9 +71,11 @@ fn render(cmd: &Command, name: &str, parent: Option<&str>, version: &str) -> Res
         sections.push(buf);
         Ok(())
     };
-    let own = |roff: Roff| move |w: &mut Vec<u8>| -> std::io::Result<()> {
-        w.extend_from_slice(roff.render().as_bytes());
-        Ok(())
+    let own = |roff: Roff| {
+        move |w: &mut Vec<u8>| -> std::io::Result<()> {
+            w.extend_from_slice(roff.render().as_bytes());
+            Ok(())
+        }
     };
     section(&|w| man.render_title(w))?;
     section(&|w| man.render_name_section(w))?;
@@ -194,7 +196,12 @@ fn see_also(parent: &str) -> Roff {
     if parent == "git-par" {
         roff.text([bold(parent), roman("(1), for the options every command takes")]);
     } else {
-        roff.text([bold(parent), roman("(1), and "), bold("git-par"), roman("(1) for the options every command takes")]);
+        roff.text([
+            bold(parent),
+            roman("(1), and "),
+            bold("git-par"),
+            roman("(1) for the options every command takes"),
+        ]);
     }
     roff
 }
@@ -229,10 +236,7 @@ pub fn install(pages: &[Page]) -> Result<Installed> {
                     return Ok(Installed { dir: root.join("man1"), files, notes, checked: found.is_some() });
                 }
                 remove_created(&created);
-                notes.push(format!(
-                    "man does not read {} (MANPATH is set without it)",
-                    root.display()
-                ));
+                notes.push(format!("man does not read {} (MANPATH is set without it)", root.display()));
             }
             Err(err) => notes.push(format!("cannot write {}: {err:#}", root.display())),
         }

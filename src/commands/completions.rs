@@ -5,15 +5,52 @@ use clap::CommandFactory as _;
 use serde::Serialize;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::completion::{self, Shell};
+use crate::error::Refusal;
 use crate::man;
 use crate::output::Ui;
 
-/// Prints the completion script for a shell.
-pub fn completions(args: &CompletionsArgs, _ui: &Ui) -> Result<()> {
-    let mut command = Cli::command();
-    let mut out = Vec::new();
-    clap_complete::generate(args.shell, &mut command, "git-par", &mut out);
-    _ui.out(&String::from_utf8_lossy(&out))
+/// Prints the completion script for a shell, or installs it.
+pub fn completions(args: &CompletionsArgs, ui: &Ui) -> Result<()> {
+    let ours = match args.shell {
+        clap_complete::Shell::Bash => Some(Shell::Bash),
+        clap_complete::Shell::Zsh => Some(Shell::Zsh),
+        clap_complete::Shell::Fish => Some(Shell::Fish),
+        _ => None,
+    };
+    match (ours, args.install) {
+        (Some(shell), false) => ui.out(&completion::script(shell, Cli::command())),
+        (Some(shell), true) => {
+            let installed = completion::install(shell, Cli::command())?;
+            ui.status(&format!("Installed the {} completion in {}", args.shell, installed.path.display()));
+            if let Some(next) = &installed.next {
+                ui.hint(next);
+            }
+            if ui.json {
+                #[derive(Serialize)]
+                struct Body<'a> {
+                    shell: String,
+                    path: &'a std::path::Path,
+                }
+                return ui.json(&Body { shell: args.shell.to_string(), path: &installed.path });
+            }
+            ui.out(&format!("{}\n", installed.path.display()))
+        }
+        (None, true) => {
+            Err(Refusal::usage(format!("--install knows bash, zsh and fish, not {}", args.shell))
+                .hint(format!(
+                    "print the script and put it where {} reads it: `git par completions {}`",
+                    args.shell, args.shell
+                ))
+                .into())
+        }
+        (None, false) => {
+            let mut command = Cli::command();
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "git-par", &mut out);
+            ui.out(&String::from_utf8_lossy(&out))
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -42,7 +79,8 @@ pub fn man(args: &ManArgs, ui: &Ui) -> Result<()> {
     }
     match &args.out {
         None => {
-            let top = pages.first().map(|p| String::from_utf8_lossy(&p.roff).into_owned()).unwrap_or_default();
+            let top =
+                pages.first().map(|p| String::from_utf8_lossy(&p.roff).into_owned()).unwrap_or_default();
             ui.out(&top)
         }
         Some(dir) => {

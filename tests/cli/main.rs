@@ -6,6 +6,7 @@ mod common;
 mod abort;
 mod block;
 mod check;
+mod completions;
 mod conventions;
 mod corpus;
 mod demo;

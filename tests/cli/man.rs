@@ -72,7 +72,10 @@ fn man_install_puts_the_pages_next_to_the_binary_and_git_help_opens_them() {
     assert!(text.contains("SYNOPSIS git par [-C DIR] [--tasks FILE] [--json] [--color WHEN]"), "{text}");
     assert!(text.contains("git-par-finish(1)"), "{text}");
     let start = squeeze(&run(&repo, Path::new("man"), &path, None, &["git-par-start"]).success().stdout);
-    assert!(start.contains("SYNOPSIS git par start [--path GLOB]... [--base REV] [--force] ID..."), "{start}");
+    assert!(
+        start.contains("SYNOPSIS git par start [--path GLOB]... [--base REV] [--force] ID..."),
+        "{start}"
+    );
 
     // Every page any page names exists: man finds it.
     let mut named = std::collections::BTreeSet::new();
