@@ -11,6 +11,8 @@ use crate::error::Refusal;
 use crate::land::{self, Landing, Progress, Request};
 use crate::output::{Style, Ui};
 use crate::repo::land::Change;
+use crate::state::State;
+use crate::workflow::shell_quote;
 
 /// Runs `git par finish`.
 pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
@@ -22,6 +24,7 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
         })?),
     };
     let state = cx.store.load()?;
+    refuse_inside_worktree(args, cx, &state)?;
     let main_branch = cx.main_branch(&state)?;
     let tasks_file = match &state.tasks_file {
         Some(file) => Some(file.clone()),
@@ -58,6 +61,34 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
     } else {
         render_landed(ui, &landing)
     }
+}
+
+/// Landing removes the task's worktree: a shell sitting in it would be left
+/// in a deleted directory (git, likewise, will not delete the branch you are
+/// on). So a finish run from inside it is refused before anything happens,
+/// unless the worktree stays (`--keep`, `--dry-run`).
+fn refuse_inside_worktree(args: &FinishArgs, cx: &Context, state: &State) -> Result<()> {
+    if args.keep || args.dry_run {
+        return Ok(());
+    }
+    let Some(task) = state.tasks.get(&args.id) else { return Ok(()) };
+    // The process's own directory, not -C: that is where the shell is.
+    let (Ok(cwd), Ok(worktree)) = (std::env::current_dir(), std::fs::canonicalize(&task.worktree)) else {
+        return Ok(());
+    };
+    let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+    if !cwd.starts_with(&worktree) {
+        return Ok(());
+    }
+    let main = cx.main_root().display().to_string();
+    Err(Refusal::failed(format!("you are inside the worktree of {}, which finishing removes", args.id))
+        .hint(format!(
+            "run it from the main worktree: cd {} && git par finish {}",
+            shell_quote(&main),
+            args.id
+        ))
+        .hint(format!("or keep the worktree and branch: git par finish {} --keep", args.id))
+        .into())
 }
 
 fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {

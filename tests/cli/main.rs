@@ -14,6 +14,7 @@ mod deps;
 mod discovery;
 mod doctor;
 mod finish;
+mod finish_inside;
 mod hook;
 mod list;
 mod lock;
