@@ -62,6 +62,7 @@ pub enum Command {
     Demo(DemoArgs),
     Completions(CompletionsArgs),
     Man(ManArgs),
+    AgentGuide(AgentGuideArgs),
 }
 
 /// List tasks with their state, dependencies and paths.
@@ -359,3 +360,11 @@ pub struct ManArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
+
+/// Print instructions for coding agents, to paste into AGENTS.md, CLAUDE.md and the like.
+///
+/// What an agent runs and where, how to read exit codes and JSON, how to ask
+/// for more paths, and what never to do. The README's "For agents" section
+/// holds the same text.
+#[derive(Debug, Args)]
+pub struct AgentGuideArgs {}

@@ -22,6 +22,7 @@ mod lock_status;
 mod man;
 mod plan;
 mod race;
+mod readme;
 mod run;
 mod start;
 mod tmux;
