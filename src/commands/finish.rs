@@ -24,7 +24,7 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
         })?),
     };
     let state = cx.store.load()?;
-    refuse_inside_worktree(args, cx, &state)?;
+    let inside = worktree_holding_cwd(args, &state);
     let main_branch = cx.main_branch(&state)?;
     let tasks_file = match &state.tasks_file {
         Some(file) => Some(file.clone()),
@@ -57,38 +57,33 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
         ui.warn(warning);
     }
     if args.dry_run {
-        render_dry_run(ui, &landing)
-    } else {
-        render_landed(ui, &landing)
+        return render_dry_run(ui, &landing);
     }
+    render_landed(ui, &landing)?;
+    if let Some(worktree) = inside.filter(|w| !w.exists()) {
+        // Like `git worktree remove` run from inside, the landing went ahead; unlike it, say so.
+        ui.warn(&format!(
+            "your shell is in {}, which this finish removed with the worktree of {}",
+            worktree.display(),
+            args.id
+        ));
+        ui.hint(&format!(
+            "go back to the main worktree: cd {}",
+            shell_quote(&cx.main_root().display().to_string())
+        ));
+    }
+    Ok(())
 }
 
-/// Landing removes the task's worktree: a shell sitting in it would be left
-/// in a deleted directory (git, likewise, will not delete the branch you are
-/// on). So a finish run from inside it is refused before anything happens,
-/// unless the worktree stays (`--keep`, `--dry-run`).
-fn refuse_inside_worktree(args: &FinishArgs, cx: &Context, state: &State) -> Result<()> {
-    if args.keep || args.dry_run {
-        return Ok(());
-    }
-    let Some(task) = state.tasks.get(&args.id) else { return Ok(()) };
-    // The process's own directory, not -C: that is where the shell is.
-    let (Ok(cwd), Ok(worktree)) = (std::env::current_dir(), std::fs::canonicalize(&task.worktree)) else {
-        return Ok(());
-    };
+/// The task's worktree when the current directory is inside it: landing
+/// removes it, leaving the shell that ran `finish` in a deleted directory.
+/// (The process's own directory, not -C: that is where the shell is.)
+fn worktree_holding_cwd(args: &FinishArgs, state: &State) -> Option<std::path::PathBuf> {
+    let task = state.tasks.get(&args.id)?;
+    let worktree = std::fs::canonicalize(&task.worktree).ok()?;
+    let cwd = std::env::current_dir().ok()?;
     let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
-    if !cwd.starts_with(&worktree) {
-        return Ok(());
-    }
-    let main = cx.main_root().display().to_string();
-    Err(Refusal::failed(format!("you are inside the worktree of {}, which finishing removes", args.id))
-        .hint(format!(
-            "run it from the main worktree: cd {} && git par finish {}",
-            shell_quote(&main),
-            args.id
-        ))
-        .hint(format!("or keep the worktree and branch: git par finish {} --keep", args.id))
-        .into())
+    cwd.starts_with(&worktree).then_some(task.worktree.clone())
 }
 
 fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {

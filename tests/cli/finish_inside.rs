@@ -1,4 +1,6 @@
-//! `finish` run from inside the task's own worktree, which landing removes.
+//! `finish` run from inside the task's own worktree, which landing removes:
+//! it lands (as `git worktree remove` run from inside removes), then says that
+//! the shell's directory is gone and where to `cd`.
 
 use crate::common::TestRepo;
 
@@ -15,48 +17,48 @@ fn started() -> (TestRepo, std::path::PathBuf) {
     (repo, wt)
 }
 
+fn notice(repo: &TestRepo, wt: &std::path::Path) -> String {
+    format!(
+        "warning: your shell is in {}, which this finish removed with the worktree of T001\n\
+         hint: go back to the main worktree: cd {}\n",
+        wt.display(),
+        repo.root.display()
+    )
+}
+
 #[test]
-fn finish_from_inside_the_worktree_is_refused_with_the_way_out() {
+fn finish_from_inside_the_worktree_lands_and_says_where_to_cd() {
     let (repo, wt) = started();
-    let main_before = repo.rev("main");
-    let tip = repo.rev("par/T001");
     // From a subdirectory of the worktree, as a shell in the tmux pane would be.
-    let run = repo.par_in(&wt.join("src"), &["finish", "T001"]).code(1);
-    assert_eq!(
-        run.stderr,
-        format!(
-            "error: you are inside the worktree of T001, which finishing removes\n\
-             hint: run it from the main worktree: cd {} && git par finish T001\n\
-             hint: or keep the worktree and branch: git par finish T001 --keep\n",
-            repo.root.display()
-        )
-    );
-    assert_eq!(run.stdout, "");
-    // Nothing changed: main, the task branch, its worktree and its state.
-    assert_eq!(repo.rev("main"), main_before);
-    assert_eq!(repo.rev("par/T001"), tip);
-    assert!(wt.is_dir());
-    let status = repo.par(&["--json", "lock-status"]).success().json();
-    assert_eq!(status["tasks"][0]["id"], "T001");
-
-    // -C names where git-par works, not where the shell is: still refused.
-    let run = repo.par_in(&wt, &["-C", repo.root.to_str().unwrap(), "finish", "T001"]).code(1);
-    assert!(run.stderr.starts_with("error: you are inside the worktree of T001"), "{}", run.stderr);
-
-    // --dry-run removes nothing, so it runs there.
-    repo.par_in(&wt, &["finish", "T001", "--dry-run"]).success();
-
-    // The hint's command lands it.
-    repo.par(&["finish", "T001"]).success();
+    let run = repo.par_in(&wt.join("src"), &["finish", "T001"]).success();
+    assert!(run.stderr.ends_with(&notice(&repo, &wt)), "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), repo.rev("main"), "stdout is still the landing commit alone");
     assert!(!wt.exists());
     assert!(repo.read("specs/001-demo/tasks.md").contains("- [X] T001"));
 }
 
 #[test]
-fn finish_keep_from_inside_the_worktree_lands_and_keeps_it() {
+fn the_notice_is_for_the_shell_directory_only() {
+    // -C moves git-par, not the shell: a shell in the worktree is told.
     let (repo, wt) = started();
-    let run = repo.par_in(&wt, &["--json", "finish", "T001", "--keep"]).success();
-    assert_eq!(run.json()["task"], "T001");
+    let run = repo.par_in(&wt, &["-C", repo.root.to_str().unwrap(), "finish", "T001"]).success();
+    assert!(run.stderr.ends_with(&notice(&repo, &wt)), "{}", run.stderr);
+
+    // From the main worktree, or with --keep (nothing removed), there is nothing to say.
+    let (repo, wt) = started();
+    let run = repo.par(&["finish", "T001"]).success();
+    assert!(!run.stderr.contains("warning:"), "{}", run.stderr);
+    let (repo2, wt2) = started();
+    let run = repo2.par_in(&wt2, &["finish", "T001", "--keep"]).success();
+    assert!(!run.stderr.contains("warning:") && wt2.is_dir(), "{}", run.stderr);
+    drop((repo, wt));
+}
+
+#[test]
+fn a_refused_finish_from_inside_removes_nothing_and_says_nothing_of_it() {
+    let (repo, wt) = started();
+    std::fs::write(wt.join("src/t1.txt"), "uncommitted\n").unwrap();
+    let run = repo.par_in(&wt, &["finish", "T001"]).code(1);
+    assert!(!run.stderr.contains("your shell is in"), "{}", run.stderr);
     assert!(wt.is_dir());
-    assert!(repo.read("specs/001-demo/tasks.md").contains("- [X] T001"));
 }
