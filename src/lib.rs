@@ -15,6 +15,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod completion;
 pub mod config;
 pub mod doctor;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod land;
 pub mod lifecycle;
 pub mod locks;
 pub mod logs;
+pub mod man;
 pub mod output;
 pub mod repo;
 pub mod state;

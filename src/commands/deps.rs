@@ -3,6 +3,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use super::list::GroupJson;
 use super::Context;
 use crate::cli::{DepsArgs, DepsFormat};
 
@@ -19,12 +20,6 @@ struct DepsJson<'a> {
     edges: Vec<Edge<'a>>,
     /// Barriers: a group is done when all its tasks are.
     groups: Vec<GroupJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct GroupJson<'a> {
-    id: &'a str,
-    tasks: Vec<&'a str>,
 }
 
 /// Runs `git par deps`.
@@ -47,8 +42,8 @@ pub fn run(args: &DepsArgs, cx: &Context) -> Result<()> {
             .groups
             .iter()
             .map(|g| GroupJson {
-                id: &g.id,
-                tasks: g.tasks.iter().map(|&t| file.tasks[t].id.as_str()).collect(),
+                name: &g.id,
+                members: g.tasks.iter().map(|&t| file.tasks[t].id.as_str()).collect(),
             })
             .collect();
         return cx.ui.json(&DepsJson { tasks_file: &loaded.rel, edges, groups });

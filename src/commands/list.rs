@@ -100,16 +100,18 @@ impl<'a> TaskJson<'a> {
 #[derive(Serialize)]
 struct TasksJson<'a> {
     tasks_file: &'a str,
-    /// The groups the listed tasks wait for, each listed once.
-    groups: Vec<GroupJson<'a>>,
     tasks: Vec<TaskJson<'a>>,
+    /// The groups the listed tasks wait for, each listed once. After
+    /// `tasks`, and keyed `name`/`members`, so that a script scanning for
+    /// `{"id":` or `"tasks":[` finds tasks only.
+    groups: Vec<GroupJson<'a>>,
 }
 
 /// A barrier: the tasks a later task waits for as a whole.
 #[derive(Serialize)]
-struct GroupJson<'a> {
-    id: &'a str,
-    tasks: Vec<&'a str>,
+pub(super) struct GroupJson<'a> {
+    pub(super) name: &'a str,
+    pub(super) members: Vec<&'a str>,
 }
 
 impl<'a> TasksJson<'a> {
@@ -128,8 +130,8 @@ impl<'a> TasksJson<'a> {
             .zip(wanted)
             .filter(|(_, wanted)| *wanted)
             .map(|(g, _)| GroupJson {
-                id: &g.id,
-                tasks: g.tasks.iter().map(|&t| file.tasks[t].id.as_str()).collect(),
+                name: &g.id,
+                members: g.tasks.iter().map(|&t| file.tasks[t].id.as_str()).collect(),
             })
             .collect();
         TasksJson { tasks_file, groups, tasks }

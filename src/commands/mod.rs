@@ -31,6 +31,9 @@ use crate::repo::Repo;
 use crate::state::{State, Store};
 use crate::tasks::{self, TaskFile};
 
+/// The instructions `git par agent-guide` prints; the README's "For agents" block is this text.
+pub const AGENT_GUIDE: &str = include_str!("../../docs/agent-guide.md");
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
     let cwd = match &cli.dir {
@@ -42,6 +45,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
         // Commands that need no repository.
         Command::Completions(args) => completions::completions(&args, ui),
         Command::Man(args) => completions::man(&args, ui),
+        Command::AgentGuide(_) => ui.out(AGENT_GUIDE),
         Command::Demo(args) => demo::run(&args, &inputs, ui),
         // Run by every commit: opens the repository only when git-par has state.
         Command::Check(args) => check::run(&args, &inputs, ui),
@@ -66,9 +70,11 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 Command::Tmux(args) => tmux::run(&args, &cx),
                 Command::Doctor(args) => doctor::run(&args, &cx),
                 Command::Lint(args) => lint::run(&args, &cx),
-                Command::Completions(_) | Command::Man(_) | Command::Demo(_) | Command::Check(_) => {
-                    unreachable_command()
-                }
+                Command::Completions(_)
+                | Command::Man(_)
+                | Command::AgentGuide(_)
+                | Command::Demo(_)
+                | Command::Check(_) => unreachable_command(),
             }
         }
     }

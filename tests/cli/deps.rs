@@ -29,6 +29,6 @@ fn text_dot_mermaid_and_json() {
             {"from": "T002..T003", "to": "T004"}
         ])
     );
-    assert_eq!(json["groups"], serde_json::json!([{"id": "T002..T003", "tasks": ["T002", "T003"]}]));
+    assert_eq!(json["groups"], serde_json::json!([{"name": "T002..T003", "members": ["T002", "T003"]}]));
     repo.par(&["deps", "--format", "svg"]).code(2);
 }

@@ -49,7 +49,7 @@ fn list_json_has_the_contract_fields() {
     assert_eq!(json["tasks"][6]["after"], json!(["T002..T006"]));
     assert_eq!(
         json["groups"],
-        json!([{"id": "T002..T006", "tasks": ["T002", "T003", "T004", "T005", "T006"]}])
+        json!([{"name": "T002..T006", "members": ["T002", "T003", "T004", "T005", "T006"]}])
     );
     assert_eq!(json["tasks"][7]["state"], "partial");
     assert_eq!(json["tasks"][0]["state"], "done");
