@@ -1078,6 +1078,22 @@ T030: T028,T029
     }
 
     #[test]
+    fn an_explicit_dependency_far_ahead_is_no_cycle() {
+        // A chain of 6,000 tasks; the first explicitly waits for the 5,001st.
+        let mut text = String::from("## Phase 1\n");
+        for n in 1..=6000 {
+            let extra = if n == 1 { " (depends on T5001)" } else { "" };
+            text.push_str(&format!("- [ ] T{n:04} step{extra}\n"));
+        }
+        let file = read(&text, &Options::default()).expect("no cycle");
+        assert_eq!(file.get("T0001").expect("T0001").deps, ["T5001"]);
+        // Only the one file-order link into T0001 is dropped: T0002 waits for what T0001 waited for (nothing).
+        assert!(file.get("T0002").expect("T0002").deps.is_empty());
+        assert_eq!(file.get("T5001").expect("T5001").deps, ["T5000"]);
+        assert_eq!(file.notes.len(), 1, "{:?}", file.notes);
+    }
+
+    #[test]
     fn a_result_line_in_a_dependency_section_states_no_dependency() {
         // Found by the `edit` fuzz target: the result line of a task under a
         // dependencies heading was read as `T2 blocks T1`.
