@@ -46,6 +46,7 @@ pub enum Command {
     Ready(ReadyArgs),
     Plan(PlanArgs),
     Deps(DepsArgs),
+    Lint(LintArgs),
     Start(StartArgs),
     Lock(LockArgs),
     Finish(FinishArgs),
@@ -103,6 +104,16 @@ pub struct PlanArgs {
     #[arg(long, value_name = "CLASS=N")]
     pub limit: Vec<String>,
 }
+
+/// Report what would make a parallel run go wrong, before the first start.
+///
+/// Duplicate task IDs, tasks that name no path, paths that could be in
+/// several places (with the candidates), written paths whose directory
+/// neither exists nor is made by an earlier task, [P] tasks of one group
+/// that write the same file, dependencies on unknown IDs, and cycles.
+/// Exits 1 when it finds a problem; --json for scripts.
+#[derive(Debug, Args)]
+pub struct LintArgs {}
 
 /// Print the dependency graph.
 #[derive(Debug, Args)]
