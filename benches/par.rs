@@ -24,6 +24,9 @@ fn main() -> Result<()> {
     if wanted("list") {
         list(&base, &mut report)?;
     }
+    if wanted("deps") {
+        deps(&base, &mut report)?;
+    }
     if wanted("check") || wanted("lock-status") {
         hook_and_status(&base, &mut report)?;
     }
@@ -158,6 +161,98 @@ fn list(base: &Path, report: &mut Report) -> Result<()> {
             &format!("list --json, {n} tasks (vs git cat-file of the file)"),
             time,
             Some(plain),
+            target,
+        );
+    }
+    Ok(())
+}
+
+/// `phases` phases of `width` `[P]` tasks each; with `stories`, every phase
+/// after the first names a user story (so each waits for the first only).
+fn wide_plan(phases: usize, width: usize, stories: bool) -> String {
+    let mut md = String::from("# Tasks: wide\n");
+    let mut n = 0;
+    for phase in 1..=phases {
+        let title =
+            if stories && phase > 1 { format!("User Story {}", phase - 1) } else { "Setup".to_string() };
+        let _ = write!(md, "\n## Phase {phase}: {title}\n\n");
+        for _ in 0..width {
+            n += 1;
+            let _ = writeln!(md, "- [ ] T{n:05} [P] Implement part {n} in `src/p{phase}/f{n}.rs`");
+        }
+    }
+    md
+}
+
+/// Runs `git-par ARGS` under `/usr/bin/time`: wall time, peak RSS in MB and stdout bytes.
+fn measured(dir: &Path, args: &[&str]) -> Result<(Duration, Option<f64>, usize)> {
+    let timer = Path::new("/usr/bin/time");
+    let start = Instant::now();
+    let out = if timer.exists() {
+        let mut c = cmd(timer, dir);
+        c.arg("-f").arg("maxrss_kb=%M").arg(par_bin()).args(args).stdout(Stdio::piped());
+        c.output()?
+    } else {
+        let mut c = cmd(par_bin(), dir);
+        c.args(args).stdout(Stdio::piped());
+        c.output()?
+    };
+    let elapsed = start.elapsed();
+    if !out.status.success() {
+        return Err(format!("git-par {args:?} failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kb="))
+        .and_then(|kb| kb.trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0);
+    Ok((elapsed, rss, out.stdout.len()))
+}
+
+/// Dependencies stay linear: phase and `[P]` group boundaries are barriers
+/// (DESIGN §3, §10). Each case is the median of 5 runs; peak RSS is the largest.
+fn deps(base: &Path, report: &mut Report) -> Result<()> {
+    eprintln!("dependencies at scale");
+    let cases: [(&str, String, &str); 3] = [
+        ("list --json, 10 phases of 3,000 [P] tasks", wide_plan(10, 3_000, false), "< 1 s, < 200 MB"),
+        (
+            "list --json, 10,000 tasks: setup + 99 story phases of 100 [P]",
+            wide_plan(100, 100, true),
+            "< 50 ms",
+        ),
+        (
+            "list --json, 10,000 tasks, T00001 depends on T05001",
+            {
+                let mut plan = generated_plan(10_000);
+                plan = plan.replacen("Implement part 1 in", "Implement part 1 (depends on T05001) in", 1);
+                plan
+            },
+            "no cycle reported",
+        ),
+    ];
+    for (i, (what, plan, target)) in cases.into_iter().enumerate() {
+        let dir = base.join(format!("deps-{i}"));
+        init_repo(&dir, &[("specs/001-gen/tasks.md".to_string(), plan)])?;
+        let mut times = Vec::new();
+        let mut peak: Option<f64> = None;
+        let mut bytes = 0;
+        for _ in 0..5 {
+            let (time, rss, out) = measured(&dir, &["--json", "list"])?;
+            times.push(time);
+            peak = match (peak, rss) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            bytes = out;
+        }
+        times.sort();
+        let rss = peak
+            .map_or("peak RSS unknown (no /usr/bin/time)".to_string(), |mb| format!("peak RSS {mb:.0} MB"));
+        report.row(
+            &format!("{what} ({rss}, {:.1} MB of JSON)", bytes as f64 / 1e6),
+            times[times.len() / 2],
+            None,
             target,
         );
     }

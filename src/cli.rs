@@ -46,6 +46,7 @@ pub enum Command {
     Ready(ReadyArgs),
     Plan(PlanArgs),
     Deps(DepsArgs),
+    Lint(LintArgs),
     Start(StartArgs),
     Lock(LockArgs),
     Finish(FinishArgs),
@@ -62,6 +63,7 @@ pub enum Command {
     Demo(DemoArgs),
     Completions(CompletionsArgs),
     Man(ManArgs),
+    AgentGuide(AgentGuideArgs),
 }
 
 /// List tasks with their state, dependencies and paths.
@@ -102,6 +104,16 @@ pub struct PlanArgs {
     #[arg(long, value_name = "CLASS=N")]
     pub limit: Vec<String>,
 }
+
+/// Report what would make a parallel run go wrong, before the first start.
+///
+/// Duplicate task IDs, tasks that name no path, paths that could be in
+/// several places (with the candidates), written paths whose directory
+/// neither exists nor is made by an earlier task, [P] tasks of one group
+/// that write the same file, dependencies on unknown IDs, and cycles.
+/// Exits 1 when it finds a problem; --json for scripts.
+#[derive(Debug, Args)]
+pub struct LintArgs {}
 
 /// Print the dependency graph.
 #[derive(Debug, Args)]
@@ -324,16 +336,46 @@ pub struct DemoArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// Print a shell completion script.
+/// Print or install a shell completion script.
+///
+/// The bash, zsh and fish scripts complete `git par ...` through git's own
+/// completion as well as `git-par ...`: commands, options, their values, and
+/// task IDs (from `git par list --json`). `--install` writes the script where
+/// the shell looks for it, creating directories: bash-completion's
+/// `$XDG_DATA_HOME/bash-completion/completions/git-par` (default
+/// ~/.local/share/...), zsh's `$XDG_DATA_HOME/zsh/site-functions/_git-par`
+/// (add that directory to fpath), fish's `~/.config/fish/completions/git-par.fish`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
+    /// bash, zsh, fish (elvish and powershell: printed only).
+    #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+    /// Write the script where the shell finds it, and print that path.
+    #[arg(long)]
+    pub install: bool,
 }
 
-/// Write the git-par.1 man page.
+/// Write the man pages: git-par.1 and one page per command (git-par-start.1, ...).
+///
+/// With no option, prints git-par.1 on stdout. `--install` puts every page
+/// where `man` finds it for this binary, so that `git par --help` (which git
+/// turns into `man git-par`) opens it: `<prefix>/share/man/man1` for a
+/// binary in `<prefix>/bin` (`~/.cargo/bin` → `~/.cargo/share/man/man1`),
+/// else the first writable directory of `manpath`, your own first.
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Write into DIR instead of printing to stdout.
+    /// Install the pages where `man` looks for them, and print that directory.
+    #[arg(long, conflicts_with = "out")]
+    pub install: bool,
+    /// Write every page into DIR instead of printing git-par.1.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
+
+/// Print instructions for coding agents, to paste into AGENTS.md, CLAUDE.md and the like.
+///
+/// What an agent runs and where, how to read exit codes and JSON, how to ask
+/// for more paths, and what never to do. The README's "For agents" section
+/// holds the same text.
+#[derive(Debug, Args)]
+pub struct AgentGuideArgs {}

@@ -13,9 +13,21 @@ pub enum EnforceScope {
     Error,
     Warn,
     Off,
+    /// A staged path nobody holds joins the task's locks (the default for a task that declared no path).
+    Acquire,
 }
 
 impl EnforceScope {
+    /// The scope for a task: the configured one, except that a task that
+    /// declared no path acquires when nothing is configured.
+    pub fn for_task(configured: Option<EnforceScope>, acquiring: bool) -> EnforceScope {
+        match configured {
+            Some(scope) => scope,
+            None if acquiring => EnforceScope::Acquire,
+            None => EnforceScope::Error,
+        }
+    }
+
     /// Reads a `par.enforceScope` value; unset is the strict default. An
     /// unknown value is an error the caller warns about, and then the strict
     /// default applies too (`unwrap_or_default`): a typo must not relax the check.
@@ -24,6 +36,7 @@ impl EnforceScope {
             None | Some("error") => Ok(EnforceScope::Error),
             Some("warn") => Ok(EnforceScope::Warn),
             Some("off") | Some("false") => Ok(EnforceScope::Off),
+            Some("acquire") => Ok(EnforceScope::Acquire),
             Some(_) => Err(UnknownEnforceScope(value.unwrap_or_default().to_string())),
         }
     }
@@ -35,7 +48,7 @@ pub struct UnknownEnforceScope(pub String);
 
 impl std::fmt::Display for UnknownEnforceScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "par.enforceScope = {} is not one of error, warn, off; using error", self.0)
+        write!(f, "par.enforceScope = {} is not one of error, warn, off, acquire; using error", self.0)
     }
 }
 
@@ -109,8 +122,12 @@ mod tests {
         assert_eq!(EnforceScope::from_config(Some("WARN")), Ok(EnforceScope::Warn));
         assert_eq!(EnforceScope::from_config(Some("off")), Ok(EnforceScope::Off));
         assert_eq!(EnforceScope::from_config(Some("false")), Ok(EnforceScope::Off));
+        assert_eq!(EnforceScope::from_config(Some("Acquire")), Ok(EnforceScope::Acquire));
         let bogus = EnforceScope::from_config(Some("bogus")).unwrap_err();
-        assert_eq!(bogus.to_string(), "par.enforceScope = bogus is not one of error, warn, off; using error");
+        assert_eq!(
+            bogus.to_string(),
+            "par.enforceScope = bogus is not one of error, warn, off, acquire; using error"
+        );
         assert_eq!(EnforceScope::from_config(Some("")).unwrap_or_default(), EnforceScope::Error);
     }
 }

@@ -450,6 +450,9 @@ pub struct Verdict {
     pub violations: Vec<Violation>,
     /// Lock patterns in the state that no longer compile, with their task; they lock nothing.
     pub broken_locks: Vec<(String, String)>,
+    /// Paths outside the task's locks that no other task holds, to be added
+    /// to its locks (`par.enforceScope = acquire`); see [`acquire`].
+    pub acquire: Vec<String>,
 }
 
 impl Verdict {
@@ -491,6 +494,7 @@ pub fn check(state: &State, me: Option<&str>, scope: EnforceScope, paths: &[Stri
         })
         .collect();
     let mut violations = Vec::new();
+    let mut acquire = Vec::new();
     for path in paths {
         if tasks_file.as_deref() == Some(path.as_str()) {
             continue;
@@ -510,7 +514,9 @@ pub fn check(state: &State, me: Option<&str>, scope: EnforceScope, paths: &[Stri
             }
         }
         let locked_elsewhere = violations.last().is_some_and(|v| v.path == *path);
-        if me.is_some() && !mine && !locked_elsewhere && scope != EnforceScope::Off {
+        if me.is_some() && !mine && !locked_elsewhere && scope == EnforceScope::Acquire {
+            acquire.push(path.clone());
+        } else if me.is_some() && !mine && !locked_elsewhere && scope != EnforceScope::Off {
             violations.push(Violation {
                 path: path.clone(),
                 reason: Reason::OutOfScope,
@@ -519,7 +525,29 @@ pub fn check(state: &State, me: Option<&str>, scope: EnforceScope, paths: &[Stri
             });
         }
     }
-    Verdict { task: me.map(str::to_string), violations, broken_locks }
+    Verdict { task: me.map(str::to_string), violations, broken_locks, acquire }
+}
+
+/// Adds `paths` to the locks of task `me` in one state transaction, after
+/// checking again, under the state lock, that no other task holds any of
+/// them (another commit may have acquired one since [`check`] read the
+/// state). Returns the paths another task holds now: then nothing is added.
+pub fn acquire(store: &crate::state::Store, me: &str, paths: &[String]) -> anyhow::Result<Vec<Violation>> {
+    store.transact(|state| {
+        let verdict = check(state, Some(me), EnforceScope::Acquire, paths);
+        let taken: Vec<Violation> = verdict.violations.into_iter().filter(|v| v.refuses).collect();
+        if !taken.is_empty() {
+            return Ok(taken);
+        }
+        if let Some(task) = state.tasks.get_mut(me) {
+            for path in verdict.acquire {
+                if !task.locks.contains(&path) {
+                    task.locks.push(path);
+                }
+            }
+        }
+        Ok(Vec::new())
+    })
 }
 
 /// `path` (relative to `cwd`, or absolute) as a normalised path relative to

@@ -64,8 +64,9 @@ pub struct Request {
     pub tasks_file: Option<String>,
     /// `par.logDir`: where the task's log is (named in the result line).
     pub log_dir: String,
-    /// `par.enforceScope`: what the landing does with changed paths outside the task's locks.
-    pub enforce_scope: EnforceScope,
+    /// `par.enforceScope` when set: what the landing does with changed paths
+    /// outside the task's locks (unset: as the hook does for the task).
+    pub enforce_scope: Option<EnforceScope>,
 }
 
 /// What landed (or, with `--dry-run`, would land).
@@ -1051,7 +1052,7 @@ fn land_steps(
         // What would land is known now: refuse before anything moves or a
         // verify runs when it breaks the locks or cannot reach main's worktree.
         let changed = changed_paths(repo, main_old, tested)?;
-        guard::enforce(&store.load()?, &req.id, branch, &req.main_branch, req.enforce_scope, &changed)?;
+        guard::enforce(&mut store.load()?, &req.id, branch, &req.main_branch, req.enforce_scope, &changed)?;
         if let Some(main_wt) = &checked.main_worktree {
             let (from, to) = (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, tested)?);
             let blocked = git::in_the_way(main_wt, from, to, &changed)?;

@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod completion;
 pub mod config;
 pub mod doctor;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod land;
 pub mod lifecycle;
 pub mod locks;
 pub mod logs;
+pub mod man;
 pub mod output;
 pub mod repo;
 pub mod state;

@@ -82,6 +82,8 @@ struct Plan {
     /// Whether the worktree's parent directory existed before (if not, an
     /// empty one is removed on rollback).
     parent_existed: bool,
+    /// It declared no path: its commits acquire locks (DESIGN §7).
+    acquire: bool,
 }
 
 /// Starts tasks: records them with their locks, then creates their branches
@@ -119,6 +121,15 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
                 .hint("`git par list` shows the task IDs")
                 .into());
         };
+        if let Some(dup) = loaded.file.duplicate(id) {
+            return Err(Refusal::failed(format!(
+                "task ID {id} is used twice, on {} of {}",
+                dup.lines_text(),
+                loaded.rel
+            ))
+            .hint(format!("rename one of them (e.g. {id}a) so every task has its own ID, then start it"))
+            .into());
+        }
         if task.is_done() {
             return Err(done_refusal(id, &loaded.rel).into());
         }
@@ -138,7 +149,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
         let locks = task_locks(id, &task.paths, &extra, &loaded.rel, &mut warnings);
         if locks.is_empty() {
             warnings.push(format!(
-                "{id} names no paths, so it locks nothing (add some with `git par lock {id} --add GLOB`)"
+                "{id} names no paths: its commits will lock what they touch (par.enforceScope = acquire); add locks now with `git par lock {id} --add GLOB`"
             ));
         }
         plans.push(plan(cx, id, locks)?);
@@ -277,6 +288,11 @@ fn record_plans(
             }
         }
         for plan in plans {
+            if plan.acquire {
+                state.acquiring.insert(plan.id.clone());
+            } else {
+                state.acquiring.remove(&plan.id);
+            }
             state.tasks.insert(
                 plan.id.clone(),
                 ActiveTask {
@@ -307,8 +323,7 @@ fn refuse_landed_meanwhile(cx: &Context, plans: &[Plan], loaded: &LoadedTasks) -
     if text == loaded.text {
         return Ok(());
     }
-    let options =
-        tasks::Options { strict_phases: cx.inputs.strict_phases, root: Some(cx.repo.main_root.clone()) };
+    let options = cx.task_options(&loaded.path)?;
     let file = tasks::read(&text, &options)
         .with_context(|| format!("reading tasks from {}", loaded.path.display()))?;
     for plan in plans {
@@ -401,7 +416,8 @@ fn plan(cx: &Context, id: &str, locks: Vec<Pattern>) -> Result<Plan> {
     }
     let worktree = worktree_path(cx, id);
     let parent_existed = worktree.parent().is_some_and(Path::exists);
-    Ok(Plan { id: id.to_string(), branch, worktree, locks, parent_existed })
+    let acquire = locks.is_empty();
+    Ok(Plan { id: id.to_string(), branch, worktree, locks, parent_existed, acquire })
 }
 
 /// Refuses a task whose worktree path or branch exists. Checked inside the

@@ -12,7 +12,7 @@
 //! - `events.jsonl` is append-only; each event is one line written with one
 //!   `write` on an `O_APPEND` file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -112,11 +112,21 @@ pub struct State {
     /// Active tasks by ID.
     #[serde(default)]
     pub tasks: BTreeMap<String, ActiveTask>,
+    /// Active tasks that declared no path: their commits acquire locks on
+    /// what they touch (`par.enforceScope = acquire`, DESIGN §7).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub acquiring: BTreeSet<String>,
 }
 
 impl Default for State {
     fn default() -> Self {
-        State { version: STATE_VERSION, main_branch: None, tasks_file: None, tasks: BTreeMap::new() }
+        State {
+            version: STATE_VERSION,
+            main_branch: None,
+            tasks_file: None,
+            tasks: BTreeMap::new(),
+            acquiring: BTreeSet::new(),
+        }
     }
 }
 

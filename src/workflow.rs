@@ -3,7 +3,8 @@
 //!
 //! A wave is a set of tasks that can run at the same time: no two of its
 //! tasks declare overlapping paths (tested with the lock rules of
-//! [`crate::locks`]), and no class has more tasks in it than its limit.
+//! [`crate::locks`]), no class has more tasks in it than its limit, and a
+//! task that declares no path is alone in its wave (it may touch anything).
 //! Tasks are placed first-fit in file order, so earlier tasks land in
 //! earlier waves and the result is deterministic.
 
@@ -82,6 +83,8 @@ pub struct Wave {
 
 #[derive(Default)]
 struct Slot {
+    /// Holds a task that declared no path: it may touch anything, so it runs alone.
+    alone: bool,
     ids: Vec<String>,
     patterns: Vec<Pattern>,
     class_counts: BTreeMap<String, usize>,
@@ -94,7 +97,11 @@ pub fn waves(candidates: &[&Task], classes: &Classes) -> Vec<Wave> {
         let patterns: Vec<Pattern> =
             task.paths.iter().filter_map(|p| Pattern::compile(p.clone()).ok()).collect();
         let task_classes = classes.of(task);
+        let pathless = task.paths.is_empty();
         let fits = |slot: &Slot| {
+            if slot.alone || (pathless && !slot.ids.is_empty()) {
+                return false;
+            }
             let disjoint = patterns.iter().all(|p| slot.patterns.iter().all(|q| !p.overlaps(q)));
             let within_limits = task_classes.iter().all(|c| match classes.limits.get(c) {
                 Some(limit) => slot.class_counts.get(c).copied().unwrap_or(0) < *limit,
@@ -110,6 +117,7 @@ pub fn waves(candidates: &[&Task], classes: &Classes) -> Vec<Wave> {
             }
         };
         let slot = &mut slots[index];
+        slot.alone = pathless;
         slot.ids.push(task.id.clone());
         slot.patterns.extend(patterns);
         for class in task_classes {
@@ -143,6 +151,8 @@ mod tests {
             rejected_paths: Vec::new(),
             details: Vec::new(),
             deps: Vec::new(),
+            after: Vec::new(),
+            resolved: Vec::new(),
             last_line: 0,
         }
     }

@@ -33,7 +33,8 @@ pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
         // Not found the quick way: let the full discovery say why (not a repository, bare...).
         None => GitDirs::of(&Repo::discover(&inputs.cwd)?),
     };
-    let state = Store::new(dirs.common_dir.join("par")).load()?;
+    let store = Store::new(dirs.common_dir.join("par"));
+    let state = store.load()?;
     if state.tasks.is_empty() {
         return render(&Verdict::default(), staged, ui);
     }
@@ -58,17 +59,27 @@ pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
         return render(&Verdict { task: me.map(str::to_string), ..Verdict::default() }, staged, ui);
     }
     let scope = match (&git, me) {
-        (Some(git), Some(_)) => {
-            EnforceScope::from_config(index::config_string(git, "par.enforceScope")?.as_deref())
-                .unwrap_or_else(|unknown| {
+        (Some(git), Some(id)) => {
+            let configured = index::config_string(git, "par.enforceScope")?.map(|value| {
+                EnforceScope::from_config(Some(&value)).unwrap_or_else(|unknown| {
                     ui.warn(&unknown.to_string());
-                    ui.hint("set it with `git config par.enforceScope error` (or warn, or off)");
+                    ui.hint("set it with `git config par.enforceScope error` (or warn, off, acquire)");
                     EnforceScope::Error
                 })
+            });
+            EnforceScope::for_task(configured, state.acquiring.contains(id))
         }
         _ => EnforceScope::Error,
     };
-    let verdict = hook::check(&state, me, scope, &paths);
+    let mut verdict = hook::check(&state, me, scope, &paths);
+    if let (Some(id), false, false) = (me, verdict.acquire.is_empty(), verdict.refused()) {
+        // Only a commit that goes through takes its paths; a refused one takes none.
+        let taken = hook::acquire(&store, id, &verdict.acquire)?;
+        if taken.is_empty() {
+            ui.status(&format!("{id} now locks {}", verdict.acquire.join(", ")));
+        }
+        verdict.violations.extend(taken);
+    }
     render(&verdict, staged, ui)
 }
 

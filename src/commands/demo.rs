@@ -6,8 +6,10 @@
 //! to stderr; the demo repository's path is the one line on stdout.
 
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{ChildStderr, ChildStdout, Command, Output, Stdio};
+use std::sync::mpsc;
 
 use anyhow::{Context as _, Result};
 
@@ -15,6 +17,7 @@ use super::Inputs;
 use crate::cli::DemoArgs;
 use crate::error::Refusal;
 use crate::output::{Style, Ui};
+use crate::workflow::shell_quote;
 
 const PLAN: &str = include_str!("../../fixtures/demo/tasks.md");
 const TASKS_FILE: &str = "specs/009-option-optimizer/tasks.md";
@@ -62,13 +65,15 @@ struct Demo<'a> {
     ui: &'a Ui,
     repo: PathBuf,
     exe: PathBuf,
+    /// The directory the narrated shell is in, so that a `cd` is shown when it changes.
+    cwd: std::cell::RefCell<PathBuf>,
 }
 
 impl<'a> Demo<'a> {
     fn new(ui: &'a Ui, repo: PathBuf) -> Result<Demo<'a>> {
         let exe = std::env::current_exe().context("finding the git-par executable")?;
         fs::create_dir_all(&repo).with_context(|| format!("creating {}", repo.display()))?;
-        Ok(Demo { ui, repo, exe })
+        Ok(Demo { ui, repo, exe, cwd: std::cell::RefCell::new(PathBuf::new()) })
     }
 
     fn walk(&self) -> Result<()> {
@@ -76,6 +81,9 @@ impl<'a> Demo<'a> {
         self.setup()?;
         let initial = self.capture(self.git(&self.repo, &["rev-parse", "HEAD"]))?.trim().to_string();
         self.show(&self.repo, &["list"])?;
+
+        // LINT: `git par lint` goes here, as the demo's first command after `list`
+        // (issue 15, point 6); the coordinator adds it once `lint` is merged.
 
         self.step("Which [P] tasks can run together? Waves never share a file; HTTP tasks are spread out");
         self.show(&self.repo, &["plan"])?;
@@ -103,32 +111,85 @@ impl<'a> Demo<'a> {
         self.step("The hook refuses a commit outside the task's locks, and one on another task's file");
         let t003 = self.worktree("T003");
         write(&t003.join("README.md"), "# Option optimizer\n\nNow with pricing.\n")?;
-        self.quiet(self.git(&t003, &["add", "README.md"]))?;
+        self.narrate(&format!("T003: edited README.md in {}", t003.display()));
+        self.show_git(&t003, &["add", "README.md"])?;
         self.expect_refusal(&t003, &["commit", "-q", "-m", "T003: README"])?;
-        self.quiet(self.git(&t003, &["reset", "-q", "--hard"]))?;
+        self.show_git(&t003, &["reset", "-q", "--hard"])?;
         write(&t003.join("src/optimizer/pricing/implied_vol.py"), "# T003 should not touch this\n")?;
-        self.quiet(self.git(&t003, &["add", "src/optimizer/pricing/implied_vol.py"]))?;
+        self.narrate("T003: edited T004's src/optimizer/pricing/implied_vol.py");
+        self.show_git(&t003, &["add", "src/optimizer/pricing/implied_vol.py"])?;
         self.expect_refusal(&t003, &["commit", "-q", "-m", "T003: steal T004's file"])?;
-        self.quiet(self.git(&t003, &["reset", "-q", "--hard"]))?;
+        self.show_git(&t003, &["reset", "-q", "--hard"])?;
 
         self.step("Finish all three at once: the merge queue lands them one at a time");
-        let children: Vec<(String, Child)> = ["T002", "T003", "T004"]
-            .iter()
-            .map(|id| Ok((id.to_string(), self.par(&self.repo, &["finish", id]).spawn()?)))
-            .collect::<Result<_>>()?;
-        for (id, child) in children {
-            let out = child.wait_with_output().with_context(|| format!("waiting for finish {id}"))?;
-            self.echo(&format!("git par finish {id}"), &out);
-            if !out.status.success() {
-                anyhow::bail!("the demo's `git par finish {id}` failed");
-            }
-        }
+        self.finish_together(&["T002", "T003", "T004"])?;
         self.show_git(&self.repo, &["log", "--oneline", "--graph", "-8"])?;
 
         self.step("tasks.md was ticked by the landings themselves");
         self.show_git(&self.repo, &["diff", &initial, "HEAD", "--", TASKS_FILE])?;
         self.show(&self.repo, &["ready"])?;
+        self.tidy()?;
         self.step(&format!("Done. The demo repository is {}", self.repo.display()));
+        Ok(())
+    }
+
+    /// Runs `git par finish` for each task at the same time, as a shell's
+    /// `&` would, and shows their output as it comes, each line marked with
+    /// its task; then the order main records they landed in.
+    fn finish_together(&self, ids: &[&str]) -> Result<()> {
+        let typed: Vec<String> = ids.iter().map(|id| format!("git par finish {id} &")).collect();
+        self.prompt(&self.repo, &format!("{} wait", typed.join(" ")));
+        let (tx, rx) = mpsc::channel::<String>();
+        let mut children = Vec::new();
+        let mut readers = Vec::new();
+        for id in ids {
+            let mut child = self.par(&self.repo, &["finish", id]).spawn().context("running git-par")?;
+            for stream in [child.stdout.take().map(Stream::Out), child.stderr.take().map(Stream::Err)]
+                .into_iter()
+                .flatten()
+            {
+                let (tx, id) = (tx.clone(), id.to_string());
+                readers.push(std::thread::spawn(move || {
+                    let lines: Box<dyn BufRead> = match stream {
+                        Stream::Out(out) => Box::new(BufReader::new(out)),
+                        Stream::Err(err) => Box::new(BufReader::new(err)),
+                    };
+                    for line in lines.lines().map_while(Result::ok) {
+                        let _ = tx.send(format!("[{id}] {line}"));
+                    }
+                }));
+            }
+            children.push((id.to_string(), child));
+        }
+        drop(tx);
+        for line in rx {
+            self.ui.status(&format!("    {line}"));
+        }
+        for reader in readers {
+            let _ = reader.join();
+        }
+        for (id, mut child) in children {
+            let status = child.wait().with_context(|| format!("waiting for `git par finish {id}`"))?;
+            if !status.success() {
+                anyhow::bail!("the demo's `git par finish {id}` failed");
+            }
+        }
+        let log = self.capture(self.git(
+            &self.repo,
+            &["log", "--first-parent", "--reverse", "--format=%(trailers:key=Par-Task,valueonly)"],
+        ))?;
+        let order: Vec<&str> = log.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        self.narrate(&format!("{FEATURE_BRANCH} records them landed in this order: {}", order.join(", ")));
+        Ok(())
+    }
+
+    /// Removes the worktrees' parent directory that the landings emptied.
+    fn tidy(&self) -> Result<()> {
+        let parent = self.repo.with_file_name("option-optimizer.par");
+        let empty = fs::read_dir(&parent).map(|mut entries| entries.next().is_none()).unwrap_or(false);
+        if empty {
+            fs::remove_dir(&parent).with_context(|| format!("removing {}", parent.display()))?;
+        }
         Ok(())
     }
 
@@ -205,36 +266,52 @@ impl<'a> Demo<'a> {
     /// Runs `git par ARGS` and shows the command and everything it printed.
     fn show(&self, dir: &Path, args: &[&str]) -> Result<()> {
         let out = self.par(dir, args).output().context("running git-par")?;
-        self.echo(&format!("git par {}", args.join(" ")), &out);
+        self.echo(dir, &format!("git par {}", typed(args)), &out);
         if !out.status.success() {
-            anyhow::bail!("the demo's `git par {}` failed", args.join(" "));
+            anyhow::bail!("the demo's `git par {}` failed", typed(args));
         }
         Ok(())
     }
 
     fn show_git(&self, dir: &Path, args: &[&str]) -> Result<()> {
         let out = self.git(dir, args).output().context("running git")?;
-        self.echo(&format!("git {}", args.join(" ")), &out);
+        self.echo(dir, &format!("git {}", typed(args)), &out);
+        if !out.status.success() {
+            anyhow::bail!("the demo's `git {}` failed", typed(args));
+        }
         Ok(())
     }
 
     /// Runs a git command that the hook must refuse; shows the refusal.
     fn expect_refusal(&self, dir: &Path, args: &[&str]) -> Result<()> {
         let out = self.git(dir, args).output().context("running git commit")?;
-        self.echo(&format!("git {}", args.join(" ")), &out);
+        self.echo(dir, &format!("git {}", typed(args)), &out);
         if out.status.success() {
-            anyhow::bail!("the demo expected the pre-commit hook to refuse `git {}`", args.join(" "));
+            anyhow::bail!("the demo expected the pre-commit hook to refuse `git {}`", typed(args));
         }
         Ok(())
     }
 
-    fn echo(&self, shown: &str, out: &Output) {
-        self.ui.status(&format!("  {} {shown}", self.ui.paint_err(Style::Dim, "$")));
+    /// Shows a command as typed (after a `cd` when it runs somewhere new) and its output.
+    fn echo(&self, dir: &Path, shown: &str, out: &Output) {
+        self.prompt(dir, shown);
         for stream in [&out.stdout, &out.stderr] {
             for line in String::from_utf8_lossy(stream).lines() {
                 self.ui.status(&format!("    {line}"));
             }
         }
+    }
+
+    fn prompt(&self, dir: &Path, typed: &str) {
+        if self.cwd.borrow().as_path() != dir {
+            self.ui.status(&format!(
+                "  {} cd {}",
+                self.ui.paint_err(Style::Dim, "$"),
+                shell_quote(&dir.to_string_lossy())
+            ));
+            *self.cwd.borrow_mut() = dir.to_path_buf();
+        }
+        self.ui.status(&format!("  {} {typed}", self.ui.paint_err(Style::Dim, "$")));
     }
 
     fn capture(&self, mut cmd: Command) -> Result<String> {
@@ -248,6 +325,16 @@ impl<'a> Demo<'a> {
     fn quiet(&self, cmd: Command) -> Result<()> {
         self.capture(cmd).map(drop)
     }
+}
+
+/// Arguments as a user would type them: quoted where the shell needs it, so they can be pasted.
+fn typed(args: &[&str]) -> String {
+    args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+}
+
+enum Stream {
+    Out(ChildStdout),
+    Err(ChildStderr),
 }
 
 fn write(path: &Path, content: &str) -> Result<()> {

@@ -3,6 +3,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use super::list::GroupJson;
 use super::Context;
 use crate::cli::{DepsArgs, DepsFormat};
 
@@ -15,31 +16,56 @@ struct Edge<'a> {
 #[derive(Serialize)]
 struct DepsJson<'a> {
     tasks_file: &'a str,
-    /// `from` must be done before `to` can start.
+    /// `from` (a task, or a group of `groups`) must be done before `to` can start.
     edges: Vec<Edge<'a>>,
+    /// Barriers: a group is done when all its tasks are.
+    groups: Vec<GroupJson<'a>>,
 }
 
 /// Runs `git par deps`.
 pub fn run(args: &DepsArgs, cx: &Context) -> Result<()> {
     let loaded = cx.tasks()?;
     let file = &loaded.file;
+    if cx.ui.json {
+        // One edge per barrier, not one per pair across it: linear in the plan.
+        let mut edges: Vec<Edge> = Vec::new();
+        for task in &file.tasks {
+            edges.extend(task.deps.iter().map(|d| Edge { from: d.as_str(), to: task.id.as_str() }));
+            edges.extend(
+                task.after
+                    .iter()
+                    .filter_map(|&g| file.groups.get(g))
+                    .map(|g| Edge { from: g.id.as_str(), to: task.id.as_str() }),
+            );
+        }
+        let groups = file
+            .groups
+            .iter()
+            .map(|g| GroupJson {
+                name: &g.id,
+                members: g.tasks.iter().map(|&t| file.tasks[t].id.as_str()).collect(),
+            })
+            .collect();
+        return cx.ui.json(&DepsJson { tasks_file: &loaded.rel, edges, groups });
+    }
+    // For people, groups expanded: every task names what it waits for.
+    let all: Vec<Vec<&str>> =
+        file.tasks.iter().map(|t| file.all_deps(t).into_iter().map(|d| d.id.as_str()).collect()).collect();
     let edges: Vec<Edge> = file
         .tasks
         .iter()
-        .flat_map(|t| t.deps.iter().map(move |d| Edge { from: d.as_str(), to: t.id.as_str() }))
+        .zip(&all)
+        .flat_map(|(t, deps)| deps.iter().map(move |d| Edge { from: d, to: t.id.as_str() }))
         .collect();
-    if cx.ui.json {
-        return cx.ui.json(&DepsJson { tasks_file: &loaded.rel, edges });
-    }
     let mut out = String::new();
     match args.format {
         DepsFormat::Text => {
-            for task in &file.tasks {
+            for (task, deps) in file.tasks.iter().zip(&all) {
                 let mark = if task.is_done() { "x" } else { " " };
-                if task.deps.is_empty() {
+                if deps.is_empty() {
                     out.push_str(&format!("[{mark}] {}\n", task.id));
                 } else {
-                    out.push_str(&format!("[{mark}] {} <- {}\n", task.id, task.deps.join(", ")));
+                    out.push_str(&format!("[{mark}] {} <- {}\n", task.id, deps.join(", ")));
                 }
             }
         }

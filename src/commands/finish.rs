@@ -11,6 +11,8 @@ use crate::error::Refusal;
 use crate::land::{self, Landing, Progress, Request};
 use crate::output::{Style, Ui};
 use crate::repo::land::Change;
+use crate::state::State;
+use crate::workflow::shell_quote;
 
 /// Runs `git par finish`.
 pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
@@ -22,6 +24,7 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
         })?),
     };
     let state = cx.store.load()?;
+    let inside = worktree_holding_cwd(args, &state);
     let main_branch = cx.main_branch(&state)?;
     let tasks_file = match &state.tasks_file {
         Some(file) => Some(file.clone()),
@@ -43,7 +46,9 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
         main_branch,
         tasks_file,
         log_dir: cx.config.log_dir.clone(),
-        enforce_scope: cx.config.enforce_scope,
+        // Unset lets a task that declared no path acquire, as the hook does; an unknown value is `error`.
+        enforce_scope: crate::repo::index::config_string(&cx.repo.git, "par.enforceScope")?
+            .map(|value| crate::config::EnforceScope::from_config(Some(&value)).unwrap_or_default()),
     };
     let ui = cx.ui;
     let landing = land::finish(&cx.repo, &cx.store, &request, &|p| progress(ui, &request, p))?;
@@ -58,10 +63,33 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
         ui.warn(warning);
     }
     if args.dry_run {
-        render_dry_run(ui, &landing)
-    } else {
-        render_landed(ui, &landing)
+        return render_dry_run(ui, &landing);
     }
+    render_landed(ui, &landing)?;
+    if let Some(worktree) = inside.filter(|w| !w.exists()) {
+        // Like `git worktree remove` run from inside, the landing went ahead; unlike it, say so.
+        ui.warn(&format!(
+            "your shell is in {}, which this finish removed with the worktree of {}",
+            worktree.display(),
+            args.id
+        ));
+        ui.hint(&format!(
+            "go back to the main worktree: cd {}",
+            shell_quote(&cx.main_root().display().to_string())
+        ));
+    }
+    Ok(())
+}
+
+/// The task's worktree when the current directory is inside it: landing
+/// removes it, leaving the shell that ran `finish` in a deleted directory.
+/// (The process's own directory, not -C: that is where the shell is.)
+fn worktree_holding_cwd(args: &FinishArgs, state: &State) -> Option<std::path::PathBuf> {
+    let task = state.tasks.get(&args.id)?;
+    let worktree = std::fs::canonicalize(&task.worktree).ok()?;
+    let cwd = std::env::current_dir().ok()?;
+    let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+    cwd.starts_with(&worktree).then_some(task.worktree.clone())
 }
 
 fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {

@@ -8,6 +8,7 @@ use crate::cli::{ListArgs, ReadyArgs, ShowArgs};
 use crate::error::Refusal;
 use crate::output::{Style, Ui};
 use crate::state::{ActiveTask, State, TaskStatus};
+use crate::tasks::paths::{From, Resolved};
 use crate::tasks::{RejectedPath, Task, TaskFile, TaskState};
 use crate::workflow;
 
@@ -23,9 +24,13 @@ pub(super) struct TaskJson<'a> {
     phase: Option<&'a str>,
     description: &'a str,
     paths: &'a [String],
+    /// How each path was resolved (`written`, `root-slash`, `task-dir`, `heading`, `plan`, `tree`).
+    resolved: &'a [Resolved],
+    rejected_paths: &'a [RejectedPath],
+    /// Direct dependencies on single tasks (explicit ones and the task before it).
     deps: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rejected_paths: Option<&'a [RejectedPath]>,
+    /// The groups (barriers) it waits for as a whole; their tasks are in the top-level `groups`.
+    after: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,8 +76,10 @@ impl<'a> TaskJson<'a> {
             phase: phase_title(file, task),
             description: &task.description,
             paths: &task.paths,
+            resolved: &task.resolved,
+            rejected_paths: &task.rejected_paths,
             deps: &task.deps,
-            rejected_paths: None,
+            after: task.after.iter().filter_map(|&g| file.groups.get(g)).map(|g| g.id.as_str()).collect(),
             details: None,
             unfinished_deps: None,
             command: None,
@@ -82,7 +89,6 @@ impl<'a> TaskJson<'a> {
 
     fn full(file: &'a TaskFile, task: &'a Task, state: &'a State, command: Option<String>) -> TaskJson<'a> {
         TaskJson {
-            rejected_paths: Some(&task.rejected_paths),
             details: Some(&task.details),
             unfinished_deps: Some(file.unfinished_deps(task)),
             command: Some(command),
@@ -95,6 +101,41 @@ impl<'a> TaskJson<'a> {
 struct TasksJson<'a> {
     tasks_file: &'a str,
     tasks: Vec<TaskJson<'a>>,
+    /// The groups the listed tasks wait for, each listed once. After
+    /// `tasks`, and keyed `name`/`members`, so that a script scanning for
+    /// `{"id":` or `"tasks":[` finds tasks only.
+    groups: Vec<GroupJson<'a>>,
+}
+
+/// A barrier: the tasks a later task waits for as a whole.
+#[derive(Serialize)]
+pub(super) struct GroupJson<'a> {
+    pub(super) name: &'a str,
+    pub(super) members: Vec<&'a str>,
+}
+
+impl<'a> TasksJson<'a> {
+    fn new(file: &'a TaskFile, tasks_file: &'a str, selected: &[&'a Task], tasks: Vec<TaskJson<'a>>) -> Self {
+        let mut wanted = vec![false; file.groups.len()];
+        for task in selected {
+            for &g in &task.after {
+                if let Some(slot) = wanted.get_mut(g) {
+                    *slot = true;
+                }
+            }
+        }
+        let groups = file
+            .groups
+            .iter()
+            .zip(wanted)
+            .filter(|(_, wanted)| *wanted)
+            .map(|(g, _)| GroupJson {
+                name: &g.id,
+                members: g.tasks.iter().map(|&t| file.tasks[t].id.as_str()).collect(),
+            })
+            .collect();
+        TasksJson { tasks_file, groups, tasks }
+    }
 }
 
 fn phase_title<'a>(file: &'a TaskFile, task: &Task) -> Option<&'a str> {
@@ -156,7 +197,7 @@ pub fn show(args: &ShowArgs, cx: &Context) -> Result<()> {
     let command = workflow::recommended_command(task, cx.config.command.as_deref());
     if cx.ui.json {
         let tasks = vec![TaskJson::full(file, task, &state, command)];
-        return cx.ui.json(&TasksJson { tasks_file: &loaded.rel, tasks });
+        return cx.ui.json(&TasksJson::new(file, &loaded.rel, &[task], tasks));
     }
     let ui = cx.ui;
     let mut out = String::new();
@@ -193,18 +234,19 @@ pub fn show(args: &ShowArgs, cx: &Context) -> Result<()> {
     }
     field(
         "paths:",
-        if task.paths.is_empty() { "(none declared)".to_string() } else { task.paths.join(", ") },
+        if task.paths.is_empty() {
+            "(none declared: runs alone and acquires locks on what it commits)".to_string()
+        } else {
+            task.resolved.iter().map(resolved_text).collect::<Vec<_>>().join(", ")
+        },
     );
     for rejected in &task.rejected_paths {
         field("ignored:", format!("{} ({})", rejected.path, rejected.reason));
     }
-    let deps: Vec<String> = task
-        .deps
-        .iter()
-        .map(|d| match file.get(d) {
-            Some(dep) => format!("{d} ({})", state_word(dep.state)),
-            None => d.clone(),
-        })
+    let deps: Vec<String> = file
+        .all_deps(task)
+        .into_iter()
+        .map(|dep| format!("{} ({})", dep.id, state_word(dep.state)))
         .collect();
     field("deps:", if deps.is_empty() { "(none)".to_string() } else { deps.join(", ") });
     if let Some(command) = command {
@@ -217,6 +259,16 @@ pub fn show(args: &ShowArgs, cx: &Context) -> Result<()> {
         }
     }
     ui.out(&out)
+}
+
+/// `src/a.py`, or `pkg/out/json.go (task-dir: json.go)` when resolution changed what was written.
+fn resolved_text(r: &Resolved) -> String {
+    if r.from == From::Written && r.text == r.path {
+        return r.path.clone();
+    }
+    let from =
+        serde_json::to_value(r.from).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    format!("{} ({from}: {})", r.path, r.text)
 }
 
 /// The task with this ID, or a refusal naming the file.
@@ -251,9 +303,9 @@ fn render_tasks(
     let file = &loaded.file;
     let command = |task: &Task| template.map(|t| workflow::recommended_command(task, t));
     if ui.json {
-        let tasks =
+        let json =
             tasks.iter().map(|t| TaskJson { command: command(t), ..TaskJson::new(file, t, state) }).collect();
-        return ui.json(&TasksJson { tasks_file: &loaded.rel, tasks });
+        return ui.json(&TasksJson::new(file, &loaded.rel, tasks, json));
     }
     let width = tasks.iter().map(|t| t.id.chars().count()).max().unwrap_or(4);
     let mut out = String::new();

@@ -10,6 +10,7 @@ mod deps;
 mod doctor;
 mod finish;
 mod hook;
+mod lint;
 mod list;
 mod lock;
 mod lock_status;
@@ -30,6 +31,9 @@ use crate::repo::Repo;
 use crate::state::{State, Store};
 use crate::tasks::{self, TaskFile};
 
+/// The instructions `git par agent-guide` prints; the README's "For agents" block is this text.
+pub const AGENT_GUIDE: &str = include_str!("../../docs/agent-guide.md");
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
     let cwd = match &cli.dir {
@@ -41,6 +45,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
         // Commands that need no repository.
         Command::Completions(args) => completions::completions(&args, ui),
         Command::Man(args) => completions::man(&args, ui),
+        Command::AgentGuide(_) => ui.out(AGENT_GUIDE),
         Command::Demo(args) => demo::run(&args, &inputs, ui),
         // Run by every commit: opens the repository only when git-par has state.
         Command::Check(args) => check::run(&args, &inputs, ui),
@@ -64,9 +69,12 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 Command::Run(args) => run::run(&args, &cx),
                 Command::Tmux(args) => tmux::run(&args, &cx),
                 Command::Doctor(args) => doctor::run(&args, &cx),
-                Command::Completions(_) | Command::Man(_) | Command::Demo(_) | Command::Check(_) => {
-                    unreachable_command()
-                }
+                Command::Lint(args) => lint::run(&args, &cx),
+                Command::Completions(_)
+                | Command::Man(_)
+                | Command::AgentGuide(_)
+                | Command::Demo(_)
+                | Command::Check(_) => unreachable_command(),
             }
         }
     }
@@ -128,12 +136,21 @@ impl<'a> Context<'a> {
         let text = self
             .store
             .with_shared_lock(crate::land::SYNC_LOCK, || tasks::discover::read_text(&found.path))?;
-        let options = tasks::Options {
-            strict_phases: self.inputs.strict_phases,
-            root: Some(self.repo.main_root.clone()),
-        };
+        let options = self.task_options(&found.path)?;
         let file = tasks::read(&text, &options)
             .with_context(|| format!("reading tasks from {}", found.path.display()))?;
+        if let Some(dup) = file.duplicates.first() {
+            let more = match file.duplicates.len() {
+                1 => String::new(),
+                n => format!(" (and {} more duplicated IDs)", n - 1),
+            };
+            self.ui.warn(&format!(
+                "task ID {} is used on {} of {}{more}; it cannot be started or finished until it is renamed",
+                dup.id,
+                dup.lines_text(),
+                found.rel
+            ));
+        }
         if file.tasks.is_empty() {
             let mut refusal = Refusal::failed(format!("no tasks found in {}", found.rel));
             for note in &file.notes {
@@ -144,6 +161,24 @@ impl<'a> Context<'a> {
                 .into());
         }
         Ok(LoadedTasks { path: found.path, rel: found.rel, text, file })
+    }
+
+    /// How to read the task file at `path`: its paths resolved against the
+    /// tracked tree at HEAD and the `plan.md` beside it.
+    pub fn task_options(&self, path: &Path) -> Result<tasks::Options> {
+        let tracked = self.repo.tracked_files()?;
+        let plan_path = path.with_file_name("plan.md");
+        let plan = match std::fs::read_to_string(&plan_path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", plan_path.display())),
+        };
+        let context = tasks::paths::Context::new(tracked, plan.as_deref());
+        Ok(tasks::Options {
+            strict_phases: self.inputs.strict_phases,
+            root: Some(self.repo.main_root.clone()),
+            context: Some(std::sync::Arc::new(context)),
+        })
     }
 
     /// The inputs of task-file discovery, from flags, config, environment and state.

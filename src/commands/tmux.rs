@@ -73,7 +73,11 @@ pub fn run(args: &TmuxArgs, cx: &Context) -> Result<()> {
             Some(cmd) => banner.push_str(&format!("command   {cmd}    (not run: type it to run it)\n")),
             None => banner.push_str("command   (none recommended)\n"),
         }
-        banner.push_str(&format!("finish    git par finish {id}\n\n"));
+        // Finishing removes the worktree the pane sits in: finish from the main worktree.
+        banner.push_str(&format!(
+            "finish    cd {} && git par finish {id}\n\n",
+            workflow::shell_quote(&cx.main_root().display().to_string())
+        ));
         let mut vars =
             vec![("PYTHONPATH".to_string(), ".".to_string()), ("GIT_PAR_TASK".to_string(), id.clone())];
         vars.extend(env.iter().cloned());

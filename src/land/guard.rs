@@ -28,33 +28,37 @@ pub(crate) enum OutOfScope {
     Warn,
     /// Land without a word.
     Allow,
+    /// Land, the paths taken into the task's locks (a task that declared none).
+    Acquire,
 }
 
 /// `par.enforceScope` as the landing reads it: the one place the landing
-/// decides about scope. (A mode that takes such paths into the task's locks
-/// would answer here too, and [`enforce`] would add them to the task's
-/// locks in the transaction it runs in.)
+/// decides about scope.
 pub(crate) fn out_of_scope(scope: EnforceScope) -> OutOfScope {
     match scope {
         EnforceScope::Error => OutOfScope::Refuse,
         EnforceScope::Warn => OutOfScope::Warn,
         EnforceScope::Off => OutOfScope::Allow,
+        EnforceScope::Acquire => OutOfScope::Acquire,
     }
 }
 
 /// What the landing of `task` (on branch `branch`, onto `main`) is
 /// allowed to change: refuses when one of `paths` is held by another
 /// active task (exit 3, naming the holder) or lies outside the task's locks
-/// while `scope` refuses that (exit 1); otherwise returns the warnings to
-/// show. The task file is git-par's own and never refused.
+/// while its scope refuses that (exit 1); otherwise returns the warnings to
+/// show. The scope is `configured` (`par.enforceScope`), else `acquire` for
+/// a task that declared no path, as the hook has it; acquired paths join
+/// the task's locks in `state`. The task file is git-par's own and never refused.
 pub(crate) fn enforce(
-    state: &State,
+    state: &mut State,
     task: &str,
     branch: &str,
     main: &str,
-    scope: EnforceScope,
+    configured: Option<EnforceScope>,
     paths: &[String],
 ) -> Result<Vec<String>> {
+    let scope = EnforceScope::for_task(configured, state.acquiring.contains(task));
     let verdict = hook::check(state, Some(task), EnforceScope::Error, paths);
     let mut held: Vec<String> = Vec::new();
     let mut holders: Vec<&str> = Vec::new();
@@ -72,6 +76,15 @@ pub(crate) fn enforce(
     }
     let decision = out_of_scope(scope);
     if held.is_empty() && (outside.is_empty() || decision != OutOfScope::Refuse) {
+        if decision == OutOfScope::Acquire {
+            if let Some(entry) = state.tasks.get_mut(task) {
+                for path in &outside {
+                    if !entry.locks.iter().any(|l| l == path) {
+                        entry.locks.push(path.to_string());
+                    }
+                }
+            }
+        }
         if decision != OutOfScope::Warn {
             return Ok(Vec::new());
         }
@@ -158,17 +171,24 @@ mod tests {
 
     #[test]
     fn own_paths_and_the_task_file_land() {
-        let s = state(&[("T1", &["src/"]), ("T2", &["docs/"])]);
-        let ok =
-            enforce(&s, "T1", "par/T1", "main", EnforceScope::Error, &paths(&["src/a", "specs/1/tasks.md"]));
+        let mut s = state(&[("T1", &["src/"]), ("T2", &["docs/"])]);
+        let ok = enforce(
+            &mut s,
+            "T1",
+            "par/T1",
+            "main",
+            Some(EnforceScope::Error),
+            &paths(&["src/a", "specs/1/tasks.md"]),
+        );
         assert_eq!(ok.unwrap(), Vec::<String>::new());
     }
 
     #[test]
     fn another_tasks_path_is_busy_whatever_the_scope() {
-        let s = state(&[("T1", &["src/"]), ("T2", &["docs/"])]);
+        let mut s = state(&[("T1", &["src/"]), ("T2", &["docs/"])]);
         for scope in [EnforceScope::Error, EnforceScope::Warn, EnforceScope::Off] {
-            let err = enforce(&s, "T1", "par/T1", "main", scope, &paths(&["docs/x", "src/a"])).unwrap_err();
+            let err = enforce(&mut s, "T1", "par/T1", "main", Some(scope), &paths(&["docs/x", "src/a"]))
+                .unwrap_err();
             let (code, text) = text(err);
             assert_eq!(code, 3);
             assert!(text.starts_with(
@@ -179,25 +199,40 @@ mod tests {
 
     #[test]
     fn out_of_scope_follows_enforce_scope() {
-        let s = state(&[("T1", &["src/"])]);
+        let mut s = state(&[("T1", &["src/"])]);
         let files = paths(&["notes b.txt", "src/a"]);
         let (code, text) =
-            text(enforce(&s, "T1", "par/T1", "main", EnforceScope::Error, &files).unwrap_err());
+            text(enforce(&mut s, "T1", "par/T1", "main", Some(EnforceScope::Error), &files).unwrap_err());
         assert_eq!(code, 1);
         assert!(text.contains("\nto make it part of T1: git par lock T1 --add 'notes b.txt'\n"), "{text}");
-        let warned = enforce(&s, "T1", "par/T1", "main", EnforceScope::Warn, &files).unwrap();
+        let warned = enforce(&mut s, "T1", "par/T1", "main", Some(EnforceScope::Warn), &files).unwrap();
         assert_eq!(
             warned,
             ["notes b.txt is outside the locks of T1 and landed anyway (par.enforceScope = warn)"]
         );
-        assert!(enforce(&s, "T1", "par/T1", "main", EnforceScope::Off, &files).unwrap().is_empty());
+        assert!(enforce(&mut s, "T1", "par/T1", "main", Some(EnforceScope::Off), &files).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_task_that_declared_no_path_acquires_what_nobody_holds() {
+        let mut s = state(&[("T1", &[]), ("T2", &["docs/"])]);
+        s.acquiring.insert("T1".into());
+        assert!(enforce(&mut s, "T1", "par/T1", "main", None, &paths(&["src/a"])).unwrap().is_empty());
+        assert_eq!(s.tasks["T1"].locks, ["src/a"]);
+        let (code, _) = text(enforce(&mut s, "T1", "par/T1", "main", None, &paths(&["docs/x"])).unwrap_err());
+        assert_eq!(code, 3, "what another task holds is still refused");
+        // A configured scope wins, as in the hook.
+        let err = enforce(&mut s, "T1", "par/T1", "main", Some(EnforceScope::Error), &paths(&["lib/b"]))
+            .unwrap_err();
+        assert_eq!(text(err).0, 1);
     }
 
     #[test]
     fn both_kinds_are_listed_and_busy_wins() {
-        let s = state(&[("T1", &["src/"]), ("T2", &["docs/"])]);
-        let err = enforce(&s, "T1", "par/T1", "main", EnforceScope::Error, &paths(&["docs/x", "notes"]))
-            .unwrap_err();
+        let mut s = state(&[("T1", &["src/"]), ("T2", &["docs/"])]);
+        let err =
+            enforce(&mut s, "T1", "par/T1", "main", Some(EnforceScope::Error), &paths(&["docs/x", "notes"]))
+                .unwrap_err();
         let (code, text) = text(err);
         assert_eq!(code, 3);
         assert!(

@@ -123,7 +123,7 @@ impl Fixture {
             tasks_file: Some(TASKS_FILE.into()),
             log_dir: "logs/parallel".into(),
             // The fixture's tasks lock nothing; the landing's lock check has its own tests.
-            enforce_scope: crate::config::EnforceScope::Off,
+            enforce_scope: Some(crate::config::EnforceScope::Off),
         }
     }
 

@@ -86,6 +86,38 @@ impl Repo {
         }
     }
 
+    /// The files tracked at the main worktree's HEAD, `/`-separated and
+    /// relative to the root; none on an unborn branch.
+    pub fn tracked_files(&self) -> Result<Vec<String>> {
+        let opened;
+        let git = if self.main_root == self.root {
+            &self.git
+        } else {
+            opened = git2::Repository::open(&self.main_root)
+                .with_context(|| format!("opening the main worktree at {}", self.main_root.display()))?;
+            &opened
+        };
+        let head = match git.head() {
+            Ok(head) => head,
+            Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => {
+                return Ok(Vec::new())
+            }
+            Err(e) => return Err(e).context("reading HEAD"),
+        };
+        let tree = head.peel_to_tree().context("reading the tree at HEAD")?;
+        let mut files = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() != Some(git2::ObjectType::Tree) {
+                if let Some(name) = entry.name() {
+                    files.push(format!("{dir}{name}"));
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .context("walking the tree at HEAD")?;
+        Ok(files)
+    }
+
     /// Resolves a revision to a commit.
     pub fn resolve_commit(&self, rev: &str) -> Result<git2::Oid> {
         let obj = self.git.revparse_single(rev).map_err(|e| {

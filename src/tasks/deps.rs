@@ -37,13 +37,17 @@
 use std::collections::{HashMap, HashSet};
 
 use super::parse::{self, Kind};
-use super::{Options, TaskFile};
+use super::{Group, Options, TaskFile};
 use crate::error::Refusal;
 
-/// Fills every task's `deps`; fails on duplicate IDs and on cycles, naming them.
+/// Fills every task's `deps` and `after` and the file's groups; fails on a
+/// cycle of explicit dependencies, naming it.
+///
+/// The graph has a node per task and one per barrier (a `[P]` group that
+/// later tasks wait for as a whole), so its size is linear in the file.
 pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Result<()> {
-    check_duplicates(file)?;
-    let (explicit, implied) = {
+    let n = file.tasks.len();
+    let (explicit, mut implied) = {
         let ids = IdIndex::new(file);
         let mut explicit: Vec<(usize, usize)> = Vec::new();
         let mut lower = String::new();
@@ -55,12 +59,10 @@ pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Re
         }
         section_edges(text, &ids, &mut explicit);
         explicit.retain(|(t, d)| t != d);
-        let mut implied = implied_edges(file, options);
-        implied.retain(|(t, d)| t != d);
-        (explicit, implied)
+        (explicit, implied_edges(file, options))
     };
-    let mut implied = implied;
-    let dropped = match break_implied_cycles(file.tasks.len(), &explicit, &mut implied) {
+    let nodes = n + implied.groups.len();
+    let dropped = match break_implied_cycles(nodes, &explicit, &mut implied.edges) {
         Ok(dropped) => dropped,
         Err(cycle) => {
             return Err(Refusal::failed(format!("dependency cycle: {}", cycle_text(file, &cycle)))
@@ -68,48 +70,108 @@ pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Re
                 .into())
         }
     };
-    for (task, dep, cycle) in dropped {
-        let note = format!(
+    let group_name = |node: usize, groups: &[Vec<usize>]| -> String {
+        match groups.get(node.wrapping_sub(n)) {
+            Some(members) => format!("the tasks after {}", group_id(file, members)),
+            None => file.tasks[node].id.clone(),
+        }
+    };
+    let mut notes = Vec::with_capacity(dropped.len());
+    for (waiter, dep, cycle) in dropped {
+        notes.push(format!(
             "{task} does not wait for {dep} as file order implies: explicit dependencies make {dep} wait for {task} ({cycle}); {task} waits for what {dep} waits for instead",
-            task = file.tasks[task].id,
+            task = group_name(waiter, &implied.groups),
             dep = file.tasks[dep].id,
             cycle = cycle_text(file, &cycle)
-        );
-        file.notes.push(note);
+        ));
     }
+    file.notes.extend(notes);
 
-    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); file.tasks.len()];
-    for &(t, d) in explicit.iter().chain(implied.iter()) {
-        deps[t].push(d);
+    // Direct task dependencies and barriers per task; a barrier's tasks,
+    // with barriers it reached through a dropped edge flattened.
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut after: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); implied.groups.len()];
+    for &(t, d) in explicit.iter().chain(implied.edges.iter()) {
+        match (t < n, d < n) {
+            (true, true) => deps[t].push(d),
+            (true, false) => after[t].push(d - n),
+            (false, _) => members[t - n].push(d),
+        }
+    }
+    let members = flatten_groups(n, members);
+    // Only barriers some task waits for are kept, renumbered in order.
+    let mut kept: Vec<Option<usize>> = vec![None; members.len()];
+    let mut groups = Vec::new();
+    for list in &mut after {
+        list.sort_unstable();
+        list.dedup();
+        for g in list.iter_mut() {
+            let index = *kept[*g].get_or_insert_with(|| {
+                let tasks = members[*g].clone();
+                groups.push(Group { id: group_id(file, &tasks), tasks });
+                groups.len() - 1
+            });
+            *g = index;
+        }
     }
     let named: Vec<Vec<String>> = deps
         .into_iter()
-        .map(|mut list| {
+        .enumerate()
+        .map(|(i, mut list)| {
             list.sort_unstable();
             list.dedup();
-            list.into_iter().map(|d| file.tasks[d].id.clone()).collect()
+            // A task a barrier already covers is not listed twice.
+            list.retain(|d| !after[i].iter().any(|&g| groups[g].tasks.binary_search(d).is_ok()));
+            // With a duplicated ID, a task can follow its namesake: that is no dependency.
+            let own = &file.tasks[i].id;
+            let mut ids: Vec<String> =
+                list.into_iter().map(|d| file.tasks[d].id.clone()).filter(|id| id != own).collect();
+            ids.dedup();
+            ids
         })
         .collect();
-    for (task, list) in file.tasks.iter_mut().zip(named) {
+    for ((task, list), waits) in file.tasks.iter_mut().zip(named).zip(after) {
         task.deps = list;
+        task.after = waits;
     }
+    file.groups = groups;
     Ok(())
 }
 
-/// Refuses a file where two tasks share an ID.
-fn check_duplicates(file: &TaskFile) -> anyhow::Result<()> {
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(file.tasks.len());
-    for task in &file.tasks {
-        if let Some(first) = seen.insert(&task.id, task.line) {
-            return Err(Refusal::failed(format!(
-                "task ID {} is used twice, on lines {} and {}",
-                task.id, first, task.line
-            ))
-            .hint(format!("rename one of them (e.g. {}a) so every task has its own ID", task.id))
-            .into());
-        }
+/// `T003..T009`: a group named by its first and last task.
+fn group_id(file: &TaskFile, members: &[usize]) -> String {
+    match (members.first(), members.last()) {
+        (Some(&a), Some(&b)) if a != b => format!("{}..{}", file.tasks[a].id, file.tasks[b].id),
+        (Some(&a), _) => file.tasks[a].id.clone(),
+        _ => String::new(),
     }
-    Ok(())
+}
+
+/// Each barrier's tasks, with the barriers it waits for (only after a
+/// dropped edge) replaced by their tasks; sorted, without repeats.
+fn flatten_groups(n: usize, members: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
+    let mut out = Vec::with_capacity(members.len());
+    for g in 0..members.len() {
+        let mut tasks = Vec::new();
+        let mut seen = vec![false; members.len()];
+        let mut stack = vec![g];
+        seen[g] = true;
+        while let Some(at) = stack.pop() {
+            for &m in &members[at] {
+                if m < n {
+                    tasks.push(m);
+                } else if !seen[m - n] {
+                    seen[m - n] = true;
+                    stack.push(m - n);
+                }
+            }
+        }
+        tasks.sort_unstable();
+        tasks.dedup();
+        out.push(tasks);
+    }
+    out
 }
 
 /// The task IDs of a file, by text and by number for ranges.
@@ -523,18 +585,41 @@ fn groups(file: &TaskFile) -> Vec<(Option<usize>, Vec<Vec<usize>>)> {
     out
 }
 
-/// `(task, dep)` pairs implied by phase order and `[P]` groups.
-fn implied_edges(file: &TaskFile, options: &Options) -> Vec<(usize, usize)> {
-    let mut edges = Vec::new();
+/// The edges file order implies, over task nodes (`0..n`) and barrier
+/// nodes (`n + i` waits for the tasks in `groups[i]`).
+struct Implied {
+    edges: Vec<(usize, usize)>,
+    groups: Vec<Vec<usize>>,
+}
+
+/// The edges implied by phase order and `[P]` groups: a task after a group
+/// of several tasks waits for one barrier node, so a boundary costs edges
+/// in proportion to the tasks on its two sides, not their product.
+fn implied_edges(file: &TaskFile, options: &Options) -> Implied {
+    let n = file.tasks.len();
+    let mut implied = Implied { edges: Vec::new(), groups: Vec::new() };
+    // The barrier node of each (phase, group) already made.
+    let mut barriers: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut target = |implied: &mut Implied, key: (usize, usize), members: &[usize]| -> usize {
+        if let [single] = members {
+            return *single;
+        }
+        *barriers.entry(key).or_insert_with(|| {
+            let node = n + implied.groups.len();
+            implied.groups.push(members.to_vec());
+            implied.edges.extend(members.iter().map(|&m| (node, m)));
+            node
+        })
+    };
     let phases = groups(file);
     let story_of = |n: usize| phases[n].0.and_then(|p| file.phases.get(p)).and_then(|p| p.story.clone());
     // The latest non-story phase, and the latest phase of each story since it.
     let mut last_plain: Option<usize> = None;
     let mut stories: Vec<(String, usize)> = Vec::new();
-    for (n, (_, groups)) in phases.iter().enumerate() {
-        let story = if options.strict_phases { None } else { story_of(n) };
+    for (p, (_, groups)) in phases.iter().enumerate() {
+        let story = if options.strict_phases { None } else { story_of(p) };
         let waits_for: Vec<usize> = if options.strict_phases {
-            n.checked_sub(1).into_iter().collect()
+            p.checked_sub(1).into_iter().collect()
         } else if let Some(story) = &story {
             match stories.iter().find(|(s, _)| s == story) {
                 Some(&(_, same)) => vec![same],
@@ -547,41 +632,44 @@ fn implied_edges(file: &TaskFile, options: &Options) -> Vec<(usize, usize)> {
         };
         if let Some(entry) = groups.first() {
             for &w in &waits_for {
-                if let Some(exit) = phases[w].1.last() {
-                    for &t in entry {
-                        edges.extend(exit.iter().map(|&d| (t, d)));
-                    }
+                let exits = &phases[w].1;
+                if let Some(exit) = exits.last() {
+                    let node = target(&mut implied, (w, exits.len() - 1), exit);
+                    implied.edges.extend(entry.iter().map(|&t| (t, node)));
                 }
             }
         }
-        for pair in groups.windows(2) {
-            for &t in &pair[1] {
-                edges.extend(pair[0].iter().map(|&d| (t, d)));
-            }
+        for (g, pair) in groups.windows(2).enumerate() {
+            let node = target(&mut implied, (p, g), &pair[0]);
+            implied.edges.extend(pair[1].iter().map(|&t| (t, node)));
         }
         match story {
             Some(story) => match stories.iter_mut().find(|(s, _)| *s == story) {
-                Some(entry) => entry.1 = n,
-                None => stories.push((story, n)),
+                Some(entry) => entry.1 = p,
+                None => stories.push((story, p)),
             },
             None => {
-                last_plain = Some(n);
+                last_plain = Some(p);
                 stories.clear();
             }
         }
     }
-    edges
+    implied
 }
 
-/// A cycle as positions: each task waits for the next, the last is the first.
+/// A cycle as node positions: each waits for the next, the last is the first.
 type Cycle = Vec<usize>;
 
-/// Drops implied edges that close a cycle with explicit ones; returns them
-/// with their cycle. A task that loses an implied edge `t → d` waits for
-/// what `d` waited for by file order instead, so it still runs after the
-/// tasks above `d`. A cycle of explicit edges alone is returned as the error.
+/// Drops implied edges that close a cycle with explicit ones; returns each
+/// with its cycle. In a cycle, an explicit edge `a → b` points forward in
+/// file order and implied edges lead back from `b` to `a`; the one dropped
+/// is the implied edge into `a` (whoever follows `a` by file order stops
+/// waiting for it), and the waiter waits for what `a` waited for by file
+/// order instead, so the rest of the order stands. One edge per cycle keeps
+/// a dependency pointing thousands of tasks ahead cheap. A cycle of
+/// explicit edges alone is returned as the error.
 fn break_implied_cycles(
-    n: usize,
+    nodes: usize,
     explicit: &[(usize, usize)],
     implied: &mut Vec<(usize, usize)>,
 ) -> Result<Vec<(usize, usize, Cycle)>, Cycle> {
@@ -589,33 +677,45 @@ fn break_implied_cycles(
     let explicit_steps: HashSet<(usize, usize)> = explicit.iter().copied().collect();
     let mut removed: HashSet<(usize, usize)> = HashSet::new();
     loop {
-        let Some(cycle) = find_cycle(n, explicit, implied) else { return Ok(dropped) };
-        // `cycle` lists positions t0 → t1 → ... → t0 where each depends on the next.
-        let to_drop: Vec<(usize, usize)> =
-            cycle.windows(2).map(|w| (w[0], w[1])).filter(|s| !explicit_steps.contains(s)).collect();
-        if to_drop.is_empty() || dropped.len() > 10_000 {
+        let Some(cycle) = find_cycle(nodes, explicit, implied) else { return Ok(dropped) };
+        let steps: Vec<(usize, usize)> = cycle.windows(2).map(|w| (w[0], w[1])).collect();
+        let k = steps.len();
+        let drop = (0..k)
+            .map(|i| (steps[i], steps[(i + 1) % k]))
+            .find(|(step, next)| !explicit_steps.contains(step) && explicit_steps.contains(next))
+            .map(|(step, _)| step);
+        let Some((waiter, dep)) = drop else { return Err(cycle) };
+        if dropped.len() >= 10_000 {
             return Err(cycle);
         }
-        removed.extend(to_drop.iter().copied());
-        let mut bypass = Vec::new();
-        for &(t, d) in &to_drop {
-            bypass.extend(implied.iter().filter(|&&(from, to)| from == d && to != t).map(|&(_, to)| (t, to)));
-        }
-        implied.retain(|e| !to_drop.contains(e));
-        implied.extend(bypass.into_iter().filter(|e| !removed.contains(e)));
-        for (t, d) in to_drop {
-            dropped.push((t, d, cycle.clone()));
-        }
+        removed.insert((waiter, dep));
+        let bypass: Vec<(usize, usize)> = implied
+            .iter()
+            .filter(|&&(from, to)| from == dep && to != waiter && !removed.contains(&(waiter, to)))
+            .map(|&(_, to)| (waiter, to))
+            .collect();
+        implied.retain(|&e| e != (waiter, dep));
+        implied.extend(bypass);
+        dropped.push((waiter, dep, cycle));
     }
 }
 
-/// A cycle in the order work happens: `T003 → T005 → T003` (T005 waits for T003).
+/// A cycle in the order work happens: `T003 → T005 → T003` (T005 waits for
+/// T003); barrier nodes are left out.
 fn cycle_text(file: &TaskFile, cycle: &[usize]) -> String {
-    cycle.iter().rev().map(|&p| file.tasks[p].id.as_str()).collect::<Vec<_>>().join(" → ")
+    let tasks: Vec<&str> =
+        cycle.iter().rev().filter_map(|&p| file.tasks.get(p)).map(|t| t.id.as_str()).collect();
+    let mut out: Vec<&str> = Vec::with_capacity(tasks.len());
+    for id in tasks {
+        if out.last() != Some(&id) {
+            out.push(id);
+        }
+    }
+    out.join(" → ")
 }
 
 /// A cycle in the graph (task → dep), as positions `a → b → ... → a`.
-fn find_cycle(n: usize, explicit: &[(usize, usize)], implied: &[(usize, usize)]) -> Option<Vec<usize>> {
+fn find_cycle(n: usize, explicit: &[(usize, usize)], implied: &[(usize, usize)]) -> Option<Cycle> {
     let mut adjacency: Vec<Vec<usize>> = vec![Vec::new(); n];
     for &(t, d) in explicit.iter().chain(implied) {
         if t != d {
@@ -678,7 +778,13 @@ mod tests {
     /// `ID deps` per task, for tasks that have deps.
     fn deps_of(text: &str, options: &Options) -> String {
         let file = read(text, options).expect("reads");
-        file.tasks.iter().map(|t| format!("{}: {}\n", t.id, t.deps.join(","))).collect()
+        file.tasks
+            .iter()
+            .map(|t| {
+                let deps: Vec<&str> = file.all_deps(t).into_iter().map(|d| d.id.as_str()).collect();
+                format!("{}: {}\n", t.id, deps.join(","))
+            })
+            .collect()
     }
 
     #[test]
@@ -837,11 +943,14 @@ T006:
     }
 
     #[test]
-    fn duplicate_ids_are_an_error_naming_both_lines() {
-        let err = read(&fixture("duplicate-ids.md"), &Options::default()).expect_err("duplicates");
-        let refusal = refusal(&err).expect("a refusal");
-        assert_eq!(refusal.message, "task ID T001 is used twice, on lines 5 and 7");
-        assert_eq!(refusal.hints, ["rename one of them (e.g. T001a) so every task has its own ID"]);
+    fn duplicate_ids_are_recorded_not_fatal() {
+        let file =
+            read(&fixture("duplicate-ids.md"), &Options::default()).expect("duplicates do not stop a read");
+        assert_eq!(file.duplicates, [crate::tasks::Duplicate { id: "T001".to_string(), lines: vec![5, 7] }]);
+        assert_eq!(file.duplicates[0].lines_text(), "lines 5 and 7");
+        // The first T001 is the one the ID names; no task waits for itself.
+        assert_eq!(file.get("T001").map(|t| t.line), Some(5));
+        assert!(file.tasks.iter().all(|t| !t.deps.contains(&t.id)));
     }
 
     #[test]
@@ -886,7 +995,7 @@ T001:
             .join("fixtures/option-optimizer/specs/009-option-optimizer/tasks.md");
         let text = std::fs::read_to_string(&path).expect("demo plan");
         let file = read(&text, &Options::default()).expect("reads");
-        let deps: String = file.tasks.iter().map(|t| format!("{}: {}\n", t.id, t.deps.join(","))).collect();
+        let deps: String = deps_of(&text, &Options::default());
         assert_eq!(
             deps,
             "\
@@ -936,7 +1045,8 @@ T030: T028,T029
         let cpu: Vec<&str> =
             file.tasks.iter().filter(|t| t.classes().any(|c| c == "CPU")).map(|t| t.id.as_str()).collect();
         assert_eq!(cpu, ["T016", "T022", "T029"]);
-        assert!(file.tasks.iter().all(|t| t.rejected_paths.is_empty()));
+        let rejected: Vec<_> = file.tasks.iter().flat_map(|t| t.rejected_paths.iter()).collect();
+        assert!(rejected.is_empty(), "{rejected:?}");
     }
 
     #[test]
@@ -954,10 +1064,33 @@ T030: T028,T029
             text.push_str(&format!("- [ ] T{n:03} join\n"));
         }
         let file = read(&text, &Options::default()).expect("reads");
-        let edges: usize = file.tasks.iter().map(|t| t.deps.len()).sum();
-        // Each join waits for its 50; each later [P] task waits for one join.
-        assert_eq!(edges, 3 * 50 + 2 * 50);
+        let edges: usize = file.tasks.iter().map(|t| t.deps.len() + t.after.len()).sum();
+        // Each join waits for one barrier over its 50; each later [P] task waits for one join.
+        assert_eq!(edges, 3 + 2 * 50);
+        assert_eq!(file.groups.len(), 3);
+        assert_eq!(file.groups[0].id, "T001..T050");
+        assert_eq!(file.groups[0].tasks.len(), 50);
         assert_eq!(file.get("T052").expect("T052").deps, ["T051"]);
+        let join = file.get("T051").expect("T051");
+        assert!(join.deps.is_empty());
+        assert_eq!(join.after, [0]);
+        assert_eq!(file.unfinished_deps(join).len(), 50);
+    }
+
+    #[test]
+    fn an_explicit_dependency_far_ahead_is_no_cycle() {
+        // A chain of 6,000 tasks; the first explicitly waits for the 5,001st.
+        let mut text = String::from("## Phase 1\n");
+        for n in 1..=6000 {
+            let extra = if n == 1 { " (depends on T5001)" } else { "" };
+            text.push_str(&format!("- [ ] T{n:04} step{extra}\n"));
+        }
+        let file = read(&text, &Options::default()).expect("no cycle");
+        assert_eq!(file.get("T0001").expect("T0001").deps, ["T5001"]);
+        // Only the one file-order link into T0001 is dropped: T0002 waits for what T0001 waited for (nothing).
+        assert!(file.get("T0002").expect("T0002").deps.is_empty());
+        assert_eq!(file.get("T5001").expect("T5001").deps, ["T5000"]);
+        assert_eq!(file.notes.len(), 1, "{:?}", file.notes);
     }
 
     #[test]

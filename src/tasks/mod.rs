@@ -11,8 +11,11 @@
 pub mod deps;
 pub mod discover;
 pub mod edit;
+pub mod lines;
+pub mod lint;
 pub mod merge;
 pub mod parse;
+pub mod paths;
 #[cfg(test)]
 mod proptests;
 
@@ -28,10 +31,14 @@ pub struct Options {
     pub strict_phases: bool,
     /// The repository root: absolute paths inside it are made relative.
     pub root: Option<PathBuf>,
+    /// What paths are resolved against (tracked tree, plan.md); without it
+    /// paths are read as written.
+    pub context: Option<std::sync::Arc<paths::Context>>,
 }
 
-/// Parses `text` and resolves its dependencies. Fails only on duplicate IDs
-/// and dependency cycles; unreadable prose is ignored.
+/// Parses `text` and resolves its dependencies. Fails only on dependency
+/// cycles; unreadable prose is ignored, duplicate IDs are recorded in
+/// [`TaskFile::duplicates`].
 pub fn read(text: &str, options: &Options) -> anyhow::Result<TaskFile> {
     let mut file = parse::parse(text, options);
     deps::resolve(&mut file, text, options)?;
@@ -81,8 +88,18 @@ pub struct Task {
     pub rejected_paths: Vec<RejectedPath>,
     /// The indented sub-bullets and nested lines under the task, trimmed.
     pub details: Vec<String>,
-    /// IDs this task depends on (explicit and implied), in file order.
+    /// IDs this task depends on directly, in file order: explicit ones, and
+    /// the single task before it when file order implies one. A whole `[P]`
+    /// group it waits for is in [`Task::after`] instead.
     pub deps: Vec<String>,
+    /// The `[P]` groups (indexes into [`TaskFile::groups`]) this task waits
+    /// for as a whole: one barrier per phase or group boundary, not a
+    /// dependency on each of their tasks.
+    #[serde(skip)]
+    pub after: Vec<usize>,
+    /// How each of [`Task::paths`] was resolved, in the same order.
+    #[serde(skip)]
+    pub resolved: Vec<paths::Resolved>,
     /// 0-based index of the last line that belongs to the task (details included).
     #[serde(skip)]
     pub last_line: usize,
@@ -114,6 +131,34 @@ pub struct Phase {
     pub story: Option<String>,
 }
 
+/// A `[P]` group that later tasks wait for as a whole (a barrier).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    /// `T003..T009`: its first and last task in file order.
+    pub id: String,
+    /// Positions in [`TaskFile::tasks`] of the tasks it waits for, in file order.
+    pub tasks: Vec<usize>,
+}
+
+/// A task ID written on more than one task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub id: String,
+    /// 1-based lines of every task with this ID.
+    pub lines: Vec<usize>,
+}
+
+impl Duplicate {
+    /// `lines 5 and 7`, `lines 5, 7 and 9`.
+    pub fn lines_text(&self) -> String {
+        let lines: Vec<String> = self.lines.iter().map(usize::to_string).collect();
+        match lines.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("lines {} and {last}", rest.join(", ")),
+            _ => format!("line {}", lines.join("")),
+        }
+    }
+}
+
 /// A parsed task file.
 #[derive(Debug, Clone, Default)]
 pub struct TaskFile {
@@ -125,17 +170,36 @@ pub struct TaskFile {
     pub phases: Vec<Phase>,
     /// Things worth telling the user that are not errors (e.g. "tasks written as headings").
     pub notes: Vec<String>,
+    /// The barriers tasks wait for (see [`Task::after`]).
+    pub groups: Vec<Group>,
+    /// IDs used by more than one task, in file order of their first use.
+    pub duplicates: Vec<Duplicate>,
 }
 
 impl TaskFile {
     /// Builds a task file and its ID index. With duplicate IDs the first wins
     /// in the index; [`deps::resolve`] reports them.
     pub fn new(tasks: Vec<Task>, phases: Vec<Phase>, notes: Vec<String>) -> TaskFile {
-        let mut index = HashMap::with_capacity(tasks.len());
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(tasks.len());
+        let mut duplicates: Vec<Duplicate> = Vec::new();
         for (i, task) in tasks.iter().enumerate() {
-            index.entry(task.id.clone()).or_insert(i);
+            match index.get(&task.id) {
+                None => {
+                    index.insert(task.id.clone(), i);
+                }
+                Some(&first) => match duplicates.iter_mut().find(|d| d.id == task.id) {
+                    Some(dup) => dup.lines.push(task.line),
+                    None => duplicates
+                        .push(Duplicate { id: task.id.clone(), lines: vec![tasks[first].line, task.line] }),
+                },
+            }
         }
-        TaskFile { index, tasks, phases, notes }
+        TaskFile { index, tasks, phases, notes, groups: Vec::new(), duplicates }
+    }
+
+    /// The duplicate entry for `id`, if more than one task uses it.
+    pub fn duplicate(&self, id: &str) -> Option<&Duplicate> {
+        self.duplicates.iter().find(|d| d.id == id)
     }
 
     /// The task with this ID.
@@ -148,14 +212,35 @@ impl TaskFile {
         self.index.get(id).copied()
     }
 
-    /// Unchecked tasks whose dependencies are all done.
+    /// Unchecked tasks whose dependencies are all done. Linear in the
+    /// file: each group's state is decided once, not once per waiting task.
     pub fn ready(&self) -> impl Iterator<Item = &Task> {
-        self.tasks.iter().filter(move |t| !t.is_done() && self.unfinished_deps(t).is_empty())
+        let group_done: Vec<bool> =
+            self.groups.iter().map(|g| g.tasks.iter().all(|&t| self.tasks[t].is_done())).collect();
+        self.tasks.iter().filter(move |t| {
+            !t.is_done()
+                && t.deps.iter().all(|d| self.get(d).map_or(true, Task::is_done))
+                && t.after.iter().all(|&g| group_done.get(g).copied().unwrap_or(true))
+        })
     }
 
-    /// The dependencies of `task` that are not done yet.
+    /// Every task `task` waits for directly: its `deps`, then the tasks of
+    /// the groups it waits for, without repeats, in file order.
+    pub fn all_deps<'a>(&'a self, task: &'a Task) -> Vec<&'a Task> {
+        let mut positions: Vec<usize> = task.deps.iter().filter_map(|d| self.position(d)).collect();
+        for &g in &task.after {
+            if let Some(group) = self.groups.get(g) {
+                positions.extend(&group.tasks);
+            }
+        }
+        positions.sort_unstable();
+        positions.dedup();
+        positions.into_iter().map(|p| &self.tasks[p]).collect()
+    }
+
+    /// The dependencies of `task` (groups expanded) that are not done yet.
     pub fn unfinished_deps<'a>(&'a self, task: &'a Task) -> Vec<&'a str> {
-        task.deps.iter().filter(|d| self.get(d).is_some_and(|t| !t.is_done())).map(String::as_str).collect()
+        self.all_deps(task).into_iter().filter(|t| !t.is_done()).map(|t| t.id.as_str()).collect()
     }
 }
 
@@ -180,8 +265,10 @@ pub(crate) fn render(file: &TaskFile) -> String {
         if let Some(phase) = t.phase {
             out.push_str(&format!(" phase={phase}"));
         }
-        if !t.deps.is_empty() {
-            out.push_str(&format!(" deps={}", t.deps.join(",")));
+        // Groups expanded: the rendering shows what a task waits for, not how it is stored.
+        let deps: Vec<&str> = file.all_deps(t).into_iter().map(|d| d.id.as_str()).collect();
+        if !deps.is_empty() {
+            out.push_str(&format!(" deps={}", deps.join(",")));
         }
         if !t.paths.is_empty() {
             out.push_str(&format!(" paths={}", t.paths.join(",")));

@@ -15,294 +15,16 @@
 //! `##` and `###` headings open phases; a `###` heading inside a `##` phase
 //! that names a user story inherits that story.
 //!
-//! Path heuristics (a wrong path costs a needless lock; a missed one costs a
-//! missed conflict, so both matter):
-//! - candidates are backtick spans, markdown links and bare words of the
-//!   description, continuation lines and details (except `par:` result
-//!   lines, which git-par writes itself); for a link `[label](target)` the
-//!   label wins when it is a path (spec-kit links are relative to the spec
-//!   directory, `../../src/x.cs`, while their labels are repository paths);
-//! - a candidate never has `://`, placeholders (`<id>`), a leading `-`, `$`,
-//!   `@` or `#`, and holds at least one letter;
-//! - in backticks, anything with a `/` or `\` is a path, and so is a single
-//!   name with a known file extension;
-//! - a span with spaces, in backticks or quotes (`"…"`, `'…'`; a quote
-//!   opens at the start of a word and closes at the end of one, so
-//!   `user's` is no quote), is read whole; a span with `, ` and no `{` is
-//!   a list, each item read on its own. It is nothing when it does not
-//!   end like a path (an extension, a `/`), holds `$`, `=`, `;`, `&`, starts
-//!   with an HTTP method or a well-known program (`cargo`, `pytest`, `npm`,
-//!   ...) or has an option flag (`--lib`): that is code, a command line or
-//!   prose. A path-shaped span the parser is unsure of is reported in
-//!   `rejected_paths`, never locked and never dropped in silence. So it is
-//!   - several paths when every word is a whole path (`src/a.py src/b.py`);
-//!   - reported as too unsure when it has no `/` or `\` (`user guide.md`
-//!     and `open notes.md` cannot be told apart);
-//!   - reported as "looks like a command" when its first word is a whole
-//!     path (`./gen.py build docs/x.md`) or a lowercase program-like name
-//!     followed by a file-like word (`doit generate specs/x/spec.md`);
-//!   - reported as "looks like prose" when the spaces are not inside a
-//!     name: the first word has no `/` or `\` (`Export to src/a.py`), or a
-//!     space touches one (`Saved to /tmp/a b.txt`);
-//!   - else one path with spaces (`docs/user guide.md`).
 //!
-//!   In quotes, what would be nothing, a command or prose is read word by
-//!   word like the text around it (`"see src/a.py"`); in backticks it is
-//!   not;
-//! - a bare word keeps balanced parentheses inside when it has a `/` and
-//!   ends with an extension or a `/` (`app/(auth)/login/page.tsx`); a `)`
-//!   that closes a parenthesis of the prose (`(see src/a.py)`) is not part
-//!   of the word, and other words with parentheses (`load(src/a.py)`) are
-//!   not paths;
-//! - a bare word with `/` is a path when it ends with `/` (a directory), its
-//!   last segment has a lowercase file extension, it starts with `./`/`../`,
-//!   or its first segment is a usual top-level directory (`src`, `tests`,
-//!   `internal`, ...) — so prose like `and/or`, `read/write/delete` is not;
-//!   a bare name without `/` counts only with a known lowercase extension
-//!   (`main.py`, not `e.g.`, `1.2.3`, `Node.js` or `SqlDbType.Json`);
-//! - the spec-kit documents next to tasks.md (`spec.md`, `plan.md`,
-//!   `research.md`, ...) named alone are not repository paths;
-//! - a word after an HTTP method (`GET /api/x`) is a route, not a path; an
-//!   absolute Unix path counts (as rejected) only under a well-known root
-//!   (`/home`, `/usr`, `/tmp`, ...), so `/api/users` is ignored; Windows
-//!   paths (`C:\x`, `D:/x`) are always paths;
-//! - `{a,b}` alternatives without `*`/`?` are expanded (`internal/{cli,git}/`
-//!   → `internal/cli/`, `internal/git/`), since a lock pattern is a glob only
-//!   with `*` or `?`;
-//! - `:42` / `#L42` line suffixes are dropped, and so are the `#anchor`
-//!   and the `::name` after a file with an extension (`docs/a.md#setup`,
-//!   `tests/test_a.py::test_b`, a pytest node ID); absolute paths
-//!   inside `Options.root` become relative; anything the lock normaliser
-//!   refuses (outside the repository, absolute) goes to `rejected_paths`
-//!   with its reason, as does any file named `tasks.md` (git-par owns it).
+//! Paths are found and resolved by [`super::paths`].
 
-use std::borrow::Cow;
-
-use super::{Options, Phase, RejectedPath, Task, TaskFile, TaskState};
-use crate::locks::{self, expand_braces, has_drive, relative_to_root, root_text};
+pub use super::lines::{bullet, checkbox, classify, heading, indent_of, lines, Kind, Line};
+use super::{paths, Options, Phase, Task, TaskFile};
 
 /// Whether a label names a user story (`US1`, `AUTH-US1`).
 pub fn is_story_label(label: &str) -> bool {
     let core = label.rsplit('-').next().unwrap_or(label);
     core.len() > 2 && core.starts_with("US") && core[2..].chars().all(|c| c.is_ascii_digit())
-}
-
-/// The lines of a text as the parser and the editor see them: split on `\n`,
-/// without the `\r` of CRLF and without a leading byte-order mark.
-pub fn lines(text: &str) -> Vec<&str> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut out: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
-    if text.ends_with('\n') {
-        out.pop();
-    }
-    out
-}
-
-/// What a line is, once fences and comments are accounted for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Ordinary text (its visible part, comments removed).
-    Text,
-    /// Blank, or only a comment.
-    Blank,
-    /// A fence line or a line inside a fenced block.
-    Code,
-    /// Inside a multi-line HTML comment.
-    Comment,
-}
-
-/// One classified line.
-#[derive(Debug, Clone)]
-pub struct Line<'a> {
-    /// The line without its ending.
-    pub raw: &'a str,
-    /// The text with HTML comments removed.
-    pub visible: Cow<'a, str>,
-    pub kind: Kind,
-    /// The info string of the fenced block this line is in (`mermaid`), if any.
-    pub fence_info: Option<&'a str>,
-    /// Whether a fenced block or an HTML comment is still open after this line.
-    pub open_after: bool,
-}
-
-/// Classifies every line: fenced code, HTML comments, text.
-pub fn classify(text: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut fence: Option<(char, usize, &str)> = None;
-    let mut in_comment = false;
-    for raw in lines(text) {
-        let trimmed = raw.trim_start();
-        if let Some((ch, len, info)) = fence {
-            let run = trimmed.chars().take_while(|&c| c == ch).count();
-            if run >= len && trimmed[run * ch.len_utf8()..].trim().is_empty() {
-                fence = None;
-                out.push(Line {
-                    raw,
-                    visible: Cow::Borrowed(""),
-                    kind: Kind::Code,
-                    fence_info: None,
-                    open_after: false,
-                });
-            } else {
-                out.push(Line {
-                    raw,
-                    visible: Cow::Borrowed(""),
-                    kind: Kind::Code,
-                    fence_info: Some(info),
-                    open_after: true,
-                });
-            }
-            continue;
-        }
-        if !in_comment {
-            if let Some((ch, len, info)) = fence_open(trimmed) {
-                fence = Some((ch, len, info));
-                out.push(Line {
-                    raw,
-                    visible: Cow::Borrowed(""),
-                    kind: Kind::Code,
-                    fence_info: None,
-                    open_after: true,
-                });
-                continue;
-            }
-        }
-        let (visible, still_open) = strip_comments(raw, in_comment);
-        let was_in_comment = in_comment;
-        in_comment = still_open;
-        let kind = if !visible.trim().is_empty() {
-            Kind::Text
-        } else if was_in_comment || raw.contains("<!--") {
-            Kind::Comment
-        } else {
-            Kind::Blank
-        };
-        out.push(Line { raw, visible, kind, fence_info: None, open_after: in_comment });
-    }
-    out
-}
-
-/// A fence opening: three or more backticks or tildes, and its info string.
-fn fence_open(trimmed: &str) -> Option<(char, usize, &str)> {
-    let ch = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
-    let run = trimmed.chars().take_while(|&c| c == ch).count();
-    if run < 3 {
-        return None;
-    }
-    let info = trimmed[run..].trim();
-    if ch == '`' && info.contains('`') {
-        return None;
-    }
-    Some((ch, run, info))
-}
-
-/// Removes `<!-- ... -->` parts of a line; says whether a comment stays open.
-fn strip_comments(raw: &str, mut in_comment: bool) -> (Cow<'_, str>, bool) {
-    if !in_comment && !raw.contains("<!--") {
-        return (Cow::Borrowed(raw), false);
-    }
-    let mut out = String::new();
-    let mut rest = raw;
-    loop {
-        if in_comment {
-            match rest.find("-->") {
-                Some(end) => {
-                    rest = &rest[end + 3..];
-                    in_comment = false;
-                }
-                None => return (Cow::Owned(out), true),
-            }
-        } else {
-            match rest.find("<!--") {
-                Some(start) => {
-                    out.push_str(&rest[..start]);
-                    rest = &rest[start + 4..];
-                    in_comment = true;
-                }
-                None => {
-                    out.push_str(rest);
-                    return (Cow::Owned(out), false);
-                }
-            }
-        }
-    }
-}
-
-/// Columns of leading whitespace (a tab advances to the next multiple of 4).
-pub fn indent_of(line: &str) -> usize {
-    let mut col = 0;
-    for c in line.chars() {
-        match c {
-            ' ' => col += 1,
-            '\t' => col += 4 - col % 4,
-            _ => break,
-        }
-    }
-    col
-}
-
-/// A heading: its level and text, for `#` to `######` followed by a space.
-pub fn heading(line: &str) -> Option<(usize, &str)> {
-    if indent_of(line) > 3 {
-        return None;
-    }
-    let t = line.trim_start();
-    let level = t.bytes().take_while(|&b| b == b'#').count();
-    if level == 0 || level > 6 {
-        return None;
-    }
-    let rest = &t[level..];
-    if !rest.is_empty() && !rest.starts_with([' ', '\t']) {
-        return None;
-    }
-    Some((level, rest.trim().trim_end_matches('#').trim()))
-}
-
-/// A list bullet: the text after `- `, `* `, `+ ` (or `1. `), if the line is one.
-pub fn bullet(line: &str) -> Option<&str> {
-    let t = line.trim_start();
-    let mut chars = t.char_indices();
-    let (_, first) = chars.next()?;
-    let after = if matches!(first, '-' | '*' | '+') {
-        &t[1..]
-    } else if first.is_ascii_digit() {
-        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-        let rest = &t[digits..];
-        rest.strip_prefix('.').or_else(|| rest.strip_prefix(')'))?
-    } else {
-        return None;
-    };
-    if after.is_empty() {
-        return Some("");
-    }
-    if !after.starts_with([' ', '\t']) {
-        return None;
-    }
-    Some(after.trim_start())
-}
-
-/// A checkbox item (only `-`, `*`, `+` bullets): its state and the text after the box.
-pub fn checkbox(line: &str) -> Option<(TaskState, &str)> {
-    let t = line.trim_start();
-    if !t.starts_with(['-', '*', '+']) {
-        return None;
-    }
-    let rest = bullet(line)?;
-    let b = rest.as_bytes();
-    if b.len() < 3 || b[0] != b'[' || b[2] != b']' {
-        return None;
-    }
-    let state = match b[1] {
-        b' ' => TaskState::Todo,
-        b'x' | b'X' => TaskState::Done,
-        b'~' => TaskState::Partial,
-        _ => return None,
-    };
-    let after = &rest[3..];
-    if !after.is_empty() && !after.starts_with([' ', '\t']) {
-        return None;
-    }
-    Some((state, after.trim_start()))
 }
 
 /// Length of a task ID at the start of `s` (`T001`, `T041a`, `I1-T001`), if any.
@@ -451,6 +173,10 @@ pub fn parse(text: &str, options: &Options) -> TaskFile {
 
     // Whether the fenced block being read belongs to the open task.
     let mut code_in_task = false;
+    // The heading and prose of each section (for directories a heading
+    // gives its tasks), and the section of each task.
+    let mut sections: Vec<String> = vec![String::new()];
+    let mut section_of: Vec<usize> = Vec::new();
 
     for (i, line) in lines.iter().enumerate() {
         match line.kind {
@@ -489,6 +215,7 @@ pub fn parse(text: &str, options: &Options) -> TaskFile {
         gap = false;
 
         if let Some((level, title)) = heading(visible) {
+            sections.push(title.to_string());
             if level == 2 || level == 3 {
                 let own = heading_story(title);
                 if level == 2 {
@@ -506,8 +233,20 @@ pub fn parse(text: &str, options: &Options) -> TaskFile {
             continue;
         }
 
-        let Some((state, after_box)) = checkbox(visible) else { continue };
+        let Some((state, after_box)) = checkbox(visible) else {
+            if bullet(visible).map_or(true, |item| !item.starts_with('[')) {
+                // Prose of the section (a `**Location**: src/x/` line), not a list of tasks.
+                if let Some(section) = sections.last_mut() {
+                    if section.len() < 4096 {
+                        section.push('\n');
+                        section.push_str(visible.trim());
+                    }
+                }
+            }
+            continue;
+        };
         let Some((id, after_id)) = task_id(after_box) else { continue };
+        section_of.push(sections.len() - 1);
         if phase_index.is_none() {
             if let Some(p) = heading_phase.take() {
                 phases.push(p);
@@ -534,15 +273,14 @@ pub fn parse(text: &str, options: &Options) -> TaskFile {
             rejected_paths: Vec::new(),
             details: Vec::new(),
             deps: Vec::new(),
+            after: Vec::new(),
+            resolved: Vec::new(),
             last_line: i,
         });
         open = Some((tasks.len() - 1, indent));
     }
 
-    let root = root_text(options.root.as_deref());
-    for task in &mut tasks {
-        collect_paths(task, root.as_deref());
-    }
+    paths::resolve_tasks(&mut tasks, &sections, &section_of, options);
     if tasks.is_empty() && heading_tasks > 0 {
         notes.push(format!(
             "{heading_tasks} tasks are written as headings (`### T01: ...`); git-par reads only checkbox items like `- [ ] T001 ...`"
@@ -574,782 +312,14 @@ fn add_to_task(task: &mut Task, line: &str, gap: bool) {
     }
 }
 
-/// File extensions that make a single name (no `/`) a path.
-const EXTENSIONS: &[&str] = &[
-    "py",
-    "pyi",
-    "ipynb",
-    "rs",
-    "go",
-    "js",
-    "mjs",
-    "cjs",
-    "jsx",
-    "ts",
-    "tsx",
-    "mts",
-    "cts",
-    "vue",
-    "svelte",
-    "astro",
-    "java",
-    "kt",
-    "kts",
-    "scala",
-    "groovy",
-    "gradle",
-    "cs",
-    "csproj",
-    "sln",
-    "fs",
-    "vb",
-    "c",
-    "h",
-    "cc",
-    "cpp",
-    "hpp",
-    "cxx",
-    "m",
-    "mm",
-    "swift",
-    "rb",
-    "php",
-    "pl",
-    "lua",
-    "r",
-    "jl",
-    "dart",
-    "ex",
-    "exs",
-    "erl",
-    "hs",
-    "clj",
-    "elm",
-    "zig",
-    "nim",
-    "sh",
-    "bash",
-    "zsh",
-    "fish",
-    "ps1",
-    "psm1",
-    "bat",
-    "cmd",
-    "sql",
-    "prisma",
-    "graphql",
-    "gql",
-    "proto",
-    "md",
-    "mdx",
-    "rst",
-    "txt",
-    "adoc",
-    "json",
-    "jsonc",
-    "json5",
-    "yaml",
-    "yml",
-    "toml",
-    "ini",
-    "cfg",
-    "conf",
-    "env",
-    "xml",
-    "html",
-    "htm",
-    "css",
-    "scss",
-    "sass",
-    "less",
-    "svg",
-    "png",
-    "jpg",
-    "jpeg",
-    "gif",
-    "ico",
-    "webp",
-    "csv",
-    "tsv",
-    "parquet",
-    "lock",
-    "mod",
-    "sum",
-    "tf",
-    "tfvars",
-    "hcl",
-    "dockerfile",
-    "make",
-    "mk",
-    "cmake",
-    "properties",
-    "plist",
-    "gradle",
-    "snap",
-    "tmpl",
-    "j2",
-    "jinja",
-    "hbs",
-    "ejs",
-    "pug",
-    "wasm",
-    "log",
-    "pem",
-    "example",
-    "sample",
-    "http",
-    "feature",
-    "spec",
-    "test",
-    "bicep",
-    "nix",
-    "dhall",
-    "cue",
-    "star",
-    "bzl",
-];
-
-/// Names that look like files but are products (`Node.js`).
-const NOT_FILES: &[&str] = &[
-    "node.js",
-    "vue.js",
-    "next.js",
-    "nuxt.js",
-    "express.js",
-    "d3.js",
-    "three.js",
-    "chart.js",
-    "react.js",
-    "angular.js",
-    "ember.js",
-    "backbone.js",
-    "nest.js",
-    "socket.io",
-    "deno.land",
-    "asp.net",
-    "vb.net",
-    "ado.net",
-];
-
-/// Top-level directories that make a bare `a/b` a path even without an extension.
-const TOP_DIRS: &[&str] = &[
-    "src",
-    "lib",
-    "libs",
-    "app",
-    "apps",
-    "packages",
-    "internal",
-    "pkg",
-    "cmd",
-    "crates",
-    "tests",
-    "test",
-    "spec",
-    "specs",
-    "docs",
-    "doc",
-    "scripts",
-    "bin",
-    "components",
-    "pages",
-    "public",
-    "static",
-    "assets",
-    "config",
-    "migrations",
-    "include",
-    "examples",
-    "benches",
-    "fixtures",
-    "tools",
-    "services",
-    "modules",
-    "plugins",
-    "resources",
-    "templates",
-    "deploy",
-    "infra",
-    ".github",
-    ".specify",
-];
-
-/// The spec-kit documents next to tasks.md: named alone they are not repository paths.
-const SPEC_DOCS: &[&str] =
-    &["spec.md", "plan.md", "research.md", "data-model.md", "quickstart.md", "checklist.md"];
-
-/// Well-known absolute roots: an absolute path under one is reported, others
-/// (`/api/users`) are taken for routes.
-const ABSOLUTE_ROOTS: &[&str] = &[
-    "home",
-    "usr",
-    "etc",
-    "tmp",
-    "var",
-    "opt",
-    "root",
-    "mnt",
-    "srv",
-    "Users",
-    "Volumes",
-    "private",
-    "bin",
-    "lib",
-    "dev",
-    "proc",
-    "workspace",
-    "workspaces",
-    "work",
-    "data",
-];
-
-const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-
-/// Programs whose name starts a command line in backticks (`pytest tests/x.py`):
-/// such a span is a command, not a path, and is not reported. Sorted.
-const RUNNERS: &[&str] = &[
-    "bash",
-    "bun",
-    "bundle",
-    "cargo",
-    "cat",
-    "cd",
-    "cmake",
-    "composer",
-    "cp",
-    "curl",
-    "dart",
-    "deno",
-    "docker",
-    "dotnet",
-    "flutter",
-    "git",
-    "go",
-    "gradle",
-    "helm",
-    "jest",
-    "kubectl",
-    "ls",
-    "make",
-    "mix",
-    "mkdir",
-    "mv",
-    "mvn",
-    "mypy",
-    "node",
-    "npm",
-    "npx",
-    "php",
-    "pip",
-    "pnpm",
-    "poetry",
-    "pwsh",
-    "py",
-    "pytest",
-    "python",
-    "python3",
-    "rake",
-    "rm",
-    "ruby",
-    "ruff",
-    "sh",
-    "sudo",
-    "swift",
-    "terraform",
-    "time",
-    "touch",
-    "tsc",
-    "uv",
-    "uvx",
-    "vitest",
-    "yarn",
-    "zsh",
-];
-
-/// A path candidate found in task text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Candidate<'a> {
-    /// Read as a path: normalised, then locked or rejected.
-    Path(&'a str),
-    /// Path-shaped, but too unsure to lock: reported with the reason.
-    Unsure(&'a str, &'static str),
-}
-
-/// Fills `paths` and `rejected_paths` from the description and details.
-fn collect_paths(task: &mut Task, root: Option<&str>) {
-    let mut found: Vec<Candidate> = Vec::new();
-    scan_paths(&task.description, &mut found);
-    for detail in &task.details {
-        if !detail.starts_with("par:") {
-            scan_paths(detail, &mut found);
-        }
-    }
-    let mut paths: Vec<String> = Vec::new();
-    let mut rejected: Vec<RejectedPath> = Vec::new();
-    let mut reject = |path: String, reason: String| {
-        if !rejected.iter().any(|r| r.path == path) {
-            rejected.push(RejectedPath { path, reason });
-        }
-    };
-    for candidate in found {
-        let written = match candidate {
-            Candidate::Path(path) => path,
-            Candidate::Unsure(text, reason) => {
-                reject(text.to_string(), reason.to_string());
-                continue;
-            }
-        };
-        for candidate in expand_braces(written) {
-            let candidate = match relative_to_root(&candidate, root) {
-                Some(relative) => Cow::Owned(relative),
-                None => candidate,
-            };
-            match normalize(&candidate) {
-                Ok(path) if file_name(&path).eq_ignore_ascii_case("tasks.md") => {
-                    reject(candidate.into_owned(), "tasks.md is owned by git-par".to_string());
-                }
-                Ok(path) => {
-                    if !paths.iter().any(|p| *p == path) {
-                        paths.push(path.into_owned());
-                    }
-                }
-                Err(reason) => reject(candidate.into_owned(), reason),
-            }
-        }
-    }
-    task.paths = paths;
-    task.rejected_paths = rejected;
-}
-
-/// [`locks::normalize`], without its allocations for a path that is
-/// already normal (the common case).
-fn normalize(path: &str) -> Result<Cow<'_, str>, String> {
-    let b = path.as_bytes();
-    let unusual = b.is_empty()
-        || path.trim().len() != path.len()
-        || matches!(b[0], b'/' | b'~')
-        || has_drive_letter(b)
-        || b.contains(&b'\\')
-        || has_bytes(b, b"//")
-        || path.split('/').any(|segment| segment == "." || segment == "..")
-        || locks::in_git_dir(path);
-    let normal = !unusual;
-    if normal {
-        Ok(Cow::Borrowed(path))
-    } else {
-        locks::normalize(path).map(Cow::Owned)
-    }
-}
-
-fn file_name(path: &str) -> &str {
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
-}
-
-/// Finds path candidates in a piece of task text, in order.
-fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
-    let mut previous = "";
-    let mut rest = text;
-    while let Some(start) = rest.find('`') {
-        let after = &rest[start..];
-        let ticks = after.bytes().take_while(|&b| b == b'`').count();
-        let body = &after[ticks..];
-        let Some(end) = body.find(&after[..ticks]) else { break };
-        scan_bare(&rest[..start], &mut previous, out);
-        let span = body[..end].trim();
-        if span.contains(char::is_whitespace) {
-            spaced_span(span, false, out);
-        } else if let Some(path) = backtick_path(span) {
-            out.push(Candidate::Path(path));
-        }
-        previous = "";
-        rest = &body[end + ticks..];
-    }
-    scan_bare(rest, &mut previous, out);
-}
-
-/// Reads a backtick or quoted span with spaces in it (see the module comment): one
-/// path, several, a command reported as unsure, or nothing. Says whether
-/// it took the span.
-fn spaced_span<'a>(span: &'a str, quoted: bool, out: &mut Vec<Candidate<'a>>) -> bool {
-    if has_bytes(span.as_bytes(), b", ") && !span.contains('{') {
-        // A list: each item on its own.
-        let before = out.len();
-        for item in span.split(',').map(str::trim).filter(|item| !item.is_empty()) {
-            if item.contains(char::is_whitespace) {
-                spaced_span(item, quoted, out);
-            } else if let Some(path) = backtick_path(item) {
-                out.push(Candidate::Path(path));
-            }
-        }
-        return out.len() > before;
-    }
-    let span = strip_location(span);
-    if !plausible(span) || span.bytes().any(|b| matches!(b, b';' | b'&' | b'=' | b'`' | b'$')) {
-        return false;
-    }
-    let mut words = span.split_whitespace();
-    let Some(first) = words.next() else { return false };
-    if HTTP_METHODS.contains(&first) || RUNNERS.binary_search(&first).is_ok() {
-        return false;
-    }
-    let flag = |w: &str| {
-        w.strip_prefix('-').is_some_and(|rest| rest.starts_with(|c: char| c == '-' || c.is_alphanumeric()))
-    };
-    if words.clone().any(flag) {
-        return false;
-    }
-    let shaped = spaced_shape(span);
-    let last = words.clone().next_back().unwrap_or(first);
-    if !shaped && !known_file(strip_location(last)) {
-        return false;
-    }
-    if complete_path(first) && words.clone().all(complete_path) {
-        out.extend(span.split_whitespace().map(|word| Candidate::Path(strip_location(word))));
-        return true;
-    }
-    if !shaped {
-        return false;
-    }
-    let program = first.starts_with(|c: char| c.is_ascii_lowercase())
-        && first
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
-    let file_like = |w: &str| w.contains(['/', '\\']) || has_extension(w);
-    if !span.contains(['/', '\\']) {
-        out.push(Candidate::Unsure(span, "a file name with spaces and no directory: too unsure to lock"));
-        return true;
-    }
-    let reason = if complete_path(first) || (program && words.any(file_like)) {
-        "looks like a command, not a path"
-    } else if !first.contains(['/', '\\'])
-        || span.as_bytes().windows(2).any(|w| matches!(w, [b' ', b'/' | b'\\'] | [b'/' | b'\\', b' ']))
-    {
-        // The spaces are not inside a directory or file name: `Saved to /tmp/a b.txt`.
-        "looks like prose, not a path"
-    } else {
-        out.push(Candidate::Path(span));
-        return true;
-    };
-    // Quoted commands and prose are read word by word, like the text around them.
-    if quoted {
-        return false;
-    }
-    out.push(Candidate::Unsure(span, reason));
-    true
-}
-
-/// A whole span with spaces that reads as one path: a directory part and a
-/// file with an extension (`docs/user guide.md`), a directory (`docs/my
-/// notes/`), or a name with a known extension (`user guide.md`).
-fn spaced_shape(span: &str) -> bool {
-    let unix: Cow<str> =
-        if span.contains('\\') { Cow::Owned(span.replace('\\', "/")) } else { Cow::Borrowed(span) };
-    if !unix.contains('/') {
-        return known_file(span);
-    }
-    if unix.starts_with("//") || (unix.starts_with('/') && !known_absolute(&unix)) {
-        return false;
-    }
-    unix.ends_with('/') || has_extension(file_name(&unix))
-}
-
-/// A word that is a whole path by itself: a file with an extension, a
-/// directory ending in `/`, a known file name (`Dockerfile`).
-fn complete_path(word: &str) -> bool {
-    let word = strip_location(word);
-    if !word.contains(['/', '\\']) {
-        // `path_shape` takes such a word only when it is a known file.
-        return path_shape(word).is_some();
-    }
-    (word.ends_with(['/', '\\']) || has_extension(file_name(word))) && path_shape(word).is_some()
-}
-
-/// Finds paths outside backticks: a quoted span with spaces is read whole,
-/// like a backtick span, the rest word by word. `previous` is the word
-/// before (an HTTP method makes a route).
-fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
-    let mut rest = text;
-    'text: loop {
-        for word in rest.split_whitespace() {
-            let opening = match word.as_bytes().first() {
-                Some(b'(' | b'[') => word.trim_start_matches(['(', '[']),
-                _ => word,
-            };
-            if matches!(opening.as_bytes().first(), Some(b'"' | b'\'')) {
-                // Where the quote is in `rest`: both are slices of `text`.
-                let open = opening.as_ptr() as usize - rest.as_ptr() as usize;
-                if let Some(close) = closing_quote(rest, open) {
-                    let inner = &rest[open + 1..close];
-                    if inner.contains(char::is_whitespace) {
-                        if spaced_span(inner, true, out) {
-                            *previous = "";
-                        } else {
-                            scan_bare(inner, previous, out);
-                        }
-                        rest = &rest[close + 1..];
-                        continue 'text;
-                    }
-                }
-            }
-            scan_word(word, previous, out);
-        }
-        break;
-    }
-}
-
-/// The quote that closes the one at `open`: the same quote at the end of a
-/// word, so apostrophes (`the user's file`) are not quotes.
-fn closing_quote(text: &str, open: usize) -> Option<usize> {
-    let b = text.as_bytes();
-    let quote = b[open];
-    if !matches!(b.get(open + 1), Some(c) if !c.is_ascii_whitespace() && *c != quote) {
-        return None;
-    }
-    let mut at = open + 1;
-    while let Some(close) = b[at..].iter().position(|&c| c == quote).map(|i| at + i) {
-        at = close + 1;
-        let ends_word = !b[close - 1].is_ascii_whitespace()
-            && !matches!(b.get(close + 1), Some(c) if c.is_ascii_alphanumeric() || *c >= 0x80);
-        if ends_word {
-            return Some(close);
-        }
-    }
-    None
-}
-
-/// A bare word as a path candidate; `previous` is the word before.
-fn scan_word<'a>(word: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
-    let before = std::mem::replace(previous, word);
-    // Cheap filter: every path holds `/`, `\\` or `.`.
-    if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
-        return;
-    }
-    let method = before.trim_matches(|c: char| !c.is_ascii_alphabetic());
-    if HTTP_METHODS.contains(&method) {
-        return;
-    }
-    if let Some(path) = bare_path(link_target(word)) {
-        out.push(Candidate::Path(path));
-    }
-}
-
-/// A word, or the part of a markdown link `[label](target)` to read as a path.
-fn link_target(word: &str) -> &str {
-    let Some(at) = word.as_bytes().windows(2).position(|w| w == b"](") else { return word };
-    let label = word[..at].trim_start_matches(|c: char| c != '[').trim_start_matches('[');
-    let target = &word[at + 2..];
-    let target = target.find(')').map_or(target, |end| &target[..end]);
-    if bare_path(label).is_some() {
-        label
-    } else {
-        target
-    }
-}
-
-/// A backtick span as a path, if it is one.
-fn backtick_path(span: &str) -> Option<&str> {
-    if span.is_empty() || span.contains(char::is_whitespace) {
-        return None;
-    }
-    path_shape(strip_location(span))
-}
-
-/// A bare word as a path, if it is one.
-fn bare_path(word: &str) -> Option<&str> {
-    let path = strip_location(trim_word(word));
-    if path.bytes().any(|b| matches!(b, b'=' | b'\'')) && !is_windows_absolute(path) {
-        return None;
-    }
-    if path.contains(['(', ')']) && !is_windows_absolute(path) && !route_group(path) {
-        return None;
-    }
-    path_shape(path)
-}
-
-/// Parentheses inside a path (`app/(auth)/login/page.tsx`): balanced, and
-/// the path has a `/` and ends with an extension or a `/` (a call like
-/// `load(src/a.py)` ends with `)`).
-fn route_group(path: &str) -> bool {
-    let mut depth = 0usize;
-    for b in path.bytes() {
-        match b {
-            b'(' => depth += 1,
-            b')' => match depth.checked_sub(1) {
-                Some(d) => depth = d,
-                None => return false,
-            },
-            _ => {}
-        }
-    }
-    depth == 0 && path.contains('/') && (path.ends_with('/') || has_extension(file_name(path)))
-}
-
-/// The rules a candidate must meet to be a path (see the module comment).
-fn path_shape(path: &str) -> Option<&str> {
-    if !plausible(path) {
-        return None;
-    }
-    if is_windows_absolute(path) {
-        return Some(path);
-    }
-    if !path.contains('/') && !path.contains('\\') {
-        return known_file(path).then_some(path);
-    }
-    if path.starts_with("//") || path.contains('=') {
-        return None;
-    }
-    if path.starts_with('/') {
-        return known_absolute(path).then_some(path);
-    }
-    let unix: Cow<str> =
-        if path.contains('\\') { Cow::Owned(path.replace('\\', "/")) } else { Cow::Borrowed(path) };
-    let mut relative: &str = &unix;
-    while let Some(rest) = relative.strip_prefix("./") {
-        relative = rest;
-    }
-    let first = relative.split('/').next().unwrap_or("");
-    let real = unix.ends_with('/')
-        || has_extension(file_name(&unix))
-        || unix.starts_with("./")
-        || unix.starts_with("../")
-        || TOP_DIRS.contains(&first);
-    real.then_some(path)
-}
-
-/// Strips punctuation around a bare word, keeping balanced brackets and
-/// trailing `*`s that are not the end of a bold/italic pair.
-fn trim_word(word: &str) -> &str {
-    let stars = word.len() - word.trim_start_matches(['*', '_']).len();
-    let mut w = word.trim_start_matches(['(', '[', '{', '"', '\'', '*', '_', '<', '«', '“', '‘']);
-    let mut stars_left = stars;
-    loop {
-        let before = w;
-        w = w.trim_end_matches([',', ';', ':', '!', '?', '"', '\'', '>', '»', '”', '’', '…']);
-        if stars_left > 0 && w.ends_with(['*', '_']) {
-            w = &w[..w.len() - 1];
-            stars_left -= 1;
-        }
-        if w.ends_with('.') && !w.ends_with("..") && !w.ends_with("/.") {
-            w = &w[..w.len() - 1];
-        }
-        for (open, close) in [('(', ')'), ('[', ']'), ('{', '}')] {
-            if w.ends_with(close) && w.matches(open).count() < w.matches(close).count() {
-                w = &w[..w.len() - 1];
-            }
-        }
-        if w == before {
-            return w;
-        }
-    }
-}
-
-/// Drops a `:42`, `:42:7`, `#L42`, `#anchor` location suffix, and the `::name` of a
-/// test or symbol in a file (`tests/test_a.py::test_b`).
-fn strip_location(path: &str) -> &str {
-    let Some(colon) = path.find(':') else { return strip_line_anchor(path) };
-    let test_id = path.as_bytes()[colon..].windows(2).position(|w| w == b"::").map(|at| colon + at);
-    let path = match test_id {
-        Some(at) if has_extension(file_name(&path[..at])) => &path[..at],
-        _ => path,
-    };
-    let mut p = strip_line_anchor(path);
-    while let Some(at) = p.rfind(':') {
-        let tail = &p[at + 1..];
-        if !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit() || c == '-') && at > 1 {
-            p = &p[..at];
-        } else {
-            break;
-        }
-    }
-    p
-}
-
-/// Drops a `#L42` suffix, and any `#anchor` after a file name with an
-/// extension (`docs/guide.md#install`).
-fn strip_line_anchor(path: &str) -> &str {
-    match path.find('#') {
-        Some(at)
-            if path[at + 1..].starts_with('L')
-                && path[at + 2..].starts_with(|c: char| c.is_ascii_digit()) =>
-        {
-            &path[..at]
-        }
-        Some(at) if has_extension(file_name(&path[..at])) => &path[..at],
-        _ => path,
-    }
-}
-
-/// `C:` at the start, as the lock normaliser sees a drive.
-fn has_drive_letter(b: &[u8]) -> bool {
-    b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
-}
-
-/// Whether `haystack` holds `needle` (short needles: cheaper than `str::contains`).
-fn has_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Basic shape every path has: a letter, no URL, no option flag or variable.
-fn plausible(path: &str) -> bool {
-    let bytes = path.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 300
-        && !matches!(bytes[0], b'-' | b'$' | b'@' | b'%' | b'#' | b'+')
-        && bytes.iter().any(|&b| b.is_ascii_alphabetic() || b >= 0x80)
-        && !bytes.iter().any(|&b| matches!(b, b'<' | b'>' | b'"' | b'|'))
-        && !has_bytes(bytes, b"://")
-        && !path.starts_with("www.")
-}
-
-fn is_windows_absolute(path: &str) -> bool {
-    has_drive(path) || path.starts_with("\\\\")
-}
-
-fn known_absolute(path: &str) -> bool {
-    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    ABSOLUTE_ROOTS.contains(&first) || path.starts_with("~/")
-}
-
-fn has_extension(name: &str) -> bool {
-    match name.rsplit_once('.') {
-        Some((stem, ext)) => {
-            !stem.is_empty()
-                && !ext.is_empty()
-                && ext.len() <= 12
-                && ext.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && ext.chars().any(|c| c.is_ascii_lowercase())
-        }
-        None => false,
-    }
-}
-
-/// A single name with a known file extension (`main.py`, `Cargo.toml`, `.env`).
-fn known_file(name: &str) -> bool {
-    if name.contains(['(', ')', '=', '<', '>', '|', '"', '\'', ',', '[', ']', '{', '}', '*', '?']) {
-        return false;
-    }
-    let named = |list: &[&str]| list.iter().any(|n| n.eq_ignore_ascii_case(name));
-    if named(NOT_FILES) || named(SPEC_DOCS) {
-        return false;
-    }
-    if named(&["dockerfile", "makefile", ".gitignore", ".env", ".dockerignore", ".editorconfig"]) {
-        return true;
-    }
-    match name.rsplit_once('.') {
-        Some((stem, ext)) => {
-            !stem.is_empty()
-                && EXTENSIONS.contains(&ext)
-                && stem.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
-                && !stem.chars().all(|c| c.is_ascii_digit() || c == '.')
-        }
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
-    use crate::tasks::{read, render};
+    use crate::locks;
+    use crate::tasks::paths::{normalize, RUNNERS};
+    use crate::tasks::{read, render, TaskState};
 
     fn fixture(name: &str) -> String {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tasks").join(name);
@@ -1489,12 +459,12 @@ T001 L5-5 todo phase=0 paths=src/models/user.py,tests/test_user.py
 T002 L6-6 todo phase=0 deps=T001 paths=src/data/,src/loaders/csv.py
 T003 L7-7 todo phase=0 deps=T002 paths=src/**/*.rs,app/[id]/page.tsx,app/(auth)/login/page.tsx
 T004 L8-8 todo phase=0 deps=T003 paths=src/api/router.go rejected=../../src/api/handler.go (leaves the repository)
-T005 L9-9 todo phase=0 deps=T004
+T005 L9-9 todo phase=0 deps=T004 rejected=/api/users (an HTTP route, not a path) rejected=/api/items (an HTTP route, not a path)
 T006 L10-10 todo phase=0 deps=T005
 T007 L11-11 todo phase=0 deps=T006 rejected=../outside/x.py (leaves the repository) rejected=/home/me/notes.txt ({absolute}) rejected=C:\\Users\\me\\x.py ({absolute}) rejected=tasks.md (tasks.md is owned by git-par)
 T008 L12-12 todo phase=0 deps=T007 paths=pyproject.toml,Dockerfile,.github/workflows/ci.yml
 T009 L13-13 todo phase=0 deps=T008 paths=internal/cli/,internal/config/
-T010 L14-16 todo phase=0 deps=T009 paths=src/detail.py
+T010 L14-16 todo phase=0 deps=T009 paths=src/detail.py rejected=data/<name>.csv (a placeholder, not a path)
 T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
 "
             )
@@ -1542,7 +512,11 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
             ("Run `cargo test --lib parse`", none, &[]),
             ("Run `pytest tests/unit/test_x.py`", none, &[]),
             ("Run `mytool --fix src/a.py`", none, &[]),
-            ("Call `GET /api/users/{id}.json`", none, &[]),
+            (
+                "Call `GET /api/users/{id}.json`",
+                none,
+                &[("/api/users/{id}.json", "an HTTP route, not a path")],
+            ),
             ("Set `FOO=1 src/a.py`", none, &[]),
             ("Use `$HOME/my dir/a.py`", none, &[]),
             ("See `quickstart.md §5.1 → §5.7` and `net8.0 → net10.0`", none, &[]),
@@ -1578,7 +552,12 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
             ("Say \"Export to src/a.py\" or \"see src/b.py\"", &["src/a.py", "src/b.py"], &[]),
             ("Say \"Hello, see src/a.py\"", &["src/a.py"], &[]),
             ("Say \"see src/a.py first\" and 'done'", &["src/a.py"], &[]),
-            ("Run \"pytest tests/x.py -q\"", &["tests/x.py"], &[]),
+            // A task that only runs something reads what it names.
+            (
+                "Run \"pytest tests/x.py -q\"",
+                none,
+                &[("tests/x.py", "only read or called by the task, not written")],
+            ),
             ("Label \"Save\" in src/ui.py", &["src/ui.py"], &[]),
             // Apostrophes are not quotes.
             ("The user's docs/a.md and the team's src/b.py", &["docs/a.md", "src/b.py"], &[]),
@@ -1760,7 +739,7 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
         fn never_panics_on_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
             let text = String::from_utf8_lossy(&bytes);
             let _ = read(&text, &Options::default());
-            let _ = read(&text, &Options { strict_phases: true, root: Some("/r".into()) });
+            let _ = read(&text, &Options { strict_phases: true, root: Some("/r".into()), ..Options::default() });
         }
 
         #[test]
@@ -1771,7 +750,7 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
         #[test]
         fn never_panics_on_task_like_soup(lines in proptest::collection::vec(soup_line(), 0..40)) {
             let text = lines.join("");
-            let options = Options { strict_phases: false, root: Some("/repo".into()) };
+            let options = Options { strict_phases: false, root: Some("/repo".into()), ..Options::default() };
             let parsed = parse(&text, &options);
             let resolved = read(&text, &options);
             // Only duplicates and cycles fail, and both need two tasks.

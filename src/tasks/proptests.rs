@@ -12,7 +12,10 @@
 //!   task's lines byte for byte, make the task done (`tick`, `land`) and
 //!   give it the result detail (`set_result`, `land`); `tick` changes one
 //!   byte, `set_result` one line; the same edit again changes nothing;
-//! - a task ID used twice is refused, never edited.
+//! - a task ID used twice is refused, never edited;
+//! - path resolution against a repository never panics, locks only
+//!   normalised paths inside the repository, and is idempotent: a resolved
+//!   path declared alone resolves to itself.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -26,9 +29,10 @@ const MAX_EDITED: usize = 6;
 /// Checks the parser's properties on `text`; panics on a violation.
 pub(crate) fn check_parse(text: &str) {
     let line_count = parse::lines(text).len().max(1);
-    for options in
-        [Options::default(), Options { strict_phases: true, root: Some(PathBuf::from("/work/repo")) }]
-    {
+    for options in [
+        Options::default(),
+        Options { strict_phases: true, root: Some(PathBuf::from("/work/repo")), ..Options::default() },
+    ] {
         let file = parse::parse(text, &options);
         let mut previous = 0;
         for task in &file.tasks {
@@ -46,6 +50,61 @@ pub(crate) fn check_parse(text: &str) {
                     assert_ne!(dep, &task.id, "{} depends on itself", task.id);
                 }
             }
+        }
+    }
+    // The `parse` fuzz target comes through here: the resolver gets the same bytes.
+    check_resolver(text);
+}
+
+/// The repository the resolver properties run against: a few tracked
+/// files (two share a name) and a plan.md tree.
+fn resolver_context() -> std::sync::Arc<tasks::paths::Context> {
+    let tracked = [
+        "src/app.py",
+        "src/util/json.go",
+        "lib/helpers.py",
+        "tests/helpers.py",
+        "apps/web/index.ts",
+        "README.md",
+    ];
+    let plan = "## Project Structure\n\n```text\nrepo/\n├── src/\n│   └── models/\n│       └── user.py\n└── apps/\n    └── api/\n        └── Program.cs\n```\n";
+    std::sync::Arc::new(tasks::paths::Context::new(tracked.iter().map(|s| s.to_string()), Some(plan)))
+}
+
+/// Checks the resolver on `text` with a repository context: no panic, every
+/// locked path normalised and inside the repository, and resolving a
+/// path again, declared alone in a `Files:` line, gives it back.
+pub(crate) fn check_resolver(text: &str) {
+    let options = Options { context: Some(resolver_context()), ..Options::default() };
+    let file = parse::parse(text, &options);
+    for task in &file.tasks {
+        assert_eq!(task.paths.len(), task.resolved.len(), "{}: one resolution per path", task.id);
+        for path in &task.paths {
+            assert_eq!(locks::normalize(path).as_deref(), Ok(path.as_str()), "{} path {path}", task.id);
+            assert!(
+                !path.starts_with('/') && !path.split('/').any(|s| s == ".."),
+                "{} outside: {path}",
+                task.id
+            );
+        }
+        let simple: Vec<&String> = task
+            .paths
+            .iter()
+            .filter(|p| !p.contains([' ', '\t', '`', ',', '{', '}', '[', ']', '(', ')', ';', '*']))
+            .collect();
+        if simple.is_empty() {
+            continue;
+        }
+        for path in simple {
+            let again = format!("- [ ] T001 Change\n  - Files: `{path}`\n");
+            let second = parse::parse(&again, &options);
+            let got = second.tasks.first().map(|t| t.paths.clone()).unwrap_or_default();
+            assert_eq!(
+                got,
+                std::slice::from_ref(path),
+                "{}: resolving {path} again changed it (from {text:?})",
+                task.id
+            );
         }
     }
 }
@@ -305,6 +364,55 @@ mod tests {
             })
     }
 
+    /// A task line made of words that exercise the resolver's rules.
+    fn resolver_line() -> impl Strategy<Value = String> {
+        let word = pick(&[
+            "Edit",
+            "Create",
+            "Add",
+            "in",
+            "uses",
+            "per",
+            "Copy",
+            "to",
+            "and",
+            ",",
+            "etc.",
+            "json.go",
+            "table.go",
+            "`src/util/`",
+            "`/packages/db/x.ts`",
+            "/etc/hosts",
+            "`GET /api/x`",
+            "__init__.py",
+            "`.{agent}/cmd/`",
+            "helpers.py",
+            "Program.cs",
+            "`apps/web`",
+            "`Models/`",
+            "`shadcn/ui`",
+            "github.com/o/x",
+            "`a/{b,c}.ts`",
+            "README.md",
+            ".gitignore",
+            "`node_modules/`",
+            "../x.py",
+            "C:\\x\\y.cs",
+            "`src/a b.py`",
+            "**src/b.py**",
+            "[paths: src/z.py, lib/]",
+            "`research.md/plan.md/x/`",
+            "user.py",
+            "(see",
+            ")",
+        ]);
+        (
+            pick(&["- [ ] T001 ", "- [ ] T002 [P] ", "- [x] T003 ", "## Phase 2\n- [ ] T004 "]),
+            prop::collection::vec(word, 0..10),
+        )
+            .prop_map(|(head, words)| format!("{head}{}", words.join(" ")))
+    }
+
     fn result() -> impl Strategy<Value = String> {
         prop_oneof![
             3 => "merged [0-9a-f]{7} \\([1-9] commits?, [1-9] files?\\) · logs/parallel/T00[1-9]\\.log",
@@ -324,6 +432,16 @@ mod tests {
         #[test]
         fn parsing_any_text_never_panics(text in "\\PC{0,64}(\n\\PC{0,64}){0,4}") {
             check_parse(&text);
+        }
+
+        #[test]
+        fn the_resolver_is_total_idempotent_and_stays_inside(lines in prop::collection::vec(resolver_line(), 1..8)) {
+            super::check_resolver(&lines.join("\n"));
+        }
+
+        #[test]
+        fn the_resolver_never_panics_on_any_text(text in "\\PC{0,80}(\n\\PC{0,80}){0,4}") {
+            super::check_resolver(&text);
         }
 
         #[test]

@@ -356,8 +356,8 @@ fn an_unknown_enforce_scope_warns_once_and_acts_as_error() {
     let run = commit(&repo, &t1, &[]).code(1);
     assert_eq!(
         run.stderr_hostless(),
-        "warning: par.enforceScope = bogus is not one of error, warn, off; using error
-hint: set it with `git config par.enforceScope error` (or warn, or off)
+        "warning: par.enforceScope = bogus is not one of error, warn, off, acquire; using error
+hint: set it with `git config par.enforceScope error` (or warn, off, acquire)
 error: commit refused: 1 staged path is outside the locks of T001
   README.md: outside the locks of T001
 hint: to make it part of T001: git par lock T001 --add README.md
@@ -371,8 +371,8 @@ hint: to leave it out of this commit: git restore --staged -- README.md
     let run = commit(&repo, &t1, &[]).success();
     assert_eq!(
         run.stderr_hostless(),
-        "warning: par.enforceScope = bogus is not one of error, warn, off; using error
-hint: set it with `git config par.enforceScope error` (or warn, or off)
+        "warning: par.enforceScope = bogus is not one of error, warn, off, acquire; using error
+hint: set it with `git config par.enforceScope error` (or warn, off, acquire)
 "
     );
 }

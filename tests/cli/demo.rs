@@ -22,15 +22,23 @@ fn the_demo_walks_the_whole_cycle() {
     let repo = dir.join("option-optimizer");
     assert_eq!(stdout, format!("{}\n", repo.display()));
 
-    // The narrative shows every step of DESIGN §8, in order.
+    // The narrative shows every step of DESIGN §8, in order, each command as typed.
+    let together = "$ git par finish T002 & git par finish T003 & git par finish T004 & wait\n";
     let steps = [
+        &format!("$ cd {}\n", repo.display()),
         "$ git par plan",
         "$ git par hook install",
         "$ git par start T002 T003 T004",
         "$ git par lock-status",
+        &format!("$ cd {}\n", dir.join("option-optimizer.par/T003").display()),
+        "$ git add README.md\n",
+        "$ git commit -q -m 'T003: README'\n",
         "README.md: outside the locks of T003",
+        "$ git commit -q -m 'T003: steal T004'\\''s file'\n",
         "src/optimizer/pricing/implied_vol.py: locked by T004",
-        "$ git par finish T002",
+        &format!("$ cd {}\n", repo.display()),
+        together,
+        "records them landed in this order: ",
         "$ git diff ",
         "+- [X] T002 [P] Load option chains from CSV",
     ];
@@ -41,8 +49,50 @@ fn the_demo_walks_the_whole_cycle() {
         at += found + step.len();
     }
 
-    // All three landed once each, were ticked, and left nothing behind.
+    // Quoted so that a shell reads back exactly the arguments that ran.
+    let pasted = stderr.lines().find(|l| l.contains("$ git commit -q -m 'T003: steal")).unwrap();
+    let words = std::process::Command::new("sh")
+        .args(["-c", &format!("for w in {}; do echo \"$w\"; done", pasted.split_once("$ ").unwrap().1)])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&words.stdout), "git\ncommit\n-q\n-m\nT003: steal T004's file\n");
+
     let git = |args: &[&str]| scratch.git_in(&repo, args);
+
+    // The three finishes ran at once: their output is interleaved as it came,
+    // and the order shown is the order main records.
+    let finishes = &stderr[stderr.find(together).unwrap() + together.len()..];
+    let finishes = &finishes[..finishes.find("records them landed").unwrap()];
+    let landed_lines: Vec<&str> = finishes
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('[').and_then(|l| l.split_once("] Landed ")).map(|(id, _)| id))
+        .collect();
+    let first_parent =
+        git(&["log", "--first-parent", "--reverse", "--format=%(trailers:key=Par-Task,valueonly)"]);
+    let order: Vec<&str> = first_parent.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    assert_eq!(landed_lines, order, "{finishes}");
+    assert!(
+        stderr.contains(&format!("records them landed in this order: {}\n", order.join(", "))),
+        "{stderr}"
+    );
+    for id in ["T002", "T003", "T004"] {
+        assert!(finishes.contains(&format!("[{id}] ")), "{finishes}");
+    }
+
+    // No directory is left empty: the worktrees' parent went with them.
+    assert!(!dir.join("option-optimizer.par").exists());
+    let mut empty = Vec::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        let entries: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).collect();
+        if entries.is_empty() {
+            empty.push(d.clone());
+        }
+        stack.extend(entries.into_iter().filter(|p| p.is_dir() && !p.ends_with(".git")));
+    }
+    assert_eq!(empty, Vec::<std::path::PathBuf>::new());
+
+    // All three landed once each, were ticked, and left nothing behind.
     let log = git(&["log", "--format=%(trailers:key=Par-Task,valueonly)"]);
     let mut landed: Vec<&str> = log.lines().filter(|l| !l.is_empty()).collect();
     landed.sort();

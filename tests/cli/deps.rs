@@ -19,8 +19,16 @@ fn text_dot_mermaid_and_json() {
         repo.par(&["deps", "--format", "mermaid"]).success().stdout,
         "graph TD\n  T001[\"T001\"]:::done\n  T002[\"T002\"]\n  T003[\"T003\"]\n  T004[\"T004\"]\n  T001 --> T002\n  T001 --> T003\n  T002 --> T004\n  T003 --> T004\n  classDef done fill:#d4f7d4\n"
     );
+    // JSON names the [P] group T004 waits for once, as a barrier.
     let json = repo.par(&["--json", "deps"]).success().json();
-    assert_eq!(json["edges"].as_array().unwrap().len(), 4);
-    assert_eq!(json["edges"][0], serde_json::json!({"from": "T001", "to": "T002"}));
+    assert_eq!(
+        json["edges"],
+        serde_json::json!([
+            {"from": "T001", "to": "T002"},
+            {"from": "T001", "to": "T003"},
+            {"from": "T002..T003", "to": "T004"}
+        ])
+    );
+    assert_eq!(json["groups"], serde_json::json!([{"name": "T002..T003", "members": ["T002", "T003"]}]));
     repo.par(&["deps", "--format", "svg"]).code(2);
 }

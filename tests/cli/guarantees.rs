@@ -24,8 +24,8 @@ const PLAN: &str = "# Tasks: Guarantees\n\n## Phase 1: Parallel\n\n\
 - [ ] T001 [P] Edit `src/a.txt`\n\
 - [ ] T002 [P] Edit `src/b.txt`\n\
 - [ ] T003 [P] Edit `src/c.txt`\n\
-- [ ] T004 [P] Fill `data/`\n\
-- [ ] T005 [P] Write `out/`\n\
+- [ ] T004 [P] Fill `src/data/`\n\
+- [ ] T005 [P] Write `src/out/`\n\
 - [ ] T006 [P] Update the submodule in `vendor/lib/`\n";
 
 fn repo() -> TestRepo {
@@ -182,6 +182,29 @@ fn a_path_outside_the_tasks_locks_lands_only_as_par_enforce_scope_says() {
 }
 
 #[test]
+fn a_task_that_declared_no_path_lands_what_nobody_holds_and_nothing_another_holds() {
+    let plan = format!("{PLAN}- [ ] T007 [P] Think hard\n");
+    let repo =
+        TestRepo::with_files(&[(TASKS_FILE, plan.as_str()), ("src/a.txt", "a\n"), ("src/b.txt", "b\n")]);
+    let wts = start(&repo, &["T001", "T007"]);
+    // No hook: nothing acquired at commit time; the landing takes what nobody holds.
+    commit_file(&repo, &wts[1], "notes/idea.md", "an idea\n", false);
+    commit_file(&repo, &wts[1], "src/a.txt", "a by T007\n", false);
+    let run = repo.par(&["finish", "T007"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        hostless(&run.stderr).starts_with(
+            "error: T007 cannot land: it changes a path another task holds\n  src/a.txt: locked by T001 (tester@host)\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    repo.git_in(&wts[1], &["reset", "-q", "--hard", "HEAD~1"]);
+    repo.par(&["finish", "T007"]).success();
+    assert_eq!(repo.git(&["show", "main:notes/idea.md"]), "an idea\n");
+}
+
+#[test]
 fn removing_a_lock_on_a_path_the_branch_changed_is_refused() {
     let repo = repo();
     let t1 = start(&repo, &["T001"]).remove(0);
@@ -228,20 +251,20 @@ fn listing(dir: &Path) -> Vec<(String, String)> {
 fn a_tracked_symlink_replaced_by_a_directory_lands_without_following_the_link() {
     let repo = repo();
     let elsewhere = outside(&repo, "elsewhere");
-    std::os::unix::fs::symlink(&elsewhere, repo.path("data")).unwrap();
-    repo.commit_all("data links elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, repo.path("src/data")).unwrap();
+    repo.commit_all("src/data links elsewhere");
     let t4 = start(&repo, &["T004"]).remove(0);
-    std::fs::remove_file(t4.join("data")).unwrap();
-    commit_file(&repo, &t4, "data/__init__.py", "# the task's own\n", false);
+    std::fs::remove_file(t4.join("src/data")).unwrap();
+    commit_file(&repo, &t4, "src/data/__init__.py", "# the task's own\n", false);
 
     repo.par(&["finish", "T004"]).success();
     assert_eq!(
         listing(&elsewhere),
         [("__init__.py".into(), "".into()), ("x.txt".into(), "precious\n".into())]
     );
-    let data = std::fs::symlink_metadata(repo.path("data")).unwrap();
-    assert!(data.is_dir(), "data is a real directory now");
-    assert_eq!(repo.read("data/__init__.py"), "# the task's own\n");
+    let data = std::fs::symlink_metadata(repo.path("src/data")).unwrap();
+    assert!(data.is_dir(), "src/data is a real directory now");
+    assert_eq!(repo.read("src/data/__init__.py"), "# the task's own\n");
     assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "");
 }
 
@@ -250,8 +273,8 @@ fn an_untracked_symlinked_directory_in_the_main_worktree_stops_the_landing() {
     let repo = repo();
     let elsewhere = outside(&repo, "elsewhere");
     let t5 = start(&repo, &["T005"]).remove(0);
-    commit_file(&repo, &t5, "out/__init__.py", "# the task's own\n", false);
-    std::os::unix::fs::symlink(&elsewhere, repo.path("out")).unwrap();
+    commit_file(&repo, &t5, "src/out/__init__.py", "# the task's own\n", false);
+    std::os::unix::fs::symlink(&elsewhere, repo.path("src/out")).unwrap();
 
     let before = untouched(&repo, "T005");
     let run = repo.par(&["finish", "T005"]);
@@ -259,8 +282,8 @@ fn an_untracked_symlinked_directory_in_the_main_worktree_stops_the_landing() {
         refusal(&repo, &run),
         "exit 1\n\
          error: the worktree of main ([TMP]/repo) has untracked working tree files that T005's landing would overwrite:\n  \
-         out (a symbolic link; git-par never writes through one)\n\
-         hint: move or remove them (`mv [TMP]/repo/out [TMP]/repo/out.aside`), then run `git par finish T005` again\n\
+         src/out (a symbolic link; git-par never writes through one)\n\
+         hint: move or remove them (`mv [TMP]/repo/src/out [TMP]/repo/src/out.aside`), then run `git par finish T005` again\n\
          hint: nothing changed: main and par/T005 are as they were\n"
     );
     assert_eq!(untouched(&repo, "T005"), before);
@@ -658,7 +681,7 @@ fn a_task_branch_changes_only_its_own_entry_in_tasks_md() {
         .replace("- [ ] T001 [P] Edit `src/a.txt`", "- [x] T001 [P] Edit `src/a.txt`")
         .replace("- [ ] T002 [P] Edit `src/b.txt`", "- [x] T002 [P] Edit `src/b.txt`")
         .replace("- [X] T003 [P] Edit `src/c.txt`", "- [ ] T003 [P] Edit `src/c.txt`")
-        .replace("- [ ] T004 [P] Fill `data/`", "- [ ] T004 [P] Fill `data/` and `src/a.txt`")
+        .replace("- [ ] T004 [P] Fill `src/data/`", "- [ ] T004 [P] Fill `src/data/` and `src/a.txt`")
         + "- [ ] T001 [P] Sneak in `src/b.txt`\n- [ ] T099 [P] Invent work in `src/z.txt`\n";
     commit_file(&repo, &t1, TASKS_FILE, &edited, false);
 
@@ -685,19 +708,19 @@ fn a_task_branch_changes_only_its_own_entry_in_tasks_md() {
     for line in [
         "+- [x] T002 [P] Edit `src/b.txt`",
         "+- [ ] T003 [P] Edit `src/c.txt`",
-        "+- [ ] T004 [P] Fill `data/` and `src/a.txt`",
+        "+- [ ] T004 [P] Fill `src/data/` and `src/a.txt`",
         "+- [ ] T001 [P] Sneak in `src/b.txt`",
         "+- [ ] T099 [P] Invent work in `src/z.txt`",
     ] {
         assert!(run.stderr.contains(&format!("\n{line}\n")), "{line} not shown as dropped:\n{}", run.stderr);
     }
-    // The plan still reads as before: T002 to do, T003 done, T004 on data/ only.
+    // The plan still reads as before: T002 to do, T003 done, T004 on src/data/ only.
     let listed = repo.par(&["--json", "list"]).success().json();
     let tasks = listed["tasks"].as_array().unwrap();
     assert_eq!(tasks.len(), 6);
     assert_eq!(tasks[1]["state"], "todo");
     assert_eq!(tasks[2]["state"], "done");
-    assert_eq!(tasks[3]["paths"], json!(["data/"]));
+    assert_eq!(tasks[3]["paths"], json!(["src/data/"]));
 }
 
 #[test]
@@ -726,11 +749,14 @@ fn a_tasks_md_that_would_not_parse_or_is_gone_never_lands() {
 
 #[test]
 fn the_command_template_is_filled_in_one_pass_with_quoted_words() {
-    let plan = "# T\n\n## P\n\n- [ ] T001 [P] Edit `tests/test_{tests}.py`\n";
+    // (A path holding `{tests}` itself is refused by the path reader as a
+    // placeholder; the one-pass fill has its unit test in workflow.rs.)
+    let plan = "# T\n\n## P\n\n- [ ] T001 [P] Edit [paths: tests/test_a;b.py]\n";
     let repo = TestRepo::with_files(&[(TASKS_FILE, plan), ("README.md", "x\n")]);
     repo.git(&["config", "par.command", "run {id} {paths} -- {tests}"]);
     let shown = repo.par(&["--json", "show", "T001"]).success().json();
-    assert_eq!(shown["tasks"][0]["command"], "run T001 'tests/test_{tests}.py' -- 'tests/test_{tests}.py'");
+    assert_eq!(shown["tasks"][0]["paths"], json!(["tests/test_a;b.py"]));
+    assert_eq!(shown["tasks"][0]["command"], "run T001 'tests/test_a;b.py' -- 'tests/test_a;b.py'");
 }
 
 /// Control characters a terminal would act on: ESC (colors, clear screen,

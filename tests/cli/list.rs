@@ -37,11 +37,20 @@ fn list_json_has_the_contract_fields() {
             "id": "T004", "line": 8, "state": "todo", "parallel": true, "labels": ["P", "HTTP"],
             "story": null, "phase": "Phase 1: Setup",
             "description": "Fetch quotes into src/data/quotes.py",
-            "paths": ["src/data/quotes.py"], "deps": ["T001"], "active": null
+            "paths": ["src/data/quotes.py"],
+            "resolved": [{"path": "src/data/quotes.py", "from": "written", "text": "src/data/quotes.py"}],
+            "rejected_paths": [],
+            "deps": ["T001"], "after": [], "active": null
         })
     );
     assert_eq!(json["tasks"][6]["story"], "US1");
-    assert_eq!(json["tasks"][6]["deps"], json!(["T002", "T003", "T004", "T005", "T006"]));
+    // T007 waits for the [P] group of phase 1 as one barrier, listed once at the top.
+    assert_eq!(json["tasks"][6]["deps"], json!([]));
+    assert_eq!(json["tasks"][6]["after"], json!(["T002..T006"]));
+    assert_eq!(
+        json["groups"],
+        json!([{"name": "T002..T006", "members": ["T002", "T003", "T004", "T005", "T006"]}])
+    );
     assert_eq!(json["tasks"][7]["state"], "partial");
     assert_eq!(json["tasks"][0]["state"], "done");
 }
@@ -138,11 +147,25 @@ fn unknown_id_is_refused_with_a_hint() {
 }
 
 #[test]
-fn duplicate_ids_are_refused() {
-    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 One\n- [ ] T001 Two\n");
-    let run = repo.par(&["list"]).code(1);
-    assert!(run.stderr.contains("T001"), "{}", run.stderr);
-    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+fn duplicate_ids_warn_once_and_block_only_that_task() {
+    let repo = TestRepo::with_tasks(
+        "## Phase 1\n\n- [ ] T001 [P] One in src/one.py\n- [ ] T001 [P] Two in src/two.py\n- [ ] T002 [P] Three in src/three.py\n",
+    );
+    let warning = "warning: task ID T001 is used on lines 3 and 4 of specs/001-demo/tasks.md; it cannot be started or finished until it is renamed\n";
+    let run = repo.par(&["list"]).success();
+    assert_eq!(run.stderr, warning);
+    assert!(run.stdout.contains("T002"), "{}", run.stdout);
+    let json = repo.par(&["--json", "list"]).success().json();
+    assert_eq!(ids(&json), ["T001", "T001", "T002"]);
+    repo.par(&["plan"]).success();
+    let run = repo.par(&["start", "T001"]).code(1);
+    assert_eq!(
+        run.stderr,
+        format!("{warning}error: task ID T001 is used twice, on lines 3 and 4 of specs/001-demo/tasks.md\nhint: rename one of them (e.g. T001a) so every task has its own ID, then start it\n")
+    );
+    // Nothing was started; the other task starts.
+    assert_eq!(repo.par(&["--json", "lock-status"]).success().json()["tasks"], json!([]));
+    repo.par(&["start", "T002"]).success();
 }
 
 #[test]

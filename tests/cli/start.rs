@@ -371,7 +371,7 @@ fn a_task_without_paths_starts_with_a_warning() {
     let run = repo.par(&["start", "T001"]).success();
     assert_eq!(
         run.stderr,
-        "warning: T001 names no paths, so it locks nothing (add some with `git par lock T001 --add GLOB`)\n"
+        "warning: T001 names no paths: its commits will lock what they touch (par.enforceScope = acquire); add locks now with `git par lock T001 --add GLOB`\n"
             .to_string()
             + &unhooked("T001's worktree")
             + "started T001 on branch par/T001 (locks nothing)\n"

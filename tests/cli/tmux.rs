@@ -92,7 +92,10 @@ fn one_pane_per_task_in_its_worktree_with_its_environment() {
     assert_eq!(tmux.tmux(&["list-windows", "-t", "=git-par", "-F", "#{window_name}"]), "tasks\n");
 
     let first = panes[0]["pane"].as_str().unwrap();
-    let text = tmux.wait_for(first, "finish    git par finish T001");
+    // Finishing removes the pane's worktree, so the pane says to finish from the main one.
+    let finish = format!("finish    cd {} && git par finish T001", repo.root.display());
+    let text = tmux.wait_for(first, &finish);
+    assert!(text.contains(&finish), "{text}");
     assert!(text.contains("git-par · T001 [P]"), "{text}");
     assert!(
         text.contains("command   pytest tests/test_loader.py -q    (not run: type it to run it)"),
@@ -118,7 +121,7 @@ fn text_from_tasks_md_is_shown_never_executed() {
     let tmux = Tmux::new(&repo);
     let json = tmux.par(&["--json", "tmux", "T003", "--no-attach"]).success().json();
     let pane = json["panes"][0]["pane"].as_str().unwrap().to_string();
-    let text = tmux.wait_for(&pane, "finish    git par finish T003");
+    let text = tmux.wait_for(&pane, "&& git par finish T003");
     assert!(
         text.contains("Create $(touch pwned-dollar) and `touch pwned-backtick` in src/evil.py"),
         "{text}"

@@ -1,0 +1,1733 @@
+//! Paths in task text (DESIGN §3).
+//!
+//! Path heuristics (a wrong path costs a needless lock; a missed one costs a
+//! missed conflict, so both matter):
+//! - candidates are backtick spans, markdown links and bare words of the
+//!   description, continuation lines and details (except `par:` result
+//!   lines, which git-par writes itself); for a link `[label](target)` the
+//!   label wins when it is a path (spec-kit links are relative to the spec
+//!   directory, `../../src/x.cs`, while their labels are repository paths);
+//! - a candidate never has `://`, placeholders (`<id>`), a leading `-`, `$`,
+//!   `@` or `#`, and holds at least one letter;
+//! - in backticks, anything with a `/` or `\` is a path, and so is a single
+//!   name with a known file extension;
+//! - a span with spaces, in backticks or quotes (`"…"`, `'…'`; a quote
+//!   opens at the start of a word and closes at the end of one, so
+//!   `user's` is no quote), is read whole; a span with `, ` and no `{` is
+//!   a list, each item read on its own. It is nothing when it does not
+//!   end like a path (an extension, a `/`), holds `$`, `=`, `;`, `&`, starts
+//!   with an HTTP method or a well-known program (`cargo`, `pytest`, `npm`,
+//!   ...) or has an option flag (`--lib`): that is code, a command line or
+//!   prose. A path-shaped span the parser is unsure of is reported in
+//!   `rejected_paths`, never locked and never dropped in silence. So it is
+//!   - several paths when every word is a whole path (`src/a.py src/b.py`);
+//!   - reported as too unsure when it has no `/` or `\` (`user guide.md`
+//!     and `open notes.md` cannot be told apart);
+//!   - reported as "looks like a command" when its first word is a whole
+//!     path (`./gen.py build docs/x.md`) or a lowercase program-like name
+//!     followed by a file-like word (`doit generate specs/x/spec.md`);
+//!   - reported as "looks like prose" when the spaces are not inside a
+//!     name: the first word has no `/` or `\` (`Export to src/a.py`), or a
+//!     space touches one (`Saved to /tmp/a b.txt`);
+//!   - else one path with spaces (`docs/user guide.md`).
+//!
+//!   In quotes, what would be nothing, a command or prose is read word by
+//!   word like the text around it (`"see src/a.py"`); in backticks it is
+//!   not;
+//! - a bare word keeps balanced parentheses inside when it has a `/` and
+//!   ends with an extension or a `/` (`app/(auth)/login/page.tsx`); a `)`
+//!   that closes a parenthesis of the prose (`(see src/a.py)`) is not part
+//!   of the word, and other words with parentheses (`load(src/a.py)`) are
+//!   not paths;
+//! - a bare word with `/` is a path when it ends with `/` (a directory), its
+//!   last segment has a lowercase file extension, it starts with `./`/`../`,
+//!   or its first segment is a usual top-level directory (`src`, `tests`,
+//!   `internal`, ...) — so prose like `and/or`, `read/write/delete` is not;
+//!   a bare name without `/` counts only with a known lowercase extension
+//!   (`main.py`, not `e.g.`, `1.2.3`, `Node.js` or `SqlDbType.Json`);
+//! - the spec-kit documents next to tasks.md (`spec.md`, `plan.md`,
+//!   `research.md`, ...) named alone are not repository paths;
+//! - a word after an HTTP method (`GET /api/x`) is a route, not a path; an
+//!   absolute Unix path counts (as rejected) only under a well-known root
+//!   (`/home`, `/usr`, `/tmp`, ...), so `/api/users` is ignored; Windows
+//!   paths (`C:\x`, `D:/x`) are always paths;
+//! - `{a,b}` alternatives without `*`/`?` are expanded (`internal/{cli,git}/`
+//!   → `internal/cli/`, `internal/git/`), since a lock pattern is a glob only
+//!   with `*` or `?`;
+//! - `:42` / `#L42` line suffixes are dropped, and so are the `#anchor`
+//!   and the `::name` after a file with an extension (`docs/a.md#setup`,
+//!   `tests/test_a.py::test_b`, a pytest node ID); absolute paths
+//!   inside `Options.root` become relative; anything the lock normaliser
+//!   refuses (outside the repository, absolute) goes to `rejected_paths`
+//!   with its reason, as does any file named `tasks.md` (git-par owns it).
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::{RejectedPath, Task};
+use crate::locks::{self, expand_braces, has_drive, relative_to_root};
+
+/// File extensions that make a single name (no `/`) a path.
+const EXTENSIONS: &[&str] = &[
+    "py",
+    "pyi",
+    "ipynb",
+    "rs",
+    "go",
+    "js",
+    "mjs",
+    "cjs",
+    "jsx",
+    "ts",
+    "tsx",
+    "mts",
+    "cts",
+    "vue",
+    "svelte",
+    "astro",
+    "java",
+    "kt",
+    "kts",
+    "scala",
+    "groovy",
+    "gradle",
+    "cs",
+    "csproj",
+    "sln",
+    "fs",
+    "vb",
+    "c",
+    "h",
+    "cc",
+    "cpp",
+    "hpp",
+    "cxx",
+    "m",
+    "mm",
+    "swift",
+    "rb",
+    "php",
+    "pl",
+    "lua",
+    "r",
+    "jl",
+    "dart",
+    "ex",
+    "exs",
+    "erl",
+    "hs",
+    "clj",
+    "elm",
+    "zig",
+    "nim",
+    "sh",
+    "bash",
+    "zsh",
+    "fish",
+    "ps1",
+    "psm1",
+    "bat",
+    "cmd",
+    "sql",
+    "prisma",
+    "graphql",
+    "gql",
+    "proto",
+    "md",
+    "mdx",
+    "rst",
+    "txt",
+    "adoc",
+    "json",
+    "jsonc",
+    "json5",
+    "yaml",
+    "yml",
+    "toml",
+    "ini",
+    "cfg",
+    "conf",
+    "env",
+    "xml",
+    "html",
+    "htm",
+    "css",
+    "scss",
+    "sass",
+    "less",
+    "svg",
+    "png",
+    "jpg",
+    "jpeg",
+    "gif",
+    "ico",
+    "webp",
+    "csv",
+    "tsv",
+    "parquet",
+    "lock",
+    "mod",
+    "sum",
+    "tf",
+    "tfvars",
+    "hcl",
+    "dockerfile",
+    "make",
+    "mk",
+    "cmake",
+    "properties",
+    "plist",
+    "gradle",
+    "snap",
+    "tmpl",
+    "j2",
+    "jinja",
+    "hbs",
+    "ejs",
+    "pug",
+    "wasm",
+    "log",
+    "pem",
+    "example",
+    "sample",
+    "http",
+    "feature",
+    "spec",
+    "test",
+    "bicep",
+    "nix",
+    "dhall",
+    "cue",
+    "star",
+    "bzl",
+];
+
+/// Names that look like files but are products (`Node.js`).
+const NOT_FILES: &[&str] = &[
+    "node.js",
+    "vue.js",
+    "next.js",
+    "nuxt.js",
+    "express.js",
+    "d3.js",
+    "three.js",
+    "chart.js",
+    "react.js",
+    "angular.js",
+    "ember.js",
+    "backbone.js",
+    "nest.js",
+    "socket.io",
+    "deno.land",
+    "asp.net",
+    "vb.net",
+    "ado.net",
+];
+
+/// Top-level directories that make a bare `a/b` a path even without an extension.
+const TOP_DIRS: &[&str] = &[
+    "src",
+    "lib",
+    "libs",
+    "app",
+    "apps",
+    "packages",
+    "internal",
+    "pkg",
+    "cmd",
+    "crates",
+    "tests",
+    "test",
+    "spec",
+    "specs",
+    "docs",
+    "doc",
+    "scripts",
+    "bin",
+    "components",
+    "pages",
+    "public",
+    "static",
+    "assets",
+    "config",
+    "migrations",
+    "include",
+    "examples",
+    "benches",
+    "fixtures",
+    "tools",
+    "services",
+    "modules",
+    "plugins",
+    "resources",
+    "templates",
+    "deploy",
+    "infra",
+    ".github",
+    ".specify",
+];
+
+/// The spec-kit documents next to tasks.md: named alone they are not repository paths.
+const SPEC_DOCS: &[&str] =
+    &["spec.md", "plan.md", "research.md", "data-model.md", "quickstart.md", "checklist.md"];
+
+/// Well-known absolute roots: an absolute path under one is reported, others
+/// (`/api/users`) are taken for routes.
+const ABSOLUTE_ROOTS: &[&str] = &[
+    "home",
+    "usr",
+    "etc",
+    "tmp",
+    "var",
+    "opt",
+    "root",
+    "mnt",
+    "srv",
+    "Users",
+    "Volumes",
+    "private",
+    "bin",
+    "lib",
+    "dev",
+    "proc",
+    "workspace",
+    "workspaces",
+    "work",
+    "data",
+];
+
+const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// Programs whose name starts a command line in backticks (`pytest tests/x.py`):
+/// such a span is a command, not a path, and is not reported. Sorted.
+pub(super) const RUNNERS: &[&str] = &[
+    "bash",
+    "bun",
+    "bundle",
+    "cargo",
+    "cat",
+    "cd",
+    "cmake",
+    "composer",
+    "cp",
+    "curl",
+    "dart",
+    "deno",
+    "docker",
+    "dotnet",
+    "flutter",
+    "git",
+    "go",
+    "gradle",
+    "helm",
+    "jest",
+    "kubectl",
+    "ls",
+    "make",
+    "mix",
+    "mkdir",
+    "mv",
+    "mvn",
+    "mypy",
+    "node",
+    "npm",
+    "npx",
+    "php",
+    "pip",
+    "pnpm",
+    "poetry",
+    "pwsh",
+    "py",
+    "pytest",
+    "python",
+    "python3",
+    "rake",
+    "rm",
+    "ruby",
+    "ruff",
+    "sh",
+    "sudo",
+    "swift",
+    "terraform",
+    "time",
+    "touch",
+    "tsc",
+    "uv",
+    "uvx",
+    "vitest",
+    "yarn",
+    "zsh",
+];
+
+/// A path candidate found in task text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Candidate<'a> {
+    /// Read as a path: normalised, then locked or rejected.
+    Path(&'a str),
+    /// Path-shaped, but too unsure to lock: reported with the reason.
+    Unsure(&'a str, &'static str),
+    /// A backtick span with a `/` that the shape rules do not take
+    /// (`cli/render`, `shadcn/ui`): a path only if the repository has it.
+    Maybe(&'a str),
+}
+
+/// Where a resolved path comes from (`show` and `list --json` say it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum From {
+    /// As written, relative to the repository root.
+    Written,
+    /// Written with a leading `/` meaning the repository root.
+    RootSlash,
+    /// A bare or relative name joined to a directory the task names.
+    TaskDir,
+    /// Joined to a directory of the heading above the task, or of the task it continues.
+    Heading,
+    /// Found in `plan.md`'s project structure.
+    Plan,
+    /// The only tracked file of that name.
+    Tree,
+}
+
+/// One locked path and how it was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resolved {
+    pub path: String,
+    pub from: From,
+    /// The text as the task wrote it.
+    pub text: String,
+}
+
+/// What paths are resolved against: the tracked tree at HEAD and the
+/// project structure of the spec folder's `plan.md`. Built once per read.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// Tracked files and directories (directories end with `/`).
+    tracked: HashSet<String>,
+    /// File name → tracked paths with that name.
+    by_name: HashMap<String, Vec<String>>,
+    /// Paths of the plan's project tree (directories end with `/`).
+    planned: HashSet<String>,
+    /// File or directory name → plan paths with that name.
+    plan_by_name: HashMap<String, Vec<String>>,
+    /// First segments of tracked and planned paths.
+    top: HashSet<String>,
+    /// Tracked and planned directories, without their trailing `/`.
+    dir_names: HashSet<String>,
+}
+
+impl Context {
+    /// A context from tracked file paths (`/`-separated, relative) and the
+    /// text of `plan.md`, if there is one.
+    pub fn new<I: IntoIterator<Item = String>>(tracked_files: I, plan_md: Option<&str>) -> Context {
+        let mut cx = Context::default();
+        for file in tracked_files {
+            cx.add_tracked(file);
+        }
+        if let Some(plan) = plan_md {
+            for path in plan_tree(plan, &cx) {
+                let name = file_name(&path).to_string();
+                if let Some(first) = path.split('/').next() {
+                    cx.top.insert(first.to_string());
+                }
+                cx.plan_by_name.entry(name).or_default().push(path.clone());
+                if let Some(dir) = path.strip_suffix('/') {
+                    cx.dir_names.insert(dir.to_string());
+                }
+                cx.planned.insert(path);
+            }
+        }
+        cx
+    }
+
+    fn add_tracked(&mut self, file: String) {
+        let mut at = 0;
+        while let Some(slash) = file[at..].find('/') {
+            at += slash + 1;
+            if !self.tracked.insert(file[..at].to_string()) {
+                // Its parents are in already.
+                continue;
+            }
+            self.dir_names.insert(file[..at - 1].to_string());
+            if at == slash + 1 {
+                self.top.insert(file[..slash].to_string());
+            }
+        }
+        if !file.contains('/') {
+            self.top.insert(file.clone());
+        }
+        self.by_name.entry(file_name(&file).to_string()).or_default().push(file.clone());
+        self.tracked.insert(file);
+    }
+
+    /// Whether `path` is a tracked file, or (with a trailing `/`) a tracked directory.
+    pub fn is_tracked(&self, path: &str) -> bool {
+        self.tracked.contains(path)
+    }
+
+    /// Whether `dir` (ending with `/`) is a tracked or planned directory.
+    pub fn is_known_dir(&self, dir: &str) -> bool {
+        self.tracked.contains(dir) || self.planned.contains(dir)
+    }
+
+    /// Whether `path`, with or without its trailing `/`, is a tracked or
+    /// planned directory (no allocation: it runs for every candidate).
+    fn is_dir(&self, path: &str) -> bool {
+        let bare = path.trim_end_matches('/');
+        self.dir_names.contains(bare)
+    }
+
+    fn known(&self, path: &str) -> bool {
+        self.tracked.contains(path) || self.planned.contains(path)
+    }
+
+    /// Whether the repository has any tracked file (a new repository has none).
+    pub fn has_tree(&self) -> bool {
+        !self.by_name.is_empty()
+    }
+}
+
+/// The paths of `plan.md`'s project structure: every fenced block drawn as
+/// a tree (`├──`, `└──`, or indented names ending in `/`). A single root
+/// directory that is not in the repository (the project's own name) is dropped.
+fn plan_tree(plan: &str, cx: &Context) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut block: Option<Vec<&str>> = None;
+    for line in plan.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            match block.take() {
+                Some(lines) => out.extend(tree_block(&lines, cx)),
+                None => block = Some(Vec::new()),
+            }
+            continue;
+        }
+        if let Some(lines) = block.as_mut() {
+            lines.push(line);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// One fenced block read as a tree, or nothing when it does not look like one.
+fn tree_block(lines: &[&str], cx: &Context) -> Vec<String> {
+    let drawn = lines.iter().any(|l| l.contains("├") || l.contains("└"));
+    // (column, name) of each entry.
+    let mut entries: Vec<(usize, String)> = Vec::new();
+    for line in lines {
+        let line = match line.find(" #").or_else(|| line.find("←")).or_else(|| line.find(" //")) {
+            Some(at) => &line[..at],
+            None => line,
+        };
+        let mut col = 0;
+        let mut rest = line;
+        for c in line.chars() {
+            if matches!(c, ' ' | '\t' | '│' | '├' | '└' | '─' | '|' | '`' | '+' | '\u{a0}') {
+                col += 1;
+                rest = &rest[c.len_utf8()..];
+            } else {
+                break;
+            }
+        }
+        let name = rest.split_whitespace().next().unwrap_or("");
+        let name = name.trim_start_matches("./");
+        if name.is_empty()
+            || !name.chars().any(char::is_alphanumeric)
+            || name.contains(['<', '>', '#', '*', '{', '}', ':', '(', '$'])
+            || name.starts_with(['-', '[', '.'].as_slice())
+                && !name.starts_with(".github")
+                && !known_file(name)
+        {
+            continue;
+        }
+        entries.push((col, name.to_string()));
+    }
+    let dirs_by_slash = entries.iter().filter(|(_, n)| n.ends_with('/')).count();
+    if !drawn && dirs_by_slash < 2 {
+        return Vec::new();
+    }
+    let mut paths = Vec::new();
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    for (i, (col, name)) in entries.iter().enumerate() {
+        while stack.last().is_some_and(|(c, _)| c >= col) {
+            stack.pop();
+        }
+        let parent = stack.last().map_or("", |(_, p)| p.as_str());
+        let deeper_next = entries.get(i + 1).is_some_and(|(c, _)| c > col);
+        let is_dir = name.ends_with('/') || (deeper_next && !has_extension(name));
+        let mut path = format!("{parent}{}", name.trim_end_matches('/'));
+        if is_dir {
+            path.push('/');
+            stack.push((*col, path.clone()));
+        }
+        paths.push(path);
+    }
+    // A lone root that the repository does not have is the project's name.
+    let roots: Vec<&String> = paths.iter().filter(|p| !p[..p.len() - 1].contains('/')).collect();
+    if let [root] = roots.as_slice() {
+        let root = root.to_string();
+        let children_known = paths.iter().any(|p| {
+            p.strip_prefix(root.as_str())
+                .and_then(|rest| rest.split('/').next())
+                .is_some_and(|c| cx.top.contains(c))
+        });
+        if root.ends_with('/') && !cx.is_tracked(&root) && (children_known || !cx.has_tree()) {
+            let stripped: Vec<String> = paths
+                .iter()
+                .filter_map(|p| p.strip_prefix(root.as_str()))
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect();
+            if children_known
+                || stripped
+                    .iter()
+                    .any(|p| TOP_DIRS.contains(&p.trim_end_matches('/').split('/').next().unwrap_or("")))
+            {
+                return stripped;
+            }
+        }
+    }
+    paths
+}
+
+/// Whether a path with a leading `/` is an HTTP route rather than a file:
+/// `/.well-known/...`, a `{param}` or `:param` segment, or under `/api/`.
+fn is_route(path: &str) -> bool {
+    path.starts_with("/.well-known")
+        || path.starts_with("/api/")
+        || path.split('/').any(|seg| seg.starts_with(':') || (seg.starts_with('{') && !seg.contains(',')))
+}
+
+const ROUTE: &str = "an HTTP route, not a path";
+const PLACEHOLDER: &str = "a placeholder, not a path";
+
+/// Files that live at the repository root unless a task says otherwise.
+const ROOT_FILES: &[&str] = &[
+    "readme.md",
+    "changelog.md",
+    "contributing.md",
+    "license",
+    "package.json",
+    "package-lock.json",
+    "bun.lockb",
+    "bun.lock",
+    "pnpm-workspace.yaml",
+    "tsconfig.json",
+    "cargo.toml",
+    "cargo.lock",
+    "go.mod",
+    "go.sum",
+    "pyproject.toml",
+    "requirements.txt",
+    "makefile",
+    "dockerfile",
+    "docker-compose.yml",
+    ".gitignore",
+    ".env.example",
+    "claude.md",
+    "agents.md",
+];
+
+/// Files whose text lists patterns: names quoted as their content are not paths.
+const IGNORE_FILES: &[&str] =
+    &[".gitignore", ".dockerignore", ".npmignore", ".prettierignore", ".eslintignore"];
+
+/// Words after which a path is only read, called or copied from, not written.
+const READ_WORDS: &[&str] = &[
+    "call",
+    "calling",
+    "calls",
+    "consume",
+    "consumes",
+    "consuming",
+    "copy",
+    "copying",
+    "following",
+    "invoke",
+    "invokes",
+    "invoking",
+    "load",
+    "loading",
+    "loads",
+    "mirroring",
+    "per",
+    "read",
+    "reading",
+    "reads",
+    "referencing",
+    "use",
+    "uses",
+    "using",
+    "via",
+];
+
+/// First words of a task that only checks things: what it names is read.
+const CHECK_WORDS: &[&str] = &["check", "confirm", "execute", "review", "run", "smoke", "validate", "verify"];
+
+/// Words that end a read clause: what follows is written again.
+const WRITE_WORDS: &[&str] = &[
+    "add",
+    "adds",
+    "create",
+    "creates",
+    "delete",
+    "edit",
+    "extend",
+    "extends",
+    "fix",
+    "implement",
+    "implements",
+    "into",
+    "modify",
+    "refactor",
+    "register",
+    "remove",
+    "then",
+    "to",
+    "update",
+    "updates",
+    "wire",
+    "write",
+    "writes",
+];
+
+/// Labels of detail lines that declare a task's paths explicitly.
+const DECLARATIONS: &[&str] =
+    &["files", "file", "files owned", "file impact", "file(s)", "files touched", "files changed", "paths"];
+
+/// A path candidate with where it was found.
+struct Found<'a> {
+    candidate: Candidate<'a>,
+    /// The text it was found in, and its byte offset there.
+    text: &'a str,
+    at: usize,
+}
+
+/// What a task's text says about directories: the ones it names.
+fn dirs_of(found: &[Found], cx: Option<&Context>) -> Vec<String> {
+    let mut dirs: Vec<String> = Vec::new();
+    for f in found {
+        let Candidate::Path(p) = f.candidate else { continue };
+        if p.starts_with('/') && known_absolute(p) {
+            continue;
+        }
+        let p = p.trim_start_matches('/');
+        let bare_dir = p.ends_with('/') && !p[..p.len() - 1].contains('/');
+        if bare_dir && !cx.is_some_and(|cx| cx.is_tracked(p)) && !TOP_DIRS.contains(&&p[..p.len() - 1]) {
+            // `Models/`: relative to something, not a directory of its own.
+            continue;
+        }
+        let dir = if p.ends_with('/') {
+            Some(p.to_string())
+        } else if cx.is_some_and(|cx| cx.is_dir(p)) {
+            Some(format!("{p}/"))
+        } else {
+            p.rfind('/').map(|at| p[..=at].to_string())
+        };
+        if let Some(dir) = dir.filter(|d| normalize(d).is_ok() && !d.contains('{') && !d.contains('*')) {
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+        }
+    }
+    dirs
+}
+
+/// The task's own explicit declaration (`Files:` details, `[paths: ...]`),
+/// if it has one: the texts to read paths from instead of the whole task.
+fn declarations(task: &Task) -> Vec<&str> {
+    let mut out = Vec::new();
+    let label = b"[paths:";
+    let found = task.description.as_bytes().windows(label.len()).position(|w| w.eq_ignore_ascii_case(label));
+    if let Some(at) = found {
+        let body = &task.description[at + "[paths:".len()..];
+        out.push(body.find(']').map_or(body, |end| &body[..end]));
+    }
+    for detail in &task.details {
+        let plain = detail.trim_start_matches(['*', '_', ' ']);
+        let Some(colon) = plain.find(':') else { continue };
+        let label = plain[..colon].trim_end_matches(['*', '_', ' ']).to_ascii_lowercase();
+        if DECLARATIONS.contains(&label.as_str()) {
+            let body = plain[colon + 1..].trim_start_matches(['*', '_']);
+            out.push(body);
+        }
+    }
+    out
+}
+
+/// Reads every path candidate of `text` (a task's description, a detail,
+/// a declaration) with its position.
+fn scan_found<'a>(text: &'a str, out: &mut Vec<Found<'a>>) {
+    let mut found = Vec::new();
+    scan_paths(text, &mut found);
+    let base = text.as_ptr() as usize;
+    for candidate in found {
+        let slice = match candidate {
+            Candidate::Path(p) | Candidate::Unsure(p, _) | Candidate::Maybe(p) => p,
+        };
+        let at = (slice.as_ptr() as usize).saturating_sub(base).min(text.len());
+        out.push(Found { candidate, text, at });
+    }
+}
+
+/// A declaration list item read as a path: lenient, since the author said
+/// it is one (`Files: Program.cs, appsettings.json`).
+fn declared_items<'a>(text: &'a str, out: &mut Vec<Found<'a>>) {
+    let before = out.len();
+    scan_found(text, out);
+    if out.len() > before {
+        return;
+    }
+    let base = text.as_ptr() as usize;
+    for item in text.split([',', ';']) {
+        let item = item.trim().trim_matches(['`', '*', '"', '\'']);
+        if plausible(item) && !item.contains(char::is_whitespace) {
+            let at = (item.as_ptr() as usize).saturating_sub(base).min(text.len());
+            out.push(Found { candidate: Candidate::Path(item), text, at });
+        }
+    }
+}
+
+/// The words of `text`, letters and digits only.
+fn words(text: &str) -> impl DoubleEndedIterator<Item = &str> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty())
+}
+
+/// Whether `word` is in `list`, ignoring ASCII case (no allocation: this runs per candidate).
+fn listed(list: &[&str], word: &str) -> bool {
+    list.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// Whether the candidate at `at` is only read: a read word (`uses`, `per`,
+/// `copy`...) comes before it in its clause, with no write word between.
+fn read_only(text: &str, at: usize) -> bool {
+    let at = at.min(text.len());
+    let before = text.get(..at).unwrap_or("");
+    let clause_start = before.rfind(['(', ';', ')']).map_or(0, |i| i + 1);
+    let sentence_start = before.rfind(". ").map_or(0, |i| i + 2);
+    let clause = &before[clause_start.max(sentence_start)..];
+    for word in words(clause).rev() {
+        // `... to use X instead of Y in src/a.go`: the file after `in` is where the change goes.
+        if listed(WRITE_WORDS, word) || listed(&["in", "at"], word) {
+            return false;
+        }
+        if listed(READ_WORDS, word) {
+            return true;
+        }
+    }
+    // A task that only checks: everything before a write word is read.
+    words(text).next().is_some_and(|first| listed(CHECK_WORDS, first))
+        && !words(before).any(|w| listed(WRITE_WORDS, w))
+}
+
+/// A name written as a placeholder (`.{agent}/`, `specs/###-x/`), not a path.
+fn placeholder(path: &str) -> bool {
+    let brace = path.match_indices('{').any(|(at, _)| {
+        let rest = &path[at + 1..];
+        rest.find('}').is_some_and(|end| !rest[..end].contains(','))
+    });
+    brace
+        || path.contains("###")
+        || path.contains("[###")
+        || path
+            .split(['/', '-', '_', '.'])
+            .any(|seg| matches!(seg, "NNN" | "XXX" | "xxx" | "YYYY" | "feature-name" | "ID"))
+}
+
+/// A Go module or package path (`github.com/org/x`), not a repository path.
+fn module_name(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    let tld = first.rsplit_once('.').map(|(_, t)| t).unwrap_or("");
+    path.contains('/') && matches!(tld, "com" | "org" | "io" | "net" | "dev" | "in" | "co" | "sh")
+}
+
+/// What resolving one candidate gives.
+enum Outcome {
+    Lock(String, From),
+    Reject(String),
+}
+
+/// The inputs of resolving the candidates of one task.
+struct Scope<'a> {
+    cx: Option<&'a Context>,
+    root: Option<&'a str>,
+    /// Directories the task names.
+    task_dirs: &'a [String],
+    /// Directories its heading (or the task it continues) names.
+    heading_dirs: &'a [String],
+    /// Whether the task makes new things (`Create`, `Add`...): a new file
+    /// goes beside what it names rather than onto a tracked namesake.
+    creates: bool,
+    /// Whether the task writes an ignore file: bare patterns are its content.
+    writes_ignore: bool,
+}
+
+/// Fills the paths of every task: `sections[i]` is the text of the heading
+/// and prose above task `i` (its section).
+pub fn resolve_tasks(
+    tasks: &mut [Task],
+    sections: &[String],
+    section_of: &[usize],
+    options: &super::Options,
+) {
+    let root = locks::root_text(options.root.as_deref());
+    let cx = options.context.as_deref();
+    let mut section_dirs: Vec<Option<Vec<String>>> = vec![None; sections.len()];
+    let mut single: Vec<String> = Vec::with_capacity(1);
+    for i in 0..tasks.len() {
+        let section = section_of.get(i).copied().unwrap_or(usize::MAX);
+        let (done, rest) = tasks.split_at_mut(i);
+        let Some(task) = rest.first_mut() else { break };
+        let own: &[String] = match section_dirs.get_mut(section) {
+            Some(slot) => slot.get_or_insert_with(|| {
+                let mut found = Vec::new();
+                scan_found(&sections[section], &mut found);
+                dirs_of(&found, cx)
+            }),
+            None => &[],
+        };
+        let heading_dirs: &[String] = if own.is_empty() {
+            // The task before it in the same section, which it may continue:
+            // its one directory, if it has exactly one.
+            single.clear();
+            let previous = done.last().filter(|_| i > 0 && section_of.get(i - 1) == Some(&section));
+            if let Some(previous) = previous {
+                let mut dirs = previous.paths.iter().filter_map(|p| {
+                    if p.ends_with('/') {
+                        Some(p.as_str())
+                    } else {
+                        p.rfind('/').map(|at| &p[..=at])
+                    }
+                });
+                if let Some(first) = dirs.next() {
+                    if dirs.all(|d| d == first) {
+                        single.push(first.to_string());
+                    }
+                }
+            }
+            &single
+        } else {
+            own
+        };
+        resolve_task(task, heading_dirs, cx, root.as_deref());
+    }
+}
+
+/// Fills one task's `paths`, `resolved` and `rejected_paths`.
+pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Context>, root: Option<&str>) {
+    let declared = declarations(task);
+    let mut found: Vec<Found> = Vec::new();
+    if declared.is_empty() {
+        scan_found(&task.description, &mut found);
+        for detail in &task.details {
+            if !detail.starts_with("par:") {
+                scan_found(detail, &mut found);
+            }
+        }
+    } else {
+        for text in &declared {
+            declared_items(text, &mut found);
+        }
+    }
+    let task_dirs = dirs_of(&found, cx);
+    let first_word = words(&task.description).next().unwrap_or_default().to_ascii_lowercase();
+    let creates = matches!(
+        first_word.as_str(),
+        "create" | "add" | "scaffold" | "initialize" | "initialise" | "write" | "generate" | "new"
+    );
+    let writes_ignore = found.iter().any(|f| match f.candidate {
+        Candidate::Path(p) => IGNORE_FILES.contains(&file_name(p)),
+        Candidate::Unsure(..) | Candidate::Maybe(_) => false,
+    });
+    let scope = Scope { cx, root, task_dirs: &task_dirs, heading_dirs, creates, writes_ignore };
+
+    let mut paths: Vec<String> = Vec::new();
+    let mut resolved: Vec<Resolved> = Vec::new();
+    let mut rejected: Vec<RejectedPath> = Vec::new();
+    let reject = |rejected: &mut Vec<RejectedPath>, path: String, reason: String| {
+        if !rejected.iter().any(|r| r.path == path) {
+            rejected.push(RejectedPath { path, reason });
+        }
+    };
+    // The directory of the path before, for lists (`pkg/out/table.go, json.go`).
+    let mut last_dir: Option<(usize, usize, String)> = None;
+    for (k, f) in found.iter().enumerate() {
+        let written = match f.candidate {
+            Candidate::Path(path) => path,
+            Candidate::Unsure(text, reason) => {
+                reject(&mut rejected, text.to_string(), reason.to_string());
+                continue;
+            }
+            Candidate::Maybe(text) => {
+                let known = cx.is_some_and(|cx| {
+                    let t = text.trim_start_matches('/').trim_end_matches('/');
+                    cx.known(t) || cx.is_dir(t)
+                });
+                if !known {
+                    let package = module_name(text)
+                        || (!text.contains('.') && !text.starts_with('/') && text.matches('/').count() == 1);
+                    if package {
+                        reject(
+                            &mut rejected,
+                            text.to_string(),
+                            "a package or module name, not a path".to_string(),
+                        );
+                    }
+                    continue;
+                }
+                text
+            }
+        };
+        let read = declared.is_empty() && read_only(f.text, f.at);
+        // The directory right after it (`x.ts in .speck/scripts/`).
+        let next_dir = found.get(k + 1).and_then(|next| {
+            let Candidate::Path(p) = next.candidate else { return None };
+            if !std::ptr::eq(next.text, f.text) {
+                return None;
+            }
+            let between =
+                next.text.get(f.at + written.len()..next.at)?.trim_matches(['`', ' ', '*', '"', '\'']);
+            let linked = matches!(
+                between.to_ascii_lowercase().as_str(),
+                "in" | "under" | "inside" | "within" | "into" | "in the" | "under the" | "at"
+            );
+            let dir = p.trim_start_matches('/');
+            let is_dir = dir.ends_with('/') || cx.is_some_and(|cx| cx.is_dir(dir));
+            (linked && is_dir).then(|| if dir.ends_with('/') { dir.to_string() } else { format!("{dir}/") })
+        });
+        // The directory of the path right before it in a list.
+        let list_dir = last_dir.as_ref().and_then(|(text, end, dir)| {
+            if *text != f.text.as_ptr() as usize {
+                return None;
+            }
+            let between = f.text.get(*end..f.at)?.trim_matches(['`', ' ', '*']);
+            matches!(between, "," | "and" | ", and" | "&" | "/" | "or").then(|| dir.clone())
+        });
+        for expanded in expand_braces(written) {
+            let outcome = resolve_one(&expanded, next_dir.as_deref(), list_dir.as_deref(), &scope);
+            match outcome {
+                Outcome::Lock(..) if read => reject(
+                    &mut rejected,
+                    expanded.into_owned(),
+                    "only read or called by the task, not written".to_string(),
+                ),
+                Outcome::Lock(path, from) => {
+                    // A sibling in a list shares the directory the previous item is in.
+                    if let Some(at) = path.trim_end_matches('/').rfind('/') {
+                        last_dir =
+                            Some((f.text.as_ptr() as usize, f.at + written.len(), path[..=at].to_string()));
+                    }
+                    if !paths.contains(&path) {
+                        paths.push(path.clone());
+                        resolved.push(Resolved { path, from, text: expanded.into_owned() });
+                    }
+                }
+                Outcome::Reject(reason) => reject(&mut rejected, expanded.into_owned(), reason),
+            }
+        }
+    }
+    // `a/x.go, y.go, etc.`: the task edits an open set of files there, so it locks the directory.
+    let etc = |text: &str| text.contains("etc.") || text.contains("etc)") || text.contains(", etc");
+    if declared.is_empty() && (etc(&task.description) || task.details.iter().any(|d| etc(d))) {
+        let dirs: Vec<String> = resolved
+            .iter()
+            .filter(|r| !r.path.ends_with('/'))
+            .filter_map(|r| r.path.rfind('/').map(|at| r.path[..=at].to_string()))
+            .collect();
+        if let Some(first) = dirs.first().filter(|d| dirs.len() >= 2 && dirs.iter().all(|x| x == *d)).cloned()
+        {
+            resolved.retain(|r| r.path.ends_with('/') || !r.path.starts_with(&first));
+            resolved.push(Resolved { path: first.clone(), from: From::TaskDir, text: first });
+        }
+    }
+    // A directory that only placed a bare name (`x.ts in scripts/`) is not locked itself.
+    let bases: Vec<String> = resolved
+        .iter()
+        .filter(|r| matches!(r.from, From::TaskDir) && !r.text.contains('/'))
+        .filter_map(|r| r.path.trim_end_matches('/').rfind('/').map(|at| r.path[..=at].to_string()))
+        .collect();
+    resolved.retain(|r| !(r.path.ends_with('/') && r.from == From::Written && bases.contains(&r.path)));
+    let paths: Vec<String> = resolved.iter().map(|r| r.path.clone()).collect();
+    task.paths = paths;
+    task.resolved = resolved;
+    task.rejected_paths = rejected;
+}
+
+/// Resolves one written path (braces expanded) of a task.
+fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, scope: &Scope) -> Outcome {
+    let cx = scope.cx;
+    if placeholder(written) {
+        return Outcome::Reject(PLACEHOLDER.to_string());
+    }
+    if module_name(written) {
+        return Outcome::Reject("a package or module name, not a path".to_string());
+    }
+    let mut from = From::Written;
+    let inside_root = relative_to_root(written, scope.root);
+    // An absolute path inside the repository is as full as a path gets.
+    let full = inside_root.is_some();
+    let mut candidate = inside_root.unwrap_or_else(|| written.to_string());
+    if let Some(rest) = candidate.strip_prefix('/') {
+        let first = rest.split('/').next().unwrap_or("");
+        if !known_absolute(&candidate) || cx.is_some_and(|cx| cx.top.contains(first)) {
+            candidate = rest.to_string();
+            from = From::RootSlash;
+        }
+    }
+    let path = match normalize(&candidate) {
+        Ok(path) => path.into_owned(),
+        Err(reason) => return Outcome::Reject(reason),
+    };
+    if file_name(&path).eq_ignore_ascii_case("tasks.md") {
+        return Outcome::Reject("tasks.md is owned by git-par".to_string());
+    }
+
+    let bare = !path.trim_end_matches('/').contains('/');
+    if scope.writes_ignore && !IGNORE_FILES.contains(&file_name(&path)) {
+        let pattern = path.contains('*') || (bare && !cx.is_some_and(|cx| cx.known(&path)));
+        if pattern && !matches!(from, From::RootSlash) {
+            return Outcome::Reject("a pattern written into an ignore file, not a path".to_string());
+        }
+    }
+    let top_dir = path.ends_with('/') && TOP_DIRS.contains(&path.trim_end_matches('/'));
+    let (path, from) = if from == From::RootSlash || full || top_dir {
+        (path, from)
+    } else if bare {
+        match resolve_bare(&path, next_dir, list_dir, scope) {
+            Ok(found) => found,
+            Err(reason) => return Outcome::Reject(reason),
+        }
+    } else {
+        resolve_relative(&path, next_dir, scope)
+    };
+    // A tracked or planned directory written without its slash is a directory.
+    let path = match cx {
+        Some(cx) if !path.ends_with('/') && cx.is_dir(&path) && !cx.known(&path) => format!("{path}/"),
+        _ => path,
+    };
+    // A segment with a file extension before the last: `research.md/plan.md/` lists names.
+    if inner_file(&path) {
+        return Outcome::Reject("names separated by `/`, not a path".to_string());
+    }
+    Outcome::Lock(path, from)
+}
+
+/// Whether a directory segment of `path` (not its last) looks like a file name.
+fn inner_file(path: &str) -> bool {
+    path.trim_end_matches('/').rsplit_once('/').is_some_and(|(dirs, _)| {
+        dirs.split('/').any(|seg| {
+            seg.rsplit_once('.').is_some_and(|(stem, ext)| {
+                !stem.is_empty()
+                    && matches!(
+                        ext,
+                        "md" | "mdx"
+                            | "py"
+                            | "ts"
+                            | "tsx"
+                            | "go"
+                            | "rs"
+                            | "cs"
+                            | "json"
+                            | "yaml"
+                            | "yml"
+                            | "toml"
+                    )
+            })
+        })
+    })
+}
+
+/// Joins `dir` (ending with `/`) and `name`.
+fn join(dir: &str, name: &str) -> String {
+    format!("{dir}{name}")
+}
+
+/// A name without `/` (`Program.cs`, `Models/`): the directory the task,
+/// its list, its heading or plan.md gives it, or the only tracked file of
+/// that name; ambiguous (an error naming the candidates) when nothing decides.
+fn resolve_bare(
+    name: &str,
+    next_dir: Option<&str>,
+    list_dir: Option<&str>,
+    scope: &Scope,
+) -> Result<(String, From), String> {
+    if let Some(dir) = next_dir {
+        return Ok((join(dir, name), From::TaskDir));
+    }
+    let cx = scope.cx;
+    let root_file = ROOT_FILES.contains(&name.to_ascii_lowercase().as_str());
+    // In a list, a name joins the previous item's directory, unless it is
+    // a root file or already a path at the root (`src/a.go, README.md`).
+    if let Some(dir) = list_dir.filter(|_| !root_file && !cx.is_some_and(|cx| cx.known(name))) {
+        return Ok((join(dir, name), From::TaskDir));
+    }
+    // Task and heading directories where the name is already tracked or planned.
+    if let Some(cx) = cx {
+        for (dirs, from) in [(scope.task_dirs, From::TaskDir), (scope.heading_dirs, From::Heading)] {
+            let hits: Vec<String> = dirs.iter().map(|d| join(d, name)).filter(|p| cx.known(p)).collect();
+            if let [one] = hits.as_slice() {
+                return Ok((one.clone(), from));
+            }
+        }
+        if cx.known(name) {
+            return Ok((name.to_string(), From::Written));
+        }
+    }
+    let tracked: Vec<String> = match cx {
+        Some(cx) if name.ends_with('/') => {
+            let suffix = format!("/{name}");
+            let mut dirs: Vec<String> = cx.tracked.iter().filter(|p| p.ends_with(&suffix)).cloned().collect();
+            dirs.sort();
+            dirs
+        }
+        Some(cx) => cx.by_name.get(name).cloned().unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let single_task_dir = match scope.task_dirs {
+        [one] if !root_file => Some(one),
+        _ => None,
+    };
+    if scope.creates {
+        if let Some(dir) = single_task_dir {
+            return Ok((join(dir, name), From::TaskDir));
+        }
+    }
+    if let [one] = tracked.as_slice() {
+        return Ok((one.clone(), From::Tree));
+    }
+    // Tracked in several places and none of them named: no guess. A name
+    // merely mentioned beside another directory (`... on SKILL.md content`
+    // in a task about `scripts/x.ts`) is not placed there either.
+    if tracked.is_empty() {
+        if let ([one], false) = (scope.heading_dirs, root_file) {
+            return Ok((join(one, name), From::Heading));
+        }
+        let planned: Vec<&String> =
+            cx.and_then(|cx| cx.plan_by_name.get(name.trim_end_matches('/'))).map_or(Vec::new(), |list| {
+                list.iter().filter(|p| p.ends_with('/') == name.ends_with('/')).collect()
+            });
+        if let [one] = planned.as_slice() {
+            return Ok(((*one).clone(), From::Plan));
+        }
+        if root_file {
+            return Ok((name.to_string(), From::Written));
+        }
+    }
+    let tracked_somewhere = !tracked.is_empty();
+    let mut candidates: Vec<String> = tracked;
+    if !root_file && !tracked_somewhere {
+        candidates.extend(scope.task_dirs.iter().map(|d| join(d, name)));
+        candidates.extend(scope.heading_dirs.iter().map(|d| join(d, name)));
+    }
+    candidates.sort();
+    candidates.dedup();
+    if candidates.is_empty() {
+        return Ok((name.to_string(), From::Written));
+    }
+    candidates.truncate(5);
+    Err(format!(
+        "ambiguous: could be {} (write the full path, or add a `Files:` line)",
+        candidates.join(", ")
+    ))
+}
+
+/// A relative path with a `/`: as written when the repository or plan has
+/// its first directory; else joined to a directory the task or heading
+/// names that has it; else the only tracked or planned path ending so.
+fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (String, From) {
+    let Some(cx) = scope.cx else { return (path.to_string(), From::Written) };
+    if cx.known(path) || cx.is_dir(path) {
+        return (path.to_string(), From::Written);
+    }
+    let first = path.split('/').next().unwrap_or("");
+    for (dirs, from) in [(scope.task_dirs, From::TaskDir), (scope.heading_dirs, From::Heading)] {
+        for dir in dirs {
+            if path.starts_with(dir.as_str()) || dir.ends_with(&format!("{first}/")) {
+                continue;
+            }
+            let joined = join(dir, path);
+            let parent_known =
+                joined.trim_end_matches('/').rfind('/').is_some_and(|at| cx.is_known_dir(&joined[..=at]));
+            if cx.known(&joined) || (parent_known && !cx.top.contains(first)) {
+                return (joined, from);
+            }
+        }
+    }
+    if cx.top.contains(first) || TOP_DIRS.contains(&first) {
+        return (path.to_string(), From::Written);
+    }
+    if let Some(dir) = next_dir {
+        return (join(dir, path), From::TaskDir);
+    }
+    let suffix = format!("/{path}");
+    let ending = |set: &HashSet<String>| -> Vec<String> {
+        set.iter().filter(|p| p.ends_with(&suffix)).cloned().collect()
+    };
+    if let [one] = ending(&cx.tracked).as_slice() {
+        return (one.clone(), From::Tree);
+    }
+    if let [one] = ending(&cx.planned).as_slice() {
+        return (one.clone(), From::Plan);
+    }
+    (path.to_string(), From::Written)
+}
+/// [`locks::normalize`], without its allocations for a path that is
+/// already normal (the common case).
+pub(super) fn normalize(path: &str) -> Result<Cow<'_, str>, String> {
+    let b = path.as_bytes();
+    let unusual = b.is_empty()
+        || path.trim().len() != path.len()
+        || matches!(b[0], b'/' | b'~')
+        || has_drive_letter(b)
+        || b.contains(&b'\\')
+        || has_bytes(b, b"//")
+        || path.split('/').any(|segment| segment == "." || segment == "..")
+        || locks::in_git_dir(path);
+    let normal = !unusual;
+    if normal {
+        Ok(Cow::Borrowed(path))
+    } else {
+        locks::normalize(path).map(Cow::Owned)
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
+}
+
+/// Finds path candidates in a piece of task text, in order.
+fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
+    let mut previous = "";
+    let mut rest = text;
+    while let Some(start) = rest.find('`') {
+        let after = &rest[start..];
+        let ticks = after.bytes().take_while(|&b| b == b'`').count();
+        let body = &after[ticks..];
+        let Some(end) = body.find(&after[..ticks]) else { break };
+        scan_bare(&rest[..start], &mut previous, out);
+        let span = body[..end].trim();
+        if span.contains(char::is_whitespace) {
+            let mut words = span.split_whitespace();
+            let route = words.next().filter(|w| HTTP_METHODS.contains(w)).and(words.next());
+            match route {
+                Some(route) if route.starts_with('/') => out.push(Candidate::Unsure(route, ROUTE)),
+                _ => {
+                    spaced_span(span, false, out);
+                }
+            }
+        } else if let Some(path) = backtick_path(span) {
+            out.push(Candidate::Path(path));
+        } else if span.starts_with('/') && is_route(span) {
+            out.push(Candidate::Unsure(span, ROUTE));
+        } else if span.contains('<') && span.contains('>') && span.contains(['/', '.']) {
+            out.push(Candidate::Unsure(span, PLACEHOLDER));
+        } else if span.contains('/') && plausible(span) && !span.contains("://") {
+            out.push(Candidate::Maybe(span));
+        }
+        previous = "";
+        rest = &body[end + ticks..];
+    }
+    scan_bare(rest, &mut previous, out);
+}
+
+/// Reads a backtick or quoted span with spaces in it (see the module comment): one
+/// path, several, a command reported as unsure, or nothing. Says whether
+/// it took the span.
+fn spaced_span<'a>(span: &'a str, quoted: bool, out: &mut Vec<Candidate<'a>>) -> bool {
+    if has_bytes(span.as_bytes(), b", ") && !span.contains('{') {
+        // A list: each item on its own.
+        let before = out.len();
+        for item in span.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+            if item.contains(char::is_whitespace) {
+                spaced_span(item, quoted, out);
+            } else if let Some(path) = backtick_path(item) {
+                out.push(Candidate::Path(path));
+            }
+        }
+        return out.len() > before;
+    }
+    let span = strip_location(span);
+    if !plausible(span) || span.bytes().any(|b| matches!(b, b';' | b'&' | b'=' | b'`' | b'$')) {
+        return false;
+    }
+    let mut words = span.split_whitespace();
+    let Some(first) = words.next() else { return false };
+    if HTTP_METHODS.contains(&first) || RUNNERS.binary_search(&first).is_ok() {
+        return false;
+    }
+    let flag = |w: &str| {
+        w.strip_prefix('-').is_some_and(|rest| rest.starts_with(|c: char| c == '-' || c.is_alphanumeric()))
+    };
+    if words.clone().any(flag) {
+        return false;
+    }
+    let shaped = spaced_shape(span);
+    let last = words.clone().next_back().unwrap_or(first);
+    if !shaped && !known_file(strip_location(last)) {
+        return false;
+    }
+    if complete_path(first) && words.clone().all(complete_path) {
+        out.extend(span.split_whitespace().map(|word| Candidate::Path(strip_location(word))));
+        return true;
+    }
+    if !shaped {
+        return false;
+    }
+    let program = first.starts_with(|c: char| c.is_ascii_lowercase())
+        && first
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
+    let file_like = |w: &str| w.contains(['/', '\\']) || has_extension(w);
+    if !span.contains(['/', '\\']) {
+        out.push(Candidate::Unsure(span, "a file name with spaces and no directory: too unsure to lock"));
+        return true;
+    }
+    let reason = if complete_path(first) || (program && words.any(file_like)) {
+        "looks like a command, not a path"
+    } else if !first.contains(['/', '\\'])
+        || span.as_bytes().windows(2).any(|w| matches!(w, [b' ', b'/' | b'\\'] | [b'/' | b'\\', b' ']))
+    {
+        // The spaces are not inside a directory or file name: `Saved to /tmp/a b.txt`.
+        "looks like prose, not a path"
+    } else {
+        out.push(Candidate::Path(span));
+        return true;
+    };
+    // Quoted commands and prose are read word by word, like the text around them.
+    if quoted {
+        return false;
+    }
+    out.push(Candidate::Unsure(span, reason));
+    true
+}
+
+/// A whole span with spaces that reads as one path: a directory part and a
+/// file with an extension (`docs/user guide.md`), a directory (`docs/my
+/// notes/`), or a name with a known extension (`user guide.md`).
+fn spaced_shape(span: &str) -> bool {
+    let unix: Cow<str> =
+        if span.contains('\\') { Cow::Owned(span.replace('\\', "/")) } else { Cow::Borrowed(span) };
+    if !unix.contains('/') {
+        return known_file(span);
+    }
+    if unix.starts_with("//") || (unix.starts_with('/') && !known_absolute(&unix)) {
+        return false;
+    }
+    unix.ends_with('/') || has_extension(file_name(&unix))
+}
+
+/// A word that is a whole path by itself: a file with an extension, a
+/// directory ending in `/`, a known file name (`Dockerfile`).
+fn complete_path(word: &str) -> bool {
+    let word = strip_location(word);
+    if !word.contains(['/', '\\']) {
+        // `path_shape` takes such a word only when it is a known file.
+        return path_shape(word).is_some();
+    }
+    (word.ends_with(['/', '\\']) || has_extension(file_name(word))) && path_shape(word).is_some()
+}
+
+/// Finds paths outside backticks: a quoted span with spaces is read whole,
+/// like a backtick span, the rest word by word. `previous` is the word
+/// before (an HTTP method makes a route).
+fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
+    let mut rest = text;
+    'text: loop {
+        for word in rest.split_whitespace() {
+            let opening = match word.as_bytes().first() {
+                Some(b'(' | b'[') => word.trim_start_matches(['(', '[']),
+                _ => word,
+            };
+            if matches!(opening.as_bytes().first(), Some(b'"' | b'\'')) {
+                // Where the quote is in `rest`: both are slices of `text`.
+                let open = opening.as_ptr() as usize - rest.as_ptr() as usize;
+                if let Some(close) = closing_quote(rest, open) {
+                    let inner = &rest[open + 1..close];
+                    if inner.contains(char::is_whitespace) {
+                        if spaced_span(inner, true, out) {
+                            *previous = "";
+                        } else {
+                            scan_bare(inner, previous, out);
+                        }
+                        rest = &rest[close + 1..];
+                        continue 'text;
+                    }
+                }
+            }
+            scan_word(word, previous, out);
+        }
+        break;
+    }
+}
+
+/// The quote that closes the one at `open`: the same quote at the end of a
+/// word, so apostrophes (`the user's file`) are not quotes.
+fn closing_quote(text: &str, open: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let quote = b[open];
+    if !matches!(b.get(open + 1), Some(c) if !c.is_ascii_whitespace() && *c != quote) {
+        return None;
+    }
+    let mut at = open + 1;
+    while let Some(close) = b[at..].iter().position(|&c| c == quote).map(|i| at + i) {
+        at = close + 1;
+        let ends_word = !b[close - 1].is_ascii_whitespace()
+            && !matches!(b.get(close + 1), Some(c) if c.is_ascii_alphanumeric() || *c >= 0x80);
+        if ends_word {
+            return Some(close);
+        }
+    }
+    None
+}
+
+/// A bare word as a path candidate; `previous` is the word before.
+fn scan_word<'a>(word: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
+    let before = std::mem::replace(previous, word);
+    // Cheap filter: every path holds `/`, `\\` or `.`.
+    if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
+        return;
+    }
+    let method = before.trim_matches(|c: char| !c.is_ascii_alphabetic());
+    if HTTP_METHODS.contains(&method) {
+        let route = trim_word(word);
+        if route.starts_with('/') && plausible(route) {
+            out.push(Candidate::Unsure(route, ROUTE));
+        }
+        return;
+    }
+    if let Some(path) = bare_path(link_target(word)) {
+        out.push(Candidate::Path(path));
+    }
+}
+
+/// A word, or the part of a markdown link `[label](target)` to read as a path.
+fn link_target(word: &str) -> &str {
+    let Some(at) = word.as_bytes().windows(2).position(|w| w == b"](") else { return word };
+    let label = word[..at].trim_start_matches(|c: char| c != '[').trim_start_matches('[');
+    let target = &word[at + 2..];
+    let target = target.find(')').map_or(target, |end| &target[..end]);
+    if bare_path(label).is_some() {
+        label
+    } else {
+        target
+    }
+}
+
+/// A backtick span as a path, if it is one.
+fn backtick_path(span: &str) -> Option<&str> {
+    if span.is_empty() || span.contains(char::is_whitespace) {
+        return None;
+    }
+    path_shape(strip_location(span))
+}
+
+/// A bare word as a path, if it is one.
+fn bare_path(word: &str) -> Option<&str> {
+    let path = strip_location(trim_word(word));
+    if path.bytes().any(|b| matches!(b, b'=' | b'\'')) && !is_windows_absolute(path) {
+        return None;
+    }
+    if path.contains(['(', ')']) && !is_windows_absolute(path) && !route_group(path) {
+        return None;
+    }
+    path_shape(path)
+}
+
+/// Parentheses inside a path (`app/(auth)/login/page.tsx`): balanced, and
+/// the path has a `/` and ends with an extension or a `/` (a call like
+/// `load(src/a.py)` ends with `)`).
+fn route_group(path: &str) -> bool {
+    let mut depth = 0usize;
+    for b in path.bytes() {
+        match b {
+            b'(' => depth += 1,
+            b')' => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => {}
+        }
+    }
+    depth == 0 && path.contains('/') && (path.ends_with('/') || has_extension(file_name(path)))
+}
+
+/// The rules a candidate must meet to be a path (see the module comment).
+fn path_shape(path: &str) -> Option<&str> {
+    if !plausible(path) {
+        return None;
+    }
+    if is_windows_absolute(path) {
+        return Some(path);
+    }
+    if !path.contains('/') && !path.contains('\\') {
+        return known_file(path).then_some(path);
+    }
+    if path.starts_with("//") || path.contains('=') {
+        return None;
+    }
+    if let Some(rest) = path.strip_prefix('/') {
+        // A leading `/` is the repository root, unless the path is clearly
+        // outside it (kept, to be reported) or an HTTP route (not a path).
+        if known_absolute(path) {
+            return Some(path);
+        }
+        return (!is_route(path) && path_shape(rest).is_some()).then_some(path);
+    }
+    let unix: Cow<str> =
+        if path.contains('\\') { Cow::Owned(path.replace('\\', "/")) } else { Cow::Borrowed(path) };
+    let mut relative: &str = &unix;
+    while let Some(rest) = relative.strip_prefix("./") {
+        relative = rest;
+    }
+    let first = relative.split('/').next().unwrap_or("");
+    let real = unix.ends_with('/')
+        || has_extension(file_name(&unix))
+        || unix.starts_with("./")
+        || unix.starts_with("../")
+        || TOP_DIRS.contains(&first);
+    real.then_some(path)
+}
+
+/// Strips punctuation around a bare word, keeping balanced brackets and
+/// trailing `*`s that are not the end of a bold/italic pair.
+fn trim_word(word: &str) -> &str {
+    let opened = word.trim_start_matches(['(', '[', '{', '"', '\'', '*', '<', '«', '“', '‘']);
+    // Leading underscores are emphasis only when the word closes with them
+    // too (`_src/a.py_`); otherwise they are the name's own (`__init__.py`).
+    let closes_with_underscore = opened
+        .trim_end_matches([',', ';', ':', '!', '?', '"', '\'', '>', '»', '”', '’', '…', '.', ')', ']', '*'])
+        .ends_with('_');
+    let stars = word.len() - word.trim_start_matches(['*', '_']).len();
+    let mut w = if closes_with_underscore {
+        word.trim_start_matches(['(', '[', '{', '"', '\'', '*', '_', '<', '«', '“', '‘'])
+    } else {
+        opened
+    };
+    let mut stars_left = stars;
+    loop {
+        let before = w;
+        w = w.trim_end_matches([',', ';', ':', '!', '?', '"', '\'', '>', '»', '”', '’', '…']);
+        if stars_left > 0 && w.ends_with(['*', '_']) {
+            w = &w[..w.len() - 1];
+            stars_left -= 1;
+        }
+        if w.ends_with('.') && !w.ends_with("..") && !w.ends_with("/.") {
+            w = &w[..w.len() - 1];
+        }
+        for (open, close) in [('(', ')'), ('[', ']'), ('{', '}')] {
+            if w.ends_with(close) && w.matches(open).count() < w.matches(close).count() {
+                w = &w[..w.len() - 1];
+            }
+        }
+        if w == before {
+            return w;
+        }
+    }
+}
+
+/// Drops a `:42`, `:42:7`, `#L42`, `#anchor` location suffix, and the `::name` of a
+/// test or symbol in a file (`tests/test_a.py::test_b`).
+fn strip_location(path: &str) -> &str {
+    let Some(colon) = path.find(':') else { return strip_line_anchor(path) };
+    let test_id = path.as_bytes()[colon..].windows(2).position(|w| w == b"::").map(|at| colon + at);
+    let path = match test_id {
+        Some(at) if has_extension(file_name(&path[..at])) => &path[..at],
+        _ => path,
+    };
+    let mut p = strip_line_anchor(path);
+    while let Some(at) = p.rfind(':') {
+        let tail = &p[at + 1..];
+        if !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit() || c == '-') && at > 1 {
+            p = &p[..at];
+        } else {
+            break;
+        }
+    }
+    p
+}
+
+/// Drops a `#L42` suffix, and any `#anchor` after a file name with an
+/// extension (`docs/guide.md#install`).
+fn strip_line_anchor(path: &str) -> &str {
+    match path.find('#') {
+        Some(at)
+            if path[at + 1..].starts_with('L')
+                && path[at + 2..].starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            &path[..at]
+        }
+        Some(at) if has_extension(file_name(&path[..at])) => &path[..at],
+        _ => path,
+    }
+}
+
+/// `C:` at the start, as the lock normaliser sees a drive.
+fn has_drive_letter(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
+}
+
+/// Whether `haystack` holds `needle` (short needles: cheaper than `str::contains`).
+fn has_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Basic shape every path has: a letter, no URL, no option flag or variable.
+fn plausible(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 300
+        && !matches!(bytes[0], b'-' | b'$' | b'@' | b'%' | b'#' | b'+')
+        && bytes.iter().any(|&b| b.is_ascii_alphabetic() || b >= 0x80)
+        && !bytes.iter().any(|&b| matches!(b, b'<' | b'>' | b'"' | b'|'))
+        && !has_bytes(bytes, b"://")
+        && !path.starts_with("www.")
+}
+
+fn is_windows_absolute(path: &str) -> bool {
+    has_drive(path) || path.starts_with("\\\\")
+}
+
+fn known_absolute(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    ABSOLUTE_ROOTS.contains(&first) || path.starts_with("~/")
+}
+
+fn has_extension(name: &str) -> bool {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) => {
+            !stem.is_empty()
+                && !ext.is_empty()
+                && ext.len() <= 12
+                && ext.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && ext.chars().any(|c| c.is_ascii_lowercase())
+        }
+        None => false,
+    }
+}
+
+/// A single name with a known file extension (`main.py`, `Cargo.toml`, `.env`).
+fn known_file(name: &str) -> bool {
+    if name.contains(['(', ')', '=', '<', '>', '|', '"', '\'', ',', '[', ']', '{', '}', '*', '?']) {
+        return false;
+    }
+    let named = |list: &[&str]| list.iter().any(|n| n.eq_ignore_ascii_case(name));
+    if named(NOT_FILES) || named(SPEC_DOCS) {
+        return false;
+    }
+    if named(&["dockerfile", "makefile", ".gitignore", ".env", ".dockerignore", ".editorconfig"]) {
+        return true;
+    }
+    match name.rsplit_once('.') {
+        Some((stem, ext)) => {
+            !stem.is_empty()
+                && EXTENSIONS.contains(&ext)
+                && stem.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
+                && !stem.chars().all(|c| c.is_ascii_digit() || c == '.')
+        }
+        None => false,
+    }
+}

@@ -1,0 +1,155 @@
+//! `lint`, pathless tasks (`plan` alone, locks acquired on commit), and a
+//! plan read against the repository, through the real binary.
+
+use serde_json::json;
+
+use crate::check::{add, commit, write, Hostless};
+use crate::common::TestRepo;
+
+const PLAN: &str = "# Tasks: lint
+
+## Phase 1: Setup
+
+- [ ] T001 [P] Create `src/app.py`
+- [ ] T002 [P] Add routes to `src/app.py`
+- [ ] T003 [P] Think about naming
+- [ ] T001 [P] Write `docs/guide.md`
+
+## Phase 2: Core
+
+- [ ] T004 Extend `helpers.py` (depends on T099)
+- [ ] T005 Add `pkg/deep/new/x.go`
+";
+
+#[test]
+fn lint_reports_every_kind_of_problem_and_exits_1() {
+    let repo = TestRepo::with_files(&[
+        ("specs/001-demo/tasks.md", PLAN),
+        ("lib/helpers.py", "x\n"),
+        ("tests/helpers.py", "x\n"),
+        ("src/old.py", "x\n"),
+    ]);
+    let run = repo.par(&["lint"]).code(1);
+    assert_eq!(
+        run.stdout,
+        "\
+specs/001-demo/tasks.md:5: duplicate ID: task ID T001 is used on lines 5 and 8: rename all but one
+specs/001-demo/tasks.md:7: no paths: T003 names no path: it will run alone and lock what it commits
+specs/001-demo/tasks.md:8: missing directory: T001: docs/guide.md is in docs/, which does not exist and no earlier task writes into
+specs/001-demo/tasks.md:12: no paths: T004 names no path: it will run alone and lock what it commits
+specs/001-demo/tasks.md:12: ambiguous path: T004: 'helpers.py' could be several paths; write the full path
+    candidates: lib/helpers.py, tests/helpers.py
+specs/001-demo/tasks.md:12: unknown dependency: T004 depends on T099, which is not a task of this file
+specs/001-demo/tasks.md:13: missing directory: T005: pkg/deep/new/x.go is in pkg/deep/new/, which does not exist and no earlier task writes into
+specs/001-demo/tasks.md:6: shared file: T001 and T002 are [P] in one group but both write src/app.py; drop [P] from one or split the file
+"
+    );
+    assert_eq!(
+        run.stderr,
+        "error: 8 problem(s) in specs/001-demo/tasks.md\nhint: fix them in the task file (or add a `Files:` line to a task), then run `git par lint` again\n"
+    );
+    let json = repo.par(&["--json", "lint"]).code(1).json();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["tasks"], 6);
+    let kinds: Vec<&str> =
+        json["problems"].as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "duplicate-id",
+            "no-paths",
+            "missing-directory",
+            "no-paths",
+            "ambiguous-path",
+            "unknown-dependency",
+            "missing-directory",
+            "shared-file"
+        ]
+    );
+    assert_eq!(json["problems"][4]["candidates"], json!(["lib/helpers.py", "tests/helpers.py"]));
+}
+
+#[test]
+fn lint_reports_a_cycle_and_passes_a_clean_plan() {
+    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 A in src/a.py (depends on T002)\n- [ ] T002 B in src/b.py (depends on T001)\n");
+    let json = repo.par(&["--json", "lint"]).code(1).json();
+    assert_eq!(json["problems"][0]["kind"], "cycle");
+    assert!(json["problems"][0]["message"].as_str().unwrap().starts_with("dependency cycle: "), "{json}");
+
+    let clean = TestRepo::with_files(&[
+        (
+            "specs/001-demo/tasks.md",
+            "## Phase 1\n\n- [ ] T001 [P] Edit `src/a.py`\n- [ ] T002 [P] Edit `src/b.py`\n",
+        ),
+        ("src/a.py", "a\n"),
+    ]);
+    let run = clean.par(&["lint"]).success();
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "specs/001-demo/tasks.md: 2 tasks, no problem found\n");
+}
+
+const PATHLESS: &str = "## Phase 1\n\n- [ ] T001 [P] Edit `src/a.py`\n- [ ] T002 [P] Tidy up whatever needs it\n- [ ] T003 [P] Edit `docs/b.md`\n";
+
+fn pathless_repo() -> TestRepo {
+    let repo = TestRepo::with_files(&[
+        ("specs/001-demo/tasks.md", PATHLESS),
+        ("src/a.py", "a\n"),
+        ("docs/b.md", "b\n"),
+        ("README.md", "r\n"),
+    ]);
+    repo.par(&["hook", "install"]).success();
+    repo
+}
+
+#[test]
+fn plan_runs_a_pathless_task_alone() {
+    let repo = pathless_repo();
+    let json = repo.par(&["--json", "plan"]).success().json();
+    assert_eq!(json["waves"], json!([["T001", "T003"], ["T002"]]));
+}
+
+#[test]
+fn a_pathless_task_acquires_what_it_commits_and_never_what_another_holds() {
+    let repo = pathless_repo();
+    repo.par(&["start", "T001", "T002"]).success();
+    let t2 = repo.worktree("T002");
+    // README.md is held by nobody: the commit goes through and T002 now holds it.
+    write(&t2, "README.md", "tidied\n");
+    add(&repo, &t2, &["README.md"]);
+    let run = commit(&repo, &t2, &[]).success();
+    assert_eq!(run.stderr, "T002 now locks README.md\n");
+    let status = repo.par(&["--json", "lock-status"]).success().json();
+    let t2_locks =
+        status["tasks"].as_array().unwrap().iter().find(|t| t["id"] == "T002").unwrap()["locks"].clone();
+    assert_eq!(t2_locks, json!(["README.md"]));
+    // A third task that wants README.md now conflicts with T002 at start.
+    repo.write("specs/001-demo/tasks.md", &format!("{PATHLESS}- [ ] T004 [P] Edit `README.md`\n"));
+    repo.commit_all("T004");
+    repo.par(&["start", "T004"]).code(3);
+    // src/a.py is T001's: refused, and nothing of that commit is acquired.
+    write(&t2, "src/a.py", "mine?\n");
+    write(&t2, "docs/new.md", "new\n");
+    add(&repo, &t2, &["src/a.py", "docs/new.md"]);
+    let run = commit(&repo, &t2, &[]).code(1);
+    assert!(run.stderr_hostless().contains("  src/a.py: locked by T001"), "{}", run.stderr);
+    let status = repo.par(&["--json", "lock-status"]).success().json();
+    let t2_locks =
+        status["tasks"].as_array().unwrap().iter().find(|t| t["id"] == "T002").unwrap()["locks"].clone();
+    assert_eq!(t2_locks, json!(["README.md"]));
+}
+
+#[test]
+fn acquire_can_be_set_for_every_task() {
+    let repo = pathless_repo();
+    repo.par(&["start", "T001"]).success();
+    let t1 = repo.worktree("T001");
+    write(&t1, "README.md", "mine now\n");
+    add(&repo, &t1, &["README.md"]);
+    // The default for a task with paths refuses...
+    commit(&repo, &t1, &[]).code(1);
+    // ...and acquire takes the path instead.
+    repo.git(&["config", "par.enforceScope", "acquire"]);
+    commit(&repo, &t1, &[]).success();
+    let status = repo.par(&["--json", "lock-status"]).success().json();
+    assert_eq!(status["tasks"][0]["locks"], json!(["src/a.py", "README.md"]));
+}

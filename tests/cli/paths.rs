@@ -1,0 +1,149 @@
+//! Path resolution against the repository (DESIGN §3 "Paths on real
+//! plans"): one task of `fixtures/tasks/resolve/tasks.md` per rule, read by
+//! the real binary in a repository whose tracked tree and `plan.md` decide.
+
+use serde_json::Value;
+
+use crate::common::{fixtures, TestRepo};
+
+/// The fixture plan in a repository with the files its rules need.
+pub fn resolve_repo() -> TestRepo {
+    let dir = fixtures().join("tasks/resolve");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("fixture");
+    TestRepo::with_files(&[
+        ("specs/001-resolve/tasks.md", &read("tasks.md")),
+        ("specs/001-resolve/plan.md", &read("plan.md")),
+        ("README.md", "demo\n"),
+        ("services/billing/Program.cs", "x\n"),
+        ("services/billing/appsettings.json", "{}\n"),
+        ("services/billing/Models/Customer.cs", "x\n"),
+        ("services/orders/Program.cs", "x\n"),
+        ("db/schema/init.sql", "x\n"),
+        ("cli/render/table.go", "x\n"),
+        ("tools/scripts/old.ts", "x\n"),
+        ("web/src/app.ts", "x\n"),
+        ("web/src/format.ts", "x\n"),
+        ("web/src/theme.css", "x\n"),
+        ("app/__init__.py", "x\n"),
+        ("pkg/__init__.py", "x\n"),
+        ("lib/helpers.py", "x\n"),
+        ("tests/helpers.py", "x\n"),
+    ])
+}
+
+/// `id → (paths as "path@from", rejected as "text: reason")` from `list --json`.
+fn outcome(json: &Value, id: &str) -> (Vec<String>, Vec<String>) {
+    let task = json["tasks"].as_array().unwrap().iter().find(|t| t["id"] == id).expect(id);
+    let paths: Vec<String> = task["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}@{}", r["path"].as_str().unwrap(), r["from"].as_str().unwrap()))
+        .collect();
+    let plain: Vec<&str> = task["paths"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    let from_resolved: Vec<&str> = paths.iter().map(|p| p.split('@').next().unwrap()).collect();
+    assert_eq!(plain, from_resolved, "{id}: paths and resolved agree");
+    let rejected = task["rejected_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}: {}", r["path"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    (paths, rejected)
+}
+
+#[test]
+fn every_rule_of_design_3_on_its_own_task() {
+    let repo = resolve_repo();
+    let json = repo.par(&["--json", "list"]).success().json();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases: Vec<(&str, Vec<String>, Vec<String>)> = vec![
+        // Explicit declarations win: the Files line, not the prose.
+        ("T001", s(&["services/billing/Program.cs@written", "services/billing/appsettings.json@written"]), s(&[])),
+        ("T002", s(&["web/src/settings.ts@written", "web/src/loader.ts@written"]), s(&[])),
+        // A leading slash is the root...
+        ("T003", s(&["db/schema/users.sql@root-slash"]), s(&[])),
+        // ...unless it is a route or clearly outside.
+        (
+            "T004",
+            s(&[]),
+            s(&[
+                "/api/users/{id}: an HTTP route, not a path",
+                "/.well-known/health: an HTTP route, not a path",
+                "/etc/hosts: absolute path: lock patterns are relative to the repository root",
+            ]),
+        ),
+        (
+            "T005",
+            s(&["db/schema/audit.sql@root-slash"]),
+            s(&["/var/log/audit.log: absolute path: lock patterns are relative to the repository root"]),
+        ),
+        // Bare names join the directory the task gives them.
+        ("T006", s(&["cli/render/table.go@written", "cli/render/json.go@task-dir", "cli/render/yaml.go@task-dir"]), s(&[])),
+        ("T007", s(&["tools/scripts/sync.ts@task-dir"]), s(&[])),
+        ("T008", s(&["services/billing/Models/Invoice.cs@task-dir"]), s(&[])),
+        // Tracked in two places and nothing says which: ambiguous, not locked at the root.
+        (
+            "T009",
+            s(&[]),
+            s(&["Program.cs: ambiguous: could be services/billing/Program.cs, services/orders/Program.cs (write the full path, or add a `Files:` line)"]),
+        ),
+        (
+            "T010",
+            s(&[]),
+            s(&["helpers.py: ambiguous: could be lib/helpers.py, tests/helpers.py (write the full path, or add a `Files:` line)"]),
+        ),
+        // A tracked directory written without its slash is a directory.
+        ("T011", s(&["cli/render/@written"]), s(&[])),
+        // The heading's directory, with plan.md's tree saying Startup.cs belongs there.
+        ("T012", s(&["services/billing/Startup.cs@heading"]), s(&[])),
+        ("T013", s(&["services/billing/Endpoints/@heading", "services/billing/Models/@task-dir"]), s(&[])),
+        // Not paths, each with its reason.
+        (
+            "T014",
+            s(&[]),
+            s(&[".{agent}/commands/: a placeholder, not a path", "<name>.md: a placeholder, not a path"]),
+        ),
+        (
+            "T015",
+            s(&["web/src/app.ts@written"]),
+            s(&[
+                "github.com/acme/retry: a package or module name, not a path",
+                "shadcn/ui: a package or module name, not a path",
+            ]),
+        ),
+        (
+            "T016",
+            s(&[".gitignore@written"]),
+            s(&[
+                "node_modules/: a pattern written into an ignore file, not a path",
+                "dist/: a pattern written into an ignore file, not a path",
+            ]),
+        ),
+        (
+            "T017",
+            s(&["web/src/report.ts@written"]),
+            s(&[
+                "web/src/format.ts: only read or called by the task, not written",
+                "contracts/report.yaml: only read or called by the task, not written",
+            ]),
+        ),
+        (
+            "T018",
+            s(&["web/src/theme-dark.css@written"]),
+            s(&["web/src/theme.css: only read or called by the task, not written"]),
+        ),
+        // Emphasis never eats a name's underscores.
+        ("T019", s(&["app/__init__.py@task-dir"]), s(&[])),
+        ("T020", s(&[]), s(&["web/src/app.ts: only read or called by the task, not written"])),
+        ("T021", s(&["web/src/alpha.ts@written", "web/src/beta.ts@written"]), s(&[])),
+    ];
+    let mut failures = Vec::new();
+    for (id, paths, rejected) in cases {
+        let got = outcome(&json, id);
+        if got != (paths.clone(), rejected.clone()) {
+            failures.push(format!("{id}:\n  got      {got:?}\n  expected {:?}", (paths, rejected)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
