@@ -1923,6 +1923,15 @@ fn dry_run(repo: &Repo, store: &Store, state: &State, req: &Request) -> Result<L
     let (tested, clashes) = integrate(repo, req, &checked, main, checked.task_tip, &sigs)?;
     let built = build(repo, req, main, tested, &sigs, clashes)?;
     let mut landing = built.landing_info;
+    let changed = changed_paths(repo, main, built.landing)?;
+    let branch = &checked.task.branch;
+    match guard::enforce(&mut state.clone(), &req.id, branch, &req.main_branch, req.enforce_scope, &changed) {
+        Ok(warnings) => landing.warnings.extend(warnings),
+        Err(e) => {
+            let why = crate::error::refusal(&e).map_or_else(|| format!("{e:#}"), |r| r.message.clone());
+            landing.warnings.push(format!("finish would refuse this landing: {why}"));
+        }
+    }
     let dirty = git::uncommitted(&checked.task.worktree, None)?;
     if !dirty.is_empty() {
         landing.warnings.push(format!(

@@ -95,6 +95,16 @@ fn a_patch_applied_with_git_am_to_another_tasks_file_does_not_land() {
     assert_eq!(repo.git_in(&wts[1], &["log", "-1", "--format=%s"]), "Patch a.txt\n");
 
     let before = untouched(&repo, "T002");
+    // A dry run says so too.
+    let dry = repo.par(&["finish", "T002", "--dry-run"]).success();
+    assert!(
+        hostless(&dry.stderr).contains(
+            "warning: finish would refuse this landing: T002 cannot land: it changes a path another task holds\n  \
+             src/a.txt: locked by T001 (tester@host)\n"
+        ),
+        "{}",
+        dry.stderr
+    );
     let run = repo.par(&["finish", "T002"]);
     assert_eq!(
         refusal(&repo, &run),
