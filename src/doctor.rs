@@ -374,7 +374,7 @@ const RECOVER_WAIT: Duration = Duration::from_secs(30);
 
 /// Finishes that died: their journal says how far they got, and whether
 /// main already has the landing decides between completing and rolling back.
-fn interrupted_finishes(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+fn interrupted_finishes(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
     let recorded = |id: &str| survey.state.as_ref().is_some_and(|s| s.tasks.contains_key(id));
     Ok(survey
         .finishes
@@ -397,10 +397,20 @@ fn interrupted_finishes(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> 
                     j.main_branch, j.task
                 )
             };
+            let locks: Vec<String> = land::left_behind(&cx.repo, j)
+                .iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "lock"))
+                .map(|p| p.display().to_string())
+                .collect();
+            let locks = match locks.as_slice() {
+                [] => String::new(),
+                [one] => format!("; it also removes the lock file the finish left, {one}"),
+                many => format!("; it also removes the lock files the finish left, {}", many.join(", ")),
+            };
             Finding::new(
                 Kind::InterruptedFinish,
                 format!(
-                    "`git par finish {}` was interrupted (pid {}, step {:?}): {what}",
+                    "`git par finish {}` was interrupted (pid {}, step {:?}): {what}{locks}",
                     j.task, j.pid, j.step
                 ),
             )
@@ -471,6 +481,22 @@ fn active_tasks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
                 format!("{id} is active but its worktree {} and branch {} are gone", task.worktree.display(), task.branch),
             )
             .repair(Repair::DropStateEntry { task: id.clone() }),
+            (true, false) if moved_to(survey, task).is_some() => {
+                let new = moved_to(survey, task).unwrap_or_default();
+                Finding::new(
+                    Kind::WorktreeMissing,
+                    format!(
+                        "{id}'s worktree is not at {} but at {} (moved with `git worktree move`?)",
+                        task.worktree.display(),
+                        new.display()
+                    ),
+                )
+                .advice(format!(
+                    "move it back where git-par keeps it: `git worktree move {} {}`",
+                    shell_path(&new),
+                    shell_path(&task.worktree)
+                ))
+            }
             (true, false) => Finding::new(
                 Kind::WorktreeMissing,
                 format!("{id} is active but its worktree {} is gone (branch {} remains)", task.worktree.display(), task.branch),
@@ -490,6 +516,24 @@ fn active_tasks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
         findings.push(finding.task(id).path(&task.worktree));
     }
     Ok(findings)
+}
+
+/// Where the worktree of `task` is now, when git records its branch checked
+/// out in a worktree other than the task's (it was moved).
+fn moved_to(survey: &Survey, task: &ActiveTask) -> Option<PathBuf> {
+    survey
+        .worktrees
+        .iter()
+        .find(|r| {
+            r.branch.as_deref() == Some(task.branch.as_str())
+                && r.prunable.is_none()
+                && r.path != task.worktree
+        })
+        .map(|r| r.path.clone())
+}
+
+fn shell_path(path: &Path) -> String {
+    crate::workflow::shell_quote(&path.to_string_lossy())
 }
 
 /// How to recreate a task's branch that was deleted by hand, at the last
@@ -516,10 +560,12 @@ fn restore_branch(task: &ActiveTask) -> String {
 fn orphan_worktrees(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
     let Some(state) = &survey.state else { return Ok(Vec::new()) };
     // A finish that died after releasing its task still owns the worktree it removes on repair.
+    // A task's worktree moved elsewhere is reported with its task.
     let known: BTreeSet<PathBuf> = state
         .tasks
         .values()
         .map(|t| canonical(&t.worktree))
+        .chain(state.tasks.values().filter_map(|t| moved_to(survey, t)).map(|p| canonical(&p)))
         .chain(survey.finishes.iter().map(|f| canonical(&f.journal.worktree)))
         .collect();
     let mut candidates: BTreeSet<PathBuf> = BTreeSet::new();
@@ -697,8 +743,12 @@ fn temp_files(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
 /// The lock files of git's that stop git and git-par alike when a git
 /// command that died leaves them: `packed-refs.lock` (every ref deletion waits
 /// for it, then fails), the main branch's, and every worktree's index lock.
-/// Reported, never removed: a git command running now holds them too.
+/// Reported, never removed: a git command running now holds them too. Those
+/// an interrupted finish left (its journal names them) are not listed here:
+/// repairing the finish removes them.
 fn git_locks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+    let owned: BTreeSet<PathBuf> =
+        survey.finishes.iter().flat_map(|f| land::left_behind(&cx.repo, &f.journal)).collect();
     let mut paths = vec![cx.repo.common_dir.join("packed-refs.lock"), cx.repo.common_dir.join("index.lock")];
     if let Some(main) = survey.state.as_ref().and_then(|s| cx.main_branch(s).ok()) {
         paths.push(cx.repo.common_dir.join("refs/heads").join(format!("{main}.lock")));
@@ -726,7 +776,7 @@ fn git_locks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
     }
     Ok(paths
         .into_iter()
-        .filter(|p| p.exists())
+        .filter(|p| p.exists() && !owned.contains(p))
         .map(|path| {
             Finding::new(
                 Kind::GitLock,

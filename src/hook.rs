@@ -364,6 +364,12 @@ pub fn install_for_new_worktree(repo: &Repo, worktree: &Path) -> Result<Option<P
     Ok(Some(hooks.hook()))
 }
 
+/// Whether git-par's hook is in the slot git uses for commits in the
+/// worktree at `root` (as written, or edited since).
+pub fn installed_for(repo: &Repo, root: &Path) -> Result<bool> {
+    Ok(inspect(&hooks_dir_of(repo, root)?.hook())?.is_ours())
+}
+
 /// What `uninstall` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Uninstalled {

@@ -31,7 +31,9 @@ use git2::Oid;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::Strategy;
+use crate::config::EnforceScope;
 use crate::error::Refusal;
+use crate::repo::index_lock::{self, FileId, IndexLock};
 use crate::repo::land::{self as git, Change, Integration};
 use crate::repo::Repo;
 use crate::state::{ActiveTask, State, Store, TaskStatus};
@@ -62,6 +64,9 @@ pub struct Request {
     pub tasks_file: Option<String>,
     /// `par.logDir`: where the task's log is (named in the result line).
     pub log_dir: String,
+    /// `par.enforceScope` when set: what the landing does with changed paths
+    /// outside the task's locks (unset: as the hook does for the task).
+    pub enforce_scope: Option<EnforceScope>,
 }
 
 /// What landed (or, with `--dry-run`, would land).
@@ -80,7 +85,8 @@ pub struct Landing {
     pub message: String,
     /// Unified diff of tasks.md between old and new main.
     pub tasks_diff: String,
-    /// Lines of the task branch's tasks.md edits that clashed with main and were dropped.
+    /// The task branch's edits of tasks.md that did not land (all but its own
+    /// checkbox), as a diff from what landed to what the branch had.
     pub dropped: String,
     /// Things that went wrong after the landing and need no action to be correct.
     pub warnings: Vec<String>,
@@ -279,6 +285,25 @@ pub struct Journal {
     /// `par.logDir`, for the task's log.
     #[serde(default)]
     pub log_dir: String,
+    /// The index lock this finish holds, or is about to take: after a kill,
+    /// `doctor --repair` removes it once it knows the finish is dead.
+    #[serde(default)]
+    pub index_lock: Option<HeldLock>,
+    /// The main worktree was (maybe partly) brought to the landing before
+    /// main moved: a rollback brings it back.
+    #[serde(default)]
+    pub main_ahead: bool,
+}
+
+/// An `index.lock` a finish took (see [`crate::repo::index_lock`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldLock {
+    pub path: PathBuf,
+    /// The lock file's `(device, inode)`, once created; `None` while the
+    /// finish is about to create it.
+    pub id: Option<FileId>,
+    /// When the finish set out to take it, in milliseconds since the epoch.
+    pub since_ms: u64,
 }
 
 impl Journal {
@@ -315,6 +340,99 @@ impl Journal {
     fn oid(text: &Option<String>) -> Option<Oid> {
         text.as_deref().and_then(|t| Oid::from_str(t).ok())
     }
+}
+
+/// How long a finish waits for a git command holding a worktree's index lock.
+const INDEX_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Takes the index lock of the worktree at `worktree` (`whose`, for
+/// messages) the way git does, recording it in the journal first so that
+/// `doctor --repair` can remove it after a kill. Waits a while for a git
+/// command holding it; `again` is the command to run once it is free.
+fn lock_index(
+    store: &Store,
+    journal: &mut Journal,
+    worktree: &Path,
+    whose: &str,
+    again: &str,
+) -> Result<IndexLock> {
+    let (lock_path, index) = index_lock::paths(worktree)?;
+    journal.index_lock = Some(HeldLock { path: lock_path.clone(), id: None, since_ms: now_ms() });
+    journal.save(store)?;
+    let started = Instant::now();
+    loop {
+        if let Some(lock) = IndexLock::try_acquire(&lock_path, &index)? {
+            if let Some(held) = journal.index_lock.as_mut() {
+                held.id = Some(lock.id());
+            }
+            journal.save(store)?;
+            return Ok(lock);
+        }
+        if started.elapsed() >= INDEX_LOCK_WAIT {
+            unlock_index(store, journal)?;
+            return Err(Refusal::busy(format!(
+                "the index of {whose} is locked: {} exists",
+                lock_path.display()
+            ))
+            .hint(format!(
+                "a git command is running in {}; let it end, then run `{again}` again",
+                worktree.display()
+            ))
+            .hint(format!(
+                "if none is, a git command that died left it: remove it (`rm {}`)",
+                lock_path.display()
+            ))
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Forgets the journal's index lock once it is committed or given up.
+fn unlock_index(store: &Store, journal: &mut Journal) -> Result<()> {
+    if journal.index_lock.take().is_some() {
+        journal.save(store)?;
+    }
+    Ok(())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The files a finish that died left that stop git: the index lock it
+/// held (the very file it created, by identity), main's ref lock when it
+/// holds the landing commit this finish was moving main to (libgit2 writes
+/// the new value into the lock, then renames it), and the copy of the index
+/// a checkout works on. Only meaningful while holding the merge lock, when
+/// the finish that wrote `journal` is known to be dead.
+pub fn left_behind(repo: &Repo, journal: &Journal) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let Some(held) = &journal.index_lock {
+        let ours = match (held.id, index_lock::file_id(&held.path)) {
+            (Some(id), Some(now)) => id == now,
+            // Killed between recording that it would take the lock and
+            // recording the file it made: a lock made since then and still
+            // empty is that one (git writes the new index into its lock at
+            // once, so a live git's lock is empty only for an instant).
+            (None, Some(_)) => fs::symlink_metadata(&held.path).is_ok_and(|meta| {
+                let made = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+                meta.len() == 0 && made.is_some_and(|t| t.as_millis() as u64 + 1000 >= held.since_ms)
+            }),
+            _ => false,
+        };
+        if ours {
+            found.push(held.path.clone());
+        }
+        found.extend(index_lock::scratch_files(&held.path, journal.pid).into_iter().filter(|p| p.exists()));
+    }
+    if let Some(landing) = &journal.landing {
+        let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", journal.main_branch));
+        if fs::read_to_string(&lock).is_ok_and(|text| text.trim() == landing) {
+            found.push(lock);
+        }
+    }
+    found
 }
 
 /// A finish that stopped without finishing (the process died).
@@ -399,6 +517,12 @@ pub fn remove_journal_temp(store: &Store, path: &Path, wait: Option<Duration>) -
     })
 }
 
+/// Which task a live `git par finish` is landing right now (it holds the
+/// merge queue), if any; `doctor` when a repair holds it.
+pub fn landing_now(store: &Store) -> Result<Option<String>> {
+    live_holder(store)
+}
+
 /// Which task holds the merge lock right now, if any.
 fn live_holder(store: &Store) -> Result<Option<String>> {
     let path = store.dir().join("merge.lock");
@@ -450,13 +574,26 @@ pub fn recover(repo: &Repo, store: &Store, task: &str, wait: Option<Duration>) -
         // Its finish died, maybe while moving the task branch (we hold the
         // merge lock: no other finish is at it).
         repo.clear_branch_lock(&journal.branch)?;
+        // And maybe while it held an index lock or wrote main's ref lock:
+        // git could commit nothing while those are there.
+        for path in left_behind(repo, &journal) {
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("removing {}", path.display()))
+                }
+                _ => {}
+            }
+        }
+        if journal.index_lock.take().is_some() {
+            journal.save(store)?;
+        }
         if found.committed {
             if journal.step < Step::Landed {
                 journal.advance(store, Step::Landed)?;
             }
-            complete(repo, store, &mut journal, &mut warnings)?;
+            complete(repo, store, &mut journal, None, &mut warnings)?;
         } else {
-            rollback(repo, store, &journal, &mut warnings)?;
+            rollback(repo, store, &mut journal, &mut warnings)?;
         }
         Ok(Some(Recovery { task: journal.task.clone(), completed: found.committed, warnings }))
     })
@@ -480,6 +617,8 @@ pub const CRASH_POINTS: &[&str] = &[
     "task-merged",
     "verified",
     "landing-commit",
+    "main-index-locked",
+    "main-worktree-ahead",
     "main-moved",
     "main-synced",
     "released",
@@ -544,8 +683,6 @@ struct Checked {
     task_tip: Oid,
     /// The worktree that has the main branch checked out, if any.
     main_worktree: Option<PathBuf>,
-    /// Paths already checked clean in that worktree.
-    checked: Vec<String>,
 }
 
 fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
@@ -591,6 +728,8 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
         files: 0,
         worktree_tick: None,
         log_dir: req.log_dir.clone(),
+        index_lock: None,
+        main_ahead: false,
     };
     journal.save(store)?;
     let marked = set_status(store, &req.id, TaskStatus::Finishing);
@@ -607,7 +746,21 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
         ))),
         Err(e) => {
             let mut warnings = Vec::new();
-            match rollback(repo, store, &journal, &mut warnings) {
+            if !store.load()?.tasks.contains_key(&req.id) {
+                // Its worktree and branch may be gone too: whatever failed
+                // here failed because of that, and is no news.
+                let _ = rollback(repo, store, &mut journal, &mut warnings);
+                return Err(Refusal::failed(format!(
+                    "{} was aborted (or its locks broken) while it was being finished; nothing landed",
+                    req.id
+                ))
+                .hint(format!(
+                    "`git par lock-status` shows the active tasks; `git par start {}` starts it again",
+                    req.id
+                ))
+                .into());
+            }
+            match rollback(repo, store, &mut journal, &mut warnings) {
                 Ok(()) if warnings.is_empty() => Err(e),
                 Ok(()) => Err(e.context(warnings.join("; "))),
                 Err(undo) => Err(e.context(format!(
@@ -661,6 +814,9 @@ fn check(
     };
     let wt = &task.worktree;
     if !wt.join(".git").exists() {
+        if let Some(moved) = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &task.branch)? {
+            return Err(moved_refusal(id, &moved, wt, &format!("git par finish {id}")).into());
+        }
         return Err(Refusal::failed(format!("the worktree of {id} is missing: {}", wt.display()))
             .hint(format!(
                 "recreate it with `git worktree prune && git worktree add {} {}`, or drop the task with `git par abort {id}`",
@@ -733,20 +889,11 @@ fn check(
         }
     }
 
+    refuse_operation_on_main(repo, req)?;
     let main_worktree = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &req.main_branch)?;
-    let mut checked = Vec::new();
     if let Some(main_wt) = &main_worktree {
-        if let Some(op) = git::operation_in_progress(main_wt)? {
-            return Err(Refusal::failed(format!(
-                "a {op} is in progress in the worktree of {} ({})",
-                req.main_branch,
-                main_wt.display()
-            ))
-            .hint(format!("finish or abort it there, then run `git par finish {id}` again"))
-            .into());
-        }
         let base = repo.git.merge_base(task_tip, main_tip).unwrap_or(main_tip);
-        checked = git::touched_paths(
+        let mut checked = git::touched_paths(
             &repo.git,
             git::tree_of(&repo.git, base)?,
             git::tree_of(&repo.git, task_tip)?,
@@ -760,7 +907,91 @@ fn check(
         checked.dedup();
         check_main_worktree(main_wt, &checked, req)?;
     }
-    Ok(Checked { task, prev_status, task_tip, main_worktree, checked })
+    Ok(Checked { task, prev_status, task_tip, main_worktree })
+}
+
+/// The refusal for a task whose worktree was moved (`git worktree move`)
+/// from `expected` to `moved`: the way out is moving it back, then `again`.
+pub fn moved_refusal(id: &str, moved: &Path, expected: &Path, again: &str) -> Refusal {
+    let quote = |p: &Path| crate::workflow::shell_quote(&p.to_string_lossy());
+    Refusal::failed(format!(
+        "the worktree of {id} is not at {} but at {} (moved with `git worktree move`?)",
+        expected.display(),
+        moved.display()
+    ))
+    .hint(format!(
+        "move it back where git-par keeps it: `git worktree move {} {}`, then run `{again}` again",
+        quote(moved),
+        quote(expected)
+    ))
+}
+
+/// Refuses a landing while a rebase, merge, cherry-pick, revert, bisect or
+/// `git am` is in progress on the main branch in any worktree: it would
+/// move main, or leave its worktree half-way, under the landing.
+fn refuse_operation_on_main(repo: &Repo, req: &Request) -> Result<()> {
+    let Some((dir, op)) = git::operation_on_branch(&repo.common_dir, &repo.main_root, &req.main_branch)?
+    else {
+        return Ok(());
+    };
+    let how = match op.as_str() {
+        "bisect" => "end it with `git bisect reset`".to_string(),
+        "conflict resolution" => "resolve the conflicts and commit, or `git reset --merge`".to_string(),
+        op => format!("finish it (`{op} --continue`) or abort it (`{op} --abort`)", op = git_verb(op)),
+    };
+    Err(Refusal::failed(format!(
+        "a {op} is in progress in the worktree of {} ({})",
+        req.main_branch,
+        dir.display()
+    ))
+    .hint(format!("{how} there, then run `git par finish {}` again", req.id))
+    .hint(format!("nothing changed: {} is as it was", req.main_branch))
+    .into())
+}
+
+/// The git command of an operation in progress (`rebase` → `git rebase`).
+fn git_verb(op: &str) -> String {
+    if op.starts_with("git ") {
+        op.to_string()
+    } else {
+        format!("git {op}")
+    }
+}
+
+/// The refusal for what is in the way of updating a worktree (`whose`,
+/// at `dir`) for `doing`: nothing is written through a symbolic link, and
+/// nothing untracked is overwritten.
+fn in_the_way_refusal(
+    whose: &str,
+    dir: &Path,
+    doing: &str,
+    blocked: &[git::InTheWay],
+    req: &Request,
+    branch: &str,
+) -> Refusal {
+    let list: Vec<String> = blocked.iter().map(|b| format!("  {} ({})", b.path, b.what)).collect();
+    let moves: Vec<String> = blocked
+        .iter()
+        .map(|b| {
+            let path = dir.join(&b.path).display().to_string();
+            format!(
+                "mv {} {}",
+                crate::workflow::shell_quote(&path),
+                crate::workflow::shell_quote(&format!("{path}.aside"))
+            )
+        })
+        .collect();
+    Refusal::failed(format!(
+        "the worktree of {whose} ({}) has untracked working tree files that {doing} would overwrite:\n{}",
+        dir.display(),
+        list.join("\n")
+    ))
+    .hint(format!(
+        "move or remove them (`{}`), then run `git par finish {}` again",
+        moves.join(" && "),
+        req.id
+    ))
+    .hint(format!("nothing changed: {} and {branch} are as they were", req.main_branch))
 }
 
 fn check_main_worktree(dir: &Path, paths: &[String], req: &Request) -> Result<()> {
@@ -808,20 +1039,35 @@ fn land_steps(
 ) -> Result<Landing> {
     let sigs = git::signatures(&repo.git)?;
     let main_ref = format!("refs/heads/{}", req.main_branch);
+    let branch = &checked.task.branch;
     let mut attempt = 0;
-    let (landing, built) = loop {
+    let (landing, built, main_lock, scope_warnings) = loop {
         attempt += 1;
         let main_old = git::ref_target(&repo.git, &main_ref)?
             .with_context(|| format!("the main branch '{}' disappeared", req.main_branch))?;
         let head = Journal::oid(&journal.task_head).unwrap_or(checked.task_tip);
 
         // Step 3: main into the task branch, so what is verified is what lands.
-        let (tested, dropped) = integrate(repo, req, checked, main_old, head, &sigs)?;
+        let (tested, clashes) = integrate(repo, req, checked, main_old, head, &sigs)?;
+        // What would land is known now: refuse before anything moves or a
+        // verify runs when it breaks the locks or cannot reach main's worktree.
+        let changed = changed_paths(repo, main_old, tested)?;
+        guard::enforce(&mut store.load()?, &req.id, branch, &req.main_branch, req.enforce_scope, &changed)?;
+        if let Some(main_wt) = &checked.main_worktree {
+            let (from, to) = (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, tested)?);
+            let blocked = git::in_the_way(main_wt, from, to, &changed)?;
+            if !blocked.is_empty() {
+                let doing = format!("{}'s landing", req.id);
+                return Err(
+                    in_the_way_refusal(&req.main_branch, main_wt, &doing, &blocked, req, branch).into()
+                );
+            }
+        }
         if tested != head {
             journal.task_head = Some(tested.to_string());
             journal.advance(store, Step::TaskMerged)?;
             crash_point("task-merge-commit")?;
-            move_task_branch(repo, checked, head, tested)?;
+            move_task_branch(repo, store, journal, req, checked, head, tested)?;
             // A task branch with nothing of its own just moved up to main.
             if tested != main_old {
                 progress(Progress::MergedMain { main: &req.main_branch, commit: tested });
@@ -836,17 +1082,8 @@ fn land_steps(
         crash_point("verified")?;
 
         // Step 5.
-        let built = build(repo, req, main_old, tested, &sigs, dropped)?;
-        if let Some(main_wt) = &checked.main_worktree {
-            let touched = git::touched_paths(
-                &repo.git,
-                git::tree_of(&repo.git, main_old)?,
-                git::tree_of(&repo.git, built.landing)?,
-            )?;
-            let unchecked: Vec<String> =
-                touched.into_iter().filter(|p| checked.checked.binary_search(p).is_err()).collect();
-            check_main_worktree(main_wt, &unchecked, req)?;
-        }
+        let built = build(repo, req, main_old, tested, &sigs, clashes)?;
+        let landed_paths = changed_paths(repo, main_old, built.landing)?;
         journal.main_old = Some(main_old.to_string());
         journal.landing = Some(built.landing.to_string());
         journal.commits = built.landing_info.commits.len();
@@ -854,17 +1091,70 @@ fn land_steps(
         journal.worktree_tick = built.worktree_tick.clone();
         journal.advance(store, Step::Landing)?;
         crash_point("landing-commit")?;
-
-        // Step 6: the commit point.
         #[cfg(test)]
         TEST_BEFORE_SWAP.with(|h| h.borrow_mut().as_mut().map(|f| f()));
+
+        // Step 6: the commit point. The main worktree's index is locked
+        // first, as git locks it, and its files and index are brought to the
+        // landing before main moves, the lock held throughout: a `git commit`
+        // there that sees main at the landing also sees its files (one that
+        // read the old index while main moved would put them back on top).
+        let main_lock = match &checked.main_worktree {
+            Some(wt) => {
+                let whose = format!("the worktree of {}", req.main_branch);
+                Some(lock_index(store, journal, wt, &whose, &format!("git par finish {}", req.id))?)
+            }
+            None => None,
+        };
+        crash_point("main-index-locked")?;
+        main_worktree_ready(repo, req, checked, main_old, built.landing, &landed_paths)?;
         let log = format!("git-par finish {}: {}", req.id, strategy_name(req.strategy));
-        if git::compare_and_swap(&repo.git, &main_ref, main_old, built.landing, &log)? {
-            break (built.landing, built);
+        let (main_tree, landing_tree) =
+            (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, built.landing)?);
+        // The locks are checked, and main moved, in one state transaction:
+        // no task can take a path this landing changes in between.
+        let (moved, warnings) = store.transact(|state| {
+            let warnings =
+                guard::enforce(state, &req.id, branch, &req.main_branch, req.enforce_scope, &landed_paths)?;
+            if let (Some(wt), Some(lock)) = (&checked.main_worktree, &main_lock) {
+                journal.main_ahead = true;
+                journal.save(store)?;
+                let ahead = store
+                    .with_lock(SYNC_LOCK, || git::checkout(wt, main_tree, landing_tree, &landed_paths, lock));
+                if let Err(e) = ahead {
+                    if e.downcast_ref::<git::Blocked>().is_some() {
+                        // Refused before writing anything: nothing to bring back.
+                        journal.main_ahead = false;
+                        journal.save(store)?;
+                    }
+                    return Err(main_update_failed(
+                        e,
+                        &req.main_branch,
+                        wt,
+                        &format!("`git par finish {}` again", req.id),
+                    ));
+                }
+                crash_point("main-worktree-ahead")?;
+            }
+            let moved = git::compare_and_swap(&repo.git, &main_ref, main_old, built.landing, &log)?;
+            if let (false, Some(wt), Some(lock)) = (moved, &checked.main_worktree, &main_lock) {
+                // Main moved under the landing: its worktree goes back first.
+                store.with_lock(SYNC_LOCK, || {
+                    git::checkout(wt, landing_tree, main_tree, &landed_paths, lock)
+                })?;
+                journal.main_ahead = false;
+                journal.save(store)?;
+            }
+            Ok((moved, warnings))
+        })?;
+        if moved {
+            break (built.landing, built, main_lock, warnings);
         }
+        drop(main_lock);
+        unlock_index(store, journal)?;
         if attempt >= MAX_ATTEMPTS {
             let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", req.main_branch));
-            if lock.exists() {
+            if lock_stays(&lock) {
                 // Not main moving: a lock a git that died left, which no retry clears.
                 return Err(Refusal::failed(format!("{} is locked: {} exists", req.main_branch, lock.display()))
                     .hint("a git command is moving it, or one died while it did; if none is running, remove that file")
@@ -887,7 +1177,7 @@ fn land_steps(
             // so one merge of main lands however often main moved. The
             // journal names the merge until the branch is back at the tip.
             journal.advance(store, Step::TaskMerged)?;
-            move_task_branch(repo, checked, merged, checked.task_tip)?;
+            move_task_branch(repo, store, journal, req, checked, merged, checked.task_tip)?;
             journal.task_head = None;
         }
         journal.advance(store, Step::Started)?;
@@ -897,17 +1187,69 @@ fn land_steps(
     crash_point("main-moved")?;
 
     // Steps 6 (worktree) and 7.
-    let mut warnings = Vec::new();
-    complete(repo, store, journal, &mut warnings)?;
+    let mut warnings = scope_warnings;
+    complete(repo, store, journal, main_lock, &mut warnings)?;
     let mut info = built.landing_info;
     info.commit = Some(landing);
     info.warnings.extend(warnings);
     Ok(info)
 }
 
+/// Whether the lock file at `path` is there and stays for a second, unchanged:
+/// a git command moving a ref holds its lock for an instant only.
+fn lock_stays(path: &Path) -> bool {
+    let seen = |p: &Path| fs::symlink_metadata(p).ok().map(|m| (index_lock::file_id(p), m.modified().ok()));
+    let Some(first) = seen(path) else { return false };
+    std::thread::sleep(Duration::from_secs(1));
+    seen(path) == Some(first)
+}
+
+/// Every path the trees of commits `old` and `new` differ in (both sides
+/// of a rename): what a landing from `old` to `new` changes on main.
+fn changed_paths(repo: &Repo, old: Oid, new: Oid) -> Result<Vec<String>> {
+    git::touched_paths(&repo.git, git::tree_of(&repo.git, old)?, git::tree_of(&repo.git, new)?)
+}
+
+/// Checks, holding the main worktree's index lock just before main moves,
+/// that nothing in progress or in the way stops bringing the worktree from
+/// `main_old` to `landing`: no rebase, merge, cherry-pick, revert, bisect
+/// or `git am` on main anywhere; main still checked out where it was; no
+/// local changes in the paths that change; nothing to write through.
+fn main_worktree_ready(
+    repo: &Repo,
+    req: &Request,
+    checked: &Checked,
+    main_old: Oid,
+    landing: Oid,
+    paths: &[String],
+) -> Result<()> {
+    refuse_operation_on_main(repo, req)?;
+    let Some(wt) = &checked.main_worktree else { return Ok(()) };
+    let now = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &req.main_branch)?;
+    if now.as_deref() != Some(wt.as_path()) {
+        return Err(Refusal::failed(format!(
+            "{} was checked out in {} and no longer is",
+            req.main_branch,
+            wt.display()
+        ))
+        .hint(format!("run `git par finish {}` again", req.id))
+        .into());
+    }
+    check_main_worktree(wt, paths, req)?;
+    let (from, to) = (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
+    let blocked = git::in_the_way(wt, from, to, paths)?;
+    if !blocked.is_empty() {
+        let doing = format!("{}'s landing", req.id);
+        return Err(
+            in_the_way_refusal(&req.main_branch, wt, &doing, &blocked, req, &checked.task.branch).into()
+        );
+    }
+    Ok(())
+}
+
 /// Step 3: the commit to test and land. Main merged into `head` when main has
-/// moved since the task's base; `head` itself when not. Returns the dropped
-/// tasks.md lines too.
+/// moved since the task's base; `head` itself when not. Returns too the
+/// task's tasks.md edits that clashed with main's in that merge (a diff).
 fn integrate(
     repo: &Repo,
     req: &Request,
@@ -954,10 +1296,37 @@ fn integrate(
 
 /// Moves the task branch and its worktree from `old` to `new` (checkout
 /// first, then the ref, so a crash leaves HEAD's tree or the new one).
-fn move_task_branch(repo: &Repo, checked: &Checked, old: Oid, new: Oid) -> Result<()> {
+fn move_task_branch(
+    repo: &Repo,
+    store: &Store,
+    journal: &mut Journal,
+    req: &Request,
+    checked: &Checked,
+    old: Oid,
+    new: Oid,
+) -> Result<()> {
     let (old_tree, new_tree) = (git::tree_of(&repo.git, old)?, git::tree_of(&repo.git, new)?);
     let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
-    git::checkout(&checked.task.worktree, old_tree, new_tree, &paths)?;
+    let wt = &checked.task.worktree;
+    if !paths.is_empty() {
+        let blocked = git::in_the_way(wt, old_tree, new_tree, &paths)?;
+        if !blocked.is_empty() {
+            let (id, main) = (&checked.task.id, &req.main_branch);
+            let doing = format!("merging {main} into it");
+            return Err(in_the_way_refusal(id, wt, &doing, &blocked, req, &checked.task.branch).into());
+        }
+        let lock = lock_index(
+            store,
+            journal,
+            wt,
+            &format!("the worktree of {}", checked.task.id),
+            &format!("git par finish {}", req.id),
+        )?;
+        let updated = git::checkout(wt, old_tree, new_tree, &paths, &lock);
+        drop(lock);
+        unlock_index(store, journal)?;
+        updated?;
+    }
     crash_point("task-worktree")?;
     let branch_ref = format!("refs/heads/{}", checked.task.branch);
     let log = format!("git-par finish {}: merge main", checked.task.id);
@@ -1045,59 +1414,88 @@ struct Built {
 
 /// Step 5: builds the landing commit (and, for ff, the tick commit on top
 /// of the task tip) without moving anything.
+/// `clashes`: the task's tasks.md edits the merge of step 3 already left out.
 fn build(
     repo: &Repo,
     req: &Request,
     main: Oid,
     tested: Oid,
     sigs: &git::Signatures,
-    mut dropped: String,
+    clashes: String,
 ) -> Result<Built> {
     let git = &repo.git;
     let (main_tree, tested_tree) = (git::tree_of(git, main)?, git::tree_of(git, tested)?);
     let commits = if tested == main { Vec::new() } else { git::task_commits(git, tested, main)? };
-    let files = git::changes(git, main_tree, tested_tree, true)?;
+    let mut files = git::changes(git, main_tree, tested_tree, true)?;
+    // The task's own edits of tasks.md do not land (below).
+    files.retain(|c| !req.tasks_file.as_ref().is_some_and(|f| *f == c.path));
 
     let result = result_line(req, tested, commits.len(), files.len());
     let mut tree = tested_tree;
     let mut description = None;
     let mut tasks_diff = String::new();
+    let mut dropped = clashes;
     let mut worktree_tick = None;
     let mut warnings = Vec::new();
     if let Some(file) = &req.tasks_file {
-        match git::read_text(git, tested_tree, file)? {
-            Some(mut text) => {
-                // The tested tree has main in it, so its tasks.md differs from
-                // main's only by the task's edits; those never delete main's
-                // tasks (a task branch main did not move under was not merged).
-                if let Some(main_text) = git::read_text(git, main_tree, file)?.filter(|m| *m != text) {
-                    let guarded = tasks::merge::merge(&main_text, &main_text, &text);
-                    if guarded.text != text {
-                        tree = git::with_file(git, tree, file, &guarded.text)?;
-                        text = guarded.text;
+        let task_text = git::read_text(git, tested_tree, file)?;
+        // git-par owns tasks.md: what lands is main's version, ticked, with
+        // only the task's own checkbox taken from its branch. Other edits
+        // (other tasks ticked or changed, tasks added, a file that does not
+        // parse) are dropped and shown.
+        tree = git::with_entry_of(git, tree, file, main_tree)?;
+        if git::tree_has(git, main_tree, file) {
+            match git::read_text(git, main_tree, file)? {
+                Some(main_text) => {
+                    let text = match &task_text {
+                        Some(theirs) => tasks::merge::own_checkbox(&main_text, theirs, &req.id),
+                        None => main_text.clone(),
+                    };
+                    if task_text.as_deref() != Some(text.as_str()) {
+                        dropped += &match &task_text {
+                            Some(theirs) => similar::TextDiff::from_lines(&text, theirs)
+                                .unified_diff()
+                                .context_radius(1)
+                                .header("tasks.md (landed)", "tasks.md (task branch)")
+                                .to_string(),
+                            None => format!(
+                                "{file} on {} is gone or not UTF-8 text; main's version is kept\n",
+                                checked_branch(req)
+                            ),
+                        };
                     }
-                    dropped.push_str(&guarded.dropped);
-                }
-                description = describe(&text, &req.id);
-                match tasks::edit::land(&text, &req.id, &result) {
-                    Ok(updated) if updated != text => tree = git::with_file(git, tree, file, &updated)?,
-                    Ok(_) => {}
-                    Err(e) => warnings.push(format!("{file} was not updated: {e:#}")),
-                }
-                let before = git::read_text(git, main_tree, file)?.unwrap_or_default();
-                let after = git::read_text(git, tree, file)?.unwrap_or_default();
-                tasks_diff = unified(&before, &after, file);
-            }
-            None => {
-                // Not committed: tick the working copy once the task has landed.
-                let path = repo.main_root.join(file);
-                if let Ok(text) = fs::read_to_string(&path) {
                     description = describe(&text, &req.id);
-                    if let Ok(updated) = tasks::edit::land(&text, &req.id, &result) {
-                        tasks_diff = unified(&text, &updated, file);
+                    let updated = match tasks::edit::land(&text, &req.id, &result) {
+                        Ok(updated) => updated,
+                        Err(e) => {
+                            warnings.push(format!("{file} was not updated: {e:#}"));
+                            text
+                        }
+                    };
+                    if updated != main_text {
+                        tree = git::with_file(git, tree, file, &updated)?;
                     }
-                    worktree_tick = Some((file.clone(), result.clone()));
+                    tasks_diff = unified(&main_text, &updated, file);
                 }
+                None => warnings
+                    .push(format!("{file} on {} is not UTF-8 text, so it was not updated", req.main_branch)),
+            }
+        } else {
+            if task_text.is_some() {
+                dropped += &format!(
+                    "{file} was added on {}, but {} does not track it: left out\n",
+                    checked_branch(req),
+                    req.main_branch
+                );
+            }
+            // Not committed: tick the working copy once the task has landed.
+            let path = repo.main_root.join(file);
+            if let Ok(text) = fs::read_to_string(&path) {
+                description = describe(&text, &req.id);
+                if let Ok(updated) = tasks::edit::land(&text, &req.id, &result) {
+                    tasks_diff = unified(&text, &updated, file);
+                }
+                worktree_tick = Some((file.clone(), result.clone()));
             }
         }
     }
@@ -1132,6 +1530,11 @@ fn build(
     })
 }
 
+/// The task branch, as named in messages about what the landing left out.
+fn checked_branch(req: &Request) -> String {
+    format!("the branch of {}", req.id)
+}
+
 fn describe(text: &str, id: &str) -> Option<String> {
     let file = tasks::parse::parse(text, &tasks::Options::default());
     file.get(id).map(|t| t.description.clone()).filter(|d| !d.is_empty())
@@ -1159,7 +1562,10 @@ fn landing_message(
     commits: &[(String, String)],
     strategy: Strategy,
 ) -> String {
-    let subject = shorten(&format!("{id}: {}", description.unwrap_or("land the task")), SUBJECT_MAX);
+    // Read in terminals (`git log`): text from tasks.md and commit subjects
+    // has its control characters written out.
+    let safe = crate::text::escape_controls;
+    let subject = shorten(&format!("{id}: {}", safe(description.unwrap_or("land the task"))), SUBJECT_MAX);
     let mut body = String::new();
     if commits.is_empty() {
         body.push_str("The task made no commits.\n");
@@ -1171,7 +1577,7 @@ fn landing_message(
         };
         body.push_str(&format!("{how} {} commit{}:\n", commits.len(), plural(commits.len())));
         for (hash, summary) in commits {
-            body.push_str(&format!("  {hash} {summary}\n"));
+            body.push_str(&format!("  {hash} {}\n", safe(summary)));
         }
     }
     format!("{subject}\n\n{body}\nPar-Task: {id}\n")
@@ -1232,12 +1638,22 @@ fn strategy_name(strategy: Strategy) -> &'static str {
 
 /// Steps 6 (the worktree with main checked out) and 7, from wherever the
 /// journal says the landing got to. Each part is safe to redo.
-fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Vec<String>) -> Result<()> {
+/// `main_lock` is the main worktree's index lock when the landing holds it
+/// since before main moved; without it (a repair) the lock is taken here.
+fn complete(
+    repo: &Repo,
+    store: &Store,
+    journal: &mut Journal,
+    main_lock: Option<IndexLock>,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
     let landing = Journal::oid(&journal.landing).context("the journal has no landing commit")?;
     if journal.step < Step::Synced {
         // Readers of tasks.md hold this lock shared: the checkout below
         // rewrites files in place, and they must not see one half written.
-        store.with_lock(SYNC_LOCK, || sync_main_worktree(repo, journal, landing, warnings))?;
+        store.with_lock(SYNC_LOCK, || {
+            sync_main_worktree(repo, store, journal, landing, main_lock, warnings)
+        })?;
         journal.advance(store, Step::Synced)?;
         crash_point("main-synced")?;
     }
@@ -1324,8 +1740,10 @@ fn complete(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Ve
 /// tasks.md in place.
 fn sync_main_worktree(
     repo: &Repo,
-    journal: &Journal,
+    store: &Store,
+    journal: &mut Journal,
     landing: Oid,
+    main_lock: Option<IndexLock>,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
     let main_ref = format!("refs/heads/{}", journal.main_branch);
@@ -1336,15 +1754,27 @@ fn sync_main_worktree(
             let (old_tree, new_tree) =
                 (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
             let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
-            git::checkout(&wt, old_tree, new_tree, &paths).map_err(|e| {
-                anyhow::Error::new(
-                    Refusal::failed(format!("could not update {} in {}", journal.main_branch, wt.display())).hint(format!(
-                        "commit or stash your changes to those files in {}, then run `git par doctor --repair`",
-                        wt.display()
-                    )),
-                )
-                .context(format!("{e:#}"))
-            })?;
+            let (lock_path, _) = index_lock::paths(&wt)?;
+            let held = main_lock.filter(|lock| lock.path() == lock_path);
+            match held {
+                // Brought up to date before main moved, under this very lock.
+                Some(lock) if journal.main_ahead => drop(lock),
+                held => {
+                    let lock = match held {
+                        Some(lock) => lock,
+                        None => {
+                            let whose = format!("the worktree of {}", journal.main_branch);
+                            lock_index(store, journal, &wt, &whose, "git par doctor --repair")?
+                        }
+                    };
+                    let updated = git::checkout(&wt, old_tree, new_tree, &paths, &lock);
+                    drop(lock);
+                    updated.map_err(|e| {
+                        main_update_failed(e, &journal.main_branch, &wt, "`git par doctor --repair`")
+                    })?;
+                }
+            }
+            unlock_index(store, journal)?;
         }
     } else {
         warnings.push(format!(
@@ -1365,9 +1795,70 @@ fn sync_main_worktree(
     Ok(())
 }
 
+/// Brings the main worktree, which a landing that did not reach the commit
+/// point had brought (maybe partly) to the landing, back to main.
+fn main_worktree_back(
+    repo: &Repo,
+    store: &Store,
+    journal: &mut Journal,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let (Some(main_old), Some(landing)) = (Journal::oid(&journal.main_old), Journal::oid(&journal.landing))
+    else {
+        return Ok(());
+    };
+    let main_now = git::ref_target(&repo.git, &format!("refs/heads/{}", journal.main_branch))?;
+    let wt = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &journal.main_branch)?;
+    match (main_now == Some(main_old), wt) {
+        (true, Some(wt)) => {
+            let (old_tree, new_tree) =
+                (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
+            let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
+            let whose = format!("the worktree of {}", journal.main_branch);
+            let lock = lock_index(store, journal, &wt, &whose, "git par doctor --repair")?;
+            let back = store.with_lock(SYNC_LOCK, || git::checkout(&wt, new_tree, old_tree, &paths, &lock));
+            drop(lock);
+            unlock_index(store, journal)?;
+            back.map_err(|e| main_update_failed(e, &journal.main_branch, &wt, "`git par doctor --repair`"))?;
+        }
+        (true, None) => {}
+        (false, _) => warnings.push(format!(
+            "{} moved on while {} was landing; its worktree was left for git to update",
+            journal.main_branch, journal.task
+        )),
+    }
+    journal.main_ahead = false;
+    journal.save(store)
+}
+
+/// The error of a failed update of the worktree `wt` that has `main`
+/// checked out, saying how to finish it (`then`).
+fn main_update_failed(err: anyhow::Error, main: &str, wt: &Path, then: &str) -> anyhow::Error {
+    if let Some(blocked) = err.downcast_ref::<git::Blocked>() {
+        let list: Vec<String> = blocked.0.iter().map(|b| format!("  {} ({})", b.path, b.what)).collect();
+        return Refusal::failed(format!(
+            "the worktree of {main} ({}) has untracked working tree files that the landing would overwrite:\n{}",
+            wt.display(),
+            list.join("\n")
+        ))
+        .hint(format!("move or remove them, then run {then}"))
+        .into();
+    }
+    anyhow::Error::new(
+        Refusal::failed(format!("could not update {main} in {}", wt.display())).hint(format!(
+            "commit or stash your changes to those files in {}, then run {then}",
+            wt.display()
+        )),
+    )
+    .context(format!("{err:#}"))
+}
+
 /// Puts back what a landing that did not reach the commit point changed:
 /// the task branch and worktree, and the task's status.
-fn rollback(repo: &Repo, store: &Store, journal: &Journal, warnings: &mut Vec<String>) -> Result<()> {
+fn rollback(repo: &Repo, store: &Store, journal: &mut Journal, warnings: &mut Vec<String>) -> Result<()> {
+    if journal.main_ahead {
+        main_worktree_back(repo, store, journal, warnings)?;
+    }
     if let (Some(head), Some(tip)) = (Journal::oid(&journal.task_head), Oid::from_str(&journal.task_tip).ok())
     {
         let branch_ref = format!("refs/heads/{}", journal.branch);
@@ -1375,8 +1866,13 @@ fn rollback(repo: &Repo, store: &Store, journal: &Journal, warnings: &mut Vec<St
         if now == Some(head) || now == Some(tip) {
             let (head_tree, tip_tree) = (git::tree_of(&repo.git, head)?, git::tree_of(&repo.git, tip)?);
             let paths = git::touched_paths(&repo.git, head_tree, tip_tree)?;
-            let restored = if journal.worktree.join(".git").exists() {
-                git::checkout(&journal.worktree, head_tree, tip_tree, &paths)
+            let restored = if journal.worktree.join(".git").exists() && !paths.is_empty() {
+                let (wt, whose) = (journal.worktree.clone(), format!("the worktree of {}", journal.task));
+                let again = format!("git par finish {}", journal.task);
+                let restored = lock_index(store, journal, &wt, &whose, &again)
+                    .and_then(|lock| git::checkout(&wt, head_tree, tip_tree, &paths, &lock));
+                unlock_index(store, journal)?;
+                restored
             } else {
                 Ok(())
             };
@@ -1424,9 +1920,18 @@ fn dry_run(repo: &Repo, store: &Store, state: &State, req: &Request) -> Result<L
     let sigs = git::signatures(&repo.git)?;
     let main_ref = format!("refs/heads/{}", req.main_branch);
     let main = git::ref_target(&repo.git, &main_ref)?.with_context(|| format!("reading {main_ref}"))?;
-    let (tested, dropped) = integrate(repo, req, &checked, main, checked.task_tip, &sigs)?;
-    let built = build(repo, req, main, tested, &sigs, dropped)?;
+    let (tested, clashes) = integrate(repo, req, &checked, main, checked.task_tip, &sigs)?;
+    let built = build(repo, req, main, tested, &sigs, clashes)?;
     let mut landing = built.landing_info;
+    let changed = changed_paths(repo, main, built.landing)?;
+    let branch = &checked.task.branch;
+    match guard::enforce(&mut state.clone(), &req.id, branch, &req.main_branch, req.enforce_scope, &changed) {
+        Ok(warnings) => landing.warnings.extend(warnings),
+        Err(e) => {
+            let why = crate::error::refusal(&e).map_or_else(|| format!("{e:#}"), |r| r.message.clone());
+            landing.warnings.push(format!("finish would refuse this landing: {why}"));
+        }
+    }
     let dirty = git::uncommitted(&checked.task.worktree, None)?;
     if !dirty.is_empty() {
         landing.warnings.push(format!(
@@ -1440,3 +1945,5 @@ fn dry_run(repo: &Repo, store: &Store, state: &State, req: &Request) -> Result<L
 
 #[cfg(test)]
 mod tests;
+
+mod guard;

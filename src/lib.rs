@@ -11,7 +11,8 @@
 //! - [`doctor`]: finding and repairing inconsistencies;
 //! - [`repo`]: everything that talks to git; [`land`]: the merge queue;
 //! - [`hook`]: the pre-commit hook; [`workflow`]: plan waves, logs, blockers, tmux;
-//! - [`output`]: terminal and JSON rendering; [`error`]: exit codes and hints.
+//! - [`output`]: terminal and JSON rendering; [`error`]: exit codes and hints;
+//! - [`text`]: outside text (tasks.md, paths, commit messages) made safe to show.
 
 pub mod cli;
 pub mod commands;
@@ -30,6 +31,7 @@ pub mod output;
 pub mod repo;
 pub mod state;
 pub mod tasks;
+pub mod text;
 pub mod tmux;
 pub mod workflow;
 

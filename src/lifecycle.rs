@@ -69,6 +69,8 @@ pub struct Started {
 pub struct StartOutcome {
     pub started: Vec<Started>,
     pub warnings: Vec<String>,
+    /// Ways out of what the warnings say.
+    pub hints: Vec<String>,
 }
 
 /// One task about to start.
@@ -88,6 +90,7 @@ struct Plan {
 /// and worktrees; all of them or none.
 pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     let loaded = cx.tasks()?;
+    tasks::discover::require_in_repository(&loaded.path, &loaded.rel, cx.main_root())?;
     let mut warnings = Vec::new();
     let distinct: BTreeSet<&str> = options.ids.iter().map(String::as_str).collect();
     if distinct.len() > 1 && !options.paths.is_empty() {
@@ -200,6 +203,23 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
             ));
         }
     }
+    // The landing checks the locks either way; the hook only says so sooner.
+    let unchecked: Vec<&str> = plans
+        .iter()
+        .filter(|p| !hook::installed_for(&cx.repo, &p.worktree).unwrap_or(true))
+        .map(|p| p.id.as_str())
+        .collect();
+    let mut hints = Vec::new();
+    if !unchecked.is_empty() {
+        let whose = match unchecked.as_slice() {
+            [one] => format!("{one}'s worktree"),
+            many => format!("the worktrees of {}", many.join(", ")),
+        };
+        warnings.push(format!(
+            "no git-par pre-commit hook is installed, so commits in {whose} are not checked against the locks (finish still checks what lands)"
+        ));
+        hints.push("install it with `git par hook install`".to_string());
+    }
     let mut started = Vec::new();
     for plan in plans {
         let locks: Vec<String> = plan.locks.iter().map(|p| p.as_str().to_string()).collect();
@@ -221,7 +241,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
             locks,
         });
     }
-    Ok(StartOutcome { started, warnings })
+    Ok(StartOutcome { started, warnings, hints })
 }
 
 /// A run's main branch and task file, as recorded in the state.
@@ -711,6 +731,9 @@ pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -
             };
             removed.push(task.locks.remove(at));
         }
+        if !removed.is_empty() {
+            refuse_releasing_changed(cx, task, &others, &removing, &removed)?;
+        }
         let mut added = Vec::new();
         for pattern in &adding {
             if tasks_file.as_deref() == Some(pattern.as_str()) {
@@ -735,6 +758,56 @@ pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -
         chronicle(cx, &mut change.warnings, &state::now(), "lock", id, &details, fields);
     }
     Ok(change)
+}
+
+/// Refuses to release a lock on a path the task's branch already changes:
+/// another task could then take and change it too, and the two changes
+/// would meet only at the landing. `task` has its locks after the removal.
+fn refuse_releasing_changed(
+    cx: &Context,
+    task: &ActiveTask,
+    state: &State,
+    removing: &[(String, String)],
+    removed: &[String],
+) -> Result<()> {
+    let Some(tip) = cx.repo.branch_tip(&task.branch)? else { return Ok(()) };
+    let main_tip = match cx.main_branch(state) {
+        Ok(main) => cx.repo.branch_tip(&main)?,
+        Err(_) => None,
+    };
+    let base = main_tip
+        .and_then(|main| cx.repo.git.merge_base(tip, main).ok())
+        .or_else(|| git2::Oid::from_str(&task.base).ok());
+    let Some(base) = base else { return Ok(()) };
+    let tree = |commit: git2::Oid| crate::repo::land::tree_of(&cx.repo.git, commit);
+    let changed = crate::repo::land::touched_paths(&cx.repo.git, tree(base)?, tree(tip)?)?;
+    let kept: Vec<Pattern> = task.locks.iter().filter_map(|l| Pattern::compile(l.clone()).ok()).collect();
+    for normal in removed {
+        let Ok(pattern) = Pattern::compile(normal.clone()) else { continue };
+        let used: Vec<&str> = changed
+            .iter()
+            .filter(|path| pattern.matches(path) && !kept.iter().any(|k| k.matches(path)))
+            .map(String::as_str)
+            .collect();
+        if used.is_empty() {
+            continue;
+        }
+        let text = removing.iter().find(|(_, n)| n == normal).map_or(normal.as_str(), |(t, _)| t.as_str());
+        let shown: Vec<&str> = used.iter().take(5).copied().collect();
+        let more = if used.len() > 5 { format!(" and {} more", used.len() - 5) } else { String::new() };
+        return Err(Refusal::failed(format!(
+            "cannot remove {text} from the locks of {}: {} already changes {}{more}",
+            task.id,
+            task.branch,
+            shown.join(", ")
+        ))
+        .hint(format!(
+            "another task could then change it too; take the change out of {} first, or keep the lock",
+            task.branch
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// What `abort` did or would throw away.
@@ -762,6 +835,13 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     let Some(task) = state.tasks.get(id).cloned() else {
         return Err(not_active(id).into());
     };
+    if crate::land::landing_now(&cx.store)?.as_deref() == Some(id) {
+        // Forced or not: pulling the worktree from under a live landing
+        // leaves it nothing sensible to do.
+        return Err(Refusal::failed(format!("{id} is being finished right now (`git par finish {id}` holds the merge queue)"))
+            .hint(format!("wait for it to land or stop; if it hangs, stop that process, run `git par doctor --repair`, then `git par abort {id}`"))
+            .into());
+    }
     if task.state == TaskStatus::Finishing && !force {
         return Err(finishing(id)
             .hint(format!("if that finish was interrupted, `git par doctor` shows it; `git par abort {id} --force` aborts anyway"))
@@ -771,6 +851,19 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     let main_tip = cx.repo.branch_tip(&main_branch)?;
     let branch_tip = cx.repo.branch_tip(&task.branch)?;
     let worktree_exists = task.worktree.is_dir();
+    if !worktree_exists {
+        // Moved, not gone: its work is there, and git will not delete a branch it has checked out.
+        let moved = crate::repo::land::worktree_of_branch(&cx.repo.common_dir, cx.main_root(), &task.branch)?;
+        if let Some(moved) = moved {
+            return Err(crate::land::moved_refusal(
+                id,
+                &moved,
+                &task.worktree,
+                &format!("git par abort {id}"),
+            )
+            .into());
+        }
+    }
 
     // Commits that removing the worktree and branch would leave unreachable:
     // the branch's (unless kept), those of a detached HEAD in the worktree,

@@ -7,7 +7,9 @@
 //! them brackets are literal, so `app/[id]/page.tsx` is a file.
 //!
 //! Conflict is conservative ("when unsure, it is a conflict"):
-//! - a file conflicts with a pattern that matches it;
+//! - a file conflicts with a pattern that matches it; a directory pattern
+//!   matches its own path too (`vendor/lib/` matches `vendor/lib`): a file,
+//!   a symbolic link or a submodule put there replaces the directory;
 //! - two directories conflict when one contains the other;
 //! - a glob and a directory or another glob conflict when their literal
 //!   directory prefixes nest, unless two globs end in literal suffixes that
@@ -273,7 +275,9 @@ impl Pattern {
     pub fn matches(&self, path: &str) -> bool {
         match &self.kind {
             Kind::File => path == self.text,
-            Kind::Dir => path.starts_with(&self.text),
+            // The directory itself too: a file, a symbolic link or a
+            // submodule (gitlink) put in its place replaces all it holds.
+            Kind::Dir => path.starts_with(&self.text) || Some(path) == self.text.strip_suffix('/'),
             Kind::Glob { matcher, .. } => matcher.is_match(path),
         }
     }
@@ -453,6 +457,9 @@ mod tests {
         assert!(p("*.rs").overlaps(&p("src/data/")));
         assert!(!p("src/*.rs").overlaps(&p("docs/*.rs")));
         assert!(p("app/[id]/page.tsx").matches("app/[id]/page.tsx"));
+        assert!(p("vendor/lib/").matches("vendor/lib"), "a submodule or file in the directory's place");
+        assert!(p("vendor/lib/").overlaps(&p("vendor/lib")));
+        assert!(!p("vendor/lib/").matches("vendor/library"));
         assert!(!p("src/*.rs").matches("src/a/b.rs"));
     }
 

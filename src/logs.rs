@@ -42,7 +42,10 @@ pub fn append(root: &Path, log_dir: &str, id: &str, line: &str) -> Result<PathBu
 }
 
 /// A lifecycle line: `2026-11-24T10:00:00Z start T004 branch par/T004 ...`.
+/// Paths and reasons in `details` have their control characters written
+/// out: the log is read in a terminal (`tail -f` in a tmux pane).
 pub fn lifecycle_line(at: &str, event: &str, id: &str, details: &str) -> String {
+    let details = crate::text::escape_controls(details);
     if details.is_empty() {
         format!("{at} {event} {id}")
     } else {
@@ -67,7 +70,7 @@ pub fn append_blocker(
     let mut lock = fd_lock::RwLock::new(file);
     let mut guard = lock.write().with_context(|| format!("locking {}", path.display()))?;
     let len = guard.metadata().with_context(|| format!("reading {}", path.display()))?.len();
-    let entry = format!("- {at} **{id}** ({who}): {}\n", one_line(text));
+    let entry = format!("- {at} **{id}** ({who}): {}\n", crate::text::escape_controls(&one_line(text)));
     let bytes = if len == 0 { format!("{BLOCKERS_HEADER}{entry}") } else { entry };
     guard.write_all(bytes.as_bytes()).with_context(|| format!("appending to {}", path.display()))?;
     Ok(path)

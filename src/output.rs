@@ -1,10 +1,19 @@
 //! Everything that reaches the terminal: data on stdout (human text or one
 //! versioned JSON document), chatter on stderr, colors decided once.
+//!
+//! Every human line goes through [`Ui::render`], which writes out the
+//! control characters of whatever text it holds ([`escape_controls`]):
+//! descriptions and paths from tasks.md, file names, commit subjects, hook
+//! output never control the terminal. git-par's own colors survive that:
+//! [`Ui::paint`] marks them with a per-process secret that text from outside
+//! cannot know, and only marked spans become escape sequences.
 
 use std::io::{self, IsTerminal, Write};
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
+
+use crate::text::escape_controls;
 
 /// The version of every `--json` document; fields only ever grow.
 pub const JSON_VERSION: u32 = 1;
@@ -75,7 +84,7 @@ impl Ui {
         .context("serialising JSON")?;
         text.push('\n');
         self.printed_json.set(true);
-        self.out(&text)
+        write_stdout(&json_safe(&text))
     }
 
     /// Prints the error document of a failed command under `--json`:
@@ -107,29 +116,38 @@ impl Ui {
         self.json(&Body { error })
     }
 
-    /// Writes data to stdout, exactly as given.
+    /// Writes human text to stdout ([`Ui::render`]ed).
     pub fn out(&self, text: &str) -> Result<()> {
-        let mut out = io::stdout().lock();
-        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-            // A closed pipe (`git par list | head`) is not an error.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-            other => other.context("writing to stdout"),
-        }
+        write_stdout(&render(text, self.color_stdout))
+    }
+
+    /// Writes text to stderr as it is meant to be seen ([`Ui::render`]ed),
+    /// e.g. what a hook printed, or a diff.
+    pub fn err(&self, text: &str) {
+        eprint!("{}", render(text, self.color_stderr));
     }
 
     /// A progress or status line on stderr.
     pub fn status(&self, message: &str) {
-        eprintln!("{message}");
+        eprintln!("{}", render(message, self.color_stderr));
     }
 
     /// A `warning:` line on stderr.
     pub fn warn(&self, message: &str) {
-        eprintln!("{} {message}", self.paint_err(Style::Warning, "warning:"));
+        let line = format!("{} {message}", self.paint_err(Style::Warning, "warning:"));
+        eprintln!("{}", render(&line, self.color_stderr));
     }
 
     /// A `hint:` line on stderr.
     pub fn hint(&self, message: &str) {
-        eprintln!("{} {message}", self.paint_err(Style::Hint, "hint:"));
+        let line = format!("{} {message}", self.paint_err(Style::Hint, "hint:"));
+        eprintln!("{}", render(&line, self.color_stderr));
+    }
+
+    /// `text` as a human sees it: control characters written out, and the
+    /// spans [`Ui::paint`] marked colored when `colors` (else plain).
+    pub fn render(text: &str, colors: bool) -> String {
+        render(text, colors)
     }
 
     /// Colors `text` for stdout when colors are on.
@@ -146,11 +164,12 @@ impl Ui {
     pub fn error(&self, err: &anyhow::Error) {
         let mut causes = err.chain();
         if let Some(top) = causes.next() {
-            eprintln!("{} {top}", self.paint_err(Style::Error, "error:"));
+            let line = format!("{} {top}", self.paint_err(Style::Error, "error:"));
+            eprintln!("{}", render(&line, self.color_stderr));
         }
         for cause in causes {
             // A refusal wrapped in context repeats nothing new beyond its own message.
-            eprintln!("  caused by: {cause}");
+            eprintln!("{}", render(&format!("  caused by: {cause}"), self.color_stderr));
         }
         if let Some(refusal) = crate::error::refusal(err) {
             for hint in &refusal.hints {
@@ -174,6 +193,76 @@ pub enum Style {
     Bold,
 }
 
+/// Opens and closes the mark of a colored span: `OPEN secret code CLOSE`.
+const OPEN: char = '\u{e000}';
+const CLOSE: char = '\u{e001}';
+
+/// This process's secret, which only [`paint`] writes into its marks.
+fn secret() -> &'static str {
+    static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SECRET.get_or_init(|| {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        // RandomState is seeded from the OS for each process.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        format!("{:016x}", hasher.finish())
+    })
+}
+
+fn write_stdout(text: &str) -> Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A closed pipe (`git par list | head`) is not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to stdout"),
+    }
+}
+
+/// A JSON document with the control characters serde_json leaves as they
+/// are (DEL and the C1 range) escaped too: the same text, safe to print.
+fn json_safe(json: &str) -> std::borrow::Cow<'_, str> {
+    if !json.chars().any(|c| ('\u{7f}'..='\u{9f}').contains(&c)) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    // Outside strings JSON has only ASCII punctuation, so any such
+    // character is inside a string, where `\u00XX` means the same.
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if ('\u{7f}'..='\u{9f}').contains(&c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn render(text: &str, colors: bool) -> String {
+    let escaped = escape_controls(text);
+    if !escaped.contains(OPEN) {
+        return escaped.into_owned();
+    }
+    let mark = format!("{OPEN}{}", secret());
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest: &str = &escaped;
+    while let Some(at) = rest.find(&mark) {
+        let after = &rest[at + mark.len()..];
+        let code_len = after.find(|c: char| !(c.is_ascii_digit() || c == ';')).unwrap_or(after.len());
+        if after[code_len..].starts_with(CLOSE) {
+            out.push_str(&rest[..at]);
+            if colors {
+                out.push_str(&format!("\x1b[{}m", &after[..code_len]));
+            }
+            rest = &after[code_len + CLOSE.len_utf8()..];
+        } else {
+            out.push_str(&rest[..at + mark.len()]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn paint(on: bool, style: Style, text: &str) -> String {
     if !on {
         return text.to_string();
@@ -189,5 +278,32 @@ fn paint(on: bool, style: Style, text: &str) -> String {
         Style::Dim => "2",
         Style::Bold => "1",
     };
-    format!("\x1b[{code}m{text}\x1b[0m")
+    let mark = |code: &str| format!("{OPEN}{}{code}{CLOSE}", secret());
+    format!("{}{text}{}", mark(code), mark("0"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_git_pars_own_colors_reach_the_terminal() {
+        let painted = paint(true, Style::Error, "error:");
+        let forged = format!("{OPEN}0000000000000000{}{CLOSE}", "2J");
+        let line = format!("{painted} \x1b[2J\x1b]0;title\x07 {forged}");
+        assert_eq!(
+            render(&line, true),
+            format!("\x1b[1;31merror:\x1b[0m \\x1b[2J\\x1b]0;title\\x07 {forged}")
+        );
+        assert_eq!(render(&paint(false, Style::Error, "error:"), false), "error:");
+        // Painted for a stream with colors, shown on one without.
+        assert_eq!(render(&painted, false), "error:");
+    }
+
+    #[test]
+    fn json_escapes_c1_controls() {
+        assert_eq!(json_safe("{\"a\":\"x\u{9b}y\u{7f}\"}"), "{\"a\":\"x\\u009by\\u007f\"}");
+        let back: serde_json::Value = serde_json::from_str(&json_safe("{\"a\":\"x\u{9b}\"}")).unwrap();
+        assert_eq!(back["a"], "x\u{9b}");
+    }
 }

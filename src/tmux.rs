@@ -2,9 +2,11 @@
 //!
 //! Safety: text from tasks.md never reaches a shell. Each pane runs
 //! `cat <banner file>; exec $SHELL`, where the banner file (written by
-//! git-par, control characters removed) holds the task's description and
+//! git-par, control characters written out) holds the task's description and
 //! recommended command as data. Only paths git-par chose are quoted into
-//! the pane's command line.
+//! the pane's command line. tmux expands formats in some arguments (a
+//! pane's start directory, a session's name), and `#(cmd)` in a format runs
+//! `cmd`: those arguments go through [`literal`], which escapes `#`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -69,17 +71,17 @@ pub fn open(name: &str, panes: &[Pane], add: bool, banner_dir: &Path) -> Result<
     let mut pane_ids = Vec::new();
     for (i, pane) in panes.iter().enumerate() {
         let banner = banner_dir.join(format!("{}.txt", pane.task));
-        fs::write(&banner, sanitize(&pane.banner))
+        fs::write(&banner, crate::text::escape_controls(&pane.banner).as_bytes())
             .with_context(|| format!("writing {}", banner.display()))?;
         let shell_command =
             format!("cat {}; exec \"${{SHELL:-/bin/sh}}\"", shell_quote(&banner.to_string_lossy()));
         let mut args: Vec<String> = if i == 0 && !exists {
-            vec!["new-session".into(), "-d".into(), "-s".into(), name.into(), "-n".into(), "tasks".into()]
+            vec!["new-session".into(), "-d".into(), "-s".into(), literal(name), "-n".into(), "tasks".into()]
         } else {
             vec!["split-window".into(), "-t".into(), target.clone()]
         };
         args.extend(["-P".into(), "-F".into(), "#{pane_id}".into()]);
-        args.extend(["-c".into(), pane.dir.to_string_lossy().into_owned()]);
+        args.extend(["-c".into(), literal(&pane.dir.to_string_lossy())]);
         for (key, value) in &pane.env {
             args.extend(["-e".into(), format!("{key}={value}")]);
         }
@@ -124,17 +126,17 @@ fn validate_session_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Removes control characters (escape sequences included) but keeps newlines and tabs.
-pub fn sanitize(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect()
+/// `text` as tmux reads it literally where it expands formats: `#` is
+/// doubled, so `#(cmd)` or `#{var}` stays text.
+fn literal(text: &str) -> String {
+    text.replace('#', "##")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
 
     #[test]
-    fn sanitize_strips_escapes() {
-        assert_eq!(sanitize("a\x1b[2Jb\r\n\tc\u{7}"), "a[2Jb\n\tc");
+    fn formats_are_escaped() {
+        assert_eq!(super::literal("/r/proj#(touch x)#{pane_id}"), "/r/proj##(touch x)##{pane_id}");
     }
 }

@@ -212,12 +212,9 @@ pub fn recommended_command(task: &Task, template: Option<&str>) -> Option<String
     if let Some(template) = template {
         let quoted = |paths: &[&str]| paths.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ");
         let all: Vec<&str> = task.paths.iter().map(String::as_str).collect();
-        return Some(
-            template
-                .replace("{id}", &task.id)
-                .replace("{paths}", &quoted(&all))
-                .replace("{tests}", &quoted(&tests)),
-        );
+        let values =
+            [("{id}", shell_quote(&task.id)), ("{paths}", quoted(&all)), ("{tests}", quoted(&tests))];
+        return Some(fill(template, &values));
     }
     let has_ext = |exts: &[&str]| task.paths.iter().any(|p| exts.iter().any(|e| p.ends_with(e)));
     let python_tests: Vec<&str> = tests.iter().copied().filter(|p| p.ends_with(".py")).collect();
@@ -240,6 +237,28 @@ pub fn recommended_command(task: &Task, template: Option<&str>) -> Option<String
         return Some("go test ./...".to_string());
     }
     None
+}
+
+/// Replaces each placeholder of `values` in `template` in one pass, left to
+/// right: a value is never searched again, so a path holding `{tests}` stays
+/// the path it is.
+fn fill(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while !rest.is_empty() {
+        match values.iter().find(|(key, _)| rest.starts_with(key)) {
+            Some((key, value)) => {
+                out.push_str(value);
+                rest = &rest[key.len()..];
+            }
+            None => {
+                let c = rest.chars().next().unwrap_or_default();
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
 }
 
 /// Whether a path names a test file by the usual conventions.
@@ -295,6 +314,17 @@ mod command_tests {
         assert_eq!(
             recommended_command(&t, Some("make check ID={id} FILES=\"{paths}\" T={tests}")).as_deref(),
             Some("make check ID=T004 FILES=\"'src/a b.py' tests/test_a.py\" T=tests/test_a.py")
+        );
+    }
+
+    #[test]
+    fn the_template_is_filled_in_one_pass() {
+        let t = task(&["tests/test_{tests}.py", "src/a;touch x.py", "src/{id}/it's.py"]);
+        assert_eq!(
+            recommended_command(&t, Some("run {id} {paths} -- {tests} {other}")).as_deref(),
+            Some(
+                "run T004 'tests/test_{tests}.py' 'src/a;touch x.py' 'src/{id}/it'\\''s.py' -- 'tests/test_{tests}.py' {other}"
+            )
         );
     }
 

@@ -29,8 +29,11 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
     let tasks_file = match &state.tasks_file {
         Some(file) => Some(file.clone()),
         None => cx.tasks().ok().map(|t| t.rel),
+    };
+    if let Some(rel) = &tasks_file {
+        // A run recorded before such files were refused at start would land without its tick.
+        crate::tasks::discover::require_in_repository(&cx.main_root().join(rel), rel, cx.main_root())?;
     }
-    .filter(|rel| !rel.starts_with('/'));
     let verify = args.verify.clone().or_else(|| cx.config.verify.clone()).filter(|v| !v.trim().is_empty());
     let request = Request {
         id: args.id.clone(),
@@ -43,15 +46,18 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
         main_branch,
         tasks_file,
         log_dir: cx.config.log_dir.clone(),
+        // Unset lets a task that declared no path acquire, as the hook does; an unknown value is `error`.
+        enforce_scope: crate::repo::index::config_string(&cx.repo.git, "par.enforceScope")?
+            .map(|value| crate::config::EnforceScope::from_config(Some(&value)).unwrap_or_default()),
     };
     let ui = cx.ui;
     let landing = land::finish(&cx.repo, &cx.store, &request, &|p| progress(ui, &request, p))?;
     if !landing.dropped.is_empty() {
         ui.warn(&format!(
-            "edits of {} to tasks.md clash with {} and were dropped ({} wins):",
-            request.id, request.main_branch, request.main_branch
+            "edits of {} to tasks.md outside its own checkbox were dropped (git-par owns the task file):",
+            request.id
         ));
-        eprint!("{}", landing.dropped);
+        ui.err(&landing.dropped);
     }
     for warning in &landing.warnings {
         ui.warn(warning);
@@ -102,9 +108,9 @@ fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
         )),
         Progress::CommitRefused { output } => {
             // Shown once, as the hook wrote it; the error line follows.
-            eprint!("{output}");
+            ui.err(output);
             if !output.is_empty() && !output.ends_with('\n') {
-                eprintln!();
+                ui.err("\n");
             }
         }
         Progress::MergedMain { main, commit } => {

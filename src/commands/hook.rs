@@ -91,6 +91,18 @@ pub fn run(args: &HookArgs, cx: &Context) -> Result<()> {
         cx.ui.out(&status_text(&hooks, &status))?;
     }
     if matches!(args.action, HookAction::Status) && !status.found.is_ours() {
+        let active: Vec<String> = cx.store.load().map(|s| s.tasks.into_keys().collect()).unwrap_or_default();
+        if !active.is_empty() {
+            let (n, is, its) = if active.len() == 1 {
+                ("1 task".to_string(), "is", "its")
+            } else {
+                (format!("{} tasks", active.len()), "are", "their")
+            };
+            cx.ui.warn(&format!(
+                "{n} {is} active ({}) and {its} commits are not checked against the locks (finish still checks what lands)",
+                active.join(", ")
+            ));
+        }
         let mut refusal = Refusal::failed("git-par's pre-commit hook is not installed for this worktree");
         if !hooks.shared {
             refusal = refusal.hint(format!(

@@ -23,6 +23,9 @@ pub fn run(args: &StartArgs, cx: &super::Context) -> Result<()> {
     for warning in &outcome.warnings {
         cx.ui.warn(warning);
     }
+    for hint in &outcome.hints {
+        cx.ui.hint(hint);
+    }
     if cx.ui.json {
         return cx.ui.json(&Body { tasks: &outcome.started });
     }

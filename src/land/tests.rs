@@ -122,6 +122,8 @@ impl Fixture {
             main_branch: "main".into(),
             tasks_file: Some(TASKS_FILE.into()),
             log_dir: "logs/parallel".into(),
+            // The fixture's tasks lock nothing; the landing's lock check has its own tests.
+            enforce_scope: Some(crate::config::EnforceScope::Off),
         }
     }
 
@@ -707,7 +709,9 @@ fn a_merge_in_progress_in_the_main_worktree_is_refused() {
     assert_eq!(
         refusal_text(&err),
         format!(
-            "a merge is in progress in the worktree of main ({})\nfinish or abort it there, then run `git par finish T001` again",
+            "a merge is in progress in the worktree of main ({})\n\
+             finish it (`git merge --continue`) or abort it (`git merge --abort`) there, then run `git par finish T001` again\n\
+             nothing changed: main is as it was",
             f.root.display()
         )
     );

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use git2::{Oid, Repository, Signature};
 
+pub use super::index_lock::IndexLock;
 use crate::tasks;
 
 /// Who a commit is by: the user's identity as git would take it.
@@ -302,6 +303,36 @@ pub fn with_file(repo: &Repository, tree: Oid, path: &str, text: &str) -> Result
     update.create_updated(repo, &base).with_context(|| format!("writing a tree with the new {path}"))
 }
 
+/// Whether `tree` has an entry at `path`.
+pub fn tree_has(repo: &Repository, tree: Oid, path: &str) -> bool {
+    repo.find_tree(tree).is_ok_and(|t| t.get_path(Path::new(path)).is_ok())
+}
+
+/// `tree` with the entry at `path` made what it is in `from` (removed when
+/// `from` has none there).
+pub fn with_entry_of(repo: &Repository, tree: Oid, path: &str, from: Oid) -> Result<Oid> {
+    let base = repo.find_tree(tree).with_context(|| format!("reading tree {tree}"))?;
+    let source = repo.find_tree(from).with_context(|| format!("reading tree {from}"))?;
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    match source.get_path(Path::new(path)) {
+        Ok(entry) => {
+            let mode = match entry.filemode() {
+                0o100755 => git2::FileMode::BlobExecutable,
+                0o120000 => git2::FileMode::Link,
+                0o160000 => git2::FileMode::Commit,
+                0o040000 => git2::FileMode::Tree,
+                _ => git2::FileMode::Blob,
+            };
+            update.upsert(path, entry.id(), mode);
+        }
+        Err(_) if base.get_path(Path::new(path)).is_err() => return Ok(tree),
+        Err(_) => {
+            update.remove(path);
+        }
+    }
+    update.create_updated(repo, &base).with_context(|| format!("writing a tree with {path} as in {from}"))
+}
+
 /// One changed path between two trees.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Change {
@@ -415,12 +446,165 @@ fn worktree_bits() -> git2::Status {
 /// unresolved conflicts in its index (which stop any checkout there).
 pub fn operation_in_progress(dir: &Path) -> Result<Option<String>> {
     let repo = Repository::open(dir).with_context(|| format!("opening the worktree {}", dir.display()))?;
-    let state = repo.state();
-    if state != git2::RepositoryState::Clean {
-        return Ok(Some(format!("{state:?}").to_ascii_lowercase()));
+    use git2::RepositoryState as S;
+    let op = match repo.state() {
+        S::Clean => None,
+        S::Merge => Some("merge"),
+        S::Revert | S::RevertSequence => Some("revert"),
+        S::CherryPick | S::CherryPickSequence => Some("cherry-pick"),
+        S::Bisect => Some("bisect"),
+        S::Rebase | S::RebaseInteractive | S::RebaseMerge => Some("rebase"),
+        S::ApplyMailbox | S::ApplyMailboxOrRebase => Some("git am"),
+    };
+    if let Some(op) = op {
+        return Ok(Some(op.to_string()));
     }
     let index = repo.index().with_context(|| format!("reading the index of {}", dir.display()))?;
     Ok(index.has_conflicts().then(|| "conflict resolution".to_string()))
+}
+
+/// A rebase, merge, cherry-pick, revert, bisect or `git am` in progress on
+/// `branch` in any worktree of the repository: the worktree and the
+/// operation. A rebase or a bisect detaches HEAD while it runs, so it is
+/// found by the branch it started from (`rebase-*/head-name`, `BISECT_START`),
+/// not by HEAD.
+pub fn operation_on_branch(
+    common_dir: &Path,
+    main_root: &Path,
+    branch: &str,
+) -> Result<Option<(PathBuf, String)>> {
+    let full = format!("refs/heads/{branch}");
+    let mut worktrees = vec![(common_dir.to_path_buf(), main_root.to_path_buf())];
+    let dir = common_dir.join("worktrees");
+    match fs::read_dir(&dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let admin = entry.with_context(|| format!("reading {}", dir.display()))?.path();
+                let gitdir = fs::read_to_string(admin.join("gitdir")).unwrap_or_default();
+                if let Some(top) = admin.join(gitdir.trim()).parent() {
+                    worktrees.push((admin.clone(), top.to_path_buf()));
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    }
+    let read = |path: PathBuf| fs::read_to_string(path).map(|t| t.trim().to_string()).unwrap_or_default();
+    for (admin, top) in worktrees {
+        if ["rebase-merge", "rebase-apply"].iter().any(|d| read(admin.join(d).join("head-name")) == full) {
+            let am = admin.join("rebase-apply").join("applying").exists();
+            return Ok(Some((top, if am { "git am" } else { "rebase" }.to_string())));
+        }
+        let bisect = read(admin.join("BISECT_START"));
+        if bisect == branch || bisect == full {
+            return Ok(Some((top, "bisect".to_string())));
+        }
+        if read(admin.join("HEAD")) == format!("ref: {full}") && top.join(".git").exists() {
+            if let Some(op) = operation_in_progress(&top)? {
+                return Ok(Some((top, op)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Something in a worktree that a checkout would have to write through or
+/// over: git refuses such a checkout ("untracked working tree files would
+/// be overwritten"), and so does git-par.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InTheWay {
+    /// Repository-relative path of the thing in the way.
+    pub path: String,
+    /// What it is, in words.
+    pub what: &'static str,
+}
+
+/// The paths in the way of a checkout (see [`in_the_way`]); the error
+/// [`checkout`] fails with when it finds some.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked(pub Vec<InTheWay>);
+
+impl std::fmt::Display for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list: Vec<String> = self.0.iter().map(|b| format!("{} ({})", b.path, b.what)).collect();
+        write!(f, "untracked working tree files would be overwritten: {}", list.join(", "))
+    }
+}
+
+impl std::error::Error for Blocked {}
+
+const SYMLINK: &str = "a symbolic link; git-par never writes through one";
+const FILE_FOR_DIR: &str = "a file where a directory goes";
+
+/// What in the worktree at `workdir` would make moving `paths` from tree
+/// `from` to tree `to` write outside the worktree or over something that is
+/// not tracked: a symbolic link among a path's leading directories, or at
+/// the path itself, that is not the tracked link of `from` or `to`; an
+/// untracked file where a directory goes. A tracked link that the move
+/// replaces by a directory is not in the way: it is removed, not followed.
+pub fn in_the_way(workdir: &Path, from: Oid, to: Oid, paths: &[String]) -> Result<Vec<InTheWay>> {
+    let repo =
+        Repository::open(workdir).with_context(|| format!("opening the worktree {}", workdir.display()))?;
+    let from_tree = repo.find_tree(from).with_context(|| format!("reading tree {from}"))?;
+    let to_tree = repo.find_tree(to).with_context(|| format!("reading tree {to}"))?;
+    let tracked_link = |tree: &git2::Tree<'_>, rel: &str, target: &Path| -> bool {
+        tree.get_path(Path::new(rel)).ok().filter(|e| e.filemode() == 0o120000).is_some_and(|e| {
+            repo.find_blob(e.id()).is_ok_and(|b| b.content() == target.as_os_str().as_encoded_bytes())
+        })
+    };
+    let mut found: Vec<InTheWay> = Vec::new();
+    let mut note = |path: &str, what: &'static str| {
+        if !found.iter().any(|f| f.path == path) {
+            found.push(InTheWay { path: path.to_string(), what });
+        }
+    };
+    for path in paths {
+        let parts: Vec<&str> = path.split('/').collect();
+        for depth in 1..=parts.len() {
+            let rel = parts[..depth].join("/");
+            let full = workdir.join(&rel);
+            let meta = match fs::symlink_metadata(&full) {
+                Ok(meta) => meta,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+                Err(e) if e.raw_os_error() == Some(20) => break, // ENOTDIR: a file above, noted there
+                Err(e) => return Err(e).with_context(|| format!("reading {}", full.display())),
+            };
+            let last = depth == parts.len();
+            if meta.file_type().is_symlink() {
+                let target = fs::read_link(&full).with_context(|| format!("reading {}", full.display()))?;
+                let tracked =
+                    tracked_link(&from_tree, &rel, &target) || tracked_link(&to_tree, &rel, &target);
+                if !tracked {
+                    note(&rel, SYMLINK);
+                }
+                break;
+            }
+            if !last && !meta.is_dir() {
+                let tracked =
+                    from_tree.get_path(Path::new(&rel)).is_ok() || to_tree.get_path(Path::new(&rel)).is_ok();
+                if !tracked {
+                    note(&rel, FILE_FOR_DIR);
+                }
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Whether every directory leading to `rel` in `workdir` is a real
+/// directory, not a symbolic link (nor missing).
+fn real_dirs(workdir: &Path, rel: &str) -> bool {
+    let mut dir = workdir.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        dir.push(part);
+        match fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Moves the worktree at `workdir` from tree `from` to tree `to` for exactly
@@ -430,9 +614,19 @@ pub fn operation_in_progress(dir: &Path) -> Result<Option<String>> {
 /// looked at. Works whatever HEAD says, so it also runs after HEAD's branch
 /// moved, and again after a partial run, even one killed while it wrote a
 /// file (see [`finish_torn_writes`]).
-pub fn checkout(workdir: &Path, from: Oid, to: Oid, paths: &[String]) -> Result<()> {
+///
+/// The worktree's index lock is held by the caller (`lock`) and stays held:
+/// the new index replaces the old one under it, and the caller lets go. No
+/// git command can write the index meanwhile. Nothing is written through a
+/// symbolic link: what is in the way ([`in_the_way`]) fails the checkout
+/// with [`Blocked`] before any write.
+pub fn checkout(workdir: &Path, from: Oid, to: Oid, paths: &[String], lock: &IndexLock) -> Result<()> {
     if paths.is_empty() || from == to {
         return Ok(());
+    }
+    let blocked = in_the_way(workdir, from, to, paths)?;
+    if !blocked.is_empty() {
+        return Err(Blocked(blocked).into());
     }
     {
         let repo = Repository::open(workdir)
@@ -442,13 +636,31 @@ pub fn checkout(workdir: &Path, from: Oid, to: Oid, paths: &[String]) -> Result<
         let to_tree = repo.find_tree(to).with_context(|| format!("reading tree {to}"))?;
         finish_torn_writes(&repo, workdir, &from_tree, &to_tree, paths)?;
     }
+    // libgit2 writes the index it checks out with through its own
+    // `index.lock`, which this process holds: it works on a copy, which
+    // then replaces the index.
+    let [scratch, _] = super::index_lock::scratch_files(lock.index(), std::process::id());
+    let _ = fs::remove_file(&scratch);
+    match fs::copy(lock.index(), &scratch) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("copying {} to {}", lock.index().display(), scratch.display()))
+        }
+    }
     let mut builder = git2::build::CheckoutBuilder::new();
     builder.safe().disable_pathspec_match(true).update_index(true);
     for path in paths {
         builder.path(path.as_str());
     }
-    checkout_with_baseline(workdir, from, to, &mut builder)
+    let done = checkout_with_baseline(workdir, from, to, &scratch, &mut builder)
         .with_context(|| format!("updating {} in {}", summarize(paths), workdir.display()))
+        .and_then(|()| lock.replace_index(&scratch));
+    if done.is_err() {
+        let _ = fs::remove_file(&scratch);
+    }
+    done
 }
 
 /// Completes the files a checkout killed half-way left torn. libgit2 writes a
@@ -469,6 +681,9 @@ fn finish_torn_writes(
     paths: &[String],
 ) -> Result<()> {
     for path in paths {
+        if !real_dirs(workdir, path) {
+            continue;
+        }
         let file = workdir.join(path);
         let Ok(meta) = fs::symlink_metadata(&file) else { continue };
         if !meta.is_file() {
@@ -517,12 +732,14 @@ fn checkout_with_baseline(
     workdir: &Path,
     from: Oid,
     to: Oid,
+    index: &Path,
     builder: &mut git2::build::CheckoutBuilder<'_>,
 ) -> std::result::Result<(), git2::Error> {
     use libgit2_sys as raw;
 
     struct Guard {
         repo: *mut raw::git_repository,
+        index: *mut raw::git_index,
         from: *mut raw::git_tree,
         to: *mut raw::git_tree,
     }
@@ -530,6 +747,9 @@ fn checkout_with_baseline(
         fn drop(&mut self) {
             // SAFETY: each pointer is null or was returned by the matching lookup/open.
             unsafe {
+                if !self.index.is_null() {
+                    raw::git_index_free(self.index);
+                }
                 if !self.from.is_null() {
                     raw::git_tree_free(self.from);
                 }
@@ -546,6 +766,8 @@ fn checkout_with_baseline(
         |code: std::os::raw::c_int| if code < 0 { Err(git2::Error::last_error(code)) } else { Ok(()) };
     let dir = CString::new(workdir.to_string_lossy().as_bytes())
         .map_err(|_| git2::Error::from_str("a path with a NUL byte"))?;
+    let index_path = CString::new(index.to_string_lossy().as_bytes())
+        .map_err(|_| git2::Error::from_str("a path with a NUL byte"))?;
     let oid = |id: Oid| {
         let mut raw_id = raw::git_oid { id: [0; raw::GIT_OID_MAX_SIZE] };
         raw_id.id[..id.as_bytes().len()].copy_from_slice(id.as_bytes());
@@ -553,11 +775,18 @@ fn checkout_with_baseline(
     };
     let (from_id, to_id) = (oid(from), oid(to));
     raw::init();
-    let mut g = Guard { repo: std::ptr::null_mut(), from: std::ptr::null_mut(), to: std::ptr::null_mut() };
+    let mut g = Guard {
+        repo: std::ptr::null_mut(),
+        index: std::ptr::null_mut(),
+        from: std::ptr::null_mut(),
+        to: std::ptr::null_mut(),
+    };
     // SAFETY: out-pointers are valid; the guard frees what was allocated;
     // `opts` borrows `builder`'s path strings, which outlive the call.
     unsafe {
         check(raw::git_repository_open(&mut g.repo, dir.as_ptr()))?;
+        check(raw::git_index_open(&mut g.index, index_path.as_ptr()))?;
+        check(raw::git_repository_set_index(g.repo, g.index))?;
         check(raw::git_tree_lookup(&mut g.from, g.repo, &from_id))?;
         check(raw::git_tree_lookup(&mut g.to, g.repo, &to_id))?;
         let mut opts: raw::git_checkout_options = std::mem::zeroed();
@@ -570,17 +799,30 @@ fn checkout_with_baseline(
 }
 
 /// Moves `refname` from `old` to `new` only if it still points at `old`.
-/// Returns false when it does not (someone else moved it).
+/// Returns false when it does not (someone else moved it). A ref another
+/// process holds locked for a moment (a `git pack-refs` of a background
+/// `git gc --auto` locks every ref it packs) is tried again for a while
+/// before that counts as moved.
 pub fn compare_and_swap(repo: &Repository, refname: &str, old: Oid, new: Oid, log: &str) -> Result<bool> {
-    match repo.reference_matching(refname, new, true, old, log) {
-        Ok(_) => Ok(true),
-        Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::Locked => {
-            // Locked: another writer is mid-update; Modified: it moved. Either way, not ours to move.
-            Ok(false)
+    let started = std::time::Instant::now();
+    loop {
+        match repo.reference_matching(refname, new, true, old, log) {
+            Ok(_) => return Ok(true),
+            Err(e) if e.code() == git2::ErrorCode::Locked && started.elapsed() < REF_LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::Locked => {
+                // Modified: it moved; Locked for long: a writer is mid-update,
+                // or died there. Either way, not ours to move now.
+                return Ok(false);
+            }
+            Err(e) => return Err(e).with_context(|| format!("moving {refname} from {old} to {new}")),
         }
-        Err(e) => Err(e).with_context(|| format!("moving {refname} from {old} to {new}")),
     }
 }
+
+/// How long [`compare_and_swap`] waits for a ref another process locked.
+const REF_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The commit a ref points at, if it exists.
 pub fn ref_target(repo: &Repository, refname: &str) -> Result<Option<Oid>> {

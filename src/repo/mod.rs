@@ -2,6 +2,7 @@
 //! `git` for what must behave exactly like git (worktrees, network).
 
 pub mod index;
+pub mod index_lock;
 pub mod land;
 pub mod worktree;
 

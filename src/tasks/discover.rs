@@ -107,6 +107,33 @@ pub fn find(sources: &Sources) -> Result<Found> {
     }
 }
 
+/// Refuses a task file git-par could not tick in a landing commit: one
+/// outside the repository at `root`, or a symbolic link (the landing would
+/// write its target's text over the link). Checked where a run starts and
+/// where a task lands.
+pub fn require_in_repository(path: &Path, rel: &str, root: &Path) -> Result<()> {
+    let why = "git-par ticks the task file in the landing commit";
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        let shown = path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
+        let target = fs::read_link(path).map(|t| format!(" (to {})", t.display())).unwrap_or_default();
+        return Err(Refusal::failed(format!("the task file {shown} is a symbolic link{target}"))
+            .hint(format!("{why} and never writes through a link: make it the file itself"))
+            .into());
+    }
+    if rel.starts_with('/') || Path::new(rel).is_absolute() {
+        return Err(Refusal::failed(format!(
+            "the task file {} is outside the repository at {}",
+            path.display(),
+            root.display()
+        ))
+        .hint(format!(
+            "{why}: keep it in the repository (e.g. specs/NNN-feature/tasks.md) and pass that with --tasks"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// Reads the task file as UTF-8 text, refusing directories and other encodings.
 pub fn read_text(path: &Path) -> Result<String> {
     if path.is_dir() {

@@ -41,6 +41,25 @@ pub fn merge(base: &str, main: &str, task: &str) -> Merged {
     merge_by(base, main, task, &parsed_checkboxes)
 }
 
+/// `main` with task `id`'s checkbox as the task branch's version `task` has
+/// it: the one edit of tasks.md a landing takes from a task branch (DESIGN
+/// §6). Nothing else of `task` is looked at; when `id` is not found once in
+/// each version, `main` is returned as it is.
+pub fn own_checkbox(main: &str, task: &str, id: &str) -> String {
+    let once = |text: &str| -> Option<usize> {
+        let found: Vec<Found> = parsed_checkboxes(text).into_iter().filter(|f| f.id == id).collect();
+        (found.len() == 1).then(|| found[0].line)
+    };
+    let (Some(at_main), Some(at_task)) = (once(main), once(task)) else { return main.to_string() };
+    let Some((_, state)) = task.split_inclusive('\n').nth(at_task).and_then(checkbox) else {
+        return main.to_string();
+    };
+    main.split_inclusive('\n')
+        .enumerate()
+        .map(|(i, line)| if i == at_main { set_checkbox(line, state) } else { line.to_string() })
+        .collect()
+}
+
 /// A task's place in a file, 0-based lines.
 #[derive(Debug, Clone)]
 struct Found {
@@ -390,6 +409,16 @@ fn apply<'a>(base: &[&str], start: usize, end: usize, hunks: impl Iterator<Item 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_tasks_own_checkbox_is_taken() {
+        let main = "# T\r\n- [ ] T001 a\r\n- [ ] T002 b\r\n";
+        let task = "# T (renamed)\r\n- [x] T001 a, rewritten\r\n- [X] T002 b\r\n- [ ] T003 new\r\n";
+        assert_eq!(own_checkbox(main, task, "T001"), "# T\r\n- [x] T001 a\r\n- [ ] T002 b\r\n");
+        // Gone or ambiguous on the task side: main's as it is.
+        assert_eq!(own_checkbox(main, "", "T001"), main);
+        assert_eq!(own_checkbox(main, "- [x] T001 a\n- [x] T001 b\n", "T001"), main);
+    }
 
     /// A stand-in for the parser: `- [ ] T001 ...` lines, ID up to the first
     /// space; indented lines under a task are its details.

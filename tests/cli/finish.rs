@@ -300,7 +300,7 @@ fn eight_concurrent_finishes_all_land_exactly_once() {
 fn a_finish_killed_at_any_step_is_repaired_by_doctor() {
     assert_eq!(
         git_par::land::CRASH_POINTS.len(),
-        11,
+        13,
         "a crash point was added or removed: update this test's doc"
     );
     for &point in git_par::land::CRASH_POINTS {
@@ -317,6 +317,7 @@ fn a_finish_killed_at_any_step_is_repaired_by_doctor() {
         assert!(!crashed.status.success(), "{point}: finish was not killed");
 
         repo.par(&["doctor", "--repair"]).success();
+        assert!(!repo.path(".git/index.lock").exists(), "{point}: git-par's index lock is left");
         let landed = landed_count(&repo, "T001");
         let must_land =
             ["main-moved", "main-synced", "released", "worktree-removed", "cleaned"].contains(&point);
@@ -412,17 +413,17 @@ fn a_task_branch_cannot_delete_tasks_from_the_plan() {
     assert_eq!(
         run.stderr,
         format!(
-            "warning: edits of T002 to tasks.md clash with main and were dropped (main wins):\n\
+            "warning: edits of T002 to tasks.md outside its own checkbox were dropped (git-par owns the task file):\n\
 --- tasks.md (landed)\n+++ tasks.md (task branch)\n@@ -1,3 +0,0 @@\n\
 -- [X] T001 done `a.py`\n-- [ ] T002 [P] b `b.py`\n-- [ ] T003 [P] c `c.py`\n\
-Landed T002 on main as {} (merge, 1 commit, 2 files)\n",
+Landed T002 on main as {} (merge, 1 commit, 1 file)\n",
             &commit[..7]
         )
     );
     assert_eq!(
         repo.git(&["show", &format!("main:{TASKS_FILE}")]),
         format!(
-            "- [X] T001 done `a.py`\n- [X] T002 [P] b `b.py`\n  - par: merged {} (1 commit, 2 files) · logs/parallel/T002.log\n\
+            "- [X] T001 done `a.py`\n- [X] T002 [P] b `b.py`\n  - par: merged {} (1 commit, 1 file) · logs/parallel/T002.log\n\
 - [ ] T003 [P] c `c.py`\n",
             &tip[..7]
         )

@@ -389,7 +389,8 @@ hint: task worktrees that `git par start` creates get it too; run `git par hook 
     let run = repo.par_in(&t1, &["--json", "hook", "status"]).code(1);
     assert_eq!(
         run.stderr,
-        "error: git-par's pre-commit hook is not installed for this worktree
+        "warning: 2 tasks are active (T001, T002) and their commits are not checked against the locks (finish still checks what lands)\n\
+         error: git-par's pre-commit hook is not installed for this worktree
 hint: core.hooksPath (.githooks) is relative, so each worktree has its own hooks directory
 hint: install it with `git par hook install`
 "

@@ -15,6 +15,7 @@ mod discovery;
 mod doctor;
 mod finish;
 mod finish_inside;
+mod guarantees;
 mod hook;
 mod lint;
 mod list;

@@ -87,6 +87,14 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// What `start` says when no git-par hook checks the commits in `whose`.
+pub fn unhooked(whose: &str) -> String {
+    format!(
+        "warning: no git-par pre-commit hook is installed, so commits in {whose} are not checked against the locks (finish still checks what lands)\n\
+         hint: install it with `git par hook install`\n"
+    )
+}
+
 #[test]
 fn start_creates_branch_worktree_and_state() {
     let repo = TestRepo::with_tasks(PLAN);
@@ -94,7 +102,10 @@ fn start_creates_branch_worktree_and_state() {
     let run = repo.par(&["start", "T001"]).success();
     let wt = repo.worktree("T001");
     assert_eq!(run.stdout, format!("{}\n", wt.display()));
-    assert_eq!(run.stderr, "started T001 on branch par/T001 (locks src/app/models.py)\n");
+    assert_eq!(
+        run.stderr,
+        unhooked("T001's worktree") + "started T001 on branch par/T001 (locks src/app/models.py)\n"
+    );
 
     assert_eq!(repo.rev("par/T001"), main);
     assert_eq!(repo.git_in(&wt, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(), "par/T001");
@@ -154,7 +165,7 @@ fn start_json_lists_every_task() {
             ]
         })
     );
-    assert_eq!(run.stderr, "");
+    assert_eq!(run.stderr, unhooked("the worktrees of T001, T003"));
 }
 
 #[test]
@@ -351,7 +362,7 @@ fn a_declared_path_naming_the_task_file_is_not_locked() {
         "{}",
         run.stderr
     );
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().filter(|l| l.starts_with("warning: T001: ")).count(), 1, "{}", run.stderr);
 }
 
 #[test]
@@ -360,8 +371,10 @@ fn a_task_without_paths_starts_with_a_warning() {
     let run = repo.par(&["start", "T001"]).success();
     assert_eq!(
         run.stderr,
-        "warning: T001 names no paths: its commits will lock what they touch (par.enforceScope = acquire); add locks now with `git par lock T001 --add GLOB`\n\
-         started T001 on branch par/T001 (locks nothing)\n"
+        "warning: T001 names no paths: its commits will lock what they touch (par.enforceScope = acquire); add locks now with `git par lock T001 --add GLOB`\n"
+            .to_string()
+            + &unhooked("T001's worktree")
+            + "started T001 on branch par/T001 (locks nothing)\n"
     );
 }
 

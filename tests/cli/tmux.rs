@@ -200,3 +200,34 @@ fn outside_tmux_without_a_terminal_it_does_not_attach_but_says_how() {
         run.stderr
     );
 }
+
+/// tmux expands formats in a pane's start directory, and `#(cmd)` in a
+/// format runs `cmd`: a repository directory named so must run nothing.
+#[test]
+fn a_directory_name_is_no_tmux_format() {
+    assert!(tmux_available(), "the tests need tmux (.ci/run installs it)");
+    let mut repo = TestRepo::with_tasks(TASKS);
+    let odd = repo.root.with_file_name("proj#(cd;touch pwned-format)#{pane_id}");
+    std::fs::rename(&repo.root, &odd).unwrap();
+    repo.root = odd;
+    let tmux = Tmux::new(&repo);
+    let json = tmux.par(&["--json", "tmux", "T001", "--no-attach"]).success().json();
+    let pane = json["panes"][0]["pane"].as_str().unwrap().to_string();
+    tmux.wait_for(&pane, "finish    git par finish T001");
+    let listed = tmux.tmux(&["list-panes", "-t", "=git-par:", "-F", "#{pane_current_path}"]);
+    let worktree = repo.root.with_file_name("proj#(cd;touch pwned-format)#{pane_id}.par").join("T001");
+    assert_eq!(listed, format!("{}\n", worktree.display()));
+    // A session name is expanded too.
+    let json = tmux
+        .par(&["--json", "tmux", "T002", "-s", "s#(cd;touch pwned-session)", "--no-attach"])
+        .success()
+        .json();
+    assert_eq!(json["session"], "s#(cd;touch pwned-session)");
+    assert_eq!(
+        tmux.tmux(&["list-sessions", "-F", "#{session_name}"]),
+        "git-par\ns#(cd;touch pwned-session)\n"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!repo.home.join("pwned-format").exists(), "tmux ran a command from the directory's name");
+    assert!(!repo.home.join("pwned-session").exists(), "tmux ran a command from the session's name");
+}

@@ -3,6 +3,12 @@
 //! 200-task plan whose paths overlap; and `kill -9` at random moments of
 //! start, finish and abort, each followed by `git par doctor --repair`.
 //!
+//! Some workers take routes the pre-commit hook never sees: a commit with
+//! `--no-verify`, a patch applied with `git am`, another task's commit
+//! brought in with `git cherry-pick`. Whatever they bring outside the task's
+//! own locks must be refused by `finish` (exit 1 or 3), and lands once taken
+//! out again; what they bring inside them lands as usual.
+//!
 //! Checked while it runs (a checker thread samples `state.json` and `git
 //! worktree list` every few milliseconds, and every worker checks after each
 //! operation): no two active tasks hold overlapping locks. Checked at the end
@@ -10,7 +16,9 @@
 //! ticked exactly once; no orphan worktree, branch or journal; no lock stuck;
 //! every committed line of a landed task is on main and none of an aborted
 //! one; every commit is reachable; `git fsck --strict` is clean; main's
-//! worktree is clean. The crash runs act as the person only where git
+//! worktree is clean. And on main's history (its reflog, every move): each
+//! landing changed only paths within its task's locks, and no two tasks that
+//! were active at the same time changed one path. The crash runs act as the person only where git
 //! itself needs one: a lock file a killed git left (`index.lock`,
 //! `packed-refs.lock`, `main.lock`), which doctor names, is removed by hand
 //! and counted.
@@ -307,11 +315,20 @@ struct Incarnation {
     /// (file, line) appended by those commits.
     lines: Vec<(String, String)>,
     strategy: Option<Strategy>,
+    /// The commit it started from, when known from the state.
+    base: Option<String>,
 }
 
 impl Incarnation {
     fn new(id: &str, worktree: PathBuf) -> Incarnation {
-        Incarnation { id: id.to_string(), worktree, commits: Vec::new(), lines: Vec::new(), strategy: None }
+        Incarnation {
+            id: id.to_string(),
+            worktree,
+            commits: Vec::new(),
+            lines: Vec::new(),
+            strategy: None,
+            base: None,
+        }
     }
 }
 
@@ -347,6 +364,136 @@ fn commit_work(t: &Torture, rng: &mut Rng, inc: &mut Incarnation) -> Result<(), 
     inc.commits.push(oid);
     inc.lines.extend(appended);
     Ok(())
+}
+
+/// A route around the pre-commit hook: a commit with `--no-verify`, a
+/// patch applied with `git am`, or another active task's commit brought in
+/// with `git cherry-pick`. What lies outside the task's locks must not land:
+/// `finish` is tried and must refuse (exit 1 or 3), then the change is taken
+/// out again. What lies inside them stays, and lands with the task. Returns
+/// what was done, to count.
+fn bypass(t: &Torture, rng: &mut Rng, inc: &mut Incarnation) -> Result<Bypass, String> {
+    let task = t.task(&inc.id).clone();
+    let wt = inc.worktree.clone();
+    let before = expect_git(t, &wt, &["rev-parse", "HEAD"])?.trim().to_string();
+    let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
+    let route = rng.below(3);
+    let (what, foreign, line) = if route == 2 {
+        // Another active task's latest commit.
+        let others: Vec<String> =
+            expect_git(t, &t.repo.root, &["branch", "--list", "par/*", "--format=%(refname:short)"])?
+                .lines()
+                .filter(|b| *b != format!("par/{}", inc.id))
+                .map(str::to_string)
+                .collect();
+        if others.is_empty() {
+            return Ok(Bypass::Skipped);
+        }
+        let other = rng.pick(&others).clone();
+        let tip = match t
+            .repo
+            .try_git_in(&t.repo.root, &["rev-parse", "--verify", "-q", &format!("{other}^{{commit}}")])
+        {
+            run if run.code == 0 => run.stdout.trim().to_string(),
+            _ => return Ok(Bypass::Skipped),
+        };
+        // Only the other task's own work: commits on its branch, not main's.
+        let mine = t.repo.try_git_in(&t.repo.root, &["merge-base", "--is-ancestor", &tip, "main"]);
+        if mine.code == 0 {
+            return Ok(Bypass::Skipped);
+        }
+        let picked = t.repo.try_git_in(&wt, &["cherry-pick", "--allow-empty", &tip]);
+        if picked.code != 0 {
+            let _ = t.repo.try_git_in(&wt, &["cherry-pick", "--abort"]);
+            expect_git(t, &wt, &["reset", "-q", "--hard", &before])?;
+            return Ok(Bypass::Done("cherry-picks that did not apply"));
+        }
+        ("cherry-picked another task's commit", true, Some((other, String::new())))
+    } else {
+        // Outside the locks most of the time, inside them sometimes.
+        let inside = rng.chance(25);
+        let target = if inside {
+            task.decls[rng.below(task.decls.len())].target(rng, &inc.id)
+        } else {
+            match (0..20).map(|_| file(rng.below(DIRS), rng.below(FILES))).find(|f| !task.allows(f)) {
+                Some(f) => f,
+                None => return Ok(Bypass::Skipped),
+            }
+        };
+        let line = format!("{} bypass {serial}", inc.id);
+        let path = wt.join(&target);
+        std::fs::create_dir_all(path.parent().expect("parent")).map_err(|e| format!("mkdir: {e}"))?;
+        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+        text.push_str(&line);
+        text.push('\n');
+        std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        expect_git(t, &wt, &["add", "-A"])?;
+        let message = format!("{}: around the hook {serial}", inc.id);
+        expect_git(t, &wt, &["commit", "-q", "--no-verify", "-m", &message])?;
+        if route == 1 {
+            // The same change, as a patch someone sent: `git am` runs no pre-commit hook.
+            let patch = expect_git(t, &wt, &["format-patch", "-1", "--stdout"])?;
+            let file = t.repo.tmp.path().join(format!("patch-{serial}"));
+            std::fs::write(&file, patch).map_err(|e| format!("writing {}: {e}", file.display()))?;
+            expect_git(t, &wt, &["reset", "-q", "--hard", &before])?;
+            expect_git(t, &wt, &["am", "-q", file.to_str().expect("utf-8 path")])?;
+        }
+        let what = match (route, inside) {
+            (0, true) => "--no-verify commits inside the locks",
+            (0, false) => "--no-verify commits outside the locks",
+            (_, true) => "git am patches inside the locks",
+            (_, false) => "git am patches outside the locks",
+        };
+        (what, !inside, Some((target, line)))
+    };
+    let after = expect_git(t, &wt, &["rev-parse", "HEAD"])?.trim().to_string();
+    if !foreign {
+        inc.commits.push(after);
+        inc.lines.extend(line);
+        return Ok(Bypass::Done(what));
+    }
+    let run = t.repo.par(&["finish", &inc.id]);
+    if run.code == 0 && route == 2 {
+        // The picked task landed meanwhile: main has its change, so the
+        // merge of main leaves nothing foreign to land. Only then.
+        let other = line.map(|(branch, _)| branch).unwrap_or_default();
+        let other_id = other.trim_start_matches("par/");
+        let landed = expect_git(
+            t,
+            &t.repo.root,
+            &["log", "main", "--format=%H", "--grep", &format!("^Par-Task: {other_id}$")],
+        )?;
+        if !landed.trim().is_empty() {
+            inc.commits.push(after);
+            return Ok(Bypass::Landed("cherry-picks of a task that landed meanwhile, landed with it"));
+        }
+        return Err(fail(&format!("finish {} after it {what} from {other} must be refused", inc.id), &run));
+    }
+    // Refused for the foreign paths, or before that for a conflict with main
+    // over them (another task changed that file meanwhile): nothing lands.
+    let refused = (run.code == 1 || run.code == 3)
+        && run.stderr.lines().any(|l| {
+            l.starts_with(&format!("error: {} cannot land: it changes ", inc.id))
+                || l.starts_with(&format!("error: {} conflicts with main in ", inc.id))
+        });
+    if !refused {
+        return Err(fail(&format!("finish {} after it {what} must be refused", inc.id), &run));
+    }
+    if expect_git(t, &wt, &["rev-parse", "HEAD"])?.trim() != after {
+        return Err(format!("the refused finish of {} moved its branch", inc.id));
+    }
+    expect_git(t, &wt, &["reset", "-q", "--hard", &before])?;
+    Ok(Bypass::Done(what))
+}
+
+/// What [`bypass`] did.
+enum Bypass {
+    /// Nothing (no route fit).
+    Skipped,
+    /// Took a route; the task is as it was, or has the change if it lies within its locks.
+    Done(&'static str),
+    /// The task landed (a cherry-pick whose task had landed meanwhile).
+    Landed(&'static str),
 }
 
 /// Stages a file outside the task's locks: the hook must refuse the commit,
@@ -558,8 +705,93 @@ fn check_quiescent(t: &Torture, ledger: &Ledger, fsck: bool) -> Result<(), Strin
             return Err(format!("{}'s commit {lost} is not in main's history", inc.id));
         }
     }
+    check_history(t, ledger)?;
     if fsck {
         expect_git(t, &repo.root, &["fsck", "--no-progress", "--strict"])?;
+    }
+    Ok(())
+}
+
+/// The lock invariant on main's history, not only on the state: main's
+/// reflog lists every move of main; each move is a landing (its message
+/// names the task). A landing's changes (main before it to main after it,
+/// tasks.md aside) lie within its task's locks; and two tasks active at the
+/// same time (each started before the other landed, by the main tip it
+/// started from) changed no path in common.
+fn check_history(t: &Torture, ledger: &Ledger) -> Result<(), String> {
+    let repo = git2::Repository::open(&t.repo.root).map_err(|e| format!("opening the repository: {e}"))?;
+    let reflog = repo.reflog("refs/heads/main").map_err(|e| format!("reading main's reflog: {e}"))?;
+    // Oldest first: (main before, main after, task).
+    let mut moves: Vec<(git2::Oid, git2::Oid, Option<String>)> = Vec::new();
+    for entry in reflog.iter() {
+        let message = entry.message().unwrap_or_default().to_string();
+        let task =
+            message.strip_prefix("git-par finish ").and_then(|m| m.split(':').next()).map(str::to_string);
+        moves.push((entry.id_old(), entry.id_new(), task));
+    }
+    moves.reverse();
+    let position: BTreeMap<git2::Oid, usize> =
+        moves.iter().enumerate().map(|(i, (_, new, _))| (*new, i)).collect();
+    let events = std::fs::read_to_string(t.repo.path(".git/par/events.jsonl")).unwrap_or_default();
+    // A start killed after recording its task but before its event, which
+    // doctor kept, has no start event: its base was read from the state.
+    let mut base_of: BTreeMap<String, String> =
+        ledger.landed.values().filter_map(|i| Some((i.id.clone(), i.base.clone()?))).collect();
+    for line in events.lines() {
+        let Ok(event) = serde_json::from_str::<Value>(line) else { continue };
+        if event["event"] == "start" {
+            if let (Some(task), Some(base)) = (event["task"].as_str(), event["base"].as_str()) {
+                base_of.entry(task.to_string()).or_insert_with(|| base.to_string());
+            }
+        }
+    }
+    // (task, main position it started at, position it landed at, paths changed)
+    let mut landings: Vec<(String, usize, usize, BTreeSet<String>)> = Vec::new();
+    for (i, (old, new, task)) in moves.iter().enumerate() {
+        if old.is_zero() {
+            continue;
+        }
+        let Some(task) = task else {
+            return Err(format!("main moved to {new} by something other than a landing"));
+        };
+        let tree = |oid: &git2::Oid| repo.find_commit(*oid).and_then(|c| c.tree()).map_err(|e| e.to_string());
+        let diff = repo
+            .diff_tree_to_tree(Some(&tree(old)?), Some(&tree(new)?), None)
+            .map_err(|e| format!("diffing {old}..{new}: {e}"))?;
+        let mut paths = BTreeSet::new();
+        for delta in diff.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                if let Some(path) = file.path().and_then(|p| p.to_str()) {
+                    if path != TASKS_FILE {
+                        paths.insert(path.to_string());
+                    }
+                }
+            }
+        }
+        let plan = t.task(task);
+        if let Some(outside) = paths.iter().find(|p| !plan.allows(p)) {
+            return Err(format!("the landing of {task} ({new}) changed {outside}, outside its locks"));
+        }
+        let started = base_of
+            .get(task)
+            .and_then(|b| git2::Oid::from_str(b).ok())
+            .and_then(|b| {
+                if moves.first().is_some_and(|m| m.0.is_zero() && m.1 == b) {
+                    Some(0)
+                } else {
+                    position.get(&b).copied()
+                }
+            })
+            .ok_or_else(|| format!("{task}'s base is not a tip main had"))?;
+        landings.push((task.clone(), started, i, paths));
+    }
+    for (i, a) in landings.iter().enumerate() {
+        for b in &landings[i + 1..] {
+            let concurrent = a.1 < b.2 && b.1 < a.2;
+            if let Some(path) = a.3.intersection(&b.3).next().filter(|_| concurrent) {
+                return Err(format!("{} and {} were active together and both changed {path}", a.0, b.0));
+            }
+        }
     }
     Ok(())
 }
@@ -652,6 +884,22 @@ fn operate_on(t: &Torture, ledger: &Mutex<Ledger>, rng: &mut Rng, id: &str) -> R
     for _ in 0..1 + rng.below(2) {
         commit_work(t, rng, &mut inc)?;
         ledger.lock().unwrap().count("commits");
+    }
+    if rng.chance(25) {
+        match bypass(t, rng, &mut inc)? {
+            Bypass::Skipped => {}
+            Bypass::Done(what) => ledger.lock().unwrap().count(what),
+            Bypass::Landed(what) => {
+                inc.strategy = Some(Strategy::Merge);
+                let mut ledger = ledger.lock().unwrap();
+                ledger.count(what);
+                ledger.count("landed");
+                if let Some(before) = ledger.landed.insert(id.clone(), inc) {
+                    return Err(format!("{id} landed twice (first from {})", before.worktree.display()));
+                }
+                return Ok(());
+            }
+        }
     }
     if rng.chance(20) {
         let run = t.repo.par(&["abort", &id]);
@@ -1004,7 +1252,14 @@ impl Crasher {
             }
             let Some(lock) = stale_git_lock(&run) else { break };
             self.log.push(format!("round {}: removed a stale {} by hand", self.rounds, lock.display()));
-            self.ledger.count("stale git locks removed by hand");
+            // git-par's own (main.lock, the main worktree's index.lock) doctor removes itself.
+            let name = lock.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            self.ledger.count(match name.as_str() {
+                "packed-refs.lock" => "stale git locks removed by hand: packed-refs.lock",
+                "index.lock" => "stale git locks removed by hand: an index.lock",
+                "main.lock" => "stale git locks removed by hand: main.lock",
+                _ => "stale git locks removed by hand: another",
+            });
             std::fs::remove_file(&lock).map_err(|e| format!("removing {}: {e}", lock.display()))?;
             run = self.t.repo.par(&["doctor", "--repair"]);
         }
@@ -1032,8 +1287,10 @@ impl Crasher {
         }
         // Whether the task is active is decided by what survived the repair.
         self.repair()?;
-        if self.t.state()?.contains_key(&id) {
-            self.ledger.active.insert(id.clone(), Incarnation::new(&id, self.t.repo.worktree(&id)));
+        if let Some(entry) = self.t.state()?.get(&id) {
+            let mut inc = Incarnation::new(&id, self.t.repo.worktree(&id));
+            inc.base = entry["base"].as_str().map(str::to_string);
+            self.ledger.active.insert(id.clone(), inc);
             self.ledger.count(if code == Some(0) { "started" } else { "killed starts kept" });
         } else {
             if code == Some(0) {
