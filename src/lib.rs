@@ -12,7 +12,8 @@
 //! - [`repo`]: everything that talks to git; [`land`]: the merge queue;
 //! - [`hook`]: the pre-commit hook; [`workflow`]: plan waves, logs, blockers, tmux;
 //! - [`output`]: terminal and JSON rendering; [`error`]: exit codes and hints;
-//! - [`text`]: outside text (tasks.md, paths, commit messages) made safe to show.
+//! - [`text`]: outside text (tasks.md, paths, commit messages) made safe to show;
+//! - [`up`]: `git par up`, the run of a whole plan by agents; [`prepare`]: new worktrees made ready.
 
 pub mod cli;
 pub mod commands;
@@ -28,11 +29,13 @@ pub mod locks;
 pub mod logs;
 pub mod man;
 pub mod output;
+pub mod prepare;
 pub mod repo;
 pub mod state;
 pub mod tasks;
 pub mod text;
 pub mod tmux;
+pub mod up;
 pub mod workflow;
 
 use clap::Parser as _;

@@ -160,7 +160,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     let started_at = state::now();
     // Held from recording to creating, so that `doctor --repair` never sees a
     // task recorded but not yet created, and worktree adds never overlap.
-    let base_hex = with_worktrees_locked(cx, || {
+    let (base, previous) = with_worktrees_locked(cx, || {
         // Written before the tasks are recorded, removed once their worktrees
         // are made or rolled back: `doctor --repair` undoes a start that died.
         let intents: Vec<Intent> = plans.iter().map(|p| Intent::start(&p.id, &started_at)).collect();
@@ -170,9 +170,9 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
             }
             let (base, previous) = record_plans(cx, &plans, options, &owner, &started_at, &loaded)?;
             crash_point("start-recorded")?;
-            create_worktrees(cx, &plans, &base, &started_at, previous)?;
+            create_worktrees(cx, &plans, &base, &started_at, previous.clone())?;
             crash_point("start-created")?;
-            Ok(base.to_string())
+            Ok((base, previous))
         })();
         for intent in &intents {
             if let Err(e) = intent.remove(cx) {
@@ -181,6 +181,8 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
         }
         created
     })?;
+    let base_hex = base.to_string();
+    prepare_worktrees(cx, &plans, &base, &started_at, previous)?;
 
     if let Err(e) = logs::ensure_excluded(&cx.repo.common_dir, cx.main_root(), &cx.config.log_dir) {
         warnings.push(format!("could not add the log directory to .git/info/exclude: {e:#}"));
@@ -353,6 +355,45 @@ fn create_worktrees(
         if let Err(err) = cx.repo.add_worktree(&plan.branch, &plan.worktree, &base_hex) {
             // Every plan was recorded, but only those up to this one created anything.
             let cleanup = roll_back(cx, &plans[..=i], plans, base, started_at, previous);
+            let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
+            let mut err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
+            if let Err(cleanup) = cleanup {
+                err = err.context(format!(
+                    "cleaning up after the failed start also failed ({cleanup:#}); run `git par doctor`"
+                ));
+            }
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+/// Makes the new worktrees ready to work in (`par.copy`, `par.setup`,
+/// DESIGN §12); if that fails for one, the whole start is rolled back as a
+/// failed [`create_worktrees`] is. Runs after the worktrees lock is let go,
+/// so that a long setup (`npm ci`) holds up no other start or landing.
+fn prepare_worktrees(
+    cx: &Context,
+    plans: &[Plan],
+    base: &git2::Oid,
+    started_at: &str,
+    previous: RunIdentity,
+) -> Result<()> {
+    let skip = [worktree_dir(cx), logs::log_dir(cx.main_root(), &cx.config.log_dir)];
+    let preparation = crate::prepare::Preparation {
+        copy: &cx.config.copy,
+        setup: cx.config.setup.as_deref(),
+        main_root: cx.main_root(),
+        skip: &skip,
+    };
+    if preparation.is_empty() {
+        return Ok(());
+    }
+    for plan in plans {
+        let log = logs::log_path(cx.main_root(), &cx.config.log_dir, &plan.id);
+        if let Err(err) = preparation.apply(&plan.id, &plan.worktree, &log) {
+            let cleanup =
+                with_worktrees_locked(cx, || roll_back(cx, plans, plans, base, started_at, previous));
             let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
             let mut err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
             if let Err(cleanup) = cleanup {

@@ -18,6 +18,7 @@ mod plan;
 mod run;
 mod start;
 mod tmux;
+mod up;
 
 use std::path::{Path, PathBuf};
 
@@ -69,6 +70,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 Command::Run(args) => run::run(&args, &cx),
                 Command::Tmux(args) => tmux::run(&args, &cx),
                 Command::Doctor(args) => doctor::run(&args, &cx),
+                Command::Up(args) => up::run(&args, &cx),
                 Command::Lint(args) => lint::run(&args, &cx),
                 Command::Completions(_)
                 | Command::Man(_)
