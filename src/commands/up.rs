@@ -93,7 +93,12 @@ struct JsonLines<'a> {
 
 impl Observer for JsonLines<'_> {
     fn event(&mut self, event: &Event) {
-        let _ = self.ui.json_line(event);
+        let Ok(mut line) = serde_json::to_value(event) else { return };
+        if let Some(fields) = line.as_object_mut() {
+            let at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+            fields.insert("at".to_string(), serde_json::Value::String(at));
+        }
+        let _ = self.ui.json_line(&line);
     }
 }
 

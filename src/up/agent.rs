@@ -139,8 +139,9 @@ impl Record {
 
     /// Whether the agent's wrapper still runs.
     pub fn alive(&self) -> bool {
-        self.pid
-            .is_some_and(|pid| alive(pid) && (self.pid_start.is_none() || self.pid_start == start_time(pid)))
+        self.pid.is_some_and(|pid| {
+            alive(pid) && !zombie(pid) && (self.pid_start.is_none() || self.pid_start == start_time(pid))
+        })
     }
 }
 
@@ -254,10 +255,21 @@ fn alive(pid: u32) -> bool {
 /// When process `pid` started, in clock ticks since boot (Linux), to tell it
 /// from a later process given the same PID. `None` where unknown.
 pub fn start_time(pid: u32) -> Option<u64> {
+    stat_field(pid, 19)?.parse().ok()
+}
+
+/// Whether process `pid` has ended and waits to be reaped: an agent whose
+/// `git par up` was killed is reaped by whoever adopted it, maybe late.
+fn zombie(pid: u32) -> bool {
+    stat_field(pid, 0).is_some_and(|state| state == "Z" || state == "X")
+}
+
+/// Field `n` of `/proc/PID/stat` counted after the command name (0: the state).
+fn stat_field(pid: u32, n: usize) -> Option<String> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces.
     let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19)?.parse().ok()
+    after.split_whitespace().nth(n).map(str::to_string)
 }
 
 /// The last non-empty line of the log, for the live view.

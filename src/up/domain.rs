@@ -206,9 +206,15 @@ impl Lander {
         result.map_err(|err: anyhow::Error| {
             let said = said.into_inner().unwrap_or_default();
             let mut reason = one_line(&err.to_string());
-            // A refused commit says which path in what it printed: keep that line.
-            if let Some(line) = said.lines().map(str::trim).find(|l| l.contains(':') && !l.is_empty()) {
-                reason.push_str(&format!(": {}", one_line(line)));
+            // A refused commit says which paths in what it printed: keep that, not its hints.
+            let said_lines: Vec<&str> = said
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("hint:"))
+                .map(|l| l.strip_prefix("error:").map_or(l, str::trim))
+                .collect();
+            if !said_lines.is_empty() {
+                reason = one_line(&format!("{reason}: {}", said_lines.join("; ")));
             }
             let mut details = format!("{err:#}");
             if let Some(refusal) = crate::error::refusal(&err) {

@@ -668,6 +668,11 @@ impl Run<'_, '_> {
             (running.timed_out, running.stopping.is_some(), running.log_from);
         flight.stage = Stage::Landing(Instant::now());
         let log = self.domain.log_path(id);
+        // What the agent said last, read before git-par adds its own line.
+        let said = agent::tail(&log, log_from, 1)
+            .last()
+            .map(|l| format!(": {}", domain::one_line(l)))
+            .unwrap_or_default();
         let how = code.map_or_else(|| "stopped".to_string(), |c| format!("exit {c}"));
         let _ = agent::log_line(
             &log,
@@ -689,11 +694,7 @@ impl Run<'_, '_> {
         }
         match code {
             Some(0) => self.land(id),
-            Some(code) => {
-                let tail = agent::tail(&log, log_from, 1);
-                let said = tail.last().map(|l| format!(": {}", domain::one_line(l))).unwrap_or_default();
-                self.failed(id, format!("the agent exited with status {code}{said}"));
-            }
+            Some(code) => self.failed(id, format!("the agent exited with status {code}{said}")),
             None => self.failed(id, "the agent was stopped by a signal".to_string()),
         }
     }

@@ -30,3 +30,4 @@ mod run;
 mod start;
 mod tmux;
 mod torture;
+mod up;
