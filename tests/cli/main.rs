@@ -24,6 +24,7 @@ mod lock_status;
 mod man;
 mod paths;
 mod plan;
+mod prepare;
 mod race;
 mod readme;
 mod run;
