@@ -38,7 +38,10 @@ fn start_copies_the_ignored_files_par_copy_names_and_runs_par_setup() {
     assert_eq!(fs::read_to_string(wt.join(".env")).unwrap(), "TOKEN=abc\n");
     assert_eq!(fs::read_to_string(wt.join(".env.local")).unwrap(), "LOCAL=1\n");
     assert_eq!(fs::read_to_string(wt.join("services/api/.env")).unwrap(), "API=1\n");
-    assert_eq!(fs::read_to_string(wt.join("node_modules/left-pad/index.js")).unwrap(), "module.exports = 1;\n");
+    assert_eq!(
+        fs::read_to_string(wt.join("node_modules/left-pad/index.js")).unwrap(),
+        "module.exports = 1;\n"
+    );
     assert_eq!(fs::read_link(wt.join("node_modules/entry.js")).unwrap().to_str(), Some("left-pad/index.js"));
     assert!(!wt.join("build").exists(), "build/ is ignored but not named in par.copy");
     assert!(!wt.join("secrets.txt").exists());
@@ -58,7 +61,11 @@ fn a_failing_setup_rolls_the_start_back() {
     repo.git(&["config", "--add", "par.copy", ".env"]);
     repo.git(&["config", "par.setup", "echo installing; echo 'npm ERR! no network' >&2; exit 7"]);
     let run = repo.par(&["start", "T001", "T002"]).code(1);
-    assert!(run.stderr.starts_with("error: could not start T001 T002; nothing was started\n"), "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: could not start T001 T002; nothing was started\n"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("par.setup failed in the new worktree of T001 (exit 7)"), "{}", run.stderr);
     assert!(run.stderr.contains("npm ERR! no network"), "{}", run.stderr);
     assert!(run.stderr.contains("hint: fix the command with `git config par.setup CMD`"), "{}", run.stderr);
@@ -135,7 +142,11 @@ fn tmux_panes_open_in_prepared_worktrees() {
     repo.git(&["config", "par.setup", "mkdir -p build && echo prepared > build/prepared"]);
     let dir = repo.tmp.path().join("tmux");
     fs::create_dir_all(&dir).unwrap();
-    let out = repo.par_command(&repo.root, &["tmux", "T001", "--no-attach"]).env("TMUX_TMPDIR", &dir).output().unwrap();
+    let out = repo
+        .par_command(&repo.root, &["tmux", "T001", "--no-attach"])
+        .env("TMUX_TMPDIR", &dir)
+        .output()
+        .unwrap();
     let _ = crate::common::isolated("tmux", &repo.home).env("TMUX_TMPDIR", &dir).arg("kill-server").output();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let wt = repo.worktree("T001");
