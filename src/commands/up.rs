@@ -68,7 +68,9 @@ pub fn run(args: &UpArgs, cx: &Context) -> Result<()> {
     };
     let summary = up::run(&domain, &options, observer.as_mut())?;
     drop(observer);
-    if !ui.json {
+    if !ui.json && summary.tasks.is_empty() {
+        ui.status("nothing to run: every task selected is done");
+    } else if !ui.json {
         ui.out(&events::table(&summary))?;
         if summary.exit == up::INTERRUPTED && summary.active > 0 {
             ui.hint("run `git par up` again to resume the tasks left active");

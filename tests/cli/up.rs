@@ -393,7 +393,7 @@ fn failures_are_blocked_with_their_reason_and_the_rest_goes_on() {
     let t006 = &last["tasks"][5];
     assert_eq!(t006["reason"], "waits for T002 (blocked or held elsewhere)");
 
-    // Run again: nothing to do, the blocked ones are reported, exit 1.
+    // Run again: nothing can start, the blocked ones are reported, exit 1.
     let again = fx.up(&[], "0.1");
     assert_eq!(again.code, 1, "{}", again.stderr);
     assert!(of(&lines(&again.stdout), "started").is_empty());
@@ -553,6 +553,14 @@ fn only_and_until_choose_the_tasks() {
     let row = &events.last().unwrap()["tasks"][0];
     assert_eq!((row["task"].as_str(), row["result"].as_str()), (Some("T009"), Some("waiting")));
     assert_eq!(row["reason"], "waits for T008 (not selected)");
+    // Everything selected is done: nothing to run, exit 0.
+    let run =
+        fx.repo.par_command(&fx.repo.root, &["up", "--until", "T003", "--agent", "false"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.starts_with("0 task(s) to run, 4 at a time\nfinished in "), "{stderr}");
+    assert!(stderr.ends_with("s: 0 landed\nnothing to run: every task selected is done\n"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "");
     let run = fx.up(&["--only", "T404"], "0.1");
     assert_eq!(run.code, 1);
     let err = run.json();
