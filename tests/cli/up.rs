@@ -39,6 +39,7 @@ case "$action" in
     echo "$GIT_PAR_TASK was here" > shared.txt
     git add shared.txt && git commit -q -m "$GIT_PAR_TASK: shared" || exit 3 ;;
   failonce) if [ -z "$GIT_PAR_RETRY_REASON" ]; then echo "first try fails"; stamp end; exit 4; fi ;;
+  long) sleep 1 ;;
 esac
 printf '%s\n' "$GIT_PAR_TASK_PATHS" | while IFS= read -r p; do
   [ -z "$p" ] && continue
@@ -250,6 +251,10 @@ fn plan_deps() -> BTreeMap<&'static str, Vec<&'static str>> {
 fn the_whole_plan_lands_in_dependency_order_with_jobs_1_to_4() {
     for jobs in 1..=4 {
         let fx = Fixture::new(PLAN);
+        if jobs > 1 {
+            // The [P] phase's agents take long enough for every job to be seen in use.
+            fx.behave("T002 long\nT003 long\nT004 long\nT005 long\nT006 long\nT007 long\n");
+        }
         let jobs_text = jobs.to_string();
         let run = fx.up(&["--jobs", &jobs_text], "0.5");
         assert_eq!(run.code, 0, "--jobs {jobs}\n{}\n{}", run.stdout, run.stderr);
@@ -849,4 +854,53 @@ fn on_a_terminal_a_live_view_shows_each_running_task_and_the_progress() {
     assert!(screen.contains("landed T001 as "), "{screen}");
     assert!(screen.contains("blocked T003: the agent exited with status 1"), "{screen}");
     assert!(screen.contains("task  result      time  commit or reason"), "{screen}");
+}
+
+#[test]
+fn a_task_without_paths_runs_alone_and_class_limits_hold() {
+    let fx = Fixture::new(
+        "## Phase 1
+
+- [ ] T001 [P] Tidy up everything
+- [ ] T002 [P] [HTTP] Fetch a into src/a.py
+- [ ] T003 [P] [HTTP] Fetch b into src/b.py
+- [ ] T004 [P] Compute c in src/c.py
+",
+    );
+    let run = fx.up(&["--jobs", "4"], "0.4");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(fx.ticked(), ["T001", "T002", "T003", "T004"]);
+    let runs = fx.runs();
+    let span = |task: &str| {
+        let r = runs.iter().find(|r| r.0 == task).unwrap();
+        (r.1, r.2.unwrap())
+    };
+    let overlap = |a: (f64, f64), b: (f64, f64)| a.0 < b.1 && b.0 < a.1;
+    for other in ["T002", "T003", "T004"] {
+        assert!(
+            !overlap(span("T001"), span(other)),
+            "T001 declares no path and ran beside {other}: {runs:?}"
+        );
+    }
+    assert!(!overlap(span("T002"), span("T003")), "two [HTTP] tasks ran at once: {runs:?}");
+    assert!(overlap(span("T002"), span("T004")), "the jobs were not used: {runs:?}");
+}
+
+#[test]
+fn a_failing_verify_blocks_the_task_with_its_output() {
+    let fx = Fixture::new("## Phase 1\n\n- [ ] T001 [P] A in src/a.py\n- [ ] T002 [P] B in src/b.py\n");
+    let verify = "if [ \"$GIT_PAR_TASK\" = T002 ]; then echo 'test_b: 1 failed'; exit 1; fi";
+    let run = fx.up(&["--verify", verify], "0.1");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let events = lines(&run.stdout);
+    assert_eq!(task_ids(&of(&events, "landed")), ["T001"]);
+    let blocked = of(&events, "blocked");
+    let reason = blocked[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("landing failed: verify failed (exit 1)") && reason.contains("test_b: 1 failed"),
+        "{reason}"
+    );
+    assert_eq!(fx.ticked(), ["T001"]);
+    // main never saw T002's work.
+    assert!(!fx.repo.path("src/b.py").exists());
 }
