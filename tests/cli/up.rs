@@ -194,6 +194,14 @@ fn at(event: &serde_json::Value) -> f64 {
     time.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
 }
 
+/// Whether process `pid` runs: it exists and is not a zombie waiting for
+/// whoever adopted it to reap it.
+fn running(pid: &str) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    let state = stat[stat.rfind(')').unwrap() + 1..].split_whitespace().next().unwrap_or("");
+    !matches!(state, "Z" | "X")
+}
+
 /// The most agents running at once.
 fn max_overlap(runs: &[(String, f64, Option<f64>)]) -> usize {
     let mut points: Vec<(f64, i32)> = Vec::new();
@@ -355,8 +363,11 @@ fn failures_are_blocked_with_their_reason_and_the_rest_goes_on() {
     assert_eq!(hang["timed_out"], true);
     assert!(hang.get("exit").is_none());
     let pid = fs::read_to_string(fx.agent_dir.join("T003.pid")).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(!Path::new(&format!("/proc/{}", pid.trim())).exists(), "the hanging agent still runs");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while running(pid.trim()) {
+        assert!(Instant::now() < deadline, "the hanging agent still runs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     // blockers.md says why, one entry per task.
     let blockers = fx.repo.read("logs/parallel/blockers.md");
