@@ -62,6 +62,15 @@ impl Preparation<'_> {
         let mut prepared = Prepared::default();
         if !self.copy.is_empty() {
             prepared = self.copy_ignored(worktree)?;
+            let mut said = format!(
+                "{} file(s) from the main worktree ({} cloned)",
+                prepared.copied.len(),
+                prepared.cloned
+            );
+            for (path, why) in &prepared.skipped {
+                said.push_str(&format!("; not {path}: {why}"));
+            }
+            append(log, &logs::lifecycle_line(&crate::state::now(), "copy", id, &said))?;
         }
         if let Some(setup) = self.setup {
             run_setup(id, setup, worktree, log)?;

@@ -51,6 +51,7 @@ fn start_copies_the_ignored_files_par_copy_names_and_runs_par_setup() {
     let log = repo.read("logs/parallel/T001.log");
     assert!(log.contains(&format!("setting up T001 in {}\n", wt.display())), "{log}");
     assert!(log.contains(" setup T001 exit 0\n"), "{log}");
+    assert!(log.contains(" copy T001 5 file(s) from the main worktree ("), "{log}");
     // Copies are not changes: the worktree is clean but for what the setup wrote.
     assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "?? setup-saw.txt\n");
 }
