@@ -61,6 +61,8 @@
 //!   refuses (outside the repository, absolute) goes to `rejected_paths`
 //!   with its reason, as does any file named `tasks.md` (git-par owns it).
 
+mod inherit;
+
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
@@ -400,22 +402,73 @@ pub struct Resolved {
     pub text: String,
 }
 
+/// A fast hash for the resolver's sets of paths (FxHash's mixing): the
+/// keys are the repository's own paths, so there is no hostile input to
+/// defend against, and SipHash was a tenth of `list`'s time on a large plan.
+#[derive(Default, Clone, Copy)]
+pub(super) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+type Fx = std::hash::BuildHasherDefault<FxHasher>;
+pub(super) type FxSet<T> = HashSet<T, Fx>;
+pub(super) type FxMap<K, V> = HashMap<K, V, Fx>;
+
 /// What paths are resolved against: the tracked tree at HEAD and the
 /// project structure of the spec folder's `plan.md`. Built once per read.
 #[derive(Debug, Default)]
 pub struct Context {
     /// Tracked files and directories (directories end with `/`).
-    tracked: HashSet<String>,
+    tracked: FxSet<String>,
     /// File name → tracked paths with that name.
-    by_name: HashMap<String, Vec<String>>,
+    by_name: FxMap<String, Vec<String>>,
     /// Paths of the plan's project tree (directories end with `/`).
-    planned: HashSet<String>,
+    planned: FxSet<String>,
     /// File or directory name → plan paths with that name.
-    plan_by_name: HashMap<String, Vec<String>>,
+    plan_by_name: FxMap<String, Vec<String>>,
     /// First segments of tracked and planned paths.
-    top: HashSet<String>,
+    top: FxSet<String>,
     /// Tracked and planned directories, without their trailing `/`.
-    dir_names: HashSet<String>,
+    dir_names: FxSet<String>,
+    /// Paths of the plan's tree that the feature writes: not marked as only
+    /// read (`# read by the skill`, `(existing, unchanged)`), not the spec
+    /// folder's own documents. In tree order.
+    plan_written: Vec<String>,
 }
 
 impl Context {
@@ -427,7 +480,8 @@ impl Context {
             cx.add_tracked(file);
         }
         if let Some(plan) = plan_md {
-            for path in plan_tree(plan, &cx) {
+            for entry in plan_tree(plan, &cx) {
+                let path = entry.path;
                 let name = file_name(&path).to_string();
                 if let Some(first) = path.split('/').next() {
                     cx.top.insert(first.to_string());
@@ -435,6 +489,9 @@ impl Context {
                 cx.plan_by_name.entry(name).or_default().push(path.clone());
                 if let Some(dir) = path.strip_suffix('/') {
                     cx.dir_names.insert(dir.to_string());
+                }
+                if !entry.read_only && !cx.plan_written.contains(&path) {
+                    cx.plan_written.push(path.clone());
                 }
                 cx.planned.insert(path);
             }
@@ -446,10 +503,11 @@ impl Context {
         let mut at = 0;
         while let Some(slash) = file[at..].find('/') {
             at += slash + 1;
-            if !self.tracked.insert(file[..at].to_string()) {
+            if self.tracked.contains(&file[..at]) {
                 // Its parents are in already.
                 continue;
             }
+            self.tracked.insert(file[..at].to_string());
             self.dir_names.insert(file[..at - 1].to_string());
             if at == slash + 1 {
                 self.top.insert(file[..slash].to_string());
@@ -458,7 +516,13 @@ impl Context {
         if !file.contains('/') {
             self.top.insert(file.clone());
         }
-        self.by_name.entry(file_name(&file).to_string()).or_default().push(file.clone());
+        let name = file_name(&file);
+        match self.by_name.get_mut(name) {
+            Some(list) => list.push(file.clone()),
+            None => {
+                self.by_name.insert(name.to_string(), vec![file.clone()]);
+            }
+        }
         self.tracked.insert(file);
     }
 
@@ -487,12 +551,31 @@ impl Context {
     pub fn has_tree(&self) -> bool {
         !self.by_name.is_empty()
     }
+
+    /// The paths of `plan.md`'s tree the feature writes (not marked as only read), in order.
+    pub fn plan_written(&self) -> &[String] {
+        &self.plan_written
+    }
+
+    /// The paths of `plan.md`'s project tree, sorted (directories end with `/`).
+    pub fn planned(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.planned.iter().map(String::as_str).collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+/// One entry of `plan.md`'s project tree.
+struct PlanEntry {
+    path: String,
+    /// Marked as only read by the feature (its comment says so, or its parent's).
+    read_only: bool,
 }
 
 /// The paths of `plan.md`'s project structure: every fenced block drawn as
 /// a tree (`├──`, `└──`, or indented names ending in `/`). A single root
 /// directory that is not in the repository (the project's own name) is dropped.
-fn plan_tree(plan: &str, cx: &Context) -> Vec<String> {
+fn plan_tree(plan: &str, cx: &Context) -> Vec<PlanEntry> {
     let mut out = Vec::new();
     let mut block: Option<Vec<&str>> = None;
     for line in plan.lines() {
@@ -508,25 +591,37 @@ fn plan_tree(plan: &str, cx: &Context) -> Vec<String> {
             lines.push(line);
         }
     }
-    out.sort();
-    out.dedup();
+    out.sort_by(|a, b| a.path.cmp(&b.path).then(b.read_only.cmp(&a.read_only)));
+    out.dedup_by(|later, first| later.path == first.path);
     out
 }
 
+/// Whether a tree comment says the entry is only read by the feature.
+fn read_only_note(note: &str) -> bool {
+    let note = note.to_ascii_lowercase();
+    ["read-only", "read only", "read by", "reference", "unchanged", "not modified", "no changes"]
+        .iter()
+        .any(|marker| note.contains(marker))
+}
+
 /// One fenced block read as a tree, or nothing when it does not look like one.
-fn tree_block(lines: &[&str], cx: &Context) -> Vec<String> {
+fn tree_block(lines: &[&str], cx: &Context) -> Vec<PlanEntry> {
     let drawn = lines.iter().any(|l| l.contains("├") || l.contains("└"));
-    // (column, name) of each entry.
-    let mut entries: Vec<(usize, String)> = Vec::new();
+    // (column, name, read only by its own comment) of each entry.
+    let mut entries: Vec<(usize, String, bool)> = Vec::new();
+    // The column of an entry that is no path (a placeholder): what is below it is skipped too.
+    let mut skipped_at: Option<usize> = None;
     for line in lines {
-        let line = match line.find(" #").or_else(|| line.find("←")).or_else(|| line.find(" //")) {
-            Some(at) => &line[..at],
-            None => line,
+        let (line, note) = match line.find(" #").or_else(|| line.find("←")).or_else(|| line.find(" //")) {
+            Some(at) => (&line[..at], &line[at..]),
+            None => (*line, ""),
         };
         let mut col = 0;
         let mut rest = line;
         for c in line.chars() {
-            if matches!(c, ' ' | '\t' | '│' | '├' | '└' | '─' | '|' | '`' | '+' | '\u{a0}') {
+            // Control characters too: box-drawing characters mangled by an encoder.
+            if matches!(c, ' ' | '│' | '├' | '└' | '─' | '|' | '`' | '+' | '\u{a0}') || c.is_control()
+            {
                 col += 1;
                 rest = &rest[c.len_utf8()..];
             } else {
@@ -535,57 +630,105 @@ fn tree_block(lines: &[&str], cx: &Context) -> Vec<String> {
         }
         let name = rest.split_whitespace().next().unwrap_or("");
         let name = name.trim_start_matches("./");
-        if name.is_empty()
-            || !name.chars().any(char::is_alphanumeric)
-            || name.contains(['<', '>', '#', '*', '{', '}', ':', '(', '$'])
-            || name.starts_with(['-', '[', '.'].as_slice())
-                && !name.starts_with(".github")
-                && !known_file(name)
-        {
+        if name.is_empty() || !name.chars().any(char::is_alphanumeric) {
             continue;
         }
-        entries.push((col, name.to_string()));
+        if skipped_at.is_some_and(|at| col > at) {
+            continue;
+        }
+        skipped_at = None;
+        // A dot-name is a path when a letter follows the dot (`.claude/`, `.env`), not `...`.
+        let dotted = name.starts_with('.') && !name[1..].starts_with(|c: char| c.is_alphanumeric());
+        if name.contains(['<', '>', '#', '*', '{', '}', ':', '(', '$', '['])
+            || name.starts_with('-')
+            || dotted
+            || placeholder(name)
+        {
+            skipped_at = Some(col);
+            continue;
+        }
+        let note =
+            if note.is_empty() { rest.split_once(char::is_whitespace).map_or("", |(_, n)| n) } else { note };
+        entries.push((col, name.to_string(), read_only_note(note)));
     }
-    let dirs_by_slash = entries.iter().filter(|(_, n)| n.ends_with('/')).count();
+    let dirs_by_slash = entries.iter().filter(|(_, n, _)| n.ends_with('/')).count();
     if !drawn && dirs_by_slash < 2 {
         return Vec::new();
     }
-    let mut paths = Vec::new();
-    let mut stack: Vec<(usize, String)> = Vec::new();
-    for (i, (col, name)) in entries.iter().enumerate() {
-        while stack.last().is_some_and(|(c, _)| c >= col) {
+    let mut paths: Vec<PlanEntry> = Vec::new();
+    // (column, directory path, read only).
+    let mut stack: Vec<(usize, String, bool)> = Vec::new();
+    for (i, (col, name, own_read_only)) in entries.iter().enumerate() {
+        while stack.last().is_some_and(|(c, _, _)| c >= col) {
             stack.pop();
         }
-        let parent = stack.last().map_or("", |(_, p)| p.as_str());
-        let deeper_next = entries.get(i + 1).is_some_and(|(c, _)| c > col);
+        let (parent, parent_read_only) = stack.last().map_or(("", false), |(_, p, r)| (p.as_str(), *r));
+        let deeper_next = entries.get(i + 1).is_some_and(|(c, _, _)| c > col);
         let is_dir = name.ends_with('/') || (deeper_next && !has_extension(name));
         let mut path = format!("{parent}{}", name.trim_end_matches('/'));
+        let read_only = *own_read_only || parent_read_only;
         if is_dir {
             path.push('/');
-            stack.push((*col, path.clone()));
+            stack.push((*col, path.clone(), read_only));
         }
-        paths.push(path);
+        paths.push(PlanEntry { path, read_only });
+    }
+    // The spec folder's own documents (a directory holding plan.md or
+    // tasks.md) are what the feature is planned with, not what it writes.
+    let spec_dirs: Vec<String> = paths
+        .iter()
+        .filter(|e| matches!(file_name(&e.path), "plan.md" | "tasks.md" | "spec.md"))
+        .filter_map(|e| e.path.rfind('/').map(|at| e.path[..=at].to_string()))
+        .collect();
+    for entry in &mut paths {
+        let spec_doc = !entry.path.contains('/')
+            && (SPEC_DOCS.contains(&entry.path.as_str()) || entry.path == "tasks.md");
+        if spec_doc
+            || spec_dirs
+                .iter()
+                .any(|d| entry.path.starts_with(d.as_str()) || d.starts_with(entry.path.as_str()))
+        {
+            entry.read_only = true;
+        }
+    }
+    // A directory with entries below it, none of them written, is only read too.
+    for i in 0..paths.len() {
+        let dir = &paths[i].path;
+        if paths[i].read_only || !dir.ends_with('/') {
+            continue;
+        }
+        let below = paths.iter().filter(|e| e.path.len() > dir.len() && e.path.starts_with(dir.as_str()));
+        let (mut any, mut written) = (false, false);
+        for e in below {
+            any = true;
+            written |= !e.read_only;
+        }
+        if any && !written {
+            paths[i].read_only = true;
+        }
     }
     // A lone root that the repository does not have is the project's name.
-    let roots: Vec<&String> = paths.iter().filter(|p| !p[..p.len() - 1].contains('/')).collect();
+    let roots: Vec<&PlanEntry> = paths.iter().filter(|e| !e.path[..e.path.len() - 1].contains('/')).collect();
     if let [root] = roots.as_slice() {
-        let root = root.to_string();
-        let children_known = paths.iter().any(|p| {
-            p.strip_prefix(root.as_str())
+        let root = root.path.clone();
+        let children_known = paths.iter().any(|e| {
+            e.path
+                .strip_prefix(root.as_str())
                 .and_then(|rest| rest.split('/').next())
                 .is_some_and(|c| cx.top.contains(c))
         });
         if root.ends_with('/') && !cx.is_tracked(&root) && (children_known || !cx.has_tree()) {
-            let stripped: Vec<String> = paths
+            let stripped: Vec<PlanEntry> = paths
                 .iter()
-                .filter_map(|p| p.strip_prefix(root.as_str()))
-                .filter(|p| !p.is_empty())
-                .map(str::to_string)
+                .filter_map(|e| {
+                    let rest = e.path.strip_prefix(root.as_str())?;
+                    (!rest.is_empty()).then(|| PlanEntry { path: rest.to_string(), read_only: e.read_only })
+                })
                 .collect();
             if children_known
                 || stripped
                     .iter()
-                    .any(|p| TOP_DIRS.contains(&p.trim_end_matches('/').split('/').next().unwrap_or("")))
+                    .any(|e| TOP_DIRS.contains(&e.path.trim_end_matches('/').split('/').next().unwrap_or("")))
             {
                 return stripped;
             }
@@ -665,35 +808,73 @@ const READ_WORDS: &[&str] = &[
     "via",
 ];
 
-/// First words of a task that only checks things: what it names is read.
-const CHECK_WORDS: &[&str] = &["check", "confirm", "execute", "review", "run", "smoke", "validate", "verify"];
+/// First words of a task that only checks or studies things: what it names
+/// is read (up to a write verb: `Verify X and fix Y`).
+pub(super) const CHECK_WORDS: &[&str] = &[
+    "check",
+    "confirm",
+    "examine",
+    "execute",
+    "explore",
+    "inspect",
+    "investigate",
+    "review",
+    "run",
+    "smoke",
+    "study",
+    "validate",
+    "verify",
+];
 
-/// Words that end a read clause: what follows is written again.
-const WRITE_WORDS: &[&str] = &[
+/// Verbs that write: after one, a path is written again (`uses X to update Y`).
+pub(super) const WRITE_VERBS: &[&str] = &[
     "add",
     "adds",
+    "align",
+    "append",
+    "change",
+    "configure",
+    "convert",
     "create",
     "creates",
     "delete",
+    "document",
     "edit",
+    "enhance",
+    "ensure",
+    "expand",
     "extend",
     "extends",
+    "fill",
     "fix",
+    "generate",
     "implement",
     "implements",
-    "into",
+    "improve",
+    "include",
+    "insert",
+    "migrate",
     "modify",
+    "move",
+    "normalise",
+    "normalize",
+    "populate",
     "refactor",
+    "regenerate",
     "register",
     "remove",
-    "then",
-    "to",
+    "rename",
+    "replace",
+    "rewrite",
     "update",
     "updates",
     "wire",
     "write",
     "writes",
 ];
+
+/// Words besides the verbs that end a read clause (`reads X into Y`).
+const WRITE_LINKS: &[&str] = &["into", "then", "to"];
 
 /// Labels of detail lines that declare a task's paths explicitly.
 const DECLARATIONS: &[&str] =
@@ -803,25 +984,106 @@ fn listed(list: &[&str], word: &str) -> bool {
 }
 
 /// Whether the candidate at `at` is only read: a read word (`uses`, `per`,
-/// `copy`...) comes before it in its clause, with no write word between.
+/// `copy`...) comes before it in its clause, with no write word between;
+/// or the text is a check (`Verify`, `Inspect` ...) and no write verb
+/// comes before it (there `in X` says where to look, not where to write).
 fn read_only(text: &str, at: usize) -> bool {
     let at = at.min(text.len());
     let before = text.get(..at).unwrap_or("");
+    let check = words(text).next().is_some_and(|first| listed(CHECK_WORDS, first));
     let clause_start = before.rfind(['(', ';', ')']).map_or(0, |i| i + 1);
     let sentence_start = before.rfind(". ").map_or(0, |i| i + 2);
     let clause = &before[clause_start.max(sentence_start)..];
     for word in words(clause).rev() {
+        if listed(WRITE_VERBS, word) && !check {
+            return false;
+        }
         // `... to use X instead of Y in src/a.go`: the file after `in` is where the change goes.
-        if listed(WRITE_WORDS, word) || listed(&["in", "at"], word) {
+        if !check && (listed(WRITE_LINKS, word) || listed(&["in", "at"], word)) {
             return false;
         }
         if listed(READ_WORDS, word) {
             return true;
         }
     }
-    // A task that only checks: everything before a write word is read.
-    words(text).next().is_some_and(|first| listed(CHECK_WORDS, first))
-        && !words(before).any(|w| listed(WRITE_WORDS, w))
+    check && !writes_after_check(before)
+}
+
+/// Whether a check's text goes on to write (`Verify X and fix Y`, `Run
+/// the tests, then update Z`): a write verb that opens a clause. A write
+/// word inside a noun phrase (`the manual edit routes`) does not count.
+fn writes_after_check(text: &str) -> bool {
+    let mut opens_clause = false;
+    for raw in text.split_whitespace() {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        if (opens_clause || raw.starts_with('(')) && listed(WRITE_VERBS, word) {
+            return true;
+        }
+        opens_clause = listed(&["and", "then", "to", "or", "also"], word) || raw.ends_with([',', ';', ':']);
+    }
+    false
+}
+
+/// First words of a documentation task: what it names is its subject.
+const DOC_VERBS: &[&str] = &["describe", "document", "explain", "outline"];
+
+const SUBJECT: &str = "the subject the task documents, not a file it writes";
+
+/// Words after `in` that name no place (`in detail`, `in the same way`).
+const NOT_PLACES: &[&str] = &[
+    "addition",
+    "brief",
+    "case",
+    "cases",
+    "depth",
+    "detail",
+    "details",
+    "full",
+    "general",
+    "line",
+    "mind",
+    "order",
+    "parallel",
+    "particular",
+    "place",
+    "practice",
+    "same",
+    "sequence",
+    "short",
+    "summary",
+    "terms",
+    "this",
+    "which",
+];
+
+/// Byte offsets in `text` of the places written into: the word after
+/// `in`/`into`/`inside`/`within` (and any article), unless it names no
+/// place (`in detail`).
+fn destinations(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut after_preposition = false;
+    let base = text.as_ptr() as usize;
+    for word in text.split_whitespace() {
+        let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if after_preposition {
+            if listed(&["a", "an", "the", "new", "its", "their", "our", "each", "every", "existing"], bare) {
+                continue;
+            }
+            after_preposition = false;
+            if !bare.is_empty() && !listed(NOT_PLACES, bare) {
+                out.push(word.as_ptr() as usize - base);
+            }
+            continue;
+        }
+        after_preposition = word.len() == bare.len() && listed(&["in", "into", "inside", "within"], bare);
+    }
+    out
+}
+
+/// A documentation file: what a documentation task writes.
+fn doc_file(path: &str) -> bool {
+    path.ends_with('/')
+        || matches!(path.rsplit_once('.').map(|(_, ext)| ext), Some("md" | "mdx" | "rst" | "txt" | "adoc"))
 }
 
 /// A name written as a placeholder (`.{agent}/`, `specs/###-x/`), not a path.
@@ -915,6 +1177,9 @@ pub fn resolve_tasks(
         };
         resolve_task(task, heading_dirs, cx, root.as_deref());
     }
+    if let Some(cx) = cx {
+        inherit::carry(tasks, sections, section_of, cx);
+    }
 }
 
 /// Fills one task's `paths`, `resolved` and `rejected_paths`.
@@ -944,6 +1209,11 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
         Candidate::Unsure(..) | Candidate::Maybe(_) => false,
     });
     let scope = Scope { cx, root, task_dirs: &task_dirs, heading_dirs, creates, writes_ignore };
+    // A documentation task writes the documentation, not what it documents.
+    let documents = declared.is_empty() && listed(DOC_VERBS, &first_word);
+    let destinations = if documents { destinations(&task.description) } else { Vec::new() };
+    // Whether the candidate before was where a documentation task writes, for lists.
+    let mut last_destination: Option<(usize, bool)> = None;
 
     let mut paths: Vec<String> = Vec::new();
     let mut resolved: Vec<Resolved> = Vec::new();
@@ -1007,6 +1277,23 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
             let between = f.text.get(*end..f.at)?.trim_matches(['`', ' ', '*']);
             matches!(between, "," | "and" | ", and" | "&" | "/" | "or").then(|| dir.clone())
         });
+        // Where a documentation task writes: the object of `in`/`into`, or a
+        // list item joined to one; else what it names is its subject, when it
+        // says where the documentation goes elsewhere, or when the name is no
+        // documentation file and the repository has no such path.
+        let in_description = std::ptr::eq(f.text, task.description.as_str());
+        let (destination, destination_elsewhere) = if documents && in_description {
+            let here = |o: &usize| *o <= f.at && f.at - *o <= 2;
+            let listed_after = last_destination.and_then(|(end, was)| {
+                let between = f.text.get(end..f.at)?.trim_matches(['`', ' ', '*']);
+                matches!(between, "," | "and" | ", and" | "&" | "or").then_some(was)
+            });
+            let this = destinations.iter().any(here) || listed_after == Some(true);
+            last_destination = Some((f.at + written.len(), this));
+            (this, destinations.iter().any(|o| !here(o)))
+        } else {
+            (false, false)
+        };
         for expanded in expand_braces(written) {
             let outcome = resolve_one(&expanded, next_dir.as_deref(), list_dir.as_deref(), &scope);
             match outcome {
@@ -1015,6 +1302,16 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
                     expanded.into_owned(),
                     "only read or called by the task, not written".to_string(),
                 ),
+                Outcome::Lock(path, _)
+                    if documents
+                        && in_description
+                        && !destination
+                        && (destination_elsewhere
+                            || (!doc_file(&path)
+                                && cx.is_some_and(|cx| !cx.known(&path) && !cx.is_dir(&path)))) =>
+                {
+                    reject(&mut rejected, expanded.into_owned(), SUBJECT.to_string())
+                }
                 Outcome::Lock(path, from) => {
                     // A sibling in a list shares the directory the previous item is in.
                     if let Some(at) = path.trim_end_matches('/').rfind('/') {
@@ -1264,7 +1561,7 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
         return (join(dir, path), From::TaskDir);
     }
     let suffix = format!("/{path}");
-    let ending = |set: &HashSet<String>| -> Vec<String> {
+    let ending = |set: &FxSet<String>| -> Vec<String> {
         set.iter().filter(|p| p.ends_with(&suffix)).cloned().collect()
     };
     if let [one] = ending(&cx.tracked).as_slice() {
