@@ -552,6 +552,22 @@ impl Context {
         !self.by_name.is_empty()
     }
 
+    /// Whether the repository holds a project already: a tracked top-level
+    /// entry besides dot-directories (spec-kit's `.specify/`, agents'
+    /// `.claude/`) and documents (`README.md`, `LICENSE`). A repository made
+    /// by `specify init` has none yet. (Read while the plan's tree is added,
+    /// so `top` holds tracked names only.)
+    fn has_code(&self) -> bool {
+        self.top.iter().any(|name| {
+            let upper = name.to_ascii_uppercase();
+            let document =
+                ["README", "LICENSE", "CHANGELOG", "CONTRIBUTING", "CODE_OF_CONDUCT", "SECURITY", "NOTICE"]
+                    .iter()
+                    .any(|d| upper.starts_with(d));
+            !name.starts_with('.') && !document
+        })
+    }
+
     /// The paths of `plan.md`'s tree the feature writes (not marked as only read), in order.
     pub fn plan_written(&self) -> &[String] {
         &self.plan_written
@@ -717,7 +733,7 @@ fn tree_block(lines: &[&str], cx: &Context) -> Vec<PlanEntry> {
                 .and_then(|rest| rest.split('/').next())
                 .is_some_and(|c| cx.top.contains(c))
         });
-        if root.ends_with('/') && !cx.is_tracked(&root) && (children_known || !cx.has_tree()) {
+        if root.ends_with('/') && !cx.is_tracked(&root) && (children_known || !cx.has_code()) {
             let stripped: Vec<PlanEntry> = paths
                 .iter()
                 .filter_map(|e| {
@@ -978,6 +994,20 @@ fn words(text: &str) -> impl DoubleEndedIterator<Item = &str> + '_ {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty())
 }
 
+/// Files without an extension that a bare word names as written.
+const PLAIN_FILES: &[&str] = &[
+    "Brewfile",
+    "Containerfile",
+    "Dockerfile",
+    "Gemfile",
+    "Jenkinsfile",
+    "Justfile",
+    "Makefile",
+    "Procfile",
+    "Rakefile",
+    "Vagrantfile",
+];
+
 /// Whether `word` is in `list`, ignoring ASCII case (no allocation: this runs per candidate).
 fn listed(list: &[&str], word: &str) -> bool {
     list.iter().any(|w| w.eq_ignore_ascii_case(word))
@@ -991,9 +1021,7 @@ fn read_only(text: &str, at: usize) -> bool {
     let at = at.min(text.len());
     let before = text.get(..at).unwrap_or("");
     let check = words(text).next().is_some_and(|first| listed(CHECK_WORDS, first));
-    let clause_start = before.rfind(['(', ';', ')']).map_or(0, |i| i + 1);
-    let sentence_start = before.rfind(". ").map_or(0, |i| i + 2);
-    let clause = &before[clause_start.max(sentence_start)..];
+    let clause = clause_before(text, at);
     for word in words(clause).rev() {
         if listed(WRITE_VERBS, word) && !check {
             return false;
@@ -1007,6 +1035,43 @@ fn read_only(text: &str, at: usize) -> bool {
         }
     }
     check && !writes_after_check(before)
+}
+
+/// The clause of `text` before byte `at`: from the last `(`, `)`, `;` or sentence end.
+fn clause_before(text: &str, at: usize) -> &str {
+    let before = text.get(..at.min(text.len())).unwrap_or("");
+    let clause_start = before.rfind(['(', ';', ')']).map_or(0, |i| i + 1);
+    let sentence_start = before.rfind(". ").map_or(0, |i| i + 2);
+    &before[clause_start.max(sentence_start)..]
+}
+
+/// Whether the candidate at `at` is named as what the task must not write:
+/// `MUST NOT touch X`, `never modify X`, `without changing X`, `no X change`.
+/// Only a negation that governs the word or verb right before the path counts
+/// (`does not block in src/a.ts` says nothing about writing src/a.ts).
+fn negated(text: &str, at: usize) -> bool {
+    const NEGATIONS: &[&str] = &["cannot", "don't", "dont", "mustn't", "never", "nor", "not", "without"];
+    const TOUCHES: &[&str] = &[
+        "alter",
+        "altering",
+        "changing",
+        "editing",
+        "modifying",
+        "overwrite",
+        "touch",
+        "touches",
+        "touching",
+    ];
+    let mut before = words(clause_before(text, at))
+        .rev()
+        .filter(|w| !listed(&["a", "an", "any", "existing", "other", "the"], w));
+    match before.next() {
+        Some(w) if w.eq_ignore_ascii_case("no") => true,
+        Some(w) if listed(WRITE_VERBS, w) || listed(TOUCHES, w) => {
+            before.next().is_some_and(|n| listed(NEGATIONS, n))
+        }
+        _ => false,
+    }
 }
 
 /// Whether a check's text goes on to write (`Verify X and fix Y`, `Run
@@ -1214,6 +1279,8 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
     let destinations = if documents { destinations(&task.description) } else { Vec::new() };
     // Whether the candidate before was where a documentation task writes, for lists.
     let mut last_destination: Option<(usize, bool)> = None;
+    // Whether the candidate before was negated (text, end, negated), for lists.
+    let mut last_negated: Option<(usize, usize, bool)> = None;
 
     let mut paths: Vec<String> = Vec::new();
     let mut resolved: Vec<Resolved> = Vec::new();
@@ -1253,6 +1320,22 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
             }
         };
         let read = declared.is_empty() && read_only(f.text, f.at);
+        // A list after a negation is negated too (`must not touch a.sql, b.sql`).
+        let negative = declared.is_empty() && {
+            let listed_after = last_negated.and_then(|(text, end, was)| {
+                if text != f.text.as_ptr() as usize {
+                    return None;
+                }
+                let between = f.text.get(end..f.at)?.trim_matches(['`', ' ', '*', '[', ']']);
+                matches!(between, "," | "and" | ", and" | "&" | "or" | ", or").then_some(was)
+            });
+            listed_after.unwrap_or_else(|| negated(f.text, f.at))
+        };
+        last_negated = Some((f.text.as_ptr() as usize, f.at + written.len(), negative));
+        if negative {
+            reject(&mut rejected, written.to_string(), "named as what the task must not write".to_string());
+            continue;
+        }
         // The directory right after it (`x.ts in .speck/scripts/`).
         let next_dir = found.get(k + 1).and_then(|next| {
             let Candidate::Path(p) = next.candidate else { return None };
@@ -1348,6 +1431,30 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
         .filter_map(|r| r.path.trim_end_matches('/').rfind('/').map(|at| r.path[..=at].to_string()))
         .collect();
     resolved.retain(|r| !(r.path.ends_with('/') && r.from == From::Written && bases.contains(&r.path)));
+    // `Create apps/api package.json at /apps/api/package.json`: the bare
+    // name is the file the task names in full, and `apps/api` (no slash, no
+    // such file) is that file's directory named as context, not a file lock.
+    if resolved.len() > 1 {
+        let full: Vec<(String, String)> = resolved
+            .iter()
+            .filter(|r| r.text.contains('/'))
+            .map(|r| (r.path.clone(), file_name(&r.path).to_string()))
+            .collect();
+        resolved.retain(|r| {
+            let same_file = !r.text.contains('/')
+                && !r.path.ends_with('/')
+                && full.iter().any(|(path, name)| *name == file_name(&r.path) && *path != r.path);
+            let context_dir = !r.path.ends_with('/')
+                && !has_extension(file_name(&r.path))
+                && !cx.is_some_and(|cx| cx.known(&r.path))
+                && full.iter().any(|(path, _)| {
+                    path.len() > r.path.len() + 1
+                        && path.starts_with(r.path.as_str())
+                        && path.as_bytes()[r.path.len()] == b'/'
+                });
+            !same_file && !context_dir
+        });
+    }
     let paths: Vec<String> = resolved.iter().map(|r| r.path.clone()).collect();
     task.paths = paths;
     task.resolved = resolved;
@@ -1784,8 +1891,13 @@ fn closing_quote(text: &str, open: usize) -> Option<usize> {
 /// A bare word as a path candidate; `previous` is the word before.
 fn scan_word<'a>(word: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
     let before = std::mem::replace(previous, word);
-    // Cheap filter: every path holds `/`, `\\` or `.`.
+    // Cheap filter: every path holds `/`, `\\` or `.`, but for a few
+    // well-known file names (`Makefile`), written capitalised as files are.
     if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
+        let name = trim_word(word);
+        if PLAIN_FILES.contains(&name) {
+            out.push(Candidate::Path(name));
+        }
         return;
     }
     let method = before.trim_matches(|c: char| !c.is_ascii_alphabetic());
@@ -1807,7 +1919,9 @@ fn link_target(word: &str) -> &str {
     let label = word[..at].trim_start_matches(|c: char| c != '[').trim_start_matches('[');
     let target = &word[at + 2..];
     let target = target.find(')').map_or(target, |end| &target[..end]);
-    if bare_path(label).is_some() {
+    // A link to one of the spec folder's documents (`[plan.md](./plan.md)`)
+    // names it as plainly as the bare name, which is no repository path.
+    if bare_path(label).is_some() || SPEC_DOCS.iter().any(|d| d.eq_ignore_ascii_case(label)) {
         label
     } else {
         target
