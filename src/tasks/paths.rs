@@ -465,6 +465,8 @@ pub struct Context {
     top: FxSet<String>,
     /// Tracked and planned directories, without their trailing `/`.
     dir_names: FxSet<String>,
+    /// Directory name → tracked directories (ending with `/`) with that name.
+    dirs_by_name: FxMap<String, Vec<String>>,
     /// Paths of the plan's tree that the feature writes: not marked as only
     /// read (`# read by the skill`, `(existing, unchanged)`), not the spec
     /// folder's own documents. In tree order.
@@ -509,6 +511,13 @@ impl Context {
             }
             self.tracked.insert(file[..at].to_string());
             self.dir_names.insert(file[..at - 1].to_string());
+            let name = file_name(&file[..at]);
+            match self.dirs_by_name.get_mut(name) {
+                Some(list) => list.push(file[..at].to_string()),
+                None => {
+                    self.dirs_by_name.insert(name.to_string(), vec![file[..at].to_string()]);
+                }
+            }
             if at == slash + 1 {
                 self.top.insert(file[..slash].to_string());
             }
@@ -566,6 +575,22 @@ impl Context {
                     .any(|d| upper.starts_with(d));
             !name.starts_with('.') && !document
         })
+    }
+
+    /// The only tracked (or, with `planned`, planned) path that ends with
+    /// `/path`, found through its last name rather than a scan of the tree.
+    fn only_ending_with(&self, path: &str, planned: bool) -> Option<String> {
+        let name = file_name(path);
+        let candidates = match (planned, path.ends_with('/')) {
+            (false, false) => self.by_name.get(name),
+            (false, true) => self.dirs_by_name.get(name),
+            (true, _) => self.plan_by_name.get(name),
+        }?;
+        let mut hits = candidates.iter().filter(|p| {
+            p.len() > path.len() && p.ends_with(path) && p.as_bytes()[p.len() - path.len() - 1] == b'/'
+        });
+        let one = hits.next()?;
+        hits.next().is_none().then(|| one.clone())
     }
 
     /// The paths of `plan.md`'s tree the feature writes (not marked as only read), in order.
@@ -905,8 +930,8 @@ struct Found<'a> {
 }
 
 /// What a task's text says about directories: the ones it names.
-fn dirs_of(found: &[Found], cx: Option<&Context>) -> Vec<String> {
-    let mut dirs: Vec<String> = Vec::new();
+fn dirs_of<'a>(found: &[Found<'a>], cx: Option<&Context>) -> Vec<Cow<'a, str>> {
+    let mut dirs: Vec<Cow<'a, str>> = Vec::new();
     for f in found {
         let Candidate::Path(p) = f.candidate else { continue };
         if p.starts_with('/') && known_absolute(p) {
@@ -918,14 +943,14 @@ fn dirs_of(found: &[Found], cx: Option<&Context>) -> Vec<String> {
             // `Models/`: relative to something, not a directory of its own.
             continue;
         }
-        let dir = if p.ends_with('/') {
-            Some(p.to_string())
+        let dir: Option<Cow<'a, str>> = if p.ends_with('/') {
+            Some(Cow::Borrowed(p))
         } else if cx.is_some_and(|cx| cx.is_dir(p)) {
-            Some(format!("{p}/"))
+            Some(Cow::Owned(format!("{p}/")))
         } else {
-            p.rfind('/').map(|at| p[..=at].to_string())
+            p.rfind('/').map(|at| Cow::Borrowed(&p[..=at]))
         };
-        if let Some(dir) = dir.filter(|d| normalize(d).is_ok() && !d.contains('{') && !d.contains('*')) {
+        if let Some(dir) = dir.filter(|d| !d.contains(['{', '*']) && normalize(d).is_ok()) {
             if !dirs.contains(&dir) {
                 dirs.push(dir);
             }
@@ -939,7 +964,14 @@ fn dirs_of(found: &[Found], cx: Option<&Context>) -> Vec<String> {
 fn declarations(task: &Task) -> Vec<&str> {
     let mut out = Vec::new();
     let label = b"[paths:";
-    let found = task.description.as_bytes().windows(label.len()).position(|w| w.eq_ignore_ascii_case(label));
+    let found =
+        task.description.as_bytes().iter().enumerate().filter(|(_, b)| **b == b'[').map(|(at, _)| at).find(
+            |&at| {
+                task.description.as_bytes()[at..]
+                    .get(..label.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(label))
+            },
+        );
     if let Some(at) = found {
         let body = &task.description[at + "[paths:".len()..];
         out.push(body.find(']').map_or(body, |end| &body[..end]));
@@ -1017,11 +1049,9 @@ fn listed(list: &[&str], word: &str) -> bool {
 /// `copy`...) comes before it in its clause, with no write word between;
 /// or the text is a check (`Verify`, `Inspect` ...) and no write verb
 /// comes before it (there `in X` says where to look, not where to write).
-fn read_only(text: &str, at: usize) -> bool {
-    let at = at.min(text.len());
-    let before = text.get(..at).unwrap_or("");
+fn read_only(text: &str, at: usize, clause: &str) -> bool {
+    let before = text.get(..at.min(text.len())).unwrap_or("");
     let check = words(text).next().is_some_and(|first| listed(CHECK_WORDS, first));
-    let clause = clause_before(text, at);
     for word in words(clause).rev() {
         if listed(WRITE_VERBS, word) && !check {
             return false;
@@ -1040,16 +1070,20 @@ fn read_only(text: &str, at: usize) -> bool {
 /// The clause of `text` before byte `at`: from the last `(`, `)`, `;` or sentence end.
 fn clause_before(text: &str, at: usize) -> &str {
     let before = text.get(..at.min(text.len())).unwrap_or("");
-    let clause_start = before.rfind(['(', ';', ')']).map_or(0, |i| i + 1);
-    let sentence_start = before.rfind(". ").map_or(0, |i| i + 2);
-    &before[clause_start.max(sentence_start)..]
+    let b = before.as_bytes();
+    // Bytes, backwards: all the marks are ASCII, so any position found is a char boundary.
+    let start = (0..b.len())
+        .rev()
+        .find(|&i| matches!(b[i], b'(' | b')' | b';') || (b[i] == b'.' && b.get(i + 1) == Some(&b' ')))
+        .map_or(0, |i| if b[i] == b'.' { i + 2 } else { i + 1 });
+    &before[start.min(before.len())..]
 }
 
-/// Whether the candidate at `at` is named as what the task must not write:
+/// Whether a candidate after `clause` is named as what the task must not write:
 /// `MUST NOT touch X`, `never modify X`, `without changing X`, `no X change`.
 /// Only a negation that governs the word or verb right before the path counts
 /// (`does not block in src/a.ts` says nothing about writing src/a.ts).
-fn negated(text: &str, at: usize) -> bool {
+fn negated(clause: &str) -> bool {
     const NEGATIONS: &[&str] = &["cannot", "don't", "dont", "mustn't", "never", "nor", "not", "without"];
     const TOUCHES: &[&str] = &[
         "alter",
@@ -1062,9 +1096,8 @@ fn negated(text: &str, at: usize) -> bool {
         "touches",
         "touching",
     ];
-    let mut before = words(clause_before(text, at))
-        .rev()
-        .filter(|w| !listed(&["a", "an", "any", "existing", "other", "the"], w));
+    let mut before =
+        words(clause).rev().filter(|w| !listed(&["a", "an", "any", "existing", "other", "the"], w));
     match before.next() {
         Some(w) if w.eq_ignore_ascii_case("no") => true,
         Some(w) if listed(WRITE_VERBS, w) || listed(TOUCHES, w) => {
@@ -1153,16 +1186,21 @@ fn doc_file(path: &str) -> bool {
 
 /// A name written as a placeholder (`.{agent}/`, `specs/###-x/`), not a path.
 fn placeholder(path: &str) -> bool {
+    // Every placeholder holds `{`, `#`, or one of the upper-case or
+    // spelled-out markers below: most paths have none of them.
+    let b = path.as_bytes();
+    if !b.iter().any(|&c| matches!(c, b'{' | b'#' | b'N' | b'X' | b'x' | b'Y' | b'I')) {
+        return false;
+    }
     let brace = path.match_indices('{').any(|(at, _)| {
         let rest = &path[at + 1..];
         rest.find('}').is_some_and(|end| !rest[..end].contains(','))
     });
     brace
         || path.contains("###")
-        || path.contains("[###")
         || path
             .split(['/', '-', '_', '.'])
-            .any(|seg| matches!(seg, "NNN" | "XXX" | "xxx" | "YYYY" | "feature-name" | "ID"))
+            .any(|seg| matches!(seg, "NNN" | "XXX" | "xxx" | "YYYY" | "ID"))
 }
 
 /// A Go module or package path (`github.com/org/x`), not a repository path.
@@ -1178,14 +1216,31 @@ enum Outcome {
     Reject(String),
 }
 
+/// The `{a,b}` expansions of a written path, without a vector for the usual one.
+enum Alternatives<'a> {
+    One(Option<Cow<'a, str>>),
+    Many(std::vec::IntoIter<Cow<'a, str>>),
+}
+
+impl<'a> Iterator for Alternatives<'a> {
+    type Item = Cow<'a, str>;
+
+    fn next(&mut self) -> Option<Cow<'a, str>> {
+        match self {
+            Alternatives::One(one) => one.take(),
+            Alternatives::Many(many) => many.next(),
+        }
+    }
+}
+
 /// The inputs of resolving the candidates of one task.
 struct Scope<'a> {
     cx: Option<&'a Context>,
     root: Option<&'a str>,
     /// Directories the task names.
-    task_dirs: &'a [String],
+    task_dirs: &'a [Cow<'a, str>],
     /// Directories its heading (or the task it continues) names.
-    heading_dirs: &'a [String],
+    heading_dirs: &'a [Cow<'a, str>],
     /// Whether the task makes new things (`Create`, `Add`...): a new file
     /// goes beside what it names rather than onto a tracked namesake.
     creates: bool,
@@ -1203,13 +1258,12 @@ pub fn resolve_tasks(
 ) {
     let root = locks::root_text(options.root.as_deref());
     let cx = options.context.as_deref();
-    let mut section_dirs: Vec<Option<Vec<String>>> = vec![None; sections.len()];
-    let mut single: Vec<String> = Vec::with_capacity(1);
+    let mut section_dirs: Vec<Option<Vec<Cow<str>>>> = vec![None; sections.len()];
     for i in 0..tasks.len() {
         let section = section_of.get(i).copied().unwrap_or(usize::MAX);
         let (done, rest) = tasks.split_at_mut(i);
         let Some(task) = rest.first_mut() else { break };
-        let own: &[String] = match section_dirs.get_mut(section) {
+        let own: &[Cow<str>] = match section_dirs.get_mut(section) {
             Some(slot) => slot.get_or_insert_with(|| {
                 let mut found = Vec::new();
                 scan_found(&sections[section], &mut found);
@@ -1217,10 +1271,10 @@ pub fn resolve_tasks(
             }),
             None => &[],
         };
-        let heading_dirs: &[String] = if own.is_empty() {
-            // The task before it in the same section, which it may continue:
-            // its one directory, if it has exactly one.
-            single.clear();
+        // Without a directory of its own, the section lends the task before
+        // in it, which the task may continue: its one directory, if it has one.
+        let mut single: Option<Cow<str>> = None;
+        if own.is_empty() {
             let previous = done.last().filter(|_| i > 0 && section_of.get(i - 1) == Some(&section));
             if let Some(previous) = previous {
                 let mut dirs = previous.paths.iter().filter_map(|p| {
@@ -1232,14 +1286,12 @@ pub fn resolve_tasks(
                 });
                 if let Some(first) = dirs.next() {
                     if dirs.all(|d| d == first) {
-                        single.push(first.to_string());
+                        single = Some(Cow::Borrowed(first));
                     }
                 }
             }
-            &single
-        } else {
-            own
-        };
+        }
+        let heading_dirs: &[Cow<str>] = if own.is_empty() { single.as_slice() } else { own };
         resolve_task(task, heading_dirs, cx, root.as_deref());
     }
     if let Some(cx) = cx {
@@ -1248,7 +1300,7 @@ pub fn resolve_tasks(
 }
 
 /// Fills one task's `paths`, `resolved` and `rejected_paths`.
-pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Context>, root: Option<&str>) {
+pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Context>, root: Option<&str>) {
     let declared = declarations(task);
     let mut found: Vec<Found> = Vec::new();
     if declared.is_empty() {
@@ -1264,10 +1316,10 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
         }
     }
     let task_dirs = dirs_of(&found, cx);
-    let first_word = words(&task.description).next().unwrap_or_default().to_ascii_lowercase();
-    let creates = matches!(
-        first_word.as_str(),
-        "create" | "add" | "scaffold" | "initialize" | "initialise" | "write" | "generate" | "new"
+    let first_word = words(&task.description).next().unwrap_or_default();
+    let creates = listed(
+        &["create", "add", "scaffold", "initialize", "initialise", "write", "generate", "new"],
+        first_word,
     );
     let writes_ignore = found.iter().any(|f| match f.candidate {
         Candidate::Path(p) => IGNORE_FILES.contains(&file_name(p)),
@@ -1275,14 +1327,13 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
     });
     let scope = Scope { cx, root, task_dirs: &task_dirs, heading_dirs, creates, writes_ignore };
     // A documentation task writes the documentation, not what it documents.
-    let documents = declared.is_empty() && listed(DOC_VERBS, &first_word);
+    let documents = declared.is_empty() && listed(DOC_VERBS, first_word);
     let destinations = if documents { destinations(&task.description) } else { Vec::new() };
     // Whether the candidate before was where a documentation task writes, for lists.
     let mut last_destination: Option<(usize, bool)> = None;
     // Whether the candidate before was negated (text, end, negated), for lists.
     let mut last_negated: Option<(usize, usize, bool)> = None;
 
-    let mut paths: Vec<String> = Vec::new();
     let mut resolved: Vec<Resolved> = Vec::new();
     let mut rejected: Vec<RejectedPath> = Vec::new();
     let reject = |rejected: &mut Vec<RejectedPath>, path: String, reason: String| {
@@ -1319,7 +1370,8 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
                 text
             }
         };
-        let read = declared.is_empty() && read_only(f.text, f.at);
+        let clause = clause_before(f.text, f.at);
+        let read = declared.is_empty() && read_only(f.text, f.at, clause);
         // A list after a negation is negated too (`must not touch a.sql, b.sql`).
         let negative = declared.is_empty() && {
             let listed_after = last_negated.and_then(|(text, end, was)| {
@@ -1329,7 +1381,7 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
                 let between = f.text.get(end..f.at)?.trim_matches(['`', ' ', '*', '[', ']']);
                 matches!(between, "," | "and" | ", and" | "&" | "or" | ", or").then_some(was)
             });
-            listed_after.unwrap_or_else(|| negated(f.text, f.at))
+            listed_after.unwrap_or_else(|| negated(clause))
         };
         last_negated = Some((f.text.as_ptr() as usize, f.at + written.len(), negative));
         if negative {
@@ -1344,10 +1396,8 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
             }
             let between =
                 next.text.get(f.at + written.len()..next.at)?.trim_matches(['`', ' ', '*', '"', '\'']);
-            let linked = matches!(
-                between.to_ascii_lowercase().as_str(),
-                "in" | "under" | "inside" | "within" | "into" | "in the" | "under the" | "at"
-            );
+            let linked =
+                listed(&["in", "under", "inside", "within", "into", "in the", "under the", "at"], between);
             let dir = p.trim_start_matches('/');
             let is_dir = dir.ends_with('/') || cx.is_some_and(|cx| cx.is_dir(dir));
             (linked && is_dir).then(|| if dir.ends_with('/') { dir.to_string() } else { format!("{dir}/") })
@@ -1377,7 +1427,12 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
         } else {
             (false, false)
         };
-        for expanded in expand_braces(written) {
+        let alternatives = if written.contains('{') {
+            Alternatives::Many(expand_braces(written).into_iter())
+        } else {
+            Alternatives::One(Some(Cow::Borrowed(written)))
+        };
+        for expanded in alternatives {
             let outcome = resolve_one(&expanded, next_dir.as_deref(), list_dir.as_deref(), &scope);
             match outcome {
                 Outcome::Lock(..) if read => reject(
@@ -1401,8 +1456,7 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
                         last_dir =
                             Some((f.text.as_ptr() as usize, f.at + written.len(), path[..=at].to_string()));
                     }
-                    if !paths.contains(&path) {
-                        paths.push(path.clone());
+                    if !resolved.iter().any(|r| r.path == path) {
                         resolved.push(Resolved { path, from, text: expanded.into_owned() });
                     }
                 }
@@ -1411,7 +1465,10 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
         }
     }
     // `a/x.go, y.go, etc.`: the task edits an open set of files there, so it locks the directory.
-    let etc = |text: &str| text.contains("etc.") || text.contains("etc)") || text.contains(", etc");
+    let etc = |text: &str| {
+        has_bytes(text.as_bytes(), b"etc")
+            && (text.contains("etc.") || text.contains("etc)") || text.contains(", etc"))
+    };
     if declared.is_empty() && (etc(&task.description) || task.details.iter().any(|d| etc(d))) {
         let dirs: Vec<String> = resolved
             .iter()
@@ -1545,9 +1602,12 @@ fn inner_file(path: &str) -> bool {
     })
 }
 
-/// Joins `dir` (ending with `/`) and `name`.
+/// Joins `dir` (ending with `/`) and `name` (without `format!`: it runs for most candidates).
 fn join(dir: &str, name: &str) -> String {
-    format!("{dir}{name}")
+    let mut out = String::with_capacity(dir.len() + name.len());
+    out.push_str(dir);
+    out.push_str(name);
+    out
 }
 
 /// A name without `/` (`Program.cs`, `Models/`): the directory the task,
@@ -1583,8 +1643,8 @@ fn resolve_bare(
     }
     let tracked: Vec<String> = match cx {
         Some(cx) if name.ends_with('/') => {
-            let suffix = format!("/{name}");
-            let mut dirs: Vec<String> = cx.tracked.iter().filter(|p| p.ends_with(&suffix)).cloned().collect();
+            let mut dirs: Vec<String> =
+                cx.dirs_by_name.get(name.trim_end_matches('/')).cloned().unwrap_or_default();
             dirs.sort();
             dirs
         }
@@ -1650,7 +1710,12 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
     let first = path.split('/').next().unwrap_or("");
     for (dirs, from) in [(scope.task_dirs, From::TaskDir), (scope.heading_dirs, From::Heading)] {
         for dir in dirs {
-            if path.starts_with(dir.as_str()) || dir.ends_with(&format!("{first}/")) {
+            // Already inside it, or it ends where the path begins (`src/` and `src/x.ts`).
+            let ends_with_first = dir.strip_suffix('/').is_some_and(|d| {
+                d.ends_with(first)
+                    && (d.len() == first.len() || d.as_bytes()[d.len() - first.len() - 1] == b'/')
+            });
+            if path.starts_with(dir.as_ref()) || ends_with_first {
                 continue;
             }
             let joined = join(dir, path);
@@ -1667,15 +1732,11 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
     if let Some(dir) = next_dir {
         return (join(dir, path), From::TaskDir);
     }
-    let suffix = format!("/{path}");
-    let ending = |set: &FxSet<String>| -> Vec<String> {
-        set.iter().filter(|p| p.ends_with(&suffix)).cloned().collect()
-    };
-    if let [one] = ending(&cx.tracked).as_slice() {
-        return (one.clone(), From::Tree);
+    if let Some(one) = cx.only_ending_with(path, false) {
+        return (one, From::Tree);
     }
-    if let [one] = ending(&cx.planned).as_slice() {
-        return (one.clone(), From::Plan);
+    if let Some(one) = cx.only_ending_with(path, true) {
+        return (one, From::Plan);
     }
     (path.to_string(), From::Written)
 }
@@ -1684,12 +1745,12 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
 pub(super) fn normalize(path: &str) -> Result<Cow<'_, str>, String> {
     let b = path.as_bytes();
     let unusual = b.is_empty()
-        || path.trim().len() != path.len()
         || matches!(b[0], b'/' | b'~')
+        || b[0].is_ascii_whitespace()
+        || b[b.len() - 1].is_ascii_whitespace()
+        || path.trim().len() != path.len()
         || has_drive_letter(b)
-        || b.contains(&b'\\')
-        || has_bytes(b, b"//")
-        || path.split('/').any(|segment| segment == "." || segment == "..")
+        || odd_segment(b)
         || locks::in_git_dir(path);
     let normal = !unusual;
     if normal {
@@ -1699,8 +1760,32 @@ pub(super) fn normalize(path: &str) -> Result<Cow<'_, str>, String> {
     }
 }
 
+/// Whether a path has a `\\`, an empty segment (`a//b`) or a `.`/`..` segment.
+fn odd_segment(b: &[u8]) -> bool {
+    let mut start = 0;
+    for i in 0..=b.len() {
+        let end = i == b.len();
+        if !end && b[i] == b'\\' {
+            return true;
+        }
+        if end || b[i] == b'/' {
+            let segment = &b[start..i];
+            // An empty segment anywhere but at the very end (`dir/` is fine).
+            if (segment.is_empty() && !end && i > 0) || segment == b"." || segment == b".." {
+                return true;
+            }
+            start = i + 1;
+        }
+    }
+    false
+}
+
 fn file_name(path: &str) -> &str {
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.as_bytes().iter().rposition(|&b| b == b'/') {
+        Some(at) => &trimmed[at + 1..],
+        None => trimmed,
+    }
 }
 
 /// Finds path candidates in a piece of task text, in order.
@@ -1711,10 +1796,11 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
         let after = &rest[start..];
         let ticks = after.bytes().take_while(|&b| b == b'`').count();
         let body = &after[ticks..];
-        let Some(end) = body.find(&after[..ticks]) else { break };
+        let end = if ticks == 1 { body.find('`') } else { body.find(&after[..ticks]) };
+        let Some(end) = end else { break };
         scan_bare(&rest[..start], &mut previous, out);
         let span = body[..end].trim();
-        if span.contains(char::is_whitespace) {
+        if has_whitespace(span) {
             let mut words = span.split_whitespace();
             let route = words.next().filter(|w| HTTP_METHODS.contains(w)).and(words.next());
             match route {
@@ -1894,9 +1980,14 @@ fn scan_word<'a>(word: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<
     // Cheap filter: every path holds `/`, `\\` or `.`, but for a few
     // well-known file names (`Makefile`), written capitalised as files are.
     if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
-        let name = trim_word(word);
-        if PLAIN_FILES.contains(&name) {
-            out.push(Candidate::Path(name));
+        let initial = word.trim_start_matches(['(', '*', '"', '\'']).bytes().next();
+        if word.len() >= 7
+            && matches!(initial, Some(b'B' | b'C' | b'D' | b'G' | b'J' | b'M' | b'P' | b'R' | b'V'))
+        {
+            let name = trim_word(word);
+            if PLAIN_FILES.contains(&name) {
+                out.push(Candidate::Path(name));
+            }
         }
         return;
     }
@@ -2089,13 +2180,19 @@ fn has_bytes(haystack: &[u8], needle: &[u8]) -> bool {
 /// Basic shape every path has: a letter, no URL, no option flag or variable.
 fn plausible(path: &str) -> bool {
     let bytes = path.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 300
-        && !matches!(bytes[0], b'-' | b'$' | b'@' | b'%' | b'#' | b'+')
-        && bytes.iter().any(|&b| b.is_ascii_alphabetic() || b >= 0x80)
-        && !bytes.iter().any(|&b| matches!(b, b'<' | b'>' | b'"' | b'|'))
-        && !has_bytes(bytes, b"://")
-        && !path.starts_with("www.")
+    if bytes.is_empty() || bytes.len() > 300 || matches!(bytes[0], b'-' | b'$' | b'@' | b'%' | b'#' | b'+') {
+        return false;
+    }
+    // One pass: a letter somewhere, no `<`, `>`, `"`, `|`, no `://`.
+    let mut letter = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'<' | b'>' | b'"' | b'|' => return false,
+            b':' if bytes.get(i + 1..i + 3) == Some(b"//") => return false,
+            _ => letter |= b.is_ascii_alphabetic() || b >= 0x80,
+        }
+    }
+    letter && !path.starts_with("www.")
 }
 
 fn is_windows_absolute(path: &str) -> bool {
@@ -2108,16 +2205,19 @@ fn known_absolute(path: &str) -> bool {
 }
 
 fn has_extension(name: &str) -> bool {
-    match name.rsplit_once('.') {
-        Some((stem, ext)) => {
-            !stem.is_empty()
-                && !ext.is_empty()
-                && ext.len() <= 12
-                && ext.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && ext.chars().any(|c| c.is_ascii_lowercase())
-        }
-        None => false,
-    }
+    let b = name.as_bytes();
+    let Some(dot) = b.iter().rposition(|&c| c == b'.') else { return false };
+    let ext = &b[dot + 1..];
+    dot > 0
+        && !ext.is_empty()
+        && ext.len() <= 12
+        && ext.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && ext.iter().any(u8::is_ascii_lowercase)
+}
+
+/// Whether `text` has any whitespace (ASCII first: the usual case needs no decoding).
+fn has_whitespace(text: &str) -> bool {
+    text.bytes().any(|b| b.is_ascii_whitespace()) || (!text.is_ascii() && text.contains(char::is_whitespace))
 }
 
 /// A single name with a known file extension (`main.py`, `Cargo.toml`, `.env`).
