@@ -129,8 +129,9 @@ pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Re
             list.retain(|d| !after[i].iter().any(|&g| groups[g].tasks.binary_search(d).is_ok()));
             // With a duplicated ID, a task can follow its namesake: that is no dependency.
             let own = &file.tasks[i].id;
-            let mut ids: Vec<String> =
-                list.into_iter().map(|d| file.tasks[d].id.clone()).filter(|id| id != own).collect();
+            // Sized exactly: the list stays in the task.
+            let mut ids: Vec<String> = Vec::with_capacity(list.len());
+            ids.extend(list.into_iter().map(|d| &file.tasks[d].id).filter(|id| *id != own).cloned());
             ids.dedup();
             ids
         })
@@ -493,6 +494,20 @@ fn is_dependency_heading(title: &str) -> bool {
 
 /// Edges from dependency sections and mermaid blocks.
 fn section_edges(text: &str, ids: &IdIndex, out: &mut Vec<(usize, usize)>) {
+    // Most files have no dependency section and no mermaid block: a cheap
+    // look at the raw lines spares classifying the whole file again. (A
+    // heading behind an HTML comment is the one shape it cannot see, so a
+    // comment sends the file through the full pass.)
+    let may_have = text.contains("mermaid")
+        || text.contains("<!--")
+        || text
+            .strip_prefix('\u{feff}')
+            .unwrap_or(text)
+            .lines()
+            .any(|l| parse::heading(l).is_some_and(|(_, title)| is_dependency_heading(title)));
+    if !may_have {
+        return;
+    }
     let lines = parse::classify(text);
     let mut section: Option<usize> = None;
     for line in &lines {

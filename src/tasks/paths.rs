@@ -65,6 +65,7 @@ mod inherit;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -455,8 +456,12 @@ pub(super) type FxMap<K, V> = HashMap<K, V, Fx>;
 pub struct Context {
     /// Tracked files and directories (directories end with `/`).
     tracked: FxSet<String>,
-    /// File name → tracked paths with that name.
-    by_name: FxMap<String, Vec<String>>,
+    /// How many tracked files there are.
+    files: usize,
+    /// File name → tracked paths with that name, sorted: built on the first
+    /// bare name that needs it (most plans write full paths, and a large
+    /// tree would cost every command the index).
+    by_name: OnceLock<FxMap<String, Vec<String>>>,
     /// Paths of the plan's project tree (directories end with `/`).
     planned: FxSet<String>,
     /// File or directory name → plan paths with that name.
@@ -465,8 +470,8 @@ pub struct Context {
     top: FxSet<String>,
     /// Tracked and planned directories, without their trailing `/`.
     dir_names: FxSet<String>,
-    /// Directory name → tracked directories (ending with `/`) with that name.
-    dirs_by_name: FxMap<String, Vec<String>>,
+    /// Directory name → tracked directories (ending with `/`) with that name, sorted; built when first needed.
+    dirs_by_name: OnceLock<FxMap<String, Vec<String>>>,
     /// Paths of the plan's tree that the feature writes: not marked as only
     /// read (`# read by the skill`, `(existing, unchanged)`), not the spec
     /// folder's own documents. In tree order.
@@ -478,8 +483,20 @@ impl Context {
     /// text of `plan.md`, if there is one.
     pub fn new<I: IntoIterator<Item = String>>(tracked_files: I, plan_md: Option<&str>) -> Context {
         let mut cx = Context::default();
+        // Files come grouped by directory: a directory is added once, when it changes.
+        let mut last_dir = String::new();
         for file in tracked_files {
-            cx.add_tracked(file);
+            let dir = &file[..file.rfind('/').map_or(0, |at| at + 1)];
+            if dir != last_dir {
+                cx.add_dirs(dir);
+                last_dir.clear();
+                last_dir.push_str(dir);
+            }
+            if !file.contains('/') {
+                cx.top.insert(file.clone());
+            }
+            cx.files += 1;
+            cx.tracked.insert(file);
         }
         if let Some(plan) = plan_md {
             for entry in plan_tree(plan, &cx) {
@@ -501,38 +518,47 @@ impl Context {
         cx
     }
 
-    fn add_tracked(&mut self, file: String) {
+    /// Adds a tracked directory (ending with `/`) and its parents.
+    fn add_dirs(&mut self, dir: &str) {
         let mut at = 0;
-        while let Some(slash) = file[at..].find('/') {
+        while let Some(slash) = dir[at..].find('/') {
             at += slash + 1;
-            if self.tracked.contains(&file[..at]) {
-                // Its parents are in already.
+            if self.tracked.contains(&dir[..at]) {
                 continue;
             }
-            self.tracked.insert(file[..at].to_string());
-            self.dir_names.insert(file[..at - 1].to_string());
-            let name = file_name(&file[..at]);
-            match self.dirs_by_name.get_mut(name) {
-                Some(list) => list.push(file[..at].to_string()),
+            self.tracked.insert(dir[..at].to_string());
+            self.dir_names.insert(dir[..at - 1].to_string());
+            if at == slash + 1 {
+                self.top.insert(dir[..slash].to_string());
+            }
+        }
+    }
+
+    /// File name → tracked files with that name.
+    fn by_name(&self) -> &FxMap<String, Vec<String>> {
+        self.by_name.get_or_init(|| self.index_names(false))
+    }
+
+    /// Directory name → tracked directories (ending with `/`) with that name.
+    fn dirs_by_name(&self) -> &FxMap<String, Vec<String>> {
+        self.dirs_by_name.get_or_init(|| self.index_names(true))
+    }
+
+    fn index_names(&self, dirs: bool) -> FxMap<String, Vec<String>> {
+        let mut index: FxMap<String, Vec<String>> = FxMap::default();
+        for path in self.tracked.iter().filter(|p| p.ends_with('/') == dirs) {
+            let name = file_name(path);
+            match index.get_mut(name) {
+                Some(list) => list.push(path.clone()),
                 None => {
-                    self.dirs_by_name.insert(name.to_string(), vec![file[..at].to_string()]);
+                    index.insert(name.to_string(), vec![path.clone()]);
                 }
             }
-            if at == slash + 1 {
-                self.top.insert(file[..slash].to_string());
-            }
         }
-        if !file.contains('/') {
-            self.top.insert(file.clone());
+        for list in index.values_mut() {
+            list.sort_unstable();
         }
-        let name = file_name(&file);
-        match self.by_name.get_mut(name) {
-            Some(list) => list.push(file.clone()),
-            None => {
-                self.by_name.insert(name.to_string(), vec![file.clone()]);
-            }
-        }
-        self.tracked.insert(file);
+        index
     }
 
     /// Whether `path` is a tracked file, or (with a trailing `/`) a tracked directory.
@@ -558,7 +584,7 @@ impl Context {
 
     /// Whether the repository has any tracked file (a new repository has none).
     pub fn has_tree(&self) -> bool {
-        !self.by_name.is_empty()
+        self.files > 0
     }
 
     /// Whether the repository holds a project already: a tracked top-level
@@ -582,8 +608,8 @@ impl Context {
     fn only_ending_with(&self, path: &str, planned: bool) -> Option<String> {
         let name = file_name(path);
         let candidates = match (planned, path.ends_with('/')) {
-            (false, false) => self.by_name.get(name),
-            (false, true) => self.dirs_by_name.get(name),
+            (false, false) => self.by_name().get(name),
+            (false, true) => self.dirs_by_name().get(name),
             (true, _) => self.plan_by_name.get(name),
         }?;
         let mut hits = candidates.iter().filter(|p| {
@@ -1198,9 +1224,7 @@ fn placeholder(path: &str) -> bool {
     });
     brace
         || path.contains("###")
-        || path
-            .split(['/', '-', '_', '.'])
-            .any(|seg| matches!(seg, "NNN" | "XXX" | "xxx" | "YYYY" | "ID"))
+        || path.split(['/', '-', '_', '.']).any(|seg| matches!(seg, "NNN" | "XXX" | "xxx" | "YYYY" | "ID"))
 }
 
 /// A Go module or package path (`github.com/org/x`), not a repository path.
@@ -1334,15 +1358,18 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Cont
     // Whether the candidate before was negated (text, end, negated), for lists.
     let mut last_negated: Option<(usize, usize, bool)> = None;
 
-    let mut resolved: Vec<Resolved> = Vec::new();
+    // Sized for the usual one path per candidate: the vector stays in the task.
+    let mut resolved: Vec<Resolved> = Vec::with_capacity(found.len());
     let mut rejected: Vec<RejectedPath> = Vec::new();
     let reject = |rejected: &mut Vec<RejectedPath>, path: String, reason: String| {
         if !rejected.iter().any(|r| r.path == path) {
             rejected.push(RejectedPath { path, reason });
         }
     };
-    // The directory of the path before, for lists (`pkg/out/table.go, json.go`).
-    let mut last_dir: Option<(usize, usize, String)> = None;
+    // The directory of the path before, for lists (`pkg/out/table.go, json.go`):
+    // (text, end of the path in it), the directory kept in one reused buffer.
+    let mut last_dir: Option<(usize, usize)> = None;
+    let mut last_dir_text = String::new();
     for (k, f) in found.iter().enumerate() {
         let written = match f.candidate {
             Candidate::Path(path) => path,
@@ -1403,12 +1430,12 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Cont
             (linked && is_dir).then(|| if dir.ends_with('/') { dir.to_string() } else { format!("{dir}/") })
         });
         // The directory of the path right before it in a list.
-        let list_dir = last_dir.as_ref().and_then(|(text, end, dir)| {
-            if *text != f.text.as_ptr() as usize {
+        let list_dir = last_dir.and_then(|(text, end)| {
+            if text != f.text.as_ptr() as usize {
                 return None;
             }
-            let between = f.text.get(*end..f.at)?.trim_matches(['`', ' ', '*']);
-            matches!(between, "," | "and" | ", and" | "&" | "/" | "or").then(|| dir.clone())
+            let between = f.text.get(end..f.at)?.trim_matches(['`', ' ', '*']);
+            matches!(between, "," | "and" | ", and" | "&" | "/" | "or").then(|| last_dir_text.clone())
         });
         // Where a documentation task writes: the object of `in`/`into`, or a
         // list item joined to one; else what it names is its subject, when it
@@ -1453,8 +1480,9 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Cont
                 Outcome::Lock(path, from) => {
                     // A sibling in a list shares the directory the previous item is in.
                     if let Some(at) = path.trim_end_matches('/').rfind('/') {
-                        last_dir =
-                            Some((f.text.as_ptr() as usize, f.at + written.len(), path[..=at].to_string()));
+                        last_dir = Some((f.text.as_ptr() as usize, f.at + written.len()));
+                        last_dir_text.clear();
+                        last_dir_text.push_str(&path[..=at]);
                     }
                     if !resolved.iter().any(|r| r.path == path) {
                         resolved.push(Resolved { path, from, text: expanded.into_owned() });
@@ -1580,25 +1608,27 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
 /// Whether a directory segment of `path` (not its last) looks like a file name.
 fn inner_file(path: &str) -> bool {
     path.trim_end_matches('/').rsplit_once('/').is_some_and(|(dirs, _)| {
-        dirs.split('/').any(|seg| {
-            seg.rsplit_once('.').is_some_and(|(stem, ext)| {
-                !stem.is_empty()
-                    && matches!(
-                        ext,
-                        "md" | "mdx"
-                            | "py"
-                            | "ts"
-                            | "tsx"
-                            | "go"
-                            | "rs"
-                            | "cs"
-                            | "json"
-                            | "yaml"
-                            | "yml"
-                            | "toml"
-                    )
+        // No dot in the directories (the usual case): no file name among them.
+        dirs.contains('.')
+            && dirs.split('/').any(|seg| {
+                seg.rsplit_once('.').is_some_and(|(stem, ext)| {
+                    !stem.is_empty()
+                        && matches!(
+                            ext,
+                            "md" | "mdx"
+                                | "py"
+                                | "ts"
+                                | "tsx"
+                                | "go"
+                                | "rs"
+                                | "cs"
+                                | "json"
+                                | "yaml"
+                                | "yml"
+                                | "toml"
+                        )
+                })
             })
-        })
     })
 }
 
@@ -1644,11 +1674,11 @@ fn resolve_bare(
     let tracked: Vec<String> = match cx {
         Some(cx) if name.ends_with('/') => {
             let mut dirs: Vec<String> =
-                cx.dirs_by_name.get(name.trim_end_matches('/')).cloned().unwrap_or_default();
+                cx.dirs_by_name().get(name.trim_end_matches('/')).cloned().unwrap_or_default();
             dirs.sort();
             dirs
         }
-        Some(cx) => cx.by_name.get(name).cloned().unwrap_or_default(),
+        Some(cx) => cx.by_name().get(name).cloned().unwrap_or_default(),
         None => Vec::new(),
     };
     let single_task_dir = match scope.task_dirs {
