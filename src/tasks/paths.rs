@@ -2272,3 +2272,77 @@ fn known_file(name: &str) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(tracked: &[&str], plan: &str) -> Context {
+        Context::new(tracked.iter().map(|s| s.to_string()), Some(plan))
+    }
+
+    #[test]
+    fn a_plan_tree_keeps_what_its_comments_say_is_only_read() {
+        let plan = "```text\nsrc/\n├── tool/\n│   └── main.rs      # the feature's code\n└── vendored/        # read only: upstream copy\n    └── lib.rs\ndocs/\n└── tool.md          (unchanged)\n```\n";
+        let cx = context(&["README.md"], plan);
+        assert_eq!(
+            cx.planned(),
+            [
+                "docs/",
+                "docs/tool.md",
+                "src/",
+                "src/tool/",
+                "src/tool/main.rs",
+                "src/vendored/",
+                "src/vendored/lib.rs"
+            ]
+        );
+        // The directory whose only entry is read is read as well.
+        assert_eq!(cx.plan_written(), ["src/", "src/tool/", "src/tool/main.rs"]);
+    }
+
+    #[test]
+    fn box_drawing_mangled_into_control_characters_still_nests() {
+        // `└──` and `├──` turned into single control characters by an encoder.
+        let plan = "```\ntool/\n\u{14} bin/\n    \u{1c} run.sh\n    \u{14} stop.sh\n```\n";
+        let cx = context(&["README.md", "tool/old.txt"], plan);
+        assert_eq!(cx.planned(), ["tool/", "tool/bin/", "tool/bin/run.sh", "tool/bin/stop.sh"]);
+    }
+
+    #[test]
+    fn the_project_named_as_the_lone_root_is_dropped_in_a_scaffolded_repository() {
+        let plan = "```text\nwidget/             # repository root\n├── cmd/\n│   └── main.go\n├── go.mod\n└── README.md\n```\n";
+        // `specify init` leaves only dot-directories and documents: no project yet.
+        let scaffolded =
+            context(&[".specify/memory/constitution.md", ".claude/commands/plan.md", "README.md"], plan);
+        assert_eq!(scaffolded.planned(), ["README.md", "cmd/", "cmd/main.go", "go.mod"]);
+        // In a repository with code and none of the tree's entries, an
+        // unknown root directory is a new directory.
+        let with_code = context(&["lib/old.go"], plan);
+        assert_eq!(
+            with_code.planned(),
+            ["widget/", "widget/README.md", "widget/cmd/", "widget/cmd/main.go", "widget/go.mod"]
+        );
+    }
+
+    #[test]
+    fn names_are_indexed_once_and_only_when_asked() {
+        let cx = context(&["a/x.go", "b/x.go", "c/d/y.go", "z.go"], "");
+        assert!(cx.by_name.get().is_none(), "the name index is built on first use");
+        assert_eq!(cx.only_ending_with("d/y.go", false).as_deref(), Some("c/d/y.go"));
+        assert_eq!(cx.only_ending_with("x.go", false), None, "two files end so");
+        assert!(cx.by_name.get().is_some());
+        assert_eq!(cx.only_ending_with("d/", false).as_deref(), Some("c/d/"));
+        assert!(cx.has_tree() && cx.is_dir("c/d") && cx.is_tracked("c/") && cx.is_tracked("z.go"));
+    }
+
+    #[test]
+    fn the_fast_hash_agrees_with_equality() {
+        use std::hash::BuildHasher;
+        let build = Fx::default();
+        let hash = |s: &str| build.hash_one(s);
+        assert_eq!(hash("src/a.rs"), hash("src/a.rs"));
+        assert_ne!(hash("src/a.rs"), hash("src/b.rs"));
+        assert_ne!(hash("abcdefgh"), hash("abcdefgh0"), "a tail shorter than a word still counts");
+    }
+}

@@ -12,7 +12,8 @@
 //!    configuration.mdx` then `Document the registry options`);
 //! 4. the plan's only file: the glossary and `plan.md`'s tree name one file
 //!    the feature writes (the other entries are read or its directories),
-//!    and some task names it.
+//!    some task names it, and the task's story (or phase) has written no
+//!    other file so far.
 //!
 //! Before these, a task that starts by changing one of the spec folder's
 //! documents (`Update quickstart.md ...`) writes the one in the spec folder
@@ -63,6 +64,22 @@ const GENERIC: &[&str] = &[
 const BACK_REFERENCES: &[&str] =
     &["frontmatter", "front matter", "front-matter", "same file", "this file", "that file", "the file above"];
 
+/// What a task continues: its user story, or outside stories its phase.
+#[derive(PartialEq, Eq, Hash)]
+enum Group {
+    Story(String),
+    Phase(Option<usize>),
+}
+
+impl Group {
+    fn of(task: &Task) -> Group {
+        match &task.story {
+            Some(story) => Group::Story(story.clone()),
+            None => Group::Phase(task.phase),
+        }
+    }
+}
+
 /// One entry of the plan's glossary (`**Skill file**: path (note)`).
 struct Term {
     /// The term's own words, lowercase, without generic ones (`skill`).
@@ -82,28 +99,27 @@ pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize
     let glossary = glossary(sections, section_of);
     let spec_dir = spec_dir(sections, section_of);
     let target = only_file(&glossary, cx, tasks);
-    // Paths each story's tasks named themselves, and the last such task.
-    let mut stories: FxMap<String, (Vec<String>, usize)> = FxMap::default();
+    // Paths the tasks of each story (or, outside stories, each phase) named
+    // themselves (two at most: more says no less), and the last such task.
+    let mut groups: FxMap<Group, (Vec<String>, usize)> = FxMap::default();
     // Whether task `i` named its paths itself (not carried over).
     let mut own = vec![false; tasks.len()];
     for i in 0..tasks.len() {
         if !tasks[i].paths.is_empty() {
             own[i] = true;
-            if let Some(story) = tasks[i].story.as_deref() {
-                let paths = &tasks[i].paths;
-                match stories.get_mut(story) {
-                    Some((seen, last)) => {
-                        for p in paths {
-                            if seen.len() < 2 && !seen.contains(p) {
-                                seen.push(p.clone());
-                            }
+            let paths = &tasks[i].paths;
+            match groups.get_mut(&Group::of(&tasks[i])) {
+                Some((seen, last)) => {
+                    for p in paths {
+                        if seen.len() < 2 && !seen.contains(p) {
+                            seen.push(p.clone());
                         }
-                        *last = i;
                     }
-                    None => {
-                        let seen: Vec<String> = paths.iter().take(2).cloned().collect();
-                        stories.insert(story.to_string(), (seen, i));
-                    }
+                    *last = i;
+                }
+                None => {
+                    let seen: Vec<String> = paths.iter().take(2).cloned().collect();
+                    groups.insert(Group::of(&tasks[i]), (seen, i));
                 }
             }
             continue;
@@ -135,13 +151,21 @@ pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize
                 term_written_into(&task.description, &glossary).map(|(path, term)| (path, From::Plan, term))
             })
             .or_else(|| {
-                let (seen, last) = stories.get(task.story.as_deref()?)?;
+                task.story.as_ref()?;
+                let (seen, last) = groups.get(&Group::of(task))?;
                 match seen.as_slice() {
                     [one] => Some((one.clone(), From::Heading, format!("continues {}", tasks[*last].id))),
                     _ => None,
                 }
             })
-            .or_else(|| target.clone().map(|path| (path, From::Plan, "the plan's only file".to_string())));
+            .or_else(|| {
+                // Not when the task's story (or phase) has written another file:
+                // then the plan's tree does not tell the whole story.
+                let target = target.as_ref()?;
+                let others =
+                    groups.get(&Group::of(task)).is_some_and(|(seen, _)| seen.iter().any(|p| p != target));
+                (!others).then(|| (target.clone(), From::Plan, "the plan's only file".to_string()))
+            });
         if let Some((path, from, text)) = carried {
             let task = &mut tasks[i];
             task.paths = vec![path.clone()];
