@@ -6,6 +6,11 @@
 //! (copied into BENCHMARKS.md). Sections: list, lock-status, check, start,
 //! finish, up. Each figure is the median of several runs; DESIGN §10 holds the
 //! targets.
+//!
+//! `GIT_PAR_BENCH_BASELINE=/path/to/older/git-par` adds, to the `list` and
+//! `deps` sections, the same measurements of that binary, taken in the same
+//! run and interleaved with this build's, so that a before/after comparison
+//! sees the same machine load.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -89,6 +94,33 @@ fn par_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_git-par"))
 }
 
+/// The binary to compare with (`GIT_PAR_BENCH_BASELINE`), if any.
+fn baseline_bin() -> Option<PathBuf> {
+    std::env::var_os("GIT_PAR_BENCH_BASELINE").map(PathBuf::from).filter(|p| p.exists())
+}
+
+/// Medians of `runs` interleaved runs of `git-par ARGS` with this build and
+/// with the baseline (after one warm-up of each).
+fn interleaved(dir: &Path, args: &[&str], runs: usize, baseline: &Path) -> Result<(Duration, Duration)> {
+    let run_with = |bin: &Path| -> Result<Duration> {
+        let mut c = cmd(bin, dir);
+        c.args(args);
+        let start = Instant::now();
+        run(c)?;
+        Ok(start.elapsed())
+    };
+    run_with(&par_bin())?;
+    run_with(baseline)?;
+    let (mut ours, mut theirs) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        ours.push(run_with(&par_bin())?);
+        theirs.push(run_with(baseline)?);
+    }
+    ours.sort();
+    theirs.sort();
+    Ok((ours[runs / 2], theirs[runs / 2]))
+}
+
 /// A command with an isolated git environment.
 fn cmd(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
     let mut c = Command::new(program);
@@ -166,6 +198,15 @@ fn list(base: &Path, report: &mut Report) -> Result<()> {
             Some(plain),
             target,
         );
+        if let Some(baseline) = baseline_bin() {
+            let (ours, theirs) = interleaved(&dir, &["--json", "list"], 15, &baseline)?;
+            report.row(
+                &format!("list --json, {n} tasks: this build vs the baseline (in the plain-git column), interleaved"),
+                ours,
+                Some(theirs),
+                target,
+            );
+        }
     }
     Ok(())
 }
@@ -258,6 +299,15 @@ fn deps(base: &Path, report: &mut Report) -> Result<()> {
             None,
             target,
         );
+        if let Some(baseline) = baseline_bin() {
+            let (ours, theirs) = interleaved(&dir, &["--json", "list"], 9, &baseline)?;
+            report.row(
+                &format!("{what}: this build vs the baseline (plain-git column)"),
+                ours,
+                Some(theirs),
+                target,
+            );
+        }
     }
     Ok(())
 }

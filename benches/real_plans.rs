@@ -8,7 +8,10 @@
 //! it; `-` for a task that writes nothing). The plans' text is not kept
 //! here: DIR holds a clone of each repository (named by the manifest's
 //! `dir` column); the tasks.md and plan.md are read from the commit that
-//! added the tasks.md, the tracked tree from its parent. Without DIR, or without a clone, the plan is skipped.
+//! added the tasks.md, the tracked tree from its parent, or from the commit
+//! the manifest's optional seventh column names (for a plan committed after
+//! its code: the commit before the code, so the new files are not yet
+//! there). Without DIR, or without a clone, the plan is skipped.
 //!
 //! For each plan: tasks exactly right (locks equal the labels), written
 //! paths covered (each label inside some lock of its task), locks right
@@ -30,6 +33,8 @@ struct Plan {
     commit: String,
     tasks: String,
     held_out: bool,
+    /// The commit whose tree is the repository before the feature.
+    before: String,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -136,6 +141,7 @@ fn manifest(path: &Path) -> Result<Vec<Plan>> {
             commit: f[3].to_string(),
             tasks: f[4].to_string(),
             held_out: f[5] == "held-out",
+            before: f.get(6).filter(|c| !c.is_empty()).map_or(format!("{}~1", f[3]), |c| c.to_string()),
         });
     }
     Ok(out)
@@ -174,8 +180,12 @@ fn score(plan: &Plan, repo: &Path, labels: &BTreeMap<String, Vec<String>>, verbo
     let plan_md_path = plan.tasks.replace("tasks.md", "plan.md");
     let plan_md = git(repo, &["show", &format!("{}:{}", plan.commit, plan_md_path)]).ok();
     // The repository before the feature: plan and code often land in one commit.
-    let tracked = git(repo, &["ls-tree", "-r", "--name-only", &format!("{}~1", plan.commit)])?;
+    let tracked = git(repo, &["ls-tree", "-r", "--name-only", &plan.before])?;
     let context = Context::new(tracked.lines().map(str::to_string), plan_md.as_deref());
+    if std::env::args().any(|a| a == "--plan") {
+        eprintln!("{}: plan.md tree: {:?}", plan.name, context.planned());
+        eprintln!("{}: written by the feature: {:?}", plan.name, context.plan_written());
+    }
     let options = Options { context: Some(Arc::new(context)), ..Options::default() };
     let file = match tasks::read(&text, &options) {
         Ok(file) => file,

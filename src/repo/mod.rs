@@ -109,7 +109,11 @@ impl Repo {
         tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() != Some(git2::ObjectType::Tree) {
                 if let Some(name) = entry.name() {
-                    files.push(format!("{dir}{name}"));
+                    // Not `format!`: this runs for every file of the tree.
+                    let mut path = String::with_capacity(dir.len() + name.len());
+                    path.push_str(dir);
+                    path.push_str(name);
+                    files.push(path);
                 }
             }
             git2::TreeWalkResult::Ok

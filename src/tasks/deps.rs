@@ -34,7 +34,11 @@
 //! for what the dropped dependency waited for instead) and a note says so.
 //! A cycle of explicit edges alone is an error naming it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use std::ops::Range;
+
+use super::paths::FxMap;
 
 use super::parse::{self, Kind};
 use super::{Group, Options, TaskFile};
@@ -125,8 +129,9 @@ pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Re
             list.retain(|d| !after[i].iter().any(|&g| groups[g].tasks.binary_search(d).is_ok()));
             // With a duplicated ID, a task can follow its namesake: that is no dependency.
             let own = &file.tasks[i].id;
-            let mut ids: Vec<String> =
-                list.into_iter().map(|d| file.tasks[d].id.clone()).filter(|id| id != own).collect();
+            // Sized exactly: the list stays in the task.
+            let mut ids: Vec<String> = Vec::with_capacity(list.len());
+            ids.extend(list.into_iter().map(|d| &file.tasks[d].id).filter(|id| *id != own).cloned());
             ids.dedup();
             ids
         })
@@ -176,19 +181,26 @@ fn flatten_groups(n: usize, members: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
 
 /// The task IDs of a file, by text and by number for ranges.
 struct IdIndex<'a> {
-    by_id: HashMap<&'a str, usize>,
+    by_id: FxMap<&'a str, usize>,
     /// (prefix, number) → positions, for ranges.
-    by_number: HashMap<(&'a str, u64), Vec<usize>>,
+    /// The first position inline: only a duplicated ID allocates a list.
+    by_number: FxMap<(&'a str, u64), (usize, Vec<usize>)>,
 }
 
 impl<'a> IdIndex<'a> {
     fn new(file: &'a TaskFile) -> IdIndex<'a> {
-        let mut by_id = HashMap::with_capacity(file.tasks.len());
-        let mut by_number: HashMap<(&str, u64), Vec<usize>> = HashMap::with_capacity(file.tasks.len());
+        let mut by_id = FxMap::with_capacity_and_hasher(file.tasks.len(), Default::default());
+        let mut by_number: FxMap<(&str, u64), (usize, Vec<usize>)> =
+            FxMap::with_capacity_and_hasher(file.tasks.len(), Default::default());
         for (i, task) in file.tasks.iter().enumerate() {
             by_id.insert(task.id.as_str(), i);
             if let Some(key) = number_key(&task.id) {
-                by_number.entry(key).or_default().push(i);
+                match by_number.get_mut(&key) {
+                    Some((_, more)) => more.push(i),
+                    None => {
+                        by_number.insert(key, (i, Vec::new()));
+                    }
+                }
             }
         }
         IdIndex { by_id, by_number }
@@ -202,8 +214,9 @@ impl<'a> IdIndex<'a> {
         }
         let mut found: Vec<usize> = Vec::new();
         for n in a..=b {
-            if let Some(positions) = self.by_number.get(&(prefix, n)) {
-                found.extend(positions);
+            if let Some((first, more)) = self.by_number.get(&(prefix, n)) {
+                found.push(*first);
+                found.extend(more);
             }
         }
         found.sort_unstable();
@@ -481,6 +494,20 @@ fn is_dependency_heading(title: &str) -> bool {
 
 /// Edges from dependency sections and mermaid blocks.
 fn section_edges(text: &str, ids: &IdIndex, out: &mut Vec<(usize, usize)>) {
+    // Most files have no dependency section and no mermaid block: a cheap
+    // look at the raw lines spares classifying the whole file again. (A
+    // heading behind an HTML comment is the one shape it cannot see, so a
+    // comment sends the file through the full pass.)
+    let may_have = text.contains("mermaid")
+        || text.contains("<!--")
+        || text
+            .strip_prefix('\u{feff}')
+            .unwrap_or(text)
+            .lines()
+            .any(|l| parse::heading(l).is_some_and(|(_, title)| is_dependency_heading(title)));
+    if !may_have {
+        return;
+    }
     let lines = parse::classify(text);
     let mut section: Option<usize> = None;
     for line in &lines {
@@ -568,18 +595,17 @@ fn split_shared_lists(clause: &mut Vec<Token>) {
 }
 
 /// Groups of task positions that run together, per phase in file order.
-fn groups(file: &TaskFile) -> Vec<(Option<usize>, Vec<Vec<usize>>)> {
-    let mut out: Vec<(Option<usize>, Vec<Vec<usize>>)> = Vec::new();
+fn groups(file: &TaskFile) -> Vec<(Option<usize>, Vec<Range<usize>>)> {
+    let mut out: Vec<(Option<usize>, Vec<Range<usize>>)> = Vec::new();
     for (i, task) in file.tasks.iter().enumerate() {
         if out.last().map_or(true, |(p, _)| *p != task.phase) {
             out.push((task.phase, Vec::new()));
         }
         let Some((_, groups)) = out.last_mut() else { continue };
+        // A group is a run of consecutive tasks: a range, not a list.
         match groups.last_mut() {
-            Some(group) if task.parallel && group.last().is_some_and(|&g| file.tasks[g].parallel) => {
-                group.push(i)
-            }
-            _ => groups.push(vec![i]),
+            Some(group) if task.parallel && file.tasks[group.end - 1].parallel => group.end = i + 1,
+            _ => groups.push(i..i + 1),
         }
     }
     out
@@ -599,15 +625,15 @@ fn implied_edges(file: &TaskFile, options: &Options) -> Implied {
     let n = file.tasks.len();
     let mut implied = Implied { edges: Vec::new(), groups: Vec::new() };
     // The barrier node of each (phase, group) already made.
-    let mut barriers: HashMap<(usize, usize), usize> = HashMap::new();
-    let mut target = |implied: &mut Implied, key: (usize, usize), members: &[usize]| -> usize {
-        if let [single] = members {
-            return *single;
+    let mut barriers: FxMap<(usize, usize), usize> = FxMap::default();
+    let mut target = |implied: &mut Implied, key: (usize, usize), members: &Range<usize>| -> usize {
+        if members.len() == 1 {
+            return members.start;
         }
         *barriers.entry(key).or_insert_with(|| {
             let node = n + implied.groups.len();
-            implied.groups.push(members.to_vec());
-            implied.edges.extend(members.iter().map(|&m| (node, m)));
+            implied.groups.push(members.clone().collect());
+            implied.edges.extend(members.clone().map(|m| (node, m)));
             node
         })
     };
@@ -635,13 +661,13 @@ fn implied_edges(file: &TaskFile, options: &Options) -> Implied {
                 let exits = &phases[w].1;
                 if let Some(exit) = exits.last() {
                     let node = target(&mut implied, (w, exits.len() - 1), exit);
-                    implied.edges.extend(entry.iter().map(|&t| (t, node)));
+                    implied.edges.extend(entry.clone().map(|t| (t, node)));
                 }
             }
         }
         for (g, pair) in groups.windows(2).enumerate() {
             let node = target(&mut implied, (p, g), &pair[0]);
-            implied.edges.extend(pair[1].iter().map(|&t| (t, node)));
+            implied.edges.extend(pair[1].clone().map(|t| (t, node)));
         }
         match story {
             Some(story) => match stories.iter_mut().find(|(s, _)| *s == story) {

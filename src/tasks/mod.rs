@@ -19,7 +19,6 @@ pub mod paths;
 #[cfg(test)]
 mod proptests;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -163,7 +162,7 @@ impl Duplicate {
 #[derive(Debug, Clone, Default)]
 pub struct TaskFile {
     /// Task index by ID, kept in step with `tasks` by [`TaskFile::new`].
-    index: HashMap<String, usize>,
+    index: paths::FxMap<String, usize>,
     /// Tasks in file order.
     pub tasks: Vec<Task>,
     /// Phases in file order (only headings that precede at least one task need appear).
@@ -180,7 +179,8 @@ impl TaskFile {
     /// Builds a task file and its ID index. With duplicate IDs the first wins
     /// in the index; [`deps::resolve`] reports them.
     pub fn new(tasks: Vec<Task>, phases: Vec<Phase>, notes: Vec<String>) -> TaskFile {
-        let mut index: HashMap<String, usize> = HashMap::with_capacity(tasks.len());
+        let mut index: paths::FxMap<String, usize> =
+            paths::FxMap::with_capacity_and_hasher(tasks.len(), Default::default());
         let mut duplicates: Vec<Duplicate> = Vec::new();
         for (i, task) in tasks.iter().enumerate() {
             match index.get(&task.id) {

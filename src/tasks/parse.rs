@@ -121,6 +121,8 @@ fn prefix_labels(text: &str) -> (Vec<String>, &str) {
         labels.push(label.to_string());
         rest = after.trim_start();
     }
+    // The vector stays in the task: no room for four labels when it has one.
+    labels.shrink_to_fit();
     (labels, rest)
 }
 
@@ -158,7 +160,11 @@ pub fn heading_story(title: &str) -> Option<String> {
 /// Parses tasks, phases and paths; dependencies are left empty for [`super::deps`].
 pub fn parse(text: &str, options: &Options) -> TaskFile {
     let lines = classify(text);
-    let mut tasks: Vec<Task> = Vec::new();
+    // At most one task per `[`: sized once, not grown by copying (a task is
+    // a few hundred bytes, and plans have thousands; capacity never touched
+    // costs no memory).
+    let boxes = text.bytes().filter(|&b| b == b'[').count();
+    let mut tasks: Vec<Task> = Vec::with_capacity(boxes);
     let mut phases: Vec<Phase> = Vec::new();
     let mut notes = Vec::new();
     // The latest `##`/`###` heading, not yet added to `phases` until a task needs it.

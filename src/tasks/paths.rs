@@ -61,8 +61,11 @@
 //!   refuses (outside the repository, absolute) goes to `rejected_paths`
 //!   with its reason, as does any file named `tasks.md` (git-par owns it).
 
+mod inherit;
+
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -400,22 +403,79 @@ pub struct Resolved {
     pub text: String,
 }
 
+/// A fast hash for the resolver's sets of paths (FxHash's mixing): the
+/// keys are the repository's own paths, so there is no hostile input to
+/// defend against, and SipHash was a tenth of `list`'s time on a large plan.
+#[derive(Default, Clone, Copy)]
+pub(super) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+type Fx = std::hash::BuildHasherDefault<FxHasher>;
+pub(super) type FxSet<T> = HashSet<T, Fx>;
+pub(super) type FxMap<K, V> = HashMap<K, V, Fx>;
+
 /// What paths are resolved against: the tracked tree at HEAD and the
 /// project structure of the spec folder's `plan.md`. Built once per read.
 #[derive(Debug, Default)]
 pub struct Context {
     /// Tracked files and directories (directories end with `/`).
-    tracked: HashSet<String>,
-    /// File name → tracked paths with that name.
-    by_name: HashMap<String, Vec<String>>,
+    tracked: FxSet<String>,
+    /// How many tracked files there are.
+    files: usize,
+    /// File name → tracked paths with that name, sorted: built on the first
+    /// bare name that needs it (most plans write full paths, and a large
+    /// tree would cost every command the index).
+    by_name: OnceLock<FxMap<String, Vec<String>>>,
     /// Paths of the plan's project tree (directories end with `/`).
-    planned: HashSet<String>,
+    planned: FxSet<String>,
     /// File or directory name → plan paths with that name.
-    plan_by_name: HashMap<String, Vec<String>>,
+    plan_by_name: FxMap<String, Vec<String>>,
     /// First segments of tracked and planned paths.
-    top: HashSet<String>,
+    top: FxSet<String>,
     /// Tracked and planned directories, without their trailing `/`.
-    dir_names: HashSet<String>,
+    dir_names: FxSet<String>,
+    /// Directory name → tracked directories (ending with `/`) with that name, sorted; built when first needed.
+    dirs_by_name: OnceLock<FxMap<String, Vec<String>>>,
+    /// Paths of the plan's tree that the feature writes: not marked as only
+    /// read (`# read by the skill`, `(existing, unchanged)`), not the spec
+    /// folder's own documents. In tree order.
+    plan_written: Vec<String>,
 }
 
 impl Context {
@@ -423,11 +483,24 @@ impl Context {
     /// text of `plan.md`, if there is one.
     pub fn new<I: IntoIterator<Item = String>>(tracked_files: I, plan_md: Option<&str>) -> Context {
         let mut cx = Context::default();
+        // Files come grouped by directory: a directory is added once, when it changes.
+        let mut last_dir = String::new();
         for file in tracked_files {
-            cx.add_tracked(file);
+            let dir = &file[..file.rfind('/').map_or(0, |at| at + 1)];
+            if dir != last_dir {
+                cx.add_dirs(dir);
+                last_dir.clear();
+                last_dir.push_str(dir);
+            }
+            if !file.contains('/') {
+                cx.top.insert(file.clone());
+            }
+            cx.files += 1;
+            cx.tracked.insert(file);
         }
         if let Some(plan) = plan_md {
-            for path in plan_tree(plan, &cx) {
+            for entry in plan_tree(plan, &cx) {
+                let path = entry.path;
                 let name = file_name(&path).to_string();
                 if let Some(first) = path.split('/').next() {
                     cx.top.insert(first.to_string());
@@ -436,30 +509,56 @@ impl Context {
                 if let Some(dir) = path.strip_suffix('/') {
                     cx.dir_names.insert(dir.to_string());
                 }
+                if !entry.read_only && !cx.plan_written.contains(&path) {
+                    cx.plan_written.push(path.clone());
+                }
                 cx.planned.insert(path);
             }
         }
         cx
     }
 
-    fn add_tracked(&mut self, file: String) {
+    /// Adds a tracked directory (ending with `/`) and its parents.
+    fn add_dirs(&mut self, dir: &str) {
         let mut at = 0;
-        while let Some(slash) = file[at..].find('/') {
+        while let Some(slash) = dir[at..].find('/') {
             at += slash + 1;
-            if !self.tracked.insert(file[..at].to_string()) {
-                // Its parents are in already.
+            if self.tracked.contains(&dir[..at]) {
                 continue;
             }
-            self.dir_names.insert(file[..at - 1].to_string());
+            self.tracked.insert(dir[..at].to_string());
+            self.dir_names.insert(dir[..at - 1].to_string());
             if at == slash + 1 {
-                self.top.insert(file[..slash].to_string());
+                self.top.insert(dir[..slash].to_string());
             }
         }
-        if !file.contains('/') {
-            self.top.insert(file.clone());
+    }
+
+    /// File name → tracked files with that name.
+    fn by_name(&self) -> &FxMap<String, Vec<String>> {
+        self.by_name.get_or_init(|| self.index_names(false))
+    }
+
+    /// Directory name → tracked directories (ending with `/`) with that name.
+    fn dirs_by_name(&self) -> &FxMap<String, Vec<String>> {
+        self.dirs_by_name.get_or_init(|| self.index_names(true))
+    }
+
+    fn index_names(&self, dirs: bool) -> FxMap<String, Vec<String>> {
+        let mut index: FxMap<String, Vec<String>> = FxMap::default();
+        for path in self.tracked.iter().filter(|p| p.ends_with('/') == dirs) {
+            let name = file_name(path);
+            match index.get_mut(name) {
+                Some(list) => list.push(path.clone()),
+                None => {
+                    index.insert(name.to_string(), vec![path.clone()]);
+                }
+            }
         }
-        self.by_name.entry(file_name(&file).to_string()).or_default().push(file.clone());
-        self.tracked.insert(file);
+        for list in index.values_mut() {
+            list.sort_unstable();
+        }
+        index
     }
 
     /// Whether `path` is a tracked file, or (with a trailing `/`) a tracked directory.
@@ -485,14 +584,65 @@ impl Context {
 
     /// Whether the repository has any tracked file (a new repository has none).
     pub fn has_tree(&self) -> bool {
-        !self.by_name.is_empty()
+        self.files > 0
     }
+
+    /// Whether the repository holds a project already: a tracked top-level
+    /// entry besides dot-directories (spec-kit's `.specify/`, agents'
+    /// `.claude/`) and documents (`README.md`, `LICENSE`). A repository made
+    /// by `specify init` has none yet. (Read while the plan's tree is added,
+    /// so `top` holds tracked names only.)
+    fn has_code(&self) -> bool {
+        self.top.iter().any(|name| {
+            let upper = name.to_ascii_uppercase();
+            let document =
+                ["README", "LICENSE", "CHANGELOG", "CONTRIBUTING", "CODE_OF_CONDUCT", "SECURITY", "NOTICE"]
+                    .iter()
+                    .any(|d| upper.starts_with(d));
+            !name.starts_with('.') && !document
+        })
+    }
+
+    /// The only tracked (or, with `planned`, planned) path that ends with
+    /// `/path`, found through its last name rather than a scan of the tree.
+    fn only_ending_with(&self, path: &str, planned: bool) -> Option<String> {
+        let name = file_name(path);
+        let candidates = match (planned, path.ends_with('/')) {
+            (false, false) => self.by_name().get(name),
+            (false, true) => self.dirs_by_name().get(name),
+            (true, _) => self.plan_by_name.get(name),
+        }?;
+        let mut hits = candidates.iter().filter(|p| {
+            p.len() > path.len() && p.ends_with(path) && p.as_bytes()[p.len() - path.len() - 1] == b'/'
+        });
+        let one = hits.next()?;
+        hits.next().is_none().then(|| one.clone())
+    }
+
+    /// The paths of `plan.md`'s tree the feature writes (not marked as only read), in order.
+    pub fn plan_written(&self) -> &[String] {
+        &self.plan_written
+    }
+
+    /// The paths of `plan.md`'s project tree, sorted (directories end with `/`).
+    pub fn planned(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.planned.iter().map(String::as_str).collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+/// One entry of `plan.md`'s project tree.
+struct PlanEntry {
+    path: String,
+    /// Marked as only read by the feature (its comment says so, or its parent's).
+    read_only: bool,
 }
 
 /// The paths of `plan.md`'s project structure: every fenced block drawn as
 /// a tree (`├──`, `└──`, or indented names ending in `/`). A single root
 /// directory that is not in the repository (the project's own name) is dropped.
-fn plan_tree(plan: &str, cx: &Context) -> Vec<String> {
+fn plan_tree(plan: &str, cx: &Context) -> Vec<PlanEntry> {
     let mut out = Vec::new();
     let mut block: Option<Vec<&str>> = None;
     for line in plan.lines() {
@@ -508,25 +658,37 @@ fn plan_tree(plan: &str, cx: &Context) -> Vec<String> {
             lines.push(line);
         }
     }
-    out.sort();
-    out.dedup();
+    out.sort_by(|a, b| a.path.cmp(&b.path).then(b.read_only.cmp(&a.read_only)));
+    out.dedup_by(|later, first| later.path == first.path);
     out
 }
 
+/// Whether a tree comment says the entry is only read by the feature.
+fn read_only_note(note: &str) -> bool {
+    let note = note.to_ascii_lowercase();
+    ["read-only", "read only", "read by", "reference", "unchanged", "not modified", "no changes"]
+        .iter()
+        .any(|marker| note.contains(marker))
+}
+
 /// One fenced block read as a tree, or nothing when it does not look like one.
-fn tree_block(lines: &[&str], cx: &Context) -> Vec<String> {
+fn tree_block(lines: &[&str], cx: &Context) -> Vec<PlanEntry> {
     let drawn = lines.iter().any(|l| l.contains("├") || l.contains("└"));
-    // (column, name) of each entry.
-    let mut entries: Vec<(usize, String)> = Vec::new();
+    // (column, name, read only by its own comment) of each entry.
+    let mut entries: Vec<(usize, String, bool)> = Vec::new();
+    // The column of an entry that is no path (a placeholder): what is below it is skipped too.
+    let mut skipped_at: Option<usize> = None;
     for line in lines {
-        let line = match line.find(" #").or_else(|| line.find("←")).or_else(|| line.find(" //")) {
-            Some(at) => &line[..at],
-            None => line,
+        let (line, note) = match line.find(" #").or_else(|| line.find("←")).or_else(|| line.find(" //")) {
+            Some(at) => (&line[..at], &line[at..]),
+            None => (*line, ""),
         };
         let mut col = 0;
         let mut rest = line;
         for c in line.chars() {
-            if matches!(c, ' ' | '\t' | '│' | '├' | '└' | '─' | '|' | '`' | '+' | '\u{a0}') {
+            // Control characters too: box-drawing characters mangled by an encoder.
+            if matches!(c, ' ' | '│' | '├' | '└' | '─' | '|' | '`' | '+' | '\u{a0}') || c.is_control()
+            {
                 col += 1;
                 rest = &rest[c.len_utf8()..];
             } else {
@@ -535,57 +697,105 @@ fn tree_block(lines: &[&str], cx: &Context) -> Vec<String> {
         }
         let name = rest.split_whitespace().next().unwrap_or("");
         let name = name.trim_start_matches("./");
-        if name.is_empty()
-            || !name.chars().any(char::is_alphanumeric)
-            || name.contains(['<', '>', '#', '*', '{', '}', ':', '(', '$'])
-            || name.starts_with(['-', '[', '.'].as_slice())
-                && !name.starts_with(".github")
-                && !known_file(name)
-        {
+        if name.is_empty() || !name.chars().any(char::is_alphanumeric) {
             continue;
         }
-        entries.push((col, name.to_string()));
+        if skipped_at.is_some_and(|at| col > at) {
+            continue;
+        }
+        skipped_at = None;
+        // A dot-name is a path when a letter follows the dot (`.claude/`, `.env`), not `...`.
+        let dotted = name.starts_with('.') && !name[1..].starts_with(|c: char| c.is_alphanumeric());
+        if name.contains(['<', '>', '#', '*', '{', '}', ':', '(', '$', '['])
+            || name.starts_with('-')
+            || dotted
+            || placeholder(name)
+        {
+            skipped_at = Some(col);
+            continue;
+        }
+        let note =
+            if note.is_empty() { rest.split_once(char::is_whitespace).map_or("", |(_, n)| n) } else { note };
+        entries.push((col, name.to_string(), read_only_note(note)));
     }
-    let dirs_by_slash = entries.iter().filter(|(_, n)| n.ends_with('/')).count();
+    let dirs_by_slash = entries.iter().filter(|(_, n, _)| n.ends_with('/')).count();
     if !drawn && dirs_by_slash < 2 {
         return Vec::new();
     }
-    let mut paths = Vec::new();
-    let mut stack: Vec<(usize, String)> = Vec::new();
-    for (i, (col, name)) in entries.iter().enumerate() {
-        while stack.last().is_some_and(|(c, _)| c >= col) {
+    let mut paths: Vec<PlanEntry> = Vec::new();
+    // (column, directory path, read only).
+    let mut stack: Vec<(usize, String, bool)> = Vec::new();
+    for (i, (col, name, own_read_only)) in entries.iter().enumerate() {
+        while stack.last().is_some_and(|(c, _, _)| c >= col) {
             stack.pop();
         }
-        let parent = stack.last().map_or("", |(_, p)| p.as_str());
-        let deeper_next = entries.get(i + 1).is_some_and(|(c, _)| c > col);
+        let (parent, parent_read_only) = stack.last().map_or(("", false), |(_, p, r)| (p.as_str(), *r));
+        let deeper_next = entries.get(i + 1).is_some_and(|(c, _, _)| c > col);
         let is_dir = name.ends_with('/') || (deeper_next && !has_extension(name));
         let mut path = format!("{parent}{}", name.trim_end_matches('/'));
+        let read_only = *own_read_only || parent_read_only;
         if is_dir {
             path.push('/');
-            stack.push((*col, path.clone()));
+            stack.push((*col, path.clone(), read_only));
         }
-        paths.push(path);
+        paths.push(PlanEntry { path, read_only });
+    }
+    // The spec folder's own documents (a directory holding plan.md or
+    // tasks.md) are what the feature is planned with, not what it writes.
+    let spec_dirs: Vec<String> = paths
+        .iter()
+        .filter(|e| matches!(file_name(&e.path), "plan.md" | "tasks.md" | "spec.md"))
+        .filter_map(|e| e.path.rfind('/').map(|at| e.path[..=at].to_string()))
+        .collect();
+    for entry in &mut paths {
+        let spec_doc = !entry.path.contains('/')
+            && (SPEC_DOCS.contains(&entry.path.as_str()) || entry.path == "tasks.md");
+        if spec_doc
+            || spec_dirs
+                .iter()
+                .any(|d| entry.path.starts_with(d.as_str()) || d.starts_with(entry.path.as_str()))
+        {
+            entry.read_only = true;
+        }
+    }
+    // A directory with entries below it, none of them written, is only read too.
+    for i in 0..paths.len() {
+        let dir = &paths[i].path;
+        if paths[i].read_only || !dir.ends_with('/') {
+            continue;
+        }
+        let below = paths.iter().filter(|e| e.path.len() > dir.len() && e.path.starts_with(dir.as_str()));
+        let (mut any, mut written) = (false, false);
+        for e in below {
+            any = true;
+            written |= !e.read_only;
+        }
+        if any && !written {
+            paths[i].read_only = true;
+        }
     }
     // A lone root that the repository does not have is the project's name.
-    let roots: Vec<&String> = paths.iter().filter(|p| !p[..p.len() - 1].contains('/')).collect();
+    let roots: Vec<&PlanEntry> = paths.iter().filter(|e| !e.path[..e.path.len() - 1].contains('/')).collect();
     if let [root] = roots.as_slice() {
-        let root = root.to_string();
-        let children_known = paths.iter().any(|p| {
-            p.strip_prefix(root.as_str())
+        let root = root.path.clone();
+        let children_known = paths.iter().any(|e| {
+            e.path
+                .strip_prefix(root.as_str())
                 .and_then(|rest| rest.split('/').next())
                 .is_some_and(|c| cx.top.contains(c))
         });
-        if root.ends_with('/') && !cx.is_tracked(&root) && (children_known || !cx.has_tree()) {
-            let stripped: Vec<String> = paths
+        if root.ends_with('/') && !cx.is_tracked(&root) && (children_known || !cx.has_code()) {
+            let stripped: Vec<PlanEntry> = paths
                 .iter()
-                .filter_map(|p| p.strip_prefix(root.as_str()))
-                .filter(|p| !p.is_empty())
-                .map(str::to_string)
+                .filter_map(|e| {
+                    let rest = e.path.strip_prefix(root.as_str())?;
+                    (!rest.is_empty()).then(|| PlanEntry { path: rest.to_string(), read_only: e.read_only })
+                })
                 .collect();
             if children_known
                 || stripped
                     .iter()
-                    .any(|p| TOP_DIRS.contains(&p.trim_end_matches('/').split('/').next().unwrap_or("")))
+                    .any(|e| TOP_DIRS.contains(&e.path.trim_end_matches('/').split('/').next().unwrap_or("")))
             {
                 return stripped;
             }
@@ -665,35 +875,73 @@ const READ_WORDS: &[&str] = &[
     "via",
 ];
 
-/// First words of a task that only checks things: what it names is read.
-const CHECK_WORDS: &[&str] = &["check", "confirm", "execute", "review", "run", "smoke", "validate", "verify"];
+/// First words of a task that only checks or studies things: what it names
+/// is read (up to a write verb: `Verify X and fix Y`).
+pub(super) const CHECK_WORDS: &[&str] = &[
+    "check",
+    "confirm",
+    "examine",
+    "execute",
+    "explore",
+    "inspect",
+    "investigate",
+    "review",
+    "run",
+    "smoke",
+    "study",
+    "validate",
+    "verify",
+];
 
-/// Words that end a read clause: what follows is written again.
-const WRITE_WORDS: &[&str] = &[
+/// Verbs that write: after one, a path is written again (`uses X to update Y`).
+pub(super) const WRITE_VERBS: &[&str] = &[
     "add",
     "adds",
+    "align",
+    "append",
+    "change",
+    "configure",
+    "convert",
     "create",
     "creates",
     "delete",
+    "document",
     "edit",
+    "enhance",
+    "ensure",
+    "expand",
     "extend",
     "extends",
+    "fill",
     "fix",
+    "generate",
     "implement",
     "implements",
-    "into",
+    "improve",
+    "include",
+    "insert",
+    "migrate",
     "modify",
+    "move",
+    "normalise",
+    "normalize",
+    "populate",
     "refactor",
+    "regenerate",
     "register",
     "remove",
-    "then",
-    "to",
+    "rename",
+    "replace",
+    "rewrite",
     "update",
     "updates",
     "wire",
     "write",
     "writes",
 ];
+
+/// Words besides the verbs that end a read clause (`reads X into Y`).
+const WRITE_LINKS: &[&str] = &["into", "then", "to"];
 
 /// Labels of detail lines that declare a task's paths explicitly.
 const DECLARATIONS: &[&str] =
@@ -708,8 +956,8 @@ struct Found<'a> {
 }
 
 /// What a task's text says about directories: the ones it names.
-fn dirs_of(found: &[Found], cx: Option<&Context>) -> Vec<String> {
-    let mut dirs: Vec<String> = Vec::new();
+fn dirs_of<'a>(found: &[Found<'a>], cx: Option<&Context>) -> Vec<Cow<'a, str>> {
+    let mut dirs: Vec<Cow<'a, str>> = Vec::new();
     for f in found {
         let Candidate::Path(p) = f.candidate else { continue };
         if p.starts_with('/') && known_absolute(p) {
@@ -721,14 +969,14 @@ fn dirs_of(found: &[Found], cx: Option<&Context>) -> Vec<String> {
             // `Models/`: relative to something, not a directory of its own.
             continue;
         }
-        let dir = if p.ends_with('/') {
-            Some(p.to_string())
+        let dir: Option<Cow<'a, str>> = if p.ends_with('/') {
+            Some(Cow::Borrowed(p))
         } else if cx.is_some_and(|cx| cx.is_dir(p)) {
-            Some(format!("{p}/"))
+            Some(Cow::Owned(format!("{p}/")))
         } else {
-            p.rfind('/').map(|at| p[..=at].to_string())
+            p.rfind('/').map(|at| Cow::Borrowed(&p[..=at]))
         };
-        if let Some(dir) = dir.filter(|d| normalize(d).is_ok() && !d.contains('{') && !d.contains('*')) {
+        if let Some(dir) = dir.filter(|d| !d.contains(['{', '*']) && normalize(d).is_ok()) {
             if !dirs.contains(&dir) {
                 dirs.push(dir);
             }
@@ -742,7 +990,14 @@ fn dirs_of(found: &[Found], cx: Option<&Context>) -> Vec<String> {
 fn declarations(task: &Task) -> Vec<&str> {
     let mut out = Vec::new();
     let label = b"[paths:";
-    let found = task.description.as_bytes().windows(label.len()).position(|w| w.eq_ignore_ascii_case(label));
+    let found =
+        task.description.as_bytes().iter().enumerate().filter(|(_, b)| **b == b'[').map(|(at, _)| at).find(
+            |&at| {
+                task.description.as_bytes()[at..]
+                    .get(..label.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(label))
+            },
+        );
     if let Some(at) = found {
         let body = &task.description[at + "[paths:".len()..];
         out.push(body.find(']').map_or(body, |end| &body[..end]));
@@ -797,45 +1052,179 @@ fn words(text: &str) -> impl DoubleEndedIterator<Item = &str> + '_ {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty())
 }
 
+/// Files without an extension that a bare word names as written.
+const PLAIN_FILES: &[&str] = &[
+    "Brewfile",
+    "Containerfile",
+    "Dockerfile",
+    "Gemfile",
+    "Jenkinsfile",
+    "Justfile",
+    "Makefile",
+    "Procfile",
+    "Rakefile",
+    "Vagrantfile",
+];
+
 /// Whether `word` is in `list`, ignoring ASCII case (no allocation: this runs per candidate).
 fn listed(list: &[&str], word: &str) -> bool {
     list.iter().any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// Whether the candidate at `at` is only read: a read word (`uses`, `per`,
-/// `copy`...) comes before it in its clause, with no write word between.
-fn read_only(text: &str, at: usize) -> bool {
-    let at = at.min(text.len());
-    let before = text.get(..at).unwrap_or("");
-    let clause_start = before.rfind(['(', ';', ')']).map_or(0, |i| i + 1);
-    let sentence_start = before.rfind(". ").map_or(0, |i| i + 2);
-    let clause = &before[clause_start.max(sentence_start)..];
+/// `copy`...) comes before it in its clause, with no write word between;
+/// or the text is a check (`Verify`, `Inspect` ...) and no write verb
+/// comes before it (there `in X` says where to look, not where to write).
+fn read_only(text: &str, at: usize, clause: &str) -> bool {
+    let before = text.get(..at.min(text.len())).unwrap_or("");
+    let check = words(text).next().is_some_and(|first| listed(CHECK_WORDS, first));
     for word in words(clause).rev() {
+        if listed(WRITE_VERBS, word) && !check {
+            return false;
+        }
         // `... to use X instead of Y in src/a.go`: the file after `in` is where the change goes.
-        if listed(WRITE_WORDS, word) || listed(&["in", "at"], word) {
+        if !check && (listed(WRITE_LINKS, word) || listed(&["in", "at"], word)) {
             return false;
         }
         if listed(READ_WORDS, word) {
             return true;
         }
     }
-    // A task that only checks: everything before a write word is read.
-    words(text).next().is_some_and(|first| listed(CHECK_WORDS, first))
-        && !words(before).any(|w| listed(WRITE_WORDS, w))
+    check && !writes_after_check(before)
+}
+
+/// The clause of `text` before byte `at`: from the last `(`, `)`, `;` or sentence end.
+fn clause_before(text: &str, at: usize) -> &str {
+    let before = text.get(..at.min(text.len())).unwrap_or("");
+    let b = before.as_bytes();
+    // Bytes, backwards: all the marks are ASCII, so any position found is a char boundary.
+    let start = (0..b.len())
+        .rev()
+        .find(|&i| matches!(b[i], b'(' | b')' | b';') || (b[i] == b'.' && b.get(i + 1) == Some(&b' ')))
+        .map_or(0, |i| if b[i] == b'.' { i + 2 } else { i + 1 });
+    &before[start.min(before.len())..]
+}
+
+/// Whether a candidate after `clause` is named as what the task must not write:
+/// `MUST NOT touch X`, `never modify X`, `without changing X`, `no X change`.
+/// Only a negation that governs the word or verb right before the path counts
+/// (`does not block in src/a.ts` says nothing about writing src/a.ts).
+fn negated(clause: &str) -> bool {
+    const NEGATIONS: &[&str] = &["cannot", "don't", "dont", "mustn't", "never", "nor", "not", "without"];
+    const TOUCHES: &[&str] = &[
+        "alter",
+        "altering",
+        "changing",
+        "editing",
+        "modifying",
+        "overwrite",
+        "touch",
+        "touches",
+        "touching",
+    ];
+    let mut before =
+        words(clause).rev().filter(|w| !listed(&["a", "an", "any", "existing", "other", "the"], w));
+    match before.next() {
+        Some(w) if w.eq_ignore_ascii_case("no") => true,
+        Some(w) if listed(WRITE_VERBS, w) || listed(TOUCHES, w) => {
+            before.next().is_some_and(|n| listed(NEGATIONS, n))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a check's text goes on to write (`Verify X and fix Y`, `Run
+/// the tests, then update Z`): a write verb that opens a clause. A write
+/// word inside a noun phrase (`the manual edit routes`) does not count.
+fn writes_after_check(text: &str) -> bool {
+    let mut opens_clause = false;
+    for raw in text.split_whitespace() {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        if (opens_clause || raw.starts_with('(')) && listed(WRITE_VERBS, word) {
+            return true;
+        }
+        opens_clause = listed(&["and", "then", "to", "or", "also"], word) || raw.ends_with([',', ';', ':']);
+    }
+    false
+}
+
+/// First words of a documentation task: what it names is its subject.
+const DOC_VERBS: &[&str] = &["describe", "document", "explain", "outline"];
+
+const SUBJECT: &str = "the subject the task documents, not a file it writes";
+
+/// Words after `in` that name no place (`in detail`, `in the same way`).
+const NOT_PLACES: &[&str] = &[
+    "addition",
+    "brief",
+    "case",
+    "cases",
+    "depth",
+    "detail",
+    "details",
+    "full",
+    "general",
+    "line",
+    "mind",
+    "order",
+    "parallel",
+    "particular",
+    "place",
+    "practice",
+    "same",
+    "sequence",
+    "short",
+    "summary",
+    "terms",
+    "this",
+    "which",
+];
+
+/// Byte offsets in `text` of the places written into: the word after
+/// `in`/`into`/`inside`/`within` (and any article), unless it names no
+/// place (`in detail`).
+fn destinations(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut after_preposition = false;
+    let base = text.as_ptr() as usize;
+    for word in text.split_whitespace() {
+        let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if after_preposition {
+            if listed(&["a", "an", "the", "new", "its", "their", "our", "each", "every", "existing"], bare) {
+                continue;
+            }
+            after_preposition = false;
+            if !bare.is_empty() && !listed(NOT_PLACES, bare) {
+                out.push(word.as_ptr() as usize - base);
+            }
+            continue;
+        }
+        after_preposition = word.len() == bare.len() && listed(&["in", "into", "inside", "within"], bare);
+    }
+    out
+}
+
+/// A documentation file: what a documentation task writes.
+fn doc_file(path: &str) -> bool {
+    path.ends_with('/')
+        || matches!(path.rsplit_once('.').map(|(_, ext)| ext), Some("md" | "mdx" | "rst" | "txt" | "adoc"))
 }
 
 /// A name written as a placeholder (`.{agent}/`, `specs/###-x/`), not a path.
 fn placeholder(path: &str) -> bool {
+    // Every placeholder holds `{`, `#`, or one of the upper-case or
+    // spelled-out markers below: most paths have none of them.
+    let b = path.as_bytes();
+    if !b.iter().any(|&c| matches!(c, b'{' | b'#' | b'N' | b'X' | b'x' | b'Y' | b'I')) {
+        return false;
+    }
     let brace = path.match_indices('{').any(|(at, _)| {
         let rest = &path[at + 1..];
         rest.find('}').is_some_and(|end| !rest[..end].contains(','))
     });
     brace
         || path.contains("###")
-        || path.contains("[###")
-        || path
-            .split(['/', '-', '_', '.'])
-            .any(|seg| matches!(seg, "NNN" | "XXX" | "xxx" | "YYYY" | "feature-name" | "ID"))
+        || path.split(['/', '-', '_', '.']).any(|seg| matches!(seg, "NNN" | "XXX" | "xxx" | "YYYY" | "ID"))
 }
 
 /// A Go module or package path (`github.com/org/x`), not a repository path.
@@ -851,14 +1240,31 @@ enum Outcome {
     Reject(String),
 }
 
+/// The `{a,b}` expansions of a written path, without a vector for the usual one.
+enum Alternatives<'a> {
+    One(Option<Cow<'a, str>>),
+    Many(std::vec::IntoIter<Cow<'a, str>>),
+}
+
+impl<'a> Iterator for Alternatives<'a> {
+    type Item = Cow<'a, str>;
+
+    fn next(&mut self) -> Option<Cow<'a, str>> {
+        match self {
+            Alternatives::One(one) => one.take(),
+            Alternatives::Many(many) => many.next(),
+        }
+    }
+}
+
 /// The inputs of resolving the candidates of one task.
 struct Scope<'a> {
     cx: Option<&'a Context>,
     root: Option<&'a str>,
     /// Directories the task names.
-    task_dirs: &'a [String],
+    task_dirs: &'a [Cow<'a, str>],
     /// Directories its heading (or the task it continues) names.
-    heading_dirs: &'a [String],
+    heading_dirs: &'a [Cow<'a, str>],
     /// Whether the task makes new things (`Create`, `Add`...): a new file
     /// goes beside what it names rather than onto a tracked namesake.
     creates: bool,
@@ -876,13 +1282,12 @@ pub fn resolve_tasks(
 ) {
     let root = locks::root_text(options.root.as_deref());
     let cx = options.context.as_deref();
-    let mut section_dirs: Vec<Option<Vec<String>>> = vec![None; sections.len()];
-    let mut single: Vec<String> = Vec::with_capacity(1);
+    let mut section_dirs: Vec<Option<Vec<Cow<str>>>> = vec![None; sections.len()];
     for i in 0..tasks.len() {
         let section = section_of.get(i).copied().unwrap_or(usize::MAX);
         let (done, rest) = tasks.split_at_mut(i);
         let Some(task) = rest.first_mut() else { break };
-        let own: &[String] = match section_dirs.get_mut(section) {
+        let own: &[Cow<str>] = match section_dirs.get_mut(section) {
             Some(slot) => slot.get_or_insert_with(|| {
                 let mut found = Vec::new();
                 scan_found(&sections[section], &mut found);
@@ -890,10 +1295,10 @@ pub fn resolve_tasks(
             }),
             None => &[],
         };
-        let heading_dirs: &[String] = if own.is_empty() {
-            // The task before it in the same section, which it may continue:
-            // its one directory, if it has exactly one.
-            single.clear();
+        // Without a directory of its own, the section lends the task before
+        // in it, which the task may continue: its one directory, if it has one.
+        let mut single: Option<Cow<str>> = None;
+        if own.is_empty() {
             let previous = done.last().filter(|_| i > 0 && section_of.get(i - 1) == Some(&section));
             if let Some(previous) = previous {
                 let mut dirs = previous.paths.iter().filter_map(|p| {
@@ -905,20 +1310,21 @@ pub fn resolve_tasks(
                 });
                 if let Some(first) = dirs.next() {
                     if dirs.all(|d| d == first) {
-                        single.push(first.to_string());
+                        single = Some(Cow::Borrowed(first));
                     }
                 }
             }
-            &single
-        } else {
-            own
-        };
+        }
+        let heading_dirs: &[Cow<str>] = if own.is_empty() { single.as_slice() } else { own };
         resolve_task(task, heading_dirs, cx, root.as_deref());
+    }
+    if let Some(cx) = cx {
+        inherit::carry(tasks, sections, section_of, cx);
     }
 }
 
 /// Fills one task's `paths`, `resolved` and `rejected_paths`.
-pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Context>, root: Option<&str>) {
+pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Context>, root: Option<&str>) {
     let declared = declarations(task);
     let mut found: Vec<Found> = Vec::new();
     if declared.is_empty() {
@@ -934,27 +1340,36 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
         }
     }
     let task_dirs = dirs_of(&found, cx);
-    let first_word = words(&task.description).next().unwrap_or_default().to_ascii_lowercase();
-    let creates = matches!(
-        first_word.as_str(),
-        "create" | "add" | "scaffold" | "initialize" | "initialise" | "write" | "generate" | "new"
+    let first_word = words(&task.description).next().unwrap_or_default();
+    let creates = listed(
+        &["create", "add", "scaffold", "initialize", "initialise", "write", "generate", "new"],
+        first_word,
     );
     let writes_ignore = found.iter().any(|f| match f.candidate {
         Candidate::Path(p) => IGNORE_FILES.contains(&file_name(p)),
         Candidate::Unsure(..) | Candidate::Maybe(_) => false,
     });
     let scope = Scope { cx, root, task_dirs: &task_dirs, heading_dirs, creates, writes_ignore };
+    // A documentation task writes the documentation, not what it documents.
+    let documents = declared.is_empty() && listed(DOC_VERBS, first_word);
+    let destinations = if documents { destinations(&task.description) } else { Vec::new() };
+    // Whether the candidate before was where a documentation task writes, for lists.
+    let mut last_destination: Option<(usize, bool)> = None;
+    // Whether the candidate before was negated (text, end, negated), for lists.
+    let mut last_negated: Option<(usize, usize, bool)> = None;
 
-    let mut paths: Vec<String> = Vec::new();
-    let mut resolved: Vec<Resolved> = Vec::new();
+    // Sized for the usual one path per candidate: the vector stays in the task.
+    let mut resolved: Vec<Resolved> = Vec::with_capacity(found.len());
     let mut rejected: Vec<RejectedPath> = Vec::new();
     let reject = |rejected: &mut Vec<RejectedPath>, path: String, reason: String| {
         if !rejected.iter().any(|r| r.path == path) {
             rejected.push(RejectedPath { path, reason });
         }
     };
-    // The directory of the path before, for lists (`pkg/out/table.go, json.go`).
-    let mut last_dir: Option<(usize, usize, String)> = None;
+    // The directory of the path before, for lists (`pkg/out/table.go, json.go`):
+    // (text, end of the path in it), the directory kept in one reused buffer.
+    let mut last_dir: Option<(usize, usize)> = None;
+    let mut last_dir_text = String::new();
     for (k, f) in found.iter().enumerate() {
         let written = match f.candidate {
             Candidate::Path(path) => path,
@@ -982,7 +1397,24 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
                 text
             }
         };
-        let read = declared.is_empty() && read_only(f.text, f.at);
+        let clause = clause_before(f.text, f.at);
+        let read = declared.is_empty() && read_only(f.text, f.at, clause);
+        // A list after a negation is negated too (`must not touch a.sql, b.sql`).
+        let negative = declared.is_empty() && {
+            let listed_after = last_negated.and_then(|(text, end, was)| {
+                if text != f.text.as_ptr() as usize {
+                    return None;
+                }
+                let between = f.text.get(end..f.at)?.trim_matches(['`', ' ', '*', '[', ']']);
+                matches!(between, "," | "and" | ", and" | "&" | "or" | ", or").then_some(was)
+            });
+            listed_after.unwrap_or_else(|| negated(clause))
+        };
+        last_negated = Some((f.text.as_ptr() as usize, f.at + written.len(), negative));
+        if negative {
+            reject(&mut rejected, written.to_string(), "named as what the task must not write".to_string());
+            continue;
+        }
         // The directory right after it (`x.ts in .speck/scripts/`).
         let next_dir = found.get(k + 1).and_then(|next| {
             let Candidate::Path(p) = next.candidate else { return None };
@@ -991,23 +1423,43 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
             }
             let between =
                 next.text.get(f.at + written.len()..next.at)?.trim_matches(['`', ' ', '*', '"', '\'']);
-            let linked = matches!(
-                between.to_ascii_lowercase().as_str(),
-                "in" | "under" | "inside" | "within" | "into" | "in the" | "under the" | "at"
-            );
+            let linked =
+                listed(&["in", "under", "inside", "within", "into", "in the", "under the", "at"], between);
             let dir = p.trim_start_matches('/');
             let is_dir = dir.ends_with('/') || cx.is_some_and(|cx| cx.is_dir(dir));
             (linked && is_dir).then(|| if dir.ends_with('/') { dir.to_string() } else { format!("{dir}/") })
         });
         // The directory of the path right before it in a list.
-        let list_dir = last_dir.as_ref().and_then(|(text, end, dir)| {
-            if *text != f.text.as_ptr() as usize {
+        let list_dir = last_dir.and_then(|(text, end)| {
+            if text != f.text.as_ptr() as usize {
                 return None;
             }
-            let between = f.text.get(*end..f.at)?.trim_matches(['`', ' ', '*']);
-            matches!(between, "," | "and" | ", and" | "&" | "/" | "or").then(|| dir.clone())
+            let between = f.text.get(end..f.at)?.trim_matches(['`', ' ', '*']);
+            matches!(between, "," | "and" | ", and" | "&" | "/" | "or").then(|| last_dir_text.clone())
         });
-        for expanded in expand_braces(written) {
+        // Where a documentation task writes: the object of `in`/`into`, or a
+        // list item joined to one; else what it names is its subject, when it
+        // says where the documentation goes elsewhere, or when the name is no
+        // documentation file and the repository has no such path.
+        let in_description = std::ptr::eq(f.text, task.description.as_str());
+        let (destination, destination_elsewhere) = if documents && in_description {
+            let here = |o: &usize| *o <= f.at && f.at - *o <= 2;
+            let listed_after = last_destination.and_then(|(end, was)| {
+                let between = f.text.get(end..f.at)?.trim_matches(['`', ' ', '*']);
+                matches!(between, "," | "and" | ", and" | "&" | "or").then_some(was)
+            });
+            let this = destinations.iter().any(here) || listed_after == Some(true);
+            last_destination = Some((f.at + written.len(), this));
+            (this, destinations.iter().any(|o| !here(o)))
+        } else {
+            (false, false)
+        };
+        let alternatives = if written.contains('{') {
+            Alternatives::Many(expand_braces(written).into_iter())
+        } else {
+            Alternatives::One(Some(Cow::Borrowed(written)))
+        };
+        for expanded in alternatives {
             let outcome = resolve_one(&expanded, next_dir.as_deref(), list_dir.as_deref(), &scope);
             match outcome {
                 Outcome::Lock(..) if read => reject(
@@ -1015,14 +1467,24 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
                     expanded.into_owned(),
                     "only read or called by the task, not written".to_string(),
                 ),
+                Outcome::Lock(path, _)
+                    if documents
+                        && in_description
+                        && !destination
+                        && (destination_elsewhere
+                            || (!doc_file(&path)
+                                && cx.is_some_and(|cx| !cx.known(&path) && !cx.is_dir(&path)))) =>
+                {
+                    reject(&mut rejected, expanded.into_owned(), SUBJECT.to_string())
+                }
                 Outcome::Lock(path, from) => {
                     // A sibling in a list shares the directory the previous item is in.
                     if let Some(at) = path.trim_end_matches('/').rfind('/') {
-                        last_dir =
-                            Some((f.text.as_ptr() as usize, f.at + written.len(), path[..=at].to_string()));
+                        last_dir = Some((f.text.as_ptr() as usize, f.at + written.len()));
+                        last_dir_text.clear();
+                        last_dir_text.push_str(&path[..=at]);
                     }
-                    if !paths.contains(&path) {
-                        paths.push(path.clone());
+                    if !resolved.iter().any(|r| r.path == path) {
                         resolved.push(Resolved { path, from, text: expanded.into_owned() });
                     }
                 }
@@ -1031,7 +1493,10 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
         }
     }
     // `a/x.go, y.go, etc.`: the task edits an open set of files there, so it locks the directory.
-    let etc = |text: &str| text.contains("etc.") || text.contains("etc)") || text.contains(", etc");
+    let etc = |text: &str| {
+        has_bytes(text.as_bytes(), b"etc")
+            && (text.contains("etc.") || text.contains("etc)") || text.contains(", etc"))
+    };
     if declared.is_empty() && (etc(&task.description) || task.details.iter().any(|d| etc(d))) {
         let dirs: Vec<String> = resolved
             .iter()
@@ -1051,6 +1516,30 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[String], cx: Option<&Contex
         .filter_map(|r| r.path.trim_end_matches('/').rfind('/').map(|at| r.path[..=at].to_string()))
         .collect();
     resolved.retain(|r| !(r.path.ends_with('/') && r.from == From::Written && bases.contains(&r.path)));
+    // `Create apps/api package.json at /apps/api/package.json`: the bare
+    // name is the file the task names in full, and `apps/api` (no slash, no
+    // such file) is that file's directory named as context, not a file lock.
+    if resolved.len() > 1 {
+        let full: Vec<(String, String)> = resolved
+            .iter()
+            .filter(|r| r.text.contains('/'))
+            .map(|r| (r.path.clone(), file_name(&r.path).to_string()))
+            .collect();
+        resolved.retain(|r| {
+            let same_file = !r.text.contains('/')
+                && !r.path.ends_with('/')
+                && full.iter().any(|(path, name)| *name == file_name(&r.path) && *path != r.path);
+            let context_dir = !r.path.ends_with('/')
+                && !has_extension(file_name(&r.path))
+                && !cx.is_some_and(|cx| cx.known(&r.path))
+                && full.iter().any(|(path, _)| {
+                    path.len() > r.path.len() + 1
+                        && path.starts_with(r.path.as_str())
+                        && path.as_bytes()[r.path.len()] == b'/'
+                });
+            !same_file && !context_dir
+        });
+    }
     let paths: Vec<String> = resolved.iter().map(|r| r.path.clone()).collect();
     task.paths = paths;
     task.resolved = resolved;
@@ -1119,31 +1608,36 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
 /// Whether a directory segment of `path` (not its last) looks like a file name.
 fn inner_file(path: &str) -> bool {
     path.trim_end_matches('/').rsplit_once('/').is_some_and(|(dirs, _)| {
-        dirs.split('/').any(|seg| {
-            seg.rsplit_once('.').is_some_and(|(stem, ext)| {
-                !stem.is_empty()
-                    && matches!(
-                        ext,
-                        "md" | "mdx"
-                            | "py"
-                            | "ts"
-                            | "tsx"
-                            | "go"
-                            | "rs"
-                            | "cs"
-                            | "json"
-                            | "yaml"
-                            | "yml"
-                            | "toml"
-                    )
+        // No dot in the directories (the usual case): no file name among them.
+        dirs.contains('.')
+            && dirs.split('/').any(|seg| {
+                seg.rsplit_once('.').is_some_and(|(stem, ext)| {
+                    !stem.is_empty()
+                        && matches!(
+                            ext,
+                            "md" | "mdx"
+                                | "py"
+                                | "ts"
+                                | "tsx"
+                                | "go"
+                                | "rs"
+                                | "cs"
+                                | "json"
+                                | "yaml"
+                                | "yml"
+                                | "toml"
+                        )
+                })
             })
-        })
     })
 }
 
-/// Joins `dir` (ending with `/`) and `name`.
+/// Joins `dir` (ending with `/`) and `name` (without `format!`: it runs for most candidates).
 fn join(dir: &str, name: &str) -> String {
-    format!("{dir}{name}")
+    let mut out = String::with_capacity(dir.len() + name.len());
+    out.push_str(dir);
+    out.push_str(name);
+    out
 }
 
 /// A name without `/` (`Program.cs`, `Models/`): the directory the task,
@@ -1179,12 +1673,12 @@ fn resolve_bare(
     }
     let tracked: Vec<String> = match cx {
         Some(cx) if name.ends_with('/') => {
-            let suffix = format!("/{name}");
-            let mut dirs: Vec<String> = cx.tracked.iter().filter(|p| p.ends_with(&suffix)).cloned().collect();
+            let mut dirs: Vec<String> =
+                cx.dirs_by_name().get(name.trim_end_matches('/')).cloned().unwrap_or_default();
             dirs.sort();
             dirs
         }
-        Some(cx) => cx.by_name.get(name).cloned().unwrap_or_default(),
+        Some(cx) => cx.by_name().get(name).cloned().unwrap_or_default(),
         None => Vec::new(),
     };
     let single_task_dir = match scope.task_dirs {
@@ -1246,7 +1740,12 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
     let first = path.split('/').next().unwrap_or("");
     for (dirs, from) in [(scope.task_dirs, From::TaskDir), (scope.heading_dirs, From::Heading)] {
         for dir in dirs {
-            if path.starts_with(dir.as_str()) || dir.ends_with(&format!("{first}/")) {
+            // Already inside it, or it ends where the path begins (`src/` and `src/x.ts`).
+            let ends_with_first = dir.strip_suffix('/').is_some_and(|d| {
+                d.ends_with(first)
+                    && (d.len() == first.len() || d.as_bytes()[d.len() - first.len() - 1] == b'/')
+            });
+            if path.starts_with(dir.as_ref()) || ends_with_first {
                 continue;
             }
             let joined = join(dir, path);
@@ -1263,15 +1762,11 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
     if let Some(dir) = next_dir {
         return (join(dir, path), From::TaskDir);
     }
-    let suffix = format!("/{path}");
-    let ending = |set: &HashSet<String>| -> Vec<String> {
-        set.iter().filter(|p| p.ends_with(&suffix)).cloned().collect()
-    };
-    if let [one] = ending(&cx.tracked).as_slice() {
-        return (one.clone(), From::Tree);
+    if let Some(one) = cx.only_ending_with(path, false) {
+        return (one, From::Tree);
     }
-    if let [one] = ending(&cx.planned).as_slice() {
-        return (one.clone(), From::Plan);
+    if let Some(one) = cx.only_ending_with(path, true) {
+        return (one, From::Plan);
     }
     (path.to_string(), From::Written)
 }
@@ -1280,12 +1775,12 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
 pub(super) fn normalize(path: &str) -> Result<Cow<'_, str>, String> {
     let b = path.as_bytes();
     let unusual = b.is_empty()
-        || path.trim().len() != path.len()
         || matches!(b[0], b'/' | b'~')
+        || b[0].is_ascii_whitespace()
+        || b[b.len() - 1].is_ascii_whitespace()
+        || path.trim().len() != path.len()
         || has_drive_letter(b)
-        || b.contains(&b'\\')
-        || has_bytes(b, b"//")
-        || path.split('/').any(|segment| segment == "." || segment == "..")
+        || odd_segment(b)
         || locks::in_git_dir(path);
     let normal = !unusual;
     if normal {
@@ -1295,8 +1790,32 @@ pub(super) fn normalize(path: &str) -> Result<Cow<'_, str>, String> {
     }
 }
 
+/// Whether a path has a `\\`, an empty segment (`a//b`) or a `.`/`..` segment.
+fn odd_segment(b: &[u8]) -> bool {
+    let mut start = 0;
+    for i in 0..=b.len() {
+        let end = i == b.len();
+        if !end && b[i] == b'\\' {
+            return true;
+        }
+        if end || b[i] == b'/' {
+            let segment = &b[start..i];
+            // An empty segment anywhere but at the very end (`dir/` is fine).
+            if (segment.is_empty() && !end && i > 0) || segment == b"." || segment == b".." {
+                return true;
+            }
+            start = i + 1;
+        }
+    }
+    false
+}
+
 fn file_name(path: &str) -> &str {
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.as_bytes().iter().rposition(|&b| b == b'/') {
+        Some(at) => &trimmed[at + 1..],
+        None => trimmed,
+    }
 }
 
 /// Finds path candidates in a piece of task text, in order.
@@ -1307,10 +1826,11 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
         let after = &rest[start..];
         let ticks = after.bytes().take_while(|&b| b == b'`').count();
         let body = &after[ticks..];
-        let Some(end) = body.find(&after[..ticks]) else { break };
+        let end = if ticks == 1 { body.find('`') } else { body.find(&after[..ticks]) };
+        let Some(end) = end else { break };
         scan_bare(&rest[..start], &mut previous, out);
         let span = body[..end].trim();
-        if span.contains(char::is_whitespace) {
+        if has_whitespace(span) {
             let mut words = span.split_whitespace();
             let route = words.next().filter(|w| HTTP_METHODS.contains(w)).and(words.next());
             match route {
@@ -1487,8 +2007,18 @@ fn closing_quote(text: &str, open: usize) -> Option<usize> {
 /// A bare word as a path candidate; `previous` is the word before.
 fn scan_word<'a>(word: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<'a>>) {
     let before = std::mem::replace(previous, word);
-    // Cheap filter: every path holds `/`, `\\` or `.`.
+    // Cheap filter: every path holds `/`, `\\` or `.`, but for a few
+    // well-known file names (`Makefile`), written capitalised as files are.
     if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
+        let initial = word.trim_start_matches(['(', '*', '"', '\'']).bytes().next();
+        if word.len() >= 7
+            && matches!(initial, Some(b'B' | b'C' | b'D' | b'G' | b'J' | b'M' | b'P' | b'R' | b'V'))
+        {
+            let name = trim_word(word);
+            if PLAIN_FILES.contains(&name) {
+                out.push(Candidate::Path(name));
+            }
+        }
         return;
     }
     let method = before.trim_matches(|c: char| !c.is_ascii_alphabetic());
@@ -1510,7 +2040,9 @@ fn link_target(word: &str) -> &str {
     let label = word[..at].trim_start_matches(|c: char| c != '[').trim_start_matches('[');
     let target = &word[at + 2..];
     let target = target.find(')').map_or(target, |end| &target[..end]);
-    if bare_path(label).is_some() {
+    // A link to one of the spec folder's documents (`[plan.md](./plan.md)`)
+    // names it as plainly as the bare name, which is no repository path.
+    if bare_path(label).is_some() || SPEC_DOCS.iter().any(|d| d.eq_ignore_ascii_case(label)) {
         label
     } else {
         target
@@ -1678,13 +2210,19 @@ fn has_bytes(haystack: &[u8], needle: &[u8]) -> bool {
 /// Basic shape every path has: a letter, no URL, no option flag or variable.
 fn plausible(path: &str) -> bool {
     let bytes = path.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 300
-        && !matches!(bytes[0], b'-' | b'$' | b'@' | b'%' | b'#' | b'+')
-        && bytes.iter().any(|&b| b.is_ascii_alphabetic() || b >= 0x80)
-        && !bytes.iter().any(|&b| matches!(b, b'<' | b'>' | b'"' | b'|'))
-        && !has_bytes(bytes, b"://")
-        && !path.starts_with("www.")
+    if bytes.is_empty() || bytes.len() > 300 || matches!(bytes[0], b'-' | b'$' | b'@' | b'%' | b'#' | b'+') {
+        return false;
+    }
+    // One pass: a letter somewhere, no `<`, `>`, `"`, `|`, no `://`.
+    let mut letter = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'<' | b'>' | b'"' | b'|' => return false,
+            b':' if bytes.get(i + 1..i + 3) == Some(b"//") => return false,
+            _ => letter |= b.is_ascii_alphabetic() || b >= 0x80,
+        }
+    }
+    letter && !path.starts_with("www.")
 }
 
 fn is_windows_absolute(path: &str) -> bool {
@@ -1697,16 +2235,19 @@ fn known_absolute(path: &str) -> bool {
 }
 
 fn has_extension(name: &str) -> bool {
-    match name.rsplit_once('.') {
-        Some((stem, ext)) => {
-            !stem.is_empty()
-                && !ext.is_empty()
-                && ext.len() <= 12
-                && ext.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && ext.chars().any(|c| c.is_ascii_lowercase())
-        }
-        None => false,
-    }
+    let b = name.as_bytes();
+    let Some(dot) = b.iter().rposition(|&c| c == b'.') else { return false };
+    let ext = &b[dot + 1..];
+    dot > 0
+        && !ext.is_empty()
+        && ext.len() <= 12
+        && ext.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && ext.iter().any(u8::is_ascii_lowercase)
+}
+
+/// Whether `text` has any whitespace (ASCII first: the usual case needs no decoding).
+fn has_whitespace(text: &str) -> bool {
+    text.bytes().any(|b| b.is_ascii_whitespace()) || (!text.is_ascii() && text.contains(char::is_whitespace))
 }
 
 /// A single name with a known file extension (`main.py`, `Cargo.toml`, `.env`).
@@ -1729,5 +2270,79 @@ fn known_file(name: &str) -> bool {
                 && !stem.chars().all(|c| c.is_ascii_digit() || c == '.')
         }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(tracked: &[&str], plan: &str) -> Context {
+        Context::new(tracked.iter().map(|s| s.to_string()), Some(plan))
+    }
+
+    #[test]
+    fn a_plan_tree_keeps_what_its_comments_say_is_only_read() {
+        let plan = "```text\nsrc/\n├── tool/\n│   └── main.rs      # the feature's code\n└── vendored/        # read only: upstream copy\n    └── lib.rs\ndocs/\n└── tool.md          (unchanged)\n```\n";
+        let cx = context(&["README.md"], plan);
+        assert_eq!(
+            cx.planned(),
+            [
+                "docs/",
+                "docs/tool.md",
+                "src/",
+                "src/tool/",
+                "src/tool/main.rs",
+                "src/vendored/",
+                "src/vendored/lib.rs"
+            ]
+        );
+        // The directory whose only entry is read is read as well.
+        assert_eq!(cx.plan_written(), ["src/", "src/tool/", "src/tool/main.rs"]);
+    }
+
+    #[test]
+    fn box_drawing_mangled_into_control_characters_still_nests() {
+        // `└──` and `├──` turned into single control characters by an encoder.
+        let plan = "```\ntool/\n\u{14} bin/\n    \u{1c} run.sh\n    \u{14} stop.sh\n```\n";
+        let cx = context(&["README.md", "tool/old.txt"], plan);
+        assert_eq!(cx.planned(), ["tool/", "tool/bin/", "tool/bin/run.sh", "tool/bin/stop.sh"]);
+    }
+
+    #[test]
+    fn the_project_named_as_the_lone_root_is_dropped_in_a_scaffolded_repository() {
+        let plan = "```text\nwidget/             # repository root\n├── cmd/\n│   └── main.go\n├── go.mod\n└── README.md\n```\n";
+        // `specify init` leaves only dot-directories and documents: no project yet.
+        let scaffolded =
+            context(&[".specify/memory/constitution.md", ".claude/commands/plan.md", "README.md"], plan);
+        assert_eq!(scaffolded.planned(), ["README.md", "cmd/", "cmd/main.go", "go.mod"]);
+        // In a repository with code and none of the tree's entries, an
+        // unknown root directory is a new directory.
+        let with_code = context(&["lib/old.go"], plan);
+        assert_eq!(
+            with_code.planned(),
+            ["widget/", "widget/README.md", "widget/cmd/", "widget/cmd/main.go", "widget/go.mod"]
+        );
+    }
+
+    #[test]
+    fn names_are_indexed_once_and_only_when_asked() {
+        let cx = context(&["a/x.go", "b/x.go", "c/d/y.go", "z.go"], "");
+        assert!(cx.by_name.get().is_none(), "the name index is built on first use");
+        assert_eq!(cx.only_ending_with("d/y.go", false).as_deref(), Some("c/d/y.go"));
+        assert_eq!(cx.only_ending_with("x.go", false), None, "two files end so");
+        assert!(cx.by_name.get().is_some());
+        assert_eq!(cx.only_ending_with("d/", false).as_deref(), Some("c/d/"));
+        assert!(cx.has_tree() && cx.is_dir("c/d") && cx.is_tracked("c/") && cx.is_tracked("z.go"));
+    }
+
+    #[test]
+    fn the_fast_hash_agrees_with_equality() {
+        use std::hash::BuildHasher;
+        let build = Fx::default();
+        let hash = |s: &str| build.hash_one(s);
+        assert_eq!(hash("src/a.rs"), hash("src/a.rs"));
+        assert_ne!(hash("src/a.rs"), hash("src/b.rs"));
+        assert_ne!(hash("abcdefgh"), hash("abcdefgh0"), "a tail shorter than a word still counts");
     }
 }

@@ -137,6 +137,48 @@ fn every_rule_of_design_3_on_its_own_task() {
         ("T019", s(&["app/__init__.py@task-dir"]), s(&[])),
         ("T020", s(&[]), s(&["web/src/app.ts: only read or called by the task, not written"])),
         ("T021", s(&["web/src/alpha.ts@written", "web/src/beta.ts@written"]), s(&[])),
+        // A check reads what it names, `in X` included, up to a verb that writes.
+        (
+            "T022",
+            s(&[]),
+            s(&[
+                "web/src/app.ts: only read or called by the task, not written",
+                "lib/helpers.py: only read or called by the task, not written",
+            ]),
+        ),
+        (
+            "T023",
+            s(&["web/src/report.ts@written"]),
+            s(&["web/src/format.ts: only read or called by the task, not written"]),
+        ),
+        // A documentation task writes where the documentation goes, not its subject.
+        (
+            "T024",
+            s(&["docs/theming.md@written"]),
+            s(&[
+                "web/src/theme.css: the subject the task documents, not a file it writes",
+                "web/src/theme-dark.css: the subject the task documents, not a file it writes",
+            ]),
+        ),
+        ("T025", s(&[]), s(&["billing.toml: the subject the task documents, not a file it writes"])),
+        // What the task must not write is not locked.
+        (
+            "T026",
+            s(&["db/schema/init.sql@written"]),
+            s(&[
+                "db/schema/legacy.sql: named as what the task must not write",
+                "db/schema/archive.sql: named as what the task must not write",
+                "tools/scripts/old.ts: named as what the task must not write",
+            ]),
+        ),
+        // A well-known file without an extension, as a bare word.
+        ("T027", s(&["Makefile@written"]), s(&[])),
+        // A link to a spec document is no repository path, like its bare name.
+        ("T028", s(&["web/src/limits.ts@written"]), s(&[])),
+        // A bare name the task also writes in full, and a directory named as
+        // the context of a file in it, are that one file.
+        ("T029", s(&["web/package.json@root-slash"]), s(&[])),
+        ("T030", s(&["services/mailer/main.go@root-slash"]), s(&[])),
     ];
     let mut failures = Vec::new();
     for (id, paths, rejected) in cases {
@@ -146,4 +188,92 @@ fn every_rule_of_design_3_on_its_own_task() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The plan of `fixtures/tasks/carry/`: tasks that name no path but write
+/// the file they continue (DESIGN §3: a name joins "an earlier task it
+/// continues" and `plan.md`'s project tree).
+fn carry_repo() -> TestRepo {
+    let dir = fixtures().join("tasks/carry");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("fixture");
+    TestRepo::with_files(&[
+        ("specs/002-clock/tasks.md", &read("tasks.md")),
+        ("specs/002-clock/plan.md", &read("plan.md")),
+        ("README.md", "clock\n"),
+        ("guide/intro.md", "intro\n"),
+        ("assets/icons/sun.svg", "<svg/>\n"),
+        ("services/a/Program.cs", "x\n"),
+        ("services/b/Program.cs", "x\n"),
+    ])
+}
+
+/// `id → [(path, from, text)]` from `list --json`.
+fn carried(json: &Value, id: &str) -> Vec<(String, String, String)> {
+    let task = json["tasks"].as_array().unwrap().iter().find(|t| t["id"] == id).expect(id);
+    task["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let field = |k: &str| r[k].as_str().unwrap().to_string();
+            (field("path"), field("from"), field("text"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_task_that_names_no_path_carries_the_file_it_continues() {
+    let repo = carry_repo();
+    let json = repo.par(&["--json", "list"]).success().json();
+    let one =
+        |path: &str, from: &str, text: &str| vec![(path.to_string(), from.to_string(), text.to_string())];
+    let none: Vec<(String, String, String)> = Vec::new();
+    let widget = "widgets/clock/WIDGET.md";
+    let cases = vec![
+        ("T001", one(widget, "written", widget)),
+        // Points back at the file of the task before it in its section.
+        ("T002", one(widget, "heading", "continues T001")),
+        ("T003", one("guide/intro.md", "written", "guide/intro.md")),
+        // Its story has written one file so far.
+        ("T004", one("guide/intro.md", "heading", "continues T003")),
+        // A check writes nothing and carries nothing.
+        ("T005", none.clone()),
+        // The documented `clock.toml` is no file it writes; the story's file is.
+        ("T006", one("guide/intro.md", "heading", "continues T003")),
+        // A term of the Path Conventions glossary, written into.
+        ("T007", one(widget, "plan", "widget")),
+        // The plan's only written file (the icons are only read).
+        ("T008", one(widget, "plan", "the plan's only file")),
+        // A check by its nouns ("proofreading and link checking").
+        ("T009", none.clone()),
+        ("T010", one("guide/alarms.md", "written", "guide/alarms.md")),
+        ("T011", one("guide/timers.md", "written", "guide/timers.md")),
+        // Its story wrote two files: no guess, not even the plan's only file.
+        ("T012", none.clone()),
+        // A spec document named alone, changed: the spec folder's.
+        ("T013", one("specs/002-clock/quickstart.md", "heading", "quickstart.md")),
+        // An ambiguous name is reported, not papered over by the plan's file.
+        ("T014", none.clone()),
+    ];
+    let mut failures = Vec::new();
+    for (id, want) in cases {
+        let got = carried(&json, id);
+        if got != want {
+            failures.push(format!("{id}:\n  got      {got:?}\n  expected {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // `show` says where a carried path came from.
+    let show = repo.par(&["show", "T004"]).success();
+    assert!(show.stdout.contains("guide/intro.md (heading: continues T003)"), "{}", show.stdout);
+    // A pathless task that carried nothing still runs alone, and lint says so.
+    let lint = repo.par(&["--json", "lint"]).json();
+    let no_paths: Vec<&str> = lint["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "no-paths")
+        .map(|p| p["task"].as_str().unwrap())
+        .collect();
+    assert_eq!(no_paths, ["T005", "T009", "T012", "T014"]);
 }
