@@ -8,7 +8,10 @@
 //! of a task picked in the same pass, and there is a free job. A task that
 //! declares no path may touch anything, so it runs alone: it starts only
 //! when nothing of this run is in flight, and nothing starts beside it.
-//! Tasks are taken in file order, so the result is deterministic.
+//! Of the tasks that may start, those with the longest chain of tasks
+//! waiting behind them go first (critical path first, as list schedulers
+//! do), then file order: deterministic, and a story's last task does not
+//! wait behind another story's `[P]` tasks.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -144,7 +147,10 @@ pub fn next(board: &Board, rules: &Rules) -> Vec<String> {
     let group_done = board.group_done();
     let mut picked: Vec<String> = Vec::new();
     let mut picked_patterns: Vec<Pattern> = Vec::new();
-    for task in &board.file.tasks {
+    let chains = chains_behind(board.file);
+    let mut order: Vec<usize> = (0..board.file.tasks.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(chains[i]), i));
+    for task in order.into_iter().map(|i| &board.file.tasks[i]) {
         if picked.len() == free {
             break;
         }
@@ -183,6 +189,50 @@ pub fn next(board: &Board, rules: &Rules) -> Vec<String> {
         picked.push(task.id.clone());
     }
     picked
+}
+
+/// For each task (by position), the number of tasks on the longest chain
+/// that starts with it: itself and what waits for it, transitively. Linear:
+/// a group is one node between its tasks and those waiting for it.
+pub fn chains_behind(file: &TaskFile) -> Vec<usize> {
+    let n = file.tasks.len();
+    // Nodes: tasks 0..n, then groups n..n+groups. Edges point from a task to what waits for it.
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); n + file.groups.len()];
+    for (i, task) in file.tasks.iter().enumerate() {
+        for dep in &task.deps {
+            if let Some(d) = file.position(dep) {
+                next[d].push(i);
+            }
+        }
+        for &g in &task.after {
+            if g < file.groups.len() {
+                next[n + g].push(i);
+            }
+        }
+    }
+    for (g, group) in file.groups.iter().enumerate() {
+        for &t in &group.tasks {
+            next[t].push(n + g);
+        }
+    }
+    let mut length: Vec<Option<usize>> = vec![None; next.len()];
+    for start in 0..next.len() {
+        let mut stack = vec![(start, false)];
+        while let Some((node, expanded)) = stack.pop() {
+            if length[node].is_some() {
+                continue;
+            }
+            if expanded {
+                let longest = next[node].iter().filter_map(|&m| length[m]).max().unwrap_or(0);
+                length[node] = Some(longest + usize::from(node < n));
+            } else {
+                stack.push((node, true));
+                // No cycles: reading the file refuses them.
+                stack.extend(next[node].iter().filter(|&&m| length[m].is_none()).map(|&m| (m, false)));
+            }
+        }
+    }
+    length.into_iter().take(n).map(|l| l.unwrap_or(1)).collect()
 }
 
 /// Why a task the run could take has not started, for the summary.
@@ -590,6 +640,20 @@ mod tests {
         let never: Vec<&str> = sim.never.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(never, ["T008", "T009"]);
         assert_eq!(sim.never[0].1, "waits for T007 (blocked or held elsewhere)");
+    }
+
+    #[test]
+    fn tasks_with_longer_chains_behind_them_go_first() {
+        let file = read(
+            "## Phase 1\n\n- [ ] T001 [P] A in a.py\n- [ ] T002 [P] B in b.py\n- [ ] T003 [P] C in c.py\n\
+             - [ ] T004 [P] D in d.py (depends on T003)\n- [ ] T005 [P] E in e.py (depends on T004)\n",
+        );
+        assert_eq!(chains_behind(&file), [1, 1, 3, 2, 1]);
+        let classes = classes(&[]);
+        let run = Run::new();
+        assert_eq!(run.next(&file, 2, &classes), ["T003", "T001"]);
+        // Through a group: the last task of a phase waits for the whole group.
+        assert_eq!(chains_behind(&read(PLAN)), [4, 3, 3, 3, 3, 3, 2, 1, 1]);
     }
 
     #[test]
