@@ -82,8 +82,8 @@ impl<'a> Demo<'a> {
         let initial = self.capture(self.git(&self.repo, &["rev-parse", "HEAD"]))?.trim().to_string();
         self.show(&self.repo, &["list"])?;
 
-        // LINT: `git par lint` goes here, as the demo's first command after `list`
-        // (issue 15, point 6); the coordinator adds it once `lint` is merged.
+        self.step("Lint first: what would make a parallel run go wrong (here two [P] tasks write one file)");
+        self.show_finding(&self.repo, &["lint"])?;
 
         self.step("Which [P] tasks can run together? Waves never share a file; HTTP tasks are spread out");
         self.show(&self.repo, &["plan"])?;
@@ -237,6 +237,10 @@ impl<'a> Demo<'a> {
         write(&self.repo.join(TASKS_FILE), PLAN)?;
         write(&self.repo.join("README.md"), "# Option optimizer\n")?;
         write(&self.repo.join("src/optimizer/__init__.py"), "\"\"\"Option optimizer.\"\"\"\n")?;
+        // T001's skeleton: the packages and the test directory the tasks write into.
+        write(&self.repo.join("src/optimizer/data/__init__.py"), "")?;
+        write(&self.repo.join("src/optimizer/pricing/__init__.py"), "")?;
+        write(&self.repo.join("tests/conftest.py"), "")?;
         write(
             &self.repo.join("pyproject.toml"),
             "[project]\nname = \"option-optimizer\"\nversion = \"0.1.0\"\n",
@@ -301,6 +305,16 @@ impl<'a> Demo<'a> {
         self.echo(dir, &format!("git par {}", typed(args)), &out);
         if !out.status.success() {
             anyhow::bail!("the demo's `git par {}` failed", typed(args));
+        }
+        Ok(())
+    }
+
+    /// Runs a check that is expected to find something (exit 1) and shows what it found.
+    fn show_finding(&self, dir: &Path, args: &[&str]) -> Result<()> {
+        let out = self.par(dir, args).output().context("running git-par")?;
+        self.echo(dir, &format!("git par {}", typed(args)), &out);
+        if out.status.code() != Some(1) {
+            anyhow::bail!("the demo expected `git par {}` to report a problem (exit 1)", typed(args));
         }
         Ok(())
     }
