@@ -25,9 +25,9 @@ use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::commands::Context;
 use crate::lifecycle::{chronicle, WORKTREES_LOCK};
 use crate::state::{self, ActiveTask};
+use crate::workspace::Workspace;
 
 /// Which command an intent belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,14 +87,14 @@ impl Intent {
         }
     }
 
-    fn path(cx: &Context, task: &str, verb: Verb) -> PathBuf {
-        cx.store.dir().join("journal").join(format!("{task}.{}", verb.extension()))
+    fn path(ws: &Workspace, task: &str, verb: Verb) -> PathBuf {
+        ws.store.dir().join("journal").join(format!("{task}.{}", verb.extension()))
     }
 
     /// Writes it (whole: a temporary file renamed into place).
-    pub fn save(&self, cx: &Context) -> Result<()> {
-        let path = Intent::path(cx, &self.task, self.verb);
-        let dir = cx.store.dir().join("journal");
+    pub fn save(&self, ws: &Workspace) -> Result<()> {
+        let path = Intent::path(ws, &self.task, self.verb);
+        let dir = ws.store.dir().join("journal");
         fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let tmp = dir.join(format!(".{}.{}.tmp", self.task, self.verb.extension()));
         let json = serde_json::to_vec_pretty(self).context("serialising an intent")?;
@@ -103,8 +103,8 @@ impl Intent {
     }
 
     /// Removes it; already gone is fine.
-    pub fn remove(&self, cx: &Context) -> Result<()> {
-        let path = Intent::path(cx, &self.task, self.verb);
+    pub fn remove(&self, ws: &Workspace) -> Result<()> {
+        let path = Intent::path(ws, &self.task, self.verb);
         match fs::remove_file(&path) {
             Err(e) if e.kind() != ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("removing {}", path.display()))
@@ -116,8 +116,8 @@ impl Intent {
 
 /// The intents left in the journal directory, by task. The caller holds
 /// [`WORKTREES_LOCK`], so these belong to processes that died.
-pub fn interrupted(cx: &Context) -> Result<Vec<Intent>> {
-    let dir = cx.store.dir().join("journal");
+pub fn interrupted(ws: &Workspace) -> Result<Vec<Intent>> {
+    let dir = ws.store.dir().join("journal");
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
@@ -141,8 +141,8 @@ pub fn interrupted(cx: &Context) -> Result<Vec<Intent>> {
 
 /// The temporary intents (`.<ID>.start.tmp`) of starts and aborts that died
 /// while writing one. The caller holds [`WORKTREES_LOCK`].
-pub fn temp_files(cx: &Context) -> Result<Vec<PathBuf>> {
-    let dir = cx.store.dir().join("journal");
+pub fn temp_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
+    let dir = ws.store.dir().join("journal");
     let Ok(entries) = fs::read_dir(&dir) else { return Ok(Vec::new()) };
     let mut temps = Vec::new();
     for entry in entries {
@@ -157,8 +157,8 @@ pub fn temp_files(cx: &Context) -> Result<Vec<PathBuf>> {
 }
 
 /// Removes one of [`temp_files`]; takes [`WORKTREES_LOCK`].
-pub fn remove_temp_file(cx: &Context, path: &std::path::Path) -> Result<()> {
-    cx.store.with_lock(WORKTREES_LOCK, || match fs::remove_file(path) {
+pub fn remove_temp_file(ws: &Workspace, path: &std::path::Path) -> Result<()> {
+    ws.store.with_lock(WORKTREES_LOCK, || match fs::remove_file(path) {
         Err(e) if e.kind() != ErrorKind::NotFound => {
             Err(e).with_context(|| format!("removing {}", path.display()))
         }
@@ -179,38 +179,38 @@ pub enum Recovered {
 
 /// Undoes the interrupted start, or completes the interrupted abort, of
 /// `task`. Takes [`WORKTREES_LOCK`].
-pub fn recover(cx: &Context, task: &str, verb: Verb) -> Result<Recovered> {
-    cx.store.with_lock(WORKTREES_LOCK, || {
-        let Some(intent) = interrupted(cx)?.into_iter().find(|i| i.task == task && i.verb == verb) else {
+pub fn recover(ws: &Workspace, task: &str, verb: Verb) -> Result<Recovered> {
+    ws.store.with_lock(WORKTREES_LOCK, || {
+        let Some(intent) = interrupted(ws)?.into_iter().find(|i| i.task == task && i.verb == verb) else {
             return Ok(Recovered::Nothing);
         };
-        let state = cx.store.load()?;
+        let state = ws.store.load()?;
         let entry = state.tasks.get(task).filter(|t| t.started_at == intent.started_at).cloned();
         let outcome = match (entry, verb) {
             // Died before recording the task, or after dropping it.
             (None, _) => Recovered::Removed,
-            (Some(entry), Verb::Start) => undo_start(cx, &entry)?,
-            (Some(entry), Verb::Abort) => complete_abort(cx, &entry, &intent)?,
+            (Some(entry), Verb::Start) => undo_start(ws, &entry)?,
+            (Some(entry), Verb::Abort) => complete_abort(ws, &entry, &intent)?,
         };
-        intent.remove(cx)?;
+        intent.remove(ws)?;
         Ok(outcome)
     })
 }
 
-fn undo_start(cx: &Context, entry: &ActiveTask) -> Result<Recovered> {
+fn undo_start(ws: &Workspace, entry: &ActiveTask) -> Result<Recovered> {
     // `git worktree add -b` killed while it created the branch.
-    cx.repo.clear_branch_lock(&entry.branch)?;
+    ws.repo.clear_branch_lock(&entry.branch)?;
     let base = git2::Oid::from_str(&entry.base).ok();
-    let tip = cx.repo.branch_tip(&entry.branch)?;
+    let tip = ws.repo.branch_tip(&entry.branch)?;
     if tip.is_some() && tip != base {
         // Someone committed on it after all: it is a task with work now.
         return Ok(Recovered::Kept);
     }
-    cx.repo.discard_worktree(&entry.worktree)?;
+    ws.repo.discard_worktree(&entry.worktree)?;
     if tip.is_some() {
-        cx.repo.delete_branch(&entry.branch)?;
+        ws.repo.delete_branch(&entry.branch)?;
     }
-    drop_entry(cx, entry)?;
+    drop_entry(ws, entry)?;
     if let Some(parent) = entry.worktree.parent() {
         // Fails harmlessly when other worktrees live there.
         let _ = fs::remove_dir(parent);
@@ -218,17 +218,17 @@ fn undo_start(cx: &Context, entry: &ActiveTask) -> Result<Recovered> {
     Ok(Recovered::Removed)
 }
 
-fn complete_abort(cx: &Context, entry: &ActiveTask, intent: &Intent) -> Result<Recovered> {
-    cx.repo.clear_branch_lock(&entry.branch)?;
-    cx.repo.discard_worktree(&entry.worktree)?;
-    let tip = cx.repo.branch_tip(&entry.branch)?;
+fn complete_abort(ws: &Workspace, entry: &ActiveTask, intent: &Intent) -> Result<Recovered> {
+    ws.repo.clear_branch_lock(&entry.branch)?;
+    ws.repo.discard_worktree(&entry.worktree)?;
+    let tip = ws.repo.branch_tip(&entry.branch)?;
     let checked = intent.branch_tip.as_deref().and_then(|t| git2::Oid::from_str(t).ok());
     // Only the commits the abort was allowed to drop.
     let delete = !intent.keep_branch && tip.is_some() && tip == checked;
     if delete {
-        cx.repo.delete_branch(&entry.branch)?;
+        ws.repo.delete_branch(&entry.branch)?;
     }
-    drop_entry(cx, entry)?;
+    drop_entry(ws, entry)?;
     let mut warnings = Vec::new();
     let details = format!(
         "branch {} {} worktree {} removed; completed by doctor --repair",
@@ -238,12 +238,12 @@ fn complete_abort(cx: &Context, entry: &ActiveTask, intent: &Intent) -> Result<R
     );
     let fields = json!({"branch": entry.branch, "worktree": entry.worktree, "branch_tip": intent.branch_tip,
                         "branch_deleted": delete, "repaired": true});
-    chronicle(cx, &mut warnings, &state::now(), "abort", &entry.id, &details, fields);
+    chronicle(ws, &mut warnings, &state::now(), "abort", &entry.id, &details, fields);
     Ok(Recovered::Removed)
 }
 
-fn drop_entry(cx: &Context, entry: &ActiveTask) -> Result<()> {
-    cx.store.transact(|state| {
+fn drop_entry(ws: &Workspace, entry: &ActiveTask) -> Result<()> {
+    ws.store.transact(|state| {
         if state.tasks.get(&entry.id).is_some_and(|t| t.started_at == entry.started_at) {
             state.tasks.remove(&entry.id);
         }

@@ -30,7 +30,6 @@ use anyhow::{Context as _, Result};
 use git2::Oid;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::Strategy;
 use crate::config::EnforceScope;
 use crate::error::Refusal;
 use crate::repo::index_lock::{self, FileId, IndexLock};
@@ -45,6 +44,17 @@ const SUBJECT_MAX: usize = 72;
 const MAX_ATTEMPTS: usize = 5;
 /// Lines of a failed `--verify` shown in the error.
 const VERIFY_TAIL: usize = 20;
+
+/// How a task lands on main (DESIGN §6, step 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// A merge commit: main, then the task's tip.
+    Merge,
+    /// One commit with main as its only parent.
+    Squash,
+    /// Main fast-forwards to the task's tip, and the tick is its own commit.
+    Ff,
+}
 
 /// What `git par finish` was asked to do, resolved by the command.
 #[derive(Debug, Clone)]

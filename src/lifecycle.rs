@@ -32,7 +32,6 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::commands::{Context, LoadedTasks};
 use crate::error::Refusal;
 use crate::hook;
 use crate::intent::Intent;
@@ -42,6 +41,7 @@ use crate::logs;
 use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
 use crate::state::{self, ActiveTask, Owner, State, TaskStatus};
 use crate::tasks;
+use crate::workspace::{LoadedTasks, Workspace};
 
 /// What `git par start` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -88,9 +88,8 @@ struct Plan {
 
 /// Starts tasks: records them with their locks, then creates their branches
 /// and worktrees; all of them or none.
-pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
-    let loaded = cx.tasks()?;
-    tasks::discover::require_in_repository(&loaded.path, &loaded.rel, cx.main_root())?;
+pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Result<StartOutcome> {
+    tasks::discover::require_in_repository(&loaded.path, &loaded.rel, ws.main_root())?;
     let mut warnings = Vec::new();
     let distinct: BTreeSet<&str> = options.ids.iter().map(String::as_str).collect();
     if distinct.len() > 1 && !options.paths.is_empty() {
@@ -101,7 +100,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     }
     let mut extra = Vec::new();
     for text in &options.paths {
-        for pattern in Pattern::written(text, &roots(cx))? {
+        for pattern in Pattern::written(text, &roots(ws))? {
             if pattern.as_str() == loaded.rel {
                 return Err(task_file_refusal(text).into());
             }
@@ -109,7 +108,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
         }
     }
 
-    let current = cx.store.load()?;
+    let current = ws.store.load()?;
     let mut seen = BTreeSet::new();
     let mut plans = Vec::new();
     for id in &options.ids {
@@ -152,7 +151,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
                 "{id} names no paths: its commits will lock what they touch (par.enforceScope = acquire); add locks now with `git par lock {id} --add GLOB`"
             ));
         }
-        plans.push(plan(cx, id, locks)?);
+        plans.push(plan(ws, id, locks)?);
     }
     refuse_overlaps_between(&plans)?;
 
@@ -160,34 +159,34 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     let started_at = state::now();
     // Held from recording to creating, so that `doctor --repair` never sees a
     // task recorded but not yet created, and worktree adds never overlap.
-    let base_hex = with_worktrees_locked(cx, || {
+    let base_hex = ws.with_worktrees_locked(|| {
         // Written before the tasks are recorded, removed once their worktrees
         // are made or rolled back: `doctor --repair` undoes a start that died.
         let intents: Vec<Intent> = plans.iter().map(|p| Intent::start(&p.id, &started_at)).collect();
         let created = (|| {
             for intent in &intents {
-                intent.save(cx)?;
+                intent.save(ws)?;
             }
-            let (base, previous) = record_plans(cx, &plans, options, &owner, &started_at, &loaded)?;
+            let (base, previous) = record_plans(ws, &plans, options, &owner, &started_at, loaded)?;
             crash_point("start-recorded")?;
-            create_worktrees(cx, &plans, &base, &started_at, previous)?;
+            create_worktrees(ws, &plans, &base, &started_at, previous)?;
             crash_point("start-created")?;
             Ok(base.to_string())
         })();
         for intent in &intents {
-            if let Err(e) = intent.remove(cx) {
+            if let Err(e) = intent.remove(ws) {
                 warnings.push(format!("{e:#}; `git par doctor --repair` would undo this start"));
             }
         }
         created
     })?;
 
-    if let Err(e) = logs::ensure_excluded(&cx.repo.common_dir, cx.main_root(), &cx.config.log_dir) {
+    if let Err(e) = logs::ensure_excluded(&ws.repo.common_dir, ws.main_root(), &ws.config.log_dir) {
         warnings.push(format!("could not add the log directory to .git/info/exclude: {e:#}"));
     }
-    if let Some(dir) = &cx.config.worktree_dir {
+    if let Some(dir) = &ws.config.worktree_dir {
         // Worktrees kept inside the main worktree must not show up in its `git status`.
-        if let Err(e) = logs::exclude_dir(&cx.repo.common_dir, cx.main_root(), dir, "git-par task worktrees")
+        if let Err(e) = logs::exclude_dir(&ws.repo.common_dir, ws.main_root(), dir, "git-par task worktrees")
         {
             warnings.push(format!("could not add the worktree directory to .git/info/exclude: {e:#}"));
         }
@@ -195,7 +194,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     // With a relative core.hooksPath each worktree has its own hooks directory:
     // give the new ones git-par's hook too, or their commits go unchecked.
     for plan in &plans {
-        if let Err(e) = hook::install_for_new_worktree(&cx.repo, &plan.worktree) {
+        if let Err(e) = hook::install_for_new_worktree(&ws.repo, &plan.worktree) {
             warnings.push(format!(
                 "{}: could not install the git-par pre-commit hook in {}: {e:#}",
                 plan.id,
@@ -206,7 +205,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
     // The landing checks the locks either way; the hook only says so sooner.
     let unchecked: Vec<&str> = plans
         .iter()
-        .filter(|p| !hook::installed_for(&cx.repo, &p.worktree).unwrap_or(true))
+        .filter(|p| !hook::installed_for(&ws.repo, &p.worktree).unwrap_or(true))
         .map(|p| p.id.as_str())
         .collect();
     let mut hints = Vec::new();
@@ -232,7 +231,7 @@ pub fn start(cx: &Context, options: &StartOptions) -> Result<StartOutcome> {
         );
         let fields =
             json!({"branch": plan.branch, "worktree": plan.worktree, "base": base_hex, "locks": locks});
-        chronicle(cx, &mut warnings, &started_at, "start", &plan.id, &details, fields);
+        chronicle(ws, &mut warnings, &started_at, "start", &plan.id, &details, fields);
         started.push(Started {
             id: plan.id,
             branch: plan.branch,
@@ -251,7 +250,7 @@ type RunIdentity = (Option<String>, Option<String>);
 /// checking them against every active task. Returns the base commit and the
 /// run's main branch and task file as they were before.
 fn record_plans(
-    cx: &Context,
+    ws: &Workspace,
     plans: &[Plan],
     options: &StartOptions,
     owner: &Owner,
@@ -259,7 +258,7 @@ fn record_plans(
     loaded: &LoadedTasks,
 ) -> Result<(git2::Oid, RunIdentity)> {
     let tasks_rel = loaded.rel.as_str();
-    cx.store.transact(|state| {
+    ws.store.transact(|state| {
         let previous = (state.main_branch.clone(), state.tasks_file.clone());
         if state.tasks.is_empty() {
             // A new run: the main branch and task file are fixed afresh.
@@ -274,14 +273,14 @@ fn record_plans(
             ))
             .into());
         }
-        let main_branch = cx.main_branch(state)?;
-        let base = resolve_base(cx, options.base.as_deref(), &main_branch)?;
-        refuse_landed_meanwhile(cx, plans, loaded)?;
+        let main_branch = ws.main_branch(state)?;
+        let base = resolve_base(ws, options.base.as_deref(), &main_branch)?;
+        refuse_landed_meanwhile(ws, plans, loaded)?;
         for plan in plans {
             if let Some(active) = state.tasks.get(&plan.id) {
                 return Err(already_active(active).into());
             }
-            refuse_existing(cx, plan)?;
+            refuse_existing(ws, plan)?;
             let found = conflicts(&plan.locks, state, &[]);
             if !found.is_empty() {
                 return Err(busy(&plan.id, &found).into());
@@ -317,13 +316,13 @@ fn record_plans(
 /// Refuses tasks that landed since the task file was read. Called inside the
 /// state transaction: a finish ticks tasks.md before it releases its task, so
 /// a task that is no longer active has its tick in the file read now.
-fn refuse_landed_meanwhile(cx: &Context, plans: &[Plan], loaded: &LoadedTasks) -> Result<()> {
+fn refuse_landed_meanwhile(ws: &Workspace, plans: &[Plan], loaded: &LoadedTasks) -> Result<()> {
     let text =
-        cx.store.with_shared_lock(crate::land::SYNC_LOCK, || tasks::discover::read_text(&loaded.path))?;
+        ws.store.with_shared_lock(crate::land::SYNC_LOCK, || tasks::discover::read_text(&loaded.path))?;
     if text == loaded.text {
         return Ok(());
     }
-    let options = cx.task_options(&loaded.path)?;
+    let options = ws.task_options(&loaded.path)?;
     let file = tasks::read(&text, &options)
         .with_context(|| format!("reading tasks from {}", loaded.path.display()))?;
     for plan in plans {
@@ -342,7 +341,7 @@ fn done_refusal(id: &str, rel: &str) -> Refusal {
 /// Creates each task's branch and worktree; if one fails, removes what was
 /// created and drops the tasks from the state. Runs under [`WORKTREES_LOCK`].
 fn create_worktrees(
-    cx: &Context,
+    ws: &Workspace,
     plans: &[Plan],
     base: &git2::Oid,
     started_at: &str,
@@ -350,9 +349,9 @@ fn create_worktrees(
 ) -> Result<()> {
     let base_hex = base.to_string();
     for (i, plan) in plans.iter().enumerate() {
-        if let Err(err) = cx.repo.add_worktree(&plan.branch, &plan.worktree, &base_hex) {
+        if let Err(err) = ws.repo.add_worktree(&plan.branch, &plan.worktree, &base_hex) {
             // Every plan was recorded, but only those up to this one created anything.
-            let cleanup = roll_back(cx, &plans[..=i], plans, base, started_at, previous);
+            let cleanup = roll_back(ws, &plans[..=i], plans, base, started_at, previous);
             let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
             let mut err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
             if let Err(cleanup) = cleanup {
@@ -372,15 +371,10 @@ fn create_worktrees(
 /// must not run while a worktree is half made.
 pub const WORKTREES_LOCK: &str = "worktrees.lock";
 
-/// Runs `f` holding [`WORKTREES_LOCK`].
-pub fn with_worktrees_locked<T>(cx: &Context, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    cx.store.with_lock(WORKTREES_LOCK, f)
-}
-
 /// The roots an absolute lock pattern on the command line may lie in: the
 /// current worktree's and the main worktree's.
-fn roots(cx: &Context) -> Vec<String> {
-    let mut roots: Vec<String> = [cx.repo.root.as_path(), cx.main_root()]
+fn roots(ws: &Workspace) -> Vec<String> {
+    let mut roots: Vec<String> = [ws.repo.root.as_path(), ws.main_root()]
         .into_iter()
         .filter_map(|r| locks::root_text(Some(r)))
         .collect();
@@ -388,33 +382,14 @@ fn roots(cx: &Context) -> Vec<String> {
     roots
 }
 
-/// Where a task's worktree goes: `par.worktreeDir/<ID>` (relative to the
-/// main worktree's root), else `<parent>/<repo>.par/<ID>`.
-pub fn worktree_path(cx: &Context, id: &str) -> PathBuf {
-    worktree_dir(cx).join(id)
-}
-
-/// The directory holding the tasks' worktrees.
-pub fn worktree_dir(cx: &Context) -> PathBuf {
-    let root = cx.main_root();
-    match &cx.config.worktree_dir {
-        Some(dir) => root.join(dir),
-        None => {
-            let name =
-                root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "repo".into());
-            root.parent().unwrap_or(root).join(format!("{name}.par"))
-        }
-    }
-}
-
-fn plan(cx: &Context, id: &str, locks: Vec<Pattern>) -> Result<Plan> {
-    let branch = format!("{}{id}", cx.config.branch_prefix);
+fn plan(ws: &Workspace, id: &str, locks: Vec<Pattern>) -> Result<Plan> {
+    let branch = format!("{}{id}", ws.config.branch_prefix);
     if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
         return Err(Refusal::failed(format!("'{branch}' is not a valid branch name"))
             .hint("set `git config par.branchPrefix` to a valid prefix such as `par/`")
             .into());
     }
-    let worktree = worktree_path(cx, id);
+    let worktree = ws.worktree_path(id);
     let parent_existed = worktree.parent().is_some_and(Path::exists);
     let acquire = locks.is_empty();
     Ok(Plan { id: id.to_string(), branch, worktree, locks, parent_existed, acquire })
@@ -424,7 +399,7 @@ fn plan(cx: &Context, id: &str, locks: Vec<Pattern>) -> Result<Plan> {
 /// start's transaction, after the task was found not active: earlier, a
 /// racing start of the same task could have made them, and the refusal
 /// would send the user to remove a live worktree.
-fn refuse_existing(cx: &Context, plan: &Plan) -> Result<()> {
+fn refuse_existing(ws: &Workspace, plan: &Plan) -> Result<()> {
     if plan.worktree.symlink_metadata().is_ok() {
         return Err(Refusal::failed(format!(
             "{} already exists; git-par never overwrites a directory",
@@ -435,7 +410,7 @@ fn refuse_existing(cx: &Context, plan: &Plan) -> Result<()> {
         .into());
     }
     let branch = &plan.branch;
-    if cx.repo.branch_exists(branch)? {
+    if ws.repo.branch_exists(branch)? {
         return Err(Refusal::failed(format!("branch {branch} already exists"))
             .hint(format!(
                 "if it holds work, rename it (`git branch -m {branch} {branch}-old`); else delete it (`git branch -D {branch}`)"
@@ -510,13 +485,13 @@ fn refuse_overlaps_between(plans: &[Plan]) -> Result<()> {
     Ok(())
 }
 
-fn resolve_base(cx: &Context, base: Option<&str>, main_branch: &str) -> Result<git2::Oid> {
+fn resolve_base(ws: &Workspace, base: Option<&str>, main_branch: &str) -> Result<git2::Oid> {
     if let Some(rev) = base {
-        return cx.repo.resolve_commit(rev);
+        return ws.repo.resolve_commit(rev);
     }
-    match cx.repo.branch_tip(main_branch)? {
+    match ws.repo.branch_tip(main_branch)? {
         Some(tip) => Ok(tip),
-        None if no_branches(cx)? => Err(Refusal::failed(format!(
+        None if no_branches(ws)? => Err(Refusal::failed(format!(
             "the repository has no commits yet, so {main_branch} has no tip to branch from"
         ))
         .hint("make a first commit, then start tasks")
@@ -527,8 +502,8 @@ fn resolve_base(cx: &Context, base: Option<&str>, main_branch: &str) -> Result<g
     }
 }
 
-fn no_branches(cx: &Context) -> Result<bool> {
-    let mut branches = cx.repo.git.branches(Some(git2::BranchType::Local)).context("listing branches")?;
+fn no_branches(ws: &Workspace) -> Result<bool> {
+    let mut branches = ws.repo.git.branches(Some(git2::BranchType::Local)).context("listing branches")?;
     Ok(branches.next().is_none())
 }
 
@@ -537,7 +512,7 @@ fn no_branches(cx: &Context) -> Result<bool> {
 /// `previous` is the run's main branch and task file before this start, put
 /// back when no task remains.
 fn roll_back(
-    cx: &Context,
+    ws: &Workspace,
     created: &[Plan],
     recorded: &[Plan],
     base: &git2::Oid,
@@ -545,8 +520,8 @@ fn roll_back(
     previous: RunIdentity,
 ) -> Result<()> {
     let mut failures = Vec::new();
-    discard_created(cx, created, base, &mut failures);
-    let dropped = cx.store.transact(|state| {
+    discard_created(ws, created, base, &mut failures);
+    let dropped = ws.store.transact(|state| {
         for plan in recorded {
             let ours = state
                 .tasks
@@ -572,22 +547,22 @@ fn roll_back(
 }
 
 /// Removes the branches and worktrees a failed start created.
-fn discard_created(cx: &Context, plans: &[Plan], base: &git2::Oid, failures: &mut Vec<String>) {
+fn discard_created(ws: &Workspace, plans: &[Plan], base: &git2::Oid, failures: &mut Vec<String>) {
     for plan in plans {
         // The path did not exist before; if it does now, git made it. git
         // refuses to remove a directory that is not one of its worktrees.
         if plan.worktree.exists() {
-            if let Err(e) = cx.repo.remove_worktree(&plan.worktree) {
+            if let Err(e) = ws.repo.remove_worktree(&plan.worktree) {
                 failures.push(format!("{e:#}"));
             }
         }
-        if matches!(cx.repo.branch_tip(&plan.branch), Ok(Some(tip)) if tip == *base) {
-            if let Err(e) = cx.repo.delete_branch(&plan.branch) {
+        if matches!(ws.repo.branch_tip(&plan.branch), Ok(Some(tip)) if tip == *base) {
+            if let Err(e) = ws.repo.delete_branch(&plan.branch) {
                 failures.push(format!("{e:#}"));
             }
         }
     }
-    if let Err(e) = cx.repo.prune_worktrees() {
+    if let Err(e) = ws.repo.prune_worktrees() {
         failures.push(format!("{e:#}"));
     }
     for plan in plans {
@@ -699,8 +674,8 @@ pub struct LockChange {
 
 /// Adds and removes lock patterns of an active task; additions are checked
 /// against every other active task in the same transaction.
-pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -> Result<LockChange> {
-    let roots = roots(cx);
+pub fn change_locks(ws: &Workspace, id: &str, add: &[String], remove: &[String]) -> Result<LockChange> {
+    let roots = roots(ws);
     let mut adding = Vec::new();
     for text in add {
         adding.extend(Pattern::written(text, &roots)?);
@@ -715,7 +690,7 @@ pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -
             removing.push((candidate, normal));
         }
     }
-    let change = cx.store.transact(|state| {
+    let change = ws.store.transact(|state| {
         let tasks_file = state.tasks_file.clone();
         let others = state.clone();
         let task = active_entry(state, id)?;
@@ -732,7 +707,7 @@ pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -
             removed.push(task.locks.remove(at));
         }
         if !removed.is_empty() {
-            refuse_releasing_changed(cx, task, &others, &removing, &removed)?;
+            refuse_releasing_changed(ws, task, &others, &removing, &removed)?;
         }
         let mut added = Vec::new();
         for pattern in &adding {
@@ -755,7 +730,7 @@ pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -
         let details =
             format!("added {} removed {}", list_or_dash(&change.added), list_or_dash(&change.removed));
         let fields = json!({"added": change.added, "removed": change.removed});
-        chronicle(cx, &mut change.warnings, &state::now(), "lock", id, &details, fields);
+        chronicle(ws, &mut change.warnings, &state::now(), "lock", id, &details, fields);
     }
     Ok(change)
 }
@@ -764,23 +739,23 @@ pub fn change_locks(cx: &Context, id: &str, add: &[String], remove: &[String]) -
 /// another task could then take and change it too, and the two changes
 /// would meet only at the landing. `task` has its locks after the removal.
 fn refuse_releasing_changed(
-    cx: &Context,
+    ws: &Workspace,
     task: &ActiveTask,
     state: &State,
     removing: &[(String, String)],
     removed: &[String],
 ) -> Result<()> {
-    let Some(tip) = cx.repo.branch_tip(&task.branch)? else { return Ok(()) };
-    let main_tip = match cx.main_branch(state) {
-        Ok(main) => cx.repo.branch_tip(&main)?,
+    let Some(tip) = ws.repo.branch_tip(&task.branch)? else { return Ok(()) };
+    let main_tip = match ws.main_branch(state) {
+        Ok(main) => ws.repo.branch_tip(&main)?,
         Err(_) => None,
     };
     let base = main_tip
-        .and_then(|main| cx.repo.git.merge_base(tip, main).ok())
+        .and_then(|main| ws.repo.git.merge_base(tip, main).ok())
         .or_else(|| git2::Oid::from_str(&task.base).ok());
     let Some(base) = base else { return Ok(()) };
-    let tree = |commit: git2::Oid| crate::repo::land::tree_of(&cx.repo.git, commit);
-    let changed = crate::repo::land::touched_paths(&cx.repo.git, tree(base)?, tree(tip)?)?;
+    let tree = |commit: git2::Oid| crate::repo::land::tree_of(&ws.repo.git, commit);
+    let changed = crate::repo::land::touched_paths(&ws.repo.git, tree(base)?, tree(tip)?)?;
     let kept: Vec<Pattern> = task.locks.iter().filter_map(|l| Pattern::compile(l.clone()).ok()).collect();
     for normal in removed {
         let Ok(pattern) = Pattern::compile(normal.clone()) else { continue };
@@ -830,12 +805,12 @@ pub struct Aborted {
 
 /// Stops a task: removes its worktree and (unless `keep_branch`) its branch,
 /// and releases its locks. Refuses to lose work unless `force`.
-pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<Aborted> {
-    let state = cx.store.load()?;
+pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result<Aborted> {
+    let state = ws.store.load()?;
     let Some(task) = state.tasks.get(id).cloned() else {
         return Err(not_active(id).into());
     };
-    if crate::land::landing_now(&cx.store)?.as_deref() == Some(id) {
+    if crate::land::landing_now(&ws.store)?.as_deref() == Some(id) {
         // Forced or not: pulling the worktree from under a live landing
         // leaves it nothing sensible to do.
         return Err(Refusal::failed(format!("{id} is being finished right now (`git par finish {id}` holds the merge queue)"))
@@ -847,13 +822,13 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
             .hint(format!("if that finish was interrupted, `git par doctor` shows it; `git par abort {id} --force` aborts anyway"))
             .into());
     }
-    let main_branch = cx.main_branch(&state)?;
-    let main_tip = cx.repo.branch_tip(&main_branch)?;
-    let branch_tip = cx.repo.branch_tip(&task.branch)?;
+    let main_branch = ws.main_branch(&state)?;
+    let main_tip = ws.repo.branch_tip(&main_branch)?;
+    let branch_tip = ws.repo.branch_tip(&task.branch)?;
     let worktree_exists = task.worktree.is_dir();
     if !worktree_exists {
         // Moved, not gone: its work is there, and git will not delete a branch it has checked out.
-        let moved = crate::repo::land::worktree_of_branch(&cx.repo.common_dir, cx.main_root(), &task.branch)?;
+        let moved = crate::repo::land::worktree_of_branch(&ws.repo.common_dir, ws.main_root(), &task.branch)?;
         if let Some(moved) = moved {
             return Err(crate::land::moved_refusal(
                 id,
@@ -910,12 +885,12 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     }
     let mut commits = Vec::new();
     for tip in &tips {
-        commits.extend(cx.repo.commits_not_in(*tip, &landed)?);
+        commits.extend(ws.repo.commits_not_in(*tip, &landed)?);
     }
     let on_branch = !commits.is_empty();
     if let Some(head) = worktree_head {
         landed.extend(tips);
-        commits.extend(cx.repo.commits_not_in(head, &landed)?);
+        commits.extend(ws.repo.commits_not_in(head, &landed)?);
     }
     if !force && (!commits.is_empty() || !files.is_empty()) {
         let lost = Loss { commits: &commits, on_branch, gone_branch_tip, files: &files };
@@ -923,13 +898,13 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
     }
 
     let mut warnings = Vec::new();
-    let branch_deleted = with_worktrees_locked(cx, || {
+    let branch_deleted = ws.with_worktrees_locked(|| {
         // From here the abort is decided: `doctor --repair` completes it if it dies.
         let intent = Intent::abort(&task, keep_branch, branch_tip);
-        intent.save(cx)?;
-        let done = abort_steps(cx, id, &task, worktree_exists, force, keep_branch, branch_tip);
+        intent.save(ws)?;
+        let done = abort_steps(ws, id, &task, worktree_exists, force, keep_branch, branch_tip);
         // A failed abort changed what it changed; the task stays for the user to retry.
-        intent.remove(cx)?;
+        intent.remove(ws)?;
         done
     })?;
     let tip_hex = branch_tip.map(|t| t.to_string());
@@ -949,7 +924,7 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
         }
     );
     chronicle(
-        cx,
+        ws,
         &mut warnings,
         &state::now(),
         "abort",
@@ -983,7 +958,7 @@ pub fn abort(cx: &Context, id: &str, keep_branch: bool, force: bool) -> Result<A
 /// never sees the task without its worktree and checks it out again.
 /// Returns whether the branch was deleted.
 fn abort_steps(
-    cx: &Context,
+    ws: &Workspace,
     id: &str,
     task: &ActiveTask,
     worktree_exists: bool,
@@ -994,22 +969,22 @@ fn abort_steps(
     if worktree_exists {
         if force {
             // Also what a killed start or abort left half made or half removed.
-            cx.repo.discard_worktree(&task.worktree)?;
+            ws.repo.discard_worktree(&task.worktree)?;
         } else {
-            cx.repo.remove_worktree(&task.worktree)?;
+            ws.repo.remove_worktree(&task.worktree)?;
         }
     }
-    cx.repo.prune_worktrees()?;
+    ws.repo.prune_worktrees()?;
     crash_point("abort-worktree-removed")?;
     let deleted = match branch_tip {
         Some(_) if !keep_branch => {
-            cx.repo.delete_branch(&task.branch)?;
+            ws.repo.delete_branch(&task.branch)?;
             true
         }
         _ => false,
     };
     crash_point("abort-branch-deleted")?;
-    cx.store.transact(|state| {
+    ws.store.transact(|state| {
         state.tasks.remove(id);
         Ok(())
     })?;
@@ -1091,14 +1066,14 @@ pub struct BlockChange {
 
 /// Marks an active task blocked (its locks are kept) and appends the reason
 /// to the blockers file and the task's log.
-pub fn block(cx: &Context, id: &str, reason: &str) -> Result<BlockChange> {
+pub fn block(ws: &Workspace, id: &str, reason: &str) -> Result<BlockChange> {
     let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
     if reason.is_empty() {
         return Err(Refusal::usage("a blocker needs a reason")
             .hint(format!("git par block {id} \"what it waits for\""))
             .into());
     }
-    cx.store.transact(|state| {
+    ws.store.transact(|state| {
         let task = active_entry(state, id)?;
         if task.state == TaskStatus::Finishing {
             return Err(finishing(id).into());
@@ -1109,8 +1084,8 @@ pub fn block(cx: &Context, id: &str, reason: &str) -> Result<BlockChange> {
     })?;
     let at = state::now();
     let mut warnings = Vec::new();
-    let blockers_file = write_blocker(cx, &mut warnings, &at, id, &reason);
-    chronicle(cx, &mut warnings, &at, "block", id, &reason, json!({"reason": reason}));
+    let blockers_file = write_blocker(ws, &mut warnings, &at, id, &reason);
+    chronicle(ws, &mut warnings, &at, "block", id, &reason, json!({"reason": reason}));
     Ok(BlockChange {
         id: id.to_string(),
         state: TaskStatus::Blocked,
@@ -1121,8 +1096,8 @@ pub fn block(cx: &Context, id: &str, reason: &str) -> Result<BlockChange> {
 }
 
 /// Clears a task's blocker and appends a dated "unblocked" entry.
-pub fn unblock(cx: &Context, id: &str) -> Result<BlockChange> {
-    let previous = cx.store.transact(|state| {
+pub fn unblock(ws: &Workspace, id: &str) -> Result<BlockChange> {
+    let previous = ws.store.transact(|state| {
         let task = active_entry(state, id)?;
         if task.state != TaskStatus::Blocked {
             return Err(Refusal::failed(format!("{id} is not blocked"))
@@ -1134,21 +1109,21 @@ pub fn unblock(cx: &Context, id: &str) -> Result<BlockChange> {
     })?;
     let at = state::now();
     let mut warnings = Vec::new();
-    let blockers_file = write_blocker(cx, &mut warnings, &at, id, "unblocked");
-    chronicle(cx, &mut warnings, &at, "unblock", id, "", json!({"previous_reason": previous}));
+    let blockers_file = write_blocker(ws, &mut warnings, &at, id, "unblocked");
+    chronicle(ws, &mut warnings, &at, "unblock", id, "", json!({"previous_reason": previous}));
     Ok(BlockChange { id: id.to_string(), state: TaskStatus::Active, reason: None, blockers_file, warnings })
 }
 
-fn write_blocker(cx: &Context, warnings: &mut Vec<String>, at: &str, id: &str, text: &str) -> PathBuf {
+fn write_blocker(ws: &Workspace, warnings: &mut Vec<String>, at: &str, id: &str, text: &str) -> PathBuf {
     let who = Owner::current().to_string();
-    if let Err(e) = logs::ensure_excluded(&cx.repo.common_dir, cx.main_root(), &cx.config.log_dir) {
+    if let Err(e) = logs::ensure_excluded(&ws.repo.common_dir, ws.main_root(), &ws.config.log_dir) {
         warnings.push(format!("could not add the log directory to .git/info/exclude: {e:#}"));
     }
-    match logs::append_blocker(cx.main_root(), &cx.config.log_dir, at, id, &who, text) {
+    match logs::append_blocker(ws.main_root(), &ws.config.log_dir, at, id, &who, text) {
         Ok(path) => path,
         Err(e) => {
             warnings.push(format!("{e:#}"));
-            logs::blockers_path(cx.main_root(), &cx.config.log_dir)
+            logs::blockers_path(ws.main_root(), &ws.config.log_dir)
         }
     }
 }
@@ -1168,8 +1143,8 @@ pub struct Unlocked {
 
 /// Breaks a task's locks: drops its state entry (and with it its locks) but
 /// leaves its branch and worktree untouched. Needs `force`.
-pub fn unlock(cx: &Context, id: &str, force: bool) -> Result<Unlocked> {
-    let state = cx.store.load()?;
+pub fn unlock(ws: &Workspace, id: &str, force: bool) -> Result<Unlocked> {
+    let state = ws.store.load()?;
     let Some(task) = state.tasks.get(id) else {
         return Err(not_active(id).into());
     };
@@ -1179,7 +1154,7 @@ pub fn unlock(cx: &Context, id: &str, force: bool) -> Result<Unlocked> {
             .hint(format!("to stop the task and remove its worktree, use `git par abort {id}`"))
             .into());
     }
-    let task = cx.store.transact(|state| state.tasks.remove(id).ok_or_else(|| not_active(id).into()))?;
+    let task = ws.store.transact(|state| state.tasks.remove(id).ok_or_else(|| not_active(id).into()))?;
     let mut warnings = Vec::new();
     let details = format!(
         "forced by {} (owner was {}) locks {}",
@@ -1188,7 +1163,7 @@ pub fn unlock(cx: &Context, id: &str, force: bool) -> Result<Unlocked> {
         list_or_dash(&task.locks)
     );
     chronicle(
-        cx,
+        ws,
         &mut warnings,
         &state::now(),
         "unlock",
@@ -1226,11 +1201,11 @@ pub struct StatusRow {
 }
 
 /// The active tasks, with whether their worktree or branch is gone.
-pub fn status(cx: &Context) -> Result<Vec<StatusRow>> {
-    let state = cx.store.load()?;
+pub fn status(ws: &Workspace) -> Result<Vec<StatusRow>> {
+    let state = ws.store.load()?;
     let mut rows = Vec::new();
     for task in state.tasks.values() {
-        let stale_reason = staleness(cx, task)?;
+        let stale_reason = staleness(ws, task)?;
         rows.push(StatusRow {
             id: task.id.clone(),
             state: task.state,
@@ -1248,12 +1223,12 @@ pub fn status(cx: &Context) -> Result<Vec<StatusRow>> {
 }
 
 /// Why an active task is stale (its worktree directory or branch is gone), if it is.
-pub fn staleness(cx: &Context, task: &ActiveTask) -> Result<Option<String>> {
+pub fn staleness(ws: &Workspace, task: &ActiveTask) -> Result<Option<String>> {
     let mut gone = Vec::new();
     if !task.worktree.is_dir() {
         gone.push("worktree missing");
     }
-    if !cx.repo.branch_exists(&task.branch)? {
+    if !ws.repo.branch_exists(&task.branch)? {
         gone.push("branch missing");
     }
     Ok((!gone.is_empty()).then(|| gone.join(", ")))
@@ -1276,7 +1251,7 @@ fn finishing(id: &str) -> Refusal {
 /// Appends a lifecycle line to the task's log and an event to events.jsonl,
 /// both dated `at`. A failure becomes a warning: the state already changed.
 pub(crate) fn chronicle(
-    cx: &Context,
+    ws: &Workspace,
     warnings: &mut Vec<String>,
     at: &str,
     event: &str,
@@ -1285,13 +1260,13 @@ pub(crate) fn chronicle(
     mut fields: serde_json::Value,
 ) {
     let line = logs::lifecycle_line(at, event, id, details);
-    if let Err(e) = logs::append(cx.main_root(), &cx.config.log_dir, id, &line) {
+    if let Err(e) = logs::append(ws.main_root(), &ws.config.log_dir, id, &line) {
         warnings.push(format!("could not write the log of {id}: {e:#}"));
     }
     if let Some(map) = fields.as_object_mut() {
         map.insert("at".to_string(), json!(at));
     }
-    if let Err(e) = cx.store.record(event, id, fields) {
+    if let Err(e) = ws.store.record(event, id, fields) {
         warnings.push(format!("could not record the {event} event: {e:#}"));
     }
 }

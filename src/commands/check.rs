@@ -7,31 +7,31 @@ use std::path::PathBuf;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Inputs;
 use crate::cli::CheckArgs;
-use crate::config::EnforceScope;
-use crate::error::Refusal;
-use crate::hook::{self, Reason, Verdict, Violation};
 use crate::output::Ui;
-use crate::repo::index::{self, GitDirs};
-use crate::repo::Repo;
-use crate::state::Store;
-use crate::workflow::shell_quote;
+use git_par::config::EnforceScope;
+use git_par::error::Refusal;
+use git_par::hook::{self, Reason, Verdict, Violation};
+use git_par::repo::index::{self, GitDirs};
+use git_par::repo::Repo;
+use git_par::state::Store;
+use git_par::workflow::shell_quote;
+use git_par::workspace::Options;
 
 /// Runs `git par check`.
-pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
+pub fn run(args: &CheckArgs, options: &Options, ui: &Ui) -> Result<()> {
     let staged = args.staged || args.paths.is_empty();
-    if !inputs.cwd.is_dir() {
+    if !options.cwd.is_dir() {
         return Err(Refusal::usage(format!(
             "cannot change to '{}': no such directory",
-            inputs.cwd.display()
+            options.cwd.display()
         ))
         .into());
     }
-    let dirs = match GitDirs::locate(&inputs.cwd) {
+    let dirs = match GitDirs::locate(&options.cwd) {
         Some(dirs) => dirs,
         // Not found the quick way: let the full discovery say why (not a repository, bare...).
-        None => GitDirs::of(&Repo::discover(&inputs.cwd)?),
+        None => GitDirs::of(&Repo::discover(&options.cwd)?),
     };
     let store = Store::new(dirs.common_dir.join("par"));
     let state = store.load()?;
@@ -52,7 +52,7 @@ pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
         _ => args
             .paths
             .iter()
-            .map(|p| hook::repo_relative(p, &inputs.cwd, &dirs.root))
+            .map(|p| hook::repo_relative(p, &options.cwd, &dirs.root))
             .collect::<Result<_>>()?,
     };
     if paths.is_empty() {

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::completion::{self, Shell};
-use crate::error::Refusal;
 use crate::man;
 use crate::output::Ui;
+use git_par::error::Refusal;
 
 /// Prints the completion script for a shell, or installs it.
 pub fn completions(args: &CompletionsArgs, ui: &Ui) -> Result<()> {

@@ -1,0 +1,181 @@
+//! The workspace: everything a run of git-par works on, opened once. The
+//! repository around the current directory, its `par.*` configuration, the
+//! state of the run, the task file, and the global options.
+//!
+//! The command layer builds one and hands it to the domain; the domain never
+//! sees how it is rendered. Nothing here prints: what a reader should know
+//! (a duplicated task ID) comes back as warnings with the value.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use crate::config::Config;
+use crate::error::Refusal;
+use crate::repo::Repo;
+use crate::state::{State, Store};
+use crate::tasks::{self, TaskFile};
+
+/// What the global options say, before any repository is opened.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The directory git-par runs in (`-C DIR` applied).
+    pub cwd: PathBuf,
+    /// `--tasks FILE`.
+    pub tasks: Option<PathBuf>,
+    /// `--strict-phases`.
+    pub strict_phases: bool,
+}
+
+/// An opened repository with its configuration and state: what every verb
+/// that works on a repository starts from.
+pub struct Workspace {
+    pub options: Options,
+    pub repo: Repo,
+    pub config: Config,
+    pub store: Store,
+}
+
+/// A task file found and read.
+pub struct LoadedTasks {
+    /// Absolute path of the file.
+    pub path: PathBuf,
+    /// Path relative to the main worktree's root, `/`-separated.
+    pub rel: String,
+    /// The file's text (BOM and line endings as they are).
+    pub text: String,
+    pub file: TaskFile,
+    /// What the reader should be told (a task ID used twice).
+    pub warnings: Vec<String>,
+}
+
+impl Workspace {
+    /// Opens the repository around `options.cwd`, which must be a directory.
+    pub fn open(options: Options) -> Result<Workspace> {
+        let repo = Repo::discover(&options.cwd)?;
+        let config = Config::load(&repo)?;
+        let store = Store::new(repo.par_dir());
+        Ok(Workspace { options, repo, config, store })
+    }
+
+    /// Finds the task file (DESIGN §3) and reads it.
+    pub fn tasks(&self) -> Result<LoadedTasks> {
+        let found = tasks::discover::find(&self.discovery())?;
+        let text = self.read_task_text(&found.path)?;
+        let options = self.task_options(&found.path)?;
+        let file = tasks::read(&text, &options)
+            .with_context(|| format!("reading tasks from {}", found.path.display()))?;
+        let mut warnings = Vec::new();
+        if let Some(dup) = file.duplicates.first() {
+            let more = match file.duplicates.len() {
+                1 => String::new(),
+                n => format!(" (and {} more duplicated IDs)", n - 1),
+            };
+            warnings.push(format!(
+                "task ID {} is used on {} of {}{more}; it cannot be started or finished until it is renamed",
+                dup.id,
+                dup.lines_text(),
+                found.rel
+            ));
+        }
+        if file.tasks.is_empty() {
+            let mut refusal = Refusal::failed(format!("no tasks found in {}", found.rel));
+            for note in &file.notes {
+                refusal = refusal.hint(note.clone());
+            }
+            // (A duplicated ID needs tasks: there is no warning to lose here.)
+            return Err(refusal
+                .hint("a task is a list item like `- [ ] T001 [P] Create src/app.py`; pass another file with --tasks")
+                .into());
+        }
+        Ok(LoadedTasks { path: found.path, rel: found.rel, text, file, warnings })
+    }
+
+    /// The text of the task file at `path`, read while no landing rewrites it.
+    pub fn read_task_text(&self, path: &Path) -> Result<String> {
+        // A landing rewrites the main worktree's tasks.md in place: never read it half written.
+        self.store.with_shared_lock(crate::land::SYNC_LOCK, || tasks::discover::read_text(path))
+    }
+
+    /// How to read the task file at `path`: its paths resolved against the
+    /// tracked tree at HEAD and the `plan.md` beside it.
+    pub fn task_options(&self, path: &Path) -> Result<tasks::Options> {
+        let tracked = self.repo.tracked_files()?;
+        let plan_path = path.with_file_name("plan.md");
+        let plan = match std::fs::read_to_string(&plan_path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", plan_path.display())),
+        };
+        let context = tasks::paths::Context::new(tracked, plan.as_deref());
+        Ok(tasks::Options {
+            strict_phases: self.options.strict_phases,
+            root: Some(self.repo.main_root.clone()),
+            context: Some(std::sync::Arc::new(context)),
+        })
+    }
+
+    /// The inputs of task-file discovery, from flags, config, environment and state.
+    pub fn discovery(&self) -> tasks::discover::Sources {
+        let recorded = self.store.load().ok().and_then(|s| s.tasks_file);
+        tasks::discover::Sources {
+            cwd: self.options.cwd.clone(),
+            root: self.repo.main_root.clone(),
+            flag: self.options.tasks.clone(),
+            config: self.config.tasks.clone(),
+            env_feature_dir: std::env::var_os("SPECIFY_FEATURE_DIRECTORY").map(PathBuf::from),
+            recorded,
+            branch: self.repo.current_branch().ok().flatten(),
+        }
+    }
+
+    /// The main worktree's root.
+    pub fn main_root(&self) -> &Path {
+        &self.repo.main_root
+    }
+
+    /// The branch tasks land on (DESIGN §5): the one recorded in `state`, else
+    /// `par.mainBranch`, else the branch checked out in the main worktree.
+    pub fn main_branch(&self, state: &State) -> Result<String> {
+        if let Some(branch) = &state.main_branch {
+            return Ok(branch.clone());
+        }
+        if let Some(branch) = &self.config.main_branch {
+            return Ok(branch.clone());
+        }
+        match self.repo.main_worktree_branch()? {
+            Some(branch) => Ok(branch),
+            None => Err(Refusal::failed(
+                "the main worktree has a detached HEAD, so there is no branch to land tasks on",
+            )
+            .hint("check out the branch tasks should land on, or set `git config par.mainBranch BRANCH`")
+            .into()),
+        }
+    }
+
+    /// Where a task's worktree goes: `par.worktreeDir/<ID>` (relative to the
+    /// main worktree's root), else `<parent>/<repo>.par/<ID>`.
+    pub fn worktree_path(&self, id: &str) -> PathBuf {
+        self.worktree_dir().join(id)
+    }
+
+    /// The directory holding the tasks' worktrees.
+    pub fn worktree_dir(&self) -> PathBuf {
+        let root = self.main_root();
+        match &self.config.worktree_dir {
+            Some(dir) => root.join(dir),
+            None => {
+                let name = root
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "repo".into());
+                root.parent().unwrap_or(root).join(format!("{name}.par"))
+            }
+        }
+    }
+
+    /// Runs `f` holding the worktrees lock ([`crate::lifecycle::WORKTREES_LOCK`]).
+    pub fn with_worktrees_locked<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.store.with_lock(crate::lifecycle::WORKTREES_LOCK, f)
+    }
+}
