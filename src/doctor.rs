@@ -33,8 +33,8 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use crate::intent::{self, Intent, Recovered, Verb};
 use crate::land;
+use crate::lifecycle::intent::{self, Intent, Recovered, Verb};
 use crate::repo::worktree::{self, WorktreeHead, WorktreeRecord};
 use crate::state::{ActiveTask, State, TaskStatus};
 use crate::workspace::Workspace;

@@ -8,7 +8,7 @@
 //! - [`tasks`]: tasks.md parsing, dependencies, discovery and lossless editing;
 //! - [`state`]: the state file and its transactions; [`locks`]: lock patterns;
 //! - [`lifecycle`]: start, lock, block, abort and unlock tasks; [`logs`]: task logs and blockers;
-//! - [`intent`]: the record of a start or abort in progress, for `doctor` after a crash;
+//!   (with [`lifecycle::intent`], the record of a start or abort in progress);
 //! - [`doctor`]: finding and repairing inconsistencies;
 //! - [`repo`]: everything that talks to git; [`land`]: the merge queue;
 //! - [`hook`]: the pre-commit hook; [`workflow`]: plan waves, recommended commands;
@@ -19,7 +19,6 @@ pub mod config;
 pub mod doctor;
 pub mod error;
 pub mod hook;
-pub mod intent;
 pub mod land;
 pub mod lifecycle;
 pub mod locks;

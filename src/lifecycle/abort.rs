@@ -1,0 +1,285 @@
+//! `abort`: a task stopped, its worktree and branch removed, its locks
+//! released; never losing work unless forced.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::json;
+
+use super::intent::Intent;
+use crate::error::Refusal;
+use crate::land::crash_point;
+use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
+use crate::state::{self, ActiveTask, TaskStatus};
+use crate::workspace::Workspace;
+
+use super::{chronicle, finishing, not_active, short};
+
+/// What `abort` did or would throw away.
+#[derive(Debug, Clone, Serialize)]
+pub struct Aborted {
+    pub id: String,
+    pub branch: String,
+    pub worktree: PathBuf,
+    /// The branch's tip before it was deleted (to recover it with `git branch`).
+    pub branch_tip: Option<String>,
+    pub branch_deleted: bool,
+    pub worktree_removed: bool,
+    /// Commits thrown away with `--force` (not on the main branch).
+    pub discarded_commits: Vec<CommitSummary>,
+    /// Uncommitted files thrown away with `--force`.
+    pub discarded_files: Vec<String>,
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// Stops a task: removes its worktree and (unless `keep_branch`) its branch,
+/// and releases its locks. Refuses to lose work unless `force`.
+pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result<Aborted> {
+    let state = ws.store.load()?;
+    let Some(task) = state.tasks.get(id).cloned() else {
+        return Err(not_active(id).into());
+    };
+    if crate::land::landing_now(&ws.store)?.as_deref() == Some(id) {
+        // Forced or not: pulling the worktree from under a live landing
+        // leaves it nothing sensible to do.
+        return Err(Refusal::failed(format!("{id} is being finished right now (`git par finish {id}` holds the merge queue)"))
+            .hint(format!("wait for it to land or stop; if it hangs, stop that process, run `git par doctor --repair`, then `git par abort {id}`"))
+            .into());
+    }
+    if task.state == TaskStatus::Finishing && !force {
+        return Err(finishing(id)
+            .hint(format!("if that finish was interrupted, `git par doctor` shows it; `git par abort {id} --force` aborts anyway"))
+            .into());
+    }
+    let main_branch = ws.main_branch(&state)?;
+    let main_tip = ws.repo.branch_tip(&main_branch)?;
+    let branch_tip = ws.repo.branch_tip(&task.branch)?;
+    let worktree_exists = task.worktree.is_dir();
+    if !worktree_exists {
+        // Moved, not gone: its work is there, and git will not delete a branch it has checked out.
+        let moved = crate::repo::land::worktree_of_branch(&ws.repo.common_dir, ws.main_root(), &task.branch)?;
+        if let Some(moved) = moved {
+            return Err(crate::land::moved_refusal(
+                id,
+                &moved,
+                &task.worktree,
+                &format!("git par abort {id}"),
+            )
+            .into());
+        }
+    }
+
+    // Commits that removing the worktree and branch would leave unreachable:
+    // the branch's (unless kept), those of a detached HEAD in the worktree,
+    // and, when the branch was deleted by hand, those its worktree's HEAD log
+    // still names (removing the worktree removes that log).
+    let head = if worktree_exists { worktree::worktree_head(&task.worktree) } else { WorktreeHead::Unknown };
+    let (worktree_head, gone_branch_tip) = match head {
+        WorktreeHead::Commit { oid, detached: true } => (Some(oid), None),
+        WorktreeHead::Unborn { branch, last: Some(oid) } if branch == task.branch && branch_tip.is_none() => {
+            (Some(oid), Some(oid))
+        }
+        _ => (None, None),
+    };
+    let mut files = Vec::new();
+    if worktree_exists {
+        // On an unborn HEAD every file looks newly added; compare with the
+        // branch's last commit instead.
+        let found = match gone_branch_tip {
+            Some(tip) => worktree::changed_since(&task.worktree, tip),
+            None => worktree::uncommitted_files(&task.worktree),
+        };
+        match found {
+            Ok(found) => files = found,
+            Err(e) if !force => {
+                return Err(Refusal::failed(format!(
+                    "cannot tell whether {} holds uncommitted work: {e:#}",
+                    task.worktree.display()
+                ))
+                .hint(format!("`git par abort {id} --force` removes it anyway"))
+                .into())
+            }
+            Err(_) => {}
+        }
+    }
+    let mut tips = Vec::new();
+    let mut landed: Vec<git2::Oid> = main_tip.into_iter().collect();
+    if let Ok(base) = git2::Oid::from_str(&task.base) {
+        landed.push(base);
+    }
+    match branch_tip {
+        Some(tip) if keep_branch => landed.push(tip),
+        Some(tip) => tips.push(tip),
+        None => {}
+    }
+    let mut commits = Vec::new();
+    for tip in &tips {
+        commits.extend(ws.repo.commits_not_in(*tip, &landed)?);
+    }
+    let on_branch = !commits.is_empty();
+    if let Some(head) = worktree_head {
+        landed.extend(tips);
+        commits.extend(ws.repo.commits_not_in(head, &landed)?);
+    }
+    if !force && (!commits.is_empty() || !files.is_empty()) {
+        let lost = Loss { commits: &commits, on_branch, gone_branch_tip, files: &files };
+        return Err(would_lose(id, &main_branch, &task, &lost).into());
+    }
+
+    let mut warnings = Vec::new();
+    let branch_deleted = ws.with_worktrees_locked(|| {
+        // From here the abort is decided: `doctor --repair` completes it if it dies.
+        let intent = Intent::abort(&task, keep_branch, branch_tip);
+        intent.save(ws)?;
+        let done = abort_steps(ws, id, &task, worktree_exists, force, keep_branch, branch_tip);
+        // A failed abort changed what it changed; the task stays for the user to retry.
+        intent.remove(ws)?;
+        done
+    })?;
+    let tip_hex = branch_tip.map(|t| t.to_string());
+    let details = format!(
+        "branch {} {} worktree {} removed{}",
+        task.branch,
+        match (&tip_hex, branch_deleted) {
+            (Some(tip), true) => format!("deleted (was {})", short(tip)),
+            (Some(_), false) => "kept".to_string(),
+            (None, _) => "already gone".to_string(),
+        },
+        task.worktree.display(),
+        if force {
+            format!(" forced: {} commits, {} files discarded", commits.len(), files.len())
+        } else {
+            String::new()
+        }
+    );
+    chronicle(
+        ws,
+        &mut warnings,
+        &state::now(),
+        "abort",
+        id,
+        &details,
+        json!({
+            "branch": task.branch,
+            "worktree": task.worktree,
+            "branch_tip": tip_hex,
+            "branch_deleted": branch_deleted,
+            "forced": force,
+            "discarded_commits": commits.len(),
+            "discarded_files": files.len(),
+        }),
+    );
+    Ok(Aborted {
+        id: id.to_string(),
+        branch: task.branch,
+        worktree: task.worktree,
+        branch_tip: tip_hex,
+        branch_deleted,
+        worktree_removed: worktree_exists,
+        discarded_commits: commits,
+        discarded_files: files,
+        warnings,
+    })
+}
+
+/// Removes an aborted task's worktree and (unless kept) branch, then its
+/// state entry; runs under [`WORKTREES_LOCK`], so that `doctor --repair`
+/// never sees the task without its worktree and checks it out again.
+/// Returns whether the branch was deleted.
+pub(super) fn abort_steps(
+    ws: &Workspace,
+    id: &str,
+    task: &ActiveTask,
+    worktree_exists: bool,
+    force: bool,
+    keep_branch: bool,
+    branch_tip: Option<git2::Oid>,
+) -> Result<bool> {
+    if worktree_exists {
+        if force {
+            // Also what a killed start or abort left half made or half removed.
+            ws.repo.discard_worktree(&task.worktree)?;
+        } else {
+            ws.repo.remove_worktree(&task.worktree)?;
+        }
+    }
+    ws.repo.prune_worktrees()?;
+    crash_point("abort-worktree-removed")?;
+    let deleted = match branch_tip {
+        Some(_) if !keep_branch => {
+            ws.repo.delete_branch(&task.branch)?;
+            true
+        }
+        _ => false,
+    };
+    crash_point("abort-branch-deleted")?;
+    ws.store.transact(|state| {
+        state.tasks.remove(id);
+        Ok(())
+    })?;
+    Ok(deleted)
+}
+
+/// What an abort would throw away.
+pub(super) struct Loss<'a> {
+    pub(super) commits: &'a [CommitSummary],
+    /// Whether some of the commits are on the task's branch (so
+    /// `--keep-branch` would keep them); the others are on a detached HEAD,
+    /// or on the task's branch that was deleted by hand.
+    pub(super) on_branch: bool,
+    /// The last commit of the task's branch when it was deleted by hand (from
+    /// the worktree's HEAD log), to recreate it.
+    pub(super) gone_branch_tip: Option<git2::Oid>,
+    pub(super) files: &'a [String],
+}
+
+pub(super) fn would_lose(id: &str, main_branch: &str, task: &ActiveTask, loss: &Loss) -> Refusal {
+    let (commits, files) = (loss.commits, loss.files);
+    let mut lost = Vec::new();
+    if !commits.is_empty() {
+        let shown: Vec<String> = commits.iter().take(3).map(ToString::to_string).collect();
+        let more =
+            if commits.len() > 3 { format!(", and {} more", commits.len() - 3) } else { String::new() };
+        lost.push(format!(
+            "{} not on {main_branch} ({}{more})",
+            count(commits.len(), "commit"),
+            shown.join(", ")
+        ));
+    }
+    if !files.is_empty() {
+        let shown: Vec<&str> = files.iter().take(3).map(String::as_str).collect();
+        let more = if files.len() > 3 { format!(", and {} more", files.len() - 3) } else { String::new() };
+        lost.push(format!("{} ({}{more})", count(files.len(), "uncommitted file"), shown.join(", ")));
+    }
+    let mut refusal = Refusal::failed(format!("aborting {id} would lose {}", lost.join(" and ")));
+    if loss.on_branch {
+        refusal = refusal.hint(format!(
+            "land the work with `git par finish {id}`, or keep the commits on {} with --keep-branch",
+            task.branch
+        ));
+    } else if let Some(tip) = loss.gone_branch_tip.filter(|_| !commits.is_empty()) {
+        refusal = refusal.hint(format!(
+            "its branch {} is gone; recreate it at its last commit with `git branch {} {tip}`, then land the work with `git par finish {id}`",
+            task.branch, task.branch
+        ));
+    } else if !commits.is_empty() {
+        refusal = refusal.hint(format!(
+            "the worktree's HEAD is detached: save its commits with `git switch -c NAME` in {}",
+            task.worktree.display()
+        ));
+    }
+    if !files.is_empty() {
+        refusal = refusal.hint(format!("commit or stash the changes in {}", task.worktree.display()));
+    }
+    refusal.hint("or throw all of it away with --force")
+}
+
+pub(super) fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

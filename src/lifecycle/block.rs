@@ -1,0 +1,96 @@
+//! `block` and `unblock`: a task's blocker, recorded in the state and in
+//! the blockers file.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::Refusal;
+use crate::logs;
+use crate::state::{self, Owner, TaskStatus};
+use crate::workspace::Workspace;
+
+use super::{active_entry, chronicle, finishing};
+
+/// A task's state after `block` or `unblock`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockChange {
+    pub id: String,
+    pub state: TaskStatus,
+    pub reason: Option<String>,
+    pub blockers_file: PathBuf,
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// Marks an active task blocked (its locks are kept) and appends the reason
+/// to the blockers file and the task's log.
+pub fn block(ws: &Workspace, id: &str, reason: &str) -> Result<BlockChange> {
+    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    if reason.is_empty() {
+        return Err(Refusal::usage("a blocker needs a reason")
+            .hint(format!("git par block {id} \"what it waits for\""))
+            .into());
+    }
+    ws.store.transact(|state| {
+        let task = active_entry(state, id)?;
+        if task.state == TaskStatus::Finishing {
+            return Err(finishing(id).into());
+        }
+        task.state = TaskStatus::Blocked;
+        task.blocked_reason = Some(reason.clone());
+        Ok(())
+    })?;
+    let at = state::now();
+    let mut warnings = Vec::new();
+    let blockers_file = write_blocker(ws, &mut warnings, &at, id, &reason);
+    chronicle(ws, &mut warnings, &at, "block", id, &reason, json!({"reason": reason}));
+    Ok(BlockChange {
+        id: id.to_string(),
+        state: TaskStatus::Blocked,
+        reason: Some(reason),
+        blockers_file,
+        warnings,
+    })
+}
+
+/// Clears a task's blocker and appends a dated "unblocked" entry.
+pub fn unblock(ws: &Workspace, id: &str) -> Result<BlockChange> {
+    let previous = ws.store.transact(|state| {
+        let task = active_entry(state, id)?;
+        if task.state != TaskStatus::Blocked {
+            return Err(Refusal::failed(format!("{id} is not blocked"))
+                .hint(format!("`git par block {id} REASON` records a blocker"))
+                .into());
+        }
+        task.state = TaskStatus::Active;
+        Ok(task.blocked_reason.take())
+    })?;
+    let at = state::now();
+    let mut warnings = Vec::new();
+    let blockers_file = write_blocker(ws, &mut warnings, &at, id, "unblocked");
+    chronicle(ws, &mut warnings, &at, "unblock", id, "", json!({"previous_reason": previous}));
+    Ok(BlockChange { id: id.to_string(), state: TaskStatus::Active, reason: None, blockers_file, warnings })
+}
+
+pub(super) fn write_blocker(
+    ws: &Workspace,
+    warnings: &mut Vec<String>,
+    at: &str,
+    id: &str,
+    text: &str,
+) -> PathBuf {
+    let who = Owner::current().to_string();
+    if let Err(e) = logs::ensure_excluded(&ws.repo.common_dir, ws.main_root(), &ws.config.log_dir) {
+        warnings.push(format!("could not add the log directory to .git/info/exclude: {e:#}"));
+    }
+    match logs::append_blocker(ws.main_root(), &ws.config.log_dir, at, id, &who, text) {
+        Ok(path) => path,
+        Err(e) => {
+            warnings.push(format!("{e:#}"));
+            logs::blockers_path(ws.main_root(), &ws.config.log_dir)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The life of a task before it lands: start, change its locks, block and
+//! unblock it, abort it, break its locks.
+//!
+//! Invariants:
+//! - The state entry is the lock. A task is recorded in one
+//!   [`Store::transact`](crate::state::Store::transact) that also checks its
+//!   locks against every other active task, so of two racing starts for
+//!   overlapping paths exactly one is recorded; the other is refused (exit 3)
+//!   before it creates anything.
+//! - Branches and worktrees are created only after the task is recorded; if
+//!   creating any of them fails, everything this `start` created is removed
+//!   and its state entries dropped. Starting several tasks is all-or-nothing.
+//! - Worktrees are added, removed and pruned only under [`WORKTREES_LOCK`]; a
+//!   start holds it from recording its tasks to creating their worktrees,
+//!   an abort from deciding to removing its task from the state.
+//!   Lock order: [`WORKTREES_LOCK`] first, then the state lock, never the reverse.
+//! - A start or an abort that dies half-way leaves an intent
+//!   ([`intent`]) that `doctor --repair` resolves: the start undone,
+//!   the abort completed. A task is recorded, and checked against the task
+//!   file and the disk, inside the state transaction, so a racing finish or
+//!   start of the same task is seen.
+//! - Every refusal happens before anything changes on disk.
+//! - `abort` never throws away uncommitted changes or commits that are not
+//!   on the main branch unless forced, and says what would be lost.
+//! - These functions never print; they return what happened (warnings
+//!   included) for the command to render.
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::error::Refusal;
+use crate::logs;
+use crate::state::{ActiveTask, State};
+use crate::workspace::Workspace;
+
+mod abort;
+mod block;
+pub mod intent;
+mod locks;
+mod start;
+mod status;
+pub use self::abort::{abort, Aborted};
+pub use self::block::{block, unblock, BlockChange};
+use self::locks::{busy, describe_pairs, overlapping_pairs, roots};
+pub use self::locks::{change_locks, conflicts, unlock, Conflict, LockChange, Unlocked};
+use self::start::task_file_refusal;
+pub use self::start::{start, StartOptions, StartOutcome, Started};
+pub use self::status::{staleness, status, StatusRow};
+
+/// The sidecar lock every git-par process holds while it adds, removes or
+/// prunes worktrees: `git worktree add` is not safe against a concurrent
+/// one (it reads the other worktrees' half-written records), and `prune`
+/// must not run while a worktree is half made.
+pub const WORKTREES_LOCK: &str = "worktrees.lock";
+
+fn active_entry<'s>(state: &'s mut State, id: &str) -> Result<&'s mut ActiveTask> {
+    state.tasks.get_mut(id).ok_or_else(|| not_active(id).into())
+}
+
+fn not_active(id: &str) -> Refusal {
+    Refusal::failed(format!("{id} is not active"))
+        .hint(format!("`git par start {id}` starts it; `git par lock-status` lists the active tasks"))
+}
+
+fn finishing(id: &str) -> Refusal {
+    Refusal::failed(format!("{id} is being finished"))
+        .hint(format!("wait for `git par finish {id}` to complete"))
+}
+
+/// Appends a lifecycle line to the task's log and an event to events.jsonl,
+/// both dated `at`. A failure becomes a warning: the state already changed.
+pub(crate) fn chronicle(
+    ws: &Workspace,
+    warnings: &mut Vec<String>,
+    at: &str,
+    event: &str,
+    id: &str,
+    details: &str,
+    mut fields: serde_json::Value,
+) {
+    let line = logs::lifecycle_line(at, event, id, details);
+    if let Err(e) = logs::append(ws.main_root(), &ws.config.log_dir, id, &line) {
+        warnings.push(format!("could not write the log of {id}: {e:#}"));
+    }
+    if let Some(map) = fields.as_object_mut() {
+        map.insert("at".to_string(), json!(at));
+    }
+    if let Err(e) = ws.store.record(event, id, fields) {
+        warnings.push(format!("could not record the {event} event: {e:#}"));
+    }
+}
+
+fn short(hex: &str) -> &str {
+    hex.get(..7).unwrap_or(hex)
+}
+
+fn list_or_dash(items: &[String]) -> String {
+    if items.is_empty() {
+        "-".to_string()
+    } else {
+        items.join(",")
+    }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
