@@ -5,6 +5,7 @@
 //! domain is the library (`git_par`); nothing in it can reach these modules.
 
 mod cli;
+mod command_error;
 mod commands;
 mod completion;
 mod man;
@@ -29,8 +30,8 @@ fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     let ui = output::Ui::new(cli.json, cli.color);
     match commands::run(cli, &ui) {
         Ok(()) => 0,
-        Err(err) if err.downcast_ref::<git_par::error::ChildExit>().is_some() => {
-            git_par::error::exit_code(&err)
+        Err(err) if err.downcast_ref::<crate::command_error::ChildExit>().is_some() => {
+            crate::command_error::exit_code(&err)
         }
         Err(err) => {
             ui.error(&err);
@@ -38,7 +39,7 @@ fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
                 // A script asked for JSON: give it a document to read on failure too.
                 let _ = ui.json_error(&err);
             }
-            git_par::error::exit_code(&err)
+            crate::command_error::exit_code(&err)
         }
     }
 }

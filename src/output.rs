@@ -94,8 +94,8 @@ impl Ui {
         let error = ErrorJson {
             message: chain.next().unwrap_or_default(),
             causes: chain.collect(),
-            hints: git_par::error::refusal(err).map(|r| r.hints.clone()).unwrap_or_default(),
-            exit: git_par::error::exit_code(err),
+            hints: crate::command_error::refusal(err).map(|r| r.hints).unwrap_or_default(),
+            exit: crate::command_error::exit_code(err),
         };
         self.json(&Body { error })
     }
@@ -149,7 +149,7 @@ impl Ui {
             // A refusal wrapped in context repeats nothing new beyond its own message.
             eprintln!("{}", render(&format!("  caused by: {cause}"), self.color_stderr));
         }
-        if let Some(refusal) = git_par::error::refusal(err) {
+        if let Some(refusal) = crate::command_error::refusal(err) {
             for hint in &refusal.hints {
                 self.hint(hint);
             }

@@ -21,8 +21,6 @@ use std::time::SystemTime;
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Refusal;
-
 /// The version of `state.json`'s layout.
 pub const STATE_VERSION: u32 = 1;
 
@@ -130,6 +128,28 @@ impl Default for State {
     }
 }
 
+/// Why the state cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateError {
+    /// `state.json` does not parse (the parser's reason is the cause).
+    Invalid { path: PathBuf },
+    /// `state.json` has a layout this git-par does not know.
+    Newer { path: PathBuf, version: u32 },
+}
+
+impl std::fmt::Display for StateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StateError::Invalid { path } => write!(f, "{} is not a valid git-par state file", path.display()),
+            StateError::Newer { path, version } => {
+                write!(f, "{} was written by a newer git-par (state version {version})", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for StateError {}
+
 /// The state directory of one repository.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -170,20 +190,10 @@ impl Store {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(State::default()),
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
-        let state: State = serde_json::from_slice(&bytes).map_err(|e| {
-            anyhow::Error::new(e).context(
-                Refusal::failed(format!("{} is not a valid git-par state file", path.display()))
-                    .hint("run `git par doctor` to inspect it; move it aside to start afresh"),
-            )
-        })?;
+        let state: State = serde_json::from_slice(&bytes)
+            .map_err(|e| anyhow::Error::new(e).context(StateError::Invalid { path: path.clone() }))?;
         if state.version > STATE_VERSION {
-            return Err(Refusal::failed(format!(
-                "{} was written by a newer git-par (state version {})",
-                path.display(),
-                state.version
-            ))
-            .hint("upgrade git-par")
-            .into());
+            return Err(StateError::Newer { path, version: state.version }.into());
         }
         Ok(state)
     }

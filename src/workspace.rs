@@ -11,10 +11,22 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::config::Config;
-use crate::error::Refusal;
 use crate::repo::Repo;
 use crate::state::{State, Store};
+use crate::tasks::discover::TaskFileError;
 use crate::tasks::{self, TaskFile};
+
+/// The main worktree has a detached HEAD and nothing else names the main branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DetachedMain;
+
+impl std::fmt::Display for DetachedMain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the main worktree has a detached HEAD, so there is no branch to land tasks on")
+    }
+}
+
+impl std::error::Error for DetachedMain {}
 
 /// What the global options say, before any repository is opened.
 #[derive(Debug, Clone)]
@@ -79,14 +91,8 @@ impl Workspace {
             ));
         }
         if file.tasks.is_empty() {
-            let mut refusal = Refusal::failed(format!("no tasks found in {}", found.rel));
-            for note in &file.notes {
-                refusal = refusal.hint(note.clone());
-            }
             // (A duplicated ID needs tasks: there is no warning to lose here.)
-            return Err(refusal
-                .hint("a task is a list item like `- [ ] T001 [P] Create src/app.py`; pass another file with --tasks")
-                .into());
+            return Err(TaskFileError::NoTasks { rel: found.rel, notes: file.notes }.into());
         }
         Ok(LoadedTasks { path: found.path, rel: found.rel, text, file, warnings })
     }
@@ -145,11 +151,7 @@ impl Workspace {
         }
         match self.repo.main_worktree_branch()? {
             Some(branch) => Ok(branch),
-            None => Err(Refusal::failed(
-                "the main worktree has a detached HEAD, so there is no branch to land tasks on",
-            )
-            .hint("check out the branch tasks should land on, or set `git config par.mainBranch BRANCH`")
-            .into()),
+            None => Err(DetachedMain.into()),
         }
     }
 

@@ -8,9 +8,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::CheckArgs;
+use crate::command_error::Refusal;
 use crate::output::Ui;
 use git_par::config::EnforceScope;
-use git_par::error::Refusal;
 use git_par::hook::{self, Reason, Verdict, Violation};
 use git_par::repo::index::{self, GitDirs};
 use git_par::repo::Repo;

@@ -5,10 +5,10 @@ use clap::CommandFactory as _;
 use serde::Serialize;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::command_error::Refusal;
 use crate::completion::{self, Shell};
 use crate::man;
 use crate::output::Ui;
-use git_par::error::Refusal;
 
 /// Prints the completion script for a shell, or installs it.
 pub fn completions(args: &CompletionsArgs, ui: &Ui) -> Result<()> {

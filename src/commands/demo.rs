@@ -14,8 +14,8 @@ use std::sync::mpsc;
 use anyhow::{Context as _, Result};
 
 use crate::cli::DemoArgs;
+use crate::command_error::Refusal;
 use crate::output::{Style, Ui};
-use git_par::error::Refusal;
 use git_par::workflow::shell_quote;
 use git_par::workspace::Options;
 

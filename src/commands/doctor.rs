@@ -4,10 +4,10 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::DoctorArgs;
+use crate::command_error::Refusal;
 use crate::output::Style;
 use crate::output::Ui;
 use git_par::doctor::{self, Finding, Severity};
-use git_par::error::Refusal;
 use git_par::workspace::Workspace;
 
 #[derive(Serialize)]

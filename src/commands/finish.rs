@@ -6,8 +6,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::{self, FinishArgs};
+use crate::command_error::Refusal;
 use crate::output::{Style, Ui};
-use git_par::error::Refusal;
 use git_par::land::{self, Landing, Progress, Request, Strategy};
 use git_par::repo::land::Change;
 use git_par::state::State;

@@ -7,8 +7,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::{HookAction, HookArgs};
+use crate::command_error::Refusal;
 use crate::output::Ui;
-use git_par::error::Refusal;
 use git_par::hook::{self, Found, HookStatus, HooksDir, Install, Installed, Uninstalled};
 use git_par::workspace::Workspace;
 

@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use crate::cli::LintArgs;
 use crate::output::Ui;
-use git_par::error::{self, Refusal};
+use git_par::error;
+
+use crate::command_error::Refusal;
 use git_par::tasks::lint::{self, Finding, Kind};
 use git_par::tasks::{self, discover};
 use git_par::workspace::Workspace;

@@ -4,8 +4,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::{ListArgs, ReadyArgs, ShowArgs};
+use crate::command_error::Refusal;
 use crate::output::{Style, Ui};
-use git_par::error::Refusal;
 use git_par::state::{ActiveTask, State, TaskStatus};
 use git_par::tasks::paths::{From, Resolved};
 use git_par::tasks::{RejectedPath, Task, TaskFile, TaskState};

@@ -20,8 +20,8 @@ mod run;
 mod start;
 mod tmux;
 
+use crate::command_error::Refusal;
 use anyhow::{Context as _, Result};
-use git_par::error::Refusal;
 use git_par::workspace::{LoadedTasks, Options, Workspace};
 
 use crate::cli::{Cli, Command};

@@ -9,8 +9,8 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use crate::cli::RunArgs;
+use crate::command_error::{ChildExit, Refusal};
 use crate::output::Ui;
-use git_par::error::{ChildExit, Refusal};
 use git_par::logs;
 use git_par::state;
 use git_par::workspace::Workspace;

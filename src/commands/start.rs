@@ -26,8 +26,8 @@ pub fn run(args: &StartArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     for warning in &outcome.warnings {
         ui.warn(warning);
     }
-    for hint in &outcome.hints {
-        ui.hint(hint);
+    if !outcome.unchecked.is_empty() {
+        ui.hint("install it with `git par hook install`");
     }
     if ui.json {
         return ui.json(&Body { tasks: &outcome.started });

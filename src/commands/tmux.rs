@@ -6,8 +6,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::TmuxArgs;
+use crate::command_error::Refusal;
 use crate::output::Ui;
-use git_par::error::Refusal;
 use git_par::lifecycle::{self, StartOptions};
 use git_par::tmux::{self, Pane};
 use git_par::workspace::Workspace;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use clap::{Arg, Command};
 
-use git_par::error::Refusal;
+use crate::command_error::Refusal;
 
 const BASH: &str = include_str!("git-par.bash");
 const ZSH: &str = include_str!("_git-par.zsh");

@@ -6,8 +6,8 @@ use std::fs;
 use anyhow::{Context as _, Result};
 use git2::Oid;
 
-use super::{landing_message, plural, result_line, unified, Checked, Landing, Request, Strategy};
-use crate::error::Refusal;
+use super::error::LandError;
+use super::{landing_message, result_line, unified, Checked, Landing, Request, Strategy};
 use crate::repo::land::{self as git, Integration};
 use crate::repo::Repo;
 use crate::tasks;
@@ -31,26 +31,14 @@ pub(super) fn integrate(
         return Ok((main, String::new()));
     }
     match git::merge_into_task(&repo.git, head, main, req.tasks_file.as_deref())? {
-        Integration::Conflicts(conflicts) => {
-            let width = conflicts.iter().map(|c| c.path.len()).max().unwrap_or(0);
-            let list: Vec<String> =
-                conflicts.iter().map(|c| format!("  {:width$}  {}", c.path, c.kind)).collect();
-            let wt = checked.task.worktree.display();
-            Err(Refusal::failed(format!(
-                "{} conflicts with {} in {} file{}:\n{}",
-                req.id,
-                req.main_branch,
-                conflicts.len(),
-                plural(conflicts.len()),
-                list.join("\n")
-            ))
-            .hint(format!(
-                "resolve them in the task's worktree: `cd {wt} && git merge {}`, fix the files, `git commit`, then run `git par finish {}` again",
-                req.main_branch, req.id
-            ))
-            .hint(format!("nothing changed: {} and {} are as they were", req.main_branch, checked.task.branch))
-            .into())
+        Integration::Conflicts(files) => Err(LandError::Conflict {
+            id: req.id.clone(),
+            main: req.main_branch.clone(),
+            branch: checked.task.branch.clone(),
+            worktree: checked.task.worktree.clone(),
+            files,
         }
+        .into()),
         Integration::Clean { tree, tasks } => {
             let message = format!("Merge branch '{}' into {}", req.main_branch, checked.task.branch);
             let merge = git::commit(&repo.git, tree, &[head, main], &message, sigs)?;

@@ -11,8 +11,8 @@ use anyhow::{Context as _, Result};
 use git2::Oid;
 use serde::{Deserialize, Serialize};
 
+use super::error::{LandError, Resume};
 use super::{complete, live_holder, rollback, with_merge_lock};
-use crate::error::Refusal;
 use crate::repo::index_lock::{self, FileId, IndexLock};
 use crate::repo::land::{self as git};
 use crate::repo::Repo;
@@ -141,13 +141,13 @@ pub(super) const INDEX_LOCK_WAIT: Duration = Duration::from_secs(10);
 /// Takes the index lock of the worktree at `worktree` (`whose`, for
 /// messages) the way git does, recording it in the journal first so that
 /// `doctor --repair` can remove it after a kill. Waits a while for a git
-/// command holding it; `again` is the command to run once it is free.
+/// command holding it; `resume` is what to run again once it is free.
 pub(super) fn lock_index(
     store: &Store,
     journal: &mut Journal,
     worktree: &Path,
     whose: &str,
-    again: &str,
+    resume: Resume,
 ) -> Result<IndexLock> {
     let (lock_path, index) = index_lock::paths(worktree)?;
     journal.index_lock = Some(HeldLock { path: lock_path.clone(), id: None, since_ms: now_ms() });
@@ -163,19 +163,8 @@ pub(super) fn lock_index(
         }
         if started.elapsed() >= INDEX_LOCK_WAIT {
             unlock_index(store, journal)?;
-            return Err(Refusal::busy(format!(
-                "the index of {whose} is locked: {} exists",
-                lock_path.display()
-            ))
-            .hint(format!(
-                "a git command is running in {}; let it end, then run `{again}` again",
-                worktree.display()
-            ))
-            .hint(format!(
-                "if none is, a git command that died left it: remove it (`rm {}`)",
-                lock_path.display()
-            ))
-            .into());
+            let (whose, worktree) = (whose.to_string(), worktree.to_path_buf());
+            return Err(LandError::IndexLocked { whose, lock: lock_path, worktree, resume }.into());
         }
         std::thread::sleep(Duration::from_millis(10));
     }

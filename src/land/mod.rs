@@ -28,7 +28,6 @@ use anyhow::{Context as _, Result};
 use git2::Oid;
 
 use crate::config::EnforceScope;
-use crate::error::Refusal;
 use crate::repo::index_lock::{self};
 use crate::repo::land::{self as git, Change};
 use crate::repo::Repo;
@@ -37,14 +36,15 @@ use crate::tasks;
 
 mod build;
 mod check;
+mod error;
 mod journal;
 mod message;
 mod queue;
 mod sync;
 mod verify;
 use self::build::{build, integrate};
-pub use self::check::moved_refusal;
-use self::check::{check, in_the_way_refusal, list_status, main_worktree_ready, Checked};
+use self::check::{check, in_the_way, main_worktree_ready, Checked};
+pub use self::error::{Held, LandError, Resume, Stash};
 pub use self::journal::{
     interrupted, left_behind, recover, remove_journal_temp, stale_journal_temps, HeldLock, Interrupted,
     Journal, Recovery, Step,
@@ -147,9 +147,7 @@ pub fn finish(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progr
 /// saying so when it has already landed.
 fn active_task<'a>(repo: &Repo, store: &Store, state: &'a State, req: &Request) -> Result<&'a ActiveTask> {
     if !state.tasks.contains_key(&req.id) && landed_before(repo, store, req) {
-        return Err(Refusal::failed(format!("{} has already landed", req.id))
-            .hint(format!("see its landing with `git log --grep 'Par-Task: {}' {}`", req.id, req.main_branch))
-            .into());
+        return Err(LandError::AlreadyLanded { id: req.id.clone(), main: req.main_branch.clone() }.into());
     }
     active(state, &req.id)
 }
@@ -184,14 +182,7 @@ fn active<'a>(state: &'a State, id: &str) -> Result<&'a ActiveTask> {
     if let Some(task) = state.tasks.get(id) {
         return Ok(task);
     }
-    let mut refusal = Refusal::failed(format!("{id} is not active"));
-    if state.tasks.is_empty() {
-        refusal = refusal.hint(format!("start it first with `git par start {id}`; no task is active"));
-    } else {
-        let ids: Vec<&str> = state.tasks.keys().map(String::as_str).collect();
-        refusal = refusal.hint(format!("active tasks: {}; see `git par lock-status`", ids.join(", ")));
-    }
-    Err(refusal.into())
+    Err(LandError::NotActive { id: id.to_string(), active: state.tasks.keys().cloned().collect() }.into())
 }
 
 // ---------------------------------------------------------------------------
@@ -270,9 +261,7 @@ fn is_crash(err: &anyhow::Error) -> bool {
 
 fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
     if Journal::path(store, &req.id).exists() {
-        return Err(Refusal::failed(format!("an interrupted finish of {} needs repair first", req.id))
-            .hint("run `git par doctor --repair`, then finish again if the task is still active")
-            .into());
+        return Err(LandError::NeedsRepair { id: req.id.clone() }.into());
     }
     // Under the merge lock, so its finish is dead: main has its landing, the
     // main worktree does not, and what looks like local changes there would
@@ -280,14 +269,8 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
     if let Some(other) =
         interrupted(repo, store)?.into_iter().find(|i| i.committed && i.journal.step < Step::Synced)
     {
-        let task = &other.journal.task;
-        return Err(Refusal::failed(format!(
-            "{task} landed on {}, but its finish died before updating the main worktree",
-            other.journal.main_branch
-        ))
-        .hint("run `git par doctor --repair` to complete it (do not commit or stash what `git status` shows there)")
-        .hint(format!("then run `git par finish {}` again", req.id))
-        .into());
+        let (task, main) = (other.journal.task, other.journal.main_branch);
+        return Err(LandError::NotSynced { task, main, id: req.id.clone() }.into());
     }
     let state = store.load()?;
     let checked = check(repo, store, &state, req, true, progress)?;
@@ -333,15 +316,7 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
                 // Its worktree and branch may be gone too: whatever failed
                 // here failed because of that, and is no news.
                 let _ = rollback(repo, store, &mut journal, &mut warnings);
-                return Err(Refusal::failed(format!(
-                    "{} was aborted (or its locks broken) while it was being finished; nothing landed",
-                    req.id
-                ))
-                .hint(format!(
-                    "`git par lock-status` shows the active tasks; `git par start {}` starts it again",
-                    req.id
-                ))
-                .into());
+                return Err(LandError::AbortedMeanwhile { id: req.id.clone() }.into());
             }
             match rollback(repo, store, &mut journal, &mut warnings) {
                 Ok(()) if warnings.is_empty() => Err(e),
@@ -392,9 +367,7 @@ fn land_steps(
             let blocked = git::in_the_way(main_wt, from, to, &changed)?;
             if !blocked.is_empty() {
                 let doing = format!("{}'s landing", req.id);
-                return Err(
-                    in_the_way_refusal(&req.main_branch, main_wt, &doing, &blocked, req, branch).into()
-                );
+                return Err(in_the_way(&req.main_branch, main_wt, doing, blocked, req, branch).into());
             }
         }
         if tested != head {
@@ -436,7 +409,7 @@ fn land_steps(
         let main_lock = match &checked.main_worktree {
             Some(wt) => {
                 let whose = format!("the worktree of {}", req.main_branch);
-                Some(lock_index(store, journal, wt, &whose, &format!("git par finish {}", req.id))?)
+                Some(lock_index(store, journal, wt, &whose, Resume::Finish(req.id.clone()))?)
             }
             None => None,
         };
@@ -461,12 +434,7 @@ fn land_steps(
                         journal.main_ahead = false;
                         journal.save(store)?;
                     }
-                    return Err(main_update_failed(
-                        e,
-                        &req.main_branch,
-                        wt,
-                        &format!("`git par finish {}` again", req.id),
-                    ));
+                    return Err(main_update_failed(e, &req.main_branch, wt, Resume::Finish(req.id.clone())));
                 }
                 crash_point("main-worktree-ahead")?;
             }
@@ -490,20 +458,10 @@ fn land_steps(
             let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", req.main_branch));
             if lock_stays(&lock) {
                 // Not main moving: a lock a git that died left, which no retry clears.
-                return Err(Refusal::failed(format!("{} is locked: {} exists", req.main_branch, lock.display()))
-                    .hint("a git command is moving it, or one died while it did; if none is running, remove that file")
-                    .hint(format!("then run `git par finish {}` again", req.id))
-                    .into());
+                let (id, main) = (req.id.clone(), req.main_branch.clone());
+                return Err(LandError::MainLocked { id, main, lock }.into());
             }
-            return Err(Refusal::busy(format!(
-                "{} kept moving while {} was landing",
-                req.main_branch, req.id
-            ))
-            .hint(format!(
-                "something outside git-par is committing to {}; retry `git par finish {}`",
-                req.main_branch, req.id
-            ))
-            .into());
+            return Err(LandError::MainMoved { id: req.id.clone(), main: req.main_branch.clone() }.into());
         }
         journal.landing = None;
         if let Some(merged) = Journal::oid(&journal.task_head) {
@@ -563,14 +521,14 @@ fn move_task_branch(
         if !blocked.is_empty() {
             let (id, main) = (&checked.task.id, &req.main_branch);
             let doing = format!("merging {main} into it");
-            return Err(in_the_way_refusal(id, wt, &doing, &blocked, req, &checked.task.branch).into());
+            return Err(in_the_way(id, wt, doing, blocked, req, &checked.task.branch).into());
         }
         let lock = lock_index(
             store,
             journal,
             wt,
             &format!("the worktree of {}", checked.task.id),
-            &format!("git par finish {}", req.id),
+            Resume::Finish(req.id.clone()),
         )?;
         let updated = git::checkout(wt, old_tree, new_tree, &paths, &lock);
         drop(lock);
@@ -606,7 +564,7 @@ fn dry_run(repo: &Repo, store: &Store, state: &State, req: &Request) -> Result<L
     match guard::enforce(&mut state.clone(), &req.id, branch, &req.main_branch, req.enforce_scope, &changed) {
         Ok(warnings) => landing.warnings.extend(warnings),
         Err(e) => {
-            let why = crate::error::refusal(&e).map_or_else(|| format!("{e:#}"), |r| r.message.clone());
+            let why = e.downcast_ref::<LandError>().map_or_else(|| format!("{e:#}"), ToString::to_string);
             landing.warnings.push(format!("finish would refuse this landing: {why}"));
         }
     }

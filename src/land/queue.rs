@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
+use super::error::LandError;
 use super::Progress;
-use crate::error::Refusal;
 use crate::state::Store;
 
 // ---------------------------------------------------------------------------
@@ -48,13 +48,7 @@ pub(super) fn with_merge_lock<T>(
                 }
                 if let Some(limit) = wait {
                     if started.elapsed() >= limit {
-                        let who = holder.map(|h| format!(" ({h} is landing)")).unwrap_or_default();
-                        return Err(Refusal::busy(format!(
-                            "the merge queue stayed busy for {}{who}",
-                            seconds(limit)
-                        ))
-                        .hint(format!("retry later, or wait longer with `git par finish {id} --wait SECS`"))
-                        .into());
+                        return Err(LandError::QueueBusy { id: id.to_string(), waited: limit, holder }.into());
                     }
                 }
                 std::thread::sleep(pause);
@@ -90,14 +84,4 @@ pub(super) fn live_holder(store: &Store) -> Result<Option<String>> {
     Ok(fs::read_to_string(store.dir().join("landing"))
         .ok()
         .and_then(|s| s.split_whitespace().next().map(str::to_string)))
-}
-
-/// `30s`, `0.5s`: how long, the way `--wait` takes it.
-pub(super) fn seconds(d: Duration) -> String {
-    let secs = d.as_secs_f64();
-    if secs.fract() == 0.0 {
-        format!("{secs:.0}s")
-    } else {
-        format!("{}s", format!("{secs:.3}").trim_end_matches('0'))
-    }
 }

@@ -8,8 +8,8 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use git2::Oid;
 
+use super::error::{LandError, Resume};
 use super::{crash_point, lock_index, plural, unlock_index, Journal, Step, SYNC_LOCK};
-use crate::error::Refusal;
 use crate::repo::index_lock::{self, IndexLock};
 use crate::repo::land::{self as git};
 use crate::repo::Repo;
@@ -144,14 +144,12 @@ pub(super) fn sync_main_worktree(
                         Some(lock) => lock,
                         None => {
                             let whose = format!("the worktree of {}", journal.main_branch);
-                            lock_index(store, journal, &wt, &whose, "git par doctor --repair")?
+                            lock_index(store, journal, &wt, &whose, Resume::Repair)?
                         }
                     };
                     let updated = git::checkout(&wt, old_tree, new_tree, &paths, &lock);
                     drop(lock);
-                    updated.map_err(|e| {
-                        main_update_failed(e, &journal.main_branch, &wt, "`git par doctor --repair`")
-                    })?;
+                    updated.map_err(|e| main_update_failed(e, &journal.main_branch, &wt, Resume::Repair))?;
                 }
             }
             unlock_index(store, journal)?;
@@ -195,11 +193,11 @@ pub(super) fn main_worktree_back(
                 (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
             let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
             let whose = format!("the worktree of {}", journal.main_branch);
-            let lock = lock_index(store, journal, &wt, &whose, "git par doctor --repair")?;
+            let lock = lock_index(store, journal, &wt, &whose, Resume::Repair)?;
             let back = store.with_lock(SYNC_LOCK, || git::checkout(&wt, new_tree, old_tree, &paths, &lock));
             drop(lock);
             unlock_index(store, journal)?;
-            back.map_err(|e| main_update_failed(e, &journal.main_branch, &wt, "`git par doctor --repair`"))?;
+            back.map_err(|e| main_update_failed(e, &journal.main_branch, &wt, Resume::Repair))?;
         }
         (true, None) => {}
         (false, _) => warnings.push(format!(
@@ -212,25 +210,13 @@ pub(super) fn main_worktree_back(
 }
 
 /// The error of a failed update of the worktree `wt` that has `main`
-/// checked out, saying how to finish it (`then`).
-pub(super) fn main_update_failed(err: anyhow::Error, main: &str, wt: &Path, then: &str) -> anyhow::Error {
+/// checked out, saying what finishes it (`resume`).
+pub(super) fn main_update_failed(err: anyhow::Error, main: &str, wt: &Path, resume: Resume) -> anyhow::Error {
+    let (main, worktree) = (main.to_string(), wt.to_path_buf());
     if let Some(blocked) = err.downcast_ref::<git::Blocked>() {
-        let list: Vec<String> = blocked.0.iter().map(|b| format!("  {} ({})", b.path, b.what)).collect();
-        return Refusal::failed(format!(
-            "the worktree of {main} ({}) has untracked working tree files that the landing would overwrite:\n{}",
-            wt.display(),
-            list.join("\n")
-        ))
-        .hint(format!("move or remove them, then run {then}"))
-        .into();
+        return LandError::MainUpdateBlocked { main, worktree, blocked: blocked.0.clone(), resume }.into();
     }
-    anyhow::Error::new(
-        Refusal::failed(format!("could not update {main} in {}", wt.display())).hint(format!(
-            "commit or stash your changes to those files in {}, then run {then}",
-            wt.display()
-        )),
-    )
-    .context(format!("{err:#}"))
+    anyhow::Error::new(LandError::MainUpdateFailed { main, worktree, resume }).context(format!("{err:#}"))
 }
 
 /// Puts back what a landing that did not reach the commit point changed:
@@ -253,8 +239,8 @@ pub(super) fn rollback(
             let paths = git::touched_paths(&repo.git, head_tree, tip_tree)?;
             let restored = if journal.worktree.join(".git").exists() && !paths.is_empty() {
                 let (wt, whose) = (journal.worktree.clone(), format!("the worktree of {}", journal.task));
-                let again = format!("git par finish {}", journal.task);
-                let restored = lock_index(store, journal, &wt, &whose, &again)
+                let resume = Resume::Finish(journal.task.clone());
+                let restored = lock_index(store, journal, &wt, &whose, resume)
                     .and_then(|lock| git::checkout(&wt, head_tree, tip_tree, &paths, &lock));
                 unlock_index(store, journal)?;
                 restored

@@ -152,7 +152,7 @@ impl Fixture {
 }
 
 fn refusal_text(err: &anyhow::Error) -> String {
-    let r = crate::error::refusal(err).unwrap_or_else(|| panic!("not a refusal: {err:#}"));
+    let r = crate::command_error::refusal(err).unwrap_or_else(|| panic!("not a refusal: {err:#}"));
     format!("{}\n{}", r.message, r.hints.join("\n"))
 }
 
@@ -602,7 +602,7 @@ fn the_queue_says_who_holds_it_and_times_out_busy() {
         Ok(err)
     })
     .unwrap();
-    assert_eq!(crate::error::exit_code(&err), 3);
+    assert_eq!(crate::command_error::exit_code(&err), 3);
     assert_eq!(*seen.borrow(), vec![Some("T002".to_string())]);
     assert!(refusal_text(&err).starts_with("the merge queue stayed busy for 0.2s (T002 is landing)\n"));
 }

@@ -6,8 +6,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, Result};
 
-use super::list_status;
-use crate::error::Refusal;
+use super::{LandError, Stash};
 use crate::repo::land::{self as git};
 use crate::state::Store;
 /// Lines of a failed `--verify` shown in the error.
@@ -39,45 +38,26 @@ pub(super) fn verify(store: &Store, command: &str, worktree: &Path, id: &str) ->
     // Whatever the command changed goes to the stash: the rollback then puts
     // the worktree back exactly, and nothing the command wrote is lost.
     let dirty = git::uncommitted(worktree, None)?;
-    let saved = if dirty.is_empty() {
+    let stash = if dirty.is_empty() {
         None
     } else {
         let message = format!("git-par: changes made by --verify of {id}");
         Some(match git::stash_everything(worktree, &message) {
-            Ok(()) => format!(
-                "the files it changed are saved in stash@{{0}} (\"{message}\"): see them with \
-                 `git -C {} stash show -p --include-untracked stash@{{0}}`",
-                worktree.display()
-            ),
-            Err(e) => format!(
-                "the files it changed are still in the worktree ({}): saving them in the stash failed: {e:#}",
-                worktree.display()
-            ),
+            Ok(()) => Stash::Saved { message },
+            Err(e) => Stash::Failed { reason: format!("{e:#}") },
         })
     };
-    let refusal = if status.success() {
+    let (id, command) = (id.to_string(), command.to_string());
+    if status.success() {
         if dirty.is_empty() {
             return Ok(());
         }
-        Refusal::failed(format!("`{command}` changed files in the worktree of {id}:\n{}", list_status(&dirty)))
-            .hint("what is verified must be what lands: make the verify command leave the worktree alone, or ignore what it writes in .gitignore")
-    } else {
-        let text = String::from_utf8_lossy(&output);
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(VERIFY_TAIL)..].join("\n");
-        let code =
-            status.code().map(|c| format!("exit {c}")).unwrap_or_else(|| "killed by a signal".to_string());
-        let shown = if tail.is_empty() { "(no output)".to_string() } else { tail };
-        Refusal::failed(format!("verify failed ({code}): `{command}`; its last lines:\n{shown}")).hint(
-            format!(
-                "fix the task in its worktree ({}), commit, and run `git par finish {id}` again",
-                worktree.display()
-            ),
-        )
-    };
-    Err(match saved {
-        Some(saved) => refusal.hint(saved),
-        None => refusal,
+        let worktree = worktree.to_path_buf();
+        return Err(LandError::VerifyChanged { id, command, status: dirty, worktree, stash }.into());
     }
-    .into())
+    let text = String::from_utf8_lossy(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(VERIFY_TAIL)..].join("\n");
+    let (code, worktree) = (status.code(), worktree.to_path_buf());
+    Err(LandError::VerifyFailed { id, command, code, tail, worktree, stash }.into())
 }

@@ -8,13 +8,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::intent::Intent;
-use crate::error::Refusal;
 use crate::land::crash_point;
 use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
 use crate::state::{self, ActiveTask, TaskStatus};
 use crate::workspace::Workspace;
 
-use super::{chronicle, finishing, not_active, short};
+use super::{chronicle, short, TaskError};
 
 /// What `abort` did or would throw away.
 #[derive(Debug, Clone, Serialize)]
@@ -39,19 +38,15 @@ pub struct Aborted {
 pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result<Aborted> {
     let state = ws.store.load()?;
     let Some(task) = state.tasks.get(id).cloned() else {
-        return Err(not_active(id).into());
+        return Err(TaskError::NotActive { id: id.to_string() }.into());
     };
     if crate::land::landing_now(&ws.store)?.as_deref() == Some(id) {
         // Forced or not: pulling the worktree from under a live landing
         // leaves it nothing sensible to do.
-        return Err(Refusal::failed(format!("{id} is being finished right now (`git par finish {id}` holds the merge queue)"))
-            .hint(format!("wait for it to land or stop; if it hangs, stop that process, run `git par doctor --repair`, then `git par abort {id}`"))
-            .into());
+        return Err(AbortError::LandingNow { id: id.to_string() }.into());
     }
     if task.state == TaskStatus::Finishing && !force {
-        return Err(finishing(id)
-            .hint(format!("if that finish was interrupted, `git par doctor` shows it; `git par abort {id} --force` aborts anyway"))
-            .into());
+        return Err(AbortError::Finishing { id: id.to_string() }.into());
     }
     let main_branch = ws.main_branch(&state)?;
     let main_tip = ws.repo.branch_tip(&main_branch)?;
@@ -61,13 +56,9 @@ pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result
         // Moved, not gone: its work is there, and git will not delete a branch it has checked out.
         let moved = crate::repo::land::worktree_of_branch(&ws.repo.common_dir, ws.main_root(), &task.branch)?;
         if let Some(moved) = moved {
-            return Err(crate::land::moved_refusal(
-                id,
-                &moved,
-                &task.worktree,
-                &format!("git par abort {id}"),
-            )
-            .into());
+            return Err(
+                AbortError::Moved { id: id.to_string(), moved, expected: task.worktree.clone() }.into()
+            );
         }
     }
 
@@ -94,12 +85,8 @@ pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result
         match found {
             Ok(found) => files = found,
             Err(e) if !force => {
-                return Err(Refusal::failed(format!(
-                    "cannot tell whether {} holds uncommitted work: {e:#}",
-                    task.worktree.display()
-                ))
-                .hint(format!("`git par abort {id} --force` removes it anyway"))
-                .into())
+                let (id, worktree, reason) = (id.to_string(), task.worktree.clone(), format!("{e:#}"));
+                return Err(AbortError::CannotTell { id, worktree, reason }.into());
             }
             Err(_) => {}
         }
@@ -124,8 +111,17 @@ pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result
         commits.extend(ws.repo.commits_not_in(head, &landed)?);
     }
     if !force && (!commits.is_empty() || !files.is_empty()) {
-        let lost = Loss { commits: &commits, on_branch, gone_branch_tip, files: &files };
-        return Err(would_lose(id, &main_branch, &task, &lost).into());
+        return Err(AbortError::WouldLose(Box::new(Loss {
+            id: id.to_string(),
+            main_branch,
+            branch: task.branch.clone(),
+            worktree: task.worktree.clone(),
+            commits,
+            on_branch,
+            gone_branch_tip,
+            files,
+        }))
+        .into());
     }
 
     let mut warnings = Vec::new();
@@ -223,58 +219,93 @@ pub(super) fn abort_steps(
 }
 
 /// What an abort would throw away.
-pub(super) struct Loss<'a> {
-    pub(super) commits: &'a [CommitSummary],
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loss {
+    pub id: String,
+    pub main_branch: String,
+    pub branch: String,
+    pub worktree: PathBuf,
+    /// Commits on no branch that stays, newest first.
+    pub commits: Vec<CommitSummary>,
     /// Whether some of the commits are on the task's branch (so
     /// `--keep-branch` would keep them); the others are on a detached HEAD,
     /// or on the task's branch that was deleted by hand.
-    pub(super) on_branch: bool,
+    pub on_branch: bool,
     /// The last commit of the task's branch when it was deleted by hand (from
     /// the worktree's HEAD log), to recreate it.
-    pub(super) gone_branch_tip: Option<git2::Oid>,
-    pub(super) files: &'a [String],
+    pub gone_branch_tip: Option<git2::Oid>,
+    /// Uncommitted files.
+    pub files: Vec<String>,
 }
 
-pub(super) fn would_lose(id: &str, main_branch: &str, task: &ActiveTask, loss: &Loss) -> Refusal {
-    let (commits, files) = (loss.commits, loss.files);
-    let mut lost = Vec::new();
-    if !commits.is_empty() {
-        let shown: Vec<String> = commits.iter().take(3).map(ToString::to_string).collect();
-        let more =
-            if commits.len() > 3 { format!(", and {} more", commits.len() - 3) } else { String::new() };
-        lost.push(format!(
-            "{} not on {main_branch} ({}{more})",
-            count(commits.len(), "commit"),
-            shown.join(", ")
-        ));
-    }
-    if !files.is_empty() {
-        let shown: Vec<&str> = files.iter().take(3).map(String::as_str).collect();
-        let more = if files.len() > 3 { format!(", and {} more", files.len() - 3) } else { String::new() };
-        lost.push(format!("{} ({}{more})", count(files.len(), "uncommitted file"), shown.join(", ")));
-    }
-    let mut refusal = Refusal::failed(format!("aborting {id} would lose {}", lost.join(" and ")));
-    if loss.on_branch {
-        refusal = refusal.hint(format!(
-            "land the work with `git par finish {id}`, or keep the commits on {} with --keep-branch",
-            task.branch
-        ));
-    } else if let Some(tip) = loss.gone_branch_tip.filter(|_| !commits.is_empty()) {
-        refusal = refusal.hint(format!(
-            "its branch {} is gone; recreate it at its last commit with `git branch {} {tip}`, then land the work with `git par finish {id}`",
-            task.branch, task.branch
-        ));
-    } else if !commits.is_empty() {
-        refusal = refusal.hint(format!(
-            "the worktree's HEAD is detached: save its commits with `git switch -c NAME` in {}",
-            task.worktree.display()
-        ));
-    }
-    if !files.is_empty() {
-        refusal = refusal.hint(format!("commit or stash the changes in {}", task.worktree.display()));
-    }
-    refusal.hint("or throw all of it away with --force")
+/// Why a task cannot be aborted (nothing was changed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AbortError {
+    /// A live finish holds the merge queue for this task.
+    LandingNow { id: String },
+    /// The task is being finished (or its finish died).
+    Finishing { id: String },
+    /// The task's worktree was moved from `expected` to `moved`.
+    Moved { id: String, moved: PathBuf, expected: PathBuf },
+    /// The worktree's status cannot be read.
+    CannotTell { id: String, worktree: PathBuf, reason: String },
+    /// The abort would throw work away.
+    WouldLose(Box<Loss>),
 }
+
+impl std::fmt::Display for AbortError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AbortError::LandingNow { id } => {
+                write!(f, "{id} is being finished right now (`git par finish {id}` holds the merge queue)")
+            }
+            AbortError::Finishing { id } => write!(f, "{id} is being finished"),
+            AbortError::Moved { id, moved, expected } => write!(
+                f,
+                "the worktree of {id} is not at {} but at {} (moved with `git worktree move`?)",
+                expected.display(),
+                moved.display()
+            ),
+            AbortError::CannotTell { worktree, reason, .. } => {
+                write!(f, "cannot tell whether {} holds uncommitted work: {reason}", worktree.display())
+            }
+            AbortError::WouldLose(loss) => {
+                let (commits, files) = (&loss.commits, &loss.files);
+                let mut lost = Vec::new();
+                if !commits.is_empty() {
+                    let shown: Vec<String> = commits.iter().take(3).map(ToString::to_string).collect();
+                    let more = if commits.len() > 3 {
+                        format!(", and {} more", commits.len() - 3)
+                    } else {
+                        String::new()
+                    };
+                    lost.push(format!(
+                        "{} not on {} ({}{more})",
+                        count(commits.len(), "commit"),
+                        loss.main_branch,
+                        shown.join(", ")
+                    ));
+                }
+                if !files.is_empty() {
+                    let shown: Vec<&str> = files.iter().take(3).map(String::as_str).collect();
+                    let more = if files.len() > 3 {
+                        format!(", and {} more", files.len() - 3)
+                    } else {
+                        String::new()
+                    };
+                    lost.push(format!(
+                        "{} ({}{more})",
+                        count(files.len(), "uncommitted file"),
+                        shown.join(", ")
+                    ));
+                }
+                write!(f, "aborting {} would lose {}", loss.id, lost.join(" and "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for AbortError {}
 
 pub(super) fn count(n: usize, noun: &str) -> String {
     if n == 1 {

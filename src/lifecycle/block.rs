@@ -7,12 +7,31 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::error::Refusal;
 use crate::logs;
 use crate::state::{self, Owner, TaskStatus};
 use crate::workspace::Workspace;
 
-use super::{active_entry, chronicle, finishing};
+use super::{active_entry, chronicle, TaskError};
+
+/// Why a blocker cannot be recorded or cleared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockError {
+    /// The reason is empty (a usage error).
+    NoReason { id: String },
+    /// The task to unblock is not blocked.
+    NotBlocked { id: String },
+}
+
+impl std::fmt::Display for BlockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlockError::NoReason { .. } => f.write_str("a blocker needs a reason"),
+            BlockError::NotBlocked { id } => write!(f, "{id} is not blocked"),
+        }
+    }
+}
+
+impl std::error::Error for BlockError {}
 
 /// A task's state after `block` or `unblock`.
 #[derive(Debug, Clone, Serialize)]
@@ -30,14 +49,12 @@ pub struct BlockChange {
 pub fn block(ws: &Workspace, id: &str, reason: &str) -> Result<BlockChange> {
     let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
     if reason.is_empty() {
-        return Err(Refusal::usage("a blocker needs a reason")
-            .hint(format!("git par block {id} \"what it waits for\""))
-            .into());
+        return Err(BlockError::NoReason { id: id.to_string() }.into());
     }
     ws.store.transact(|state| {
         let task = active_entry(state, id)?;
         if task.state == TaskStatus::Finishing {
-            return Err(finishing(id).into());
+            return Err(TaskError::Finishing { id: id.to_string() }.into());
         }
         task.state = TaskStatus::Blocked;
         task.blocked_reason = Some(reason.clone());
@@ -61,9 +78,7 @@ pub fn unblock(ws: &Workspace, id: &str) -> Result<BlockChange> {
     let previous = ws.store.transact(|state| {
         let task = active_entry(state, id)?;
         if task.state != TaskStatus::Blocked {
-            return Err(Refusal::failed(format!("{id} is not blocked"))
-                .hint(format!("`git par block {id} REASON` records a blocker"))
-                .into());
+            return Err(BlockError::NotBlocked { id: id.to_string() }.into());
         }
         task.state = TaskStatus::Active;
         Ok(task.blocked_reason.take())

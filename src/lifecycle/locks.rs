@@ -7,12 +7,11 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::error::Refusal;
 use crate::locks::{self, Pattern};
 use crate::state::{self, ActiveTask, Owner, State, TaskStatus};
 use crate::workspace::Workspace;
 
-use super::{active_entry, chronicle, finishing, list_or_dash, list_or_none, not_active, task_file_refusal};
+use super::{active_entry, chronicle, list_or_dash, TaskError};
 
 /// The roots an absolute lock pattern on the command line may lie in: the
 /// current worktree's and the main worktree's.
@@ -94,24 +93,43 @@ pub(super) fn describe_pairs(pairs: &[(String, String)]) -> String {
         .join(", ")
 }
 
-/// The exit-3 refusal for a lock conflict: who holds what, and the way out.
-pub(super) fn busy(id: &str, conflicts: &[Conflict]) -> Refusal {
-    let held: Vec<String> = conflicts
-        .iter()
-        .map(|c| format!("{} held by {} ({})", describe_pairs(&c.pairs), c.holder, c.owner))
-        .collect();
-    let holders: Vec<&str> = conflicts.iter().map(|c| c.holder.as_str()).collect();
-    let mut refusal = Refusal::busy(format!("{id} needs paths another task holds: {}", held.join("; ")))
-        .hint(format!(
-            "wait until {} lands or is aborted and retry (`git par lock-status` shows every lock)",
-            holders.join(", ")
-        ));
-    for holder in holders {
-        refusal = refusal
-            .hint(format!("if {holder}'s owner is gone, `git par unlock {holder} --force` breaks its locks"));
-    }
-    refusal
+/// Why a task's locks cannot change as asked (nothing was changed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockError {
+    /// A pattern to remove is not one (`reason`).
+    NotPattern { id: String, candidate: String, reason: String },
+    /// The task holds no such pattern; `locks` are the ones it holds.
+    NotLocked { id: String, text: String, locks: Vec<String> },
+    /// The task's branch already changes `paths` (the first five, `more`
+    /// besides) under the pattern to remove.
+    Changed { id: String, branch: String, text: String, paths: Vec<String>, more: usize },
+    /// Breaking another owner's locks needs force.
+    NeedsForce { id: String, owner: Owner },
 }
+
+impl std::fmt::Display for LockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LockError::NotPattern { candidate, reason, .. } => {
+                write!(f, "'{candidate}' is not a lock pattern: {reason}")
+            }
+            LockError::NotLocked { id, text, .. } => write!(f, "{id} does not lock '{text}'"),
+            LockError::Changed { id, branch, text, paths, more } => {
+                let more = if *more > 0 { format!(" and {more} more") } else { String::new() };
+                write!(
+                    f,
+                    "cannot remove {text} from the locks of {id}: {branch} already changes {}{more}",
+                    paths.join(", ")
+                )
+            }
+            LockError::NeedsForce { id, owner } => {
+                write!(f, "breaking {id}'s locks (held by {owner}) needs --force")
+            }
+        }
+    }
+}
+
+impl std::error::Error for LockError {}
 
 /// How a `lock` changed a task's patterns.
 #[derive(Debug, Clone, Serialize)]
@@ -135,9 +153,10 @@ pub fn change_locks(ws: &Workspace, id: &str, add: &[String], remove: &[String])
     let mut removing = Vec::new();
     for text in remove {
         for candidate in locks::expand_written(text, &roots) {
-            let normal = locks::normalize(&candidate).map_err(|reason| {
-                Refusal::failed(format!("'{candidate}' is not a lock pattern: {reason}"))
-                    .hint(format!("`git par lock-status` lists {id}'s locks"))
+            let normal = locks::normalize(&candidate).map_err(|reason| LockError::NotPattern {
+                id: id.to_string(),
+                candidate: candidate.clone(),
+                reason,
             })?;
             removing.push((candidate, normal));
         }
@@ -147,14 +166,13 @@ pub fn change_locks(ws: &Workspace, id: &str, add: &[String], remove: &[String])
         let others = state.clone();
         let task = active_entry(state, id)?;
         if task.state == TaskStatus::Finishing {
-            return Err(finishing(id).into());
+            return Err(TaskError::Finishing { id: id.to_string() }.into());
         }
         let mut removed = Vec::new();
         for (text, normal) in &removing {
             let Some(at) = task.locks.iter().position(|l| l == normal) else {
-                return Err(Refusal::failed(format!("{id} does not lock '{text}'"))
-                    .hint(format!("its locks are: {}", list_or_none(&task.locks)))
-                    .into());
+                let (id, text, locks) = (id.to_string(), text.clone(), task.locks.clone());
+                return Err(LockError::NotLocked { id, text, locks }.into());
             };
             removed.push(task.locks.remove(at));
         }
@@ -164,7 +182,7 @@ pub fn change_locks(ws: &Workspace, id: &str, add: &[String], remove: &[String])
         let mut added = Vec::new();
         for pattern in &adding {
             if tasks_file.as_deref() == Some(pattern.as_str()) {
-                return Err(task_file_refusal(pattern.as_str()).into());
+                return Err(TaskError::TaskFile { text: pattern.as_str().to_string() }.into());
             }
             if !task.locks.iter().any(|l| l == pattern.as_str()) {
                 task.locks.push(pattern.as_str().to_string());
@@ -173,7 +191,7 @@ pub fn change_locks(ws: &Workspace, id: &str, add: &[String], remove: &[String])
         }
         let found = conflicts(&adding, &others, &[id]);
         if !found.is_empty() {
-            return Err(busy(id, &found).into());
+            return Err(TaskError::Busy { id: id.to_string(), conflicts: found }.into());
         }
         Ok(LockChange { id: id.to_string(), locks: task.locks.clone(), added, removed, warnings: Vec::new() })
     })?;
@@ -220,18 +238,14 @@ pub(super) fn refuse_releasing_changed(
             continue;
         }
         let text = removing.iter().find(|(_, n)| n == normal).map_or(normal.as_str(), |(t, _)| t.as_str());
-        let shown: Vec<&str> = used.iter().take(5).copied().collect();
-        let more = if used.len() > 5 { format!(" and {} more", used.len() - 5) } else { String::new() };
-        return Err(Refusal::failed(format!(
-            "cannot remove {text} from the locks of {}: {} already changes {}{more}",
-            task.id,
-            task.branch,
-            shown.join(", ")
-        ))
-        .hint(format!(
-            "another task could then change it too; take the change out of {} first, or keep the lock",
-            task.branch
-        ))
+        let paths = used.iter().take(5).map(|p| p.to_string()).collect();
+        return Err(LockError::Changed {
+            id: task.id.clone(),
+            branch: task.branch.clone(),
+            text: text.to_string(),
+            paths,
+            more: used.len().saturating_sub(5),
+        }
         .into());
     }
     Ok(())
@@ -255,15 +269,14 @@ pub struct Unlocked {
 pub fn unlock(ws: &Workspace, id: &str, force: bool) -> Result<Unlocked> {
     let state = ws.store.load()?;
     let Some(task) = state.tasks.get(id) else {
-        return Err(not_active(id).into());
+        return Err(TaskError::NotActive { id: id.to_string() }.into());
     };
     if !force {
-        return Err(Refusal::failed(format!("breaking {id}'s locks (held by {}) needs --force", task.owner))
-            .hint(format!("if {} is gone, `git par unlock {id} --force` releases them; the branch and worktree are kept", task.owner))
-            .hint(format!("to stop the task and remove its worktree, use `git par abort {id}`"))
-            .into());
+        return Err(LockError::NeedsForce { id: id.to_string(), owner: task.owner.clone() }.into());
     }
-    let task = ws.store.transact(|state| state.tasks.remove(id).ok_or_else(|| not_active(id).into()))?;
+    let task = ws.store.transact(|state| {
+        state.tasks.remove(id).ok_or_else(|| TaskError::NotActive { id: id.to_string() }.into())
+    })?;
     let mut warnings = Vec::new();
     let details = format!(
         "forced by {} (owner was {}) locks {}",
@@ -323,12 +336,13 @@ mod tests {
         assert_eq!(found[0].holder, "T1");
         assert_eq!(found[0].pairs, vec![("src/a.py".to_string(), "src/".to_string())]);
         assert!(conflicts(&patterns(&["src/a.py"]), &state, &["T1"]).is_empty());
-        let refusal = busy("T3", &found);
+        let busy: anyhow::Error = TaskError::Busy { id: "T3".into(), conflicts: found }.into();
+        let refusal = crate::command_error::refusal(&busy).expect("a refusal");
         assert_eq!(
             refusal.message,
             "T3 needs paths another task holds: src/a.py (overlaps src/) held by T1 (u@h)"
         );
-        assert_eq!(refusal.exit, crate::error::Exit::Busy);
+        assert_eq!(refusal.exit, crate::command_error::Exit::Busy);
     }
 
     #[test]

@@ -28,9 +28,13 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::error::Refusal;
 use crate::logs;
 use crate::state::{ActiveTask, State};
+
+pub use self::abort::AbortError;
+pub use self::block::BlockError;
+pub use self::locks::LockError;
+pub use self::start::StartError;
 use crate::workspace::Workspace;
 
 mod abort;
@@ -41,9 +45,8 @@ mod start;
 mod status;
 pub use self::abort::{abort, Aborted};
 pub use self::block::{block, unblock, BlockChange};
-use self::locks::{busy, describe_pairs, overlapping_pairs, roots};
 pub use self::locks::{change_locks, conflicts, unlock, Conflict, LockChange, Unlocked};
-use self::start::task_file_refusal;
+use self::locks::{describe_pairs, overlapping_pairs, roots};
 pub use self::start::{start, StartOptions, StartOutcome, Started};
 pub use self::status::{staleness, status, StatusRow};
 
@@ -53,18 +56,42 @@ pub use self::status::{staleness, status, StatusRow};
 /// must not run while a worktree is half made.
 pub const WORKTREES_LOCK: &str = "worktrees.lock";
 
+/// Why a verb cannot act on a task, whichever verb it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskError {
+    /// The task is not active.
+    NotActive { id: String },
+    /// A finish holds the task.
+    Finishing { id: String },
+    /// Other active tasks hold paths the task asked for (exit 3).
+    Busy { id: String, conflicts: Vec<Conflict> },
+    /// The pattern is the task file, which git-par owns.
+    TaskFile { text: String },
+}
+
+impl std::fmt::Display for TaskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TaskError::NotActive { id } => write!(f, "{id} is not active"),
+            TaskError::Finishing { id } => write!(f, "{id} is being finished"),
+            TaskError::Busy { id, conflicts } => {
+                let held: Vec<String> = conflicts
+                    .iter()
+                    .map(|c| format!("{} held by {} ({})", describe_pairs(&c.pairs), c.holder, c.owner))
+                    .collect();
+                write!(f, "{id} needs paths another task holds: {}", held.join("; "))
+            }
+            TaskError::TaskFile { text } => {
+                write!(f, "cannot lock '{text}': it is the task file, which git-par owns")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TaskError {}
+
 fn active_entry<'s>(state: &'s mut State, id: &str) -> Result<&'s mut ActiveTask> {
-    state.tasks.get_mut(id).ok_or_else(|| not_active(id).into())
-}
-
-fn not_active(id: &str) -> Refusal {
-    Refusal::failed(format!("{id} is not active"))
-        .hint(format!("`git par start {id}` starts it; `git par lock-status` lists the active tasks"))
-}
-
-fn finishing(id: &str) -> Refusal {
-    Refusal::failed(format!("{id} is being finished"))
-        .hint(format!("wait for `git par finish {id}` to complete"))
+    state.tasks.get_mut(id).ok_or_else(|| TaskError::NotActive { id: id.to_string() }.into())
 }
 
 /// Appends a lifecycle line to the task's log and an event to events.jsonl,
@@ -99,13 +126,5 @@ fn list_or_dash(items: &[String]) -> String {
         "-".to_string()
     } else {
         items.join(",")
-    }
-}
-
-fn list_or_none(items: &[String]) -> String {
-    if items.is_empty() {
-        "none".to_string()
-    } else {
-        items.join(", ")
     }
 }

@@ -9,7 +9,6 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::intent::Intent;
-use crate::error::Refusal;
 use crate::hook;
 use crate::land::crash_point;
 use crate::locks::Pattern;
@@ -18,7 +17,81 @@ use crate::state::{self, ActiveTask, Owner, TaskStatus};
 use crate::tasks;
 use crate::workspace::{LoadedTasks, Workspace};
 
-use super::{busy, chronicle, conflicts, describe_pairs, list_or_dash, overlapping_pairs, roots, short};
+use super::{chronicle, conflicts, describe_pairs, list_or_dash, overlapping_pairs, roots, short, TaskError};
+
+/// Why tasks cannot start (nothing was changed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartError {
+    /// `--path` with several tasks.
+    PathWithSeveral,
+    /// No task has this ID in the task file `rel`.
+    Unknown { id: String, rel: String },
+    /// Several tasks have this ID (`lines`: where, in words).
+    Duplicate { id: String, lines: String, rel: String },
+    /// The task is ticked in the task file.
+    Done { id: String, rel: String },
+    /// The task is active already.
+    Active { task: Box<ActiveTask> },
+    /// The task waits for these unfinished tasks.
+    NotReady { id: String, waiting: Vec<String> },
+    /// The active tasks belong to another task file.
+    OtherRun { recorded: String, tasks_file: String },
+    /// `par.branchPrefix` makes no valid branch name.
+    BadBranch { branch: String },
+    /// Something is at the worktree's path already.
+    WorktreeExists { path: PathBuf },
+    /// The task's branch exists already.
+    BranchExists { branch: String },
+    /// Two tasks of one start lock the same paths: (pattern of `first`, pattern of `second`) pairs.
+    Overlap { first: String, second: String, pairs: Vec<(String, String)> },
+    /// The repository has no commit to branch from.
+    NoCommits { main: String },
+    /// The main branch does not exist.
+    NoMainBranch { main: String },
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::PathWithSeveral => {
+                f.write_str("--path adds locks to one task; it cannot be given with several IDs")
+            }
+            StartError::Unknown { id, rel } => write!(f, "no task {id} in {rel}"),
+            StartError::Duplicate { id, lines, rel } => {
+                write!(f, "task ID {id} is used twice, on {lines} of {rel}")
+            }
+            StartError::Done { id, rel } => write!(f, "{id} is already done in {rel}"),
+            StartError::Active { task } => write!(
+                f,
+                "{} is already active (branch {}, worktree {}, started by {})",
+                task.id,
+                task.branch,
+                task.worktree.display(),
+                task.owner
+            ),
+            StartError::NotReady { id, waiting } => {
+                write!(f, "{id} is not ready: it waits for {}", waiting.join(", "))
+            }
+            StartError::OtherRun { recorded, tasks_file } => {
+                write!(f, "a run of {recorded} is in progress; {tasks_file} cannot start tasks until it ends")
+            }
+            StartError::BadBranch { branch } => write!(f, "'{branch}' is not a valid branch name"),
+            StartError::WorktreeExists { path } => {
+                write!(f, "{} already exists; git-par never overwrites a directory", path.display())
+            }
+            StartError::BranchExists { branch } => write!(f, "branch {branch} already exists"),
+            StartError::Overlap { first, second, pairs } => {
+                write!(f, "{first} and {second} cannot run together: both lock {}", describe_pairs(pairs))
+            }
+            StartError::NoCommits { main } => {
+                write!(f, "the repository has no commits yet, so {main} has no tip to branch from")
+            }
+            StartError::NoMainBranch { main } => write!(f, "the main branch {main} does not exist"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
 
 /// What `git par start` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -46,8 +119,9 @@ pub struct Started {
 pub struct StartOutcome {
     pub started: Vec<Started>,
     pub warnings: Vec<String>,
-    /// Ways out of what the warnings say.
-    pub hints: Vec<String>,
+    /// Tasks whose worktree has no git-par pre-commit hook (one of the
+    /// warnings says so): their commits are checked only when they land.
+    pub unchecked: Vec<String>,
 }
 
 /// One task about to start.
@@ -71,15 +145,13 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
     let distinct: BTreeSet<&str> = options.ids.iter().map(String::as_str).collect();
     if distinct.len() > 1 && !options.paths.is_empty() {
         // The same extra path on two tasks would be two holders of one lock.
-        return Err(Refusal::usage("--path adds locks to one task; it cannot be given with several IDs")
-            .hint("start the tasks one at a time, or add locks later with `git par lock ID --add GLOB`")
-            .into());
+        return Err(StartError::PathWithSeveral.into());
     }
     let mut extra = Vec::new();
     for text in &options.paths {
         for pattern in Pattern::written(text, &roots(ws))? {
             if pattern.as_str() == loaded.rel {
-                return Err(task_file_refusal(text).into());
+                return Err(TaskError::TaskFile { text: text.to_string() }.into());
             }
             extra.push(pattern);
         }
@@ -93,31 +165,22 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
             continue;
         }
         let Some(task) = loaded.file.get(id) else {
-            return Err(Refusal::failed(format!("no task {id} in {}", loaded.rel))
-                .hint("`git par list` shows the task IDs")
-                .into());
+            return Err(StartError::Unknown { id: id.clone(), rel: loaded.rel.clone() }.into());
         };
         if let Some(dup) = loaded.file.duplicate(id) {
-            return Err(Refusal::failed(format!(
-                "task ID {id} is used twice, on {} of {}",
-                dup.lines_text(),
-                loaded.rel
-            ))
-            .hint(format!("rename one of them (e.g. {id}a) so every task has its own ID, then start it"))
-            .into());
+            let (id, lines, rel) = (id.clone(), dup.lines_text(), loaded.rel.clone());
+            return Err(StartError::Duplicate { id, lines, rel }.into());
         }
         if task.is_done() {
-            return Err(done_refusal(id, &loaded.rel).into());
+            return Err(StartError::Done { id: id.clone(), rel: loaded.rel.clone() }.into());
         }
         if let Some(active) = current.tasks.get(id) {
-            return Err(already_active(active).into());
+            return Err(StartError::Active { task: Box::new(active.clone()) }.into());
         }
         let waiting = loaded.file.unfinished_deps(task);
         if !waiting.is_empty() && !options.force {
-            return Err(Refusal::failed(format!("{id} is not ready: it waits for {}", waiting.join(", ")))
-                .hint("finish those first (`git par ready` lists the tasks that can start now)")
-                .hint(format!("or start it anyway with `git par start {id} --force`"))
-                .into());
+            let waiting = waiting.into_iter().map(str::to_string).collect();
+            return Err(StartError::NotReady { id: id.clone(), waiting }.into());
         }
         for rejected in &task.rejected_paths {
             warnings.push(format!("{id}: '{}' is not locked: {}", rejected.path, rejected.reason));
@@ -180,12 +243,11 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
         }
     }
     // The landing checks the locks either way; the hook only says so sooner.
-    let unchecked: Vec<&str> = plans
+    let unchecked: Vec<String> = plans
         .iter()
         .filter(|p| !hook::installed_for(&ws.repo, &p.worktree).unwrap_or(true))
-        .map(|p| p.id.as_str())
+        .map(|p| p.id.clone())
         .collect();
-    let mut hints = Vec::new();
     if !unchecked.is_empty() {
         let whose = match unchecked.as_slice() {
             [one] => format!("{one}'s worktree"),
@@ -194,7 +256,6 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
         warnings.push(format!(
             "no git-par pre-commit hook is installed, so commits in {whose} are not checked against the locks (finish still checks what lands)"
         ));
-        hints.push("install it with `git par hook install`".to_string());
     }
     let mut started = Vec::new();
     for plan in plans {
@@ -217,7 +278,7 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
             locks,
         });
     }
-    Ok(StartOutcome { started, warnings, hints })
+    Ok(StartOutcome { started, warnings, unchecked })
 }
 
 /// A run's main branch and task file, as recorded in the state.
@@ -242,25 +303,20 @@ pub(super) fn record_plans(
             state.main_branch = None;
             state.tasks_file = None;
         } else if let Some(recorded) = state.tasks_file.as_deref().filter(|r| *r != tasks_rel) {
-            return Err(Refusal::failed(format!(
-                "a run of {recorded} is in progress; {tasks_rel} cannot start tasks until it ends"
-            ))
-            .hint(format!(
-                "finish or abort the active tasks (`git par lock-status`), or use --tasks {recorded}"
-            ))
-            .into());
+            let (recorded, tasks_file) = (recorded.to_string(), tasks_rel.to_string());
+            return Err(StartError::OtherRun { recorded, tasks_file }.into());
         }
         let main_branch = ws.main_branch(state)?;
         let base = resolve_base(ws, options.base.as_deref(), &main_branch)?;
         refuse_landed_meanwhile(ws, plans, loaded)?;
         for plan in plans {
             if let Some(active) = state.tasks.get(&plan.id) {
-                return Err(already_active(active).into());
+                return Err(StartError::Active { task: Box::new(active.clone()) }.into());
             }
             refuse_existing(ws, plan)?;
             let found = conflicts(&plan.locks, state, &[]);
             if !found.is_empty() {
-                return Err(busy(&plan.id, &found).into());
+                return Err(TaskError::Busy { id: plan.id.clone(), conflicts: found }.into());
             }
         }
         for plan in plans {
@@ -304,15 +360,10 @@ pub(super) fn refuse_landed_meanwhile(ws: &Workspace, plans: &[Plan], loaded: &L
         .with_context(|| format!("reading tasks from {}", loaded.path.display()))?;
     for plan in plans {
         if file.get(&plan.id).is_some_and(|t| t.is_done()) {
-            return Err(done_refusal(&plan.id, &loaded.rel).into());
+            return Err(StartError::Done { id: plan.id.clone(), rel: loaded.rel.clone() }.into());
         }
     }
     Ok(())
-}
-
-pub(super) fn done_refusal(id: &str, rel: &str) -> Refusal {
-    Refusal::failed(format!("{id} is already done in {rel}"))
-        .hint(format!("untick it in {rel} to do it again"))
 }
 
 /// Creates each task's branch and worktree; if one fails, removes what was
@@ -345,9 +396,7 @@ pub(super) fn create_worktrees(
 pub(super) fn plan(ws: &Workspace, id: &str, locks: Vec<Pattern>) -> Result<Plan> {
     let branch = format!("{}{id}", ws.config.branch_prefix);
     if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
-        return Err(Refusal::failed(format!("'{branch}' is not a valid branch name"))
-            .hint("set `git config par.branchPrefix` to a valid prefix such as `par/`")
-            .into());
+        return Err(StartError::BadBranch { branch }.into());
     }
     let worktree = ws.worktree_path(id);
     let parent_existed = worktree.parent().is_some_and(Path::exists);
@@ -361,21 +410,11 @@ pub(super) fn plan(ws: &Workspace, id: &str, locks: Vec<Pattern>) -> Result<Plan
 /// would send the user to remove a live worktree.
 pub(super) fn refuse_existing(ws: &Workspace, plan: &Plan) -> Result<()> {
     if plan.worktree.symlink_metadata().is_ok() {
-        return Err(Refusal::failed(format!(
-            "{} already exists; git-par never overwrites a directory",
-            plan.worktree.display()
-        ))
-        .hint("move or remove it (`git par doctor` tells whether it holds a task's work)")
-        .hint("or put task worktrees elsewhere with `git config par.worktreeDir DIR`")
-        .into());
+        return Err(StartError::WorktreeExists { path: plan.worktree.clone() }.into());
     }
     let branch = &plan.branch;
     if ws.repo.branch_exists(branch)? {
-        return Err(Refusal::failed(format!("branch {branch} already exists"))
-            .hint(format!(
-                "if it holds work, rename it (`git branch -m {branch} {branch}-old`); else delete it (`git branch -D {branch}`)"
-            ))
-            .into());
+        return Err(StartError::BranchExists { branch: branch.clone() }.into());
     }
     Ok(())
 }
@@ -405,40 +444,13 @@ pub(super) fn task_locks(
     locks
 }
 
-pub(super) fn task_file_refusal(text: &str) -> Refusal {
-    Refusal::failed(format!("cannot lock '{text}': it is the task file, which git-par owns"))
-        .hint("lock the files the task changes; `git par finish` ticks the task file for you")
-}
-
-pub(super) fn already_active(active: &ActiveTask) -> Refusal {
-    Refusal::failed(format!(
-        "{} is already active (branch {}, worktree {}, started by {})",
-        active.id,
-        active.branch,
-        active.worktree.display(),
-        active.owner
-    ))
-    .hint(format!("work in it: cd {}", active.worktree.display()))
-    .hint(format!("or stop it with `git par abort {}`", active.id))
-}
-
 /// Two tasks of one `start` that would lock the same paths cannot run together.
 pub(super) fn refuse_overlaps_between(plans: &[Plan]) -> Result<()> {
     for (i, a) in plans.iter().enumerate() {
         for b in &plans[i + 1..] {
             let pairs = overlapping_pairs(&a.locks, &b.locks);
             if !pairs.is_empty() {
-                return Err(Refusal::failed(format!(
-                    "{} and {} cannot run together: both lock {}",
-                    a.id,
-                    b.id,
-                    describe_pairs(&pairs)
-                ))
-                .hint(format!(
-                    "start one of them now and the other after it lands (`git par start {}`)",
-                    a.id
-                ))
-                .into());
+                return Err(StartError::Overlap { first: a.id.clone(), second: b.id.clone(), pairs }.into());
             }
         }
     }
@@ -451,14 +463,8 @@ pub(super) fn resolve_base(ws: &Workspace, base: Option<&str>, main_branch: &str
     }
     match ws.repo.branch_tip(main_branch)? {
         Some(tip) => Ok(tip),
-        None if no_branches(ws)? => Err(Refusal::failed(format!(
-            "the repository has no commits yet, so {main_branch} has no tip to branch from"
-        ))
-        .hint("make a first commit, then start tasks")
-        .into()),
-        None => Err(Refusal::failed(format!("the main branch {main_branch} does not exist"))
-            .hint("check out the branch tasks should land on, or set `git config par.mainBranch BRANCH`")
-            .into()),
+        None if no_branches(ws)? => Err(StartError::NoCommits { main: main_branch.to_string() }.into()),
+        None => Err(StartError::NoMainBranch { main: main_branch.to_string() }.into()),
     }
 }
 

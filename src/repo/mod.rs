@@ -11,7 +11,30 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result};
 
-use crate::error::Refusal;
+/// Why a repository cannot be worked in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepoError {
+    /// No repository around the directory (git's reason is the cause).
+    NotARepository { dir: PathBuf },
+    /// A repository without a working tree.
+    Bare { git_dir: PathBuf },
+    /// A revision that names nothing (git's reason is the cause).
+    UnknownRevision { rev: String },
+}
+
+impl std::fmt::Display for RepoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RepoError::NotARepository { dir } => write!(f, "not a git repository: {}", dir.display()),
+            RepoError::Bare { git_dir } => {
+                write!(f, "{} is a bare repository; git-par needs a working tree", git_dir.display())
+            }
+            RepoError::UnknownRevision { rev } => write!(f, "cannot resolve revision '{rev}'"),
+        }
+    }
+}
+
+impl std::error::Error for RepoError {}
 
 /// An opened repository, seen from one of its worktrees.
 pub struct Repo {
@@ -29,18 +52,10 @@ impl Repo {
     /// Opens the repository containing `dir`; refuses bare repositories.
     pub fn discover(dir: &Path) -> Result<Repo> {
         let git = git2::Repository::discover(dir).map_err(|e| {
-            anyhow::Error::new(e).context(
-                Refusal::failed(format!("not a git repository: {}", dir.display()))
-                    .hint("run git-par inside a git repository, or pass -C DIR"),
-            )
+            anyhow::Error::new(e).context(RepoError::NotARepository { dir: dir.to_path_buf() })
         })?;
         let Some(workdir) = git.workdir() else {
-            return Err(Refusal::failed(format!(
-                "{} is a bare repository; git-par needs a working tree",
-                git.path().display()
-            ))
-            .hint("run git-par in a clone with a working tree")
-            .into());
+            return Err(RepoError::Bare { git_dir: git.path().to_path_buf() }.into());
         };
         let root = strip_trailing_slash(workdir);
         let common_dir = strip_trailing_slash(git.commondir());
@@ -121,10 +136,7 @@ impl Repo {
     /// Resolves a revision to a commit.
     pub fn resolve_commit(&self, rev: &str) -> Result<git2::Oid> {
         let obj = self.git.revparse_single(rev).map_err(|e| {
-            anyhow::Error::new(e).context(
-                Refusal::failed(format!("cannot resolve revision '{rev}'"))
-                    .hint("pass a branch, tag or commit that exists"),
-            )
+            anyhow::Error::new(e).context(RepoError::UnknownRevision { rev: rev.to_string() })
         })?;
         let commit = obj.peel_to_commit().with_context(|| format!("'{rev}' does not name a commit"))?;
         Ok(commit.id())
