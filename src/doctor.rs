@@ -25,7 +25,7 @@
 //! function to [`CHECKS`], and, if it can be repaired safely, a [`Repair`]
 //! variant with its arm in [`apply`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,10 +33,11 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+use crate::journal;
 use crate::land;
 use crate::lifecycle::intent::{self, Intent, Recovered, Verb};
 use crate::repo::worktree::{self, WorktreeHead, WorktreeRecord};
-use crate::state::{ActiveTask, State, TaskStatus};
+use crate::state::{self, ActiveTask, Event, Lock, ParDir, State, TaskStatus, Transact as _};
 use crate::workspace::Workspace;
 
 /// What kind of problem a finding is.
@@ -105,7 +106,7 @@ fn describe_recovery(ws: &Workspace, task: &str, recovery: Option<land::Recovery
     match recovery {
         None => format!("nothing left to do: the finish of {task} had already been recovered"),
         Some(r) if r.completed => format!("completed the landing of {task}"),
-        Some(_) => match ws.store.load().ok().and_then(|state| state.tasks.get(task).map(|t| t.state)) {
+        Some(_) => match ws.state().load().ok().and_then(|state| state.tasks.get(task).map(|t| t.state)) {
             Some(TaskStatus::Blocked) => format!("rolled the finish back; {task} is blocked again"),
             Some(_) => format!("rolled the finish back; {task} is active again"),
             None => format!(
@@ -226,10 +227,10 @@ pub const CHECKS: &[Check] = &[
 /// Runs every check.
 pub fn diagnose(ws: &Workspace) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    let state = match ws.store.load() {
+    let state = match ws.state().load() {
         Ok(state) => Some(state),
         Err(e) => {
-            let path = ws.store.state_path();
+            let path = ws.par().state_file();
             findings.push(
                 Finding::new(Kind::BadState, format!("{} cannot be read: {e:#}", path.display()))
                     .path(&path)
@@ -247,11 +248,11 @@ pub fn diagnose(ws: &Workspace) -> Result<Vec<Finding>> {
         Ok(list) => (list, None),
         Err(e) => (Vec::new(), Some(format!("{e:#}"))),
     };
-    let mut finishes = land::interrupted(&ws.repo, &ws.store)?;
+    let mut finishes = land::interrupted(ws)?;
     finishes.retain(|f| !f.live);
-    let landed = landed_tasks(&ws.store.events_path())?;
+    let landed = landed_tasks(&ws.events()?);
     let mut temps = intent_temps;
-    temps.extend(land::stale_journal_temps(&ws.store)?);
+    temps.extend(land::stale_journal_temps(ws.par())?);
     let survey = Survey { state, worktrees, worktrees_error, finishes, intents, temps, landed };
     for check in CHECKS {
         findings.extend(check(ws, &survey)?);
@@ -259,24 +260,16 @@ pub fn diagnose(ws: &Workspace) -> Result<Vec<Finding>> {
     Ok(findings)
 }
 
-/// The tasks whose last lifecycle event (start, finish, abort, unlock) in
-/// `events.jsonl` is a finish. A line that does not parse (a writer that died
-/// mid-line) is skipped.
-fn landed_tasks(events: &Path) -> Result<BTreeSet<String>> {
-    let text = match fs::read_to_string(events) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", events.display())),
-    };
-    let mut last: BTreeMap<String, bool> = BTreeMap::new();
-    for line in text.lines() {
-        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-        let (Some(kind), Some(task)) = (event["event"].as_str(), event["task"].as_str()) else { continue };
-        if matches!(kind, "start" | "finish" | "abort" | "unlock") {
-            last.insert(task.to_string(), kind == "finish");
-        }
-    }
-    Ok(last.into_iter().filter(|(_, finished)| *finished).map(|(task, _)| task).collect())
+/// The tasks whose last lifecycle event (start, finish, abort, unlock) is a finish.
+fn landed_tasks(events: &[Event]) -> BTreeSet<String> {
+    let tasks: BTreeSet<&str> = events.iter().map(|e| e.task.as_str()).collect();
+    tasks
+        .into_iter()
+        .filter(|task| {
+            state::last_event(events, task, &["start", "finish", "abort", "unlock"]) == Some("finish")
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 /// Applies the safe repairs of `findings`, marking each as repaired or
@@ -310,7 +303,7 @@ pub fn apply(ws: &Workspace, repair: &Repair) -> Result<String> {
         // Under the worktrees lock, which a start holds from recording a task
         // to creating its worktree: a task being started is never dropped.
         Repair::DropStateEntry { task } => ws.with_worktrees_locked(|| {
-            ws.store.transact(|state| {
+            ws.state().update(|state| {
                 let still_stale = match state.tasks.get(task) {
                     Some(entry) => !entry.worktree.exists() && !ws.repo.branch_exists(&entry.branch)?,
                     None => false,
@@ -332,7 +325,7 @@ pub fn apply(ws: &Workspace, repair: &Repair) -> Result<String> {
         // Takes the merge lock itself (and no other lock is held here), so it
         // waits for a running finish rather than racing it.
         Repair::RecoverFinish { task, .. } => {
-            let recovery = land::recover(&ws.repo, &ws.store, task, Some(RECOVER_WAIT))?;
+            let recovery = land::recover(ws, task, Some(RECOVER_WAIT))?;
             // What the landing left undone is reported, not swallowed.
             if let Some(warnings) = recovery.as_ref().map(|r| &r.warnings).filter(|w| !w.is_empty()) {
                 anyhow::bail!("{}", warnings.join("; "));
@@ -351,17 +344,12 @@ pub fn apply(ws: &Workspace, repair: &Repair) -> Result<String> {
         // Each under the lock its writers hold, so never a live writer's.
         Repair::RemoveFile { path } => {
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            if name.ends_with(".json.tmp") {
-                land::remove_journal_temp(&ws.store, path, Some(RECOVER_WAIT))?;
-            } else if name.ends_with(".start.tmp") || name.ends_with(".abort.tmp") {
+            if land::is_journal_temp(&name) {
+                land::remove_journal_temp(ws.par(), path, Some(RECOVER_WAIT))?;
+            } else if intent::is_temp_file(&name) {
                 intent::remove_temp_file(ws, path)?;
             } else {
-                ws.store.with_lock("state.lock", || match fs::remove_file(path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        Err(e).with_context(|| format!("removing {}", path.display()))
-                    }
-                    _ => Ok(()),
-                })?;
+                ws.par().with_lock(Lock::State, || journal::remove_file(path))?;
             }
             Ok(format!("removed {}", path.display()))
         }
@@ -709,17 +697,17 @@ fn worktree_records(_ws: &Workspace, survey: &Survey) -> Result<Vec<Finding>> {
 /// under the state lock, so a live writer's file is never seen; and the
 /// temporary journals and intents the survey found under their own locks.
 fn temp_files(ws: &Workspace, survey: &Survey) -> Result<Vec<Finding>> {
-    let dir = ws.store.dir().to_path_buf();
+    let dir = ws.par().path().to_path_buf();
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    ws.store.with_lock("state.lock", || {
+    ws.par().with_lock(Lock::State, || {
         let mut findings = Vec::new();
         let entries = fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?;
         let mut paths = Vec::new();
         for entry in entries {
             let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-            if entry.file_name().to_string_lossy().starts_with("state.json.tmp.") {
+            if ParDir::is_state_temp(&entry.file_name().to_string_lossy()) {
                 paths.push(entry.path());
             }
         }

@@ -29,7 +29,7 @@ use crate::config::EnforceScope;
 use crate::locks::{self, LockIndex};
 use crate::repo::index::{self, GitDirs};
 use crate::repo::Repo;
-use crate::state::{ActiveTask, State};
+use crate::state::{ActiveTask, State, StateBackend, Transact as _};
 
 /// The hook git-par installs.
 pub const HOOK_NAME: &str = "pre-commit";
@@ -556,8 +556,8 @@ pub fn check(state: &State, me: Option<&str>, scope: EnforceScope, paths: &[Stri
 /// checking again, under the state lock, that no other task holds any of
 /// them (another commit may have acquired one since [`check`] read the
 /// state). Returns the paths another task holds now: then nothing is added.
-pub fn acquire(store: &crate::state::Store, me: &str, paths: &[String]) -> anyhow::Result<Vec<Violation>> {
-    store.transact(|state| {
+pub fn acquire(state: &dyn StateBackend, me: &str, paths: &[String]) -> anyhow::Result<Vec<Violation>> {
+    state.update(|state| {
         let verdict = check(state, Some(me), EnforceScope::Acquire, paths);
         let taken: Vec<Violation> = verdict.violations.into_iter().filter(|v| v.refuses).collect();
         if !taken.is_empty() {

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
+use crate::flock::{self, Mode, Wait};
+
 /// The header of a new blockers file.
 const BLOCKERS_HEADER: &str = "# Blockers\n\n";
 
@@ -67,12 +69,12 @@ pub fn append_blocker(
     let file = open_append(&path)?;
     // The header is written by whoever finds the file empty; the file lock
     // keeps two first writers from both writing it.
-    let mut lock = fd_lock::RwLock::new(file);
-    let mut guard = lock.write().with_context(|| format!("locking {}", path.display()))?;
-    let len = guard.metadata().with_context(|| format!("reading {}", path.display()))?.len();
     let entry = format!("- {at} **{id}** ({who}): {}\n", crate::text::escape_controls(&one_line(text)));
-    let bytes = if len == 0 { format!("{BLOCKERS_HEADER}{entry}") } else { entry };
-    guard.write_all(bytes.as_bytes()).with_context(|| format!("appending to {}", path.display()))?;
+    flock::with_file(file, &path, Mode::Exclusive, Wait::Block, &mut flock::quietly, |mut file| {
+        let len = file.metadata().with_context(|| format!("reading {}", path.display()))?.len();
+        let bytes = if len == 0 { format!("{BLOCKERS_HEADER}{entry}") } else { entry };
+        file.write_all(bytes.as_bytes()).with_context(|| format!("appending to {}", path.display()))
+    })?;
     Ok(path)
 }
 

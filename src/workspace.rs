@@ -12,7 +12,7 @@ use anyhow::{Context as _, Result};
 
 use crate::config::Config;
 use crate::repo::Repo;
-use crate::state::{State, Store};
+use crate::state::{Event, LocalBackend, Lock, ParDir, State, StateBackend};
 use crate::tasks::discover::TaskFileError;
 use crate::tasks::{self, TaskFile};
 
@@ -45,7 +45,10 @@ pub struct Workspace {
     pub options: Options,
     pub repo: Repo,
     pub config: Config,
-    pub store: Store,
+    /// `.git/par`: this machine's own files (journal, lock files).
+    par: ParDir,
+    /// Where the state of the run is kept.
+    backend: Box<dyn StateBackend>,
 }
 
 /// A task file found and read.
@@ -66,8 +69,19 @@ impl Workspace {
     pub fn open(options: Options) -> Result<Workspace> {
         let repo = Repo::discover(&options.cwd)?;
         let config = Config::load(&repo)?;
-        let store = Store::new(repo.par_dir());
-        Ok(Workspace { options, repo, config, store })
+        let par = ParDir::in_git_dir(&repo.common_dir);
+        let backend = Box::new(LocalBackend::new(par.clone()));
+        Ok(Workspace { options, repo, config, par, backend })
+    }
+
+    /// Where the state of the run is kept.
+    pub fn state(&self) -> &dyn StateBackend {
+        self.backend.as_ref()
+    }
+
+    /// `.git/par`, with this machine's journal and lock files.
+    pub fn par(&self) -> &ParDir {
+        &self.par
     }
 
     /// Finds the task file (DESIGN §3) and reads it.
@@ -100,7 +114,7 @@ impl Workspace {
     /// The text of the task file at `path`, read while no landing rewrites it.
     pub fn read_task_text(&self, path: &Path) -> Result<String> {
         // A landing rewrites the main worktree's tasks.md in place: never read it half written.
-        self.store.with_shared_lock(crate::land::SYNC_LOCK, || tasks::discover::read_text(path))
+        self.par.with_shared_lock(Lock::Sync, || tasks::discover::read_text(path))
     }
 
     /// How to read the task file at `path`: its paths resolved against the
@@ -123,7 +137,7 @@ impl Workspace {
 
     /// The inputs of task-file discovery, from flags, config, environment and state.
     pub fn discovery(&self) -> tasks::discover::Sources {
-        let recorded = self.store.load().ok().and_then(|s| s.tasks_file);
+        let recorded = self.state().load().ok().and_then(|s| s.tasks_file);
         tasks::discover::Sources {
             cwd: self.options.cwd.clone(),
             root: self.repo.main_root.clone(),
@@ -176,8 +190,31 @@ impl Workspace {
         }
     }
 
-    /// Runs `f` holding the worktrees lock ([`crate::lifecycle::WORKTREES_LOCK`]).
+    /// Runs `f` holding the worktrees lock ([`Lock::Worktrees`]), which every
+    /// git-par process holds while it adds, removes or prunes worktrees: `git
+    /// worktree add` is not safe against a concurrent one (it reads the other
+    /// worktrees' half-written records), and `prune` must not run while a
+    /// worktree is half made. Lock order: this one first, then the state's.
     pub fn with_worktrees_locked<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        self.store.with_lock(crate::lifecycle::WORKTREES_LOCK, f)
+        self.par.with_lock(Lock::Worktrees, f)
+    }
+
+    /// The task logs' directory (`par.logDir`) in the main worktree.
+    pub fn log_dir(&self) -> &str {
+        &self.config.log_dir
+    }
+
+    /// Appends a lifecycle line (`<at> <event> <id> <details>`) to the task's
+    /// log; a failure becomes a warning: the state already changed.
+    pub fn log(&self, warnings: &mut Vec<String>, at: &str, event: &str, id: &str, details: &str) {
+        let line = crate::logs::lifecycle_line(at, event, id, details);
+        if let Err(e) = crate::logs::append(self.main_root(), &self.config.log_dir, id, &line) {
+            warnings.push(format!("could not write the log of {id}: {e:#}"));
+        }
+    }
+
+    /// The recorded history of the run, oldest first.
+    pub fn events(&self) -> Result<Vec<Event>> {
+        self.state().events()
     }
 }

@@ -14,7 +14,7 @@ use git_par::config::EnforceScope;
 use git_par::hook::{self, Reason, Verdict, Violation};
 use git_par::repo::index::{self, GitDirs};
 use git_par::repo::Repo;
-use git_par::state::Store;
+use git_par::state::{LocalBackend, ParDir, StateBackend as _};
 use git_par::workflow::shell_quote;
 use git_par::workspace::Options;
 
@@ -33,8 +33,8 @@ pub fn run(args: &CheckArgs, options: &Options, ui: &Ui) -> Result<()> {
         // Not found the quick way: let the full discovery say why (not a repository, bare...).
         None => GitDirs::of(&Repo::discover(&options.cwd)?),
     };
-    let store = Store::new(dirs.common_dir.join("par"));
-    let state = store.load()?;
+    let backend = LocalBackend::new(ParDir::in_git_dir(&dirs.common_dir));
+    let state = backend.load()?;
     if state.tasks.is_empty() {
         return render(&Verdict::default(), staged, ui);
     }
@@ -74,7 +74,7 @@ pub fn run(args: &CheckArgs, options: &Options, ui: &Ui) -> Result<()> {
     let mut verdict = hook::check(&state, me, scope, &paths);
     if let (Some(id), false, false) = (me, verdict.acquire.is_empty(), verdict.refused()) {
         // Only a commit that goes through takes its paths; a refused one takes none.
-        let taken = hook::acquire(&store, id, &verdict.acquire)?;
+        let taken = hook::acquire(&backend, id, &verdict.acquire)?;
         if taken.is_empty() {
             ui.status(&format!("{id} now locks {}", verdict.acquire.join(", ")));
         }

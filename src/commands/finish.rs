@@ -23,7 +23,7 @@ pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
                 .hint("pass a duration in seconds, e.g. `--wait 30` or `--wait 0.5`")
         })?),
     };
-    let state = ws.store.load()?;
+    let state = ws.state().load()?;
     let inside = worktree_holding_cwd(args, &state);
     let main_branch = ws.main_branch(&state)?;
     let tasks_file = match &state.tasks_file {
@@ -54,7 +54,7 @@ pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         enforce_scope: git_par::repo::index::config_string(&ws.repo.git, "par.enforceScope")?
             .map(|value| git_par::config::EnforceScope::from_config(Some(&value)).unwrap_or_default()),
     };
-    let landing = land::finish(&ws.repo, &ws.store, &request, &|p| progress(ui, &request, p))?;
+    let landing = land::finish(ws, &request, &|p| progress(ui, &request, p))?;
     if !landing.dropped.is_empty() {
         ui.warn(&format!(
             "edits of {} to tasks.md outside its own checkbox were dropped (git-par owns the task file):",

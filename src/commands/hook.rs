@@ -91,7 +91,8 @@ pub fn run(args: &HookArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         ui.out(&status_text(&hooks, &status))?;
     }
     if matches!(args.action, HookAction::Status) && !status.found.is_ours() {
-        let active: Vec<String> = ws.store.load().map(|s| s.tasks.into_keys().collect()).unwrap_or_default();
+        let active: Vec<String> =
+            ws.state().load().map(|s| s.tasks.into_keys().collect()).unwrap_or_default();
         if !active.is_empty() {
             let (n, is, its) = if active.len() == 1 {
                 ("1 task".to_string(), "is", "its")

@@ -22,7 +22,7 @@ struct LintJson<'a> {
 /// Runs `git par lint`.
 pub fn run(_args: &LintArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     let found = discover::find(&ws.discovery())?;
-    let text = ws.store.with_shared_lock(git_par::land::SYNC_LOCK, || discover::read_text(&found.path))?;
+    let text = ws.read_task_text(&found.path)?;
     let options = ws.task_options(&found.path)?;
     let (findings, count) = match tasks::read(&text, &options) {
         Ok(file) => (lint::check(&file, options.context.as_deref()), file.tasks.len()),

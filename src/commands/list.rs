@@ -146,7 +146,7 @@ fn phase_title<'a>(file: &'a TaskFile, task: &Task) -> Option<&'a str> {
 /// Runs `git par list`.
 pub fn list(args: &ListArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     let loaded = super::tasks(ws, ui)?;
-    let state = ws.store.load()?;
+    let state = ws.state().load()?;
     let selected: Vec<&Task> = loaded
         .file
         .tasks
@@ -168,7 +168,7 @@ pub fn list(args: &ListArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
 /// Started tasks are left out: they are being worked on already.
 pub fn ready(_args: &ReadyArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     let loaded = super::tasks(ws, ui)?;
-    let state = ws.store.load()?;
+    let state = ws.state().load()?;
     let ready: Vec<&Task> = loaded.file.ready().filter(|t| !state.tasks.contains_key(&t.id)).collect();
     if ready.is_empty() && !ui.json {
         let left = loaded.file.tasks.iter().filter(|t| !t.is_done()).count();
@@ -191,7 +191,7 @@ pub fn ready(_args: &ReadyArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
 /// Runs `git par show`.
 pub fn show(args: &ShowArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     let loaded = super::tasks(ws, ui)?;
-    let state = ws.store.load()?;
+    let state = ws.state().load()?;
     let file = &loaded.file;
     let task = find(&loaded, &args.id)?;
     let command = workflow::recommended_command(task, ws.config.command.as_deref());

@@ -19,7 +19,7 @@ struct PlanJson<'a> {
 pub fn run(args: &PlanArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     let classes = Classes::new(&ws.config.classes, &ws.config.limits, &args.limit)?;
     let loaded = super::tasks(ws, ui)?;
-    let state = ws.store.load()?;
+    let state = ws.state().load()?;
     let is_active = |id: &str| state.tasks.contains_key(id);
     let candidates = workflow::candidates(&loaded.file, &is_active);
     let waves = workflow::waves(&candidates, &classes);

@@ -26,7 +26,7 @@ struct Body<'a> {
 /// Runs `git par run`. Exits with the command's own status; with `--json`
 /// the command's stdout goes to stderr so that stdout holds one document.
 pub fn run(args: &RunArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
-    let current = ws.store.load()?;
+    let current = ws.state().load()?;
     let Some(task) = current.tasks.get(&args.id) else {
         return Err(Refusal::failed(format!(
             "task {} is not active, so it has no worktree to run in",

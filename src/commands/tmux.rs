@@ -40,7 +40,7 @@ pub fn run(args: &TmuxArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     for id in &args.ids {
         super::list::find(&loaded, id)?;
     }
-    let state = ws.store.load()?;
+    let state = ws.state().load()?;
     let to_start: Vec<String> =
         args.ids.iter().filter(|id| !state.tasks.contains_key(*id)).cloned().collect();
     if !to_start.is_empty() {
@@ -55,7 +55,7 @@ pub fn run(args: &TmuxArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
             ui.status(&format!("started {} on branch {}", started.id, started.branch));
         }
     }
-    let state = ws.store.load()?;
+    let state = ws.state().load()?;
     let mut panes = Vec::new();
     for id in &args.ids {
         let (Some(task), Some(active)) = (loaded.file.get(id), state.tasks.get(id)) else { continue };
@@ -87,7 +87,7 @@ pub fn run(args: &TmuxArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         vars.extend(env.iter().cloned());
         panes.push(Pane { task: id.clone(), dir: active.worktree.clone(), env: vars, banner });
     }
-    let opened = tmux::open(&args.session, &panes, args.add, &ws.store.dir().join("tmux"))?;
+    let opened = tmux::open(&args.session, &panes, args.add, &ws.par().tmux_dir())?;
     if ui.json {
         let panes = panes
             .iter()

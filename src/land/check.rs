@@ -10,7 +10,8 @@ use super::error::LandError;
 use super::{active_task, Progress, Request};
 use crate::repo::land::{self as git};
 use crate::repo::Repo;
-use crate::state::{ActiveTask, State, Store, TaskStatus};
+use crate::state::{ActiveTask, State, TaskStatus};
+use crate::workspace::Workspace;
 
 // ---------------------------------------------------------------------------
 // Steps 2–7.
@@ -28,15 +29,15 @@ pub(super) struct Checked {
 /// first with `--commit`), main exists, and the worktree with main checked
 /// out has no changes in the paths the task changes.
 pub(super) fn check(
-    repo: &Repo,
-    store: &Store,
+    ws: &Workspace,
     state: &State,
     req: &Request,
     act: bool,
     progress: &dyn Fn(Progress<'_>),
 ) -> Result<Checked> {
+    let repo = &ws.repo;
     let id = &req.id;
-    let task = active_task(repo, store, state, req)?.clone();
+    let task = active_task(ws, state, req)?.clone();
     if task.state == TaskStatus::Blocked {
         return Err(LandError::Blocked { id: id.clone(), reason: task.blocked_reason.clone() }.into());
     }

@@ -3,20 +3,21 @@
 //! a finish that died: rolled back before the commit point, completed after.
 
 use std::fs;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use git2::Oid;
 use serde::{Deserialize, Serialize};
 
 use super::error::{LandError, Resume};
 use super::{complete, live_holder, rollback, with_merge_lock};
+use crate::journal::{self, Record};
 use crate::repo::index_lock::{self, FileId, IndexLock};
 use crate::repo::land::{self as git};
 use crate::repo::Repo;
-use crate::state::{Store, TaskStatus};
+use crate::state::{Lock, ParDir, TaskStatus};
+use crate::workspace::Workspace;
 
 // ---------------------------------------------------------------------------
 // The journal.
@@ -99,35 +100,38 @@ pub struct HeldLock {
     pub since_ms: u64,
 }
 
+impl Record for Journal {
+    const KIND: &'static str = "journal";
+    const NOUN: &'static str = "the journal";
+    const EXTENSIONS: &'static [&'static str] = &["json"];
+
+    fn task(&self) -> &str {
+        &self.task
+    }
+
+    fn extension(&self) -> &'static str {
+        "json"
+    }
+}
+
 impl Journal {
-    pub(super) fn path(store: &Store, id: &str) -> PathBuf {
-        store.dir().join("journal").join(format!("{id}.json"))
+    /// Whether a journal of task `id` exists.
+    pub(super) fn exists(par: &ParDir, id: &str) -> bool {
+        journal::exists(par, id, "json")
     }
 
-    pub(super) fn save(&self, store: &Store) -> Result<()> {
-        let path = Journal::path(store, &self.task);
-        let dir = store.dir().join("journal");
-        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let tmp = dir.join(format!(".{}.json.tmp", self.task));
-        let json = serde_json::to_vec_pretty(self).context("serialising the journal")?;
-        // Rename over the old journal so a crash leaves one whole version.
-        fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
-        fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+    /// Writes it over the old one (whole: a crash leaves one version).
+    pub(super) fn save(&self, par: &ParDir) -> Result<()> {
+        journal::save(par, self)
     }
 
-    pub(super) fn advance(&mut self, store: &Store, step: Step) -> Result<()> {
+    pub(super) fn advance(&mut self, par: &ParDir, step: Step) -> Result<()> {
         self.step = step;
-        self.save(store)
+        self.save(par)
     }
 
-    pub(super) fn remove(&self, store: &Store) -> Result<()> {
-        let path = Journal::path(store, &self.task);
-        match fs::remove_file(&path) {
-            Err(e) if e.kind() != ErrorKind::NotFound => {
-                Err(e).with_context(|| format!("removing {}", path.display()))
-            }
-            _ => Ok(()),
-        }
+    pub(super) fn remove(&self, par: &ParDir) -> Result<()> {
+        journal::remove(par, &self.task, "json")
     }
 
     pub(super) fn oid(text: &Option<String>) -> Option<Oid> {
@@ -143,7 +147,7 @@ pub(super) const INDEX_LOCK_WAIT: Duration = Duration::from_secs(10);
 /// `doctor --repair` can remove it after a kill. Waits a while for a git
 /// command holding it; `resume` is what to run again once it is free.
 pub(super) fn lock_index(
-    store: &Store,
+    par: &ParDir,
     journal: &mut Journal,
     worktree: &Path,
     whose: &str,
@@ -151,18 +155,18 @@ pub(super) fn lock_index(
 ) -> Result<IndexLock> {
     let (lock_path, index) = index_lock::paths(worktree)?;
     journal.index_lock = Some(HeldLock { path: lock_path.clone(), id: None, since_ms: now_ms() });
-    journal.save(store)?;
+    journal.save(par)?;
     let started = Instant::now();
     loop {
         if let Some(lock) = IndexLock::try_acquire(&lock_path, &index)? {
             if let Some(held) = journal.index_lock.as_mut() {
                 held.id = Some(lock.id());
             }
-            journal.save(store)?;
+            journal.save(par)?;
             return Ok(lock);
         }
         if started.elapsed() >= INDEX_LOCK_WAIT {
-            unlock_index(store, journal)?;
+            unlock_index(par, journal)?;
             let (whose, worktree) = (whose.to_string(), worktree.to_path_buf());
             return Err(LandError::IndexLocked { whose, lock: lock_path, worktree, resume }.into());
         }
@@ -171,9 +175,9 @@ pub(super) fn lock_index(
 }
 
 /// Forgets the journal's index lock once it is committed or given up.
-pub(super) fn unlock_index(store: &Store, journal: &mut Journal) -> Result<()> {
+pub(super) fn unlock_index(par: &ParDir, journal: &mut Journal) -> Result<()> {
     if journal.index_lock.take().is_some() {
-        journal.save(store)?;
+        journal.save(par)?;
     }
     Ok(())
 }
@@ -237,66 +241,39 @@ pub struct Recovery {
 }
 
 /// The interrupted finishes recorded in the journal directory.
-pub fn interrupted(repo: &Repo, store: &Store) -> Result<Vec<Interrupted>> {
-    let dir = store.dir().join("journal");
-    let entries = match fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-    };
-    let holder = live_holder(store)?;
+pub fn interrupted(ws: &Workspace) -> Result<Vec<Interrupted>> {
+    let journals: Vec<Journal> = journal::list(ws.par())?;
+    if journals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let holder = live_holder(ws.par())?;
     let mut out = Vec::new();
-    for entry in entries {
-        let path = entry.with_context(|| format!("reading {}", dir.display()))?.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
-        }
-        let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let journal: Journal = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a git-par journal; move it aside", path.display()))?;
-        let committed = committed(repo, &journal)?;
+    for journal in journals {
+        let committed = committed(&ws.repo, &journal)?;
         let live = holder.as_deref() == Some(journal.task.as_str());
         out.push(Interrupted { journal, committed, live });
     }
-    out.sort_by(|a, b| a.journal.task.cmp(&b.journal.task));
     Ok(out)
 }
 
 /// The temporary journals (`.<ID>.json.tmp`) of finishes that died while
 /// saving their journal. Looked for only while no finish holds the merge
 /// lock (a running one may be saving its own): then there are none to report.
-pub fn stale_journal_temps(store: &Store) -> Result<Vec<PathBuf>> {
-    let dir = store.dir().join("journal");
-    if !dir.is_dir() {
+pub fn stale_journal_temps(par: &ParDir) -> Result<Vec<PathBuf>> {
+    if !par.journal_dir().is_dir() {
         return Ok(Vec::new());
     }
-    let path = store.dir().join("merge.lock");
-    let mut lock = fd_lock::RwLock::new(store.open_sidecar(&path)?);
-    let _guard = match lock.try_write() {
-        Ok(guard) => guard,
-        Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("locking {}", path.display())),
-    };
-    let mut temps = Vec::new();
-    for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.ends_with(".json.tmp") {
-            temps.push(entry.path());
-        }
-    }
-    temps.sort();
-    Ok(temps)
+    Ok(par.try_lock(Lock::Merge, || journal::temps::<Journal>(par))?.unwrap_or_default())
+}
+
+/// Whether `name` is one of [`stale_journal_temps`].
+pub fn is_journal_temp(name: &str) -> bool {
+    ParDir::is_journal_temp(name, Journal::EXTENSIONS)
 }
 
 /// Removes one of [`stale_journal_temps`], holding the merge lock.
-pub fn remove_journal_temp(store: &Store, path: &Path, wait: Option<Duration>) -> Result<()> {
-    with_merge_lock(store, "doctor", wait, &|_| {}, || match fs::remove_file(path) {
-        Err(e) if e.kind() != ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("removing {}", path.display()))
-        }
-        _ => Ok(()),
-    })
+pub fn remove_journal_temp(par: &ParDir, path: &Path, wait: Option<Duration>) -> Result<()> {
+    with_merge_lock(par, "doctor", wait, &|_| {}, || journal::remove_file(path))
 }
 
 /// Whether the journal's landing passed the commit point: main is at the
@@ -319,9 +296,10 @@ pub(super) fn committed(repo: &Repo, journal: &Journal) -> Result<bool> {
 /// commit point, rolls it back if not. Holds the merge lock while it works
 /// (waiting up to `wait` for a running finish). `None` when there is no
 /// journal for `task` (any more).
-pub fn recover(repo: &Repo, store: &Store, task: &str, wait: Option<Duration>) -> Result<Option<Recovery>> {
-    with_merge_lock(store, "doctor", wait, &|_| {}, || {
-        let Some(found) = interrupted(repo, store)?.into_iter().find(|i| i.journal.task == task) else {
+pub fn recover(ws: &Workspace, task: &str, wait: Option<Duration>) -> Result<Option<Recovery>> {
+    let repo = &ws.repo;
+    with_merge_lock(ws.par(), "doctor", wait, &|_| {}, || {
+        let Some(found) = interrupted(ws)?.into_iter().find(|i| i.journal.task == task) else {
             return Ok(None);
         };
         let mut journal = found.journal;
@@ -332,23 +310,18 @@ pub fn recover(repo: &Repo, store: &Store, task: &str, wait: Option<Duration>) -
         // And maybe while it held an index lock or wrote main's ref lock:
         // git could commit nothing while those are there.
         for path in left_behind(repo, &journal) {
-            match fs::remove_file(&path) {
-                Err(e) if e.kind() != ErrorKind::NotFound => {
-                    return Err(e).with_context(|| format!("removing {}", path.display()))
-                }
-                _ => {}
-            }
+            journal::remove_file(&path)?;
         }
         if journal.index_lock.take().is_some() {
-            journal.save(store)?;
+            journal.save(ws.par())?;
         }
         if found.committed {
             if journal.step < Step::Landed {
-                journal.advance(store, Step::Landed)?;
+                journal.advance(ws.par(), Step::Landed)?;
             }
-            complete(repo, store, &mut journal, None, &mut warnings)?;
+            complete(ws, &mut journal, None, &mut warnings)?;
         } else {
-            rollback(repo, store, &mut journal, &mut warnings)?;
+            rollback(ws, &mut journal, &mut warnings)?;
         }
         Ok(Some(Recovery { task: journal.task.clone(), completed: found.committed, warnings }))
     })

@@ -2,11 +2,13 @@
 //!
 //! Invariants:
 //! - One landing at a time. Everything from reading main to moving it runs
-//!   under the exclusive fd-lock on `.git/par/merge.lock` (a sidecar never
-//!   deleted); `.git/par/landing` names the holder for those who wait.
+//!   under the merge queue's lock (`queue.rs`), which names its holder for
+//!   those who wait.
 //! - Main moves only by a compare-and-swap from the commit the landing was
-//!   built and verified on. That swap is the commit point: before it, the
-//!   landing has not happened; after it, it has, whatever else fails.
+//!   built and verified on, through the state backend's commit point
+//!   ([`crate::state::StateBackend::land_dyn`]): the lock check and the move
+//!   are one step. That swap is the commit point: before it, the landing has
+//!   not happened; after it, it has, whatever else fails.
 //! - Before the commit point the only visible changes are to the task's own
 //!   branch and worktree (main merged into them, step 3), and a finish that
 //!   stops puts both back: it lands entirely or changes nothing but leaving
@@ -15,10 +17,12 @@
 //! - tasks.md is changed only inside the landing commit; the main worktree
 //!   gets it, like every other landed path, by a checkout of exactly the
 //!   paths that changed, which never overwrites local changes.
-//! - A journal (`.git/par/journal/<ID>.json`) is written before each step
-//!   that changes something, with the commits before and after. After a
-//!   crash, [`recover`] decides from the refs whether the commit point was
-//!   passed, then rolls back or completes. Every step is safe to redo.
+//! - A journal (`journal.rs`) is written before each step that changes
+//!   something, with the commits before and after. After a crash,
+//!   [`recover`] decides from the refs whether the commit point was passed,
+//!   then rolls back or completes. Every step is safe to redo.
+//! - The task's locks are released, and its `finish` event recorded, in one
+//!   state change after the main worktree has the landing (step 7).
 
 use std::fs;
 use std::path::Path;
@@ -28,11 +32,13 @@ use anyhow::{Context as _, Result};
 use git2::Oid;
 
 use crate::config::EnforceScope;
-use crate::repo::index_lock::{self};
+use crate::journal::{crash_point, is_crash};
+use crate::repo::index_lock::{self, IndexLock};
 use crate::repo::land::{self as git, Change};
 use crate::repo::Repo;
-use crate::state::{ActiveTask, State, Store, TaskStatus};
+use crate::state::{self, ActiveTask, Lock, MainMove, State, SwapHooks, TaskStatus, Transact as _};
 use crate::tasks;
+use crate::workspace::Workspace;
 
 mod build;
 mod check;
@@ -46,8 +52,8 @@ use self::build::{build, integrate};
 use self::check::{check, in_the_way, main_worktree_ready, Checked};
 pub use self::error::{Held, LandError, Resume, Stash};
 pub use self::journal::{
-    interrupted, left_behind, recover, remove_journal_temp, stale_journal_temps, HeldLock, Interrupted,
-    Journal, Recovery, Step,
+    interrupted, is_journal_temp, left_behind, recover, remove_journal_temp, stale_journal_temps, HeldLock,
+    Interrupted, Journal, Recovery, Step,
 };
 use self::journal::{lock_index, unlock_index};
 use self::message::{landing_message, plural, result_line, strategy_name, unified};
@@ -133,20 +139,20 @@ pub enum Progress<'a> {
 }
 
 /// Runs `git par finish`: lands the task, or with `dry_run` shows what would land.
-pub fn finish(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
+pub fn finish(ws: &Workspace, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
     // Refuse an unknown task before queueing behind other landings.
-    let state = store.load()?;
-    active_task(repo, store, &state, req)?;
+    let state = ws.state().load()?;
+    active_task(ws, &state, req)?;
     if req.dry_run {
-        return dry_run(repo, store, &state, req);
+        return dry_run(ws, &state, req);
     }
-    with_merge_lock(store, &req.id, req.wait, progress, || land(repo, store, req, progress))
+    with_merge_lock(ws.par(), &req.id, req.wait, progress, || land(ws, req, progress))
 }
 
 /// The active task `req` names; a task that is not active is refused,
 /// saying so when it has already landed.
-fn active_task<'a>(repo: &Repo, store: &Store, state: &'a State, req: &Request) -> Result<&'a ActiveTask> {
-    if !state.tasks.contains_key(&req.id) && landed_before(repo, store, req) {
+fn active_task<'a>(ws: &Workspace, state: &'a State, req: &Request) -> Result<&'a ActiveTask> {
+    if !state.tasks.contains_key(&req.id) && landed_before(ws, req) {
         return Err(LandError::AlreadyLanded { id: req.id.clone(), main: req.main_branch.clone() }.into());
     }
     active(state, &req.id)
@@ -154,7 +160,8 @@ fn active_task<'a>(repo: &Repo, store: &Store, state: &'a State, req: &Request) 
 
 /// Whether a task that is not active landed: ticked in main's tasks.md, or
 /// its last start, finish or abort in `events.jsonl` is a finish.
-fn landed_before(repo: &Repo, store: &Store, req: &Request) -> bool {
+fn landed_before(ws: &Workspace, req: &Request) -> bool {
+    let repo = &ws.repo;
     let ticked = req.tasks_file.as_ref().and_then(|file| {
         let main = git::ref_target(&repo.git, &format!("refs/heads/{}", req.main_branch)).ok().flatten();
         let committed = main
@@ -167,15 +174,8 @@ fn landed_before(repo: &Repo, store: &Store, req: &Request) -> bool {
     if ticked == Some(true) {
         return true;
     }
-    let Ok(events) = fs::read_to_string(store.events_path()) else { return false };
-    let last = events
-        .lines()
-        .rev()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|e| e["task"] == req.id.as_str())
-        .filter_map(|e| e["event"].as_str().map(str::to_string))
-        .find(|e| ["start", "finish", "abort"].contains(&e.as_str()));
-    last.as_deref() == Some("finish")
+    let Ok(events) = ws.events() else { return false };
+    state::last_event(&events, &req.id, &["start", "finish", "abort"]) == Some("finish")
 }
 
 fn active<'a>(state: &'a State, id: &str) -> Result<&'a ActiveTask> {
@@ -185,17 +185,7 @@ fn active<'a>(state: &'a State, id: &str) -> Result<&'a ActiveTask> {
     Err(LandError::NotActive { id: id.to_string(), active: state.tasks.keys().cloned().collect() }.into())
 }
 
-// ---------------------------------------------------------------------------
-// Crash points (tests only).
-
-/// The sidecar lock a landing holds exclusively while it updates the main
-/// worktree's files; readers of the main worktree's tasks.md hold it shared.
-pub const SYNC_LOCK: &str = "sync.lock";
-
-/// The environment variable that makes finish, start or abort die at a named step.
-pub const CRASH_ENV: &str = "GIT_PAR_TEST_CRASH_AT";
-
-/// The steps a test can crash a finish at, in order.
+/// The steps a test can crash a finish at, in order ([`crate::journal::CRASH_ENV`]).
 pub const CRASH_POINTS: &[&str] = &[
     "started",
     "task-merge-commit",
@@ -212,68 +202,25 @@ pub const CRASH_POINTS: &[&str] = &[
     "cleaned",
 ];
 
-/// The steps a test can crash a start at ([`crate::lifecycle::start`]), in order.
-pub const START_CRASH_POINTS: &[&str] = &["start-recorded", "start-created"];
-
-/// The steps a test can crash an abort at ([`crate::lifecycle::abort`]), in order.
-pub const ABORT_CRASH_POINTS: &[&str] = &["abort-worktree-removed", "abort-branch-deleted"];
-
 #[cfg(test)]
 thread_local! {
-    static TEST_CRASH: std::cell::RefCell<Option<&'static str>> = const { std::cell::RefCell::new(None) };
     /// Runs just before the swap of main: lets a test move main under a landing.
     static TEST_BEFORE_SWAP: std::cell::RefCell<Option<Box<dyn FnMut()>>> = std::cell::RefCell::new(None);
 }
 
-/// The error a simulated crash unwinds with in unit tests (no cleanup runs).
-#[derive(Debug)]
-struct Crashed(&'static str);
-
-impl std::fmt::Display for Crashed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "simulated crash at {}", self.0)
-    }
-}
-
-impl std::error::Error for Crashed {}
-
-/// Dies at `at` when the test environment asks for it (see [`CRASH_ENV`]).
-pub(crate) fn crash_point(at: &'static str) -> Result<()> {
-    #[cfg(test)]
-    {
-        if TEST_CRASH.with(|c| *c.borrow() == Some(at)) {
-            return Err(Crashed(at).into());
-        }
-    }
-    #[cfg(not(test))]
-    {
-        if std::env::var_os(CRASH_ENV).is_some_and(|v| v == at) {
-            // As abrupt as kill -9: no destructors, no cleanup.
-            std::process::abort();
-        }
-    }
-    Ok(())
-}
-
-fn is_crash(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| c.is::<Crashed>())
-}
-
-fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
-    if Journal::path(store, &req.id).exists() {
+fn land(ws: &Workspace, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
+    if Journal::exists(ws.par(), &req.id) {
         return Err(LandError::NeedsRepair { id: req.id.clone() }.into());
     }
     // Under the merge lock, so its finish is dead: main has its landing, the
     // main worktree does not, and what looks like local changes there would
     // undo it.
-    if let Some(other) =
-        interrupted(repo, store)?.into_iter().find(|i| i.committed && i.journal.step < Step::Synced)
-    {
+    if let Some(other) = interrupted(ws)?.into_iter().find(|i| i.committed && i.journal.step < Step::Synced) {
         let (task, main) = (other.journal.task, other.journal.main_branch);
         return Err(LandError::NotSynced { task, main, id: req.id.clone() }.into());
     }
-    let state = store.load()?;
-    let checked = check(repo, store, &state, req, true, progress)?;
+    let state = ws.state().load()?;
+    let checked = check(ws, &state, req, true, progress)?;
     let mut journal = Journal {
         version: 1,
         task: req.id.clone(),
@@ -297,11 +244,11 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
         index_lock: None,
         main_ahead: false,
     };
-    journal.save(store)?;
-    let marked = set_status(store, &req.id, TaskStatus::Finishing);
+    journal.save(ws.par())?;
+    let marked = set_status(ws, &req.id, TaskStatus::Finishing);
     let result = marked.and_then(|()| {
         crash_point("started")?;
-        land_steps(repo, store, req, &checked, &mut journal, progress)
+        land_steps(ws, req, &checked, &mut journal, progress)
     });
     match result {
         Ok(landing) => Ok(landing),
@@ -312,13 +259,13 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
         ))),
         Err(e) => {
             let mut warnings = Vec::new();
-            if !store.load()?.tasks.contains_key(&req.id) {
+            if !ws.state().load()?.tasks.contains_key(&req.id) {
                 // Its worktree and branch may be gone too: whatever failed
                 // here failed because of that, and is no news.
-                let _ = rollback(repo, store, &mut journal, &mut warnings);
+                let _ = rollback(ws, &mut journal, &mut warnings);
                 return Err(LandError::AbortedMeanwhile { id: req.id.clone() }.into());
             }
-            match rollback(repo, store, &mut journal, &mut warnings) {
+            match rollback(ws, &mut journal, &mut warnings) {
                 Ok(()) if warnings.is_empty() => Err(e),
                 Ok(()) => Err(e.context(warnings.join("; "))),
                 Err(undo) => Err(e.context(format!(
@@ -329,8 +276,8 @@ fn land(repo: &Repo, store: &Store, req: &Request, progress: &dyn Fn(Progress<'_
     }
 }
 
-fn set_status(store: &Store, id: &str, status: TaskStatus) -> Result<()> {
-    store.transact(|state| {
+fn set_status(ws: &Workspace, id: &str, status: TaskStatus) -> Result<()> {
+    ws.state().update(|state| {
         if let Some(task) = state.tasks.get_mut(id) {
             task.state = status;
         }
@@ -339,13 +286,13 @@ fn set_status(store: &Store, id: &str, status: TaskStatus) -> Result<()> {
 }
 
 fn land_steps(
-    repo: &Repo,
-    store: &Store,
+    ws: &Workspace,
     req: &Request,
     checked: &Checked,
     journal: &mut Journal,
     progress: &dyn Fn(Progress<'_>),
 ) -> Result<Landing> {
+    let repo = &ws.repo;
     let sigs = git::signatures(&repo.git)?;
     let main_ref = format!("refs/heads/{}", req.main_branch);
     let branch = &checked.task.branch;
@@ -361,7 +308,14 @@ fn land_steps(
         // What would land is known now: refuse before anything moves or a
         // verify runs when it breaks the locks or cannot reach main's worktree.
         let changed = changed_paths(repo, main_old, tested)?;
-        guard::enforce(&mut store.load()?, &req.id, branch, &req.main_branch, req.enforce_scope, &changed)?;
+        guard::enforce(
+            &mut ws.state().load()?,
+            &req.id,
+            branch,
+            &req.main_branch,
+            req.enforce_scope,
+            &changed,
+        )?;
         if let Some(main_wt) = &checked.main_worktree {
             let (from, to) = (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, tested)?);
             let blocked = git::in_the_way(main_wt, from, to, &changed)?;
@@ -372,9 +326,9 @@ fn land_steps(
         }
         if tested != head {
             journal.task_head = Some(tested.to_string());
-            journal.advance(store, Step::TaskMerged)?;
+            journal.advance(ws.par(), Step::TaskMerged)?;
             crash_point("task-merge-commit")?;
-            move_task_branch(repo, store, journal, req, checked, head, tested)?;
+            move_task_branch(ws, journal, req, checked, head, tested)?;
             // A task branch with nothing of its own just moved up to main.
             if tested != main_old {
                 progress(Progress::MergedMain { main: &req.main_branch, commit: tested });
@@ -384,7 +338,7 @@ fn land_steps(
         // Step 4.
         if let Some(command) = &req.verify {
             progress(Progress::Verifying { command });
-            verify(store, command, &checked.task.worktree, &req.id)?;
+            verify(ws.par(), command, &checked.task.worktree, &req.id)?;
         }
         crash_point("verified")?;
 
@@ -396,7 +350,7 @@ fn land_steps(
         journal.commits = built.landing_info.commits.len();
         journal.files = built.landing_info.files.len();
         journal.worktree_tick = built.worktree_tick.clone();
-        journal.advance(store, Step::Landing)?;
+        journal.advance(ws.par(), Step::Landing)?;
         crash_point("landing-commit")?;
         #[cfg(test)]
         TEST_BEFORE_SWAP.with(|h| h.borrow_mut().as_mut().map(|f| f()));
@@ -409,7 +363,7 @@ fn land_steps(
         let main_lock = match &checked.main_worktree {
             Some(wt) => {
                 let whose = format!("the worktree of {}", req.main_branch);
-                Some(lock_index(store, journal, wt, &whose, Resume::Finish(req.id.clone()))?)
+                Some(lock_index(ws.par(), journal, wt, &whose, Resume::Finish(req.id.clone()))?)
             }
             None => None,
         };
@@ -418,42 +372,49 @@ fn land_steps(
         let log = format!("git-par finish {}: {}", req.id, strategy_name(req.strategy));
         let (main_tree, landing_tree) =
             (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, built.landing)?);
-        // The locks are checked, and main moved, in one state transaction:
+        // The locks are checked, and main moved, in one step of the state:
         // no task can take a path this landing changes in between.
-        let (moved, warnings) = store.transact(|state| {
-            let warnings =
-                guard::enforce(state, &req.id, branch, &req.main_branch, req.enforce_scope, &landed_paths)?;
-            if let (Some(wt), Some(lock)) = (&checked.main_worktree, &main_lock) {
-                journal.main_ahead = true;
-                journal.save(store)?;
-                let ahead = store
-                    .with_lock(SYNC_LOCK, || git::checkout(wt, main_tree, landing_tree, &landed_paths, lock));
-                if let Err(e) = ahead {
-                    if e.downcast_ref::<git::Blocked>().is_some() {
-                        // Refused before writing anything: nothing to bring back.
-                        journal.main_ahead = false;
-                        journal.save(store)?;
-                    }
-                    return Err(main_update_failed(e, &req.main_branch, wt, Resume::Finish(req.id.clone())));
+        let mut warnings = Vec::new();
+        let moved = {
+            let main_move = MainMove {
+                repo: &repo.git,
+                refname: &main_ref,
+                old: main_old,
+                new: built.landing,
+                log: &log,
+            };
+            let mut ahead = MainWorktreeAhead {
+                ws,
+                journal,
+                target: checked.main_worktree.as_deref().zip(main_lock.as_ref()),
+                trees: (main_tree, landing_tree),
+                paths: &landed_paths,
+                req,
+            };
+            let landed = ws.state().land_dyn(&main_move, &mut ahead, &mut |state, _| {
+                warnings = guard::enforce(
+                    state,
+                    &req.id,
+                    branch,
+                    &req.main_branch,
+                    req.enforce_scope,
+                    &landed_paths,
+                )?;
+                Ok(())
+            })?;
+            match landed {
+                Some(recorded) => {
+                    recorded.check()?;
+                    true
                 }
-                crash_point("main-worktree-ahead")?;
+                None => false,
             }
-            let moved = git::compare_and_swap(&repo.git, &main_ref, main_old, built.landing, &log)?;
-            if let (false, Some(wt), Some(lock)) = (moved, &checked.main_worktree, &main_lock) {
-                // Main moved under the landing: its worktree goes back first.
-                store.with_lock(SYNC_LOCK, || {
-                    git::checkout(wt, landing_tree, main_tree, &landed_paths, lock)
-                })?;
-                journal.main_ahead = false;
-                journal.save(store)?;
-            }
-            Ok((moved, warnings))
-        })?;
+        };
         if moved {
             break (built.landing, built, main_lock, warnings);
         }
         drop(main_lock);
-        unlock_index(store, journal)?;
+        unlock_index(ws.par(), journal)?;
         if attempt >= MAX_ATTEMPTS {
             let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", req.main_branch));
             if lock_stays(&lock) {
@@ -468,23 +429,72 @@ fn land_steps(
             // Merge again from the task's own tip, not on top of this merge,
             // so one merge of main lands however often main moved. The
             // journal names the merge until the branch is back at the tip.
-            journal.advance(store, Step::TaskMerged)?;
-            move_task_branch(repo, store, journal, req, checked, merged, checked.task_tip)?;
+            journal.advance(ws.par(), Step::TaskMerged)?;
+            move_task_branch(ws, journal, req, checked, merged, checked.task_tip)?;
             journal.task_head = None;
         }
-        journal.advance(store, Step::Started)?;
+        journal.advance(ws.par(), Step::Started)?;
         progress(Progress::Retrying { attempt });
     };
-    journal.advance(store, Step::Landed)?;
+    journal.advance(ws.par(), Step::Landed)?;
     crash_point("main-moved")?;
 
     // Steps 6 (worktree) and 7.
     let mut warnings = scope_warnings;
-    complete(repo, store, journal, main_lock, &mut warnings)?;
+    complete(ws, journal, main_lock, &mut warnings)?;
     let mut info = built.landing_info;
     info.commit = Some(landing);
     info.warnings.extend(warnings);
     Ok(info)
+}
+
+/// The main worktree brought to the landing inside the commit point, under
+/// its index lock, and back when main had moved on (DESIGN §6: a `git
+/// commit` there that sees main at the landing also sees its files).
+struct MainWorktreeAhead<'a> {
+    ws: &'a Workspace,
+    journal: &'a mut Journal,
+    /// The worktree with main checked out, and its index lock, when there is one.
+    target: Option<(&'a Path, &'a IndexLock)>,
+    /// Main's tree and the landing's.
+    trees: (Oid, Oid),
+    /// What changes between them.
+    paths: &'a [String],
+    req: &'a Request,
+}
+
+impl SwapHooks for MainWorktreeAhead<'_> {
+    fn before_swap(&mut self) -> Result<()> {
+        let Some((wt, lock)) = self.target else { return Ok(()) };
+        let (from, to) = self.trees;
+        let par = self.ws.par();
+        self.journal.main_ahead = true;
+        self.journal.save(par)?;
+        let ahead = par.with_lock(Lock::Sync, || git::checkout(wt, from, to, self.paths, lock));
+        if let Err(e) = ahead {
+            if e.downcast_ref::<git::Blocked>().is_some() {
+                // Refused before writing anything: nothing to bring back.
+                self.journal.main_ahead = false;
+                self.journal.save(par)?;
+            }
+            return Err(main_update_failed(
+                e,
+                &self.req.main_branch,
+                wt,
+                Resume::Finish(self.req.id.clone()),
+            ));
+        }
+        crash_point("main-worktree-ahead")
+    }
+
+    fn swap_lost(&mut self) -> Result<()> {
+        let Some((wt, lock)) = self.target else { return Ok(()) };
+        let (from, to) = self.trees;
+        // Main moved under the landing: its worktree goes back first.
+        self.ws.par().with_lock(Lock::Sync, || git::checkout(wt, to, from, self.paths, lock))?;
+        self.journal.main_ahead = false;
+        self.journal.save(self.ws.par())
+    }
 }
 
 /// Whether the lock file at `path` is there and stays for a second, unchanged:
@@ -505,14 +515,14 @@ fn changed_paths(repo: &Repo, old: Oid, new: Oid) -> Result<Vec<String>> {
 /// Moves the task branch and its worktree from `old` to `new` (checkout
 /// first, then the ref, so a crash leaves HEAD's tree or the new one).
 fn move_task_branch(
-    repo: &Repo,
-    store: &Store,
+    ws: &Workspace,
     journal: &mut Journal,
     req: &Request,
     checked: &Checked,
     old: Oid,
     new: Oid,
 ) -> Result<()> {
+    let repo = &ws.repo;
     let (old_tree, new_tree) = (git::tree_of(&repo.git, old)?, git::tree_of(&repo.git, new)?);
     let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
     let wt = &checked.task.worktree;
@@ -524,7 +534,7 @@ fn move_task_branch(
             return Err(in_the_way(id, wt, doing, blocked, req, &checked.task.branch).into());
         }
         let lock = lock_index(
-            store,
+            ws.par(),
             journal,
             wt,
             &format!("the worktree of {}", checked.task.id),
@@ -532,7 +542,7 @@ fn move_task_branch(
         )?;
         let updated = git::checkout(wt, old_tree, new_tree, &paths, &lock);
         drop(lock);
-        unlock_index(store, journal)?;
+        unlock_index(ws.par(), journal)?;
         updated?;
     }
     crash_point("task-worktree")?;
@@ -549,8 +559,9 @@ fn move_task_branch(
 
 /// Computes what would land with every object kept in memory: no ref, file,
 /// journal or state changes, no objects written.
-fn dry_run(repo: &Repo, store: &Store, state: &State, req: &Request) -> Result<Landing> {
-    let checked = check(repo, store, state, req, false, &|_| {})?;
+fn dry_run(ws: &Workspace, state: &State, req: &Request) -> Result<Landing> {
+    let repo = &ws.repo;
+    let checked = check(ws, state, req, false, &|_| {})?;
     let odb = repo.git.odb().context("opening the object database")?;
     let _mempack = odb.add_new_mempack_backend(1000).context("setting up an in-memory object store")?;
     let sigs = git::signatures(&repo.git)?;

@@ -9,46 +9,57 @@ use anyhow::{Context as _, Result};
 use git2::Oid;
 
 use super::error::{LandError, Resume};
-use super::{crash_point, lock_index, plural, unlock_index, Journal, Step, SYNC_LOCK};
+use super::{crash_point, lock_index, plural, unlock_index, Journal, Step};
 use crate::repo::index_lock::{self, IndexLock};
 use crate::repo::land::{self as git};
-use crate::repo::Repo;
-use crate::state::{Store, TaskStatus};
+use crate::state::{self, Event, Lock, TaskStatus, Transact as _};
 use crate::tasks;
+use crate::workspace::Workspace;
 
 /// Steps 6 (the worktree with main checked out) and 7, from wherever the
 /// journal says the landing got to. Each part is safe to redo.
 /// `main_lock` is the main worktree's index lock when the landing holds it
 /// since before main moved; without it (a repair) the lock is taken here.
 pub(super) fn complete(
-    repo: &Repo,
-    store: &Store,
+    ws: &Workspace,
     journal: &mut Journal,
     main_lock: Option<IndexLock>,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
+    let repo = &ws.repo;
     let landing = Journal::oid(&journal.landing).context("the journal has no landing commit")?;
     if journal.step < Step::Synced {
         // Readers of tasks.md hold this lock shared: the checkout below
         // rewrites files in place, and they must not see one half written.
-        store.with_lock(SYNC_LOCK, || {
-            sync_main_worktree(repo, store, journal, landing, main_lock, warnings)
-        })?;
-        journal.advance(store, Step::Synced)?;
+        ws.par().with_lock(Lock::Sync, || sync_main_worktree(ws, journal, landing, main_lock, warnings))?;
+        journal.advance(ws.par(), Step::Synced)?;
         crash_point("main-synced")?;
     }
+    let tested = Journal::oid(&journal.task_head).or(Oid::from_str(&journal.task_tip).ok());
     if journal.step < Step::Released {
-        store.transact(|state| {
+        // The task's locks go, and the landing is recorded, in one change.
+        let fields = serde_json::json!({
+            "commit": landing.to_string(),
+            "strategy": journal.strategy,
+            "main_branch": journal.main_branch,
+            "commits": journal.commits,
+            "files": journal.files,
+            "task_tip": tested.map(|t| t.to_string()),
+            "kept": journal.keep,
+        });
+        let finished = Event::new(&state::now(), "finish", &journal.task, fields);
+        let ((), recorded) = ws.state().transact(|state, events| {
             state.tasks.remove(&journal.task);
+            events.push(finished.clone());
             Ok(())
         })?;
-        journal.advance(store, Step::Released)?;
+        recorded.check()?;
+        journal.advance(ws.par(), Step::Released)?;
         crash_point("released")?;
     }
     if journal.step < Step::Cleaned {
-        let tested = Journal::oid(&journal.task_head).or(Oid::from_str(&journal.task_tip).ok());
         if !journal.keep {
-            let removed = store.with_lock(crate::lifecycle::WORKTREES_LOCK, || {
+            let removed = ws.with_worktrees_locked(|| {
                 if repo.worktree_intact(&journal.worktree) {
                     match git::remove_worktree(&repo.git, &journal.worktree) {
                         Ok(()) => return Ok(()),
@@ -90,42 +101,27 @@ pub(super) fn complete(
             plural(journal.files),
             if journal.keep { "; worktree and branch kept" } else { "" }
         );
-        let at = crate::state::now();
-        let line = crate::logs::lifecycle_line(&at, "finish", &journal.task, &details);
+        let line = crate::logs::lifecycle_line(&state::now(), "finish", &journal.task, &details);
         if let Err(e) = crate::logs::append(&repo.main_root, &journal.log_dir, &journal.task, &line) {
             warnings.push(format!("could not write the log of {}: {e:#}", journal.task));
         }
-        store.record(
-            "finish",
-            &journal.task,
-            serde_json::json!({
-                "at": at,
-                "commit": landing.to_string(),
-                "strategy": journal.strategy,
-                "main_branch": journal.main_branch,
-                "commits": journal.commits,
-                "files": journal.files,
-                "task_tip": tested.map(|t| t.to_string()),
-                "kept": journal.keep,
-            }),
-        )?;
-        journal.advance(store, Step::Cleaned)?;
+        journal.advance(ws.par(), Step::Cleaned)?;
         crash_point("cleaned")?;
     }
-    journal.remove(store)
+    journal.remove(ws.par())
 }
 
 /// Step 6, the worktree part: brings the worktree that has the main branch
 /// checked out from the old main to the landing, and ticks an untracked
 /// tasks.md in place.
 pub(super) fn sync_main_worktree(
-    repo: &Repo,
-    store: &Store,
+    ws: &Workspace,
     journal: &mut Journal,
     landing: Oid,
     main_lock: Option<IndexLock>,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
+    let repo = &ws.repo;
     let main_ref = format!("refs/heads/{}", journal.main_branch);
     let main_old = Journal::oid(&journal.main_old).context("the journal has no old main")?;
     let main_now = git::ref_target(&repo.git, &main_ref)?;
@@ -144,7 +140,7 @@ pub(super) fn sync_main_worktree(
                         Some(lock) => lock,
                         None => {
                             let whose = format!("the worktree of {}", journal.main_branch);
-                            lock_index(store, journal, &wt, &whose, Resume::Repair)?
+                            lock_index(ws.par(), journal, &wt, &whose, Resume::Repair)?
                         }
                     };
                     let updated = git::checkout(&wt, old_tree, new_tree, &paths, &lock);
@@ -152,7 +148,7 @@ pub(super) fn sync_main_worktree(
                     updated.map_err(|e| main_update_failed(e, &journal.main_branch, &wt, Resume::Repair))?;
                 }
             }
-            unlock_index(store, journal)?;
+            unlock_index(ws.par(), journal)?;
         }
     } else {
         warnings.push(format!(
@@ -176,11 +172,11 @@ pub(super) fn sync_main_worktree(
 /// Brings the main worktree, which a landing that did not reach the commit
 /// point had brought (maybe partly) to the landing, back to main.
 pub(super) fn main_worktree_back(
-    repo: &Repo,
-    store: &Store,
+    ws: &Workspace,
     journal: &mut Journal,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
+    let repo = &ws.repo;
     let (Some(main_old), Some(landing)) = (Journal::oid(&journal.main_old), Journal::oid(&journal.landing))
     else {
         return Ok(());
@@ -193,10 +189,11 @@ pub(super) fn main_worktree_back(
                 (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
             let paths = git::touched_paths(&repo.git, old_tree, new_tree)?;
             let whose = format!("the worktree of {}", journal.main_branch);
-            let lock = lock_index(store, journal, &wt, &whose, Resume::Repair)?;
-            let back = store.with_lock(SYNC_LOCK, || git::checkout(&wt, new_tree, old_tree, &paths, &lock));
+            let lock = lock_index(ws.par(), journal, &wt, &whose, Resume::Repair)?;
+            let back =
+                ws.par().with_lock(Lock::Sync, || git::checkout(&wt, new_tree, old_tree, &paths, &lock));
             drop(lock);
-            unlock_index(store, journal)?;
+            unlock_index(ws.par(), journal)?;
             back.map_err(|e| main_update_failed(e, &journal.main_branch, &wt, Resume::Repair))?;
         }
         (true, None) => {}
@@ -206,7 +203,7 @@ pub(super) fn main_worktree_back(
         )),
     }
     journal.main_ahead = false;
-    journal.save(store)
+    journal.save(ws.par())
 }
 
 /// The error of a failed update of the worktree `wt` that has `main`
@@ -221,14 +218,10 @@ pub(super) fn main_update_failed(err: anyhow::Error, main: &str, wt: &Path, resu
 
 /// Puts back what a landing that did not reach the commit point changed:
 /// the task branch and worktree, and the task's status.
-pub(super) fn rollback(
-    repo: &Repo,
-    store: &Store,
-    journal: &mut Journal,
-    warnings: &mut Vec<String>,
-) -> Result<()> {
+pub(super) fn rollback(ws: &Workspace, journal: &mut Journal, warnings: &mut Vec<String>) -> Result<()> {
+    let repo = &ws.repo;
     if journal.main_ahead {
-        main_worktree_back(repo, store, journal, warnings)?;
+        main_worktree_back(ws, journal, warnings)?;
     }
     if let (Some(head), Some(tip)) = (Journal::oid(&journal.task_head), Oid::from_str(&journal.task_tip).ok())
     {
@@ -240,9 +233,9 @@ pub(super) fn rollback(
             let restored = if journal.worktree.join(".git").exists() && !paths.is_empty() {
                 let (wt, whose) = (journal.worktree.clone(), format!("the worktree of {}", journal.task));
                 let resume = Resume::Finish(journal.task.clone());
-                let restored = lock_index(store, journal, &wt, &whose, resume)
+                let restored = lock_index(ws.par(), journal, &wt, &whose, resume)
                     .and_then(|lock| git::checkout(&wt, head_tree, tip_tree, &paths, &lock));
-                unlock_index(store, journal)?;
+                unlock_index(ws.par(), journal)?;
                 restored
             } else {
                 Ok(())
@@ -268,7 +261,7 @@ pub(super) fn rollback(
             }
         }
     }
-    store.transact(|state| {
+    ws.state().update(|state| {
         if let Some(task) = state.tasks.get_mut(&journal.task) {
             if task.state == TaskStatus::Finishing {
                 task.state = journal.prev_status;
@@ -276,5 +269,5 @@ pub(super) fn rollback(
         }
         Ok(())
     })?;
-    journal.remove(store)
+    journal.remove(ws.par())
 }

@@ -8,15 +8,15 @@ use anyhow::{Context as _, Result};
 
 use super::{LandError, Stash};
 use crate::repo::land::{self as git};
-use crate::state::Store;
+use crate::state::ParDir;
 /// Lines of a failed `--verify` shown in the error.
 pub(super) const VERIFY_TAIL: usize = 20;
 
 /// Step 4: runs the user's verify command in the task's worktree.
-pub(super) fn verify(store: &Store, command: &str, worktree: &Path, id: &str) -> Result<()> {
-    let dir = store.dir().join("verify");
+pub(super) fn verify(par: &ParDir, command: &str, worktree: &Path, id: &str) -> Result<()> {
+    let dir = par.verify_dir();
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let out_path = dir.join(format!("{id}.out"));
+    let out_path = par.verify_output(id);
     let out = fs::File::create(&out_path).with_context(|| format!("creating {}", out_path.display()))?;
     let err = out.try_clone().with_context(|| format!("opening {}", out_path.display()))?;
     // One file for both streams keeps their lines in order.

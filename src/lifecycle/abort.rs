@@ -8,12 +8,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::intent::Intent;
-use crate::land::crash_point;
+use crate::journal::crash_point;
 use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
-use crate::state::{self, ActiveTask, TaskStatus};
+use crate::state::{self, ActiveTask, Event, Recorded, TaskStatus, Transact as _};
 use crate::workspace::Workspace;
 
-use super::{chronicle, short, TaskError};
+use super::{short, TaskError};
 
 /// What `abort` did or would throw away.
 #[derive(Debug, Clone, Serialize)]
@@ -36,11 +36,11 @@ pub struct Aborted {
 /// Stops a task: removes its worktree and (unless `keep_branch`) its branch,
 /// and releases its locks. Refuses to lose work unless `force`.
 pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result<Aborted> {
-    let state = ws.store.load()?;
+    let state = ws.state().load()?;
     let Some(task) = state.tasks.get(id).cloned() else {
         return Err(TaskError::NotActive { id: id.to_string() }.into());
     };
-    if crate::land::landing_now(&ws.store)?.as_deref() == Some(id) {
+    if crate::land::landing_now(ws.par())?.as_deref() == Some(id) {
         // Forced or not: pulling the worktree from under a live landing
         // leaves it nothing sensible to do.
         return Err(AbortError::LandingNow { id: id.to_string() }.into());
@@ -125,16 +125,35 @@ pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result
     }
 
     let mut warnings = Vec::new();
-    let branch_deleted = ws.with_worktrees_locked(|| {
-        // From here the abort is decided: `doctor --repair` completes it if it dies.
-        let intent = Intent::abort(&task, keep_branch, branch_tip);
-        intent.save(ws)?;
-        let done = abort_steps(ws, id, &task, worktree_exists, force, keep_branch, branch_tip);
-        // A failed abort changed what it changed; the task stays for the user to retry.
-        intent.remove(ws)?;
-        done
-    })?;
     let tip_hex = branch_tip.map(|t| t.to_string());
+    let at = state::now();
+    let event = |branch_deleted: bool| {
+        let fields = json!({
+            "branch": task.branch,
+            "worktree": task.worktree,
+            "branch_tip": tip_hex,
+            "branch_deleted": branch_deleted,
+            "forced": force,
+            "discarded_commits": commits.len(),
+            "discarded_files": files.len(),
+        });
+        Event::new(&at, "abort", id, fields)
+    };
+    let steps = Steps { worktree_exists, force, keep_branch, branch_tip };
+    let branch_deleted = ws
+        .with_worktrees_locked(|| {
+            // From here the abort is decided: `doctor --repair` completes it if it dies.
+            let intent = Intent::abort(&task, keep_branch, branch_tip);
+            intent.save(ws)?;
+            let done = abort_steps(ws, &task, &steps, &event);
+            // A failed abort changed what it changed; the task stays for the user to retry.
+            intent.remove(ws)?;
+            done
+        })
+        .map(|(deleted, recorded)| {
+            recorded.warn(&mut warnings);
+            deleted
+        })?;
     let details = format!(
         "branch {} {} worktree {} removed{}",
         task.branch,
@@ -150,23 +169,7 @@ pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result
             String::new()
         }
     );
-    chronicle(
-        ws,
-        &mut warnings,
-        &state::now(),
-        "abort",
-        id,
-        &details,
-        json!({
-            "branch": task.branch,
-            "worktree": task.worktree,
-            "branch_tip": tip_hex,
-            "branch_deleted": branch_deleted,
-            "forced": force,
-            "discarded_commits": commits.len(),
-            "discarded_files": files.len(),
-        }),
-    );
+    ws.log(&mut warnings, &at, "abort", id, &details);
     Ok(Aborted {
         id: id.to_string(),
         branch: task.branch,
@@ -180,19 +183,28 @@ pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result
     })
 }
 
-/// Removes an aborted task's worktree and (unless kept) branch, then its
-/// state entry; runs under [`WORKTREES_LOCK`], so that `doctor --repair`
-/// never sees the task without its worktree and checks it out again.
-/// Returns whether the branch was deleted.
-pub(super) fn abort_steps(
-    ws: &Workspace,
-    id: &str,
-    task: &ActiveTask,
+/// What an abort decided to do.
+#[derive(Clone, Copy)]
+struct Steps {
     worktree_exists: bool,
     force: bool,
     keep_branch: bool,
+    /// The branch's tip as the abort checked it (`None`: the branch is gone).
     branch_tip: Option<git2::Oid>,
-) -> Result<bool> {
+}
+
+/// Removes an aborted task's worktree and (unless kept) branch, then its
+/// state entry with the event `event` makes (given whether the branch was
+/// deleted); runs under the worktrees lock, so that `doctor --repair` never
+/// sees the task without its worktree and checks it out again. Returns
+/// whether the branch was deleted.
+fn abort_steps(
+    ws: &Workspace,
+    task: &ActiveTask,
+    steps: &Steps,
+    event: &dyn Fn(bool) -> Event,
+) -> Result<(bool, Recorded)> {
+    let Steps { worktree_exists, force, keep_branch, branch_tip } = *steps;
     if worktree_exists {
         if force {
             // Also what a killed start or abort left half made or half removed.
@@ -211,11 +223,12 @@ pub(super) fn abort_steps(
         _ => false,
     };
     crash_point("abort-branch-deleted")?;
-    ws.store.transact(|state| {
-        state.tasks.remove(id);
+    let ((), recorded) = ws.state().transact(|state, events| {
+        state.tasks.remove(&task.id);
+        events.push(event(deleted));
         Ok(())
     })?;
-    Ok(deleted)
+    Ok((deleted, recorded))
 }
 
 /// What an abort would throw away.

@@ -8,10 +8,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::logs;
-use crate::state::{self, Owner, TaskStatus};
+use crate::state::{self, Event, Owner, TaskStatus, Transact as _};
 use crate::workspace::Workspace;
 
-use super::{active_entry, chronicle, TaskError};
+use super::{active_entry, TaskError};
 
 /// Why a blocker cannot be recorded or cleared.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,19 +51,21 @@ pub fn block(ws: &Workspace, id: &str, reason: &str) -> Result<BlockChange> {
     if reason.is_empty() {
         return Err(BlockError::NoReason { id: id.to_string() }.into());
     }
-    ws.store.transact(|state| {
+    let at = state::now();
+    let mut warnings = Vec::new();
+    let ((), recorded) = ws.state().transact(|state, events| {
         let task = active_entry(state, id)?;
         if task.state == TaskStatus::Finishing {
             return Err(TaskError::Finishing { id: id.to_string() }.into());
         }
         task.state = TaskStatus::Blocked;
         task.blocked_reason = Some(reason.clone());
+        events.push(Event::new(&at, "block", id, json!({"reason": reason})));
         Ok(())
     })?;
-    let at = state::now();
-    let mut warnings = Vec::new();
+    recorded.warn(&mut warnings);
     let blockers_file = write_blocker(ws, &mut warnings, &at, id, &reason);
-    chronicle(ws, &mut warnings, &at, "block", id, &reason, json!({"reason": reason}));
+    ws.log(&mut warnings, &at, "block", id, &reason);
     Ok(BlockChange {
         id: id.to_string(),
         state: TaskStatus::Blocked,
@@ -75,18 +77,21 @@ pub fn block(ws: &Workspace, id: &str, reason: &str) -> Result<BlockChange> {
 
 /// Clears a task's blocker and appends a dated "unblocked" entry.
 pub fn unblock(ws: &Workspace, id: &str) -> Result<BlockChange> {
-    let previous = ws.store.transact(|state| {
+    let at = state::now();
+    let mut warnings = Vec::new();
+    let ((), recorded) = ws.state().transact(|state, events| {
         let task = active_entry(state, id)?;
         if task.state != TaskStatus::Blocked {
             return Err(BlockError::NotBlocked { id: id.to_string() }.into());
         }
         task.state = TaskStatus::Active;
-        Ok(task.blocked_reason.take())
+        let previous = task.blocked_reason.take();
+        events.push(Event::new(&at, "unblock", id, json!({"previous_reason": previous})));
+        Ok(())
     })?;
-    let at = state::now();
-    let mut warnings = Vec::new();
+    recorded.warn(&mut warnings);
     let blockers_file = write_blocker(ws, &mut warnings, &at, id, "unblocked");
-    chronicle(ws, &mut warnings, &at, "unblock", id, "", json!({"previous_reason": previous}));
+    ws.log(&mut warnings, &at, "unblock", id, "");
     Ok(BlockChange { id: id.to_string(), state: TaskStatus::Active, reason: None, blockers_file, warnings })
 }
 

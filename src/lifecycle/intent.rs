@@ -3,7 +3,7 @@
 //!
 //! Invariants:
 //! - An intent (`.git/par/journal/<ID>.start` or `<ID>.abort`) is written,
-//!   removed and read only under [`WORKTREES_LOCK`], which its process holds
+//!   removed and read only under the worktrees lock, which its process holds
 //!   from writing it to removing it. So whoever holds that lock and finds an
 //!   intent knows its process is dead.
 //! - A start's intent is written before the task is recorded and removed
@@ -18,15 +18,14 @@
 //!   the task stays active.
 
 use std::fs;
-use std::io::ErrorKind;
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::lifecycle::{chronicle, WORKTREES_LOCK};
-use crate::state::{self, ActiveTask};
+use crate::journal::{self, Record};
+use crate::state::{self, ActiveTask, Event, Lock, Transact as _};
 use crate::workspace::Workspace;
 
 /// Which command an intent belongs to.
@@ -62,6 +61,20 @@ pub struct Intent {
     pub branch_tip: Option<String>,
 }
 
+impl Record for Intent {
+    const KIND: &'static str = "intent";
+    const NOUN: &'static str = "an intent";
+    const EXTENSIONS: &'static [&'static str] = &["start", "abort"];
+
+    fn task(&self) -> &str {
+        &self.task
+    }
+
+    fn extension(&self) -> &'static str {
+        self.verb.extension()
+    }
+}
+
 impl Intent {
     /// A start's intent for the task to be recorded with `started_at`.
     pub fn start(task: &str, started_at: &str) -> Intent {
@@ -87,83 +100,37 @@ impl Intent {
         }
     }
 
-    fn path(ws: &Workspace, task: &str, verb: Verb) -> PathBuf {
-        ws.store.dir().join("journal").join(format!("{task}.{}", verb.extension()))
-    }
-
     /// Writes it (whole: a temporary file renamed into place).
     pub fn save(&self, ws: &Workspace) -> Result<()> {
-        let path = Intent::path(ws, &self.task, self.verb);
-        let dir = ws.store.dir().join("journal");
-        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let tmp = dir.join(format!(".{}.{}.tmp", self.task, self.verb.extension()));
-        let json = serde_json::to_vec_pretty(self).context("serialising an intent")?;
-        fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
-        fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+        journal::save(ws.par(), self)
     }
 
     /// Removes it; already gone is fine.
     pub fn remove(&self, ws: &Workspace) -> Result<()> {
-        let path = Intent::path(ws, &self.task, self.verb);
-        match fs::remove_file(&path) {
-            Err(e) if e.kind() != ErrorKind::NotFound => {
-                Err(e).with_context(|| format!("removing {}", path.display()))
-            }
-            _ => Ok(()),
-        }
+        journal::remove(ws.par(), &self.task, self.extension())
     }
 }
 
 /// The intents left in the journal directory, by task. The caller holds
-/// [`WORKTREES_LOCK`], so these belong to processes that died.
+/// the worktrees lock, so these belong to processes that died.
 pub fn interrupted(ws: &Workspace) -> Result<Vec<Intent>> {
-    let dir = ws.store.dir().join("journal");
-    let entries = match fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-    };
-    let mut found = Vec::new();
-    for entry in entries {
-        let path = entry.with_context(|| format!("reading {}", dir.display()))?.path();
-        let ours = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e == "start" || e == "abort");
-        if !ours || path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')) {
-            continue;
-        }
-        let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let intent: Intent = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a git-par intent; move it aside", path.display()))?;
-        found.push(intent);
-    }
-    found.sort_by(|a, b| a.task.cmp(&b.task));
-    Ok(found)
+    journal::list(ws.par())
 }
 
 /// The temporary intents (`.<ID>.start.tmp`) of starts and aborts that died
-/// while writing one. The caller holds [`WORKTREES_LOCK`].
+/// while writing one. The caller holds the worktrees lock.
 pub fn temp_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
-    let dir = ws.store.dir().join("journal");
-    let Ok(entries) = fs::read_dir(&dir) else { return Ok(Vec::new()) };
-    let mut temps = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && (name.ends_with(".start.tmp") || name.ends_with(".abort.tmp")) {
-            temps.push(entry.path());
-        }
-    }
-    temps.sort();
-    Ok(temps)
+    journal::temps::<Intent>(ws.par())
 }
 
-/// Removes one of [`temp_files`]; takes [`WORKTREES_LOCK`].
+/// Whether `name` is one of [`temp_files`].
+pub fn is_temp_file(name: &str) -> bool {
+    state::ParDir::is_journal_temp(name, Intent::EXTENSIONS)
+}
+
+/// Removes one of [`temp_files`]; takes the worktrees lock.
 pub fn remove_temp_file(ws: &Workspace, path: &std::path::Path) -> Result<()> {
-    ws.store.with_lock(WORKTREES_LOCK, || match fs::remove_file(path) {
-        Err(e) if e.kind() != ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("removing {}", path.display()))
-        }
-        _ => Ok(()),
-    })
+    ws.par().with_lock(Lock::Worktrees, || journal::remove_file(path))
 }
 
 /// What [`recover`] did.
@@ -178,13 +145,13 @@ pub enum Recovered {
 }
 
 /// Undoes the interrupted start, or completes the interrupted abort, of
-/// `task`. Takes [`WORKTREES_LOCK`].
+/// `task`. Takes the worktrees lock.
 pub fn recover(ws: &Workspace, task: &str, verb: Verb) -> Result<Recovered> {
-    ws.store.with_lock(WORKTREES_LOCK, || {
+    ws.with_worktrees_locked(|| {
         let Some(intent) = interrupted(ws)?.into_iter().find(|i| i.task == task && i.verb == verb) else {
             return Ok(Recovered::Nothing);
         };
-        let state = ws.store.load()?;
+        let state = ws.state().load()?;
         let entry = state.tasks.get(task).filter(|t| t.started_at == intent.started_at).cloned();
         let outcome = match (entry, verb) {
             // Died before recording the task, or after dropping it.
@@ -210,7 +177,7 @@ fn undo_start(ws: &Workspace, entry: &ActiveTask) -> Result<Recovered> {
     if tip.is_some() {
         ws.repo.delete_branch(&entry.branch)?;
     }
-    drop_entry(ws, entry)?;
+    drop_entry(ws, entry, None)?.check()?;
     if let Some(parent) = entry.worktree.parent() {
         // Fails harmlessly when other worktrees live there.
         let _ = fs::remove_dir(parent);
@@ -228,25 +195,31 @@ fn complete_abort(ws: &Workspace, entry: &ActiveTask, intent: &Intent) -> Result
     if delete {
         ws.repo.delete_branch(&entry.branch)?;
     }
-    drop_entry(ws, entry)?;
+    let at = state::now();
+    let fields = json!({"branch": entry.branch, "worktree": entry.worktree, "branch_tip": intent.branch_tip,
+                        "branch_deleted": delete, "repaired": true});
+    // Its warnings have no one to go to: the repair reports what it did.
     let mut warnings = Vec::new();
+    drop_entry(ws, entry, Some(Event::new(&at, "abort", &entry.id, fields)))?.warn(&mut warnings);
     let details = format!(
         "branch {} {} worktree {} removed; completed by doctor --repair",
         entry.branch,
         if delete { "deleted" } else { "kept" },
         entry.worktree.display()
     );
-    let fields = json!({"branch": entry.branch, "worktree": entry.worktree, "branch_tip": intent.branch_tip,
-                        "branch_deleted": delete, "repaired": true});
-    chronicle(ws, &mut warnings, &state::now(), "abort", &entry.id, &details, fields);
+    ws.log(&mut warnings, &at, "abort", &entry.id, &details);
     Ok(Recovered::Removed)
 }
 
-fn drop_entry(ws: &Workspace, entry: &ActiveTask) -> Result<()> {
-    ws.store.transact(|state| {
+/// Drops the task's state entry if it is still the one `entry` recorded,
+/// recording `event` with it.
+fn drop_entry(ws: &Workspace, entry: &ActiveTask, event: Option<Event>) -> Result<state::Recorded> {
+    let (_, recorded) = ws.state().transact(|state, events| {
         if state.tasks.get(&entry.id).is_some_and(|t| t.started_at == entry.started_at) {
             state.tasks.remove(&entry.id);
         }
+        events.extend(event.clone());
         Ok(())
-    })
+    })?;
+    Ok(recorded)
 }

@@ -8,10 +8,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::locks::{self, Pattern};
-use crate::state::{self, ActiveTask, Owner, State, TaskStatus};
+use crate::state::{self, ActiveTask, Event, Owner, State, TaskStatus, Transact as _};
 use crate::workspace::Workspace;
 
-use super::{active_entry, chronicle, list_or_dash, TaskError};
+use super::{active_entry, list_or_dash, TaskError};
 
 /// The roots an absolute lock pattern on the command line may lie in: the
 /// current worktree's and the main worktree's.
@@ -161,7 +161,8 @@ pub fn change_locks(ws: &Workspace, id: &str, add: &[String], remove: &[String])
             removing.push((candidate, normal));
         }
     }
-    let change = ws.store.transact(|state| {
+    let now = state::now();
+    let (change, recorded) = ws.state().transact(|state, events| {
         let tasks_file = state.tasks_file.clone();
         let others = state.clone();
         let task = active_entry(state, id)?;
@@ -193,14 +194,17 @@ pub fn change_locks(ws: &Workspace, id: &str, add: &[String], remove: &[String])
         if !found.is_empty() {
             return Err(TaskError::Busy { id: id.to_string(), conflicts: found }.into());
         }
+        if !added.is_empty() || !removed.is_empty() {
+            events.push(Event::new(&now, "lock", id, json!({"added": added, "removed": removed})));
+        }
         Ok(LockChange { id: id.to_string(), locks: task.locks.clone(), added, removed, warnings: Vec::new() })
     })?;
     let mut change = change;
+    recorded.warn(&mut change.warnings);
     if !change.added.is_empty() || !change.removed.is_empty() {
         let details =
             format!("added {} removed {}", list_or_dash(&change.added), list_or_dash(&change.removed));
-        let fields = json!({"added": change.added, "removed": change.removed});
-        chronicle(ws, &mut change.warnings, &state::now(), "lock", id, &details, fields);
+        ws.log(&mut change.warnings, &now, "lock", id, &details);
     }
     Ok(change)
 }
@@ -267,33 +271,33 @@ pub struct Unlocked {
 /// Breaks a task's locks: drops its state entry (and with it its locks) but
 /// leaves its branch and worktree untouched. Needs `force`.
 pub fn unlock(ws: &Workspace, id: &str, force: bool) -> Result<Unlocked> {
-    let state = ws.store.load()?;
+    let state = ws.state().load()?;
     let Some(task) = state.tasks.get(id) else {
         return Err(TaskError::NotActive { id: id.to_string() }.into());
     };
     if !force {
         return Err(LockError::NeedsForce { id: id.to_string(), owner: task.owner.clone() }.into());
     }
-    let task = ws.store.transact(|state| {
-        state.tasks.remove(id).ok_or_else(|| TaskError::NotActive { id: id.to_string() }.into())
+    let now = state::now();
+    let (task, recorded) = ws.state().transact(|state, events| {
+        let task = state
+            .tasks
+            .remove(id)
+            .ok_or_else(|| anyhow::Error::from(TaskError::NotActive { id: id.to_string() }))?;
+        let fields = json!({"forced": true, "previous_owner": task.owner.to_string(), "locks": task.locks,
+                            "branch": task.branch, "worktree": task.worktree});
+        events.push(Event::new(&now, "unlock", id, fields));
+        Ok(task)
     })?;
     let mut warnings = Vec::new();
+    recorded.warn(&mut warnings);
     let details = format!(
         "forced by {} (owner was {}) locks {}",
         Owner::current(),
         task.owner,
         list_or_dash(&task.locks)
     );
-    chronicle(
-        ws,
-        &mut warnings,
-        &state::now(),
-        "unlock",
-        id,
-        &details,
-        json!({"forced": true, "previous_owner": task.owner.to_string(), "locks": task.locks,
-               "branch": task.branch, "worktree": task.worktree}),
-    );
+    ws.log(&mut warnings, &now, "unlock", id, &details);
     Ok(Unlocked {
         id: id.to_string(),
         previous_owner: task.owner,

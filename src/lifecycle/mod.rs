@@ -2,18 +2,19 @@
 //! unblock it, abort it, break its locks.
 //!
 //! Invariants:
-//! - The state entry is the lock. A task is recorded in one
-//!   [`Store::transact`](crate::state::Store::transact) that also checks its
+//! - The state entry is the lock. A task is recorded in one state
+//!   transaction ([`crate::state::Transact`]) that also checks its
 //!   locks against every other active task, so of two racing starts for
 //!   overlapping paths exactly one is recorded; the other is refused (exit 3)
 //!   before it creates anything.
 //! - Branches and worktrees are created only after the task is recorded; if
 //!   creating any of them fails, everything this `start` created is removed
 //!   and its state entries dropped. Starting several tasks is all-or-nothing.
-//! - Worktrees are added, removed and pruned only under [`WORKTREES_LOCK`]; a
-//!   start holds it from recording its tasks to creating their worktrees,
-//!   an abort from deciding to removing its task from the state.
-//!   Lock order: [`WORKTREES_LOCK`] first, then the state lock, never the reverse.
+//! - Worktrees are added, removed and pruned only under the worktrees lock
+//!   ([`crate::workspace::Workspace::with_worktrees_locked`]); a start holds it from recording
+//!   its tasks to creating their worktrees, an abort from deciding to
+//!   removing its task from the state.
+//!   Lock order: the worktrees lock first, then the state lock, never the reverse.
 //! - A start or an abort that dies half-way leaves an intent
 //!   ([`intent`]) that `doctor --repair` resolves: the start undone,
 //!   the abort completed. A task is recorded, and checked against the task
@@ -22,20 +23,9 @@
 //! - Every refusal happens before anything changes on disk.
 //! - `abort` never throws away uncommitted changes or commits that are not
 //!   on the main branch unless forced, and says what would be lost.
+//! - Each change of the state records its event in the same transaction.
 //! - These functions never print; they return what happened (warnings
 //!   included) for the command to render.
-
-use anyhow::Result;
-use serde_json::json;
-
-use crate::logs;
-use crate::state::{ActiveTask, State};
-
-pub use self::abort::AbortError;
-pub use self::block::BlockError;
-pub use self::locks::LockError;
-pub use self::start::StartError;
-use crate::workspace::Workspace;
 
 mod abort;
 mod block;
@@ -43,18 +33,19 @@ pub mod intent;
 mod locks;
 mod start;
 mod status;
-pub use self::abort::{abort, Aborted};
-pub use self::block::{block, unblock, BlockChange};
-pub use self::locks::{change_locks, conflicts, unlock, Conflict, LockChange, Unlocked};
-use self::locks::{describe_pairs, overlapping_pairs, roots};
-pub use self::start::{start, StartOptions, StartOutcome, Started};
-pub use self::status::{staleness, status, StatusRow};
 
-/// The sidecar lock every git-par process holds while it adds, removes or
-/// prunes worktrees: `git worktree add` is not safe against a concurrent
-/// one (it reads the other worktrees' half-written records), and `prune`
-/// must not run while a worktree is half made.
-pub const WORKTREES_LOCK: &str = "worktrees.lock";
+use anyhow::Result;
+
+pub use self::abort::{abort, AbortError, Aborted, Loss};
+pub use self::block::{block, unblock, BlockChange, BlockError};
+use self::locks::describe_pairs;
+pub use self::locks::{change_locks, conflicts, unlock, Conflict, LockChange, LockError, Unlocked};
+pub use self::start::{start, StartError, StartOptions, StartOutcome, Started, START_CRASH_POINTS};
+pub use self::status::{staleness, status, StatusRow};
+use crate::state::{ActiveTask, State};
+
+/// The steps a test can crash an abort at ([`abort`]), in order.
+pub const ABORT_CRASH_POINTS: &[&str] = &["abort-worktree-removed", "abort-branch-deleted"];
 
 /// Why a verb cannot act on a task, whichever verb it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,29 +83,6 @@ impl std::error::Error for TaskError {}
 
 fn active_entry<'s>(state: &'s mut State, id: &str) -> Result<&'s mut ActiveTask> {
     state.tasks.get_mut(id).ok_or_else(|| TaskError::NotActive { id: id.to_string() }.into())
-}
-
-/// Appends a lifecycle line to the task's log and an event to events.jsonl,
-/// both dated `at`. A failure becomes a warning: the state already changed.
-pub(crate) fn chronicle(
-    ws: &Workspace,
-    warnings: &mut Vec<String>,
-    at: &str,
-    event: &str,
-    id: &str,
-    details: &str,
-    mut fields: serde_json::Value,
-) {
-    let line = logs::lifecycle_line(at, event, id, details);
-    if let Err(e) = logs::append(ws.main_root(), &ws.config.log_dir, id, &line) {
-        warnings.push(format!("could not write the log of {id}: {e:#}"));
-    }
-    if let Some(map) = fields.as_object_mut() {
-        map.insert("at".to_string(), json!(at));
-    }
-    if let Err(e) = ws.store.record(event, id, fields) {
-        warnings.push(format!("could not record the {event} event: {e:#}"));
-    }
 }
 
 fn short(hex: &str) -> &str {

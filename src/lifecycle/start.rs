@@ -10,14 +10,18 @@ use serde_json::json;
 
 use super::intent::Intent;
 use crate::hook;
-use crate::land::crash_point;
+use crate::journal::crash_point;
 use crate::locks::Pattern;
 use crate::logs;
-use crate::state::{self, ActiveTask, Owner, TaskStatus};
+use crate::state::{self, ActiveTask, Event, Owner, TaskStatus, Transact as _};
 use crate::tasks;
 use crate::workspace::{LoadedTasks, Workspace};
 
-use super::{chronicle, conflicts, describe_pairs, list_or_dash, overlapping_pairs, roots, short, TaskError};
+use super::locks::{conflicts, describe_pairs, overlapping_pairs, roots};
+use super::{list_or_dash, short, TaskError};
+
+/// The steps a test can crash a start at ([`start`]), in order.
+pub const START_CRASH_POINTS: &[&str] = &["start-recorded", "start-created"];
 
 /// Why tasks cannot start (nothing was changed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +161,7 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
         }
     }
 
-    let current = ws.store.load()?;
+    let current = ws.state().load()?;
     let mut seen = BTreeSet::new();
     let mut plans = Vec::new();
     for id in &options.ids {
@@ -258,6 +262,7 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
         ));
     }
     let mut started = Vec::new();
+    let mut events = Vec::new();
     for plan in plans {
         let locks: Vec<String> = plan.locks.iter().map(|p| p.as_str().to_string()).collect();
         let details = format!(
@@ -267,9 +272,10 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
             short(&base_hex),
             list_or_dash(&locks)
         );
+        ws.log(&mut warnings, &started_at, "start", &plan.id, &details);
         let fields =
             json!({"branch": plan.branch, "worktree": plan.worktree, "base": base_hex, "locks": locks});
-        chronicle(ws, &mut warnings, &started_at, "start", &plan.id, &details, fields);
+        events.push(Event::new(&started_at, "start", &plan.id, fields));
         started.push(Started {
             id: plan.id,
             branch: plan.branch,
@@ -277,6 +283,14 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
             base: base_hex.clone(),
             locks,
         });
+    }
+    // Recorded once the tasks are made: a start rolled back has no event.
+    match ws.state().transact(|_, recorded| {
+        recorded.extend(events.iter().cloned());
+        Ok(())
+    }) {
+        Ok(((), recorded)) => recorded.warn(&mut warnings),
+        Err(e) => warnings.push(format!("could not record the start events: {e:#}")),
     }
     Ok(StartOutcome { started, warnings, unchecked })
 }
@@ -296,7 +310,7 @@ pub(super) fn record_plans(
     loaded: &LoadedTasks,
 ) -> Result<(git2::Oid, RunIdentity)> {
     let tasks_rel = loaded.rel.as_str();
-    ws.store.transact(|state| {
+    ws.state().update(|state| {
         let previous = (state.main_branch.clone(), state.tasks_file.clone());
         if state.tasks.is_empty() {
             // A new run: the main branch and task file are fixed afresh.
@@ -350,8 +364,7 @@ pub(super) fn record_plans(
 /// state transaction: a finish ticks tasks.md before it releases its task, so
 /// a task that is no longer active has its tick in the file read now.
 pub(super) fn refuse_landed_meanwhile(ws: &Workspace, plans: &[Plan], loaded: &LoadedTasks) -> Result<()> {
-    let text =
-        ws.store.with_shared_lock(crate::land::SYNC_LOCK, || tasks::discover::read_text(&loaded.path))?;
+    let text = ws.read_task_text(&loaded.path)?;
     if text == loaded.text {
         return Ok(());
     }
@@ -367,7 +380,7 @@ pub(super) fn refuse_landed_meanwhile(ws: &Workspace, plans: &[Plan], loaded: &L
 }
 
 /// Creates each task's branch and worktree; if one fails, removes what was
-/// created and drops the tasks from the state. Runs under [`WORKTREES_LOCK`].
+/// created and drops the tasks from the state. Runs under the worktrees lock.
 pub(super) fn create_worktrees(
     ws: &Workspace,
     plans: &[Plan],
@@ -487,7 +500,7 @@ pub(super) fn roll_back(
 ) -> Result<()> {
     let mut failures = Vec::new();
     discard_created(ws, created, base, &mut failures);
-    let dropped = ws.store.transact(|state| {
+    let dropped = ws.state().update(|state| {
         for plan in recorded {
             let ours = state
                 .tasks
@@ -498,7 +511,7 @@ pub(super) fn roll_back(
             }
         }
         if state.tasks.is_empty() {
-            (state.main_branch, state.tasks_file) = previous;
+            (state.main_branch, state.tasks_file) = previous.clone();
         }
         Ok(())
     });

@@ -28,7 +28,7 @@ pub struct StatusRow {
 
 /// The active tasks, with whether their worktree or branch is gone.
 pub fn status(ws: &Workspace) -> Result<Vec<StatusRow>> {
-    let state = ws.store.load()?;
+    let state = ws.state().load()?;
     let mut rows = Vec::new();
     for task in state.tasks.values() {
         let stale_reason = staleness(ws, task)?;

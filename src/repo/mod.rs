@@ -11,6 +11,8 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result};
 
+use crate::flock::{self, Mode, Wait};
+
 /// Why a repository cannot be worked in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RepoError {
@@ -70,11 +72,6 @@ impl Repo {
             root.clone()
         };
         Ok(Repo { git, root, common_dir, main_root })
-    }
-
-    /// `.git/par`: where git-par keeps its state, shared by all worktrees.
-    pub fn par_dir(&self) -> PathBuf {
-        self.common_dir.join("par")
     }
 
     /// The branch checked out in the current worktree; `None` when HEAD is detached.
@@ -186,19 +183,20 @@ pub fn append_exclude(
         .create(true)
         .open(&path)
         .with_context(|| format!("opening {}", path.display()))?;
-    let mut lock = fd_lock::RwLock::new(file);
-    let mut guard = lock.write().with_context(|| format!("locking {}", path.display()))?;
-    let mut text = String::new();
-    guard.seek(SeekFrom::Start(0)).with_context(|| format!("reading {}", path.display()))?;
-    guard.read_to_string(&mut text).with_context(|| format!("reading {}", path.display()))?;
-    if text.lines().any(present) {
-        return Ok(false);
-    }
-    let newline = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
-    guard
-        .write_all(format!("{newline}# {comment}\n{line}\n").as_bytes())
-        .with_context(|| format!("appending to {}", path.display()))?;
-    Ok(true)
+    // Locked itself (git never replaces it), so that concurrent git-par
+    // processes add the line once.
+    flock::with_file(file, &path, Mode::Exclusive, Wait::Block, &mut flock::quietly, |mut file| {
+        let mut text = String::new();
+        file.seek(SeekFrom::Start(0)).with_context(|| format!("reading {}", path.display()))?;
+        file.read_to_string(&mut text).with_context(|| format!("reading {}", path.display()))?;
+        if text.lines().any(present) {
+            return Ok(false);
+        }
+        let newline = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+        file.write_all(format!("{newline}# {comment}\n{line}\n").as_bytes())
+            .with_context(|| format!("appending to {}", path.display()))?;
+        Ok(true)
+    })
 }
 
 /// Whether `path` is a file git would run as a hook or program: executable by someone.
