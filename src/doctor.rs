@@ -36,7 +36,7 @@ use serde::Serialize;
 use crate::journal;
 use crate::land;
 use crate::lifecycle::intent::{self, Intent, Recovered, Verb};
-use crate::repo::worktree::{self, WorktreeHead, WorktreeRecord};
+use crate::repo::{self as worktree, WorktreeHead, WorktreeRecord};
 use crate::state::{self, ActiveTask, Event, Lock, ParDir, State, TaskStatus, Transact as _};
 use crate::workspace::Workspace;
 

@@ -314,7 +314,9 @@ pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Install> {
     }
     // Before the hook exists, so that it never shows up as untracked.
     let excluded = match &inside {
-        Some(rel) if index::exclude_file(&repo.git, rel, "the git-par pre-commit hook")? => Some(rel.clone()),
+        Some(rel) if crate::repo::exclude::exclude_file(&repo.git, rel, "the git-par pre-commit hook")? => {
+            Some(rel.clone())
+        }
         _ => None,
     };
     let installed = write_wrapper(hooks, found)?;

@@ -9,7 +9,7 @@ use crate::cli::{self, FinishArgs};
 use crate::command_error::Refusal;
 use crate::output::{Style, Ui};
 use git_par::land::{self, Landing, Progress, Request, Strategy};
-use git_par::repo::land::Change;
+use git_par::repo::Change;
 use git_par::state::State;
 use git_par::workflow::shell_quote;
 use git_par::workspace::Workspace;
@@ -117,7 +117,7 @@ fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
             }
         }
         Progress::MergedMain { main, commit } => {
-            ui.status(&format!("Merged {main} into the task branch ({})", git_par::repo::land::short(commit)))
+            ui.status(&format!("Merged {main} into the task branch ({})", git_par::repo::short(commit)))
         }
         Progress::Verifying { command } => ui.status(&format!("Verifying: {command}")),
         Progress::Retrying { attempt } => ui.status(&format!(

@@ -8,8 +8,9 @@ use git2::Oid;
 
 use super::error::LandError;
 use super::{landing_message, result_line, unified, Checked, Landing, Request, Strategy};
-use crate::repo::land::{self as git, Integration};
+use crate::repo::merge::OwnMerge;
 use crate::repo::Repo;
+use crate::repo::{self as git, Integration};
 use crate::tasks;
 
 /// Step 3: the commit to test and land. Main merged into `head` when main has
@@ -30,7 +31,15 @@ pub(super) fn integrate(
     if repo.git.graph_descendant_of(main, head).context("comparing histories")? {
         return Ok((main, String::new()));
     }
-    match git::merge_into_task(&repo.git, head, main, req.tasks_file.as_deref())? {
+    // git-par owns tasks.md: both sides' edits of it are merged by task, never a conflict.
+    let mut dropped = String::new();
+    let mut merge_tasks = |base: &str, main: &str, task: &str| {
+        let merged = tasks::merge::merge(base, main, task);
+        dropped = merged.dropped;
+        merged.text
+    };
+    let own = req.tasks_file.as_deref().map(|path| OwnMerge { path, merge: &mut merge_tasks });
+    match git::merge_into_task(&repo.git, head, main, own)? {
         Integration::Conflicts(files) => Err(LandError::Conflict {
             id: req.id.clone(),
             main: req.main_branch.clone(),
@@ -39,10 +48,10 @@ pub(super) fn integrate(
             files,
         }
         .into()),
-        Integration::Clean { tree, tasks } => {
+        Integration::Clean { tree } => {
             let message = format!("Merge branch '{}' into {}", req.main_branch, checked.task.branch);
             let merge = git::commit(&repo.git, tree, &[head, main], &message, sigs)?;
-            Ok((merge, tasks.map(|t| t.dropped).unwrap_or_default()))
+            Ok((merge, dropped))
         }
     }
 }

@@ -8,8 +8,8 @@ use git2::Oid;
 
 use super::error::LandError;
 use super::{active_task, Progress, Request};
-use crate::repo::land::{self as git};
 use crate::repo::Repo;
+use crate::repo::{self as git};
 use crate::state::{ActiveTask, State, TaskStatus};
 use crate::workspace::Workspace;
 

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::repo::land::{Conflict, InTheWay};
+use crate::repo::{Conflict, InTheWay};
 
 /// What to run again once the cause is gone.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,8 +14,8 @@ use super::error::{LandError, Resume};
 use super::{complete, live_holder, rollback, with_merge_lock};
 use crate::journal::{self, Record};
 use crate::repo::index_lock::{self, FileId, IndexLock};
-use crate::repo::land::{self as git};
 use crate::repo::Repo;
+use crate::repo::{self as git};
 use crate::state::{Lock, ParDir, TaskStatus};
 use crate::workspace::Workspace;
 

@@ -4,7 +4,7 @@
 use git2::Oid;
 
 use super::{Request, Strategy};
-use crate::repo::land::{self as git};
+use crate::repo::{self as git};
 
 /// The longest landing-commit subject, as git's own tools suggest.
 pub(super) const SUBJECT_MAX: usize = 72;

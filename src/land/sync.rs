@@ -11,7 +11,7 @@ use git2::Oid;
 use super::error::{LandError, Resume};
 use super::{crash_point, lock_index, plural, unlock_index, Journal, Step};
 use crate::repo::index_lock::{self, IndexLock};
-use crate::repo::land::{self as git};
+use crate::repo::{self as git};
 use crate::state::{self, Event, Lock, TaskStatus, Transact as _};
 use crate::tasks;
 use crate::workspace::Workspace;
@@ -61,7 +61,7 @@ pub(super) fn complete(
         if !journal.keep {
             let removed = ws.with_worktrees_locked(|| {
                 if repo.worktree_intact(&journal.worktree) {
-                    match git::remove_worktree(&repo.git, &journal.worktree) {
+                    match repo.remove_worktree(&journal.worktree) {
                         Ok(()) => return Ok(()),
                         Err(e) if repo.worktree_locked(&journal.worktree) => return Err(e),
                         Err(_) => {}

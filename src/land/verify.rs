@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context as _, Result};
 
 use super::{LandError, Stash};
-use crate::repo::land::{self as git};
+use crate::repo::{self as git};
 use crate::state::ParDir;
 /// Lines of a failed `--verify` shown in the error.
 pub(super) const VERIFY_TAIL: usize = 20;

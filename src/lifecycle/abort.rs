@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::intent::Intent;
 use crate::journal::crash_point;
-use crate::repo::worktree::{self, CommitSummary, WorktreeHead};
+use crate::repo::{self as worktree, CommitSummary, WorktreeHead};
 use crate::state::{self, ActiveTask, Event, Recorded, TaskStatus, Transact as _};
 use crate::workspace::Workspace;
 
@@ -54,7 +54,7 @@ pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result
     let worktree_exists = task.worktree.is_dir();
     if !worktree_exists {
         // Moved, not gone: its work is there, and git will not delete a branch it has checked out.
-        let moved = crate::repo::land::worktree_of_branch(&ws.repo.common_dir, ws.main_root(), &task.branch)?;
+        let moved = crate::repo::worktree_of_branch(&ws.repo.common_dir, ws.main_root(), &task.branch)?;
         if let Some(moved) = moved {
             return Err(
                 AbortError::Moved { id: id.to_string(), moved, expected: task.worktree.clone() }.into()
@@ -215,11 +215,9 @@ fn abort_steps(
     }
     ws.repo.prune_worktrees()?;
     crash_point("abort-worktree-removed")?;
+    // Only at the tip the abort checked: never a commit made since.
     let deleted = match branch_tip {
-        Some(_) if !keep_branch => {
-            ws.repo.delete_branch(&task.branch)?;
-            true
-        }
+        Some(tip) if !keep_branch => crate::repo::delete_branch(&ws.repo.git, &task.branch, tip)?,
         _ => false,
     };
     crash_point("abort-branch-deleted")?;

@@ -174,8 +174,8 @@ fn undo_start(ws: &Workspace, entry: &ActiveTask) -> Result<Recovered> {
         return Ok(Recovered::Kept);
     }
     ws.repo.discard_worktree(&entry.worktree)?;
-    if tip.is_some() {
-        ws.repo.delete_branch(&entry.branch)?;
+    if let Some(tip) = tip {
+        crate::repo::delete_branch(&ws.repo.git, &entry.branch, tip)?;
     }
     drop_entry(ws, entry, None)?.check()?;
     if let Some(parent) = entry.worktree.parent() {
@@ -191,10 +191,10 @@ fn complete_abort(ws: &Workspace, entry: &ActiveTask, intent: &Intent) -> Result
     let tip = ws.repo.branch_tip(&entry.branch)?;
     let checked = intent.branch_tip.as_deref().and_then(|t| git2::Oid::from_str(t).ok());
     // Only the commits the abort was allowed to drop.
-    let delete = !intent.keep_branch && tip.is_some() && tip == checked;
-    if delete {
-        ws.repo.delete_branch(&entry.branch)?;
-    }
+    let delete = match tip.filter(|_| !intent.keep_branch && tip == checked) {
+        Some(tip) => crate::repo::delete_branch(&ws.repo.git, &entry.branch, tip)?,
+        None => false,
+    };
     let at = state::now();
     let fields = json!({"branch": entry.branch, "worktree": entry.worktree, "branch_tip": intent.branch_tip,
                         "branch_deleted": delete, "repaired": true});

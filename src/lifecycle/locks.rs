@@ -228,8 +228,8 @@ pub(super) fn refuse_releasing_changed(
         .and_then(|main| ws.repo.git.merge_base(tip, main).ok())
         .or_else(|| git2::Oid::from_str(&task.base).ok());
     let Some(base) = base else { return Ok(()) };
-    let tree = |commit: git2::Oid| crate::repo::land::tree_of(&ws.repo.git, commit);
-    let changed = crate::repo::land::touched_paths(&ws.repo.git, tree(base)?, tree(tip)?)?;
+    let tree = |commit: git2::Oid| crate::repo::tree_of(&ws.repo.git, commit);
+    let changed = crate::repo::touched_paths(&ws.repo.git, tree(base)?, tree(tip)?)?;
     let kept: Vec<Pattern> = task.locks.iter().filter_map(|l| Pattern::compile(l.clone()).ok()).collect();
     for normal in removed {
         let Ok(pattern) = Pattern::compile(normal.clone()) else { continue };

@@ -230,8 +230,12 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
     }
     if let Some(dir) = &ws.config.worktree_dir {
         // Worktrees kept inside the main worktree must not show up in its `git status`.
-        if let Err(e) = logs::exclude_dir(&ws.repo.common_dir, ws.main_root(), dir, "git-par task worktrees")
-        {
+        if let Err(e) = crate::repo::exclude::exclude_dir(
+            &ws.repo.common_dir,
+            ws.main_root(),
+            dir,
+            "git-par task worktrees",
+        ) {
             warnings.push(format!("could not add the worktree directory to .git/info/exclude: {e:#}"));
         }
     }
@@ -535,10 +539,9 @@ pub(super) fn discard_created(ws: &Workspace, plans: &[Plan], base: &git2::Oid, 
                 failures.push(format!("{e:#}"));
             }
         }
-        if matches!(ws.repo.branch_tip(&plan.branch), Ok(Some(tip)) if tip == *base) {
-            if let Err(e) = ws.repo.delete_branch(&plan.branch) {
-                failures.push(format!("{e:#}"));
-            }
+        // Only while it is where the start made it.
+        if let Err(e) = crate::repo::delete_branch(&ws.repo.git, &plan.branch, *base) {
+            failures.push(format!("{e:#}"));
         }
     }
     if let Err(e) = ws.repo.prune_worktrees() {

@@ -22,7 +22,7 @@ use anyhow::{Context as _, Result};
 use super::{
     Event, Lock, MainMove, ParDir, Recorded, State, StateBackend, StateError, SwapHooks, STATE_VERSION,
 };
-use crate::repo::land::compare_and_swap;
+use crate::repo::compare_and_swap;
 
 /// `.git/par` as a [`StateBackend`].
 #[derive(Debug, Clone)]
