@@ -20,11 +20,36 @@ use std::process::{Command, Stdio};
 use anyhow::{Context as _, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::error::Refusal;
 use crate::logs;
 
 /// Lines of a failed setup shown in the error.
 const SETUP_TAIL: usize = 20;
+
+/// Why a new worktree could not be made ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrepareError {
+    /// A `par.copy` glob does not compile.
+    BadGlob { glob: String, reason: String },
+    /// `par.setup` failed in the new worktree of `id` (`status`: how it
+    /// ended); `tail` is the end of its output, `log` has all of it.
+    SetupFailed { id: String, setup: String, status: String, tail: String, log: PathBuf },
+}
+
+impl std::fmt::Display for PrepareError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrepareError::BadGlob { glob, reason } => {
+                write!(f, "par.copy has an invalid glob '{glob}': {reason}")
+            }
+            PrepareError::SetupFailed { id, setup, status, tail, .. } => {
+                let shown = if tail.is_empty() { "(no output)" } else { tail };
+                write!(f, "par.setup failed in the new worktree of {id} ({status}): `{setup}`; its last lines:\n{shown}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PrepareError {}
 
 /// What to prepare a new worktree with (`par.copy`, `par.setup`).
 #[derive(Debug, Clone, Copy)]
@@ -129,13 +154,8 @@ impl Matcher {
         for text in globs {
             let trimmed = text.trim_end_matches('/');
             let pattern = trimmed.trim_start_matches('/');
-            let glob = Glob::new(pattern).map_err(|e| {
-                anyhow::Error::new(
-                    Refusal::failed(format!("par.copy has an invalid glob '{text}': {}", e.kind())).hint(
-                        "fix it with `git config --unset-all par.copy` and `git config --add par.copy GLOB`",
-                    ),
-                )
-            })?;
+            let glob = Glob::new(pattern)
+                .map_err(|e| PrepareError::BadGlob { glob: text.clone(), reason: e.kind().to_string() })?;
             if trimmed.contains('/') {
                 anchored.add(glob);
             } else {
@@ -292,12 +312,13 @@ fn run_setup(id: &str, setup: &str, worktree: &Path, log: &Path) -> Result<()> {
         .copied()
         .collect::<Vec<_>>()
         .join("\n");
-    let shown = if tail.is_empty() { "(no output)".to_string() } else { tail };
-    Err(Refusal::failed(format!(
-        "par.setup failed in the new worktree of {id} ({code}): `{setup}`; its last lines:\n{shown}"
-    ))
-    .hint(format!("its whole output is in {}", log.display()))
-    .hint("fix the command with `git config par.setup CMD` (or unset it), then start the task again")
+    Err(PrepareError::SetupFailed {
+        id: id.to_string(),
+        setup: setup.to_string(),
+        status: code,
+        tail,
+        log: log.to_path_buf(),
+    }
     .into())
 }
 
@@ -344,7 +365,7 @@ mod tests {
     fn a_bad_glob_is_refused_with_a_hint() {
         let err = Matcher::new(&["a[".to_string()]).err().unwrap();
         assert!(err.to_string().contains("par.copy has an invalid glob 'a['"), "{err}");
-        assert!(crate::error::refusal(&err).is_some_and(|r| !r.hints.is_empty()));
+        assert!(matches!(err.downcast_ref::<PrepareError>(), Some(PrepareError::BadGlob { .. })));
     }
 
     #[test]

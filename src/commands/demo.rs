@@ -13,19 +13,19 @@ use std::sync::mpsc;
 
 use anyhow::{Context as _, Result};
 
-use super::Inputs;
 use crate::cli::DemoArgs;
-use crate::error::Refusal;
+use crate::command_error::Refusal;
 use crate::output::{Style, Ui};
-use crate::workflow::shell_quote;
+use git_par::workflow::shell_quote;
+use git_par::workspace::Options;
 
 const PLAN: &str = include_str!("../../fixtures/demo/tasks.md");
 const TASKS_FILE: &str = "specs/009-option-optimizer/tasks.md";
 const FEATURE_BRANCH: &str = "009-option-optimizer";
 
 /// Runs `git par demo`.
-pub fn run(args: &DemoArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
-    let base = demo_dir(args, inputs)?;
+pub fn run(args: &DemoArgs, options: &Options, ui: &Ui) -> Result<()> {
+    let base = demo_dir(args, options)?;
     let demo = Demo::new(ui, base.join("option-optimizer"))?;
     demo.walk()?;
     if ui.json {
@@ -39,10 +39,10 @@ pub fn run(args: &DemoArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
 }
 
 /// The directory to build in: DIR (which must be empty or new) or a new temporary one.
-fn demo_dir(args: &DemoArgs, inputs: &Inputs) -> Result<PathBuf> {
+fn demo_dir(args: &DemoArgs, options: &Options) -> Result<PathBuf> {
     match &args.dir {
         Some(dir) => {
-            let dir = inputs.cwd.join(dir);
+            let dir = options.cwd.join(dir);
             if dir.exists() && fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
                 return Err(Refusal::failed(format!("{} exists and is not empty", dir.display()))
                     .hint("give `git par demo` a new or empty directory, or none for a temporary one")

@@ -1,4 +1,8 @@
-//! `up`: run the whole plan with agents (DESIGN §11).
+//! `up`: run the whole plan with agents (DESIGN §11). The scheduler is the
+//! library's ([`git_par::up`]); this resolves its options, picks how the
+//! run is watched ([`view`]) and prints the summary.
+
+mod view;
 
 use std::io::IsTerminal as _;
 use std::time::Duration;
@@ -6,22 +10,21 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Context;
 use crate::cli::UpArgs;
-use crate::error::{ChildExit, Refusal};
+use crate::command_error::{ChildExit, Refusal};
 use crate::output::{Style, Ui};
-use crate::up::domain::Domain;
-use crate::up::events::{self, Event};
-use crate::up::view::LiveView;
-use crate::up::{self, Observer, Options};
-use crate::workflow::Classes;
+use git_par::up::domain::Domain;
+use git_par::up::events::Event;
+use git_par::up::{self, Observer, Options};
+use git_par::workflow::Classes;
+use git_par::workspace::Workspace;
+use view::LiveView;
 
 /// The tmux session agents run in with `--tmux`.
 const SESSION: &str = "git-par-up";
 
 /// Runs `git par up`.
-pub fn run(args: &UpArgs, cx: &Context) -> Result<()> {
-    let ui = cx.ui;
+pub fn run(args: &UpArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     let timeout = match args.timeout {
         None => None,
         Some(secs) => {
@@ -31,7 +34,7 @@ pub fn run(args: &UpArgs, cx: &Context) -> Result<()> {
             })?)
         }
     };
-    let agent = args.agent.clone().or_else(|| cx.config.agent.clone()).filter(|a| !a.trim().is_empty());
+    let agent = args.agent.clone().or_else(|| ws.config.agent.clone()).filter(|a| !a.trim().is_empty());
     let options = Options {
         jobs: usize::from(args.jobs),
         agent: agent.clone().unwrap_or_default(),
@@ -41,9 +44,9 @@ pub fn run(args: &UpArgs, cx: &Context) -> Result<()> {
         retries: args.retries,
         timeout,
         tmux: args.tmux.then(|| SESSION.to_string()),
-        classes: Classes::new(&cx.config.classes, &cx.config.limits, &args.limit)?,
+        classes: Classes::new(&ws.config.classes, &ws.config.limits, &args.limit)?,
     };
-    let domain = Domain::new(cx);
+    let domain = Domain::new(ws);
     if args.dry_run {
         return render_dry_run(ui, &up::dry_run(&domain, &options)?);
     }
@@ -54,7 +57,7 @@ pub fn run(args: &UpArgs, cx: &Context) -> Result<()> {
             .into());
     }
     if args.tmux {
-        crate::tmux::require_tmux()?;
+        git_par::tmux::require_tmux()?;
         ui.status(&format!(
             "agents run in tmux session '{SESSION}': watch them with `tmux attach -t {SESSION}`"
         ));
@@ -71,11 +74,11 @@ pub fn run(args: &UpArgs, cx: &Context) -> Result<()> {
     if !ui.json && summary.tasks.is_empty() {
         ui.status("nothing to run: every task selected is done");
     } else if !ui.json {
-        ui.out(&events::table(&summary))?;
+        ui.out(&view::table(&summary))?;
         if summary.exit == up::INTERRUPTED && summary.active > 0 {
             ui.hint("run `git par up` again to resume the tasks left active");
         } else if summary.blocked > 0 {
-            let blockers = crate::logs::blockers_path(cx.main_root(), &cx.config.log_dir);
+            let blockers = domain.blockers_path();
             ui.hint(&format!(
                 "the reasons are in {}; `git par unblock ID`, then `git par up` again, runs a task's agent again",
                 blockers.display()
@@ -111,7 +114,7 @@ struct Lines<'a> {
 
 impl Observer for Lines<'_> {
     fn event(&mut self, event: &Event) {
-        self.ui.status(&events::human(event));
+        self.ui.status(&view::human(event));
     }
 }
 

@@ -1,125 +1,120 @@
 //! The one place `git par up` reaches the rest of git-par: reading the plan
 //! and the state, starting, landing and blocking a task, and the names of
 //! its files. Everything else in [`crate::up`] goes through [`Domain`], so a
-//! change of the domain's shape (a workspace, typed outcomes, another state
-//! backend) changes this file only.
+//! change of the domain's shape changes this file only.
+//!
+//! It calls the verbs as a library, through the [`Workspace`], and turns
+//! their typed errors into what the scheduler decides on: a start refused
+//! because another task holds a path ([`StartFailure::Busy`]), a landing
+//! that may succeed if tried again ([`LandFailure::transient`]), a task that
+//! someone else landed, aborted or blocked meanwhile.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use anyhow::{Context as _, Result};
 
-use crate::commands::Context;
 use crate::config::Config;
-use crate::land::{self, Progress, Request};
-use crate::lifecycle::{self, StartOptions};
-use crate::repo::Repo;
-use crate::state::{State, Store};
-use crate::tasks::{self, TaskFile};
-use crate::{logs, refuse};
+use crate::land::{self, LandError, Progress, Request, Strategy};
+use crate::lifecycle::{self, StartError, StartOptions, TaskError};
+use crate::logs;
+use crate::state::{Lock, State};
+use crate::tasks;
+use crate::workspace::{self, LoadedTasks, Workspace};
+
+use super::UpError;
 
 /// The plan as read from its file.
-pub struct Plan {
-    pub file: TaskFile,
-    /// The file, absolute.
-    pub path: PathBuf,
-    /// The file relative to the repository root.
-    pub rel: String,
-}
+pub type Plan = LoadedTasks;
 
 /// How a start went, when it did not.
 pub enum StartFailure {
-    /// Another task holds a path it needs (exit 3): try again later.
-    Busy(String),
+    /// Another task holds a path it needs: try again when something lands.
+    Busy,
+    /// Someone else started or landed it meanwhile: not this run's to take.
+    Taken,
     /// Refused or failed; nothing was left behind.
     Failed(anyhow::Error),
 }
 
 /// The domain as `git par up` uses it.
 pub struct Domain<'a> {
-    cx: &'a Context<'a>,
+    ws: &'a Workspace,
 }
 
 impl<'a> Domain<'a> {
-    pub fn new(cx: &'a Context<'a>) -> Domain<'a> {
-        Domain { cx }
+    pub fn new(ws: &'a Workspace) -> Domain<'a> {
+        Domain { ws }
     }
 
     pub fn config(&self) -> &Config {
-        &self.cx.config
+        &self.ws.config
     }
 
-    pub fn main_root(&self) -> &Path {
-        self.cx.main_root()
-    }
-
-    /// Finds and reads the task file (warning about duplicate IDs once).
+    /// Finds and reads the task file; its warnings (a duplicated ID) come with it.
     pub fn plan(&self) -> Result<Plan> {
-        let loaded = self.cx.tasks()?;
-        tasks::discover::require_in_repository(&loaded.path, &loaded.rel, self.cx.main_root())?;
-        Ok(Plan { file: loaded.file, path: loaded.path, rel: loaded.rel })
+        let loaded = self.ws.tasks()?;
+        tasks::discover::require_in_repository(&loaded.path, &loaded.rel, self.ws.main_root())?;
+        Ok(loaded)
     }
 
     /// Reads the task file again (landings tick it, and what they add
-    /// changes how paths resolve), without warning again.
-    pub fn reread(&self, plan: &Plan) -> Result<TaskFile> {
-        let text = self
-            .cx
-            .store
-            .with_shared_lock(crate::land::SYNC_LOCK, || tasks::discover::read_text(&plan.path))?;
-        let options = self.cx.task_options(&plan.path)?;
-        tasks::read(&text, &options).with_context(|| format!("reading tasks from {}", plan.path.display()))
+    /// changes how paths resolve), without its warnings.
+    pub fn reread(&self, plan: &Plan) -> Result<Plan> {
+        let text = self.ws.read_task_text(&plan.path)?;
+        let options = self.ws.task_options(&plan.path)?;
+        let file = tasks::read(&text, &options)
+            .with_context(|| format!("reading tasks from {}", plan.path.display()))?;
+        Ok(LoadedTasks { path: plan.path.clone(), rel: plan.rel.clone(), text, file, warnings: Vec::new() })
     }
 
     /// The active tasks and their locks.
     pub fn state(&self) -> Result<State> {
-        self.cx.store.load()
+        self.ws.state().load()
     }
 
-    /// Starts one task (its worktree prepared, DESIGN §12); returns its worktree.
-    pub fn start(&self, id: &str) -> Result<(PathBuf, Vec<String>), StartFailure> {
+    /// Starts one task (its worktree prepared, DESIGN §12); returns the
+    /// warnings the start gave.
+    pub fn start(&self, plan: &Plan, id: &str) -> Result<Vec<String>, StartFailure> {
         let options = StartOptions { ids: vec![id.to_string()], ..StartOptions::default() };
-        match lifecycle::start(self.cx, &options) {
-            Ok(outcome) => match outcome.started.into_iter().next() {
-                Some(started) => Ok((started.worktree, outcome.warnings)),
-                None => Err(StartFailure::Failed(anyhow::anyhow!("starting {id} started nothing"))),
-            },
-            Err(err) if crate::error::exit_code(&err) == crate::error::Exit::Busy as i32 => {
-                Err(StartFailure::Busy(err.to_string()))
-            }
-            Err(err) => Err(StartFailure::Failed(err)),
+        match lifecycle::start(self.ws, plan, &options) {
+            Ok(outcome) if outcome.started.iter().any(|s| s.id == id) => Ok(outcome.warnings),
+            Ok(_) => Err(StartFailure::Failed(anyhow::anyhow!("starting {id} started nothing"))),
+            Err(err) => Err(start_failure(err)),
         }
     }
 
     /// Blocks an active task with `reason` (blockers.md, its log, the state).
     pub fn block(&self, id: &str, reason: &str) -> Result<Vec<String>> {
-        Ok(lifecycle::block(self.cx, id, reason)?.warnings)
+        Ok(lifecycle::block(self.ws, id, reason)?.warnings)
     }
 
     /// What lands this run's tasks; it can be sent to another thread.
-    pub fn lander(&self, verify: Option<String>) -> Result<Lander> {
-        let state = self.cx.store.load()?;
-        let main_branch = self.cx.main_branch(&state)?;
-        let tasks_file = match &state.tasks_file {
-            Some(file) => Some(file.clone()),
-            None => Some(self.plan()?.rel),
-        };
-        let enforce_scope = crate::repo::index::config_string(&self.cx.repo.git, "par.enforceScope")?
+    pub fn lander(&self, plan: &Plan, verify: Option<String>) -> Result<Lander> {
+        let state = self.ws.state().load()?;
+        let main_branch = self.ws.main_branch(&state)?;
+        let tasks_file = Some(state.tasks_file.clone().unwrap_or_else(|| plan.rel.clone()));
+        let enforce_scope = crate::repo::index::config_string(&self.ws.repo.git, "par.enforceScope")?
             .map(|value| crate::config::EnforceScope::from_config(Some(&value)).unwrap_or_default());
         Ok(Lander {
-            main_root: self.cx.main_root().to_path_buf(),
+            // Each landing opens the workspace again in its own thread: git2
+            // handles stay in the thread that opened them.
+            options: workspace::Options {
+                cwd: self.ws.main_root().to_path_buf(),
+                tasks: None,
+                strict_phases: self.ws.options.strict_phases,
+            },
             template: Request {
                 id: String::new(),
-                strategy: crate::cli::Strategy::Merge,
-                verify: verify.or_else(|| self.cx.config.verify.clone()).filter(|v| !v.trim().is_empty()),
+                strategy: Strategy::Merge,
+                verify: verify.or_else(|| self.ws.config.verify.clone()).filter(|v| !v.trim().is_empty()),
                 commit: None,
                 keep: false,
                 wait: None,
                 dry_run: false,
                 main_branch,
                 tasks_file,
-                log_dir: self.cx.config.log_dir.clone(),
+                log_dir: self.ws.config.log_dir.clone(),
                 enforce_scope,
             },
         })
@@ -127,56 +122,86 @@ impl<'a> Domain<'a> {
 
     /// The log of task `id`.
     pub fn log_path(&self, id: &str) -> PathBuf {
-        logs::log_path(self.cx.main_root(), &self.cx.config.log_dir, id)
+        logs::log_path(self.ws.main_root(), &self.ws.config.log_dir, id)
+    }
+
+    /// The blockers file.
+    pub fn blockers_path(&self) -> PathBuf {
+        logs::blockers_path(self.ws.main_root(), &self.ws.config.log_dir)
     }
 
     /// Keeps the log directory out of `git status`.
     pub fn exclude_logs(&self) -> Result<()> {
-        logs::ensure_excluded(&self.cx.repo.common_dir, self.cx.main_root(), &self.cx.config.log_dir)
+        logs::ensure_excluded(&self.ws.repo.common_dir, self.ws.main_root(), &self.ws.config.log_dir)
     }
 
     /// Where `git par up` keeps its records of each task's agent.
     pub fn run_dir(&self) -> PathBuf {
-        self.cx.store.dir().join("up")
+        self.ws.par().up_dir()
     }
 
     /// Runs `f` as the only `git par up` of this repository; another one
-    /// running is refused (exit 3) rather than waited for.
+    /// running is refused ([`UpError::Running`]) rather than waited for.
     pub fn exclusive<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        let path = self.cx.store.dir().join("up.lock");
-        let file: File = self.cx.store.open_sidecar(&path)?;
-        let mut lock = fd_lock::RwLock::new(file);
-        let guard = match lock.try_write() {
-            Ok(guard) => guard,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                return Err(crate::error::Refusal::busy(
-                    "another `git par up` is running in this repository",
-                )
-                .hint("wait for it to end, or stop it with Ctrl-C; `git par lock-status` shows its tasks")
-                .into());
-            }
-            Err(e) => return Err(e).with_context(|| format!("locking {}", path.display())),
-        };
-        let result = f();
-        drop(guard);
-        result
+        match self.ws.par().try_lock(Lock::Up, f)? {
+            Some(value) => Ok(value),
+            None => Err(UpError::Running.into()),
+        }
     }
+}
+
+/// What the scheduler makes of a refused start.
+fn start_failure(err: anyhow::Error) -> StartFailure {
+    if matches!(err.downcast_ref::<TaskError>(), Some(TaskError::Busy { .. })) {
+        return StartFailure::Busy;
+    }
+    if matches!(err.downcast_ref::<StartError>(), Some(StartError::Done { .. } | StartError::Active { .. })) {
+        return StartFailure::Taken;
+    }
+    StartFailure::Failed(err)
 }
 
 /// Lands tasks through the merge queue (DESIGN §6), from any thread.
 #[derive(Debug, Clone)]
 pub struct Lander {
-    main_root: PathBuf,
+    options: workspace::Options,
     template: Request,
 }
 
 /// Why a landing did not happen.
 #[derive(Debug, Clone)]
 pub struct LandFailure {
+    /// What the scheduler does about it.
+    pub kind: LandFailureKind,
     /// What went wrong, on one line.
     pub reason: String,
-    /// Everything said about it: causes, hints, what a refused commit printed.
+    /// Everything said about it: causes, what a refused commit printed.
     pub details: String,
+}
+
+/// The landing's outcome, as the scheduler branches on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LandFailureKind {
+    /// The task's work cannot land as it is (a conflict, a failing verify,
+    /// a refused commit, paths out of its scope...): run its agent again
+    /// with the reason, or block it.
+    Work,
+    /// Something that goes away by itself (main moved under every attempt,
+    /// an index locked for a moment): land it again a little later.
+    Transient,
+    /// The task landed outside this run.
+    LandedElsewhere,
+    /// The task left the state outside this run (aborted, its locks broken).
+    Gone,
+    /// Someone blocked the task meanwhile.
+    BlockedElsewhere,
+}
+
+impl LandFailure {
+    /// Whether landing it again later may succeed.
+    pub fn transient(&self) -> bool {
+        self.kind == LandFailureKind::Transient
+    }
 }
 
 impl Lander {
@@ -184,51 +209,54 @@ impl Lander {
     /// with `message` (through the pre-commit hook). Returns the new commit.
     pub fn land(&self, id: &str, message: &str) -> Result<String, LandFailure> {
         let said = Mutex::new(String::new());
-        let result = (|| {
-            // git2 handles are per thread: each landing opens its own.
-            let repo = Repo::discover(&self.main_root)?;
-            let store = Store::new(repo.par_dir());
-            let request =
-                Request { id: id.to_string(), commit: Some(message.to_string()), ..self.template.clone() };
-            let note = |p: Progress<'_>| {
-                if let Progress::CommitRefused { output } = p {
-                    if let Ok(mut said) = said.lock() {
-                        said.push_str(output);
-                    }
+        let request =
+            Request { id: id.to_string(), commit: Some(message.to_string()), ..self.template.clone() };
+        let note = |p: Progress<'_>| {
+            if let Progress::CommitRefused { output } = p {
+                if let Ok(mut said) = said.lock() {
+                    said.push_str(output);
                 }
-            };
-            let landing = land::finish(&repo, &store, &request, &note)?;
-            match landing.commit {
+            }
+        };
+        let result = Workspace::open(self.options.clone())
+            .and_then(|ws| land::finish(&ws, &request, &note))
+            .and_then(|landing| match landing.commit {
                 Some(commit) => Ok(commit.to_string()),
-                None => refuse!("the landing of {id} made no commit"),
-            }
-        })();
-        result.map_err(|err: anyhow::Error| {
-            let said = said.into_inner().unwrap_or_default();
-            let mut reason = one_line(&err.to_string());
-            // A refused commit says which paths in what it printed: keep that, not its hints.
-            let said_lines: Vec<&str> = said
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with("hint:"))
-                .map(|l| l.strip_prefix("error:").map_or(l, str::trim))
-                .collect();
-            if !said_lines.is_empty() {
-                reason = one_line(&format!("{reason}: {}", said_lines.join("; ")));
-            }
-            let mut details = format!("{err:#}");
-            if let Some(refusal) = crate::error::refusal(&err) {
-                for hint in &refusal.hints {
-                    details.push_str(&format!("\nhint: {hint}"));
-                }
-            }
-            if !said.is_empty() {
-                details.push('\n');
-                details.push_str(said.trim_end());
-            }
-            LandFailure { reason, details }
-        })
+                None => Err(anyhow::anyhow!("the landing of {id} made no commit")),
+            });
+        result.map_err(|err| failure(&err, &said.into_inner().unwrap_or_default()))
     }
+}
+
+/// A failed landing as the scheduler sees it: its kind decided on the
+/// landing's typed error, its reason for blockers.md on one line.
+fn failure(err: &anyhow::Error, said: &str) -> LandFailure {
+    let kind = match err.downcast_ref::<LandError>() {
+        Some(LandError::AlreadyLanded { .. }) => LandFailureKind::LandedElsewhere,
+        Some(LandError::NotActive { .. } | LandError::AbortedMeanwhile { .. }) => LandFailureKind::Gone,
+        Some(LandError::Blocked { .. }) => LandFailureKind::BlockedElsewhere,
+        Some(LandError::MainMoved { .. } | LandError::IndexLocked { .. } | LandError::QueueBusy { .. }) => {
+            LandFailureKind::Transient
+        }
+        _ => LandFailureKind::Work,
+    };
+    let mut reason = one_line(&err.to_string());
+    // A refused commit says which paths in what it printed: keep that, not its hints.
+    let said_lines: Vec<&str> = said
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("hint:"))
+        .map(|l| l.strip_prefix("error:").map_or(l, str::trim))
+        .collect();
+    if !said_lines.is_empty() {
+        reason = one_line(&format!("{reason}: {}", said_lines.join("; ")));
+    }
+    let mut details = format!("{err:#}");
+    if !said.is_empty() {
+        details.push('\n');
+        details.push_str(said.trim_end());
+    }
+    LandFailure { kind, reason, details }
 }
 
 /// Text folded onto one line, and shortened.

@@ -1,6 +1,6 @@
-//! What happens during `git par up`, as events: the JSON Lines of `--json`
-//! (one object per line, `"version": 1`, field names part of the contract)
-//! and the one-line human form printed when stderr is not a terminal.
+//! What happens during `git par up`, as events: what the command renders,
+//! as JSON Lines under `--json` (one object per line, `"version": 1`, field
+//! names part of the contract) or for a person.
 
 use serde::Serialize;
 
@@ -110,73 +110,6 @@ impl Outcome {
     }
 }
 
-/// The one-line human form of an event (control characters are the
-/// renderer's to write out).
-pub fn human(event: &Event) -> String {
-    match event {
-        Event::Planned { tasks, jobs } => format!("{tasks} task(s) to run, {jobs} at a time"),
-        Event::Adopted { task, then } => match then {
-            Adoption::Running => {
-                format!("{task}: its agent from the last run is still running; waiting for it")
-            }
-            Adoption::Landing => format!("{task}: its agent from the last run exited 0; landing it"),
-            Adoption::Rerun => {
-                format!("{task}: its agent from the last run did not finish; running it again")
-            }
-        },
-        Event::Started { task, attempt: 1, worktree, .. } => format!("started {task} in {worktree}"),
-        Event::Started { task, attempt, .. } => format!("started {task} again (attempt {attempt})"),
-        Event::AgentExited { task, exit: Some(code), seconds, .. } => {
-            format!("{task}: agent exited {code} after {}", duration(*seconds))
-        }
-        Event::AgentExited { task, timed_out: true, seconds, .. } => {
-            format!("{task}: agent stopped after {} (--timeout)", duration(*seconds))
-        }
-        Event::AgentExited { task, seconds, .. } => {
-            format!("{task}: agent stopped after {}", duration(*seconds))
-        }
-        Event::Landed { task, commit, .. } => format!("landed {task} as {}", short(commit)),
-        Event::Retried { task, attempt, reason } => format!("retrying {task} (attempt {attempt}): {reason}"),
-        Event::Blocked { task, reason } => format!("blocked {task}: {reason}"),
-        Event::StartFailed { task, reason } => format!("could not start {task}: {reason}"),
-        Event::Warning { message } => format!("warning: {message}"),
-        Event::Interrupted { count: 1 } => {
-            "interrupted: no new task starts; running agents finish (Ctrl-C again stops them)".to_string()
-        }
-        Event::Interrupted { .. } => {
-            "interrupted again: stopping the agents; their tasks stay active".to_string()
-        }
-        Event::Finished(summary) => {
-            let mut parts = vec![format!("{} landed", summary.landed)];
-            for (n, word) in
-                [(summary.blocked, "blocked"), (summary.active, "left active"), (summary.waiting, "waiting")]
-            {
-                if n > 0 {
-                    parts.push(format!("{n} {word}"));
-                }
-            }
-            format!("finished in {}: {}", duration(summary.seconds), parts.join(", "))
-        }
-    }
-}
-
-/// The summary as a table: task, result, time, commit or reason.
-pub fn table(summary: &Summary) -> String {
-    let width = summary.tasks.iter().map(|r| r.task.chars().count()).max().unwrap_or(4).max(4);
-    let mut out = format!("{:width$}  {:7}  {:>7}  commit or reason\n", "task", "result", "time");
-    for row in &summary.tasks {
-        let time = row.seconds.map(duration).unwrap_or_else(|| "-".to_string());
-        let last = match (&row.commit, &row.reason) {
-            (Some(commit), _) => short(commit).to_string(),
-            (None, Some(reason)) => reason.clone(),
-            (None, None) => String::new(),
-        };
-        out.push_str(format!("{:width$}  {:7}  {time:>7}  {last}", row.task, row.result.word()).trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 /// `0.4s`, `12.3s`, `4m05s`.
 pub fn duration(seconds: f64) -> String {
     if seconds < 60.0 {
@@ -185,10 +118,6 @@ pub fn duration(seconds: f64) -> String {
         let whole = seconds.round() as u64;
         format!("{}m{:02}s", whole / 60, whole % 60)
     }
-}
-
-fn short(commit: &str) -> &str {
-    commit.get(..7).unwrap_or(commit)
 }
 
 #[cfg(test)]
@@ -213,42 +142,5 @@ mod tests {
         let finished = Event::Finished(Summary { exit: 1, blocked: 1, ..Summary::default() });
         assert_eq!(json(&finished)["event"], "finished");
         assert_eq!(json(&finished)["exit"], 1);
-    }
-
-    #[test]
-    fn the_table_lines_up() {
-        let summary = Summary {
-            tasks: vec![
-                Row {
-                    task: "T001".into(),
-                    result: Outcome::Landed,
-                    seconds: Some(1.25),
-                    commit: Some("3f2a1c9aa".into()),
-                    reason: None,
-                },
-                Row {
-                    task: "T010".into(),
-                    result: Outcome::Blocked,
-                    seconds: Some(75.0),
-                    commit: None,
-                    reason: Some("agent exited 1".into()),
-                },
-                Row {
-                    task: "T011".into(),
-                    result: Outcome::Waiting,
-                    seconds: None,
-                    commit: None,
-                    reason: Some("waits for T010".into()),
-                },
-            ],
-            ..Summary::default()
-        };
-        assert_eq!(
-            table(&summary),
-            "task  result      time  commit or reason\n\
-             T001  landed      1.2s  3f2a1c9\n\
-             T010  blocked    1m15s  agent exited 1\n\
-             T011  waiting        -  waits for T010\n"
-        );
     }
 }

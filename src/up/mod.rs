@@ -25,7 +25,6 @@ pub mod agent;
 pub mod domain;
 pub mod events;
 pub mod schedule;
-pub mod view;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -41,7 +40,7 @@ use crate::logs;
 use crate::state::{State, TaskStatus};
 use crate::workflow::Classes;
 use agent::Record;
-use domain::{Domain, Lander, Plan, StartFailure};
+use domain::{Domain, LandFailure, LandFailureKind, Lander, Plan, StartFailure};
 use events::{Adoption, Event, Outcome, Row, Summary};
 use schedule::{Board, Rules, Selection};
 
@@ -49,8 +48,35 @@ use schedule::{Board, Rules, Selection};
 /// (timeouts, agents in tmux panes or left by an earlier run, the view).
 const TICK: Duration = Duration::from_millis(100);
 
+/// How many times a landing that failed for a passing reason (main moved,
+/// an index locked) is tried before the task counts as failed.
+const MAX_LANDINGS: u32 = 3;
+
+/// The pause before landing again, times the landings tried.
+const RELAND_PAUSE: Duration = Duration::from_secs(1);
+
 /// The exit code of an interrupted run (128 + SIGINT, as shells report it).
 pub const INTERRUPTED: i32 = 130;
+
+/// Why `git par up` does not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpError {
+    /// `--only` or `--until` names a task the task file `rel` does not have.
+    UnknownTask { id: String, rel: String },
+    /// Another `git par up` runs in this repository (busy).
+    Running,
+}
+
+impl std::fmt::Display for UpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpError::UnknownTask { id, rel } => write!(f, "no task {id} in {rel}"),
+            UpError::Running => f.write_str("another `git par up` is running in this repository"),
+        }
+    }
+}
+
+impl std::error::Error for UpError {}
 
 /// What `git par up` was asked to do, resolved by the command.
 #[derive(Debug, Clone)]
@@ -72,7 +98,8 @@ pub struct Options {
     pub classes: Classes,
 }
 
-/// What watches a run: the command's renderer.
+/// What watches a run: the command's renderer. It is told what happens
+/// and never decides anything.
 pub trait Observer {
     /// Something happened.
     fn event(&mut self, event: &Event);
@@ -143,6 +170,8 @@ enum Message {
 /// Where a task of this run is.
 struct Flight {
     attempt: u32,
+    /// Landings tried for this attempt.
+    landings: u32,
     /// When the run took it, for the summary's time.
     taken: Instant,
     stage: Stage,
@@ -203,7 +232,7 @@ pub fn run(domain: &Domain, options: &Options, observer: &mut dyn Observer) -> R
         let plan = domain.plan()?;
         let selection = select(&plan, options)?;
         domain.exclude_logs()?;
-        let lander = domain.lander(options.verify.clone())?;
+        let lander = domain.lander(&plan, options.verify.clone())?;
         let (tx, rx) = mpsc::channel();
         let interrupts = Interrupts::install(tx.clone())?;
         let mut run = Run {
@@ -230,6 +259,9 @@ pub fn run(domain: &Domain, options: &Options, observer: &mut dyn Observer) -> R
         let tasks =
             run.plan.file.tasks.iter().filter(|t| !t.is_done() && run.selection.contains(&t.id)).count();
         run.emit(Event::Planned { tasks, jobs: options.jobs });
+        for message in std::mem::take(&mut run.plan.warnings) {
+            run.emit(Event::Warning { message });
+        }
         run.adopt()?;
         run.drive(&rx)?;
         Ok(run.finish())
@@ -240,9 +272,7 @@ pub fn run(domain: &Domain, options: &Options, observer: &mut dyn Observer) -> R
 fn select(plan: &Plan, options: &Options) -> Result<Selection> {
     for id in options.only.iter().chain(&options.until) {
         if plan.file.get(id).is_none() {
-            return Err(crate::error::Refusal::failed(format!("no task {id} in {}", plan.rel))
-                .hint("`git par list` shows the task IDs")
-                .into());
+            return Err(UpError::UnknownTask { id: id.clone(), rel: plan.rel.clone() }.into());
         }
     }
     Ok(Selection::new(&plan.file, &options.only, options.until.as_deref()))
@@ -322,7 +352,12 @@ impl Run<'_, '_> {
                         self.emit(Event::Adopted { task: id.clone(), then: Adoption::Landing });
                         self.flights.insert(
                             id.clone(),
-                            Flight { attempt: record.attempt, taken: now, stage: Stage::Landing(now) },
+                            Flight {
+                                attempt: record.attempt,
+                                landings: 0,
+                                taken: now,
+                                stage: Stage::Landing(now),
+                            },
                         );
                         self.land(id);
                     } else if record.alive() {
@@ -339,7 +374,12 @@ impl Run<'_, '_> {
                         };
                         self.flights.insert(
                             id.clone(),
-                            Flight { attempt: record.attempt, taken: now, stage: Stage::Agent(running) },
+                            Flight {
+                                attempt: record.attempt,
+                                landings: 0,
+                                taken: now,
+                                stage: Stage::Agent(running),
+                            },
                         );
                     } else {
                         self.emit(Event::Adopted { task: id.clone(), then: Adoption::Rerun });
@@ -463,7 +503,7 @@ impl Run<'_, '_> {
             return Ok(launched);
         }
         if self.stale {
-            self.plan.file = self.domain.reread(&self.plan)?;
+            self.plan = self.domain.reread(&self.plan)?;
             self.stale = false;
         }
         let state = self.domain.state()?;
@@ -502,8 +542,8 @@ impl Run<'_, '_> {
             Record { pid: None, pid_start: None, attempt: 1, launched_ms: agent::now_ms(), pane: None };
         let record_file = record_path(&self.run_dir, id);
         record.save(&record_file)?;
-        match self.domain.start(id) {
-            Ok((_worktree, warnings)) => {
+        match self.domain.start(&self.plan, id) {
+            Ok(warnings) => {
                 for warning in warnings {
                     self.warn(id, warning);
                 }
@@ -513,18 +553,16 @@ impl Run<'_, '_> {
             Err(failure) => {
                 let _ = std::fs::remove_file(&record_file);
                 match failure {
-                    StartFailure::Busy(_) => {
+                    StartFailure::Busy => {
                         self.deferred.insert(id.to_string());
                     }
+                    StartFailure::Taken => {
+                        // Landed or started by someone else meanwhile: not a failure of this run.
+                        self.excluded.insert(id.to_string());
+                        self.stale = true;
+                    }
                     StartFailure::Failed(err) => {
-                        // Landed or taken by someone else meanwhile: not a failure of this run.
-                        self.plan.file = self.domain.reread(&self.plan)?;
-                        let active = self.domain.state()?.tasks.contains_key(id);
-                        if self.plan.file.get(id).is_some_and(|t| t.is_done()) || active {
-                            self.excluded.insert(id.to_string());
-                            return Ok(false);
-                        }
-                        let reason = domain::one_line(&err.to_string());
+                        let reason = domain::one_line(&format!("{err:#}"));
                         let log = self.domain.log_path(id);
                         let _ = agent::log_line(
                             &log,
@@ -550,12 +588,17 @@ impl Run<'_, '_> {
         let launched = self.try_run_agent(id, attempt, reason);
         match launched {
             Ok(running) => {
-                self.flights.insert(id.to_string(), Flight { attempt, taken, stage: Stage::Agent(running) });
+                self.flights.insert(
+                    id.to_string(),
+                    Flight { attempt, landings: 0, taken, stage: Stage::Agent(running) },
+                );
             }
             Err(err) => {
                 let why = format!("could not run the agent: {}", domain::one_line(&format!("{err:#}")));
-                self.flights
-                    .insert(id.to_string(), Flight { attempt, taken, stage: Stage::Landing(Instant::now()) });
+                self.flights.insert(
+                    id.to_string(),
+                    Flight { attempt, landings: 0, taken, stage: Stage::Landing(Instant::now()) },
+                );
                 self.failed(id, why);
             }
         }
@@ -701,8 +744,14 @@ impl Run<'_, '_> {
 
     /// Lands a task whose agent exited 0, in a thread of its own.
     fn land(&mut self, id: &str) {
+        self.land_after(id, Duration::ZERO);
+    }
+
+    /// Lands a task after a pause (to let what made its landing fail pass).
+    fn land_after(&mut self, id: &str, pause: Duration) {
         if let Some(flight) = self.flights.get_mut(id) {
             flight.stage = Stage::Landing(Instant::now());
+            flight.landings += 1;
         }
         let message = self
             .plan
@@ -713,29 +762,49 @@ impl Run<'_, '_> {
         let message: String = message.chars().take(72).collect();
         let (lander, tx, task) = (self.lander.clone(), self.tx.clone(), id.to_string());
         std::thread::spawn(move || {
+            std::thread::sleep(pause);
             let result = lander.land(&task, &message);
             let _ = tx.send(Message::Landed { task, result });
         });
     }
 
-    fn landed(&mut self, id: &str, result: Result<String, domain::LandFailure>) {
+    fn landed(&mut self, id: &str, result: Result<String, LandFailure>) {
         let Some(flight) = self.flights.get(id) else { return };
         let seconds = flight.taken.elapsed().as_secs_f64();
+        let landings = flight.landings;
         match result {
             Ok(commit) => {
-                self.flights.remove(id);
+                self.ended(id);
                 self.landed.insert(id.to_string());
-                self.stale = true;
-                self.deferred.clear();
-                for path in [
-                    record_path(&self.run_dir, id),
-                    exit_path(&self.run_dir, id),
-                    env_path(&self.run_dir, id),
-                ] {
-                    let _ = std::fs::remove_file(path);
-                }
                 self.row(id, Outcome::Landed, Some(seconds), Some(commit.clone()), None);
                 self.emit(Event::Landed { task: id.to_string(), commit, seconds });
+            }
+            Err(failure) if failure.transient() && landings < MAX_LANDINGS && self.seen_interrupts == 0 => {
+                self.emit(Event::Warning {
+                    message: format!("{id}: landing again shortly: {}", failure.reason),
+                });
+                self.land_after(id, RELAND_PAUSE * landings);
+            }
+            Err(failure) if failure.kind == LandFailureKind::LandedElsewhere => {
+                self.ended(id);
+                self.landed.insert(id.to_string());
+                let reason = "landed outside this run".to_string();
+                self.row(id, Outcome::Landed, Some(seconds), None, Some(reason.clone()));
+                self.emit(Event::Warning { message: format!("{id}: {reason}") });
+            }
+            Err(failure) if failure.kind == LandFailureKind::Gone => {
+                self.ended(id);
+                self.excluded.insert(id.to_string());
+                let reason = format!("left outside this run: {}", failure.reason);
+                self.row(id, Outcome::Failed, Some(seconds), None, Some(reason.clone()));
+                self.emit(Event::Warning { message: format!("{id}: {reason}") });
+            }
+            Err(failure) if failure.kind == LandFailureKind::BlockedElsewhere => {
+                self.flights.remove(id);
+                self.deferred.clear();
+                self.excluded.insert(id.to_string());
+                self.row(id, Outcome::Blocked, Some(seconds), None, Some(failure.reason.clone()));
+                self.emit(Event::Blocked { task: id.to_string(), reason: failure.reason });
             }
             Err(failure) => {
                 let log = self.domain.log_path(id);
@@ -754,6 +823,18 @@ impl Run<'_, '_> {
                 }
                 self.failed(id, format!("landing failed: {}", failure.reason));
             }
+        }
+    }
+
+    /// A task of this run is no longer active: forget it and its records.
+    fn ended(&mut self, id: &str) {
+        self.flights.remove(id);
+        self.stale = true;
+        self.deferred.clear();
+        for path in
+            [record_path(&self.run_dir, id), exit_path(&self.run_dir, id), env_path(&self.run_dir, id)]
+        {
+            let _ = std::fs::remove_file(path);
         }
     }
 
@@ -834,8 +915,8 @@ impl Run<'_, '_> {
                 Some(format!("interrupted before its retry: {reason}")),
             );
         }
-        if let Ok(file) = self.domain.reread(&self.plan) {
-            self.plan.file = file;
+        if let Ok(plan) = self.domain.reread(&self.plan) {
+            self.plan = plan;
         }
         let held = self.domain.state().map(|s| held_locks(&s)).unwrap_or_default();
         let empty = HashSet::new();

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use git_par::state::{ActiveTask, Owner, Store, TaskStatus};
+use git_par::state::{ActiveTask, LocalBackend, Owner, ParDir, TaskStatus, Transact as _};
 
 use crate::common::{Run, TestRepo};
 
@@ -78,8 +78,8 @@ impl Hostless for Run {
 /// Rewrites a task's entry in the state (to test how the check finds the current task).
 pub fn record(repo: &TestRepo, id: &str, branch: &str, worktree: &Path, locks: &[&str]) {
     let base = repo.rev("main");
-    Store::new(repo.root.join(".git/par"))
-        .transact(|state| {
+    LocalBackend::new(ParDir::new(repo.root.join(".git/par")))
+        .update(|state| {
             state.main_branch = Some("main".to_string());
             state.tasks_file = Some(TASKS_FILE.to_string());
             state.tasks.insert(
@@ -142,8 +142,8 @@ fn without_state_check_exits_0_at_once() {
 fn state_without_tasks_exits_0() {
     let repo = repo();
     start(&repo, "T002", &["docs/"]);
-    Store::new(repo.root.join(".git/par"))
-        .transact(|state| {
+    LocalBackend::new(ParDir::new(repo.root.join(".git/par")))
+        .update(|state| {
             state.tasks.clear();
             Ok(())
         })

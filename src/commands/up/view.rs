@@ -1,4 +1,5 @@
-//! The live view of `git par up` on a terminal (indicatif): a line per
+//! How `git par up` is shown: each event on one line, the summary table,
+//! and the live view on a terminal (indicatif): a line per
 //! running task with its elapsed time and the last line of its log, and an
 //! overall bar with the counts of landed, blocked and waiting tasks. Events
 //! are printed above it as they happen.
@@ -11,8 +12,8 @@ use std::collections::HashMap;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::events::{self, Event};
-use super::{agent, InFlight, Observer};
+use git_par::up::events::{self, Adoption, Event, Summary};
+use git_par::up::{agent, InFlight, Observer};
 
 /// The view; drawn on stderr.
 pub struct LiveView {
@@ -76,7 +77,7 @@ impl Observer for LiveView {
             _ => {}
         }
         if !matches!(event, Event::Finished(_) | Event::Planned { .. }) {
-            let _ = self.multi.println(shown(&events::human(event)));
+            let _ = self.multi.println(shown(&human(event)));
         }
         self.counts();
     }
@@ -122,7 +123,7 @@ impl LiveView {
 /// characters written out, cut to a reasonable width.
 fn shown(text: &str) -> String {
     let plain = strip_escapes(text);
-    let safe = crate::text::escape_controls(&plain);
+    let safe = git_par::text::escape_controls(&plain);
     safe.chars().take(160).collect()
 }
 
@@ -158,14 +159,123 @@ fn strip_escapes(text: &str) -> String {
     out
 }
 
+/// The one-line human form of an event (control characters are the
+/// renderer's to write out).
+pub fn human(event: &Event) -> String {
+    match event {
+        Event::Planned { tasks, jobs } => format!("{tasks} task(s) to run, {jobs} at a time"),
+        Event::Adopted { task, then } => match then {
+            Adoption::Running => {
+                format!("{task}: its agent from the last run is still running; waiting for it")
+            }
+            Adoption::Landing => format!("{task}: its agent from the last run exited 0; landing it"),
+            Adoption::Rerun => {
+                format!("{task}: its agent from the last run did not finish; running it again")
+            }
+        },
+        Event::Started { task, attempt: 1, worktree, .. } => format!("started {task} in {worktree}"),
+        Event::Started { task, attempt, .. } => format!("started {task} again (attempt {attempt})"),
+        Event::AgentExited { task, exit: Some(code), seconds, .. } => {
+            format!("{task}: agent exited {code} after {}", events::duration(*seconds))
+        }
+        Event::AgentExited { task, timed_out: true, seconds, .. } => {
+            format!("{task}: agent stopped after {} (--timeout)", events::duration(*seconds))
+        }
+        Event::AgentExited { task, seconds, .. } => {
+            format!("{task}: agent stopped after {}", events::duration(*seconds))
+        }
+        Event::Landed { task, commit, .. } => format!("landed {task} as {}", short(commit)),
+        Event::Retried { task, attempt, reason } => format!("retrying {task} (attempt {attempt}): {reason}"),
+        Event::Blocked { task, reason } => format!("blocked {task}: {reason}"),
+        Event::StartFailed { task, reason } => format!("could not start {task}: {reason}"),
+        Event::Warning { message } => format!("warning: {message}"),
+        Event::Interrupted { count: 1 } => {
+            "interrupted: no new task starts; running agents finish (Ctrl-C again stops them)".to_string()
+        }
+        Event::Interrupted { .. } => {
+            "interrupted again: stopping the agents; their tasks stay active".to_string()
+        }
+        Event::Finished(summary) => {
+            let mut parts = vec![format!("{} landed", summary.landed)];
+            for (n, word) in
+                [(summary.blocked, "blocked"), (summary.active, "left active"), (summary.waiting, "waiting")]
+            {
+                if n > 0 {
+                    parts.push(format!("{n} {word}"));
+                }
+            }
+            format!("finished in {}: {}", events::duration(summary.seconds), parts.join(", "))
+        }
+    }
+}
+
+/// The summary as a table: task, result, time, commit or reason.
+pub fn table(summary: &Summary) -> String {
+    let width = summary.tasks.iter().map(|r| r.task.chars().count()).max().unwrap_or(4).max(4);
+    let mut out = format!("{:width$}  {:7}  {:>7}  commit or reason\n", "task", "result", "time");
+    for row in &summary.tasks {
+        let time = row.seconds.map(events::duration).unwrap_or_else(|| "-".to_string());
+        let last = match (&row.commit, &row.reason) {
+            (Some(commit), _) => short(commit).to_string(),
+            (None, Some(reason)) => reason.clone(),
+            (None, None) => String::new(),
+        };
+        out.push_str(format!("{:width$}  {:7}  {time:>7}  {last}", row.task, row.result.word()).trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..7).unwrap_or(commit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use git_par::up::events::{Outcome, Row};
 
     #[test]
     fn escapes_are_dropped_and_controls_written_out() {
         assert_eq!(shown("\x1b[32mok\x1b[0m done"), "ok done");
         assert_eq!(shown("\x1b]0;title\x07x\x1b]8;;http://x\x1b\\link"), "xlink");
         assert_eq!(shown("a\rb\x08"), "a\\x0db\\x08");
+    }
+
+    #[test]
+    fn the_table_lines_up() {
+        let summary = Summary {
+            tasks: vec![
+                Row {
+                    task: "T001".into(),
+                    result: Outcome::Landed,
+                    seconds: Some(1.25),
+                    commit: Some("3f2a1c9aa".into()),
+                    reason: None,
+                },
+                Row {
+                    task: "T010".into(),
+                    result: Outcome::Blocked,
+                    seconds: Some(75.0),
+                    commit: None,
+                    reason: Some("agent exited 1".into()),
+                },
+                Row {
+                    task: "T011".into(),
+                    result: Outcome::Waiting,
+                    seconds: None,
+                    commit: None,
+                    reason: Some("waits for T010".into()),
+                },
+            ],
+            ..Summary::default()
+        };
+        assert_eq!(
+            table(&summary),
+            "task  result      time  commit or reason\n\
+             T001  landed      1.2s  3f2a1c9\n\
+             T010  blocked    1m15s  agent exited 1\n\
+             T011  waiting        -  waits for T010\n"
+        );
     }
 }
