@@ -269,3 +269,49 @@ pub fn one_line(text: &str) -> String {
     let cut: String = folded.chars().take(MAX).collect();
     format!("{cut}…")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_landing_failure_is_classified_on_its_typed_error() {
+        let kind = |e: LandError| failure(&anyhow::Error::new(e).context("landing T1"), "").kind;
+        let (id, main) = ("T1".to_string(), "main".to_string());
+        assert_eq!(
+            kind(LandError::MainMoved { id: id.clone(), main: main.clone() }),
+            LandFailureKind::Transient
+        );
+        assert_eq!(
+            kind(LandError::AlreadyLanded { id: id.clone(), main: main.clone() }),
+            LandFailureKind::LandedElsewhere
+        );
+        assert_eq!(kind(LandError::AbortedMeanwhile { id: id.clone() }), LandFailureKind::Gone);
+        assert_eq!(
+            kind(LandError::Blocked { id: id.clone(), reason: Some("why".into()) }),
+            LandFailureKind::BlockedElsewhere
+        );
+        assert_eq!(
+            kind(LandError::Dirty { id, status: vec![("M".into(), "a.py".into())] }),
+            LandFailureKind::Work
+        );
+        assert_eq!(failure(&anyhow::anyhow!("disk full"), "").kind, LandFailureKind::Work);
+    }
+
+    #[test]
+    fn a_refused_commit_keeps_what_the_hook_said_without_its_hints() {
+        let err = anyhow::Error::new(LandError::CommitRefused {
+            id: "T4".into(),
+            worktree: PathBuf::from("/w/T4"),
+            by_hook: true,
+        });
+        let said =
+            "error: T4 may not change README.md\nhint: lock it with `git par lock T4 --add README.md`\n";
+        let failure = failure(&err, said);
+        assert_eq!(
+            failure.reason,
+            "the pre-commit hook refused the commit of T4's changes: T4 may not change README.md"
+        );
+        assert!(failure.details.ends_with("hint: lock it with `git par lock T4 --add README.md`"));
+    }
+}

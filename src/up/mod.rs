@@ -792,19 +792,10 @@ impl Run<'_, '_> {
                 self.row(id, Outcome::Landed, Some(seconds), None, Some(reason.clone()));
                 self.emit(Event::Warning { message: format!("{id}: {reason}") });
             }
-            Err(failure) if failure.kind == LandFailureKind::Gone => {
-                self.ended(id);
-                self.excluded.insert(id.to_string());
-                let reason = format!("left outside this run: {}", failure.reason);
-                self.row(id, Outcome::Failed, Some(seconds), None, Some(reason.clone()));
-                self.emit(Event::Warning { message: format!("{id}: {reason}") });
-            }
+            Err(failure) if failure.kind == LandFailureKind::Gone => self.gone(id, seconds, &failure.reason),
             Err(failure) if failure.kind == LandFailureKind::BlockedElsewhere => {
-                self.flights.remove(id);
-                self.deferred.clear();
-                self.excluded.insert(id.to_string());
-                self.row(id, Outcome::Blocked, Some(seconds), None, Some(failure.reason.clone()));
-                self.emit(Event::Blocked { task: id.to_string(), reason: failure.reason });
+                let reason = self.domain.state().ok().and_then(|s| s.tasks.get(id)?.blocked_reason.clone());
+                self.blocked_elsewhere(id, seconds, reason.unwrap_or(failure.reason));
             }
             Err(failure) => {
                 let log = self.domain.log_path(id);
@@ -840,6 +831,17 @@ impl Run<'_, '_> {
 
     /// A task's agent or landing failed: run the agent again, or block the task.
     fn failed(&mut self, id: &str, reason: String) {
+        let Some(flight) = self.flights.get(id) else { return };
+        let seconds = flight.taken.elapsed().as_secs_f64();
+        // An agent may block its task itself (`git par block`), or someone
+        // abort it meanwhile: that is the outcome, not a failure to act on.
+        match self.domain.state().map(|s| s.tasks.get(id).map(|t| (t.state, t.blocked_reason.clone()))) {
+            Ok(Some((TaskStatus::Blocked, why))) => {
+                return self.blocked_elsewhere(id, seconds, why.unwrap_or(reason));
+            }
+            Ok(None) => return self.gone(id, seconds, &reason),
+            _ => {}
+        }
         let Some(flight) = self.flights.remove(id) else { return };
         self.deferred.clear();
         if flight.attempt <= self.options.retries {
@@ -869,6 +871,25 @@ impl Run<'_, '_> {
                 self.emit(Event::Warning { message: format!("{id}: {reason}") });
             }
         }
+    }
+
+    /// The task was blocked outside the run (by its agent, say): it stays
+    /// blocked as it is, with its reason, and is not blocked again.
+    fn blocked_elsewhere(&mut self, id: &str, seconds: f64, reason: String) {
+        self.flights.remove(id);
+        self.deferred.clear();
+        self.excluded.insert(id.to_string());
+        self.row(id, Outcome::Blocked, Some(seconds), None, Some(reason.clone()));
+        self.emit(Event::Blocked { task: id.to_string(), reason });
+    }
+
+    /// The task left the state outside the run (aborted, its locks broken).
+    fn gone(&mut self, id: &str, seconds: f64, why: &str) {
+        self.ended(id);
+        self.excluded.insert(id.to_string());
+        let reason = format!("no longer active (aborted outside this run?): {why}");
+        self.row(id, Outcome::Failed, Some(seconds), None, Some(reason.clone()));
+        self.emit(Event::Warning { message: format!("{id}: {reason}") });
     }
 
     /// Leaves a task active for the next run.

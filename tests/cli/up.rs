@@ -40,6 +40,8 @@ case "$action" in
     git add shared.txt && git commit -q -m "$GIT_PAR_TASK: shared" || exit 3 ;;
   failonce) if [ -z "$GIT_PAR_RETRY_REASON" ]; then echo "first try fails"; stamp end; exit 4; fi ;;
   long) sleep 1 ;;
+  selfblock) git-par block "$GIT_PAR_TASK" "needs a decision from a human" >/dev/null 2>&1; stamp end; exit "${BLOCK_EXIT:-0}" ;;
+  selfabort) cd / && git-par -C "$GIT_PAR_MAIN" abort --force "$GIT_PAR_TASK" >/dev/null 2>&1; stamp end; exit 0 ;;
 esac
 printf '%s\n' "$GIT_PAR_TASK_PATHS" | while IFS= read -r p; do
   [ -z "$p" ] && continue
@@ -79,7 +81,10 @@ impl Fixture {
 
     fn command(&self, args: &[&str], sleep: &str) -> Command {
         let mut cmd = self.repo.par_command(&self.repo.root, args);
-        cmd.env("AGENT_DIR", &self.agent_dir).env("AGENT_SLEEP", sleep).env("MAIN_BRANCH", "main");
+        cmd.env("AGENT_DIR", &self.agent_dir)
+            .env("AGENT_SLEEP", sleep)
+            .env("MAIN_BRANCH", "main")
+            .env("GIT_PAR_MAIN", &self.repo.root);
         cmd
     }
 
@@ -443,6 +448,13 @@ fn two_tasks_that_collide_at_landing_one_lands_and_the_other_is_blocked_or_retri
                     && reason.contains("shared.txt"),
                 "{reason}"
             );
+            let loser = blocked[0]["task"].as_str().unwrap();
+            let blockers = fx.repo.read("logs/parallel/blockers.md");
+            let entry = blockers
+                .lines()
+                .find(|l| l.contains(&format!("**{loser}**")))
+                .unwrap_or_else(|| panic!("{blockers}"));
+            assert!(entry.contains("shared.txt"), "{entry}");
         } else {
             // The retry is told why, merges main in, and lands.
             assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -912,6 +924,73 @@ fn a_failing_verify_blocks_the_task_with_its_output() {
         "{reason}"
     );
     assert_eq!(fx.ticked(), ["T001"]);
+    let blockers = fx.repo.read("logs/parallel/blockers.md");
+    assert!(blockers.lines().any(|l| l.contains("**T002**") && l.contains("test_b: 1 failed")), "{blockers}");
     // main never saw T002's work.
     assert!(!fx.repo.path("src/b.py").exists());
+}
+
+#[test]
+fn tasks_that_lock_the_same_path_never_run_together() {
+    let fx = Fixture::new(
+        "## Phase 1
+
+- [ ] T001 [P] Create the config parser in src/config.py
+- [ ] T002 [P] Add validation to the config parser in src/config.py
+- [ ] T003 [P] Log in src/log.py
+",
+    );
+    let run = fx.up(&["--jobs", "3"], "0.6");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(fx.ticked(), ["T001", "T002", "T003"]);
+    let runs = fx.runs();
+    let span = |task: &str| {
+        let r = runs.iter().find(|r| r.0 == task).unwrap();
+        (r.1, r.2.unwrap())
+    };
+    let overlap = |a: (f64, f64), b: (f64, f64)| a.0 < b.1 && b.0 < a.1;
+    assert!(!overlap(span("T001"), span("T002")), "both lock src/config.py and ran at once: {runs:?}");
+    assert!(overlap(span("T001"), span("T003")), "the free job was not used: {runs:?}");
+    // T002 started from a main that had T001's work.
+    assert_eq!(fx.repo.read("src/config.py"), "written by T001\nwritten by T002\n");
+}
+
+#[test]
+fn a_task_its_agent_blocks_or_aborts_is_reported_so_and_not_blocked_again() {
+    for exit in ["0", "3"] {
+        let fx = Fixture::new(
+            "## Phase 1\n\n- [ ] T001 [P] A in src/a.py\n- [ ] T002 [P] B in src/b.py\n- [ ] T003 C in src/c.py (depends on T001)\n",
+        );
+        fx.behave("T001 selfblock\n");
+        let mut all = vec!["--json", "up", "--retries", "1", "--agent", fx.agent.to_str().unwrap()];
+        all.extend_from_slice(&["--jobs", "2"]);
+        let out = fx.command(&all, "0.2").env("BLOCK_EXIT", exit).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "exit {exit}: {stdout}");
+        let events = lines(&stdout);
+        let blocked = of(&events, "blocked");
+        assert_eq!(blocked.len(), 1, "{stdout}");
+        assert_eq!(blocked[0]["task"], "T001");
+        assert_eq!(blocked[0]["reason"], "needs a decision from a human", "the agent's own reason");
+        assert!(of(&events, "retried").is_empty(), "a blocked task is not run again: {stdout}");
+        assert_eq!(fx.starts("T001"), 1);
+        assert_eq!(task_ids(&of(&events, "landed")), ["T002"]);
+        assert_eq!(fx.active(), [("T001".to_string(), "blocked".to_string())]);
+        let blockers = fx.repo.read("logs/parallel/blockers.md");
+        assert_eq!(blockers.matches("**T001**").count(), 1, "blocked once: {blockers}");
+        assert_eq!(fx.starts("T003"), 0, "T003 waits for the blocked T001");
+    }
+
+    let fx = Fixture::new("## Phase 1\n\n- [ ] T001 [P] A in src/a.py\n- [ ] T002 [P] B in src/b.py\n");
+    fx.behave("T001 selfabort\n");
+    let run = fx.up(&["--jobs", "2"], "0.2");
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let events = lines(&run.stdout);
+    assert_eq!(task_ids(&of(&events, "landed")), ["T002"]);
+    assert!(of(&events, "blocked").is_empty(), "{}", run.stdout);
+    let row = &events.last().unwrap()["tasks"][0];
+    assert_eq!((row["task"].as_str(), row["result"].as_str()), (Some("T001"), Some("failed")));
+    assert!(row["reason"].as_str().unwrap().starts_with("no longer active"), "{row}");
+    assert!(fx.active().is_empty());
+    assert!(!fx.repo.path("logs/parallel/blockers.md").exists());
 }
