@@ -40,6 +40,11 @@ case "$action" in
     git add shared.txt && git commit -q -m "$GIT_PAR_TASK: shared" || exit 3 ;;
   failonce) if [ -z "$GIT_PAR_RETRY_REASON" ]; then echo "first try fails"; stamp end; exit 4; fi ;;
   long) sleep 1 ;;
+  lockmain)
+    # Another git command holds the main worktree's index for a while (11 s: past a landing's 10 s wait).
+    touch "$GIT_PAR_MAIN/.git/index.lock"
+    (sleep 11; rm -f "$GIT_PAR_MAIN/.git/index.lock") >/dev/null 2>&1 &
+    ;;
   selfblock) git-par block "$GIT_PAR_TASK" "needs a decision from a human" >/dev/null 2>&1; stamp end; exit "${BLOCK_EXIT:-0}" ;;
   selfabort) cd / && git-par -C "$GIT_PAR_MAIN" abort --force "$GIT_PAR_TASK" >/dev/null 2>&1; stamp end; exit 0 ;;
 esac
@@ -993,4 +998,22 @@ fn a_task_its_agent_blocks_or_aborts_is_reported_so_and_not_blocked_again() {
     assert!(row["reason"].as_str().unwrap().starts_with("no longer active"), "{row}");
     assert!(fx.active().is_empty());
     assert!(!fx.repo.path("logs/parallel/blockers.md").exists());
+}
+
+#[test]
+fn a_landing_refused_for_a_passing_reason_is_tried_again() {
+    let fx = Fixture::new("## Phase 1\n\n- [ ] T001 A in src/a.py\n");
+    fx.behave("T001 lockmain\n");
+    let run = fx.up(&[], "0.1");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let events = lines(&run.stdout);
+    let warnings = of(&events, "warning");
+    assert_eq!(warnings.len(), 1, "{}", run.stdout);
+    let message = warnings[0]["message"].as_str().unwrap();
+    assert!(message.starts_with("T001: landing again shortly: the index of "), "{message}");
+    assert!(message.contains("index.lock exists"), "{message}");
+    assert_eq!(task_ids(&of(&events, "landed")), ["T001"]);
+    assert!(of(&events, "blocked").is_empty() && of(&events, "retried").is_empty(), "{}", run.stdout);
+    assert_eq!(fx.starts("T001"), 1, "the agent ran once");
+    assert_eq!(fx.ticked(), ["T001"]);
 }
