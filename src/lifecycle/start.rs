@@ -423,19 +423,11 @@ fn prepare_worktrees(
     started_at: &str,
     previous: RunIdentity,
 ) -> Result<()> {
-    let skip = [ws.worktree_dir(), logs::log_dir(ws.main_root(), &ws.config.log_dir)];
-    let preparation = crate::prepare::Preparation {
-        copy: &ws.config.copy,
-        setup: ws.config.setup.as_deref(),
-        main_root: ws.main_root(),
-        skip: &skip,
-    };
-    if preparation.is_empty() {
+    if ws.config.copy.is_empty() && ws.config.setup.is_none() {
         return Ok(());
     }
     for plan in plans {
-        let log = logs::log_path(ws.main_root(), &ws.config.log_dir, &plan.id);
-        if let Err(err) = preparation.apply(&plan.id, &plan.worktree, &log) {
+        if let Err(err) = prepare_worktree(ws, &plan.id, &plan.worktree) {
             let cleanup =
                 ws.with_worktrees_locked(|| roll_back(ws, plans, plans, base, started_at, previous));
             let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
@@ -449,6 +441,25 @@ fn prepare_worktrees(
         }
     }
     Ok(())
+}
+
+/// Makes task `id`'s worktree ready to work in (DESIGN §12): the ignored
+/// files `par.copy` names copied in, then `par.setup` run there, its output
+/// in the task's log. Done by every start; `git par up` does it again for a
+/// task whose start it saw begin but not end.
+pub fn prepare_worktree(ws: &Workspace, id: &str, worktree: &Path) -> Result<crate::prepare::Prepared> {
+    let skip = [ws.worktree_dir(), logs::log_dir(ws.main_root(), &ws.config.log_dir)];
+    let preparation = crate::prepare::Preparation {
+        copy: &ws.config.copy,
+        setup: ws.config.setup.as_deref(),
+        main_root: ws.main_root(),
+        skip: &skip,
+    };
+    if preparation.is_empty() {
+        return Ok(crate::prepare::Prepared::default());
+    }
+    let log = logs::log_path(ws.main_root(), &ws.config.log_dir, id);
+    preparation.apply(id, worktree, &log)
 }
 
 pub(super) fn plan(ws: &Workspace, id: &str, locks: Vec<Pattern>) -> Result<Plan> {

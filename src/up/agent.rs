@@ -118,6 +118,11 @@ pub struct Record {
     /// The tmux pane it runs in, with `--tmux`.
     #[serde(default)]
     pub pane: Option<String>,
+    /// The task's start returned, its worktree prepared (`par.copy`,
+    /// `par.setup`): `false` while `up` starts it, so a run killed then
+    /// prepares the worktree again before the agent runs.
+    #[serde(default)]
+    pub prepared: bool,
 }
 
 impl Record {
@@ -400,8 +405,14 @@ mod tests {
     #[test]
     fn a_record_knows_a_recycled_pid() {
         let me = std::process::id();
-        let record =
-            Record { pid: Some(me), pid_start: start_time(me), attempt: 1, launched_ms: 0, pane: None };
+        let record = Record {
+            pid: Some(me),
+            pid_start: start_time(me),
+            attempt: 1,
+            launched_ms: 0,
+            pane: None,
+            prepared: true,
+        };
         assert!(record.alive());
         let other = Record { pid_start: start_time(me).map(|t| t + 1), ..record.clone() };
         if start_time(me).is_some() {

@@ -84,6 +84,11 @@ impl<'a> Domain<'a> {
         }
     }
 
+    /// Makes an active task's worktree ready again (`par.copy`, `par.setup`).
+    pub fn prepare(&self, id: &str, worktree: &std::path::Path) -> Result<()> {
+        lifecycle::prepare_worktree(self.ws, id, worktree).map(drop)
+    }
+
     /// Blocks an active task with `reason` (blockers.md, its log, the state).
     pub fn block(&self, id: &str, reason: &str) -> Result<Vec<String>> {
         Ok(lifecycle::block(self.ws, id, reason)?.warnings)

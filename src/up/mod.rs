@@ -15,7 +15,8 @@
 //!   agent under `.git/par/up/`; the agent's exit status is written there by
 //!   the agent's wrapper itself. A `kill -9` loses nothing, and the next
 //!   `git par up` adopts the active tasks: it lands those whose agent exited
-//!   0, waits for agents still running, and runs the others again.
+//!   0, waits for agents still running, and runs the others again (first
+//!   preparing the worktree again when the run died inside the start).
 //! - Ctrl-C (SIGINT or SIGTERM) once: no task or retry starts any more,
 //!   running agents finish and land. Twice: the agents are stopped and their
 //!   tasks stay active. A landing that fails after a Ctrl-C (its verify may
@@ -253,6 +254,7 @@ pub fn run(domain: &Domain, options: &Options, observer: &mut dyn Observer) -> R
             deferred: HashSet::new(),
             rows: HashMap::new(),
             warned: HashSet::new(),
+            unprepared: HashSet::new(),
             stale: false,
             began: Instant::now(),
         };
@@ -322,6 +324,8 @@ struct Run<'a, 'o> {
     rows: HashMap<String, Row>,
     /// Warnings already shown (with the task's ID taken out).
     warned: HashSet<String>,
+    /// Adopted tasks whose start was cut short: prepared again before their agent runs.
+    unprepared: HashSet<String>,
     /// The task file changed since it was read (a landing ticked it).
     stale: bool,
     began: Instant,
@@ -383,6 +387,10 @@ impl Run<'_, '_> {
                         );
                     } else {
                         self.emit(Event::Adopted { task: id.clone(), then: Adoption::Rerun });
+                        if !record.prepared {
+                            // Killed while the task started: its worktree may be half prepared.
+                            self.unprepared.insert(id.clone());
+                        }
                         let why =
                             "the previous `git par up` stopped before this task's agent finished".to_string();
                         self.retries.push_back((id.clone(), record.attempt, why, now));
@@ -538,8 +546,14 @@ impl Run<'_, '_> {
     fn start(&mut self, id: &str) -> Result<bool> {
         let taken = Instant::now();
         // Recorded first: a run killed while the task starts still knows it as its own.
-        let record =
-            Record { pid: None, pid_start: None, attempt: 1, launched_ms: agent::now_ms(), pane: None };
+        let record = Record {
+            pid: None,
+            pid_start: None,
+            attempt: 1,
+            launched_ms: agent::now_ms(),
+            pane: None,
+            prepared: false,
+        };
         let record_file = record_path(&self.run_dir, id);
         record.save(&record_file)?;
         match self.domain.start(&self.plan, id) {
@@ -608,6 +622,9 @@ impl Run<'_, '_> {
         let state = self.domain.state()?;
         let Some(active) = state.tasks.get(id) else { anyhow::bail!("{id} is not active") };
         let Some(task) = self.plan.file.get(id) else { anyhow::bail!("{id} is not in {}", self.plan.rel) };
+        if self.unprepared.remove(id) {
+            self.domain.prepare(id, &active.worktree)?;
+        }
         let log = self.domain.log_path(id);
         let task_file = active.worktree.join(&self.plan.rel);
         let input = agent::TaskInput {
@@ -619,8 +636,14 @@ impl Run<'_, '_> {
         };
         let spec = agent::spec(&self.options.agent, &input, exit_path(&self.run_dir, id));
         let worktree = active.worktree.display().to_string();
-        let mut record =
-            Record { pid: None, pid_start: None, attempt, launched_ms: agent::now_ms(), pane: None };
+        let mut record = Record {
+            pid: None,
+            pid_start: None,
+            attempt,
+            launched_ms: agent::now_ms(),
+            pane: None,
+            prepared: true,
+        };
         let record_file = record_path(&self.run_dir, id);
         record.save(&record_file)?;
         let at = crate::state::now();

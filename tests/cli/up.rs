@@ -45,6 +45,7 @@ case "$action" in
     touch "$GIT_PAR_MAIN/.git/index.lock"
     (sleep 11; rm -f "$GIT_PAR_MAIN/.git/index.lock") >/dev/null 2>&1 &
     ;;
+  needsprep) [ -f prepared.txt ] || { echo "the worktree was not prepared"; stamp end; exit 9; } ;;
   selfblock) git-par block "$GIT_PAR_TASK" "needs a decision from a human" >/dev/null 2>&1; stamp end; exit "${BLOCK_EXIT:-0}" ;;
   selfabort) cd / && git-par -C "$GIT_PAR_MAIN" abort --force "$GIT_PAR_TASK" >/dev/null 2>&1; stamp end; exit 0 ;;
 esac
@@ -1015,5 +1016,41 @@ fn a_landing_refused_for_a_passing_reason_is_tried_again() {
     assert_eq!(task_ids(&of(&events, "landed")), ["T001"]);
     assert!(of(&events, "blocked").is_empty() && of(&events, "retried").is_empty(), "{}", run.stdout);
     assert_eq!(fx.starts("T001"), 1, "the agent ran once");
+    assert_eq!(fx.ticked(), ["T001"]);
+}
+
+#[test]
+fn a_kill_9_during_par_setup_prepares_the_worktree_again_before_the_agent_runs() {
+    let fx = Fixture::new("## Phase 1\n\n- [ ] T001 A in src/a.py\n");
+    fx.behave("T001 needsprep\n");
+    let exclude = fx.repo.path(".git/info/exclude");
+    let mut text = fs::read_to_string(&exclude).unwrap_or_default();
+    text.push_str("prepared.txt\n");
+    fs::write(&exclude, text).unwrap();
+    fx.repo.git(&["config", "par.setup", "echo setup >> \"$AGENT_DIR/setups\"; sleep 3; touch prepared.txt"]);
+    let out = fx.repo.tmp.path().join("up.jsonl");
+    let mut up = fx.spawn_up(&[], "0.1", &out);
+    let setups = fx.agent_dir.join("setups");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !setups.exists() {
+        assert!(Instant::now() < deadline, "par.setup never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // `up` and its setup die together (the machine rebooted, say).
+    let pgid = i32::try_from(up.id()).unwrap();
+    // SAFETY: a plain system call on integers.
+    assert_eq!(unsafe { libc::killpg(pgid, libc::SIGKILL) }, 0);
+    up.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(fx.active(), [("T001".to_string(), "active".to_string())]);
+    assert!(!fx.repo.worktree("T001").join("prepared.txt").exists());
+    assert!(fx.runs().is_empty(), "no agent ran yet");
+
+    let run = fx.up(&[], "0.1");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let events = lines(&run.stdout);
+    assert_eq!(of(&events, "adopted")[0]["then"], "rerun");
+    assert_eq!(fs::read_to_string(&setups).unwrap(), "setup\nsetup\n", "the setup ran again");
+    assert_eq!(fx.starts("T001"), 1);
     assert_eq!(fx.ticked(), ["T001"]);
 }
