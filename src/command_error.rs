@@ -562,6 +562,12 @@ fn land(e: &LandError) -> Refusal {
                 worktree.display()
             ))
             .hint(format!("nothing changed: {main} and {branch} are as they were")),
+        LandError::ReplayConflict { id, main, branch, worktree, .. } => r
+            .hint(format!(
+                "rebase it in the task's worktree: `cd {} && git rebase {main}`, fix the files, `git rebase --continue`, then run `git par finish {id} --strategy rebase` again; or land it as a merge with `--strategy merge`",
+                worktree.display()
+            ))
+            .hint(format!("nothing changed: {main} and {branch} are as they were")),
         LandError::VerifyChanged { worktree, stash, .. } => {
             let r = r.hint(
                 "what is verified must be what lands: make the verify command leave the worktree alone, or ignore what it writes in .gitignore",

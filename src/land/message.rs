@@ -14,13 +14,20 @@ pub(super) const SUBJECT_MAX: usize = 72;
 /// the task tip that was merged — the landing commit's second parent for
 /// `merge`, the parent of the tick commit for `ff` — and for `squash` the
 /// branch name.
-pub(super) fn result_line(req: &Request, tested: Oid, commits: usize, files: usize) -> String {
+pub(super) fn result_line(
+    req: &Request,
+    strategy: Strategy,
+    tested: Oid,
+    commits: usize,
+    files: usize,
+) -> String {
     let counts = format!("{commits} commit{}, {files} file{}", plural(commits), plural(files));
-    let what = match req.strategy {
+    let what = match strategy {
         _ if commits == 0 && files == 0 => "landed with no changes".to_string(),
         Strategy::Merge => format!("merged {} ({counts})", git::short(tested)),
         Strategy::Ff => format!("fast-forwarded to {} ({counts})", git::short(tested)),
         Strategy::Squash => format!("squashed {} ({counts})", req.id),
+        Strategy::Rebase => format!("rebased onto {} ({counts})", req.main_branch),
     };
     format!("{what} · {}/{}.log", req.log_dir.trim_end_matches('/'), req.id)
 }
@@ -43,6 +50,7 @@ pub(super) fn landing_message(
             Strategy::Merge => "Merges",
             Strategy::Squash => "Squashes",
             Strategy::Ff => "Fast-forwards",
+            Strategy::Rebase => "Rebases",
         };
         body.push_str(&format!("{how} {} commit{}:\n", commits.len(), plural(commits.len())));
         for (hash, summary) in commits {
@@ -92,6 +100,7 @@ pub(super) fn strategy_name(strategy: Strategy) -> &'static str {
         Strategy::Merge => "merge",
         Strategy::Squash => "squash",
         Strategy::Ff => "ff",
+        Strategy::Rebase => "rebase",
     }
 }
 
