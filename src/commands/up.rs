@@ -36,6 +36,7 @@ pub fn run(args: &UpArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     };
     let agent = args.agent.clone().or_else(|| ws.config.agent.clone()).filter(|a| !a.trim().is_empty());
     let options = Options {
+        strategy: super::finish::landing_strategy(super::finish::configured_strategy(ws)?),
         jobs: usize::from(args.jobs),
         agent: agent.clone().unwrap_or_default(),
         verify: args.verify.clone(),

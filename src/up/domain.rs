@@ -95,7 +95,7 @@ impl<'a> Domain<'a> {
     }
 
     /// What lands this run's tasks; it can be sent to another thread.
-    pub fn lander(&self, plan: &Plan, verify: Option<String>) -> Result<Lander> {
+    pub fn lander(&self, plan: &Plan, strategy: Strategy, verify: Option<String>) -> Result<Lander> {
         let state = self.ws.state().load()?;
         let main_branch = self.ws.main_branch(&state)?;
         let tasks_file = Some(state.tasks_file.clone().unwrap_or_else(|| plan.rel.clone()));
@@ -111,7 +111,7 @@ impl<'a> Domain<'a> {
             },
             template: Request {
                 id: String::new(),
-                strategy: Strategy::Merge,
+                strategy,
                 verify: verify.or_else(|| self.ws.config.verify.clone()).filter(|v| !v.trim().is_empty()),
                 commit: None,
                 keep: false,

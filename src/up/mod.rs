@@ -82,6 +82,8 @@ impl std::error::Error for UpError {}
 /// What `git par up` was asked to do, resolved by the command.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// How each task lands (`par.strategy`).
+    pub strategy: crate::land::Strategy,
     /// Agents at once.
     pub jobs: usize,
     /// The agent command template (`--agent` or `par.agent`).
@@ -233,7 +235,7 @@ pub fn run(domain: &Domain, options: &Options, observer: &mut dyn Observer) -> R
         let plan = domain.plan()?;
         let selection = select(&plan, options)?;
         domain.exclude_logs()?;
-        let lander = domain.lander(&plan, options.verify.clone())?;
+        let lander = domain.lander(&plan, options.strategy, options.verify.clone())?;
         let (tx, rx) = mpsc::channel();
         let interrupts = Interrupts::install(tx.clone())?;
         let mut run = Run {

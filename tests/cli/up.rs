@@ -1032,7 +1032,8 @@ fn a_kill_9_during_par_setup_prepares_the_worktree_again_before_the_agent_runs()
     let mut up = fx.spawn_up(&[], "0.1", &out);
     let setups = fx.agent_dir.join("setups");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !setups.exists() {
+    // (The shell creates the file before it writes the line.)
+    while fs::read_to_string(&setups).unwrap_or_default() != "setup\n" {
         assert!(Instant::now() < deadline, "par.setup never ran");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -1050,7 +1051,32 @@ fn a_kill_9_during_par_setup_prepares_the_worktree_again_before_the_agent_runs()
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let events = lines(&run.stdout);
     assert_eq!(of(&events, "adopted")[0]["then"], "rerun");
-    assert_eq!(fs::read_to_string(&setups).unwrap(), "setup\nsetup\n", "the setup ran again");
+    let log = fx.repo.read("logs/parallel/T001.log");
+    assert_eq!(fs::read_to_string(&setups).unwrap(), "setup\nsetup\n", "the setup ran again: {log}");
     assert_eq!(fx.starts("T001"), 1);
     assert_eq!(fx.ticked(), ["T001"]);
+}
+
+#[test]
+fn tasks_land_with_the_strategy_par_strategy_names() {
+    let fx = Fixture::new("## Phase 1\n\n- [ ] T001 [P] A in src/a.py\n- [ ] T002 [P] B in src/b.py\n");
+    fx.repo.git(&["config", "par.strategy", "rebase"]);
+    let run = fx.up(&["--jobs", "2"], "0.3");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(fx.ticked(), ["T001", "T002"]);
+    // Rebased: a linear main, the last commit of each task carrying its trailer.
+    assert_eq!(fx.repo.git(&["rev-list", "--merges", "main"]), "");
+    let trailers = fx.repo.git(&["log", "--format=%(trailers:key=Par-Task,valueonly)", "main"]);
+    let mut landed: Vec<&str> = trailers.lines().filter(|l| !l.is_empty()).collect();
+    landed.sort();
+    assert_eq!(landed, ["T001", "T002"]);
+
+    fx.repo.git(&["config", "par.strategy", "sideways"]);
+    let run = fx.repo.par(&["up", "--agent", "true"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: par.strategy = sideways is not one of merge, squash, ff, rebase"),
+        "{}",
+        run.stderr
+    );
 }
