@@ -13,7 +13,6 @@ use serde::Serialize;
 use crate::cli::UpArgs;
 use crate::command_error::{ChildExit, Refusal};
 use crate::output::{Style, Ui};
-use git_par::up::domain::Domain;
 use git_par::up::events::Event;
 use git_par::up::{self, Observer, Options};
 use git_par::workflow::Classes;
@@ -47,9 +46,8 @@ pub fn run(args: &UpArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         tmux: args.tmux.then(|| SESSION.to_string()),
         classes: Classes::new(&ws.config.classes, &ws.config.limits, &args.limit)?,
     };
-    let domain = Domain::new(ws);
     if args.dry_run {
-        return render_dry_run(ui, &up::dry_run(&domain, &options)?);
+        return render_dry_run(ui, &up::dry_run(ws, &options)?);
     }
     if agent.is_none() {
         return Err(Refusal::usage("no agent command: git par up runs one in each task's worktree")
@@ -70,7 +68,7 @@ pub fn run(args: &UpArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     } else {
         Box::new(Lines { ui })
     };
-    let summary = up::run(&domain, &options, observer.as_mut())?;
+    let summary = up::run(ws, &options, observer.as_mut())?;
     drop(observer);
     if !ui.json && summary.tasks.is_empty() {
         ui.status("nothing to run: every task selected is done");
@@ -79,7 +77,7 @@ pub fn run(args: &UpArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         if summary.exit == up::INTERRUPTED && summary.active > 0 {
             ui.hint("run `git par up` again to resume the tasks left active");
         } else if summary.blocked > 0 {
-            let blockers = domain.blockers_path();
+            let blockers = git_par::logs::blockers_path(ws.main_root(), ws.log_dir());
             ui.hint(&format!(
                 "the reasons are in {}; `git par unblock ID`, then `git par up` again, runs a task's agent again",
                 blockers.display()

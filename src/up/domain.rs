@@ -14,7 +14,6 @@ use std::sync::Mutex;
 
 use anyhow::{Context as _, Result};
 
-use crate::config::Config;
 use crate::land::{self, LandError, Progress, Request, Strategy};
 use crate::lifecycle::{self, StartError, StartOptions, TaskError};
 use crate::logs;
@@ -45,10 +44,6 @@ pub struct Domain<'a> {
 impl<'a> Domain<'a> {
     pub fn new(ws: &'a Workspace) -> Domain<'a> {
         Domain { ws }
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.ws.config
     }
 
     /// Finds and reads the task file; its warnings (a duplicated ID) come with it.
@@ -128,11 +123,6 @@ impl<'a> Domain<'a> {
     /// The log of task `id`.
     pub fn log_path(&self, id: &str) -> PathBuf {
         logs::log_path(self.ws.main_root(), &self.ws.config.log_dir, id)
-    }
-
-    /// The blockers file.
-    pub fn blockers_path(&self) -> PathBuf {
-        logs::blockers_path(self.ws.main_root(), &self.ws.config.log_dir)
     }
 
     /// Keeps the log directory out of `git status`.

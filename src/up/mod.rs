@@ -23,7 +23,7 @@
 //!   have been interrupted too) leaves the task active instead of blocking it.
 
 pub mod agent;
-pub mod domain;
+mod domain;
 pub mod events;
 pub mod schedule;
 
@@ -40,6 +40,7 @@ use crate::locks::Pattern;
 use crate::logs;
 use crate::state::{State, TaskStatus};
 use crate::workflow::Classes;
+use crate::workspace::Workspace;
 use agent::Record;
 use domain::{Domain, LandFailure, LandFailureKind, Lander, Plan, StartFailure};
 use events::{Adoption, Event, Outcome, Row, Summary};
@@ -208,7 +209,8 @@ pub struct DryRun {
 }
 
 /// Computes the schedule a run would follow now, changing nothing.
-pub fn dry_run(domain: &Domain, options: &Options) -> Result<DryRun> {
+pub fn dry_run(ws: &Workspace, options: &Options) -> Result<DryRun> {
+    let domain = &Domain::new(ws);
     let plan = domain.plan()?;
     let selection = select(&plan, options)?;
     let state = domain.state()?;
@@ -230,7 +232,8 @@ pub fn dry_run(domain: &Domain, options: &Options) -> Result<DryRun> {
 }
 
 /// Runs the plan. Returns the summary; its `exit` is the process's exit code.
-pub fn run(domain: &Domain, options: &Options, observer: &mut dyn Observer) -> Result<Summary> {
+pub fn run(ws: &Workspace, options: &Options, observer: &mut dyn Observer) -> Result<Summary> {
+    let domain = &Domain::new(ws);
     domain.exclusive(|| {
         let plan = domain.plan()?;
         let selection = select(&plan, options)?;
