@@ -161,20 +161,25 @@ mod tests {
     fn the_result_line_names_what_landed_and_the_log() {
         let tip = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
         assert_eq!(
-            result_line(&request(Strategy::Merge), tip, 2, 1),
+            result_line(&request(Strategy::Merge), Strategy::Merge, tip, 2, 1),
             "merged 0123456 (2 commits, 1 file) · logs/parallel/T003.log"
         );
         assert_eq!(
-            result_line(&request(Strategy::Ff), tip, 1, 3),
+            result_line(&request(Strategy::Ff), Strategy::Ff, tip, 1, 3),
             "fast-forwarded to 0123456 (1 commit, 3 files) · logs/parallel/T003.log"
         );
         assert_eq!(
-            result_line(&request(Strategy::Squash), tip, 4, 4),
+            result_line(&request(Strategy::Squash), Strategy::Squash, tip, 4, 4),
             "squashed T003 (4 commits, 4 files) · logs/parallel/T003.log"
         );
         assert_eq!(
-            result_line(&request(Strategy::Merge), tip, 0, 0),
+            result_line(&request(Strategy::Merge), Strategy::Merge, tip, 0, 0),
             "landed with no changes · logs/parallel/T003.log"
+        );
+        // `ff` that found main moved lands as `rebase`: the line says what happened.
+        assert_eq!(
+            result_line(&request(Strategy::Ff), Strategy::Rebase, tip, 2, 2),
+            "rebased onto main (2 commits, 2 files) · logs/parallel/T003.log"
         );
     }
 
