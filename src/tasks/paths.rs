@@ -1270,6 +1270,10 @@ struct Scope<'a> {
     creates: bool,
     /// Whether the task writes an ignore file: bare patterns are its content.
     writes_ignore: bool,
+    /// Whether the paths come from an explicit declaration (`Files:`): the
+    /// author wrote them for this purpose, so they are repository paths as
+    /// written, never joined to a directory of the context.
+    declared: bool,
 }
 
 /// Fills the paths of every task: `sections[i]` is the text of the heading
@@ -1301,15 +1305,15 @@ pub fn resolve_tasks(
         if own.is_empty() {
             let previous = done.last().filter(|_| i > 0 && section_of.get(i - 1) == Some(&section));
             if let Some(previous) = previous {
-                let mut dirs = previous.paths.iter().filter_map(|p| {
+                let mut dirs = previous.paths.iter().map(|p| {
                     if p.ends_with('/') {
-                        Some(p.as_str())
+                        None
                     } else {
                         p.rfind('/').map(|at| &p[..=at])
                     }
                 });
-                if let Some(first) = dirs.next() {
-                    if dirs.all(|d| d == first) {
+                if let Some(Some(first)) = dirs.next() {
+                    if dirs.all(|d| d == Some(first)) {
                         single = Some(Cow::Borrowed(first));
                     }
                 }
@@ -1349,7 +1353,15 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Cont
         Candidate::Path(p) => IGNORE_FILES.contains(&file_name(p)),
         Candidate::Unsure(..) | Candidate::Maybe(_) => false,
     });
-    let scope = Scope { cx, root, task_dirs: &task_dirs, heading_dirs, creates, writes_ignore };
+    let scope = Scope {
+        cx,
+        root,
+        task_dirs: &task_dirs,
+        heading_dirs,
+        creates,
+        writes_ignore,
+        declared: !declared.is_empty(),
+    };
     // A documentation task writes the documentation, not what it documents.
     let documents = declared.is_empty() && listed(DOC_VERBS, first_word);
     let destinations = if documents { destinations(&task.description) } else { Vec::new() };
@@ -1583,15 +1595,20 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
         }
     }
     let top_dir = path.ends_with('/') && TOP_DIRS.contains(&path.trim_end_matches('/'));
-    let (path, from) = if from == From::RootSlash || full || top_dir {
+    let (path, from) = if from == From::RootSlash || full || top_dir || scope.declared {
         (path, from)
-    } else if bare {
-        match resolve_bare(&path, next_dir, list_dir, scope) {
-            Ok(found) => found,
-            Err(reason) => return Outcome::Reject(reason),
-        }
     } else {
-        resolve_relative(&path, next_dir, scope)
+        let (joined, from) = if bare {
+            match resolve_bare(&path, next_dir, list_dir, scope) {
+                Ok(found) => found,
+                Err(reason) => return Outcome::Reject(reason),
+            }
+        } else {
+            resolve_relative(&path, next_dir, scope)
+        };
+        // A join that left the name as it was (`samples/` beside `samples/`) placed nothing.
+        let from = if joined == path { From::Written } else { from };
+        (joined, from)
     };
     // A tracked or planned directory written without its slash is a directory.
     let path = match cx {
@@ -1632,8 +1649,19 @@ fn inner_file(path: &str) -> bool {
     })
 }
 
-/// Joins `dir` (ending with `/`) and `name` (without `format!`: it runs for most candidates).
+/// Joins `dir` (ending with `/`) and `name` (without `format!`: it runs for
+/// most candidates). A name that starts with the directory's own last
+/// segment is already inside it: `data/` and `data/` is `data/`, `src/Api/`
+/// and `Api/x.cs` is `src/Api/x.cs`, never a directory compounded onto itself.
 fn join(dir: &str, name: &str) -> String {
+    let parent = dir.strip_suffix('/').unwrap_or(dir);
+    let last_at = parent.rfind('/').map_or(0, |at| at + 1);
+    let last = &parent[last_at..];
+    let overlaps = !last.is_empty()
+        && name.len() >= last.len()
+        && name.as_bytes()[..last.len()] == *last.as_bytes()
+        && matches!(name.as_bytes().get(last.len()), None | Some(b'/'));
+    let dir = if overlaps { &dir[..last_at] } else { dir };
     let mut out = String::with_capacity(dir.len() + name.len());
     out.push_str(dir);
     out.push_str(name);
@@ -1740,12 +1768,10 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
     let first = path.split('/').next().unwrap_or("");
     for (dirs, from) in [(scope.task_dirs, From::TaskDir), (scope.heading_dirs, From::Heading)] {
         for dir in dirs {
-            // Already inside it, or it ends where the path begins (`src/` and `src/x.ts`).
-            let ends_with_first = dir.strip_suffix('/').is_some_and(|d| {
-                d.ends_with(first)
-                    && (d.len() == first.len() || d.as_bytes()[d.len() - first.len() - 1] == b'/')
-            });
-            if path.starts_with(dir.as_ref()) || ends_with_first {
+            // Already inside it. (A directory that ends where the path
+            // begins, `src/Api/` and `Api/x.cs`, is joined without repeating
+            // `Api/`: see `join`.)
+            if path.starts_with(dir.as_ref()) {
                 continue;
             }
             let joined = join(dir, path);
@@ -2118,6 +2144,7 @@ fn path_shape(path: &str) -> Option<&str> {
     let first = relative.split('/').next().unwrap_or("");
     let real = unix.ends_with('/')
         || has_extension(file_name(&unix))
+        || known_file(file_name(&unix))
         || unix.starts_with("./")
         || unix.starts_with("../")
         || TOP_DIRS.contains(&first);

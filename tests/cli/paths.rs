@@ -277,3 +277,38 @@ fn a_task_that_names_no_path_carries_the_file_it_continues() {
         .collect();
     assert_eq!(no_paths, ["T005", "T009", "T012", "T014"]);
 }
+
+/// A `Files:` line is the author's own list of repository paths: it is
+/// taken as written, never joined to the directory of the task before, and
+/// no join compounds a directory onto itself (`data/` + `data/` was
+/// `data/data/`, and the next task's `out/` became `data/data/out/`).
+#[test]
+fn a_declaration_is_taken_as_written_and_joins_never_compound() {
+    let tasks = std::fs::read_to_string(fixtures().join("tasks/declared-as-written.md")).expect("fixture");
+    // Nothing tracked but the plan: no tree to resolve against.
+    let repo = TestRepo::with_files(&[("specs/001-data/tasks.md", &tasks)]);
+    let json = repo.par(&["--json", "list"]).success().json();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases = [
+        ("T001", s(&["data/a.txt@written"])),
+        ("T002", s(&["data/@written"])),
+        // The task before locks a directory as a whole: an open set that
+        // says nothing about where this task's new directory goes.
+        ("T003", s(&["out/@written"])),
+        // A bare name in a declaration is at the root, as written.
+        ("T004", s(&["rows.csv@written", "data/rows/@written"])),
+        ("T005", s(&["samples/x.txt@written", "samples/y.txt@written"])),
+        // The task before lends `samples/`; `samples/` itself is not `samples/samples/`.
+        ("T006", s(&["samples/@written", "samples/index.txt@written"])),
+        // A dot-file with a directory is a path like any other (it was dropped).
+        ("T007", s(&["web/.gitignore@written"])),
+    ];
+    let mut failures = Vec::new();
+    for (id, want) in cases {
+        let (got, rejected) = outcome(&json, id);
+        if got != want || !rejected.is_empty() {
+            failures.push(format!("{id}:\n  got      {got:?} {rejected:?}\n  expected {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
