@@ -1,11 +1,10 @@
 //! The command line, as clap definitions. One `Args` struct per verb; its doc
-//! comment is the help text. Nothing here does any work.
+//! comment is the help text. Nothing here does any work, and nothing here
+//! depends on the rest of git-par (tests/cli/readme.rs compiles this file alone).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-
-use crate::output::ColorChoice;
 
 /// Run the tasks of a spec-kit tasks.md in parallel: a worktree per task,
 /// advisory path locks, and a merge queue that lands tasks one at a time.
@@ -195,12 +194,20 @@ pub struct FinishArgs {
     pub dry_run: bool,
 }
 
-/// `finish --strategy` values.
+/// `finish --strategy` values (the landing's own is `land::Strategy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Strategy {
     Merge,
     Squash,
     Ff,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 /// Stop a task: release its locks and remove its worktree and branch.

@@ -25,7 +25,7 @@
 //! function to [`CHECKS`], and, if it can be repaired safely, a [`Repair`]
 //! variant with its arm in [`apply`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,12 +33,12 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use crate::commands::Context;
-use crate::intent::{self, Intent, Recovered, Verb};
+use crate::journal;
 use crate::land;
-use crate::lifecycle;
-use crate::repo::worktree::{self, WorktreeHead, WorktreeRecord};
-use crate::state::{ActiveTask, State, TaskStatus};
+use crate::lifecycle::intent::{self, Intent, Recovered, Verb};
+use crate::repo::{self as worktree, WorktreeHead, WorktreeRecord};
+use crate::state::{self, ActiveTask, Event, Lock, ParDir, State, TaskStatus, Transact as _};
+use crate::workspace::Workspace;
 
 /// What kind of problem a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -102,11 +102,11 @@ pub enum Repair {
 
 /// What a recovered finish left, in words: the task may have been landed,
 /// put back as it was, or (its locks broken meanwhile) be no task at all.
-fn describe_recovery(cx: &Context, task: &str, recovery: Option<land::Recovery>) -> String {
+fn describe_recovery(ws: &Workspace, task: &str, recovery: Option<land::Recovery>) -> String {
     match recovery {
         None => format!("nothing left to do: the finish of {task} had already been recovered"),
         Some(r) if r.completed => format!("completed the landing of {task}"),
-        Some(_) => match cx.store.load().ok().and_then(|state| state.tasks.get(task).map(|t| t.state)) {
+        Some(_) => match ws.state().load().ok().and_then(|state| state.tasks.get(task).map(|t| t.state)) {
             Some(TaskStatus::Blocked) => format!("rolled the finish back; {task} is blocked again"),
             Some(_) => format!("rolled the finish back; {task} is active again"),
             None => format!(
@@ -211,7 +211,7 @@ pub struct Survey {
 }
 
 /// A check: reads the survey (and the disk), returns its findings, changes nothing.
-pub type Check = fn(&Context, &Survey) -> Result<Vec<Finding>>;
+pub type Check = fn(&Workspace, &Survey) -> Result<Vec<Finding>>;
 
 /// Every check, in report order.
 pub const CHECKS: &[Check] = &[
@@ -225,12 +225,12 @@ pub const CHECKS: &[Check] = &[
 ];
 
 /// Runs every check.
-pub fn diagnose(cx: &Context) -> Result<Vec<Finding>> {
+pub fn diagnose(ws: &Workspace) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    let state = match cx.store.load() {
+    let state = match ws.state().load() {
         Ok(state) => Some(state),
         Err(e) => {
-            let path = cx.store.state_path();
+            let path = ws.par().state_file();
             findings.push(
                 Finding::new(Kind::BadState, format!("{} cannot be read: {e:#}", path.display()))
                     .path(&path)
@@ -241,55 +241,47 @@ pub fn diagnose(cx: &Context) -> Result<Vec<Finding>> {
     };
     // Listing worktrees while another process adds one can read its
     // half-written record; an intent found under this lock is a dead process's.
-    let (worktrees, intents, intent_temps) = lifecycle::with_worktrees_locked(cx, || {
-        Ok((cx.repo.worktrees(), intent::interrupted(cx)?, intent::temp_files(cx)?))
+    let (worktrees, intents, intent_temps) = ws.with_worktrees_locked(|| {
+        Ok((ws.repo.worktrees(), intent::interrupted(ws)?, intent::temp_files(ws)?))
     })?;
     let (worktrees, worktrees_error) = match worktrees {
         Ok(list) => (list, None),
         Err(e) => (Vec::new(), Some(format!("{e:#}"))),
     };
-    let mut finishes = land::interrupted(&cx.repo, &cx.store)?;
+    let mut finishes = land::interrupted(ws)?;
     finishes.retain(|f| !f.live);
-    let landed = landed_tasks(&cx.store.events_path())?;
+    let landed = landed_tasks(&ws.events()?);
     let mut temps = intent_temps;
-    temps.extend(land::stale_journal_temps(&cx.store)?);
+    temps.extend(land::stale_journal_temps(ws.par())?);
     let survey = Survey { state, worktrees, worktrees_error, finishes, intents, temps, landed };
     for check in CHECKS {
-        findings.extend(check(cx, &survey)?);
+        findings.extend(check(ws, &survey)?);
     }
     Ok(findings)
 }
 
-/// The tasks whose last lifecycle event (start, finish, abort, unlock) in
-/// `events.jsonl` is a finish. A line that does not parse (a writer that died
-/// mid-line) is skipped.
-fn landed_tasks(events: &Path) -> Result<BTreeSet<String>> {
-    let text = match fs::read_to_string(events) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", events.display())),
-    };
-    let mut last: BTreeMap<String, bool> = BTreeMap::new();
-    for line in text.lines() {
-        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-        let (Some(kind), Some(task)) = (event["event"].as_str(), event["task"].as_str()) else { continue };
-        if matches!(kind, "start" | "finish" | "abort" | "unlock") {
-            last.insert(task.to_string(), kind == "finish");
-        }
-    }
-    Ok(last.into_iter().filter(|(_, finished)| *finished).map(|(task, _)| task).collect())
+/// The tasks whose last lifecycle event (start, finish, abort, unlock) is a finish.
+fn landed_tasks(events: &[Event]) -> BTreeSet<String> {
+    let tasks: BTreeSet<&str> = events.iter().map(|e| e.task.as_str()).collect();
+    tasks
+        .into_iter()
+        .filter(|task| {
+            state::last_event(events, task, &["start", "finish", "abort", "unlock"]) == Some("finish")
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 /// Applies the safe repairs of `findings`, marking each as repaired or
 /// recording why it failed. Each distinct repair runs once.
-pub fn repair(cx: &Context, findings: &mut [Finding]) {
+pub fn repair(ws: &Workspace, findings: &mut [Finding]) {
     let mut done: Vec<(Repair, Result<String, String>)> = Vec::new();
     for finding in findings.iter_mut() {
         let Some(repair) = finding.repair.clone() else { continue };
         let outcome = match done.iter().find(|(r, _)| *r == repair) {
             Some((_, outcome)) => outcome.clone(),
             None => {
-                let outcome = apply(cx, &repair).map_err(|e| format!("{e:#}"));
+                let outcome = apply(ws, &repair).map_err(|e| format!("{e:#}"));
                 done.push((repair, outcome.clone()));
                 outcome
             }
@@ -306,14 +298,14 @@ pub fn repair(cx: &Context, findings: &mut [Finding]) {
 
 /// Applies one repair, re-checking under the state lock that it is still
 /// safe; says what it did.
-pub fn apply(cx: &Context, repair: &Repair) -> Result<String> {
+pub fn apply(ws: &Workspace, repair: &Repair) -> Result<String> {
     match repair {
         // Under the worktrees lock, which a start holds from recording a task
         // to creating its worktree: a task being started is never dropped.
-        Repair::DropStateEntry { task } => lifecycle::with_worktrees_locked(cx, || {
-            cx.store.transact(|state| {
+        Repair::DropStateEntry { task } => ws.with_worktrees_locked(|| {
+            ws.state().update(|state| {
                 let still_stale = match state.tasks.get(task) {
-                    Some(entry) => !entry.worktree.exists() && !cx.repo.branch_exists(&entry.branch)?,
+                    Some(entry) => !entry.worktree.exists() && !ws.repo.branch_exists(&entry.branch)?,
                     None => false,
                 };
                 if still_stale {
@@ -325,44 +317,39 @@ pub fn apply(cx: &Context, repair: &Repair) -> Result<String> {
             })
         }),
         // Done when git can list the worktrees again.
-        Repair::PruneWorktreeRecords => lifecycle::with_worktrees_locked(cx, || {
-            cx.repo.prune_worktrees()?;
-            cx.repo.worktrees()?;
+        Repair::PruneWorktreeRecords => ws.with_worktrees_locked(|| {
+            ws.repo.prune_worktrees()?;
+            ws.repo.worktrees()?;
             Ok("pruned git's stale worktree records (git worktree prune)".to_string())
         }),
         // Takes the merge lock itself (and no other lock is held here), so it
         // waits for a running finish rather than racing it.
         Repair::RecoverFinish { task, .. } => {
-            let recovery = land::recover(&cx.repo, &cx.store, task, Some(RECOVER_WAIT))?;
+            let recovery = land::recover(ws, task, Some(RECOVER_WAIT))?;
             // What the landing left undone is reported, not swallowed.
             if let Some(warnings) = recovery.as_ref().map(|r| &r.warnings).filter(|w| !w.is_empty()) {
                 anyhow::bail!("{}", warnings.join("; "));
             }
-            Ok(describe_recovery(cx, task, recovery))
+            Ok(describe_recovery(ws, task, recovery))
         }
-        Repair::RecoverStart { task, .. } => Ok(match intent::recover(cx, task, Verb::Start)? {
+        Repair::RecoverStart { task, .. } => Ok(match intent::recover(ws, task, Verb::Start)? {
             Recovered::Nothing => format!("nothing left to do: the start of {task} had ended"),
             Recovered::Removed => format!("undid the start; {task} is not active"),
             Recovered::Kept => format!("kept {task} active: its branch has commits"),
         }),
-        Repair::CompleteAbort { task } => Ok(match intent::recover(cx, task, Verb::Abort)? {
+        Repair::CompleteAbort { task } => Ok(match intent::recover(ws, task, Verb::Abort)? {
             Recovered::Nothing => format!("nothing left to do: the abort of {task} had ended"),
             _ => format!("completed the abort of {task}"),
         }),
         // Each under the lock its writers hold, so never a live writer's.
         Repair::RemoveFile { path } => {
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            if name.ends_with(".json.tmp") {
-                land::remove_journal_temp(&cx.store, path, Some(RECOVER_WAIT))?;
-            } else if name.ends_with(".start.tmp") || name.ends_with(".abort.tmp") {
-                intent::remove_temp_file(cx, path)?;
+            if land::is_journal_temp(&name) {
+                land::remove_journal_temp(ws.par(), path, Some(RECOVER_WAIT))?;
+            } else if intent::is_temp_file(&name) {
+                intent::remove_temp_file(ws, path)?;
             } else {
-                cx.store.with_lock("state.lock", || match fs::remove_file(path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        Err(e).with_context(|| format!("removing {}", path.display()))
-                    }
-                    _ => Ok(()),
-                })?;
+                ws.par().with_lock(Lock::State, || journal::remove_file(path))?;
             }
             Ok(format!("removed {}", path.display()))
         }
@@ -374,7 +361,7 @@ const RECOVER_WAIT: Duration = Duration::from_secs(30);
 
 /// Finishes that died: their journal says how far they got, and whether
 /// main already has the landing decides between completing and rolling back.
-fn interrupted_finishes(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+fn interrupted_finishes(ws: &Workspace, survey: &Survey) -> Result<Vec<Finding>> {
     let recorded = |id: &str| survey.state.as_ref().is_some_and(|s| s.tasks.contains_key(id));
     Ok(survey
         .finishes
@@ -397,7 +384,7 @@ fn interrupted_finishes(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
                     j.main_branch, j.task
                 )
             };
-            let locks: Vec<String> = land::left_behind(&cx.repo, j)
+            let locks: Vec<String> = land::left_behind(&ws.repo, j)
                 .iter()
                 .filter(|p| p.extension().is_some_and(|e| e == "lock"))
                 .map(|p| p.display().to_string())
@@ -422,7 +409,7 @@ fn interrupted_finishes(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
 
 /// Starts and aborts that died: a start is undone (its worktree, its branch
 /// while still at its base, its locks), an abort is completed.
-fn interrupted_starts_and_aborts(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+fn interrupted_starts_and_aborts(ws: &Workspace, survey: &Survey) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for intent in &survey.intents {
         let id = &intent.task;
@@ -432,7 +419,7 @@ fn interrupted_starts_and_aborts(cx: &Context, survey: &Survey) -> Result<Vec<Fi
             Verb::Start => {
                 let moved = match entry {
                     Some(task) => {
-                        let tip = cx.repo.branch_tip(&task.branch)?;
+                        let tip = ws.repo.branch_tip(&task.branch)?;
                         tip.is_some_and(|t| t.to_string() != task.base)
                     }
                     None => false,
@@ -465,7 +452,7 @@ fn interrupted_starts_and_aborts(cx: &Context, survey: &Survey) -> Result<Vec<Fi
 
 /// Active tasks whose worktree or branch is gone (those of an interrupted
 /// start or abort excepted: repairing that repairs them).
-fn active_tasks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+fn active_tasks(ws: &Workspace, survey: &Survey) -> Result<Vec<Finding>> {
     let Some(state) = &survey.state else { return Ok(Vec::new()) };
     let mut findings = Vec::new();
     for task in state.tasks.values() {
@@ -473,7 +460,7 @@ fn active_tasks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
             continue;
         }
         let worktree_gone = !task.worktree.is_dir();
-        let branch_gone = !cx.repo.branch_exists(&task.branch)?;
+        let branch_gone = !ws.repo.branch_exists(&task.branch)?;
         let id = &task.id;
         let finding = match (worktree_gone, branch_gone) {
             (true, true) => Finding::new(
@@ -557,7 +544,7 @@ fn restore_branch(task: &ActiveTask) -> String {
 
 /// Worktrees no active task owns: directories in the worktree directory, and
 /// git worktrees on a task branch (`par.branchPrefix`).
-fn orphan_worktrees(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+fn orphan_worktrees(ws: &Workspace, survey: &Survey) -> Result<Vec<Finding>> {
     let Some(state) = &survey.state else { return Ok(Vec::new()) };
     // A finish that died after releasing its task still owns the worktree it removes on repair.
     // A task's worktree moved elsewhere is reported with its task.
@@ -569,7 +556,7 @@ fn orphan_worktrees(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
         .chain(survey.finishes.iter().map(|f| canonical(&f.journal.worktree)))
         .collect();
     let mut candidates: BTreeSet<PathBuf> = BTreeSet::new();
-    let dir = lifecycle::worktree_dir(cx);
+    let dir = ws.worktree_dir();
     match fs::read_dir(&dir) {
         Ok(entries) => {
             for entry in entries {
@@ -580,18 +567,18 @@ fn orphan_worktrees(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     }
-    let prefix = &cx.config.branch_prefix;
+    let prefix = &ws.config.branch_prefix;
     for record in &survey.worktrees {
         let on_task_branch = record.branch.as_deref().is_some_and(|b| b.starts_with(prefix.as_str()));
         if on_task_branch && record.prunable.is_none() {
             candidates.insert(canonical(&record.path));
         }
     }
-    let main_branch = cx.main_branch(state).ok();
+    let main_branch = ws.main_branch(state).ok();
     let mut findings = Vec::new();
     for path in candidates.into_iter().filter(|p| !known.contains(p)) {
         let record = survey.worktrees.iter().find(|r| canonical(&r.path) == path);
-        if let Some(note) = kept_worktree(cx, survey, &path, record, main_branch.as_deref())? {
+        if let Some(note) = kept_worktree(ws, survey, &path, record, main_branch.as_deref())? {
             findings.push(note);
             continue;
         }
@@ -623,17 +610,17 @@ fn orphan_worktrees(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
 /// whose work is safe: its task landed (`finish --keep` kept it), or it is
 /// clean and its branch holds nothing the main branch lacks.
 fn kept_worktree(
-    cx: &Context,
+    ws: &Workspace,
     survey: &Survey,
     path: &Path,
     record: Option<&WorktreeRecord>,
     main_branch: Option<&str>,
 ) -> Result<Option<Finding>> {
     let Some(branch) = record.and_then(|r| r.branch.as_deref()) else { return Ok(None) };
-    let Some(id) = branch.strip_prefix(cx.config.branch_prefix.as_str()) else { return Ok(None) };
+    let Some(id) = branch.strip_prefix(ws.config.branch_prefix.as_str()) else { return Ok(None) };
     let landed = survey.landed.contains(id);
     let on_main = match main_branch {
-        Some(main) => merged_into(cx, branch, main)?,
+        Some(main) => merged_into(ws, branch, main)?,
         None => false,
     };
     let main = main_branch.unwrap_or("the main branch");
@@ -663,12 +650,12 @@ fn kept_worktree(
 }
 
 /// Whether every commit of `branch` is on `main` (both exist).
-fn merged_into(cx: &Context, branch: &str, main: &str) -> Result<bool> {
-    let (Some(tip), Some(main_tip)) = (cx.repo.branch_tip(branch)?, cx.repo.branch_tip(main)?) else {
+fn merged_into(ws: &Workspace, branch: &str, main: &str) -> Result<bool> {
+    let (Some(tip), Some(main_tip)) = (ws.repo.branch_tip(branch)?, ws.repo.branch_tip(main)?) else {
         return Ok(false);
     };
     Ok(tip == main_tip
-        || cx
+        || ws
             .repo
             .git
             .graph_descendant_of(main_tip, tip)
@@ -676,7 +663,7 @@ fn merged_into(cx: &Context, branch: &str, main: &str) -> Result<bool> {
 }
 
 /// git's own records of worktrees whose directories are gone.
-fn worktree_records(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+fn worktree_records(_ws: &Workspace, survey: &Survey) -> Result<Vec<Finding>> {
     if let Some(error) = &survey.worktrees_error {
         // A `git worktree add` killed half-way leaves a record git cannot
         // read; undoing the interrupted start (repaired before this) removes it.
@@ -709,18 +696,18 @@ fn worktree_records(_cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
 /// `state.json.tmp.*` left in `.git/par` by a writer that died, looked for
 /// under the state lock, so a live writer's file is never seen; and the
 /// temporary journals and intents the survey found under their own locks.
-fn temp_files(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
-    let dir = cx.store.dir().to_path_buf();
+fn temp_files(ws: &Workspace, survey: &Survey) -> Result<Vec<Finding>> {
+    let dir = ws.par().path().to_path_buf();
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    cx.store.with_lock("state.lock", || {
+    ws.par().with_lock(Lock::State, || {
         let mut findings = Vec::new();
         let entries = fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?;
         let mut paths = Vec::new();
         for entry in entries {
             let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-            if entry.file_name().to_string_lossy().starts_with("state.json.tmp.") {
+            if ParDir::is_state_temp(&entry.file_name().to_string_lossy()) {
                 paths.push(entry.path());
             }
         }
@@ -746,21 +733,21 @@ fn temp_files(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
 /// Reported, never removed: a git command running now holds them too. Those
 /// an interrupted finish left (its journal names them) are not listed here:
 /// repairing the finish removes them.
-fn git_locks(cx: &Context, survey: &Survey) -> Result<Vec<Finding>> {
+fn git_locks(ws: &Workspace, survey: &Survey) -> Result<Vec<Finding>> {
     let owned: BTreeSet<PathBuf> =
-        survey.finishes.iter().flat_map(|f| land::left_behind(&cx.repo, &f.journal)).collect();
-    let mut paths = vec![cx.repo.common_dir.join("packed-refs.lock"), cx.repo.common_dir.join("index.lock")];
-    if let Some(main) = survey.state.as_ref().and_then(|s| cx.main_branch(s).ok()) {
-        paths.push(cx.repo.common_dir.join("refs/heads").join(format!("{main}.lock")));
+        survey.finishes.iter().flat_map(|f| land::left_behind(&ws.repo, &f.journal)).collect();
+    let mut paths = vec![ws.repo.common_dir.join("packed-refs.lock"), ws.repo.common_dir.join("index.lock")];
+    if let Some(main) = survey.state.as_ref().and_then(|s| ws.main_branch(s).ok()) {
+        paths.push(ws.repo.common_dir.join("refs/heads").join(format!("{main}.lock")));
     }
     // The worktrees that repairing an interrupted start, abort or landing removes.
     let removed: BTreeSet<PathBuf> = survey
         .intents
         .iter()
-        .map(|i| canonical(&lifecycle::worktree_path(cx, &i.task)))
+        .map(|i| canonical(&ws.worktree_path(&i.task)))
         .chain(survey.finishes.iter().filter(|f| f.committed).map(|f| canonical(&f.journal.worktree)))
         .collect();
-    if let Ok(records) = fs::read_dir(cx.repo.common_dir.join("worktrees")) {
+    if let Ok(records) = fs::read_dir(ws.repo.common_dir.join("worktrees")) {
         let mut locks: Vec<PathBuf> = records
             .flatten()
             .map(|r| r.path())

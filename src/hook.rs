@@ -26,12 +26,10 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::config::EnforceScope;
-use crate::error::Refusal;
 use crate::locks::{self, LockIndex};
 use crate::repo::index::{self, GitDirs};
 use crate::repo::Repo;
-use crate::state::{ActiveTask, State};
-use crate::workflow::shell_quote;
+use crate::state::{ActiveTask, State, StateBackend, Transact as _};
 
 /// The hook git-par installs.
 pub const HOOK_NAME: &str = "pre-commit";
@@ -90,6 +88,57 @@ exit 0
 
 /// The name an edited wrapper is told to be moved to before `install` or `uninstall`.
 pub const MODIFIED_NAME: &str = "pre-commit.par-modified";
+
+/// Why the hook cannot be installed or removed, or a path checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookError {
+    /// git-par's wrapper was edited since it was written; removing or
+    /// reinstalling it would lose that (`aside`: where to move it first).
+    Modified { hook: PathBuf, aside: PathBuf, uninstall: bool },
+    /// The hook file (`rel`, in the worktree) is tracked by the repository.
+    Tracked { rel: PathBuf },
+    /// A foreign hook is installed and the name it would be kept under is taken.
+    OriginalTaken { hook: PathBuf, original: PathBuf },
+    /// A path to check lies outside the worktree at `root`.
+    Outside { path: PathBuf, root: PathBuf },
+    /// A path to check is a directory.
+    Directory { path: PathBuf },
+    /// A path to check cannot be a lock.
+    Unlockable { path: PathBuf, reason: String },
+}
+
+impl std::fmt::Display for HookError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HookError::Modified { hook, uninstall, .. } => write!(
+                f,
+                "{} is git-par's hook with changes made after it was installed; {} would lose them",
+                hook.display(),
+                if *uninstall { "removing it" } else { "reinstalling it" }
+            ),
+            HookError::Tracked { rel } => write!(
+                f,
+                "{} is tracked by the repository, so installing a hook there would change committed files",
+                rel.display()
+            ),
+            HookError::OriginalTaken { hook, original } => write!(
+                f,
+                "{} is not git-par's hook, and {} is already taken",
+                hook.display(),
+                original.display()
+            ),
+            HookError::Outside { path, root } => {
+                write!(f, "'{}' is outside the repository at {}", path.display(), root.display())
+            }
+            HookError::Directory { path } => write!(f, "'{}' is a directory", path.display()),
+            HookError::Unlockable { path, reason } => {
+                write!(f, "cannot check '{}': {reason}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for HookError {}
 
 /// Where git looks for hooks from the current worktree.
 #[derive(Debug, Clone)]
@@ -208,19 +257,9 @@ impl Found {
 }
 
 /// The refusal to rewrite or remove a wrapper the user edited: nothing is
-/// changed, and the way out keeps the edited file.
-fn modified_refusal(hooks: &HooksDir, doing: &str, again: &str) -> Refusal {
-    let hook = hooks.hook();
-    let aside = hooks.dir.join(MODIFIED_NAME);
-    Refusal::failed(format!(
-        "{} is git-par's hook with changes made after it was installed; {doing} would lose them",
-        hook.display()
-    ))
-    .hint(format!(
-        "to keep your changes, move the file aside first: mv {} {}, then run `git par hook {again}` again",
-        shell_quote(&hook.to_string_lossy()),
-        shell_quote(&aside.to_string_lossy())
-    ))
+/// changed, and the way out keeps the edited file (moved to `aside`).
+fn modified(hooks: &HooksDir, uninstall: bool) -> HookError {
+    HookError::Modified { hook: hooks.hook(), aside: hooks.dir.join(MODIFIED_NAME), uninstall }
 }
 
 fn exists(path: &Path) -> Result<bool> {
@@ -262,35 +301,22 @@ pub fn install(repo: &Repo, hooks: &HooksDir) -> Result<Install> {
     let original = hooks.original();
     let found = inspect(&hook)?;
     if found == Found::Modified {
-        return Err(modified_refusal(hooks, "reinstalling it", "install").into());
+        return Err(modified(hooks, false).into());
     }
     let inside = inside_worktree(repo, &hook);
     if let Some(rel) = &inside {
         if index::is_tracked(&repo.git, rel)? {
-            return Err(Refusal::failed(format!(
-                "{} is tracked by the repository, so installing a hook there would change committed files",
-                rel.display()
-            ))
-            .hint(format!(
-                "add the line `git par check --staged || exit 1` to {} and commit it, \
-                 or use the pre-commit framework with git-par's .pre-commit-hooks.yaml",
-                rel.display()
-            ))
-            .into());
+            return Err(HookError::Tracked { rel: rel.clone() }.into());
         }
     }
     if found == Found::Foreign && exists(&original)? {
-        return Err(Refusal::failed(format!(
-            "{} is not git-par's hook, and {} is already taken",
-            hook.display(),
-            original.display()
-        ))
-        .hint(format!("move one of them aside, then run `git par hook install` again ({})", hook.display()))
-        .into());
+        return Err(HookError::OriginalTaken { hook, original }.into());
     }
     // Before the hook exists, so that it never shows up as untracked.
     let excluded = match &inside {
-        Some(rel) if index::exclude_file(&repo.git, rel, "the git-par pre-commit hook")? => Some(rel.clone()),
+        Some(rel) if crate::repo::exclude::exclude_file(&repo.git, rel, "the git-par pre-commit hook")? => {
+            Some(rel.clone())
+        }
         _ => None,
     };
     let installed = write_wrapper(hooks, found)?;
@@ -391,7 +417,7 @@ pub fn uninstall(hooks: &HooksDir) -> Result<Uninstalled> {
         return Ok(Uninstalled::NotInstalled);
     }
     if found == Found::Modified {
-        return Err(modified_refusal(hooks, "removing it", "uninstall").into());
+        return Err(modified(hooks, true).into());
     }
     if exists(&original)? {
         // One rename replaces the wrapper: there is never a moment without a hook.
@@ -532,8 +558,8 @@ pub fn check(state: &State, me: Option<&str>, scope: EnforceScope, paths: &[Stri
 /// checking again, under the state lock, that no other task holds any of
 /// them (another commit may have acquired one since [`check`] read the
 /// state). Returns the paths another task holds now: then nothing is added.
-pub fn acquire(store: &crate::state::Store, me: &str, paths: &[String]) -> anyhow::Result<Vec<Violation>> {
-    store.transact(|state| {
+pub fn acquire(state: &dyn StateBackend, me: &str, paths: &[String]) -> anyhow::Result<Vec<Violation>> {
+    state.update(|state| {
         let verdict = check(state, Some(me), EnforceScope::Acquire, paths);
         let taken: Vec<Violation> = verdict.violations.into_iter().filter(|v| v.refuses).collect();
         if !taken.is_empty() {
@@ -563,25 +589,17 @@ pub fn repo_relative(path: &Path, cwd: &Path, root: &Path) -> Result<String> {
             real.strip_prefix(root).ok().map(Path::to_path_buf)
         }),
     };
-    let outside = || {
-        Refusal::failed(format!("'{}' is outside the repository at {}", path.display(), root.display()))
-            .hint("name paths inside the repository, relative to the current directory")
-    };
+    let outside = || HookError::Outside { path: path.to_path_buf(), root: root.to_path_buf() };
     let Some(rel) = rel else { return Err(outside().into()) };
     let text = rel.to_string_lossy();
     if text.is_empty() {
         return Err(outside().into());
     }
     if path.to_string_lossy().ends_with('/') || absolute.is_dir() {
-        return Err(Refusal::usage(format!("'{}' is a directory", path.display()))
-            .hint("name the files you mean to change: locks are checked file by file")
-            .into());
+        return Err(HookError::Directory { path: path.to_path_buf() }.into());
     }
-    locks::normalize(&text).map_err(|reason| {
-        Refusal::failed(format!("cannot check '{}': {reason}", path.display()))
-            .hint("name paths inside the repository")
-            .into()
-    })
+    locks::normalize(&text)
+        .map_err(|reason| HookError::Unlockable { path: path.to_path_buf(), reason }.into())
 }
 
 /// Applies `.` and `..` without touching the file system.

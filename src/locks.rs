@@ -37,8 +37,6 @@ use std::path::Path;
 
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
-use crate::error::Refusal;
-
 /// Characters that make a pattern a glob.
 const GLOB_TRIGGERS: [char; 2] = ['*', '?'];
 /// Characters that end the literal part of a glob.
@@ -207,6 +205,27 @@ enum Kind {
     },
 }
 
+/// Why a path or glob cannot be a lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatternError {
+    /// It does not name a place inside the repository.
+    Outside { shown: String, reason: String },
+    /// Its glob syntax is wrong.
+    Glob { shown: String, reason: String },
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PatternError::Outside { shown, reason } | PatternError::Glob { shown, reason } => {
+                write!(f, "cannot lock '{shown}': {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PatternError {}
+
 /// A compiled lock pattern; its text is kept for messages.
 #[derive(Debug, Clone)]
 pub struct Pattern {
@@ -223,13 +242,10 @@ impl Pattern {
 
     /// [`Pattern::new`] of `text`, naming `shown` (what was written) in refusals.
     fn named(text: &str, shown: &str) -> anyhow::Result<Pattern> {
-        let normal = normalize(text).map_err(|reason| {
-            Refusal::failed(format!("cannot lock '{shown}': {reason}"))
-                .hint("give a path inside the repository, relative to its root")
-        })?;
-        Pattern::compile(normal).map_err(|e| {
-            Refusal::failed(format!("cannot lock '{shown}': {e}")).hint("fix the glob syntax").into()
-        })
+        let normal =
+            normalize(text).map_err(|reason| PatternError::Outside { shown: shown.to_string(), reason })?;
+        Pattern::compile(normal)
+            .map_err(|e| PatternError::Glob { shown: shown.to_string(), reason: e.to_string() }.into())
     }
 
     /// The patterns a path or pattern given on the command line stands for,

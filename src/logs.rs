@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
+use crate::flock::{self, Mode, Wait};
+
 /// The header of a new blockers file.
 const BLOCKERS_HEADER: &str = "# Blockers\n\n";
 
@@ -67,48 +69,19 @@ pub fn append_blocker(
     let file = open_append(&path)?;
     // The header is written by whoever finds the file empty; the file lock
     // keeps two first writers from both writing it.
-    let mut lock = fd_lock::RwLock::new(file);
-    let mut guard = lock.write().with_context(|| format!("locking {}", path.display()))?;
-    let len = guard.metadata().with_context(|| format!("reading {}", path.display()))?.len();
     let entry = format!("- {at} **{id}** ({who}): {}\n", crate::text::escape_controls(&one_line(text)));
-    let bytes = if len == 0 { format!("{BLOCKERS_HEADER}{entry}") } else { entry };
-    guard.write_all(bytes.as_bytes()).with_context(|| format!("appending to {}", path.display()))?;
+    flock::with_file(file, &path, Mode::Exclusive, Wait::Block, &mut flock::quietly, |mut file| {
+        let len = file.metadata().with_context(|| format!("reading {}", path.display()))?.len();
+        let bytes = if len == 0 { format!("{BLOCKERS_HEADER}{entry}") } else { entry };
+        file.write_all(bytes.as_bytes()).with_context(|| format!("appending to {}", path.display()))
+    })?;
     Ok(path)
 }
 
 /// Adds the log directory to `<common_dir>/info/exclude` unless a line
 /// already names it. Does nothing for a log directory outside the main worktree.
 pub fn ensure_excluded(common_dir: &Path, root: &Path, log_dir: &str) -> Result<()> {
-    exclude_dir(common_dir, root, log_dir, "git-par task logs")
-}
-
-/// Adds directory `dir` (relative to the main worktree's `root`, or
-/// absolute) to `<common_dir>/info/exclude` under a `# comment` line, unless
-/// a line already names it. Does nothing for a directory outside the main worktree.
-pub fn exclude_dir(common_dir: &Path, root: &Path, dir: &str, comment: &str) -> Result<()> {
-    let Some(pattern) = exclude_pattern(root, dir) else { return Ok(()) };
-    let bare = pattern.trim_matches('/');
-    crate::repo::append_exclude(common_dir, &pattern, comment, |l| l.trim().trim_matches('/') == bare)
-        .map(drop)
-}
-
-/// The exclude line for the log directory (`/logs/parallel/`), or `None`
-/// when it is not inside the main worktree.
-fn exclude_pattern(root: &Path, log_dir: &str) -> Option<String> {
-    let dir = self::log_dir(root, log_dir);
-    let rel = dir.strip_prefix(root).ok()?;
-    let mut parts = Vec::new();
-    for part in rel.components() {
-        match part {
-            std::path::Component::Normal(p) => parts.push(p.to_str()?.to_string()),
-            std::path::Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    if parts.is_empty() {
-        return None;
-    }
-    Some(format!("/{}/", parts.join("/")))
+    crate::repo::exclude::exclude_dir(common_dir, root, log_dir, "git-par task logs")
 }
 
 /// Opens `path` for reading and appending, creating it and its directory.
@@ -139,15 +112,6 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exclude_pattern_is_root_anchored() {
-        let root = Path::new("/r/repo");
-        assert_eq!(exclude_pattern(root, "logs/parallel").as_deref(), Some("/logs/parallel/"));
-        assert_eq!(exclude_pattern(root, "./logs/").as_deref(), Some("/logs/"));
-        assert_eq!(exclude_pattern(root, "/var/log/par"), None);
-        assert_eq!(exclude_pattern(root, "../elsewhere"), None);
-    }
 
     #[test]
     fn exclude_added_once_and_blockers_get_a_header() {

@@ -16,7 +16,7 @@ use anyhow::{Context as _, Result};
 use clap::{Arg, ArgAction, Command};
 use roff::{bold, italic, roman, Roff};
 
-use crate::error::Refusal;
+use crate::command_error::Refusal;
 
 /// One rendered page.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Everything that reaches the terminal: data on stdout (human text or one
 //! versioned JSON document), chatter on stderr, colors decided once.
 //!
-//! Every human line goes through [`Ui::render`], which writes out the
+//! Every human line goes through [`render`], which writes out the
 //! control characters of whatever text it holds ([`escape_controls`]):
 //! descriptions and paths from tasks.md, file names, commit subjects, hook
 //! output never control the terminal. git-par's own colors survive that:
@@ -13,18 +13,12 @@ use std::io::{self, IsTerminal, Write};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use crate::text::escape_controls;
+use git_par::text::escape_controls;
+
+use crate::cli::ColorChoice;
 
 /// The version of every `--json` document; fields only ever grow.
 pub const JSON_VERSION: u32 = 1;
-
-/// `--color` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
 
 /// Where output goes and how it looks; built once in `run`.
 #[derive(Debug, Clone)]
@@ -57,16 +51,6 @@ impl Ui {
             json,
             color_stdout: !json && decide(io::stdout().is_terminal()),
             color_stderr: decide(io::stderr().is_terminal()),
-            printed_json: std::cell::Cell::new(false),
-        }
-    }
-
-    /// A plain UI for tests and library callers: no JSON, no color.
-    pub fn plain() -> Ui {
-        Ui {
-            json: false,
-            color_stdout: false,
-            color_stderr: false,
             printed_json: std::cell::Cell::new(false),
         }
     }
@@ -110,18 +94,18 @@ impl Ui {
         let error = ErrorJson {
             message: chain.next().unwrap_or_default(),
             causes: chain.collect(),
-            hints: crate::error::refusal(err).map(|r| r.hints.clone()).unwrap_or_default(),
-            exit: crate::error::exit_code(err),
+            hints: crate::command_error::refusal(err).map(|r| r.hints).unwrap_or_default(),
+            exit: crate::command_error::exit_code(err),
         };
         self.json(&Body { error })
     }
 
-    /// Writes human text to stdout ([`Ui::render`]ed).
+    /// Writes human text to stdout ([`render`]ed).
     pub fn out(&self, text: &str) -> Result<()> {
         write_stdout(&render(text, self.color_stdout))
     }
 
-    /// Writes text to stderr as it is meant to be seen ([`Ui::render`]ed),
+    /// Writes text to stderr as it is meant to be seen ([`render`]ed),
     /// e.g. what a hook printed, or a diff.
     pub fn err(&self, text: &str) {
         eprint!("{}", render(text, self.color_stderr));
@@ -142,12 +126,6 @@ impl Ui {
     pub fn hint(&self, message: &str) {
         let line = format!("{} {message}", self.paint_err(Style::Hint, "hint:"));
         eprintln!("{}", render(&line, self.color_stderr));
-    }
-
-    /// `text` as a human sees it: control characters written out, and the
-    /// spans [`Ui::paint`] marked colored when `colors` (else plain).
-    pub fn render(text: &str, colors: bool) -> String {
-        render(text, colors)
     }
 
     /// Colors `text` for stdout when colors are on.
@@ -171,7 +149,7 @@ impl Ui {
             // A refusal wrapped in context repeats nothing new beyond its own message.
             eprintln!("{}", render(&format!("  caused by: {cause}"), self.color_stderr));
         }
-        if let Some(refusal) = crate::error::refusal(err) {
+        if let Some(refusal) = crate::command_error::refusal(err) {
             for hint in &refusal.hints {
                 self.hint(hint);
             }
@@ -237,6 +215,8 @@ fn json_safe(json: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// `text` as a human sees it: control characters written out, and the
+/// spans [`paint`] marked colored when `colors` (else plain).
 fn render(text: &str, colors: bool) -> String {
     let escaped = escape_controls(text);
     if !escaped.contains(OPEN) {

@@ -3,10 +3,10 @@
 //! terminal.
 //!
 //! One function, [`escape_controls`], used where such text meets a human:
-//! every line git-par prints goes through it (see [`crate::output::Ui`]),
+//! every line git-par prints goes through it (the binary's `output::Ui`),
 //! and so do the landing commit's message, the tmux banner and the task
 //! logs. JSON keeps the exact text; its serializer escapes control
-//! characters, and [`crate::output::Ui::json`] the C1 ones it leaves.
+//! characters, and `Ui::json` the C1 ones it leaves.
 
 use std::borrow::Cow;
 

@@ -14,8 +14,30 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result};
 
-use crate::error::Refusal;
 use crate::workflow::shell_quote;
+
+/// Why panes cannot be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TmuxError {
+    /// `tmux -V` does not run.
+    NotInstalled,
+    /// A session of that name is there already.
+    SessionExists { name: String },
+    /// tmux would read the name as something else.
+    InvalidName { name: String },
+}
+
+impl std::fmt::Display for TmuxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TmuxError::NotInstalled => f.write_str("tmux is not installed or cannot be run"),
+            TmuxError::SessionExists { name } => write!(f, "a tmux session named '{name}' already exists"),
+            TmuxError::InvalidName { name } => write!(f, "invalid tmux session name '{name}'"),
+        }
+    }
+}
+
+impl std::error::Error for TmuxError {}
 
 /// One pane to open.
 #[derive(Debug, Clone)]
@@ -37,13 +59,11 @@ pub struct Opened {
     pub pane_ids: Vec<String>,
 }
 
-/// Checks that tmux can be run, with a hint when it cannot.
+/// Checks that tmux can be run ([`TmuxError::NotInstalled`] when it cannot).
 pub fn require_tmux() -> Result<()> {
     match Command::new("tmux").arg("-V").output() {
         Ok(out) if out.status.success() => Ok(()),
-        _ => Err(Refusal::failed("tmux is not installed or cannot be run")
-            .hint("install tmux (e.g. `apt-get install tmux`), or start tasks with `git par start ID`")
-            .into()),
+        _ => Err(TmuxError::NotInstalled.into()),
     }
 }
 
@@ -62,9 +82,7 @@ pub fn open(name: &str, panes: &[Pane], add: bool, banner_dir: &Path) -> Result<
     validate_session_name(name)?;
     let exists = has_session(name);
     if exists && !add {
-        return Err(Refusal::failed(format!("a tmux session named '{name}' already exists"))
-            .hint(format!("add panes to it with --add, or choose another name with -s NAME (or `tmux kill-session -t {name}`)"))
-            .into());
+        return Err(TmuxError::SessionExists { name: name.to_string() }.into());
     }
     fs::create_dir_all(banner_dir).with_context(|| format!("creating {}", banner_dir.display()))?;
     let target = format!("={name}:");
@@ -119,9 +137,7 @@ fn tmux(args: &[String]) -> Result<String> {
 
 fn validate_session_name(name: &str) -> Result<()> {
     if name.is_empty() || name.contains([':', '.']) || name.chars().any(char::is_control) {
-        return Err(Refusal::usage(format!("invalid tmux session name '{name}'"))
-            .hint("session names cannot be empty or contain ':' or '.'")
-            .into());
+        return Err(TmuxError::InvalidName { name: name.to_string() }.into());
     }
     Ok(())
 }

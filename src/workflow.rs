@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 
-use crate::error::Refusal;
 use crate::locks::Pattern;
 use crate::tasks::{Task, TaskFile};
 
@@ -61,11 +60,23 @@ impl Classes {
     }
 }
 
+/// A class limit that is not `CLASS=N` with N at least 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitError {
+    /// The limit as written.
+    pub flag: String,
+}
+
+impl std::fmt::Display for LimitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid --limit '{}'", self.flag)
+    }
+}
+
+impl std::error::Error for LimitError {}
+
 fn parse_limit(flag: &str) -> Result<(String, usize)> {
-    let usage = || {
-        Refusal::usage(format!("invalid --limit '{flag}'"))
-            .hint("write it as CLASS=N with N at least 1, e.g. --limit http=1")
-    };
+    let usage = || LimitError { flag: flag.to_string() };
     let (class, n) = flag.split_once('=').ok_or_else(usage)?;
     let n: usize = n.trim().parse().map_err(|_| usage())?;
     if class.trim().is_empty() || n == 0 {
@@ -199,7 +210,7 @@ mod tests {
     fn bad_limits_are_usage_errors() {
         for flag in ["http", "http=0", "=1", "http=x"] {
             let err = Classes::new(&BTreeMap::new(), &BTreeMap::new(), &[flag.to_string()]).unwrap_err();
-            assert_eq!(crate::error::exit_code(&err), 2, "{flag}");
+            assert_eq!(crate::command_error::exit_code(&err), 2, "{flag}");
         }
     }
 }

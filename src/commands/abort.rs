@@ -3,19 +3,21 @@
 use anyhow::Result;
 
 use crate::cli::AbortArgs;
-use crate::lifecycle;
+use crate::output::Ui;
+use git_par::lifecycle;
+use git_par::workspace::Workspace;
 
 /// Runs `git par abort`.
-pub fn run(args: &AbortArgs, cx: &super::Context) -> Result<()> {
-    let aborted = lifecycle::abort(cx, &args.id, args.keep_branch, args.force)?;
+pub fn run(args: &AbortArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let aborted = lifecycle::abort(ws, &args.id, args.keep_branch, args.force)?;
     for warning in &aborted.warnings {
-        cx.ui.warn(warning);
+        ui.warn(warning);
     }
-    if cx.ui.json {
-        return cx.ui.json(&aborted);
+    if ui.json {
+        return ui.json(&aborted);
     }
     if !aborted.discarded_commits.is_empty() || !aborted.discarded_files.is_empty() {
-        cx.ui.warn(&format!(
+        ui.warn(&format!(
             "discarded {} commit(s) and {} uncommitted file(s)",
             aborted.discarded_commits.len(),
             aborted.discarded_files.len()
@@ -31,6 +33,6 @@ pub fn run(args: &AbortArgs, cx: &super::Context) -> Result<()> {
     } else {
         format!("{} was already gone", aborted.worktree.display())
     };
-    cx.ui.status(&format!("aborted {}: {worktree}, {branch}; its locks are released", aborted.id));
+    ui.status(&format!("aborted {}: {worktree}, {branch}; its locks are released", aborted.id));
     Ok(())
 }

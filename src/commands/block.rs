@@ -3,27 +3,29 @@
 use anyhow::Result;
 
 use crate::cli::{BlockArgs, UnblockArgs};
-use crate::lifecycle::{self, BlockChange};
+use crate::output::Ui;
+use git_par::lifecycle::{self, BlockChange};
+use git_par::workspace::Workspace;
 
 /// Runs `git par block`.
-pub fn block(args: &BlockArgs, cx: &super::Context) -> Result<()> {
-    let change = lifecycle::block(cx, &args.id, &args.reason.join(" "))?;
-    render(cx, &change, &format!("{} is blocked; its locks are kept", change.id))
+pub fn block(args: &BlockArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let change = lifecycle::block(ws, &args.id, &args.reason.join(" "))?;
+    render(ui, &change, &format!("{} is blocked; its locks are kept", change.id))
 }
 
 /// Runs `git par unblock`.
-pub fn unblock(args: &UnblockArgs, cx: &super::Context) -> Result<()> {
-    let change = lifecycle::unblock(cx, &args.id)?;
-    render(cx, &change, &format!("{} is active again", change.id))
+pub fn unblock(args: &UnblockArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let change = lifecycle::unblock(ws, &args.id)?;
+    render(ui, &change, &format!("{} is active again", change.id))
 }
 
-fn render(cx: &super::Context, change: &BlockChange, message: &str) -> Result<()> {
+fn render(ui: &Ui, change: &BlockChange, message: &str) -> Result<()> {
     for warning in &change.warnings {
-        cx.ui.warn(warning);
+        ui.warn(warning);
     }
-    if cx.ui.json {
-        return cx.ui.json(change);
+    if ui.json {
+        return ui.json(change);
     }
-    cx.ui.status(&format!("{message} (recorded in {})", change.blockers_file.display()));
+    ui.status(&format!("{message} (recorded in {})", change.blockers_file.display()));
     Ok(())
 }

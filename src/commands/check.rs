@@ -7,34 +7,34 @@ use std::path::PathBuf;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Inputs;
 use crate::cli::CheckArgs;
-use crate::config::EnforceScope;
-use crate::error::Refusal;
-use crate::hook::{self, Reason, Verdict, Violation};
+use crate::command_error::Refusal;
 use crate::output::Ui;
-use crate::repo::index::{self, GitDirs};
-use crate::repo::Repo;
-use crate::state::Store;
-use crate::workflow::shell_quote;
+use git_par::config::EnforceScope;
+use git_par::hook::{self, Reason, Verdict, Violation};
+use git_par::repo::index::{self, GitDirs};
+use git_par::repo::Repo;
+use git_par::state::{LocalBackend, ParDir, StateBackend as _};
+use git_par::workflow::shell_quote;
+use git_par::workspace::Options;
 
 /// Runs `git par check`.
-pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
+pub fn run(args: &CheckArgs, options: &Options, ui: &Ui) -> Result<()> {
     let staged = args.staged || args.paths.is_empty();
-    if !inputs.cwd.is_dir() {
+    if !options.cwd.is_dir() {
         return Err(Refusal::usage(format!(
             "cannot change to '{}': no such directory",
-            inputs.cwd.display()
+            options.cwd.display()
         ))
         .into());
     }
-    let dirs = match GitDirs::locate(&inputs.cwd) {
+    let dirs = match GitDirs::locate(&options.cwd) {
         Some(dirs) => dirs,
         // Not found the quick way: let the full discovery say why (not a repository, bare...).
-        None => GitDirs::of(&Repo::discover(&inputs.cwd)?),
+        None => GitDirs::of(&Repo::discover(&options.cwd)?),
     };
-    let store = Store::new(dirs.common_dir.join("par"));
-    let state = store.load()?;
+    let backend = LocalBackend::new(ParDir::in_git_dir(&dirs.common_dir));
+    let state = backend.load()?;
     if state.tasks.is_empty() {
         return render(&Verdict::default(), staged, ui);
     }
@@ -52,7 +52,7 @@ pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
         _ => args
             .paths
             .iter()
-            .map(|p| hook::repo_relative(p, &inputs.cwd, &dirs.root))
+            .map(|p| hook::repo_relative(p, &options.cwd, &dirs.root))
             .collect::<Result<_>>()?,
     };
     if paths.is_empty() {
@@ -74,7 +74,7 @@ pub fn run(args: &CheckArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
     let mut verdict = hook::check(&state, me, scope, &paths);
     if let (Some(id), false, false) = (me, verdict.acquire.is_empty(), verdict.refused()) {
         // Only a commit that goes through takes its paths; a refused one takes none.
-        let taken = hook::acquire(&store, id, &verdict.acquire)?;
+        let taken = hook::acquire(&backend, id, &verdict.acquire)?;
         if taken.is_empty() {
             ui.status(&format!("{id} now locks {}", verdict.acquire.join(", ")));
         }

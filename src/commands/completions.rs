@@ -5,8 +5,8 @@ use clap::CommandFactory as _;
 use serde::Serialize;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::command_error::Refusal;
 use crate::completion::{self, Shell};
-use crate::error::Refusal;
 use crate::man;
 use crate::output::Ui;
 

@@ -13,19 +13,19 @@ use std::sync::mpsc;
 
 use anyhow::{Context as _, Result};
 
-use super::Inputs;
 use crate::cli::DemoArgs;
-use crate::error::Refusal;
+use crate::command_error::Refusal;
 use crate::output::{Style, Ui};
-use crate::workflow::shell_quote;
+use git_par::workflow::shell_quote;
+use git_par::workspace::Options;
 
 const PLAN: &str = include_str!("../../fixtures/demo/tasks.md");
 const TASKS_FILE: &str = "specs/009-option-optimizer/tasks.md";
 const FEATURE_BRANCH: &str = "009-option-optimizer";
 
 /// Runs `git par demo`.
-pub fn run(args: &DemoArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
-    let base = demo_dir(args, inputs)?;
+pub fn run(args: &DemoArgs, options: &Options, ui: &Ui) -> Result<()> {
+    let base = demo_dir(args, options)?;
     let demo = Demo::new(ui, base.join("option-optimizer"))?;
     demo.walk()?;
     if ui.json {
@@ -39,10 +39,10 @@ pub fn run(args: &DemoArgs, inputs: &Inputs, ui: &Ui) -> Result<()> {
 }
 
 /// The directory to build in: DIR (which must be empty or new) or a new temporary one.
-fn demo_dir(args: &DemoArgs, inputs: &Inputs) -> Result<PathBuf> {
+fn demo_dir(args: &DemoArgs, options: &Options) -> Result<PathBuf> {
     match &args.dir {
         Some(dir) => {
-            let dir = inputs.cwd.join(dir);
+            let dir = options.cwd.join(dir);
             if dir.exists() && fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
                 return Err(Refusal::failed(format!("{} exists and is not empty", dir.display()))
                     .hint("give `git par demo` a new or empty directory, or none for a temporary one")
@@ -82,8 +82,8 @@ impl<'a> Demo<'a> {
         let initial = self.capture(self.git(&self.repo, &["rev-parse", "HEAD"]))?.trim().to_string();
         self.show(&self.repo, &["list"])?;
 
-        // LINT: `git par lint` goes here, as the demo's first command after `list`
-        // (issue 15, point 6); the coordinator adds it once `lint` is merged.
+        self.step("Lint first: what would make a parallel run go wrong (here two [P] tasks write one file)");
+        self.show_finding(&self.repo, &["lint"])?;
 
         self.step("Which [P] tasks can run together? Waves never share a file; HTTP tasks are spread out");
         self.show(&self.repo, &["plan"])?;
@@ -205,6 +205,10 @@ impl<'a> Demo<'a> {
         write(&self.repo.join(TASKS_FILE), PLAN)?;
         write(&self.repo.join("README.md"), "# Option optimizer\n")?;
         write(&self.repo.join("src/optimizer/__init__.py"), "\"\"\"Option optimizer.\"\"\"\n")?;
+        // T001's skeleton: the packages and the test directory the tasks write into.
+        write(&self.repo.join("src/optimizer/data/__init__.py"), "")?;
+        write(&self.repo.join("src/optimizer/pricing/__init__.py"), "")?;
+        write(&self.repo.join("tests/conftest.py"), "")?;
         write(
             &self.repo.join("pyproject.toml"),
             "[project]\nname = \"option-optimizer\"\nversion = \"0.1.0\"\n",
@@ -269,6 +273,16 @@ impl<'a> Demo<'a> {
         self.echo(dir, &format!("git par {}", typed(args)), &out);
         if !out.status.success() {
             anyhow::bail!("the demo's `git par {}` failed", typed(args));
+        }
+        Ok(())
+    }
+
+    /// Runs a check that is expected to find something (exit 1) and shows what it found.
+    fn show_finding(&self, dir: &Path, args: &[&str]) -> Result<()> {
+        let out = self.par(dir, args).output().context("running git-par")?;
+        self.echo(dir, &format!("git par {}", typed(args)), &out);
+        if out.status.code() != Some(1) {
+            anyhow::bail!("the demo expected `git par {}` to report a problem (exit 1)", typed(args));
         }
         Ok(())
     }

@@ -4,8 +4,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::list::GroupJson;
-use super::Context;
 use crate::cli::{DepsArgs, DepsFormat};
+use crate::output::Ui;
+use git_par::workspace::Workspace;
 
 #[derive(Serialize)]
 struct Edge<'a> {
@@ -23,10 +24,10 @@ struct DepsJson<'a> {
 }
 
 /// Runs `git par deps`.
-pub fn run(args: &DepsArgs, cx: &Context) -> Result<()> {
-    let loaded = cx.tasks()?;
+pub fn run(args: &DepsArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let loaded = super::tasks(ws, ui)?;
     let file = &loaded.file;
-    if cx.ui.json {
+    if ui.json {
         // One edge per barrier, not one per pair across it: linear in the plan.
         let mut edges: Vec<Edge> = Vec::new();
         for task in &file.tasks {
@@ -46,7 +47,7 @@ pub fn run(args: &DepsArgs, cx: &Context) -> Result<()> {
                 members: g.tasks.iter().map(|&t| file.tasks[t].id.as_str()).collect(),
             })
             .collect();
-        return cx.ui.json(&DepsJson { tasks_file: &loaded.rel, edges, groups });
+        return ui.json(&DepsJson { tasks_file: &loaded.rel, edges, groups });
     }
     // For people, groups expanded: every task names what it waits for.
     let all: Vec<Vec<&str>> =
@@ -92,7 +93,7 @@ pub fn run(args: &DepsArgs, cx: &Context) -> Result<()> {
             out.push_str("  classDef done fill:#d4f7d4\n");
         }
     }
-    cx.ui.out(&out)
+    ui.out(&out)
 }
 
 /// A dot string literal.

@@ -4,9 +4,11 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::DoctorArgs;
-use crate::doctor::{self, Finding, Severity};
-use crate::error::Refusal;
+use crate::command_error::Refusal;
 use crate::output::Style;
+use crate::output::Ui;
+use git_par::doctor::{self, Finding, Severity};
+use git_par::workspace::Workspace;
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -16,19 +18,19 @@ struct Body<'a> {
 }
 
 /// Runs `git par doctor`; exits 1 while problems remain (notes are not problems).
-pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
-    let mut findings = doctor::diagnose(cx)?;
+pub fn run(args: &DoctorArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let mut findings = doctor::diagnose(ws)?;
     if args.repair {
-        doctor::repair(cx, &mut findings);
+        doctor::repair(ws, &mut findings);
     }
     let remaining = findings.iter().filter(|f| f.remains()).count();
-    if cx.ui.json {
-        cx.ui.json(&Body { findings: &findings, clean: remaining == 0 })?;
+    if ui.json {
+        ui.json(&Body { findings: &findings, clean: remaining == 0 })?;
     } else {
         let mut out = String::new();
         for finding in &findings {
             if finding.severity == Severity::Note {
-                out.push_str(&format!("{} {}\n", cx.ui.paint(Style::Hint, "note:"), finding.message));
+                out.push_str(&format!("{} {}\n", ui.paint(Style::Hint, "note:"), finding.message));
                 if let Some(advice) = &finding.advice {
                     out.push_str(&format!("  hint: {advice}\n"));
                 }
@@ -37,13 +39,13 @@ pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
             if let Some(done) = finding.repaired_text() {
                 out.push_str(&format!(
                     "{} {} ({})\n",
-                    cx.ui.paint(Style::Done, "repaired:"),
+                    ui.paint(Style::Done, "repaired:"),
                     finding.message,
                     done
                 ));
                 continue;
             }
-            out.push_str(&format!("{} {}\n", cx.ui.paint(Style::Warning, "problem:"), finding.message));
+            out.push_str(&format!("{} {}\n", ui.paint(Style::Warning, "problem:"), finding.message));
             if let Some(error) = &finding.repair_error {
                 out.push_str(&format!("  repair failed: {error}\n"));
             } else if finding.repair.is_some() {
@@ -53,9 +55,9 @@ pub fn run(args: &DoctorArgs, cx: &super::Context) -> Result<()> {
                 out.push_str(&format!("  fix: {advice}\n"));
             }
         }
-        cx.ui.out(&out)?;
+        ui.out(&out)?;
         if findings.iter().all(|f| f.severity == Severity::Note) {
-            cx.ui.status("no problems found");
+            ui.status("no problems found");
         }
     }
     if remaining == 0 {

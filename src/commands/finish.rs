@@ -5,17 +5,17 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Context;
-use crate::cli::{FinishArgs, Strategy};
-use crate::error::Refusal;
-use crate::land::{self, Landing, Progress, Request};
+use crate::cli::{self, FinishArgs};
+use crate::command_error::Refusal;
 use crate::output::{Style, Ui};
-use crate::repo::land::Change;
-use crate::state::State;
-use crate::workflow::shell_quote;
+use git_par::land::{self, Landing, Progress, Request, Strategy};
+use git_par::repo::Change;
+use git_par::state::State;
+use git_par::workflow::shell_quote;
+use git_par::workspace::Workspace;
 
 /// Runs `git par finish`.
-pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
+pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     let wait = match args.wait {
         None => None,
         Some(secs) => Some(Duration::try_from_secs_f64(secs).map_err(|_| {
@@ -23,21 +23,25 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
                 .hint("pass a duration in seconds, e.g. `--wait 30` or `--wait 0.5`")
         })?),
     };
-    let state = cx.store.load()?;
+    let state = ws.state().load()?;
     let inside = worktree_holding_cwd(args, &state);
-    let main_branch = cx.main_branch(&state)?;
+    let main_branch = ws.main_branch(&state)?;
     let tasks_file = match &state.tasks_file {
         Some(file) => Some(file.clone()),
-        None => cx.tasks().ok().map(|t| t.rel),
+        None => super::tasks(ws, ui).ok().map(|t| t.rel),
     };
     if let Some(rel) = &tasks_file {
         // A run recorded before such files were refused at start would land without its tick.
-        crate::tasks::discover::require_in_repository(&cx.main_root().join(rel), rel, cx.main_root())?;
+        git_par::tasks::discover::require_in_repository(&ws.main_root().join(rel), rel, ws.main_root())?;
     }
-    let verify = args.verify.clone().or_else(|| cx.config.verify.clone()).filter(|v| !v.trim().is_empty());
+    let verify = args.verify.clone().or_else(|| ws.config.verify.clone()).filter(|v| !v.trim().is_empty());
     let request = Request {
         id: args.id.clone(),
-        strategy: args.strategy,
+        strategy: match args.strategy {
+            cli::Strategy::Merge => Strategy::Merge,
+            cli::Strategy::Squash => Strategy::Squash,
+            cli::Strategy::Ff => Strategy::Ff,
+        },
         verify,
         commit: args.commit.clone(),
         keep: args.keep,
@@ -45,13 +49,12 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
         dry_run: args.dry_run,
         main_branch,
         tasks_file,
-        log_dir: cx.config.log_dir.clone(),
+        log_dir: ws.config.log_dir.clone(),
         // Unset lets a task that declared no path acquire, as the hook does; an unknown value is `error`.
-        enforce_scope: crate::repo::index::config_string(&cx.repo.git, "par.enforceScope")?
-            .map(|value| crate::config::EnforceScope::from_config(Some(&value)).unwrap_or_default()),
+        enforce_scope: git_par::repo::index::config_string(&ws.repo.git, "par.enforceScope")?
+            .map(|value| git_par::config::EnforceScope::from_config(Some(&value)).unwrap_or_default()),
     };
-    let ui = cx.ui;
-    let landing = land::finish(&cx.repo, &cx.store, &request, &|p| progress(ui, &request, p))?;
+    let landing = land::finish(ws, &request, &|p| progress(ui, &request, p))?;
     if !landing.dropped.is_empty() {
         ui.warn(&format!(
             "edits of {} to tasks.md outside its own checkbox were dropped (git-par owns the task file):",
@@ -75,7 +78,7 @@ pub fn run(args: &FinishArgs, cx: &Context) -> Result<()> {
         ));
         ui.hint(&format!(
             "go back to the main worktree: cd {}",
-            shell_quote(&cx.main_root().display().to_string())
+            shell_quote(&ws.main_root().display().to_string())
         ));
     }
     Ok(())
@@ -114,7 +117,7 @@ fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
             }
         }
         Progress::MergedMain { main, commit } => {
-            ui.status(&format!("Merged {main} into the task branch ({})", crate::repo::land::short(commit)))
+            ui.status(&format!("Merged {main} into the task branch ({})", git_par::repo::short(commit)))
         }
         Progress::Verifying { command } => ui.status(&format!("Verifying: {command}")),
         Progress::Retrying { attempt } => ui.status(&format!(

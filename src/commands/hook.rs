@@ -6,51 +6,51 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Context;
 use crate::cli::{HookAction, HookArgs};
-use crate::error::Refusal;
-use crate::hook::{self, Found, HookStatus, HooksDir, Install, Installed, Uninstalled};
+use crate::command_error::Refusal;
+use crate::output::Ui;
+use git_par::hook::{self, Found, HookStatus, HooksDir, Install, Installed, Uninstalled};
+use git_par::workspace::Workspace;
 
 /// Runs `git par hook`.
-pub fn run(args: &HookArgs, cx: &Context) -> Result<()> {
-    let hooks = hook::hooks_dir(&cx.repo)?;
+pub fn run(args: &HookArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let hooks = hook::hooks_dir(&ws.repo)?;
     let action = match args.action {
         HookAction::Install => {
-            let Install { installed, excluded } = hook::install(&cx.repo, &hooks)?;
-            if !cx.ui.json {
+            let Install { installed, excluded } = hook::install(&ws.repo, &hooks)?;
+            if !ui.json {
                 match &installed {
-                    Installed::Fresh { original: Some(original) } => cx.ui.status(&format!(
+                    Installed::Fresh { original: Some(original) } => ui.status(&format!(
                         "installed the git-par pre-commit hook in {}; the hook it replaced is kept as {} and runs first",
                         hooks.hook().display(),
                         original.display()
                     )),
-                    Installed::Fresh { original: None } => cx
-                        .ui
+                    Installed::Fresh { original: None } => ui
                         .status(&format!("installed the git-par pre-commit hook in {}", hooks.hook().display())),
-                    Installed::Updated => cx.ui.status(&format!(
+                    Installed::Updated => ui.status(&format!(
                         "updated the git-par pre-commit hook in {}",
                         hooks.hook().display()
                     )),
-                    Installed::Unchanged => cx.ui.status(&format!(
+                    Installed::Unchanged => ui.status(&format!(
                         "the git-par pre-commit hook is already installed in {}",
                         hooks.hook().display()
                     )),
                 }
                 if let Some(rel) = &excluded {
-                    cx.ui.status(&format!(
+                    ui.status(&format!(
                         "added /{} to .git/info/exclude, so that git does not offer to commit it",
                         rel.display()
                     ));
                 }
                 if !hooks.shared {
-                    cx.ui.warn(&relative_warning(&hooks));
-                    cx.ui.hint(
+                    ui.warn(&relative_warning(&hooks));
+                    ui.hint(
                         "task worktrees that `git par start` creates get it too; run `git par hook install` in any other worktree that should be checked",
                     );
                 }
                 if hook::git_par_on_path().is_none() {
-                    cx.ui.warn("git-par is not on PATH, so the hook will let commits through unchecked");
-                    cx.ui.hint("put the directory holding git-par on PATH");
+                    ui.warn("git-par is not on PATH, so the hook will let commits through unchecked");
+                    ui.hint("put the directory holding git-par on PATH");
                 }
             }
             match installed {
@@ -61,17 +61,17 @@ pub fn run(args: &HookArgs, cx: &Context) -> Result<()> {
         }
         HookAction::Uninstall => {
             let removed = hook::uninstall(&hooks)?;
-            if !cx.ui.json {
+            if !ui.json {
                 match &removed {
-                    Uninstalled::Removed { restored: Some(restored) } => cx.ui.status(&format!(
+                    Uninstalled::Removed { restored: Some(restored) } => ui.status(&format!(
                         "removed the git-par pre-commit hook; restored the original {}",
                         restored.display()
                     )),
-                    Uninstalled::Removed { restored: None } => cx.ui.status(&format!(
+                    Uninstalled::Removed { restored: None } => ui.status(&format!(
                         "removed the git-par pre-commit hook from {}",
                         hooks.hook().display()
                     )),
-                    Uninstalled::NotInstalled => cx.ui.status(&format!(
+                    Uninstalled::NotInstalled => ui.status(&format!(
                         "the git-par pre-commit hook is not installed in {}; nothing to do",
                         hooks.dir.display()
                     )),
@@ -85,20 +85,21 @@ pub fn run(args: &HookArgs, cx: &Context) -> Result<()> {
         HookAction::Status => "status",
     };
     let status = hook::status(&hooks)?;
-    if cx.ui.json {
-        cx.ui.json(&StatusJson::new(action, &hooks, &status))?;
+    if ui.json {
+        ui.json(&StatusJson::new(action, &hooks, &status))?;
     } else if matches!(args.action, HookAction::Status) {
-        cx.ui.out(&status_text(&hooks, &status))?;
+        ui.out(&status_text(&hooks, &status))?;
     }
     if matches!(args.action, HookAction::Status) && !status.found.is_ours() {
-        let active: Vec<String> = cx.store.load().map(|s| s.tasks.into_keys().collect()).unwrap_or_default();
+        let active: Vec<String> =
+            ws.state().load().map(|s| s.tasks.into_keys().collect()).unwrap_or_default();
         if !active.is_empty() {
             let (n, is, its) = if active.len() == 1 {
                 ("1 task".to_string(), "is", "its")
             } else {
                 (format!("{} tasks", active.len()), "are", "their")
             };
-            cx.ui.warn(&format!(
+            ui.warn(&format!(
                 "{n} {is} active ({}) and {its} commits are not checked against the locks (finish still checks what lands)",
                 active.join(", ")
             ));

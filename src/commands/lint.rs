@@ -3,11 +3,14 @@
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::Context;
 use crate::cli::LintArgs;
-use crate::error::{self, Refusal};
-use crate::tasks::lint::{self, Finding, Kind};
-use crate::tasks::{self, discover};
+use crate::output::Ui;
+use git_par::error;
+
+use crate::command_error::Refusal;
+use git_par::tasks::lint::{self, Finding, Kind};
+use git_par::tasks::{self, discover};
+use git_par::workspace::Workspace;
 
 #[derive(Serialize)]
 struct LintJson<'a> {
@@ -17,10 +20,10 @@ struct LintJson<'a> {
 }
 
 /// Runs `git par lint`.
-pub fn run(_args: &LintArgs, cx: &Context) -> Result<()> {
-    let found = discover::find(&cx.discovery())?;
-    let text = cx.store.with_shared_lock(crate::land::SYNC_LOCK, || discover::read_text(&found.path))?;
-    let options = cx.task_options(&found.path)?;
+pub fn run(_args: &LintArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let found = discover::find(&ws.discovery())?;
+    let text = ws.read_task_text(&found.path)?;
+    let options = ws.task_options(&found.path)?;
     let (findings, count) = match tasks::read(&text, &options) {
         Ok(file) => (lint::check(&file, options.context.as_deref()), file.tasks.len()),
         // A cycle stops the dependency resolution, not the report.
@@ -32,8 +35,8 @@ pub fn run(_args: &LintArgs, cx: &Context) -> Result<()> {
             (vec![cycle], count)
         }
     };
-    if cx.ui.json {
-        cx.ui.json(&LintJson { tasks_file: &found.rel, tasks: count, problems: &findings })?;
+    if ui.json {
+        ui.json(&LintJson { tasks_file: &found.rel, tasks: count, problems: &findings })?;
     } else {
         let mut out = String::new();
         for f in &findings {
@@ -43,10 +46,10 @@ pub fn run(_args: &LintArgs, cx: &Context) -> Result<()> {
                 out.push_str(&format!("    candidates: {}\n", f.candidates.join(", ")));
             }
         }
-        cx.ui.out(&out).context("printing the lint report")?;
+        ui.out(&out).context("printing the lint report")?;
     }
     if findings.is_empty() {
-        cx.ui.status(&format!("{}: {count} tasks, no problem found", found.rel));
+        ui.status(&format!("{}: {count} tasks, no problem found", found.rel));
         return Ok(());
     }
     Err(Refusal::failed(format!("{} problem(s) in {}", findings.len(), found.rel))

@@ -3,14 +3,15 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Context, LoadedTasks};
 use crate::cli::{ListArgs, ReadyArgs, ShowArgs};
-use crate::error::Refusal;
+use crate::command_error::Refusal;
 use crate::output::{Style, Ui};
-use crate::state::{ActiveTask, State, TaskStatus};
-use crate::tasks::paths::{From, Resolved};
-use crate::tasks::{RejectedPath, Task, TaskFile, TaskState};
-use crate::workflow;
+use git_par::state::{ActiveTask, State, TaskStatus};
+use git_par::tasks::paths::{From, Resolved};
+use git_par::tasks::{RejectedPath, Task, TaskFile, TaskState};
+use git_par::workflow;
+use git_par::workspace::LoadedTasks;
+use git_par::workspace::Workspace;
 
 /// A task as `--json` shows it.
 #[derive(Serialize)]
@@ -143,9 +144,9 @@ fn phase_title<'a>(file: &'a TaskFile, task: &Task) -> Option<&'a str> {
 }
 
 /// Runs `git par list`.
-pub fn list(args: &ListArgs, cx: &Context) -> Result<()> {
-    let loaded = cx.tasks()?;
-    let state = cx.store.load()?;
+pub fn list(args: &ListArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let loaded = super::tasks(ws, ui)?;
+    let state = ws.state().load()?;
     let selected: Vec<&Task> = loaded
         .file
         .tasks
@@ -160,46 +161,44 @@ pub fn list(args: &ListArgs, cx: &Context) -> Result<()> {
             }
         })
         .collect();
-    render_tasks(cx.ui, &loaded, &state, &selected, None)
+    render_tasks(ui, &loaded, &state, &selected, None)
 }
 
 /// Runs `git par ready`.
 /// Started tasks are left out: they are being worked on already.
-pub fn ready(_args: &ReadyArgs, cx: &Context) -> Result<()> {
-    let loaded = cx.tasks()?;
-    let state = cx.store.load()?;
+pub fn ready(_args: &ReadyArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let loaded = super::tasks(ws, ui)?;
+    let state = ws.state().load()?;
     let ready: Vec<&Task> = loaded.file.ready().filter(|t| !state.tasks.contains_key(&t.id)).collect();
-    if ready.is_empty() && !cx.ui.json {
+    if ready.is_empty() && !ui.json {
         let left = loaded.file.tasks.iter().filter(|t| !t.is_done()).count();
         let active =
             loaded.file.tasks.iter().filter(|t| !t.is_done() && state.tasks.contains_key(&t.id)).count();
         if left == 0 {
-            cx.ui.status(&format!("every task in {} is done", loaded.rel));
+            ui.status(&format!("every task in {} is done", loaded.rel));
         } else if active > 0 && loaded.file.ready().count() == active {
-            cx.ui
-                .status(&format!("no task is ready to start: the {active} ready task(s) are already active"));
-            cx.ui.hint("`git par lock-status` shows them; `git par finish ID` lands one");
+            ui.status(&format!("no task is ready to start: the {active} ready task(s) are already active"));
+            ui.hint("`git par lock-status` shows them; `git par finish ID` lands one");
         } else {
-            cx.ui.status(&format!("no task is ready: {left} are waiting on unfinished dependencies"));
-            cx.ui.hint("`git par deps` shows what waits on what");
+            ui.status(&format!("no task is ready: {left} are waiting on unfinished dependencies"));
+            ui.hint("`git par deps` shows what waits on what");
         }
         return Ok(());
     }
-    render_tasks(cx.ui, &loaded, &state, &ready, Some(cx.config.command.as_deref()))
+    render_tasks(ui, &loaded, &state, &ready, Some(ws.config.command.as_deref()))
 }
 
 /// Runs `git par show`.
-pub fn show(args: &ShowArgs, cx: &Context) -> Result<()> {
-    let loaded = cx.tasks()?;
-    let state = cx.store.load()?;
+pub fn show(args: &ShowArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let loaded = super::tasks(ws, ui)?;
+    let state = ws.state().load()?;
     let file = &loaded.file;
     let task = find(&loaded, &args.id)?;
-    let command = workflow::recommended_command(task, cx.config.command.as_deref());
-    if cx.ui.json {
+    let command = workflow::recommended_command(task, ws.config.command.as_deref());
+    if ui.json {
         let tasks = vec![TaskJson::full(file, task, &state, command)];
-        return cx.ui.json(&TasksJson::new(file, &loaded.rel, &[task], tasks));
+        return ui.json(&TasksJson::new(file, &loaded.rel, &[task], tasks));
     }
-    let ui = cx.ui;
     let mut out = String::new();
     let labels: String = task.labels.iter().map(|l| format!(" [{l}]")).collect();
     out.push_str(&format!(

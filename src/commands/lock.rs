@@ -3,43 +3,45 @@
 use anyhow::Result;
 
 use crate::cli::{LockArgs, UnlockArgs};
-use crate::lifecycle;
+use crate::output::Ui;
+use git_par::lifecycle;
+use git_par::workspace::Workspace;
 
 /// Runs `git par lock`: prints the task's locks after the change, one per line.
-pub fn run(args: &LockArgs, cx: &super::Context) -> Result<()> {
-    let change = lifecycle::change_locks(cx, &args.id, &args.add, &args.remove)?;
+pub fn run(args: &LockArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let change = lifecycle::change_locks(ws, &args.id, &args.add, &args.remove)?;
     for warning in &change.warnings {
-        cx.ui.warn(warning);
+        ui.warn(warning);
     }
-    if cx.ui.json {
-        return cx.ui.json(&change);
+    if ui.json {
+        return ui.json(&change);
     }
     for added in &change.added {
-        cx.ui.status(&format!("{} now locks {added}", change.id));
+        ui.status(&format!("{} now locks {added}", change.id));
     }
     for removed in &change.removed {
-        cx.ui.status(&format!("{} released {removed}", change.id));
+        ui.status(&format!("{} released {removed}", change.id));
     }
-    cx.ui.out(&change.locks.iter().map(|l| format!("{l}\n")).collect::<String>())
+    ui.out(&change.locks.iter().map(|l| format!("{l}\n")).collect::<String>())
 }
 
 /// Runs `git par unlock`.
-pub fn unlock(args: &UnlockArgs, cx: &super::Context) -> Result<()> {
-    let unlocked = lifecycle::unlock(cx, &args.id, args.force)?;
+pub fn unlock(args: &UnlockArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let unlocked = lifecycle::unlock(ws, &args.id, args.force)?;
     for warning in &unlocked.warnings {
-        cx.ui.warn(warning);
+        ui.warn(warning);
     }
-    if cx.ui.json {
-        return cx.ui.json(&unlocked);
+    if ui.json {
+        return ui.json(&unlocked);
     }
-    cx.ui.status(&format!(
+    ui.status(&format!(
         "broke the locks of {} (held by {}); its branch {} and worktree {} are kept",
         unlocked.id,
         unlocked.previous_owner,
         unlocked.branch,
         unlocked.worktree.display()
     ));
-    cx.ui.hint(&format!(
+    ui.hint(&format!(
         "remove the worktree with `git worktree remove {}` once its work is saved",
         unlocked.worktree.display()
     ));

@@ -6,8 +6,10 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::LockStatusArgs;
-use crate::lifecycle::{self, StatusRow};
 use crate::output::Style;
+use crate::output::Ui;
+use git_par::lifecycle::{self, StatusRow};
+use git_par::workspace::Workspace;
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -15,16 +17,16 @@ struct Body<'a> {
 }
 
 /// Runs `git par lock-status`.
-pub fn run(args: &LockStatusArgs, cx: &super::Context) -> Result<()> {
-    let mut rows = lifecycle::status(cx)?;
+pub fn run(args: &LockStatusArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let mut rows = lifecycle::status(ws)?;
     if args.stale {
         rows.retain(|r| r.stale);
     }
-    if cx.ui.json {
-        return cx.ui.json(&Body { tasks: &rows });
+    if ui.json {
+        return ui.json(&Body { tasks: &rows });
     }
     if rows.is_empty() {
-        cx.ui.status(if args.stale {
+        ui.status(if args.stale {
             "no stale tasks"
         } else {
             "no active tasks (`git par start ID` starts one)"
@@ -66,21 +68,21 @@ pub fn run(args: &LockStatusArgs, cx: &super::Context) -> Result<()> {
         }
         text.trim_end().to_string() + "\n"
     };
-    let mut out = cx.ui.paint(Style::Bold, line(&header).trim_end()) + "\n";
+    let mut out = ui.paint(Style::Bold, line(&header).trim_end()) + "\n";
     for (cells, row) in table.iter().zip(&rows) {
         out.push_str(&line(cells));
         if let Some(reason) = &row.blocked_reason {
             out.push_str(&format!("    blocked: {reason}\n"));
         }
         if let Some(why) = &row.stale_reason {
-            out.push_str(&cx.ui.paint(Style::Warning, &format!("    stale: {why}")));
+            out.push_str(&ui.paint(Style::Warning, &format!("    stale: {why}")));
             out.push('\n');
         }
     }
     if rows.iter().any(|r| r.stale) {
-        cx.ui.hint("`git par doctor` explains stale tasks and repairs what is safe");
+        ui.hint("`git par doctor` explains stale tasks and repairs what is safe");
     }
-    cx.ui.out(&out)
+    ui.out(&out)
 }
 
 /// How long ago an RFC 3339 time was, shortly: `42s`, `5m`, `3h`, `2d`.

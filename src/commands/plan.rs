@@ -3,10 +3,11 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Context;
 use crate::cli::PlanArgs;
 use crate::output::Style;
-use crate::workflow::{self, Classes};
+use crate::output::Ui;
+use git_par::workflow::{self, Classes};
+use git_par::workspace::Workspace;
 
 #[derive(Serialize)]
 struct PlanJson<'a> {
@@ -15,26 +16,25 @@ struct PlanJson<'a> {
 }
 
 /// Runs `git par plan`.
-pub fn run(args: &PlanArgs, cx: &Context) -> Result<()> {
-    let classes = Classes::new(&cx.config.classes, &cx.config.limits, &args.limit)?;
-    let loaded = cx.tasks()?;
-    let state = cx.store.load()?;
+pub fn run(args: &PlanArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let classes = Classes::new(&ws.config.classes, &ws.config.limits, &args.limit)?;
+    let loaded = super::tasks(ws, ui)?;
+    let state = ws.state().load()?;
     let is_active = |id: &str| state.tasks.contains_key(id);
     let candidates = workflow::candidates(&loaded.file, &is_active);
     let waves = workflow::waves(&candidates, &classes);
-    if cx.ui.json {
+    if ui.json {
         let waves = waves.into_iter().map(|w| w.tasks).collect();
-        return cx.ui.json(&PlanJson { tasks_file: &loaded.rel, waves });
+        return ui.json(&PlanJson { tasks_file: &loaded.rel, waves });
     }
     if waves.is_empty() {
         let ready = loaded.file.ready().filter(|t| !is_active(&t.id)).count();
-        cx.ui.status(&format!(
+        ui.status(&format!(
             "no ready [P] task to plan ({ready} ready task(s) without [P] or already started)"
         ));
-        cx.ui.hint("`git par ready` lists every ready task; start one with `git par start ID`");
+        ui.hint("`git par ready` lists every ready task; start one with `git par start ID`");
         return Ok(());
     }
-    let ui = cx.ui;
     let mut out = String::new();
     for (n, wave) in waves.iter().enumerate() {
         out.push_str(&format!("{}\n", ui.paint(Style::Bold, &format!("wave {}", n + 1))));

@@ -8,11 +8,12 @@ use anyhow::{Context as _, Result};
 
 use serde::Serialize;
 
-use super::Context;
 use crate::cli::RunArgs;
-use crate::error::{ChildExit, Refusal};
-use crate::logs;
-use crate::state;
+use crate::command_error::{ChildExit, Refusal};
+use crate::output::Ui;
+use git_par::logs;
+use git_par::state;
+use git_par::workspace::Workspace;
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -24,8 +25,8 @@ struct Body<'a> {
 
 /// Runs `git par run`. Exits with the command's own status; with `--json`
 /// the command's stdout goes to stderr so that stdout holds one document.
-pub fn run(args: &RunArgs, cx: &Context) -> Result<()> {
-    let current = cx.store.load()?;
+pub fn run(args: &RunArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
+    let current = ws.state().load()?;
     let Some(task) = current.tasks.get(&args.id) else {
         return Err(Refusal::failed(format!(
             "task {} is not active, so it has no worktree to run in",
@@ -43,9 +44,9 @@ pub fn run(args: &RunArgs, cx: &Context) -> Result<()> {
         .hint("run `git par doctor` to see what happened")
         .into());
     }
-    let root = cx.main_root();
-    let log_dir = &cx.config.log_dir;
-    logs::ensure_excluded(&cx.repo.common_dir, root, log_dir)?;
+    let root = ws.main_root();
+    let log_dir = &ws.config.log_dir;
+    logs::ensure_excluded(&ws.repo.common_dir, root, log_dir)?;
     let shown = args.command.join(" ");
     let log =
         logs::append(root, log_dir, &task.id, &logs::lifecycle_line(&state::now(), "run", &task.id, &shown))?;
@@ -74,7 +75,7 @@ pub fn run(args: &RunArgs, cx: &Context) -> Result<()> {
         })?;
     let stdout = child.stdout.take().map(|out| {
         let to: Box<dyn Write + Send> =
-            if cx.ui.json { Box::new(std::io::stderr()) } else { Box::new(std::io::stdout()) };
+            if ui.json { Box::new(std::io::stderr()) } else { Box::new(std::io::stdout()) };
         tee(out, to, Arc::clone(&file))
     });
     let stderr = child.stderr.take().map(|err| tee(err, std::io::stderr(), Arc::clone(&file)));
@@ -84,11 +85,11 @@ pub fn run(args: &RunArgs, cx: &Context) -> Result<()> {
     }
     let code = exit_code(&status);
     logs::append(root, log_dir, &task.id, &format!("{} exit {code} {shown}", state::now()))?;
-    if cx.ui.json {
-        cx.ui.json(&Body { task: &task.id, command: &args.command, exit: code, log: &log })?;
+    if ui.json {
+        ui.json(&Body { task: &task.id, command: &args.command, exit: code, log: &log })?;
     }
     if code != 0 {
-        cx.ui.status(&format!("{program} exited with status {code}; output is in {}", log.display()));
+        ui.status(&format!("{program} exited with status {code}; output is in {}", log.display()));
         return Err(ChildExit(code).into());
     }
     Ok(())

@@ -4,7 +4,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::StartArgs;
-use crate::lifecycle::{self, StartOptions, Started};
+use crate::output::Ui;
+use git_par::lifecycle::{self, StartOptions, Started};
+use git_par::workspace::Workspace;
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -12,28 +14,29 @@ struct Body<'a> {
 }
 
 /// Runs `git par start`.
-pub fn run(args: &StartArgs, cx: &super::Context) -> Result<()> {
+pub fn run(args: &StartArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     let options = StartOptions {
         ids: args.ids.clone(),
         paths: args.paths.clone(),
         base: args.base.clone(),
         force: args.force,
     };
-    let outcome = lifecycle::start(cx, &options)?;
+    let loaded = super::tasks(ws, ui)?;
+    let outcome = lifecycle::start(ws, &loaded, &options)?;
     for warning in &outcome.warnings {
-        cx.ui.warn(warning);
+        ui.warn(warning);
     }
-    for hint in &outcome.hints {
-        cx.ui.hint(hint);
+    if !outcome.unchecked.is_empty() {
+        ui.hint("install it with `git par hook install`");
     }
-    if cx.ui.json {
-        return cx.ui.json(&Body { tasks: &outcome.started });
+    if ui.json {
+        return ui.json(&Body { tasks: &outcome.started });
     }
     let mut out = String::new();
     for task in &outcome.started {
         let locks = if task.locks.is_empty() { "nothing".to_string() } else { task.locks.join(", ") };
-        cx.ui.status(&format!("started {} on branch {} (locks {locks})", task.id, task.branch));
+        ui.status(&format!("started {} on branch {} (locks {locks})", task.id, task.branch));
         out.push_str(&format!("{}\n", task.worktree.display()));
     }
-    cx.ui.out(&out)
+    ui.out(&out)
 }

@@ -5,12 +5,13 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Context;
 use crate::cli::TmuxArgs;
-use crate::error::Refusal;
-use crate::lifecycle::{self, StartOptions};
-use crate::tmux::{self, Pane};
-use crate::{logs, workflow};
+use crate::command_error::Refusal;
+use crate::output::Ui;
+use git_par::lifecycle::{self, StartOptions};
+use git_par::tmux::{self, Pane};
+use git_par::workspace::Workspace;
+use git_par::{logs, workflow};
 
 #[derive(Serialize)]
 struct PaneJson<'a> {
@@ -26,7 +27,7 @@ struct Body<'a> {
 }
 
 /// Runs `git par tmux`.
-pub fn run(args: &TmuxArgs, cx: &Context) -> Result<()> {
+pub fn run(args: &TmuxArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     tmux::require_tmux()?;
     // Refuse before starting anything, so a refusal changes nothing.
     if tmux::has_session(&args.session) && !args.add {
@@ -34,29 +35,32 @@ pub fn run(args: &TmuxArgs, cx: &Context) -> Result<()> {
             .hint("add panes to it with --add, or choose another name with -s NAME")
             .into());
     }
-    let env = pane_env(&cx.config.pane_env)?;
-    let loaded = cx.tasks()?;
+    let env = pane_env(&ws.config.pane_env)?;
+    let loaded = super::tasks(ws, ui)?;
     for id in &args.ids {
         super::list::find(&loaded, id)?;
     }
-    let state = cx.store.load()?;
+    let state = ws.state().load()?;
     let to_start: Vec<String> =
         args.ids.iter().filter(|id| !state.tasks.contains_key(*id)).cloned().collect();
     if !to_start.is_empty() {
-        let outcome = lifecycle::start(cx, &StartOptions { ids: to_start, ..StartOptions::default() })?;
+        // Read again, as a start on its own would: the file may have changed since.
+        let again = super::tasks(ws, ui)?;
+        let options = StartOptions { ids: to_start, ..StartOptions::default() };
+        let outcome = lifecycle::start(ws, &again, &options)?;
         for warning in &outcome.warnings {
-            cx.ui.warn(warning);
+            ui.warn(warning);
         }
         for started in &outcome.started {
-            cx.ui.status(&format!("started {} on branch {}", started.id, started.branch));
+            ui.status(&format!("started {} on branch {}", started.id, started.branch));
         }
     }
-    let state = cx.store.load()?;
+    let state = ws.state().load()?;
     let mut panes = Vec::new();
     for id in &args.ids {
         let (Some(task), Some(active)) = (loaded.file.get(id), state.tasks.get(id)) else { continue };
-        let log = logs::log_path(cx.main_root(), &cx.config.log_dir, id);
-        let command = workflow::recommended_command(task, cx.config.command.as_deref());
+        let log = logs::log_path(ws.main_root(), &ws.config.log_dir, id);
+        let command = workflow::recommended_command(task, ws.config.command.as_deref());
         let mut banner = format!("git-par · {}", task.id);
         for label in &task.labels {
             banner.push_str(&format!(" [{label}]"));
@@ -76,30 +80,30 @@ pub fn run(args: &TmuxArgs, cx: &Context) -> Result<()> {
         // Finishing removes the worktree the pane sits in: finish from the main worktree.
         banner.push_str(&format!(
             "finish    cd {} && git par finish {id}\n\n",
-            workflow::shell_quote(&cx.main_root().display().to_string())
+            workflow::shell_quote(&ws.main_root().display().to_string())
         ));
         let mut vars =
             vec![("PYTHONPATH".to_string(), ".".to_string()), ("GIT_PAR_TASK".to_string(), id.clone())];
         vars.extend(env.iter().cloned());
         panes.push(Pane { task: id.clone(), dir: active.worktree.clone(), env: vars, banner });
     }
-    let opened = tmux::open(&args.session, &panes, args.add, &cx.store.dir().join("tmux"))?;
-    if cx.ui.json {
+    let opened = tmux::open(&args.session, &panes, args.add, &ws.par().tmux_dir())?;
+    if ui.json {
         let panes = panes
             .iter()
             .zip(&opened.pane_ids)
             .map(|(p, pane)| PaneJson { id: &p.task, pane, worktree: p.dir.display().to_string() })
             .collect();
-        cx.ui.json(&Body { session: &opened.session, panes })?;
+        ui.json(&Body { session: &opened.session, panes })?;
     } else {
-        cx.ui.status(&format!("tmux session '{}': {} pane(s)", opened.session, panes.len()));
+        ui.status(&format!("tmux session '{}': {} pane(s)", opened.session, panes.len()));
     }
     let inside_tmux = std::env::var_os("TMUX").is_some_and(|v| !v.is_empty());
     if args.no_attach {
         return Ok(());
     }
     if !inside_tmux && !std::io::stdin().is_terminal() {
-        cx.ui.hint(&format!("not a terminal, so not attaching: run `tmux attach -t {}`", opened.session));
+        ui.hint(&format!("not a terminal, so not attaching: run `tmux attach -t {}`", opened.session));
         return Ok(());
     }
     tmux::attach(&opened.session)

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use clap::{Arg, Command};
 
-use crate::error::Refusal;
+use crate::command_error::Refusal;
 
 const BASH: &str = include_str!("git-par.bash");
 const ZSH: &str = include_str!("_git-par.zsh");
@@ -414,7 +414,7 @@ pub fn install(shell: Shell, root: Command) -> Result<Installed> {
             let dir = data.join("zsh/site-functions");
             let next = format!(
                 "zsh reads it when ~/.zshrc has, before `compinit`: fpath=({} $fpath)",
-                crate::workflow::shell_quote(&dir.to_string_lossy())
+                git_par::workflow::shell_quote(&dir.to_string_lossy())
             );
             (dir.join("_git-par"), Some(next))
         }

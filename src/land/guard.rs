@@ -13,8 +13,8 @@
 
 use anyhow::Result;
 
+use super::error::{Held, LandError};
 use crate::config::EnforceScope;
-use crate::error::Refusal;
 use crate::hook::{self, Reason};
 use crate::state::State;
 
@@ -60,16 +60,12 @@ pub(crate) fn enforce(
 ) -> Result<Vec<String>> {
     let scope = EnforceScope::for_task(configured, state.acquiring.contains(task));
     let verdict = hook::check(state, Some(task), EnforceScope::Error, paths);
-    let mut held: Vec<String> = Vec::new();
-    let mut holders: Vec<&str> = Vec::new();
+    let mut held: Vec<Held> = Vec::new();
     let mut outside: Vec<&str> = Vec::new();
     for v in &verdict.violations {
         match (v.reason, &v.holder) {
             (Reason::Locked, Some(h)) => {
-                held.push(format!("{}: locked by {} ({})", v.path, h.task, h.owner));
-                if !holders.contains(&h.task.as_str()) {
-                    holders.push(&h.task);
-                }
+                held.push(Held { path: v.path.clone(), holder: h.task.clone(), owner: h.owner.clone() })
             }
             _ => outside.push(&v.path),
         }
@@ -96,42 +92,9 @@ pub(crate) fn enforce(
             .collect());
     }
     let refuse_outside = decision == OutOfScope::Refuse && !outside.is_empty();
-    let count = |n: usize| if n == 1 { "a path".to_string() } else { format!("{n} paths") };
-    let what = match (held.is_empty(), refuse_outside) {
-        (false, false) => format!("{} another task holds", count(held.len())),
-        (true, _) => format!("{} outside its locks", count(outside.len())),
-        (false, true) => {
-            format!("{} another task holds or outside its locks", count(held.len() + outside.len()))
-        }
-    };
-    let mut message = format!("{task} cannot land: it changes {what}");
-    for line in &held {
-        message.push_str(&format!("\n  {line}"));
-    }
-    if refuse_outside {
-        for path in &outside {
-            message.push_str(&format!("\n  {path}: outside the locks of {task}"));
-        }
-    }
-    let mut refusal = if held.is_empty() { Refusal::failed(message) } else { Refusal::busy(message) };
-    if !held.is_empty() {
-        refusal = refusal.hint(format!(
-            "a commit reached {branch} without the pre-commit check (git am, cherry-pick, merge, --no-verify, no hook); \
-             take the change out of {branch}, or wait until {} lands or is aborted and finish again",
-            holders.join(", ")
-        ));
-    }
-    if refuse_outside {
-        let adds: Vec<String> =
-            outside.iter().map(|p| format!("--add {}", crate::workflow::shell_quote(p))).collect();
-        let them = if outside.len() == 1 { "it" } else { "them" };
-        refusal =
-            refusal.hint(format!("to make {them} part of {task}: git par lock {task} {}", adds.join(" ")));
-        refusal = refusal.hint(format!(
-            "or take the change out of {branch}; `git config par.enforceScope warn` lets such paths land with a warning"
-        ));
-    }
-    Err(refusal.hint(format!("nothing changed: {main} and {branch} are as they were")).into())
+    let outside = if refuse_outside { outside.iter().map(|p| p.to_string()).collect() } else { Vec::new() };
+    let (task, branch, main) = (task.to_string(), branch.to_string(), main.to_string());
+    Err(LandError::Scope { task, branch, main, held, outside }.into())
 }
 
 #[cfg(test)]
@@ -165,7 +128,7 @@ mod tests {
     }
 
     fn text(err: anyhow::Error) -> (i32, String) {
-        let r = crate::error::refusal(&err).expect("a refusal");
+        let r = crate::command_error::refusal(&err).expect("a refusal");
         (r.exit as i32, format!("{}\n{}", r.message, r.hints.join("\n")))
     }
 

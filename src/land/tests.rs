@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Instant;
 
 use super::*;
+use crate::journal::TEST_CRASH;
 use crate::state::Owner;
 
 const TASKS: &str = "# Tasks\n\n## Phase 1\n\n- [ ] T001 [P] Add the alpha module in src/alpha.txt\n\
@@ -72,12 +74,9 @@ impl Fixture {
         self.worktrees.join(id)
     }
 
-    fn repo(&self) -> Repo {
-        Repo::discover(&self.root).unwrap()
-    }
-
-    fn store(&self) -> Store {
-        Store::new(self.root.join(".git/par"))
+    fn ws(&self) -> Workspace {
+        let options = crate::workspace::Options { cwd: self.root.clone(), tasks: None, strict_phases: false };
+        Workspace::open(options).unwrap()
     }
 
     /// What `git par start` leaves behind: branch, worktree, state entry.
@@ -86,8 +85,9 @@ impl Fixture {
         let branch = format!("par/{id}");
         git(&self.root, &["worktree", "add", "-q", "-b", &branch, wt.to_str().unwrap(), "main"]);
         let base = self.rev(&self.root, "main");
-        self.store()
-            .transact(|state| {
+        self.ws()
+            .state()
+            .update(|state| {
                 state.main_branch = Some("main".into());
                 state.tasks_file = Some(TASKS_FILE.into());
                 state.tasks.insert(
@@ -128,11 +128,11 @@ impl Fixture {
     }
 
     fn finish(&self, req: &Request) -> Result<Landing> {
-        finish(&self.repo(), &self.store(), req, &|_| {})
+        finish(&self.ws(), req, &|_| {})
     }
 
     fn state(&self) -> State {
-        self.store().load().unwrap()
+        self.ws().state().load().unwrap()
     }
 
     fn status(&self, dir: &Path) -> String {
@@ -151,7 +151,7 @@ impl Fixture {
 }
 
 fn refusal_text(err: &anyhow::Error) -> String {
-    let r = crate::error::refusal(err).unwrap_or_else(|| panic!("not a refusal: {err:#}"));
+    let r = crate::command_error::refusal(err).unwrap_or_else(|| panic!("not a refusal: {err:#}"));
     format!("{}\n{}", r.message, r.hints.join("\n"))
 }
 
@@ -527,10 +527,10 @@ fn a_crash_at_any_step_is_repaired() {
         assert!(is_crash(&err), "{point}: {err:#}");
         assert_eq!(f.journals(), 1, "{point}");
 
-        let found = interrupted(&f.repo(), &f.store()).unwrap();
+        let found = interrupted(&f.ws()).unwrap();
         assert_eq!(found.len(), 1, "{point}");
         assert!(!found[0].live);
-        let recovered = recover(&f.repo(), &f.store(), "T001", None).unwrap().unwrap();
+        let recovered = recover(&f.ws(), "T001", None).unwrap().unwrap();
         assert_eq!(recovered.warnings, Vec::<String>::new(), "{point}");
         let landed = recovered.completed;
         assert_eq!(
@@ -584,14 +584,14 @@ fn the_queue_says_who_holds_it_and_times_out_busy() {
     let wt = f.start("T001");
     f.write(&wt, "src/alpha.txt", "alpha\n");
     f.commit(&wt, "Add alpha");
-    let store = f.store();
+    let ws = f.ws();
     let seen = std::cell::RefCell::new(Vec::new());
-    let err = with_merge_lock(&store, "T002", None, &|_| {}, || {
+    let err = with_merge_lock(ws.par(), "T002", None, &|_| {}, || {
         // While T002 holds the queue, T001 waits 0.2 s and gives up with exit 3.
         let mut req = f.request("T001");
         req.wait = Some(Duration::from_millis(200));
         let started = Instant::now();
-        let err = finish(&f.repo(), &store, &req, &|p| {
+        let err = finish(&ws, &req, &|p| {
             if let Progress::Waiting { holder } = p {
                 seen.borrow_mut().push(holder.map(str::to_string));
             }
@@ -601,20 +601,9 @@ fn the_queue_says_who_holds_it_and_times_out_busy() {
         Ok(err)
     })
     .unwrap();
-    assert_eq!(crate::error::exit_code(&err), 3);
+    assert_eq!(crate::command_error::exit_code(&err), 3);
     assert_eq!(*seen.borrow(), vec![Some("T002".to_string())]);
     assert!(refusal_text(&err).starts_with("the merge queue stayed busy for 0.2s (T002 is landing)\n"));
-}
-
-#[test]
-fn subjects_are_shortened_at_a_word() {
-    assert_eq!(shorten("T001: short", 72), "T001: short");
-    let long = format!("T001: {}", "word ".repeat(30));
-    let cut = shorten(&long, 72);
-    assert!(cut.chars().count() <= 72 && cut.ends_with("word…"), "{cut}");
-    // Cut at the space, and the colon that would dangle goes too.
-    assert_eq!(shorten("T001: ééééééééééééééééééé", 10), "T001…");
-    assert_eq!(shorten("T001:    spaced\n  out", 72), "T001: spaced out");
 }
 
 #[test]
@@ -640,7 +629,7 @@ fn main_moving_during_a_landing_sends_it_back_to_step_3() {
     // Verify runs again on the new merge: the second run sees the late file.
     req.verify = Some("(test -f late.txt && echo late || echo early) >> ../verify-runs".into());
     let retries = std::cell::RefCell::new(Vec::new());
-    let landed = finish(&f.repo(), &f.store(), &req, &|p| {
+    let landed = finish(&f.ws(), &req, &|p| {
         if let Progress::Retrying { attempt } = p {
             retries.borrow_mut().push(attempt);
         }
@@ -777,7 +766,7 @@ fn a_commit_git_itself_refuses_puts_the_index_back_and_says_so() {
     let mut req = f.request("T001");
     req.commit = Some("Add alpha".into());
     let shown = std::cell::RefCell::new(String::new());
-    let err = finish(&f.repo(), &f.store(), &req, &|p| {
+    let err = finish(&f.ws(), &req, &|p| {
         if let Progress::CommitRefused { output } = p {
             shown.borrow_mut().push_str(output);
         }
@@ -819,7 +808,7 @@ fn a_retried_landing_merges_main_once() {
         }))
     });
     let retries = std::cell::Cell::new(0);
-    let landed = finish(&f.repo(), &f.store(), &f.request("T001"), &|p| {
+    let landed = finish(&f.ws(), &f.request("T001"), &|p| {
         if let Progress::Retrying { .. } = p {
             retries.set(retries.get() + 1);
         }

@@ -597,32 +597,6 @@ pub fn is_ignored(git: &git2::Repository, rel: &Path) -> Result<bool> {
     git.is_path_ignored(rel).with_context(|| format!("reading the ignore rules for {}", rel.display()))
 }
 
-/// Makes git ignore the file `rel` (relative to the worktree root) by adding
-/// it to the repository's `info/exclude`, which every worktree reads, under
-/// a `# comment` line. Does nothing when git already ignores it or the line
-/// is there. Returns whether a line was added.
-pub fn exclude_file(git: &git2::Repository, rel: &Path, comment: &str) -> Result<bool> {
-    if is_ignored(git, rel)? {
-        return Ok(false);
-    }
-    let line = exclude_line(rel);
-    super::append_exclude(git.commondir(), &line, comment, |l| l == line)
-}
-
-/// The `info/exclude` line matching exactly the file `rel`: anchored at the
-/// root, with the characters a pattern would read specially escaped.
-fn exclude_line(rel: &Path) -> String {
-    let parts: Vec<_> = rel.components().map(|part| part.as_os_str().to_string_lossy()).collect();
-    let mut line = String::from("/");
-    for c in parts.join("/").chars() {
-        if matches!(c, '*' | '?' | '[' | '\\' | ' ' | '!' | '#') {
-            line.push('\\');
-        }
-        line.push(c);
-    }
-    line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -651,16 +625,6 @@ mod tests {
         let mut truncated = b"DIRC\0\0\0\x02\0\0\0\x05".to_vec();
         truncated.extend_from_slice(&[0u8; 20]);
         assert!(IndexFile::parse(truncated).is_none());
-    }
-
-    #[test]
-    fn exclude_lines_match_one_file_literally() {
-        assert_eq!(exclude_line(Path::new(".githooks/pre-commit")), "/.githooks/pre-commit");
-        assert_eq!(exclude_line(Path::new(".husky/_/pre-commit")), "/.husky/_/pre-commit");
-        assert_eq!(
-            exclude_line(Path::new("my hooks/[x]*?/#!pre-commit")),
-            r"/my\ hooks/\[x]\*\?/\#\!pre-commit"
-        );
     }
 
     #[test]

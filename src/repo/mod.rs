@@ -1,17 +1,71 @@
 //! The only module that talks to git: git2 for local work, the user's own
 //! `git` for what must behave exactly like git (worktrees, network).
+//!
+//! - [`identity`]: who a commit is by; [`objects`]: commits and trees;
+//! - [`merge`]: main merged into a task in memory; [`checkout`]: a worktree
+//!   moved between two trees for the paths that changed;
+//! - [`refs`]: compare-and-swap, branches; [`worktree`]: adding, removing
+//!   and reading worktrees, committing in one; [`status`]: what is
+//!   uncommitted or in progress there;
+//! - [`index`]: the staged paths the pre-commit check reads; [`index_lock`]:
+//!   git's index lock, taken as git takes it; [`exclude`]: `info/exclude`.
 
+pub mod checkout;
+pub mod exclude;
+pub mod identity;
 pub mod index;
 pub mod index_lock;
-pub mod land;
+pub mod merge;
+pub mod objects;
+pub mod refs;
+pub mod status;
 pub mod worktree;
+
+pub use self::checkout::{checkout, in_the_way, Blocked, InTheWay};
+pub use self::identity::{signatures, Signatures};
+pub use self::merge::{merge_into_task, Conflict, Integration};
+pub use self::objects::{
+    changes, commit, read_text, short, task_commits, touched_paths, tracks, tree_has, tree_of, with_entry_of,
+    with_file, Change, CommitSummary,
+};
+pub use self::refs::{compare_and_swap, delete_branch, ref_target};
+pub use self::status::{
+    changed_since, operation_in_progress, operation_on_branch, uncommitted, uncommitted_files,
+};
+pub use self::worktree::{
+    checked_out_branch, commit_everything, stash_everything, worktree_head, worktree_of_branch, Commit,
+    WorktreeHead, WorktreeRecord,
+};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, Result};
 
-use crate::error::Refusal;
+/// Why a repository cannot be worked in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepoError {
+    /// No repository around the directory (git's reason is the cause).
+    NotARepository { dir: PathBuf },
+    /// A repository without a working tree.
+    Bare { git_dir: PathBuf },
+    /// A revision that names nothing (git's reason is the cause).
+    UnknownRevision { rev: String },
+}
+
+impl std::fmt::Display for RepoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RepoError::NotARepository { dir } => write!(f, "not a git repository: {}", dir.display()),
+            RepoError::Bare { git_dir } => {
+                write!(f, "{} is a bare repository; git-par needs a working tree", git_dir.display())
+            }
+            RepoError::UnknownRevision { rev } => write!(f, "cannot resolve revision '{rev}'"),
+        }
+    }
+}
+
+impl std::error::Error for RepoError {}
 
 /// An opened repository, seen from one of its worktrees.
 pub struct Repo {
@@ -29,18 +83,10 @@ impl Repo {
     /// Opens the repository containing `dir`; refuses bare repositories.
     pub fn discover(dir: &Path) -> Result<Repo> {
         let git = git2::Repository::discover(dir).map_err(|e| {
-            anyhow::Error::new(e).context(
-                Refusal::failed(format!("not a git repository: {}", dir.display()))
-                    .hint("run git-par inside a git repository, or pass -C DIR"),
-            )
+            anyhow::Error::new(e).context(RepoError::NotARepository { dir: dir.to_path_buf() })
         })?;
         let Some(workdir) = git.workdir() else {
-            return Err(Refusal::failed(format!(
-                "{} is a bare repository; git-par needs a working tree",
-                git.path().display()
-            ))
-            .hint("run git-par in a clone with a working tree")
-            .into());
+            return Err(RepoError::Bare { git_dir: git.path().to_path_buf() }.into());
         };
         let root = strip_trailing_slash(workdir);
         let common_dir = strip_trailing_slash(git.commondir());
@@ -57,11 +103,6 @@ impl Repo {
         Ok(Repo { git, root, common_dir, main_root })
     }
 
-    /// `.git/par`: where git-par keeps its state, shared by all worktrees.
-    pub fn par_dir(&self) -> PathBuf {
-        self.common_dir.join("par")
-    }
-
     /// The branch checked out in the current worktree; `None` when HEAD is detached.
     pub fn current_branch(&self) -> Result<Option<String>> {
         head_branch(&self.git)
@@ -75,15 +116,6 @@ impl Repo {
         let main = git2::Repository::open(&self.main_root)
             .with_context(|| format!("opening the main worktree at {}", self.main_root.display()))?;
         head_branch(&main)
-    }
-
-    /// The commit a local branch points at, if the branch exists.
-    pub fn branch_tip(&self, branch: &str) -> Result<Option<git2::Oid>> {
-        match self.git.find_branch(branch, git2::BranchType::Local) {
-            Ok(b) => Ok(b.get().target()),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("reading branch {branch}")),
-        }
     }
 
     /// The files tracked at the main worktree's HEAD, `/`-separated and
@@ -125,10 +157,7 @@ impl Repo {
     /// Resolves a revision to a commit.
     pub fn resolve_commit(&self, rev: &str) -> Result<git2::Oid> {
         let obj = self.git.revparse_single(rev).map_err(|e| {
-            anyhow::Error::new(e).context(
-                Refusal::failed(format!("cannot resolve revision '{rev}'"))
-                    .hint("pass a branch, tag or commit that exists"),
-            )
+            anyhow::Error::new(e).context(RepoError::UnknownRevision { rev: rev.to_string() })
         })?;
         let commit = obj.peel_to_commit().with_context(|| format!("'{rev}' does not name a commit"))?;
         Ok(commit.id())
@@ -156,43 +185,6 @@ pub fn git_cli(dir: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// Appends `line` under a `# comment` to the repository's `info/exclude`
-/// (in the common directory: every worktree reads it) unless a line already
-/// there passes `present`. The file itself is locked — git never replaces
-/// it — so that concurrent git-par processes add the line once. Returns
-/// whether a line was added.
-pub fn append_exclude(
-    common_dir: &Path,
-    line: &str,
-    comment: &str,
-    present: impl Fn(&str) -> bool,
-) -> Result<bool> {
-    use std::io::{Read, Seek, SeekFrom, Write};
-    let path = common_dir.join("info").join("exclude");
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    let mut lock = fd_lock::RwLock::new(file);
-    let mut guard = lock.write().with_context(|| format!("locking {}", path.display()))?;
-    let mut text = String::new();
-    guard.seek(SeekFrom::Start(0)).with_context(|| format!("reading {}", path.display()))?;
-    guard.read_to_string(&mut text).with_context(|| format!("reading {}", path.display()))?;
-    if text.lines().any(present) {
-        return Ok(false);
-    }
-    let newline = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
-    guard
-        .write_all(format!("{newline}# {comment}\n{line}\n").as_bytes())
-        .with_context(|| format!("appending to {}", path.display()))?;
-    Ok(true)
-}
-
 /// Whether `path` is a file git would run as a hook or program: executable by someone.
 pub fn is_executable(path: &Path) -> bool {
     let Ok(meta) = std::fs::metadata(path) else { return false };
@@ -215,6 +207,18 @@ fn head_branch(git: &git2::Repository) -> Result<Option<String>> {
     match head.symbolic_target() {
         Some(target) => Ok(target.strip_prefix("refs/heads/").map(str::to_string)),
         None => Ok(None),
+    }
+}
+
+/// `path` with symbolic links resolved, as far as it exists (the rest as
+/// written): how paths of worktrees, which may be gone, are compared.
+pub fn canonical(path: &Path) -> PathBuf {
+    if let Ok(full) = path.canonicalize() {
+        return full;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => canonical(parent).join(name),
+        _ => path.to_path_buf(),
     }
 }
 

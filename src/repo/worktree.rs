@@ -5,11 +5,13 @@
 //! `core.autocrlf`), sparse checkout and git's own bookkeeping behave exactly
 //! as they do for `git worktree add`. Reading refs and history uses git2.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
+use git2::Repository;
 
-use super::{git_cli, Repo};
+use super::{canonical, git_cli, Repo};
 
 /// A worktree as `git worktree list --porcelain` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,20 +27,6 @@ pub struct WorktreeRecord {
     pub locked: bool,
 }
 
-/// A commit, shortly.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CommitSummary {
-    /// Abbreviated to 7 hex digits.
-    pub short: String,
-    pub subject: String,
-}
-
-impl std::fmt::Display for CommitSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.short, self.subject)
-    }
-}
-
 impl Repo {
     /// Creates `branch` at `base` and checks it out in a new worktree at `path`
     /// (`git worktree add -b`). git refuses an existing branch or path.
@@ -49,12 +37,37 @@ impl Repo {
         Ok(())
     }
 
-    /// Removes the worktree at `path`, discarding its changes (`git worktree
-    /// remove --force`); the caller has already checked nothing of value is lost.
+    /// Removes the linked worktree at `path`, its files and git's record of
+    /// it, discarding its changes (as `git worktree remove --force` does; the
+    /// caller has made sure nothing of value is lost). Refuses a locked
+    /// worktree, and a directory there that is not a worktree of this
+    /// repository; nothing there at all is fine.
     pub fn remove_worktree(&self, path: &Path) -> Result<()> {
-        let path_text = path_arg(path)?;
-        git_cli(&self.main_root, &["worktree", "remove", "--force", path_text])
-            .with_context(|| format!("removing worktree {}", path.display()))?;
+        let wanted = canonical(path);
+        let names = self.git.worktrees().context("listing worktrees")?;
+        for name in names.iter().flatten() {
+            let wt = self.git.find_worktree(name).with_context(|| format!("reading worktree {name}"))?;
+            if canonical(wt.path()) != wanted {
+                continue;
+            }
+            if let git2::WorktreeLockStatus::Locked(reason) =
+                wt.is_locked().context("reading worktree lock")?
+            {
+                anyhow::bail!(
+                    "worktree {} is locked{}",
+                    path.display(),
+                    reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                );
+            }
+            let mut opts = git2::WorktreePruneOptions::new();
+            opts.valid(true).working_tree(true);
+            return wt
+                .prune(Some(&mut opts))
+                .with_context(|| format!("removing worktree {}", path.display()));
+        }
+        if path.symlink_metadata().is_ok() {
+            anyhow::bail!("{} is not a worktree of this repository; it was left as it is", path.display());
+        }
         Ok(())
     }
 
@@ -164,55 +177,6 @@ impl Repo {
         };
         Ok(parse_worktree_list(&text, sep))
     }
-
-    /// Removes the lock file (`refs/heads/<branch>.lock`) a git process that
-    /// died while moving `branch` left; git refuses to touch the branch
-    /// while it is there. Only for a task branch whose git-par process is
-    /// known to be dead: nothing else writes it.
-    pub fn clear_branch_lock(&self, branch: &str) -> Result<()> {
-        let lock = self.common_dir.join("refs/heads").join(format!("{branch}.lock"));
-        match std::fs::remove_file(&lock) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(e).with_context(|| format!("removing {}", lock.display()))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Whether the local branch exists.
-    pub fn branch_exists(&self, branch: &str) -> Result<bool> {
-        Ok(self.branch_tip(branch)?.is_some())
-    }
-
-    /// Deletes a local branch whatever it holds (`git branch -D`).
-    pub fn delete_branch(&self, branch: &str) -> Result<()> {
-        let mut found = self
-            .git
-            .find_branch(branch, git2::BranchType::Local)
-            .with_context(|| format!("finding branch {branch}"))?;
-        found.delete().with_context(|| format!("deleting branch {branch}"))
-    }
-
-    /// The commits reachable from `tip` but from none of `landed` (e.g. the
-    /// main branch tip and the task's base), newest first.
-    pub fn commits_not_in(&self, tip: git2::Oid, landed: &[git2::Oid]) -> Result<Vec<CommitSummary>> {
-        let mut walk = self.git.revwalk().context("walking history")?;
-        walk.push(tip).with_context(|| format!("walking history from {tip}"))?;
-        for oid in landed {
-            // A base that no longer exists hides nothing; the others still count.
-            let _ = walk.hide(*oid);
-        }
-        let mut commits = Vec::new();
-        for oid in walk {
-            let oid = oid.context("walking history")?;
-            let commit = self.git.find_commit(oid).with_context(|| format!("reading commit {oid}"))?;
-            commits.push(CommitSummary {
-                short: oid.to_string()[..7].to_string(),
-                subject: commit.summary().unwrap_or("").to_string(),
-            });
-        }
-        Ok(commits)
-    }
 }
 
 /// What a worktree has checked out, read from the worktree itself.
@@ -255,48 +219,6 @@ pub fn worktree_head(path: &Path) -> WorktreeHead {
         Err(_) => WorktreeHead::Unknown,
     };
     head
-}
-
-/// The files of a worktree with uncommitted changes — modified, staged,
-/// deleted, or untracked and not ignored — as `git status` lists them.
-/// Without git's optional index lock: a read must not hold the user's
-/// `git add` off, nor leave `index.lock` behind if it is killed.
-pub fn uncommitted_files(worktree: &Path) -> Result<Vec<String>> {
-    let args = ["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"];
-    let text =
-        git_cli(worktree, &args).with_context(|| format!("reading the status of {}", worktree.display()))?;
-    Ok(parse_status(&text))
-}
-
-/// The files of a worktree that differ from `commit` or are untracked (not
-/// ignored): [`uncommitted_files`] for a worktree whose HEAD is unborn, where
-/// `commit` is the last commit its deleted branch had.
-pub fn changed_since(worktree: &Path, commit: git2::Oid) -> Result<Vec<String>> {
-    let hex = commit.to_string();
-    let tracked = git_cli(worktree, &["--no-optional-locks", "diff", "--name-only", "-z", &hex, "--"])
-        .with_context(|| format!("comparing {} with {hex}", worktree.display()))?;
-    let untracked = git_cli(worktree, &["ls-files", "--others", "--exclude-standard", "-z"])
-        .with_context(|| format!("listing the untracked files of {}", worktree.display()))?;
-    let mut files: Vec<String> = tracked
-        .split('\0')
-        .chain(untracked.split('\0'))
-        .filter(|f| !f.is_empty())
-        .map(String::from)
-        .collect();
-    files.sort();
-    files.dedup();
-    Ok(files)
-}
-
-/// `path` with symbolic links resolved, as far as it exists.
-fn canonical(path: &Path) -> PathBuf {
-    if let Ok(full) = path.canonicalize() {
-        return full;
-    }
-    match (path.parent(), path.file_name()) {
-        (Some(parent), Some(name)) => canonical(parent).join(name),
-        _ => path.to_path_buf(),
-    }
 }
 
 /// Whether `path/.git` links to a whole record of a worktree: `git worktree
@@ -350,20 +272,125 @@ fn parse_worktree_list(text: &str, sep: char) -> Vec<WorktreeRecord> {
     records
 }
 
-/// Parses `git status --porcelain=v1 -z`: `XY path`, and for renames and
-/// copies the original path follows as its own entry.
-fn parse_status(text: &str) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut entries = text.split('\0').filter(|e| !e.is_empty());
-    while let Some(entry) = entries.next() {
-        let Some(path) = entry.get(3..) else { continue };
-        let code = &entry[..2];
-        files.push(path.to_string());
-        if code.contains(['R', 'C']) {
-            entries.next();
+/// The worktree (top directory) that has `branch` checked out, if any.
+/// Reads the HEAD files of the common directory and its `worktrees/*`.
+pub fn worktree_of_branch(common_dir: &Path, main_root: &Path, branch: &str) -> Result<Option<PathBuf>> {
+    let wanted = format!("ref: refs/heads/{branch}");
+    let head_is = |head: &Path| fs::read_to_string(head).map(|s| s.trim() == wanted).unwrap_or(false);
+    if head_is(&common_dir.join("HEAD")) && main_root.join(".git").exists() {
+        return Ok(Some(main_root.to_path_buf()));
+    }
+    let dir = common_dir.join("worktrees");
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    for entry in entries {
+        let admin = entry.with_context(|| format!("reading {}", dir.display()))?.path();
+        if head_is(&admin.join("HEAD")) {
+            let gitdir = fs::read_to_string(admin.join("gitdir")).unwrap_or_default();
+            if let Some(top) = Path::new(gitdir.trim()).parent() {
+                if top.exists() {
+                    return Ok(Some(top.to_path_buf()));
+                }
+            }
         }
     }
-    files
+    Ok(None)
+}
+
+/// The branch checked out in the worktree at `dir` (`None`: detached).
+pub fn checked_out_branch(dir: &Path) -> Result<Option<String>> {
+    let repo = Repository::open(dir).with_context(|| format!("opening the worktree {}", dir.display()))?;
+    let head = repo.find_reference("HEAD").with_context(|| format!("reading HEAD in {}", dir.display()))?;
+    Ok(head.symbolic_target().and_then(|t| t.strip_prefix("refs/heads/")).map(str::to_string))
+}
+
+/// `git stash push --include-untracked -m MSG` in `dir`: every uncommitted
+/// change (not ignored files) saved in the stash, the worktree left clean.
+pub fn stash_everything(dir: &Path, message: &str) -> Result<()> {
+    super::git_cli(dir, &["stash", "push", "--include-untracked", "--quiet", "-m", message])?;
+    Ok(())
+}
+
+/// How [`commit_everything`] went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Commit {
+    Done,
+    /// `git commit` failed; the index is back as it was.
+    Refused {
+        /// What git and its hooks printed.
+        output: String,
+        /// A pre-commit hook refused (not git itself: no `fatal:` line).
+        by_hook: bool,
+    },
+}
+
+/// `git add -A && git commit -m MSG` in `dir`, through the user's git so
+/// that their hooks (git-par's own pre-commit check among them) run. When
+/// the commit fails the index file is put back byte for byte, so nothing
+/// the user had (or had not) staged changes.
+pub fn commit_everything(dir: &Path, message: &str) -> Result<Commit> {
+    let repo = Repository::open(dir).with_context(|| format!("opening the worktree {}", dir.display()))?;
+    let index = repo.path().join("index");
+    let saved = match fs::read(&index) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("reading {}", index.display())),
+    };
+    let output = super::git_cli(dir, &["add", "-A"]).and_then(|_| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["commit", "-q", "-m", message])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .context("running git commit")
+    });
+    let output = match output {
+        Ok(output) if output.status.success() => return Ok(Commit::Done),
+        Ok(output) => output,
+        Err(e) => {
+            restore_index(&index, saved.as_deref())?;
+            return Err(e);
+        }
+    };
+    restore_index(&index, saved.as_deref())?;
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let fatal = text.lines().any(|l| l.starts_with("fatal:"));
+    let by_hook = !fatal
+        && super::git_cli(dir, &["rev-parse", "--git-path", "hooks/pre-commit"])
+            .map(|p| dir.join(p.trim()))
+            .is_ok_and(|hook| super::is_executable(&hook));
+    Ok(Commit::Refused { output: text, by_hook })
+}
+
+/// Puts the index file back as `saved` (absent when `None`), taking git's
+/// `index.lock` so no git command sees it half-written.
+fn restore_index(index: &Path, saved: Option<&[u8]>) -> Result<()> {
+    let Some(bytes) = saved else {
+        return match fs::remove_file(index) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing {}", index.display()))
+            }
+            _ => Ok(()),
+        };
+    };
+    let lock = index.with_file_name("index.lock");
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock)
+        .with_context(|| format!("putting the index back: creating {}", lock.display()))?;
+    let written = std::io::Write::write_all(&mut file, bytes).and_then(|()| file.sync_all());
+    drop(file);
+    if let Err(e) = written.and_then(|()| fs::rename(&lock, index)) {
+        let _ = fs::remove_file(&lock);
+        return Err(e).with_context(|| format!("putting the index back: writing {}", index.display()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -385,11 +412,5 @@ mod tests {
         assert!(list[2].locked);
         let lines = "worktree /r\nHEAD abc\nbranch refs/heads/main\n\n";
         assert_eq!(parse_worktree_list(lines, '\n').len(), 1);
-    }
-
-    #[test]
-    fn parses_status() {
-        let text = " M a.py\0R  new.py\0old.py\0?? dir/x\0A  b c.txt\0";
-        assert_eq!(parse_status(text), vec!["a.py", "new.py", "dir/x", "b c.txt"]);
     }
 }

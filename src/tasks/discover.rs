@@ -19,7 +19,67 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use crate::error::Refusal;
+/// Why there is no task file to work on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskFileError {
+    /// No rule found a task file under `root`.
+    NotFound { root: PathBuf },
+    /// The task file is a symbolic link (`shown` relative to the root), to `target`.
+    Symlink { shown: String, target: Option<PathBuf> },
+    /// The task file lies outside the repository at `root`.
+    Outside { path: PathBuf, root: PathBuf },
+    /// The path is a directory.
+    Directory { path: PathBuf },
+    /// The file cannot be read (the reason is the cause).
+    Unreadable { path: PathBuf },
+    /// The file is not UTF-8 from `offset` (on `line`).
+    NotUtf8 { path: PathBuf, line: usize, offset: usize },
+    /// The file named by `source` (the flag or setting) is a directory.
+    NamedDirectory { path: PathBuf, source: &'static str },
+    /// The file named by `source` does not exist.
+    NamedMissing { path: PathBuf, source: &'static str },
+    /// Several files match `rule`.
+    Several { rule: String, files: Vec<String> },
+    /// The file (`rel`) holds no task; `notes` say what the parser saw instead.
+    NoTasks { rel: String, notes: Vec<String> },
+}
+
+impl std::fmt::Display for TaskFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TaskFileError::NotFound { root } => write!(f, "no tasks.md found in {}", root.display()),
+            TaskFileError::Symlink { shown, target } => {
+                write!(f, "the task file {shown} is a symbolic link")?;
+                match target {
+                    Some(target) => write!(f, " (to {})", target.display()),
+                    None => Ok(()),
+                }
+            }
+            TaskFileError::Outside { path, root } => {
+                write!(f, "the task file {} is outside the repository at {}", path.display(), root.display())
+            }
+            TaskFileError::Directory { path } => {
+                write!(f, "{} is a directory, not a task file", path.display())
+            }
+            TaskFileError::Unreadable { path } => write!(f, "cannot read task file {}", path.display()),
+            TaskFileError::NotUtf8 { path, line, offset } => {
+                write!(f, "{} is not valid UTF-8 (line {line}, byte {offset})", path.display())
+            }
+            TaskFileError::NamedDirectory { path, source } => {
+                write!(f, "{} (from {source}) is a directory, not a task file", path.display())
+            }
+            TaskFileError::NamedMissing { path, source } => {
+                write!(f, "task file {} (from {source}) does not exist", path.display())
+            }
+            TaskFileError::Several { rule, files } => {
+                write!(f, "several task files match {rule}: {}", files.join(", "))
+            }
+            TaskFileError::NoTasks { rel, .. } => write!(f, "no tasks found in {rel}"),
+        }
+    }
+}
+
+impl std::error::Error for TaskFileError {}
 
 /// Everything discovery looks at, gathered by the caller.
 #[derive(Debug, Clone, Default)]
@@ -100,9 +160,7 @@ pub fn find(sources: &Sources) -> Result<Found> {
     let candidates = spec_task_files(root, |_| true)?;
     match candidates.len() {
         1 => Ok(found(candidates.into_iter().next().unwrap_or_default(), Rule::OnlyOne)),
-        0 => Err(Refusal::failed(format!("no tasks.md found in {}", root.display()))
-            .hint("pass --tasks FILE, or set it with `git config par.tasks specs/NNN-feature/tasks.md`")
-            .into()),
+        0 => Err(TaskFileError::NotFound { root: root.clone() }.into()),
         _ => Err(several(root, &candidates, "specs/*/tasks.md")),
     }
 }
@@ -112,24 +170,13 @@ pub fn find(sources: &Sources) -> Result<Found> {
 /// write its target's text over the link). Checked where a run starts and
 /// where a task lands.
 pub fn require_in_repository(path: &Path, rel: &str, root: &Path) -> Result<()> {
-    let why = "git-par ticks the task file in the landing commit";
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         let shown = path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
-        let target = fs::read_link(path).map(|t| format!(" (to {})", t.display())).unwrap_or_default();
-        return Err(Refusal::failed(format!("the task file {shown} is a symbolic link{target}"))
-            .hint(format!("{why} and never writes through a link: make it the file itself"))
-            .into());
+        let target = fs::read_link(path).ok();
+        return Err(TaskFileError::Symlink { shown, target }.into());
     }
     if rel.starts_with('/') || Path::new(rel).is_absolute() {
-        return Err(Refusal::failed(format!(
-            "the task file {} is outside the repository at {}",
-            path.display(),
-            root.display()
-        ))
-        .hint(format!(
-            "{why}: keep it in the repository (e.g. specs/NNN-feature/tasks.md) and pass that with --tasks"
-        ))
-        .into());
+        return Err(TaskFileError::Outside { path: path.to_path_buf(), root: root.to_path_buf() }.into());
     }
     Ok(())
 }
@@ -137,38 +184,23 @@ pub fn require_in_repository(path: &Path, rel: &str, root: &Path) -> Result<()> 
 /// Reads the task file as UTF-8 text, refusing directories and other encodings.
 pub fn read_text(path: &Path) -> Result<String> {
     if path.is_dir() {
-        return Err(Refusal::failed(format!("{} is a directory, not a task file", path.display()))
-            .hint("pass the tasks.md file itself with --tasks")
-            .into());
+        return Err(TaskFileError::Directory { path: path.to_path_buf() }.into());
     }
-    let bytes = fs::read(path).map_err(|e| {
-        anyhow::Error::new(e).context(
-            Refusal::failed(format!("cannot read task file {}", path.display()))
-                .hint("check the path, or pass another with --tasks"),
-        )
-    })?;
+    let bytes = fs::read(path)
+        .map_err(|e| anyhow::Error::new(e).context(TaskFileError::Unreadable { path: path.to_path_buf() }))?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
-        Refusal::failed(format!("{} is not valid UTF-8 (line {line}, byte {offset})", path.display()))
-            .hint("re-save the file as UTF-8")
-            .into()
+        TaskFileError::NotUtf8 { path: path.to_path_buf(), line, offset }.into()
     })
 }
 
-fn require_file(path: &Path, source: &str) -> Result<()> {
+fn require_file(path: &Path, source: &'static str) -> Result<()> {
     if path.is_dir() {
-        return Err(Refusal::failed(format!(
-            "{} (from {source}) is a directory, not a task file",
-            path.display()
-        ))
-        .hint("name the tasks.md file itself")
-        .into());
+        return Err(TaskFileError::NamedDirectory { path: path.to_path_buf(), source }.into());
     }
     if !path.is_file() {
-        return Err(Refusal::failed(format!("task file {} (from {source}) does not exist", path.display()))
-            .hint("check the path; without --tasks git-par looks for specs/*/tasks.md")
-            .into());
+        return Err(TaskFileError::NamedMissing { path: path.to_path_buf(), source }.into());
     }
     Ok(())
 }
@@ -216,13 +248,8 @@ fn spec_task_files(root: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<PathB
 }
 
 fn several(root: &Path, candidates: &[PathBuf], rule: &str) -> anyhow::Error {
-    let list: Vec<String> = candidates.iter().map(|p| relative_to(root, p)).collect();
-    Refusal::failed(format!("several task files match {rule}: {}", list.join(", ")))
-        .hint(format!(
-            "choose one with --tasks, or `git config par.tasks {}`",
-            list.first().map_or("FILE", String::as_str)
-        ))
-        .into()
+    let files = candidates.iter().map(|p| relative_to(root, p)).collect();
+    TaskFileError::Several { rule: rule.to_string(), files }.into()
 }
 
 /// `path` relative to `root`, `/`-separated, when inside it; else `path` itself.

@@ -11,7 +11,37 @@
 
 use super::parse::{self, Kind};
 use super::{Options, TaskState};
-use crate::error::Refusal;
+
+/// Why a task's line cannot be edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditError {
+    /// The task line has no checkbox.
+    NoCheckbox { id: String },
+    /// The task's lines end inside a code block or comment, where a result line would not be seen.
+    Unclosed { id: String },
+    /// No task has that ID.
+    NoTask { id: String },
+    /// Two tasks have that ID, on these lines.
+    UsedTwice { id: String, lines: (usize, usize) },
+}
+
+impl std::fmt::Display for EditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EditError::NoCheckbox { id } => write!(f, "task {id} has no checkbox to tick"),
+            EditError::Unclosed { id } => write!(
+                f,
+                "cannot record the result of task {id}: its lines end inside a code block or an HTML comment that is not closed"
+            ),
+            EditError::NoTask { id } => write!(f, "no task {id} in the task file"),
+            EditError::UsedTwice { id, lines: (first, second) } => {
+                write!(f, "task ID {id} is used twice, on lines {first} and {second}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EditError {}
 
 /// Ticks the task (`[ ]` or `[~]` → `[X]`); a done task is left as it is.
 pub fn tick(text: &str, id: &str) -> anyhow::Result<String> {
@@ -21,7 +51,7 @@ pub fn tick(text: &str, id: &str) -> anyhow::Result<String> {
     }
     let Some(open) = target.checkbox else {
         // `find` only returns lines the parser read as checkboxes.
-        return Err(Refusal::failed(format!("task {id} has no checkbox to tick")).into());
+        return Err(EditError::NoCheckbox { id: id.to_string() }.into());
     };
     let at = open + 1;
     let mut out = String::with_capacity(text.len());
@@ -54,11 +84,7 @@ pub fn set_result(text: &str, id: &str, result: &str) -> anyhow::Result<String> 
 
     let new_line = format!("{}  - par: {result}", target.indent);
     let Some(at) = target.insert_at else {
-        return Err(Refusal::failed(format!(
-            "cannot record the result of task {id}: its lines end inside a code block or an HTML comment that is not closed"
-        ))
-        .hint("close the code block (```) or the comment (-->) under the task in the task file")
-        .into());
+        return Err(EditError::Unclosed { id: id.to_string() }.into());
     };
     let eol = line_ending(text);
     let mut out = String::with_capacity(text.len() + new_line.len() + 2);
@@ -129,17 +155,10 @@ fn find(text: &str, id: &str) -> anyhow::Result<Target> {
     let file = parse::parse(text, &Options::default());
     let mut matches = file.tasks.iter().filter(|t| t.id == id);
     let Some(task) = matches.next() else {
-        return Err(Refusal::failed(format!("no task {id} in the task file"))
-            .hint("`git par list --all` shows the task IDs")
-            .into());
+        return Err(EditError::NoTask { id: id.to_string() }.into());
     };
     if let Some(other) = matches.next() {
-        return Err(Refusal::failed(format!(
-            "task ID {id} is used twice, on lines {} and {}",
-            task.line, other.line
-        ))
-        .hint(format!("rename one of them (e.g. {id}a) so every task has its own ID"))
-        .into());
+        return Err(EditError::UsedTwice { id: id.to_string(), lines: (task.line, other.line) }.into());
     }
     let spans = line_spans(text);
     let line = task.line - 1;
@@ -256,7 +275,7 @@ fn checkbox_offset(line: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::refusal;
+    use crate::command_error::refusal;
     use crate::tasks::{read, Task};
 
     const PLAN: &str = "\

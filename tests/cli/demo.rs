@@ -26,6 +26,10 @@ fn the_demo_walks_the_whole_cycle() {
     let together = "$ git par finish T002 & git par finish T003 & git par finish T004 & wait\n";
     let steps = [
         &format!("$ cd {}\n", repo.display()),
+        "$ git par list",
+        // Lint comes before any plan or start, and finds the demo's one shared file.
+        "$ git par lint\n",
+        "shared file: T002 and T007 are [P] in one group but both write src/optimizer/data/chains.py",
         "$ git par plan",
         "$ git par hook install",
         "$ git par start T002 T003 T004",

@@ -5,7 +5,12 @@
 use std::path::Path;
 
 use clap::Parser as _;
-use git_par::cli::Cli;
+// The command line is the binary's: its clap definitions are compiled here on their own.
+#[allow(dead_code)]
+#[path = "../../src/cli.rs"]
+mod cli;
+
+use cli::Cli;
 
 use crate::common::TestRepo;
 

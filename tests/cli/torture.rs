@@ -43,17 +43,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use git_par::lifecycle::WORKTREES_LOCK;
 use git_par::locks::Pattern;
-use git_par::state::Store;
+use git_par::state::{Lock, ParDir};
 use serde_json::Value;
 
-use crate::common::{Run, TestRepo};
+use crate::common::{Run, TestRepo, TASKS_FILE};
 
 const DIRS: usize = 8;
 const FILES: usize = 5;
 const TASK_COUNT: usize = 200;
-const TASKS_FILE: &str = "specs/001-demo/tasks.md";
 
 // ---------------------------------------------------------------------------
 // Seeded randomness.
@@ -811,8 +809,8 @@ fn checker(t: &Torture, done: &AtomicBool, failures: &Mutex<Vec<String>>, sample
         if n % 8 == 0 {
             // Like git-par itself, under its worktrees lock: git's own `worktree
             // list` fails reading a record that a concurrent `add` is writing.
-            let store = Store::new(t.repo.path(".git/par"));
-            let listed = store.with_lock(WORKTREES_LOCK, || {
+            let par = ParDir::new(t.repo.path(".git/par"));
+            let listed = par.with_lock(Lock::Worktrees, || {
                 expect_git(t, &t.repo.root, &["worktree", "list", "--porcelain"]).map_err(anyhow::Error::msg)
             });
             match listed.map_err(|e| e.to_string()) {
@@ -1382,7 +1380,7 @@ impl Crasher {
     /// Every named crash point once, for determinism. A finish is crashed
     /// right after another task landed, so it has main to merge in.
     fn crash_points(&mut self) -> Result<(), String> {
-        for point in git_par::land::START_CRASH_POINTS {
+        for point in git_par::lifecycle::START_CRASH_POINTS {
             self.round(Some(("start", None, Cut::At(point))))?;
         }
         for point in git_par::land::CRASH_POINTS {
@@ -1390,7 +1388,7 @@ impl Crasher {
             self.round(Some(("finish", Some(ids[0].clone()), Cut::Never)))?;
             self.round(Some(("finish", Some(ids[1].clone()), Cut::At(point))))?;
         }
-        for point in git_par::land::ABORT_CRASH_POINTS {
+        for point in git_par::lifecycle::ABORT_CRASH_POINTS {
             let ids = self.with_work(1)?;
             self.round(Some(("abort", Some(ids[0].clone()), Cut::At(point))))?;
         }
@@ -1481,15 +1479,11 @@ fn small() -> TestRepo {
 
 /// Starts `id` and commits a line to its file; returns the worktree.
 fn started_with_work(repo: &TestRepo, id: &str, file: &str) -> PathBuf {
-    repo.par(&["start", id]).success();
-    let wt = repo.worktree(id);
-    std::fs::write(wt.join(file), format!("{id} was here\n")).unwrap();
-    repo.git_in(&wt, &["commit", "-q", "-am", &format!("{id}: work")]);
-    wt
+    repo.task_with_commit(id, file, &format!("{id} was here\n"), &format!("{id}: work"))
 }
 
-fn store(repo: &TestRepo) -> Store {
-    Store::new(repo.path(".git/par"))
+fn par(repo: &TestRepo) -> ParDir {
+    ParDir::new(repo.path(".git/par"))
 }
 
 /// Spawns git-par with its output captured.
@@ -1538,8 +1532,8 @@ fn a_start_waits_while_a_landing_rewrites_tasks_md() {
     let repo = small();
     repo.par(&["start", "T001"]).success();
     let text = repo.read(TASKS_FILE);
-    let child = store(&repo)
-        .with_lock(git_par::land::SYNC_LOCK, || {
+    let child = par(&repo)
+        .with_lock(Lock::Sync, || {
             // Half written, as a landing leaves it for a moment.
             std::fs::write(repo.path(TASKS_FILE), "").unwrap();
             let child = spawn(&repo, &["start", "T002"]);
@@ -1559,8 +1553,8 @@ fn a_task_that_lands_while_it_is_being_started_is_not_started() {
     let repo = small();
     repo.par(&["start", "T003"]).success();
     let intent = repo.path(".git/par/journal/T001.start");
-    let run = store(&repo)
-        .with_lock("state.lock", || {
+    let run = par(&repo)
+        .with_lock(Lock::State, || {
             let mut child = spawn(&repo, &["start", "T001"]);
             // It has read tasks.md and the state; it waits for the state lock.
             if until_exists(&intent, &mut child).is_none() {
@@ -1594,8 +1588,8 @@ fn the_loser_of_two_starts_of_one_task_is_told_it_is_active() {
     // As the loser saw it: the winner's worktree made, its entry not yet.
     std::fs::write(repo.path(".git/par/state.json"), without.to_string()).unwrap();
     let intent = repo.path(".git/par/journal/T001.start");
-    let run = store(&repo)
-        .with_lock("state.lock", || {
+    let run = par(&repo)
+        .with_lock(Lock::State, || {
             let mut child = spawn(&repo, &["start", "T001"]);
             until_exists(&intent, &mut child);
             std::fs::write(repo.path(".git/par/state.json"), &with_t001).unwrap();

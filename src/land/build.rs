@@ -1,0 +1,192 @@
+//! What lands: main merged into the task (step 3) and the landing commit
+//! (step 5), built without moving anything.
+
+use std::fs;
+
+use anyhow::{Context as _, Result};
+use git2::Oid;
+
+use super::error::LandError;
+use super::{landing_message, result_line, unified, Checked, Landing, Request, Strategy};
+use crate::repo::merge::OwnMerge;
+use crate::repo::Repo;
+use crate::repo::{self as git, Integration};
+use crate::tasks;
+
+/// Step 3: the commit to test and land. Main merged into `head` when main has
+/// moved since the task's base; `head` itself when not. Returns too the
+/// task's tasks.md edits that clashed with main's in that merge (a diff).
+pub(super) fn integrate(
+    repo: &Repo,
+    req: &Request,
+    checked: &Checked,
+    main: Oid,
+    head: Oid,
+    sigs: &git::Signatures,
+) -> Result<(Oid, String)> {
+    if head == main || repo.git.graph_descendant_of(head, main).context("comparing histories")? {
+        return Ok((head, String::new()));
+    }
+    // A task with no commits of its own: its branch just fast-forwards to main.
+    if repo.git.graph_descendant_of(main, head).context("comparing histories")? {
+        return Ok((main, String::new()));
+    }
+    // git-par owns tasks.md: both sides' edits of it are merged by task, never a conflict.
+    let mut dropped = String::new();
+    let mut merge_tasks = |base: &str, main: &str, task: &str| {
+        let merged = tasks::merge::merge(base, main, task);
+        dropped = merged.dropped;
+        merged.text
+    };
+    let own = req.tasks_file.as_deref().map(|path| OwnMerge { path, merge: &mut merge_tasks });
+    match git::merge_into_task(&repo.git, head, main, own)? {
+        Integration::Conflicts(files) => Err(LandError::Conflict {
+            id: req.id.clone(),
+            main: req.main_branch.clone(),
+            branch: checked.task.branch.clone(),
+            worktree: checked.task.worktree.clone(),
+            files,
+        }
+        .into()),
+        Integration::Clean { tree } => {
+            let message = format!("Merge branch '{}' into {}", req.main_branch, checked.task.branch);
+            let merge = git::commit(&repo.git, tree, &[head, main], &message, sigs)?;
+            Ok((merge, dropped))
+        }
+    }
+}
+
+/// The landing commit, built from the tested commit.
+pub(super) struct Built {
+    pub(super) landing: Oid,
+    pub(super) landing_info: Landing,
+    pub(super) worktree_tick: Option<(String, String)>,
+}
+
+/// Step 5: builds the landing commit (and, for ff, the tick commit on top
+/// of the task tip) without moving anything.
+/// `clashes`: the task's tasks.md edits the merge of step 3 already left out.
+pub(super) fn build(
+    repo: &Repo,
+    req: &Request,
+    main: Oid,
+    tested: Oid,
+    sigs: &git::Signatures,
+    clashes: String,
+) -> Result<Built> {
+    let git = &repo.git;
+    let (main_tree, tested_tree) = (git::tree_of(git, main)?, git::tree_of(git, tested)?);
+    let commits = if tested == main { Vec::new() } else { git::task_commits(git, tested, main)? };
+    let mut files = git::changes(git, main_tree, tested_tree, true)?;
+    // The task's own edits of tasks.md do not land (below).
+    files.retain(|c| !req.tasks_file.as_ref().is_some_and(|f| *f == c.path));
+
+    let result = result_line(req, tested, commits.len(), files.len());
+    let mut tree = tested_tree;
+    let mut description = None;
+    let mut tasks_diff = String::new();
+    let mut dropped = clashes;
+    let mut worktree_tick = None;
+    let mut warnings = Vec::new();
+    if let Some(file) = &req.tasks_file {
+        let task_text = git::read_text(git, tested_tree, file)?;
+        // git-par owns tasks.md: what lands is main's version, ticked, with
+        // only the task's own checkbox taken from its branch. Other edits
+        // (other tasks ticked or changed, tasks added, a file that does not
+        // parse) are dropped and shown.
+        tree = git::with_entry_of(git, tree, file, main_tree)?;
+        if git::tree_has(git, main_tree, file) {
+            match git::read_text(git, main_tree, file)? {
+                Some(main_text) => {
+                    let text = match &task_text {
+                        Some(theirs) => tasks::merge::own_checkbox(&main_text, theirs, &req.id),
+                        None => main_text.clone(),
+                    };
+                    if task_text.as_deref() != Some(text.as_str()) {
+                        dropped += &match &task_text {
+                            Some(theirs) => similar::TextDiff::from_lines(&text, theirs)
+                                .unified_diff()
+                                .context_radius(1)
+                                .header("tasks.md (landed)", "tasks.md (task branch)")
+                                .to_string(),
+                            None => format!(
+                                "{file} on {} is gone or not UTF-8 text; main's version is kept\n",
+                                checked_branch(req)
+                            ),
+                        };
+                    }
+                    description = describe(&text, &req.id);
+                    let updated = match tasks::edit::land(&text, &req.id, &result) {
+                        Ok(updated) => updated,
+                        Err(e) => {
+                            warnings.push(format!("{file} was not updated: {e:#}"));
+                            text
+                        }
+                    };
+                    if updated != main_text {
+                        tree = git::with_file(git, tree, file, &updated)?;
+                    }
+                    tasks_diff = unified(&main_text, &updated, file);
+                }
+                None => warnings
+                    .push(format!("{file} on {} is not UTF-8 text, so it was not updated", req.main_branch)),
+            }
+        } else {
+            if task_text.is_some() {
+                dropped += &format!(
+                    "{file} was added on {}, but {} does not track it: left out\n",
+                    checked_branch(req),
+                    req.main_branch
+                );
+            }
+            // Not committed: tick the working copy once the task has landed.
+            let path = repo.main_root.join(file);
+            if let Ok(text) = fs::read_to_string(&path) {
+                description = describe(&text, &req.id);
+                if let Ok(updated) = tasks::edit::land(&text, &req.id, &result) {
+                    tasks_diff = unified(&text, &updated, file);
+                }
+                worktree_tick = Some((file.clone(), result.clone()));
+            }
+        }
+    }
+    let message = landing_message(&req.id, description.as_deref(), &commits, req.strategy);
+    let landing = if tested == main {
+        // Nothing to merge: a single commit that records the task.
+        git::commit(git, tree, &[main], &message, sigs)?
+    } else {
+        match req.strategy {
+            Strategy::Merge => git::commit(git, tree, &[main, tested], &message, sigs)?,
+            Strategy::Squash => git::commit(git, tree, &[main], &message, sigs)?,
+            // Fast-forward to the task tip, then the tasks.md tick as its own commit.
+            Strategy::Ff if tree == tested_tree => tested,
+            Strategy::Ff => git::commit(git, tree, &[tested], &message, sigs)?,
+        }
+    };
+    Ok(Built {
+        landing,
+        landing_info: Landing {
+            task: req.id.clone(),
+            commit: None,
+            strategy: req.strategy,
+            main_branch: req.main_branch.clone(),
+            commits,
+            files,
+            message,
+            tasks_diff,
+            dropped,
+            warnings,
+        },
+        worktree_tick,
+    })
+}
+
+/// The task branch, as named in messages about what the landing left out.
+pub(super) fn checked_branch(req: &Request) -> String {
+    format!("the branch of {}", req.id)
+}
+
+pub(super) fn describe(text: &str, id: &str) -> Option<String> {
+    let file = tasks::parse::parse(text, &tasks::Options::default());
+    file.get(id).map(|t| t.description.clone()).filter(|d| !d.is_empty())
+}

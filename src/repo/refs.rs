@@ -1,0 +1,89 @@
+//! Refs: the compare-and-swap that moves a branch only from the commit it
+//! was read at, reading a ref, and branches (their tips, deleting one only
+//! while it is where it was seen, the lock file a git that died left).
+
+use anyhow::{Context as _, Result};
+use git2::{Oid, Repository};
+
+use super::Repo;
+
+/// Moves `refname` from `old` to `new` only if it still points at `old`.
+/// Returns false when it does not (someone else moved it). A ref another
+/// process holds locked for a moment (a `git pack-refs` of a background
+/// `git gc --auto` locks every ref it packs) is tried again for a while
+/// before that counts as moved.
+pub fn compare_and_swap(repo: &Repository, refname: &str, old: Oid, new: Oid, log: &str) -> Result<bool> {
+    let started = std::time::Instant::now();
+    loop {
+        match repo.reference_matching(refname, new, true, old, log) {
+            Ok(_) => return Ok(true),
+            Err(e) if e.code() == git2::ErrorCode::Locked && started.elapsed() < REF_LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::Locked => {
+                // Modified: it moved; Locked for long: a writer is mid-update,
+                // or died there. Either way, not ours to move now.
+                return Ok(false);
+            }
+            Err(e) => return Err(e).with_context(|| format!("moving {refname} from {old} to {new}")),
+        }
+    }
+}
+
+/// How long [`compare_and_swap`] waits for a ref another process locked.
+const REF_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The commit a ref points at, if it exists.
+pub fn ref_target(repo: &Repository, refname: &str) -> Result<Option<Oid>> {
+    match repo.find_reference(refname) {
+        Ok(r) => Ok(r.resolve().ok().and_then(|r| r.target())),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {refname}")),
+    }
+}
+
+impl Repo {
+    /// The commit a local branch points at, if the branch exists.
+    pub fn branch_tip(&self, branch: &str) -> Result<Option<Oid>> {
+        match self.git.find_branch(branch, git2::BranchType::Local) {
+            Ok(b) => Ok(b.get().target()),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading branch {branch}")),
+        }
+    }
+
+    /// Whether the local branch exists.
+    pub fn branch_exists(&self, branch: &str) -> Result<bool> {
+        Ok(self.branch_tip(branch)?.is_some())
+    }
+
+    /// Removes the lock file (`refs/heads/<branch>.lock`) a git process that
+    /// died while moving `branch` left; git refuses to touch the branch
+    /// while it is there. Only for a task branch whose git-par process is
+    /// known to be dead: nothing else writes it.
+    pub fn clear_branch_lock(&self, branch: &str) -> Result<()> {
+        let lock = self.common_dir.join("refs/heads").join(format!("{branch}.lock"));
+        match std::fs::remove_file(&lock) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing {}", lock.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Deletes local branch `name` if it still points at `expected`, the commit
+/// the caller saw there (never a commit made since). Returns whether it did:
+/// a branch that is gone or moved is left as it is.
+pub fn delete_branch(repo: &Repository, name: &str, expected: Oid) -> Result<bool> {
+    let mut branch = match repo.find_branch(name, git2::BranchType::Local) {
+        Ok(b) => b,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(false),
+        Err(e) => return Err(e).with_context(|| format!("reading branch {name}")),
+    };
+    if branch.get().target() != Some(expected) {
+        return Ok(false);
+    }
+    branch.delete().with_context(|| format!("deleting branch {name}"))?;
+    Ok(true)
+}

@@ -1,0 +1,165 @@
+//! `.git/par`: the directory git-par keeps its own files in, in the common
+//! git directory (every worktree shares it). [`ParDir`] owns every name in
+//! it; nothing else joins a file name onto the directory. A new file (the
+//! fetched copy of a remote state, say) is a new method here.
+//!
+//! Layout:
+//! - `state.json` (and `state.json.tmp.<pid>` while it is rewritten),
+//!   `events.jsonl`: the local state backend's ([`super::local`]);
+//! - `state.lock`, `worktrees.lock`, `sync.lock`, `merge.lock`: lock files
+//!   ([`Lock`]), never deleted;
+//! - `landing`: who holds the merge queue, for those who wait;
+//! - `journal/<ID>.<kind>` (and `journal/.<ID>.<kind>.tmp` while it is
+//!   written): operations in progress ([`crate::journal`]);
+//! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use crate::flock::{self, Mode, Wait};
+
+/// git-par's lock files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Every read-modify-write of the state.
+    State,
+    /// Adding, removing and pruning worktrees (taken before the state lock, never after).
+    Worktrees,
+    /// The main worktree's files while a landing rewrites them (readers of
+    /// its tasks.md hold it shared).
+    Sync,
+    /// The merge queue: one landing at a time.
+    Merge,
+}
+
+impl Lock {
+    fn file_name(self) -> &'static str {
+        match self {
+            Lock::State => "state.lock",
+            Lock::Worktrees => "worktrees.lock",
+            Lock::Sync => "sync.lock",
+            Lock::Merge => "merge.lock",
+        }
+    }
+}
+
+/// The `.git/par` directory of one repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParDir {
+    dir: PathBuf,
+}
+
+impl ParDir {
+    /// The directory `dir` (normally `<common git dir>/par`); nothing is
+    /// created until something is written.
+    pub fn new(dir: impl Into<PathBuf>) -> ParDir {
+        ParDir { dir: dir.into() }
+    }
+
+    /// The `par` directory of the repository whose common git directory is `common_dir`.
+    pub fn in_git_dir(common_dir: &Path) -> ParDir {
+        ParDir::new(common_dir.join("par"))
+    }
+
+    /// The directory itself.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Creates the directory if it is not there.
+    pub fn create(&self) -> Result<()> {
+        fs::create_dir_all(&self.dir).with_context(|| format!("creating {}", self.dir.display()))
+    }
+
+    /// `state.json`.
+    pub fn state_file(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    /// Where this process writes the next `state.json` before renaming it into place.
+    pub fn state_temp(&self) -> PathBuf {
+        self.dir.join(format!("state.json.tmp.{}", std::process::id()))
+    }
+
+    /// Whether `name` (a file in the directory) is a temporary `state.json`.
+    pub fn is_state_temp(name: &str) -> bool {
+        name.starts_with("state.json.tmp.")
+    }
+
+    /// `events.jsonl`.
+    pub fn events_file(&self) -> PathBuf {
+        self.dir.join("events.jsonl")
+    }
+
+    /// `landing`: the task (and pid) holding the merge queue.
+    pub fn landing_file(&self) -> PathBuf {
+        self.dir.join("landing")
+    }
+
+    /// `journal/`.
+    pub fn journal_dir(&self) -> PathBuf {
+        self.dir.join("journal")
+    }
+
+    /// `journal/<task>.<extension>`.
+    pub fn journal_file(&self, task: &str, extension: &str) -> PathBuf {
+        self.journal_dir().join(format!("{task}.{extension}"))
+    }
+
+    /// `journal/.<task>.<extension>.tmp`, renamed into place once written.
+    pub fn journal_temp(&self, task: &str, extension: &str) -> PathBuf {
+        self.journal_dir().join(format!(".{task}.{extension}.tmp"))
+    }
+
+    /// Whether `name` (a file in `journal/`) is a temporary record of one of `extensions`.
+    pub fn is_journal_temp(name: &str, extensions: &[&str]) -> bool {
+        name.starts_with('.') && extensions.iter().any(|ext| name.ends_with(&format!(".{ext}.tmp")))
+    }
+
+    /// `verify/`, where `--verify` writes its output.
+    pub fn verify_dir(&self) -> PathBuf {
+        self.dir.join("verify")
+    }
+
+    /// `verify/<task>.out`.
+    pub fn verify_output(&self, task: &str) -> PathBuf {
+        self.verify_dir().join(format!("{task}.out"))
+    }
+
+    /// `tmux/`, the banners of `git par tmux` panes.
+    pub fn tmux_dir(&self) -> PathBuf {
+        self.dir.join("tmux")
+    }
+
+    /// The file of lock `lock`.
+    pub fn lock_file(&self, lock: Lock) -> PathBuf {
+        self.dir.join(lock.file_name())
+    }
+
+    /// Runs `f` holding `lock` exclusively, waiting for it as long as it takes.
+    pub fn with_lock<T>(&self, lock: Lock, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.create()?;
+        flock::with(&self.lock_file(lock), Mode::Exclusive, Wait::Block, &mut flock::quietly, f)
+    }
+
+    /// Runs `f` holding `lock` shared: readers share it, a writer holding it
+    /// exclusively keeps them out. With no directory yet (no writer ever
+    /// ran) or no way to open the lock file (a read-only repository), `f`
+    /// runs without it.
+    pub fn with_shared_lock<T>(&self, lock: Lock, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        if !self.dir.is_dir() {
+            return f();
+        }
+        let path = self.lock_file(lock);
+        let Ok(file) = flock::open(&path).or_else(|_| File::open(&path)) else { return f() };
+        flock::with_file(file, &path, Mode::Shared, Wait::Block, &mut flock::quietly, |_| f())
+    }
+
+    /// Runs `f` holding `lock` exclusively if no one holds it now; `None` if someone does.
+    pub fn try_lock<T>(&self, lock: Lock, f: impl FnOnce() -> Result<T>) -> Result<Option<T>> {
+        self.create()?;
+        flock::try_with(&self.lock_file(lock), Mode::Exclusive, f)
+    }
+}
