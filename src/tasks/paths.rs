@@ -98,6 +98,8 @@ const EXTENSIONS: &[&str] = &[
     "gradle",
     "cs",
     "csproj",
+    "razor",
+    "cshtml",
     "sln",
     "fs",
     "vb",
@@ -1270,6 +1272,9 @@ struct Scope<'a> {
     creates: bool,
     /// Whether the task writes an ignore file: bare patterns are its content.
     writes_ignore: bool,
+    /// Files earlier tasks of the plan write, by file name: a bare name
+    /// (`in RideRecorder.razor`) continues the one an earlier task made.
+    earlier: Option<&'a FxMap<String, Vec<String>>>,
     /// Whether the paths come from an explicit declaration (`Files:`): the
     /// author wrote them for this purpose, so they are repository paths as
     /// written, never joined to a directory of the context.
@@ -1287,6 +1292,7 @@ pub fn resolve_tasks(
     let root = locks::root_text(options.root.as_deref());
     let cx = options.context.as_deref();
     let mut section_dirs: Vec<Option<Vec<Cow<str>>>> = vec![None; sections.len()];
+    let mut earlier: FxMap<String, Vec<String>> = FxMap::default();
     for i in 0..tasks.len() {
         let section = section_of.get(i).copied().unwrap_or(usize::MAX);
         let (done, rest) = tasks.split_at_mut(i);
@@ -1320,7 +1326,13 @@ pub fn resolve_tasks(
             }
         }
         let heading_dirs: &[Cow<str>] = if own.is_empty() { single.as_slice() } else { own };
-        resolve_task(task, heading_dirs, cx, root.as_deref());
+        resolve_task(task, heading_dirs, cx, root.as_deref(), Some(&earlier));
+        for path in task.paths.iter().filter(|p| !p.ends_with('/') && p.contains('/')) {
+            let list = earlier.entry(file_name(path).to_string()).or_default();
+            if !list.contains(path) {
+                list.push(path.clone());
+            }
+        }
     }
     if let Some(cx) = cx {
         inherit::carry(tasks, sections, section_of, cx);
@@ -1328,7 +1340,13 @@ pub fn resolve_tasks(
 }
 
 /// Fills one task's `paths`, `resolved` and `rejected_paths`.
-pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Context>, root: Option<&str>) {
+pub(super) fn resolve_task(
+    task: &mut Task,
+    heading_dirs: &[Cow<str>],
+    cx: Option<&Context>,
+    root: Option<&str>,
+    earlier: Option<&FxMap<String, Vec<String>>>,
+) {
     let declared = declarations(task);
     let mut found: Vec<Found> = Vec::new();
     if declared.is_empty() {
@@ -1360,6 +1378,7 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Cont
         heading_dirs,
         creates,
         writes_ignore,
+        earlier,
         declared: !declared.is_empty(),
     };
     // A documentation task writes the documentation, not what it documents.
@@ -1410,7 +1429,10 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Cont
             }
         };
         let clause = clause_before(f.text, f.at);
-        let read = declared.is_empty() && read_only(f.text, f.at, clause);
+        // `Run gosec in CI in .github/workflows/ci.yml` adds the step to
+        // that workflow file: no task runs a workflow file itself.
+        let ci_step = !written.ends_with('/') && ci_config(written) && f.text.contains("in CI");
+        let read = declared.is_empty() && !ci_step && read_only(f.text, f.at, clause);
         // A list after a negation is negated too (`must not touch a.sql, b.sql`).
         let negative = declared.is_empty() && {
             let listed_after = last_negated.and_then(|(text, end, was)| {
@@ -1552,10 +1574,78 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Cont
             !same_file && !context_dir
         });
     }
+    // A setup step that names no file writes its ecosystem's manifest or lock
+    // file (`Initialize Go module`, `Run bun install`).
+    if resolved.is_empty() && declared.is_empty() {
+        for file in setup_files(&task.description, cx) {
+            resolved.push(Resolved { path: file.to_string(), from: From::Written, text: file.to_string() });
+        }
+    }
     let paths: Vec<String> = resolved.iter().map(|r| r.path.clone()).collect();
     task.paths = paths;
     task.resolved = resolved;
     task.rejected_paths = rejected;
+}
+
+/// Whether `path` is a CI pipeline definition.
+fn ci_config(path: &str) -> bool {
+    let path = path.trim_start_matches("./").trim_start_matches('/');
+    path.starts_with(".github/workflows/")
+        || path.starts_with(".circleci/")
+        || path.starts_with(".gitlab-ci.")
+        || path.starts_with("azure-pipelines.")
+}
+
+/// The files a dependency or module setup step writes at the root, from the
+/// command or phrase it names: `go mod init` / `Initialize Go module` →
+/// `go.mod`; installing or adding dependencies in a Go module (one at the
+/// root, tracked or planned, or made by the same phrase) → `go.mod`,
+/// `go.sum`; a package manager's install or add → its lock file (and
+/// `Cargo.toml` or `pyproject.toml` for an add). Used only for a task that
+/// names no path of its own.
+fn setup_files(description: &str, cx: Option<&Context>) -> Vec<&'static str> {
+    let text = description.to_ascii_lowercase();
+    let has = |needle: &str| text.contains(needle);
+    let go_init = has("go mod init")
+        || [
+            "initialize go module",
+            "initialise go module",
+            "initialize the go module",
+            "initialise the go module",
+        ]
+        .iter()
+        .any(|p| has(p));
+    if go_init {
+        return vec!["go.mod"];
+    }
+    let go_module = cx.is_some_and(|cx| cx.known("go.mod"));
+    let installs = (has("install") || has("add")) && has("dependenc");
+    if has("go mod tidy") || has("go get ") || (go_module && installs) {
+        return vec!["go.mod", "go.sum"];
+    }
+    let manager = [
+        ("bun install", &["bun.lock"][..]),
+        ("bun add", &["package.json", "bun.lock"][..]),
+        ("npm install", &["package-lock.json"][..]),
+        ("npm i ", &["package-lock.json"][..]),
+        ("pnpm install", &["pnpm-lock.yaml"][..]),
+        ("pnpm add", &["package.json", "pnpm-lock.yaml"][..]),
+        ("yarn install", &["yarn.lock"][..]),
+        ("yarn add", &["package.json", "yarn.lock"][..]),
+        ("cargo add", &["Cargo.toml", "Cargo.lock"][..]),
+        ("uv add", &["pyproject.toml", "uv.lock"][..]),
+        ("uv sync", &["uv.lock"][..]),
+        ("poetry add", &["pyproject.toml", "poetry.lock"][..]),
+        ("poetry install", &["poetry.lock"][..]),
+    ];
+    // `pnpm install` holds `npm install`: the longest command named wins.
+    let mut found: Option<(&str, &[&'static str])> = None;
+    for (command, files) in manager {
+        if has(command) && found.is_none_or(|(c, _)| command.len() > c.len()) {
+            found = Some((command, files));
+        }
+    }
+    found.map_or(Vec::new(), |(_, files)| files.to_vec())
 }
 
 /// Resolves one written path (braces expanded) of a task.
@@ -1725,7 +1815,13 @@ fn resolve_bare(
     // merely mentioned beside another directory (`... on SKILL.md content`
     // in a task about `scripts/x.ts`) is not placed there either.
     if tracked.is_empty() {
-        if let ([one], false) = (scope.heading_dirs, root_file) {
+        // The one file of that name an earlier task writes: this task continues it.
+        let made = scope.earlier.and_then(|earlier| earlier.get(name)).map_or(&[][..], Vec::as_slice);
+        if let ([one], false) = (made, root_file) {
+            return Ok((one.clone(), From::Heading));
+        }
+        // Several made by earlier tasks: none of them, nor a guess beside them.
+        if let ([one], false, true) = (scope.heading_dirs, root_file, made.is_empty()) {
             return Ok((join(one, name), From::Heading));
         }
         let planned: Vec<&String> =
@@ -1742,6 +1838,9 @@ fn resolve_bare(
     let tracked_somewhere = !tracked.is_empty();
     let mut candidates: Vec<String> = tracked;
     if !root_file && !tracked_somewhere {
+        if let Some(made) = scope.earlier.and_then(|earlier| earlier.get(name)) {
+            candidates.extend(made.iter().cloned());
+        }
         candidates.extend(scope.task_dirs.iter().map(|d| join(d, name)));
         candidates.extend(scope.heading_dirs.iter().map(|d| join(d, name)));
     }
