@@ -1641,7 +1641,7 @@ fn setup_files(description: &str, cx: Option<&Context>) -> Vec<&'static str> {
     // `pnpm install` holds `npm install`: the longest command named wins.
     let mut found: Option<(&str, &[&'static str])> = None;
     for (command, files) in manager {
-        if has(command) && found.is_none_or(|(c, _)| command.len() > c.len()) {
+        if has(command) && found.map_or(true, |(c, _)| command.len() > c.len()) {
             found = Some((command, files));
         }
     }
