@@ -3,10 +3,12 @@
 //! Generates its own repositories in a temporary directory and times the
 //! release `git-par` binary side by side with plain git on the same
 //! repository, in one run, printing medians and ratios as a markdown table
-//! (copied into BENCHMARKS.md). Sections: list, lock-status, check, start,
-//! finish. Each figure is the median of several runs; DESIGN §10 holds the
-//! targets.
+//! (copied into BENCHMARKS.md). Sections: list, deps, lock-status, check,
+//! start, scale (check and start with 1,000 active tasks), finish, up. Each
+//! figure is the median of several runs; DESIGN §10 holds the targets.
 //!
+//! `GIT_PAR_BENCH_BIN=/path/to/git-par` measures that binary instead of this
+//! build (the same measurements, for a before/after run back to back).
 //! `GIT_PAR_BENCH_BASELINE=/path/to/older/git-par` adds, to the `list` and
 //! `deps` sections, the same measurements of that binary, taken in the same
 //! run and interleaved with this build's, so that a before/after comparison
@@ -38,9 +40,15 @@ fn main() -> Result<()> {
     if wanted("start") {
         start(&base, &mut report)?;
     }
+    if wanted("scale") || wanted("check") || wanted("start") {
+        scale(&base, &mut report)?;
+    }
     if wanted("finish") {
         finish(&base, &mut report, false)?;
         finish(&base, &mut report, true)?;
+    }
+    if wanted("up") {
+        up(&base, &mut report)?;
     }
     println!("{}", report.render());
     Ok(())
@@ -87,8 +95,11 @@ fn median(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
     Ok(times[times.len() / 2])
 }
 
+/// The binary measured: this build, or `GIT_PAR_BENCH_BIN` (an older
+/// build, to run the same measurements on it back to back).
 fn par_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_git-par"))
+    std::env::var_os("GIT_PAR_BENCH_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_git-par")), PathBuf::from)
 }
 
 /// The binary to compare with (`GIT_PAR_BENCH_BASELINE`), if any.
@@ -522,6 +533,220 @@ fn finish(base: &Path, report: &mut Report, main_moved: bool) -> Result<()> {
         par_times[par_times.len() / 2],
         Some(git_times[git_times.len() / 2]),
         "≤ 1.5×",
+    );
+    Ok(())
+}
+
+/// A 40-task plan in the shape of a spec-kit one: setup, a wide
+/// foundational phase, three user stories (independent of each other, each
+/// a `[P]` group then sequential tasks) and polish; every task names its file.
+fn shaped_plan() -> String {
+    let mut md = String::from("# Tasks: shaped like a real plan\n");
+    let mut n = 0;
+    let mut task = |md: &mut String, parallel: bool, story: Option<&str>, what: &str| {
+        n += 1;
+        let p = if parallel { "[P] " } else { "" };
+        let s = story.map(|s| format!("[{s}] ")).unwrap_or_default();
+        let _ = writeln!(md, "- [ ] T{n:03} {p}{s}{what} in `src/part{n:03}.py`");
+    };
+    md.push_str("\n## Phase 1: Setup\n\n");
+    task(&mut md, false, None, "Create the project skeleton");
+    task(&mut md, true, None, "Configure linting");
+    task(&mut md, true, None, "Configure the test runner");
+    md.push_str("\n## Phase 2: Foundational\n\n");
+    for _ in 0..8 {
+        task(&mut md, true, None, "Foundational model");
+    }
+    task(&mut md, false, None, "Wire the foundation together");
+    for (story, title) in [("US1", "Browse"), ("US2", "Search"), ("US3", "Export")] {
+        let _ = write!(md, "\n## Phase: User Story {} - {title} (Priority: P1)\n\n", &story[2..]);
+        for _ in 0..6 {
+            task(&mut md, true, Some(story), "Story piece");
+        }
+        task(&mut md, false, Some(story), "Story endpoint");
+    }
+    md.push_str("\n## Phase 6: Polish\n\n");
+    for _ in 0..7 {
+        task(&mut md, true, None, "Polish");
+    }
+    md
+}
+
+/// `git par up` on [`shaped_plan`] with agents that sleep a fixed time, then
+/// write their file and commit (through the hook). Two figures:
+/// - with `--jobs 1` nothing overlaps, so the run's wall time beyond the
+///   agents' own is what up adds per task (start, landing, scheduling);
+/// - with `--jobs 4`, the wall time against the ideal schedule of the
+///   dependency graph: `--dry-run`'s waves × the agents' mean time.
+fn up(base: &Path, report: &mut Report) -> Result<()> {
+    eprintln!("up: 40 tasks, stand-in agents");
+    let agent = base.join("up-agent.sh");
+    fs::write(
+        &agent,
+        "#!/bin/sh\nsleep \"$AGENT_SLEEP\"\nprintf '%s\\n' \"$GIT_PAR_TASK_PATHS\" | while IFS= read -r p; do mkdir -p \"$(dirname \"$p\")\"; echo done >> \"$p\"; done\n\
+         git add -A && git commit -q -m \"$GIT_PAR_TASK\"\n",
+    )?;
+    make_executable(&agent)?;
+    let plan = shaped_plan();
+    let mut readme = vec![("specs/001-bench/tasks.md".to_string(), plan)];
+    readme.push(("README.md".to_string(), "bench\n".to_string()));
+    for (jobs, sleep) in [(1, "0.2"), (4, "1")] {
+        let dir = base.join(format!("up-{jobs}"));
+        init_repo(&dir, &readme)?;
+        par(&dir, &["hook", "install"])?;
+        let dry = Command::new(par_bin())
+            .current_dir(&dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .args(["--json", "up", "--dry-run", "--jobs", &jobs.to_string()])
+            .output()?;
+        let dry: serde_json::Value = serde_json::from_slice(&dry.stdout)?;
+        let waves = dry["ideal"].as_u64().ok_or("no ideal in --dry-run")? as f64;
+        let mut c = cmd(par_bin(), &dir);
+        c.args(["--json", "up", "--jobs", &jobs.to_string(), "--agent", &agent.to_string_lossy()])
+            .env("AGENT_SLEEP", sleep)
+            .env("PATH", path_with_par()?)
+            .stdout(Stdio::piped());
+        let t = Instant::now();
+        let out = c.output()?;
+        let wall = t.elapsed();
+        if !out.status.success() {
+            let said = String::from_utf8_lossy(&out.stdout);
+            return Err(
+                format!("up --jobs {jobs} failed: {}", said.lines().last().unwrap_or_default()).into()
+            );
+        }
+        let mut agent_secs = Vec::new();
+        let mut landed = 0;
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let event: serde_json::Value = serde_json::from_str(line)?;
+            match event["event"].as_str() {
+                Some("agent-exited") => agent_secs.push(event["seconds"].as_f64().unwrap_or(0.0)),
+                Some("landed") => landed += 1,
+                _ => {}
+            }
+        }
+        if landed != 40 {
+            return Err(format!("up --jobs {jobs} landed {landed} of 40 tasks").into());
+        }
+        let total: f64 = agent_secs.iter().sum();
+        let mean = total / agent_secs.len() as f64;
+        if jobs == 1 {
+            let per_task = Duration::from_secs_f64((wall.as_secs_f64() - total) / 40.0);
+            report.row(
+                "up --jobs 1, 40 tasks: wall time beyond the agents', per task",
+                per_task,
+                None,
+                "< 100 ms",
+            );
+        } else {
+            let ideal = Duration::from_secs_f64(waves * mean);
+            eprintln!("  {waves} waves × {mean:.3} s mean agent time");
+            report.row(
+                &format!(
+                    "up --jobs 4, 40 tasks, {sleep} s agents: wall (vs the ideal schedule, {waves} waves)"
+                ),
+                wall,
+                Some(ideal),
+                "≤ 1.2×",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// PATH with the benchmarked `git-par` first, for the hook the agents' commits run.
+fn path_with_par() -> Result<std::ffi::OsString> {
+    let mut dirs = vec![par_bin().parent().ok_or("no directory")?.to_path_buf()];
+    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    Ok(std::env::join_paths(dirs)?)
+}
+
+/// A plan of 1,100 tasks, each naming one file of a `big_repo`.
+fn scale_plan() -> String {
+    let mut plan = String::from("## Phase 1\n\n");
+    for i in 0..1_100 {
+        let _ =
+            writeln!(plan, "- [ ] T{i:04} [P] Task {i} in `src/mod_{:03}/file_{:02}.rs`", i % 10, i % 100);
+    }
+    plan
+}
+
+/// Makes `n` tasks active in the repository at `dir`: T0000 started for
+/// real, the others written into the state as copies of it, each locking a
+/// file, a directory and a glob, with an (empty) worktree directory.
+fn active_tasks(dir: &Path, n: usize) -> Result<()> {
+    par(dir, &["start", "T0000"])?;
+    let state_path = dir.join(".git/par/state.json");
+    let mut state: serde_json::Value = serde_json::from_slice(&fs::read(&state_path)?)?;
+    let tasks = state["tasks"].as_object_mut().ok_or("no tasks in state")?;
+    let template = tasks.get("T0000").cloned().ok_or("T0000 not started")?;
+    let worktrees = dir.with_extension("par");
+    for i in 1..n {
+        let id = format!("T{i:04}");
+        let worktree = worktrees.join(&id);
+        fs::create_dir_all(&worktree)?;
+        let mut task = template.clone();
+        task["id"] = id.clone().into();
+        task["branch"] = format!("par/{id}").into();
+        task["worktree"] = worktree.display().to_string().into();
+        task["locks"] = serde_json::json!([
+            format!("state/{id}.txt"),
+            format!("docs/{id}/"),
+            format!("src/mod_{:03}/gen_{id}_[5-9]*.rs", i % 10),
+        ]);
+        tasks.insert(id, task);
+    }
+    fs::write(&state_path, serde_json::to_vec(&state)?)?;
+    Ok(())
+}
+
+/// The hot paths as active tasks grow: `check --staged` on main with 1,000
+/// active tasks (it must not look at their worktrees, and compiles only the
+/// globs that could match), and `start` with 10 and with 1,000 active tasks
+/// on the same plan, alternating, so that what `start` adds per active task
+/// shows as the ratio.
+fn scale(base: &Path, report: &mut Report) -> Result<()> {
+    eprintln!("1,000 active tasks: check --staged, start");
+    let plan = ("specs/001-bench/tasks.md".to_string(), scale_plan());
+    let dir = base.join("scale-check");
+    big_repo(&dir, 10_000, &[plan.clone(), ("README.md".to_string(), "bench\n".to_string())])?;
+    active_tasks(&dir, 1_000)?;
+    fs::write(dir.join("README.md"), "bench, changed\n")?;
+    git(&dir, &["add", "README.md"])?;
+    let check = median(51, || par(&dir, &["check", "--staged"]))?;
+    let plain = median(51, || git(&dir, &["diff", "--cached", "--name-only"]))?;
+    report.row(
+        "check --staged on main, 10k files, 1,000 active tasks (vs git diff --cached --name-only)",
+        check,
+        Some(plain),
+        "≤ 1.5×",
+    );
+
+    let (few, many) = (base.join("scale-start-10"), base.join("scale-start-1000"));
+    for (dir, n) in [(&few, 10), (&many, 1_000)] {
+        big_repo(dir, 1_000, std::slice::from_ref(&plan))?;
+        active_tasks(dir, n)?;
+    }
+    let runs = 11;
+    let (mut few_times, mut many_times) = (Vec::new(), Vec::new());
+    for i in 0..=runs {
+        let id = format!("T{:04}", 1_001 + i);
+        for (dir, times) in [(&few, &mut few_times), (&many, &mut many_times)] {
+            let t = Instant::now();
+            par(dir, &["start", &id])?;
+            times.push(t.elapsed());
+        }
+    }
+    for times in [&mut few_times, &mut many_times] {
+        times.remove(0);
+        times.sort();
+    }
+    report.row(
+        "start with 1,000 active tasks (vs the same start with 10), 1k files",
+        many_times[runs / 2],
+        Some(few_times[runs / 2]),
+        "flat (≈ 1×)",
     );
     Ok(())
 }

@@ -18,11 +18,14 @@ use git_par::hook::HookError;
 use git_par::land::{LandError, Resume, Stash};
 use git_par::lifecycle::{AbortError, BlockError, LockError, StartError, TaskError};
 use git_par::locks::PatternError;
+use git_par::prepare::PrepareError;
 use git_par::repo::RepoError;
 use git_par::state::StateError;
+use git_par::tasks::deps::CycleError;
 use git_par::tasks::discover::TaskFileError;
 use git_par::tasks::edit::EditError;
 use git_par::tmux::TmuxError;
+use git_par::up::UpError;
 use git_par::workflow::{shell_quote, LimitError};
 use git_par::workspace::DetachedMain;
 
@@ -128,15 +131,19 @@ pub fn refusal(err: &anyhow::Error) -> Option<Refusal> {
         StateError => state,
         RepoError => repo,
         TmuxError => tmux,
+        PrepareError => prepare,
+        UpError => up,
         LimitError => limit,
         DetachedMain => detached_main,
-        git_par::error::Refusal => legacy,
+        CycleError => cycle,
     );
     None
 }
 
-fn legacy(r: &git_par::error::Refusal) -> Refusal {
-    Refusal { exit: Exit::Failed, message: r.message.clone(), hints: r.hints.clone() }
+fn cycle(e: &CycleError) -> Refusal {
+    failed(e).hint(
+        "each task in the cycle waits for the one before it; remove one of these dependencies from the task file",
+    )
 }
 
 fn quote(path: &Path) -> String {
@@ -323,6 +330,24 @@ fn start(e: &StartError) -> Refusal {
         StartError::NoMainBranch { .. } => {
             r.hint("check out the branch tasks should land on, or set `git config par.mainBranch BRANCH`")
         }
+    }
+}
+
+fn prepare(e: &PrepareError) -> Refusal {
+    match e {
+        PrepareError::BadGlob { .. } => failed(e)
+            .hint("fix it with `git config --unset-all par.copy` and `git config --add par.copy GLOB`"),
+        PrepareError::SetupFailed { log, .. } => failed(e)
+            .hint(format!("its whole output is in {}", log.display()))
+            .hint("fix the command with `git config par.setup CMD` (or unset it), then start the task again"),
+    }
+}
+
+fn up(e: &UpError) -> Refusal {
+    match e {
+        UpError::UnknownTask { .. } => failed(e).hint("`git par list` shows the task IDs"),
+        UpError::Running => Refusal::busy(e.to_string())
+            .hint("wait for it to end, or stop it with Ctrl-C; `git par lock-status` shows its tasks"),
     }
 }
 
@@ -540,6 +565,12 @@ fn land(e: &LandError) -> Refusal {
                 worktree.display()
             ))
             .hint(format!("nothing changed: {main} and {branch} are as they were")),
+        LandError::ReplayConflict { id, main, branch, worktree, .. } => r
+            .hint(format!(
+                "rebase it in the task's worktree: `cd {} && git rebase {main}`, fix the files, `git rebase --continue`, then run `git par finish {id} --strategy rebase` again; or land it as a merge with `--strategy merge`",
+                worktree.display()
+            ))
+            .hint(format!("nothing changed: {main} and {branch} are as they were")),
         LandError::VerifyChanged { worktree, stash, .. } => {
             let r = r.hint(
                 "what is verified must be what lands: make the verify command leave the worktree alone, or ignore what it writes in .gitignore",
@@ -632,10 +663,13 @@ mod tests {
         assert_eq!(r.hints, ["something outside git-par is committing to main; retry `git par finish T1`"]);
         let usage: anyhow::Error = BlockError::NoReason { id: "T2".into() }.into();
         assert_eq!(exit_code(&usage), 2);
-        let legacy: anyhow::Error = git_par::error::Refusal::failed("cycle").hint("break it").into();
+        let cycle =
+            anyhow::Error::new(CycleError { cycle: "T1 → T2 → T1".into() }).context("reading tasks.md");
+        let r = refusal(&cycle).expect("a refusal");
+        assert_eq!((r.exit, r.message.as_str()), (Exit::Failed, "dependency cycle: T1 → T2 → T1"));
         assert_eq!(
-            refusal(&legacy).map(|r| (r.exit, r.hints)),
-            Some((Exit::Failed, vec!["break it".into()]))
+            r.hints,
+            ["each task in the cycle waits for the one before it; remove one of these dependencies from the task file"]
         );
     }
 }

@@ -12,8 +12,9 @@
 //! - [`doctor`]: finding and repairing inconsistencies;
 //! - [`repo`]: everything that talks to git; [`land`]: the merge queue;
 //! - [`hook`]: the pre-commit hook; [`workflow`]: plan waves, recommended commands;
-//! - [`tmux`]: panes per task; [`error`]: what is left of the untyped refusal;
-//! - [`text`]: outside text (tasks.md, paths, commit messages) made safe to show.
+//! - [`tmux`]: panes per task; [`flock`]: file locks; [`journal`]: operations in progress;
+//! - [`text`]: outside text (tasks.md, paths, commit messages) made safe to show;
+//! - [`up`]: `git par up`, the run of a whole plan by agents; [`prepare`]: new worktrees made ready.
 
 // The library's unit tests check whole messages, hints included, through the
 // command layer's mapping (src/command_error.rs), compiled here for them
@@ -25,7 +26,6 @@ mod command_error;
 
 pub mod config;
 pub mod doctor;
-pub mod error;
 pub mod flock;
 pub mod hook;
 pub mod journal;
@@ -33,10 +33,12 @@ pub mod land;
 pub mod lifecycle;
 pub mod locks;
 pub mod logs;
+pub mod prepare;
 pub mod repo;
 pub mod state;
 pub mod tasks;
 pub mod text;
 pub mod tmux;
+pub mod up;
 pub mod workflow;
 pub mod workspace;

@@ -11,7 +11,9 @@
 //! - `landing`: who holds the merge queue, for those who wait;
 //! - `journal/<ID>.<kind>` (and `journal/.<ID>.<kind>.tmp` while it is
 //!   written): operations in progress ([`crate::journal`]);
-//! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners.
+//! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners;
+//! - `up.lock`: held by the one `git par up` of the repository; `up/<ID>.json`,
+//!   `up/<ID>.exit`, `up/<ID>.env`: its record of each task's agent ([`crate::up`]).
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -32,15 +34,29 @@ pub enum Lock {
     Sync,
     /// The merge queue: one landing at a time.
     Merge,
+    /// `git par up`: one run at a time.
+    Up,
 }
 
 impl Lock {
+    /// What the lock guards, as a wait for it is described.
+    pub fn what(self) -> &'static str {
+        match self {
+            Lock::State => "the state",
+            Lock::Worktrees => "the task worktrees",
+            Lock::Sync => "the main worktree's files",
+            Lock::Merge => "the merge queue",
+            Lock::Up => "the run of `git par up`",
+        }
+    }
+
     fn file_name(self) -> &'static str {
         match self {
             Lock::State => "state.lock",
             Lock::Worktrees => "worktrees.lock",
             Lock::Sync => "sync.lock",
             Lock::Merge => "merge.lock",
+            Lock::Up => "up.lock",
         }
     }
 }
@@ -133,6 +149,11 @@ impl ParDir {
         self.dir.join("tmux")
     }
 
+    /// `up/`, where `git par up` keeps its record of each task's agent.
+    pub fn up_dir(&self) -> PathBuf {
+        self.dir.join("up")
+    }
+
     /// The file of lock `lock`.
     pub fn lock_file(&self, lock: Lock) -> PathBuf {
         self.dir.join(lock.file_name())
@@ -140,8 +161,20 @@ impl ParDir {
 
     /// Runs `f` holding `lock` exclusively, waiting for it as long as it takes.
     pub fn with_lock<T>(&self, lock: Lock, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.with_lock_waiting(lock, &mut |_| Ok(()), f)
+    }
+
+    /// [`ParDir::with_lock`], telling `busy` what it waits for when someone
+    /// else holds the lock (the library never prints: the caller may).
+    pub fn with_lock_waiting<T>(
+        &self,
+        lock: Lock,
+        busy: &mut dyn FnMut(&flock::Waiting<'_>) -> Result<()>,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
         self.create()?;
-        flock::with(&self.lock_file(lock), Mode::Exclusive, Wait::Block, &mut flock::quietly, f)
+        let path = self.lock_file(lock);
+        flock::acquire(flock::open(&path)?, &path, lock.what(), Mode::Exclusive, Wait::Block, busy, |_| f())
     }
 
     /// Runs `f` holding `lock` shared: readers share it, a writer holding it
@@ -154,7 +187,7 @@ impl ParDir {
         }
         let path = self.lock_file(lock);
         let Ok(file) = flock::open(&path).or_else(|_| File::open(&path)) else { return f() };
-        flock::with_file(file, &path, Mode::Shared, Wait::Block, &mut flock::quietly, |_| f())
+        flock::acquire(file, &path, lock.what(), Mode::Shared, Wait::Block, &mut |_| Ok(()), |_| f())
     }
 
     /// Runs `f` holding `lock` exclusively if no one holds it now; `None` if someone does.
