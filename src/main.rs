@@ -62,7 +62,7 @@ fn usage_error_json(e: &clap::Error) -> String {
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     // clap writes the error (over one or more lines), then a tip, the usage and a pointer to --help.
     let is_hint = |l: &&str| l.starts_with("tip:") || l.starts_with("Usage:") || l.starts_with("For more");
-    let split = lines.iter().position(|l| is_hint(&l)).unwrap_or(lines.len());
+    let split = lines.iter().position(is_hint).unwrap_or(lines.len());
     let message = lines[..split].join(" ").trim_start_matches("error: ").to_string();
     let hints = &lines[split..];
     serde_json::json!({
