@@ -114,6 +114,7 @@ impl Fixture {
         Request {
             id: id.to_string(),
             strategy: Strategy::Merge,
+            train_depth: 1,
             verify: None,
             commit: None,
             keep: false,

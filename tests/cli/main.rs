@@ -31,3 +31,4 @@ mod run;
 mod start;
 mod tmux;
 mod torture;
+mod train;
