@@ -289,11 +289,8 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
         });
     }
     // Recorded once the tasks are made: a start rolled back has no event.
-    match ws.state().transact(|_, recorded| {
-        recorded.extend(events.iter().cloned());
-        Ok(())
-    }) {
-        Ok(((), recorded)) => recorded.warn(&mut warnings),
+    match ws.state().record(events) {
+        Ok(recorded) => recorded.warn(&mut warnings),
         Err(e) => warnings.push(format!("could not record the start events: {e:#}")),
     }
     Ok(StartOutcome { started, warnings, unchecked })

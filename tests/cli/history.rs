@@ -214,3 +214,25 @@ fn a_merge_of_main_the_user_resolved_lands_and_no_other_merge_is_added() {
     assert_eq!(repo.git(&["show", "main:src/t1.txt"]), "resolved\n");
     assert_eq!(verified(&log), [repo.rev("main^{tree}")]);
 }
+
+#[test]
+fn squash_adds_exactly_one_commit_on_main_whether_or_not_main_moved() {
+    for main_moves in [false, true] {
+        let (repo, _wt, commits) = task_with_two_commits();
+        let before = if main_moves { move_main(&repo) } else { repo.rev("main") };
+        let (verify, log) = recording_verify(&repo);
+        let run =
+            repo.par(&["finish", "T001", "--strategy", "squash", "--verify", &verify, "--json"]).success();
+        assert_eq!(run.json()["strategy"], "squash");
+
+        let added = added_since(&repo, &before);
+        assert_eq!(added.len(), 1, "main moved: {main_moves}: {added:?}");
+        assert_eq!(added[0][1..], *std::slice::from_ref(&before), "one parent, the old main");
+        assert!(!commits.contains(&added[0][0]));
+        assert_eq!(repo.git(&["rev-list", "--merges", "--count", &format!("{before}..main")]).trim(), "0");
+        assert_eq!(repo.git(&["show", "main:src/t1.txt"]), "one\ntwo\n");
+        assert_eq!(verified(&log), [repo.rev("main^{tree}")]);
+        assert_eq!(ticked(&repo, "T001"), 1);
+        assert!(repo.git(&["log", "-1", "--format=%B", "main"]).contains("\nPar-Task: T001\n"));
+    }
+}

@@ -5,83 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::TestRepo;
-
-/// A small plan: T001–T003 and T007 ready in parallel (T007 overlaps T001),
-/// T004 done, T005 waits for the phase above, T006 for T005.
-pub const PLAN: &str = "\
-# Tasks: Demo
-
-## Phase 1: Setup
-
-- [ ] T001 [P] Write the model in src/app/models.py
-- [ ] T002 [P] Write the views in src/app/views.py
-- [ ] T003 [P] Write the guide in docs/guide.md
-- [X] T004 [P] Write the README in README.md
-- [ ] T007 [P] Add validation to src/app/models.py
-
-## Phase 2: Core
-
-- [ ] T005 Wire everything together in src/app/main.py
-- [ ] T006 Add the entry point in src/app/cli.py
-";
-
-pub const TASKS_FILE: &str = "specs/001-demo/tasks.md";
-
-/// Everything a refused command must leave as it was: the state file, the
-/// branches, git's worktrees, the worktree directory, the events.
-pub fn disk(repo: &TestRepo) -> String {
-    let state = fs::read_to_string(repo.path(".git/par/state.json")).unwrap_or_else(|_| "<no state>".into());
-    let events = fs::read_to_string(repo.path(".git/par/events.jsonl")).unwrap_or_default();
-    let branches = repo.git(&["branch", "--list", "--format=%(refname) %(objectname)"]);
-    let worktrees = repo.git(&["worktree", "list", "--porcelain"]);
-    let par_dir = repo.root.parent().unwrap().join("repo.par");
-    let mut listing: Vec<String> = match fs::read_dir(&par_dir) {
-        Ok(entries) => entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
-        Err(_) => vec!["<no repo.par>".into()],
-    };
-    listing.sort();
-    format!(
-        "state:\n{state}\nevents:\n{events}\nbranches:\n{branches}\nworktrees:\n{worktrees}\nrepo.par: {listing:?}\n"
-    )
-}
-
-/// The parsed state file.
-pub fn state(repo: &TestRepo) -> Value {
-    serde_json::from_str(&repo.read(".git/par/state.json")).expect("state.json parses")
-}
-
-/// `user@host` of the owner of an active task.
-pub fn owner(repo: &TestRepo, id: &str) -> String {
-    let state = state(repo);
-    let owner = &state["tasks"][id]["owner"];
-    format!("{}@{}", owner["user"].as_str().unwrap(), owner["host"].as_str().unwrap())
-}
-
-/// The events of events.jsonl.
-pub fn events(repo: &TestRepo) -> Vec<Value> {
-    fs::read_to_string(repo.path(".git/par/events.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("event parses"))
-        .collect()
-}
-
-/// Asserts that `run` was refused with `code`, exactly `stderr`, nothing on
-/// stdout, and nothing changed on disk.
-#[track_caller]
-pub fn assert_refused(repo: &TestRepo, args: &[&str], code: i32, stderr: &str) {
-    let before = disk(repo);
-    let run = repo.par(args);
-    assert_eq!(run.snapshot(), format!("exit: {code}\n--- stdout\n--- stderr\n{stderr}"), "git par {args:?}");
-    assert_eq!(disk(repo), before, "git par {args:?} changed the disk");
-}
-
-/// Writes a file anywhere (e.g. in a task's worktree), creating directories.
-pub fn write_at(path: &Path, content: &str) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, content).unwrap();
-}
+use crate::common::{assert_refused, events, owner, state, TestRepo, PLAN, TASKS_FILE};
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -611,4 +535,22 @@ fn extra_paths_are_read_like_tasks_md_paths() {
         run.json()["tasks"][0]["locks"],
         serde_json::json!(["src/app/models.py", "docs/", "src/app/forms.py", "src/app/admin.py"])
     );
+}
+
+#[test]
+fn the_state_file_is_one_line_and_a_pretty_one_is_still_read() {
+    let repo = TestRepo::with_tasks(PLAN);
+    repo.par(&["start", "T001"]).success();
+    let text = repo.read(".git/par/state.json");
+    assert_eq!(text.matches('\n').count(), 1, "one line, ending with a newline:\n{text}");
+    assert!(text.ends_with("}\n"), "{text}");
+    // A state file written pretty (by an older git-par) is read as it was.
+    let pretty = serde_json::to_string_pretty(&state(&repo)).unwrap() + "\n";
+    fs::write(repo.path(".git/par/state.json"), &pretty).unwrap();
+    let status = repo.par(&["--json", "lock-status"]).success().json();
+    assert_eq!(status["tasks"][0]["id"], "T001", "{status}");
+    repo.par(&["start", "T002"]).success();
+    let text = repo.read(".git/par/state.json");
+    assert_eq!(text.matches('\n').count(), 1, "rewritten as one line:\n{text}");
+    assert_eq!(state(&repo)["tasks"].as_object().unwrap().keys().collect::<Vec<_>>(), ["T001", "T002"]);
 }
