@@ -430,20 +430,29 @@ fn prepare(
     journal.files = built.landing_info.files.len();
     journal.worktree_tick = built.worktree_tick.clone();
     journal.strategy = strategy_name(tested.strategy).to_string();
+    let mut under_test = head;
     if built.landing != head {
-        // The task's worktree gets exactly what lands, for the verify; its
-        // branch points at the landing commit until main does too.
-        journal.task_head = Some(built.landing.to_string());
+        // The task's worktree gets exactly the tree that lands, for the
+        // verify, as a commit of its own: the landing commit (its trailer
+        // says the task landed) is seen on no branch before main has it.
+        let landing = repo
+            .git
+            .find_commit(built.landing)
+            .with_context(|| format!("reading commit {}", built.landing))?;
+        let parents: Vec<Oid> = landing.parent_ids().collect();
+        let message = format!("git-par: the landing of {} under test (not landed)\n", req.id);
+        under_test = git::commit(&repo.git, landing.tree_id(), &parents, &message, sigs)?;
+        journal.task_head = Some(under_test.to_string());
         journal.advance(ws.par(), Step::TaskMerged)?;
         crash_point("task-merge-commit")?;
-        move_task_branch(ws, journal, req, checked, head, built.landing)?;
+        move_task_branch(ws, journal, req, checked, head, under_test)?;
     }
     if req.strategy == Strategy::Ff && tested.strategy == Strategy::Rebase {
         progress(Progress::NotFastForward { main: &req.main_branch });
     }
     // On a train's speculative base, it is not main that was merged in.
     if tested.merged && main_now == Some(base) {
-        let (main, commit) = (req.main_branch.as_str(), built.landing);
+        let (main, commit) = (req.main_branch.as_str(), under_test);
         progress(match tested.strategy {
             Strategy::Rebase => Progress::Rebased { main, commit },
             _ => Progress::MergedMain { main, commit },
