@@ -18,12 +18,14 @@ use git_par::hook::HookError;
 use git_par::land::{LandError, Resume, Stash};
 use git_par::lifecycle::{AbortError, BlockError, LockError, StartError, TaskError};
 use git_par::locks::PatternError;
+use git_par::prepare::PrepareError;
 use git_par::repo::RepoError;
 use git_par::state::StateError;
 use git_par::tasks::deps::CycleError;
 use git_par::tasks::discover::TaskFileError;
 use git_par::tasks::edit::EditError;
 use git_par::tmux::TmuxError;
+use git_par::up::UpError;
 use git_par::workflow::{shell_quote, LimitError};
 use git_par::workspace::DetachedMain;
 
@@ -129,6 +131,8 @@ pub fn refusal(err: &anyhow::Error) -> Option<Refusal> {
         StateError => state,
         RepoError => repo,
         TmuxError => tmux,
+        PrepareError => prepare,
+        UpError => up,
         LimitError => limit,
         DetachedMain => detached_main,
         CycleError => cycle,
@@ -326,6 +330,24 @@ fn start(e: &StartError) -> Refusal {
         StartError::NoMainBranch { .. } => {
             r.hint("check out the branch tasks should land on, or set `git config par.mainBranch BRANCH`")
         }
+    }
+}
+
+fn prepare(e: &PrepareError) -> Refusal {
+    match e {
+        PrepareError::BadGlob { .. } => failed(e)
+            .hint("fix it with `git config --unset-all par.copy` and `git config --add par.copy GLOB`"),
+        PrepareError::SetupFailed { log, .. } => failed(e)
+            .hint(format!("its whole output is in {}", log.display()))
+            .hint("fix the command with `git config par.setup CMD` (or unset it), then start the task again"),
+    }
+}
+
+fn up(e: &UpError) -> Refusal {
+    match e {
+        UpError::UnknownTask { .. } => failed(e).hint("`git par list` shows the task IDs"),
+        UpError::Running => Refusal::busy(e.to_string())
+            .hint("wait for it to end, or stop it with Ctrl-C; `git par lock-status` shows its tasks"),
     }
 }
 
@@ -582,6 +604,13 @@ fn land(e: &LandError) -> Refusal {
                 r = r.hint(format!(
                     "a commit reached {branch} without the pre-commit check (git am, cherry-pick, merge, --no-verify, no hook); \
                      take the change out of {branch}, or wait until {} lands or is aborted and finish again",
+                    LandError::holders(held).join(", ")
+                ));
+                let paths: Vec<String> = held.iter().map(|h| shell_quote(&h.path)).collect();
+                r = r.hint(format!(
+                    "to take it out, in {task}'s worktree: git restore --source=\"$(git merge-base HEAD {main})\" \
+                     --staged --worktree -- {} && git commit -m \"Leave {}'s files alone\"",
+                    paths.join(" "),
                     LandError::holders(held).join(", ")
                 ));
             }

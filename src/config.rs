@@ -70,6 +70,12 @@ pub struct Config {
     /// `par.limit.<class>`: tasks of that class per wave.
     pub limits: BTreeMap<String, usize>,
     pub remote: Option<String>,
+    /// `par.agent`: the command `git par up` runs in each task's worktree (DESIGN §11).
+    pub agent: Option<String>,
+    /// `par.copy`: globs of ignored files copied from the main worktree into each new worktree (multi-valued).
+    pub copy: Vec<String>,
+    /// `par.setup`: the command run in each new worktree before it is handed over (DESIGN §12).
+    pub setup: Option<String>,
 }
 
 impl Config {
@@ -89,6 +95,8 @@ impl Config {
             log_dir: get("par.logDir").unwrap_or_else(|| "logs/parallel".to_string()),
             command: get("par.command"),
             remote: get("par.remote"),
+            agent: get("par.agent").filter(|v| !v.trim().is_empty()),
+            setup: get("par.setup").filter(|v| !v.trim().is_empty()),
             ..Config::default()
         };
         let mut entries = cfg.entries(Some(r"^par\.")).context("reading git config")?;
@@ -98,6 +106,8 @@ impl Config {
             let lower = name.to_ascii_lowercase();
             if lower == "par.paneenv" {
                 config.pane_env.push(value.to_string());
+            } else if lower == "par.copy" {
+                config.copy.extend(value.split_whitespace().map(str::to_string));
             } else if let Some(class) = name.strip_prefix("par.class.") {
                 let labels = value.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string);
                 config.classes.entry(class.to_ascii_lowercase()).or_default().extend(labels);

@@ -19,6 +19,7 @@ mod plan;
 mod run;
 mod start;
 mod tmux;
+mod up;
 
 use crate::command_error::Refusal;
 use anyhow::{Context as _, Result};
@@ -65,6 +66,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 Command::Run(args) => run::run(&args, ws, ui),
                 Command::Tmux(args) => tmux::run(&args, ws, ui),
                 Command::Doctor(args) => doctor::run(&args, ws, ui),
+                Command::Up(args) => up::run(&args, ws, ui),
                 Command::Lint(args) => lint::run(&args, ws, ui),
                 Command::Completions(_)
                 | Command::Man(_)

@@ -107,6 +107,15 @@ pub struct Request {
     pub train_depth: usize,
 }
 
+/// `par.trainDepth`: how many verifies of the merge train run at once; the
+/// number of cores when unset (or not a whole number of 1 or more, which
+/// `finish` refuses).
+pub fn train_depth(ws: &Workspace) -> Result<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let value = git::index::config_string(&ws.repo.git, "par.trainDepth")?;
+    Ok(value.and_then(|v| v.trim().parse::<usize>().ok()).filter(|n| *n >= 1).unwrap_or(cores))
+}
+
 /// What landed (or, with `--dry-run`, would land).
 #[derive(Debug, Clone)]
 pub struct Landing {

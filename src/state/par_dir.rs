@@ -11,7 +11,9 @@
 //! - `landing`: who holds the merge queue, for those who wait;
 //! - `journal/<ID>.<kind>` (and `journal/.<ID>.<kind>.tmp` while it is
 //!   written): operations in progress ([`crate::journal`]);
-//! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners.
+//! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners;
+//! - `up.lock`: held by the one `git par up` of the repository; `up/<ID>.json`,
+//!   `up/<ID>.exit`, `up/<ID>.env`: its record of each task's agent ([`crate::up`]).
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -32,6 +34,8 @@ pub enum Lock {
     Sync,
     /// The merge queue: one landing at a time.
     Merge,
+    /// `git par up`: one run at a time.
+    Up,
 }
 
 impl Lock {
@@ -42,6 +46,7 @@ impl Lock {
             Lock::Worktrees => "the task worktrees",
             Lock::Sync => "the main worktree's files",
             Lock::Merge => "the merge queue",
+            Lock::Up => "the run of `git par up`",
         }
     }
 
@@ -51,6 +56,7 @@ impl Lock {
             Lock::Worktrees => "worktrees.lock",
             Lock::Sync => "sync.lock",
             Lock::Merge => "merge.lock",
+            Lock::Up => "up.lock",
         }
     }
 }
@@ -171,6 +177,11 @@ impl ParDir {
     /// `tmux/`, the banners of `git par tmux` panes.
     pub fn tmux_dir(&self) -> PathBuf {
         self.dir.join("tmux")
+    }
+
+    /// `up/`, where `git par up` keeps its record of each task's agent.
+    pub fn up_dir(&self) -> PathBuf {
+        self.dir.join("up")
     }
 
     /// The file of lock `lock`.
