@@ -257,3 +257,24 @@ fn a_train_member_killed_at_random_moments_then_doctor_repair_keeps_the_invarian
         assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "");
     }
 }
+
+#[test]
+fn no_train_lands_one_at_a_time_and_a_bad_depth_is_refused() {
+    let (repo, _) = repo_with_work(2);
+    repo.git(&["config", "par.trainDepth", "zero"]);
+    let before = repo.rev("main");
+    let run = repo.par(&["finish", "T001"]).code(2);
+    assert_eq!(
+        run.stderr,
+        "error: par.trainDepth = zero is not a whole number of 1 or more\n\
+hint: set it with `git config par.trainDepth 4` (1 lands one at a time), or pass --no-train\n"
+    );
+    assert_eq!(repo.rev("main"), before);
+    // --no-train: the old queue, no train in the result.
+    let run = repo.par(&["--json", "finish", "T001", "--no-train"]).success();
+    assert!(run.json().get("train").is_none(), "{}", run.stdout);
+    repo.git(&["config", "par.trainDepth", "3"]);
+    let run = repo.par(&["--json", "finish", "T002"]).success();
+    assert_eq!(run.json()["train"]["position"], 1);
+    assert_eq!(landed(&repo), ["T001", "T002"]);
+}
