@@ -47,6 +47,9 @@ fn main() -> Result<()> {
         finish(&base, &mut report, false)?;
         finish(&base, &mut report, true)?;
     }
+    if wanted("train") {
+        train(&base, &mut report)?;
+    }
     if wanted("up") {
         up(&base, &mut report)?;
     }
@@ -534,6 +537,98 @@ fn finish(base: &Path, report: &mut Report, main_moved: bool) -> Result<()> {
         Some(git_times[git_times.len() / 2]),
         "≤ 1.5×",
     );
+    Ok(())
+}
+
+/// How many finishes race in the merge-train rows.
+const TRAIN_TASKS: usize = 16;
+
+/// The merge train (issue 16): `TRAIN_TASKS` finishes started at once, each
+/// with a verify, landing through the train (at the default depth, the
+/// number of cores, and at depth 16) and with `--no-train`, against the sum
+/// of the verify times (what strictly one-at-a-time verifying costs at
+/// least). Once with `sleep 1` (waiting: overlaps whatever the cores) and
+/// once with a CPU-bound verify (bounded by the cores).
+fn train(base: &Path, report: &mut Report) -> Result<()> {
+    let cpu = "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done";
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for (label, verify) in [("verify `sleep 1`", "sleep 1"), ("CPU-bound verify", cpu)] {
+        eprintln!("{TRAIN_TASKS} concurrent finishes, {label}");
+        // The sum of the verify times, each run alone.
+        let mut one = Duration::ZERO;
+        for _ in 0..3 {
+            let start = Instant::now();
+            run({
+                let mut c = cmd("sh", base);
+                c.args(["-c", verify]);
+                c
+            })?;
+            one += start.elapsed();
+        }
+        let sum = one / 3 * TRAIN_TASKS as u32;
+        let depths: [(String, Vec<&str>, Option<usize>); 3] = [
+            (format!("train, default depth ({cores} cores)"), vec![], None),
+            ("train, par.trainDepth = 16".to_string(), vec![], Some(16)),
+            ("--no-train".to_string(), vec!["--no-train"], None),
+        ];
+        for (how, extra, depth) in depths {
+            let slug: String =
+                format!("train-{label}-{how}").chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+            let dir = base.join(slug);
+            let mut plan = String::from("## Phase 1\n\n");
+            for i in 1..=TRAIN_TASKS {
+                let _ = writeln!(plan, "- [ ] T{i:03} [P] Task {i} in `src/t{i:03}.txt`");
+            }
+            init_repo(
+                &dir,
+                &[("specs/001-bench/tasks.md".to_string(), plan), ("README.md".into(), "bench\n".into())],
+            )?;
+            if let Some(depth) = depth {
+                git(&dir, &["config", "par.trainDepth", &depth.to_string()])?;
+            }
+            let ids: Vec<String> = (1..=TRAIN_TASKS).map(|i| format!("T{i:03}")).collect();
+            for (i, id) in ids.iter().enumerate() {
+                par(&dir, &["start", id])?;
+                let wt = dir
+                    .parent()
+                    .ok_or("no parent")?
+                    .join(format!("{}.par", dir.file_name().and_then(|n| n.to_str()).unwrap_or("")))
+                    .join(id);
+                fs::create_dir_all(wt.join("src"))?;
+                fs::write(wt.join(format!("src/t{:03}.txt", i + 1)), "work\n")?;
+                git(&wt, &["add", "-A"])?;
+                git(&wt, &["commit", "-q", "--no-verify", "-m", "task work"])?;
+            }
+            let start = Instant::now();
+            let children = ids
+                .iter()
+                .map(|id| {
+                    let mut c = cmd(par_bin(), &dir);
+                    c.args(["finish", id, "--verify", verify]).args(&extra);
+                    c.spawn()
+                })
+                .collect::<std::io::Result<Vec<_>>>()?;
+            for child in children {
+                let out = child.wait_with_output()?;
+                if !out.status.success() {
+                    return Err(format!("finish failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+                }
+            }
+            let took = start.elapsed();
+            let target = match (verify, depth) {
+                ("sleep 1", Some(16)) => "≤ 2.5 s",
+                _ => "—",
+            };
+            report.row(
+                &format!(
+                    "{TRAIN_TASKS} concurrent finishes, {label}, {how} (vs the sum of the verify times)"
+                ),
+                took,
+                Some(sum),
+                target,
+            );
+        }
+    }
     Ok(())
 }
 

@@ -195,6 +195,11 @@ pub struct FinishArgs {
     /// Show what would land and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Land strictly one at a time, verify included, instead of riding the
+    /// merge train (which verifies concurrent finishes in parallel, each on
+    /// the tree it would land; par.trainDepth bounds how many at once).
+    #[arg(long)]
+    pub no_train: bool,
 }
 
 /// `finish --strategy` values (the landing's own is `land::Strategy`).

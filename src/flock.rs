@@ -252,3 +252,38 @@ mod tests {
         .unwrap();
     }
 }
+
+/// A lock held until this value is dropped (or the process dies), for a
+/// lock that outlives one call: the merge train's membership and signals.
+#[derive(Debug)]
+pub struct Held {
+    // Closing the file lets go of the lock: the guard is not kept.
+    _lock: fd_lock::RwLock<File>,
+}
+
+impl Held {
+    /// Takes the lock at `path`, blocking while someone else holds it.
+    pub fn acquire(path: &Path, mode: Mode) -> Result<Held> {
+        let mut lock = fd_lock::RwLock::new(open(path)?);
+        let locked = match mode {
+            Mode::Exclusive => lock.write().map(std::mem::forget),
+            Mode::Shared => lock.read().map(std::mem::forget),
+        };
+        locked.with_context(|| format!("locking {}", path.display()))?;
+        Ok(Held { _lock: lock })
+    }
+
+    /// Takes the lock at `path` if no one else holds it right now.
+    pub fn try_acquire(path: &Path, mode: Mode) -> Result<Option<Held>> {
+        let mut lock = fd_lock::RwLock::new(open(path)?);
+        let locked = match mode {
+            Mode::Exclusive => lock.try_write().map(std::mem::forget),
+            Mode::Shared => lock.try_read().map(std::mem::forget),
+        };
+        match locked {
+            Ok(()) => Ok(Some(Held { _lock: lock })),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("locking {}", path.display())),
+        }
+    }
+}

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cli::{self, FinishArgs};
 use crate::command_error::Refusal;
 use crate::output::{Style, Ui};
-use git_par::land::{self, Landing, Progress, Request, Strategy};
+use git_par::land::{self, Landing, Progress, Request, Strategy, TrainEvent};
 use git_par::repo::Change;
 use git_par::state::State;
 use git_par::workflow::shell_quote;
@@ -51,6 +51,7 @@ pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         tasks_file,
         log_dir: ws.config.log_dir.clone(),
         // Unset lets a task that declared no path acquire, as the hook does; an unknown value is `error`.
+        train_depth: if args.no_train { 1 } else { train_depth(ws)? },
         enforce_scope: git_par::repo::index::config_string(&ws.repo.git, "par.enforceScope")?
             .map(|value| git_par::config::EnforceScope::from_config(Some(&value)).unwrap_or_default()),
     };
@@ -82,6 +83,20 @@ pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// `par.trainDepth`: how many verifies of the merge train run at once;
+/// the number of cores when unset.
+fn train_depth(ws: &Workspace) -> Result<usize> {
+    let Some(value) = git_par::repo::index::config_string(&ws.repo.git, "par.trainDepth")? else {
+        return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    };
+    match value.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(Refusal::usage(format!("par.trainDepth = {value} is not a whole number of 1 or more"))
+            .hint("set it with `git config par.trainDepth 4` (1 lands one at a time), or pass --no-train")
+            .into()),
+    }
 }
 
 /// The landing's strategy for a `--strategy` value.
@@ -150,6 +165,12 @@ fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
             req.id
         )),
         Progress::Verifying { command } => ui.status(&format!("Verifying: {command}")),
+        Progress::Train(TrainEvent::Rebuilt { because }) => ui.status(&format!(
+            "{because}, ahead of {} in the merge train, did not land as {} was verified on: verifying again",
+            req.id, req.id
+        )),
+        // The position and the rest are for --json; the wait is said as it happens.
+        Progress::Train(_) => {}
         Progress::Retrying { attempt } => ui.status(&format!(
             "{} moved while {} was landing; merging again (attempt {})",
             req.main_branch,
@@ -168,6 +189,15 @@ struct Landed<'a> {
     commits: usize,
     files: usize,
     main_branch: &'a str,
+    /// The merge train: where it joined and what happened to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    train: Option<Train<'a>>,
+}
+
+#[derive(Serialize)]
+struct Train<'a> {
+    position: usize,
+    events: &'a [TrainEvent],
 }
 
 /// The JSON of `--dry-run`: what would land.
@@ -195,6 +225,13 @@ fn landed_json(landing: &Landing) -> Landed<'_> {
         commits: landing.commits.len(),
         files: landing.files.len(),
         main_branch: &landing.main_branch,
+        train: landing.train.first().map(|first| Train {
+            position: match first {
+                TrainEvent::Joined { position, .. } => *position,
+                _ => 1,
+            },
+            events: &landing.train,
+        }),
     }
 }
 

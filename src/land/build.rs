@@ -229,6 +229,7 @@ pub(super) fn build(
             tasks_diff,
             dropped,
             warnings,
+            train: Vec::new(),
         },
         worktree_tick,
     })

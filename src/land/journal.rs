@@ -11,7 +11,7 @@ use git2::Oid;
 use serde::{Deserialize, Serialize};
 
 use super::error::{LandError, Resume};
-use super::{complete, live_holder, rollback, with_merge_lock};
+use super::{complete, is_member, live_holder, rollback, with_merge_lock};
 use crate::journal::{self, Record};
 use crate::repo::index_lock::{self, FileId, IndexLock};
 use crate::repo::Repo;
@@ -250,7 +250,8 @@ pub fn interrupted(ws: &Workspace) -> Result<Vec<Interrupted>> {
     let mut out = Vec::new();
     for journal in journals {
         let committed = committed(&ws.repo, &journal)?;
-        let live = holder.as_deref() == Some(journal.task.as_str());
+        // Holding the merge queue, or riding the train (verifying, waiting).
+        let live = holder.as_deref() == Some(journal.task.as_str()) || is_member(ws.par(), &journal.task);
         out.push(Interrupted { journal, committed, live });
     }
     Ok(out)
@@ -302,6 +303,10 @@ pub fn recover(ws: &Workspace, task: &str, wait: Option<Duration>) -> Result<Opt
         let Some(found) = interrupted(ws)?.into_iter().find(|i| i.journal.task == task) else {
             return Ok(None);
         };
+        if found.live {
+            // Its finish is alive in the merge train: nothing to repair.
+            return Ok(None);
+        }
         let mut journal = found.journal;
         let mut warnings = Vec::new();
         // Its finish died, maybe while moving the task branch (we hold the

@@ -112,6 +112,7 @@ mod tests {
         Request {
             id: "T003".to_string(),
             strategy,
+            train_depth: 1,
             verify: None,
             commit: None,
             keep: false,

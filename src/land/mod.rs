@@ -47,6 +47,7 @@ mod journal;
 mod message;
 mod queue;
 mod sync;
+mod train;
 mod verify;
 use self::build::{build, integrate};
 use self::check::{check, in_the_way, main_worktree_ready, Checked};
@@ -60,6 +61,7 @@ use self::message::{landing_message, plural, result_line, strategy_name, unified
 pub use self::queue::landing_now;
 use self::queue::{live_holder, with_merge_lock};
 use self::sync::{complete, main_update_failed, rollback};
+pub use self::train::{is_member, TrainEvent};
 use self::verify::verify;
 /// How many times main may move under a landing before it gives up.
 const MAX_ATTEMPTS: usize = 5;
@@ -100,6 +102,18 @@ pub struct Request {
     /// `par.enforceScope` when set: what the landing does with changed paths
     /// outside the task's locks (unset: as the hook does for the task).
     pub enforce_scope: Option<EnforceScope>,
+    /// How many verifies of the merge train may run at once (`par.trainDepth`);
+    /// 1 (`--no-train`) lands strictly one at a time, verify included.
+    pub train_depth: usize,
+}
+
+/// `par.trainDepth`: how many verifies of the merge train run at once; the
+/// number of cores when unset (or not a whole number of 1 or more, which
+/// `finish` refuses).
+pub fn train_depth(ws: &Workspace) -> Result<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let value = git::index::config_string(&ws.repo.git, "par.trainDepth")?;
+    Ok(value.and_then(|v| v.trim().parse::<usize>().ok()).filter(|n| *n >= 1).unwrap_or(cores))
 }
 
 /// What landed (or, with `--dry-run`, would land).
@@ -123,6 +137,8 @@ pub struct Landing {
     pub dropped: String,
     /// Things that went wrong after the landing and need no action to be correct.
     pub warnings: Vec<String>,
+    /// What happened to it in the merge train (empty without one).
+    pub train: Vec<TrainEvent>,
 }
 
 /// What a landing reports while it runs (the command renders it on stderr).
@@ -144,6 +160,8 @@ pub enum Progress<'a> {
     Verifying { command: &'a str },
     /// Main moved while landing; starting again from step 3.
     Retrying { attempt: usize },
+    /// Something happened to it in the merge train.
+    Train(&'a TrainEvent),
 }
 
 /// Runs `git par finish`: lands the task, or with `dry_run` shows what would land.
@@ -153,6 +171,9 @@ pub fn finish(ws: &Workspace, req: &Request, progress: &dyn Fn(Progress<'_>)) ->
     active_task(ws, &state, req)?;
     if req.dry_run {
         return dry_run(ws, &state, req);
+    }
+    if req.train_depth > 1 {
+        return train::land(ws, req, progress);
     }
     with_merge_lock(ws.par(), &req.id, req.wait, progress, || land(ws, req, progress))
 }
@@ -235,8 +256,11 @@ fn refuse_unrepaired(ws: &Workspace, req: &Request) -> Result<()> {
 /// the main worktree behind (under the merge lock: that finish is dead).
 fn refuse_not_synced(ws: &Workspace, req: &Request) -> Result<()> {
     // Its finish is dead: main has its landing, the main worktree does not,
-    // and what looks like local changes there would undo it.
-    if let Some(other) = interrupted(ws)?.into_iter().find(|i| i.committed && i.journal.step < Step::Synced) {
+    // and what looks like local changes there would undo it. (A train member
+    // still alive is between the swap and the sync only under the merge lock.)
+    if let Some(other) =
+        interrupted(ws)?.into_iter().find(|i| !i.live && i.committed && i.journal.step < Step::Synced)
+    {
         let (task, main) = (other.journal.task, other.journal.main_branch);
         return Err(LandError::NotSynced { task, main, id: req.id.clone() }.into());
     }
@@ -252,8 +276,16 @@ fn run_landing(
     progress: &dyn Fn(Progress<'_>),
     steps: &mut dyn FnMut(&Checked, &mut Journal) -> Result<Landing>,
 ) -> Result<Landing> {
-    let state = ws.state().load()?;
-    let checked = check(ws, &state, req, true, progress)?;
+    // In a train this runs outside the merge lock, and the check looks at
+    // main's worktree, which a landing at its commit point is rewriting:
+    // it takes the lock for the check (as a finish outside the train holds it throughout).
+    let checked = if req.train_depth > 1 {
+        with_merge_lock(ws.par(), &req.id, req.wait, progress, || {
+            check(ws, &ws.state().load()?, req, true, progress)
+        })?
+    } else {
+        check(ws, &ws.state().load()?, req, true, progress)?
+    };
     let mut journal = Journal {
         version: 1,
         task: req.id.clone(),
@@ -339,13 +371,7 @@ fn land_steps(
             break (prepared, main_lock, warnings);
         }
         if attempt >= MAX_ATTEMPTS {
-            let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", req.main_branch));
-            if lock_stays(&lock) {
-                // Not main moving: a lock a git that died left, which no retry clears.
-                let (id, main) = (req.id.clone(), req.main_branch.clone());
-                return Err(LandError::MainLocked { id, main, lock }.into());
-            }
-            return Err(LandError::MainMoved { id: req.id.clone(), main: req.main_branch.clone() }.into());
+            return Err(kept_moving(ws, req));
         }
         unprepare(ws, req, checked, journal)?;
         progress(Progress::Retrying { attempt });
@@ -395,7 +421,11 @@ fn prepare(
     let paths = changed_paths(repo, base, built.landing)?;
     guard::enforce(&mut ws.state().load()?, &req.id, branch, &req.main_branch, req.enforce_scope, &paths)?;
     let main_now = git::ref_target(&repo.git, &format!("refs/heads/{}", req.main_branch))?;
-    if let Some(main_wt) = checked.main_worktree.as_ref().filter(|_| main_now == Some(base)) {
+    // In a train, another entry may be bringing main's worktree to its
+    // landing right now: that worktree is looked at only under the merge
+    // lock, at the commit point.
+    let alone = req.train_depth <= 1;
+    if let Some(main_wt) = checked.main_worktree.as_ref().filter(|_| alone && main_now == Some(base)) {
         let (from, to) = (git::tree_of(&repo.git, base)?, git::tree_of(&repo.git, built.landing)?);
         let blocked = git::in_the_way(main_wt, from, to, &paths)?;
         if !blocked.is_empty() {
@@ -409,19 +439,29 @@ fn prepare(
     journal.files = built.landing_info.files.len();
     journal.worktree_tick = built.worktree_tick.clone();
     journal.strategy = strategy_name(tested.strategy).to_string();
+    let mut under_test = head;
     if built.landing != head {
-        // The task's worktree gets exactly what lands, for the verify; its
-        // branch points at the landing commit until main does too.
-        journal.task_head = Some(built.landing.to_string());
+        // The task's worktree gets exactly the tree that lands, for the
+        // verify, as a commit of its own: the landing commit (its trailer
+        // says the task landed) is seen on no branch before main has it.
+        let landing = repo
+            .git
+            .find_commit(built.landing)
+            .with_context(|| format!("reading commit {}", built.landing))?;
+        let parents: Vec<Oid> = landing.parent_ids().collect();
+        let message = format!("git-par: the landing of {} under test (not landed)\n", req.id);
+        under_test = git::commit(&repo.git, landing.tree_id(), &parents, &message, sigs)?;
+        journal.task_head = Some(under_test.to_string());
         journal.advance(ws.par(), Step::TaskMerged)?;
         crash_point("task-merge-commit")?;
-        move_task_branch(ws, journal, req, checked, head, built.landing)?;
+        move_task_branch(ws, journal, req, checked, head, under_test)?;
     }
     if req.strategy == Strategy::Ff && tested.strategy == Strategy::Rebase {
         progress(Progress::NotFastForward { main: &req.main_branch });
     }
-    if tested.merged {
-        let (main, commit) = (req.main_branch.as_str(), built.landing);
+    // On a train's speculative base, it is not main that was merged in.
+    if tested.merged && main_now == Some(base) {
+        let (main, commit) = (req.main_branch.as_str(), under_test);
         progress(match tested.strategy {
             Strategy::Rebase => Progress::Rebased { main, commit },
             _ => Progress::MergedMain { main, commit },
@@ -581,6 +621,17 @@ impl SwapHooks for MainWorktreeAhead<'_> {
         self.journal.main_ahead = false;
         self.journal.save(self.ws.par())
     }
+}
+
+/// The refusal of a landing that lost the compare-and-swap on main too often.
+fn kept_moving(ws: &Workspace, req: &Request) -> anyhow::Error {
+    let lock = ws.repo.common_dir.join("refs/heads").join(format!("{}.lock", req.main_branch));
+    if lock_stays(&lock) {
+        // Not main moving: a lock a git that died left, which no retry clears.
+        let (id, main) = (req.id.clone(), req.main_branch.clone());
+        return LandError::MainLocked { id, main, lock }.into();
+    }
+    LandError::MainMoved { id: req.id.clone(), main: req.main_branch.clone() }.into()
 }
 
 /// Whether the lock file at `path` is there and stays for a second, unchanged:

@@ -58,6 +58,9 @@ pub(super) fn complete(
         crash_point("released")?;
     }
     if journal.step < Step::Cleaned {
+        if journal.keep {
+            keep_at_landing(ws, journal, landing, warnings)?;
+        }
         if !journal.keep {
             let removed = ws.with_worktrees_locked(|| {
                 if repo.worktree_intact(&journal.worktree) {
@@ -109,6 +112,28 @@ pub(super) fn complete(
         crash_point("cleaned")?;
     }
     journal.remove(ws.par())
+}
+
+/// A kept branch goes from the commit it was verified on to the landing
+/// commit, which has the same tree (nothing in its worktree changes): a
+/// branch all on main, as `git branch -d` wants it.
+fn keep_at_landing(
+    ws: &Workspace,
+    journal: &Journal,
+    landing: Oid,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let repo = &ws.repo;
+    let Some(tested) = Journal::oid(&journal.task_head).filter(|t| *t != landing) else { return Ok(()) };
+    if git::tree_of(&repo.git, tested)? != git::tree_of(&repo.git, landing)? {
+        return Ok(());
+    }
+    let branch_ref = format!("refs/heads/{}", journal.branch);
+    let log = format!("git-par finish {}: kept at its landing", journal.task);
+    if let Err(e) = git::compare_and_swap(&repo.git, &branch_ref, tested, landing, &log) {
+        warnings.push(format!("{} was kept at the commit it was verified on: {e:#}", journal.branch));
+    }
+    Ok(())
 }
 
 /// Step 6, the worktree part: brings the worktree that has the main branch

@@ -114,6 +114,7 @@ impl Fixture {
         Request {
             id: id.to_string(),
             strategy: Strategy::Merge,
+            train_depth: 1,
             verify: None,
             commit: None,
             keep: false,
@@ -215,7 +216,8 @@ fn main_that_moved_is_merged_into_the_task_first_and_both_land() {
     assert_eq!(f.rev(&f.root, "main^2"), tip);
     assert_eq!(git(&f.root, &["rev-list", "--count", &format!("{main_before}..main")]), "2\n");
     assert_eq!(landed.commits.len(), 1);
-    // --keep: the task is done, its branch and worktree stay, at the landing (what was tested).
+    // --keep: the task is done, its branch and worktree stay, at the
+    // landing (the tree that was verified).
     assert!(f.state().tasks.is_empty());
     assert_eq!(f.rev(&f.root, "par/T001"), f.rev(&f.root, "main"));
     assert_eq!(f.read(&wt, "shared.txt"), "one\ntwo\nthree\nfour\n");
@@ -752,7 +754,7 @@ fn a_task_without_commits_lands_as_one_commit_that_ticks_it() {
         git(&f.root, &["log", "-1", "--format=%B", "main"]),
         "T003: Touch the shared file\n\nThe task made no commits.\n\nPar-Task: T003\n\n"
     );
-    // The kept branch is at what it was tested on: the landing.
+    // The kept branch is at the landing, the tree it was verified on.
     assert_eq!(f.rev(&f.root, "par/T003"), f.rev(&f.root, "main"));
     assert_eq!(f.read(&wt, "other.txt"), "main moved\n");
 }

@@ -40,7 +40,8 @@ pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result
     let Some(task) = state.tasks.get(id).cloned() else {
         return Err(TaskError::NotActive { id: id.to_string() }.into());
     };
-    if crate::land::landing_now(ws.par())?.as_deref() == Some(id) {
+    // Holding the merge queue, or riding the merge train (verifying, waiting).
+    if crate::land::landing_now(ws.par())?.as_deref() == Some(id) || crate::land::is_member(ws.par(), id) {
         // Forced or not: pulling the worktree from under a live landing
         // leaves it nothing sensible to do.
         return Err(AbortError::LandingNow { id: id.to_string() }.into());

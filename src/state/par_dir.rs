@@ -144,6 +144,36 @@ impl ParDir {
         self.verify_dir().join(format!("{task}.out"))
     }
 
+    /// `train/`, the merge train: its queue, memberships, signals and verify slots.
+    pub fn train_dir(&self) -> PathBuf {
+        self.dir.join("train")
+    }
+
+    /// `train/queue.json`: the train's entries in arrival order.
+    pub fn train_queue(&self) -> PathBuf {
+        self.train_dir().join("queue.json")
+    }
+
+    /// `train/queue.lock`, held for an instant by whoever reads or writes the queue.
+    pub fn train_queue_lock(&self) -> PathBuf {
+        self.train_dir().join("queue.lock")
+    }
+
+    /// `train/<task>.member`: held by the finish of `task` while it is in the train.
+    pub fn train_member(&self, task: &str) -> PathBuf {
+        self.train_dir().join(format!("{task}.member"))
+    }
+
+    /// `train/<seq>.<epoch>.signal`: held by entry `seq` while its published landing is current.
+    pub fn train_signal(&self, seq: u64, epoch: u64) -> PathBuf {
+        self.train_dir().join(format!("{seq}.{epoch}.signal"))
+    }
+
+    /// `train/slot-<n>.lock`: one of the `par.trainDepth` verify slots.
+    pub fn train_slot(&self, n: usize) -> PathBuf {
+        self.train_dir().join(format!("slot-{n}.lock"))
+    }
+
     /// `tmux/`, the banners of `git par tmux` panes.
     pub fn tmux_dir(&self) -> PathBuf {
         self.dir.join("tmux")

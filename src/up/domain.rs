@@ -107,6 +107,8 @@ impl<'a> Domain<'a> {
             template: Request {
                 id: String::new(),
                 strategy,
+                // Its landings ride the merge train like concurrent finishes.
+                train_depth: land::train_depth(self.ws)?,
                 verify: verify.or_else(|| self.ws.config.verify.clone()).filter(|v| !v.trim().is_empty()),
                 commit: None,
                 keep: false,

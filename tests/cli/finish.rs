@@ -41,10 +41,21 @@ fn lands_a_task_and_prints_the_commit() {
 
     let run = repo.par(&["--json", "finish", "T001"]).success();
     let commit = repo.rev("main");
+    let mut landed = run.json();
+    let train = landed.as_object_mut().unwrap().remove("train").unwrap();
     assert_eq!(
-        run.json(),
+        landed,
         json!({"version": 1, "task": "T001", "commit": commit, "strategy": "merge",
                "commits": 1, "files": 1, "main_branch": "main"})
+    );
+    // Alone in the merge train: first, verified on main, landed.
+    let main_before = repo.rev("main^1");
+    assert_eq!(
+        train,
+        json!({"position": 1, "events": [
+            {"event": "joined", "position": 1, "ahead": []},
+            {"event": "verified", "base": main_before, "landing": commit},
+            {"event": "landed", "commit": commit}]})
     );
     assert_eq!(run.stderr, format!("Landed T001 on main as {} (merge, 1 commit, 1 file)\n", &commit[..7]));
     assert_eq!(repo.rev("main^2"), tip);

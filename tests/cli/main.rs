@@ -32,4 +32,5 @@ mod run;
 mod start;
 mod tmux;
 mod torture;
+mod train;
 mod up;

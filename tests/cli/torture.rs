@@ -318,6 +318,8 @@ struct Incarnation {
     strategy: Option<Strategy>,
     /// The commit it started from, when known from the state.
     base: Option<String>,
+    /// Landed through a finish with a verify that recorded the trees it saw.
+    verified: bool,
 }
 
 impl Incarnation {
@@ -329,6 +331,7 @@ impl Incarnation {
             lines: Vec::new(),
             strategy: None,
             base: None,
+            verified: false,
         }
     }
 }
@@ -551,8 +554,40 @@ impl Ledger {
 // The checks.
 
 /// Everything that must hold when no git-par process is running.
+/// A verify command that records `<task> <tree>` of what it runs on.
+fn verify_recording(t: &Torture) -> String {
+    format!("echo \"$GIT_PAR_TASK $(git rev-parse 'HEAD^{{tree}}')\" >> '{}'", verified_log(t).display())
+}
+
+fn verified_log(t: &Torture) -> PathBuf {
+    t.repo.root.parent().expect("parent").join("verified-trees")
+}
+
+/// Main moved to a landing of a verified task only with a tree a verify saw.
+fn check_verified(t: &Torture, ledger: &Ledger) -> Result<(), String> {
+    let seen: BTreeSet<String> = std::fs::read_to_string(verified_log(t))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
+        .collect();
+    let log = expect_git(
+        t,
+        &t.repo.root,
+        &["log", "--first-parent", "--format=%T %(trailers:key=Par-Task,valueonly,separator=)", "main"],
+    )?;
+    for line in log.lines() {
+        let mut parts = line.split_whitespace();
+        let (Some(tree), Some(task)) = (parts.next(), parts.next()) else { continue };
+        if ledger.landed.get(task).is_some_and(|inc| inc.verified) && !seen.contains(tree) {
+            return Err(format!("{task} landed tree {tree}, which no verify saw"));
+        }
+    }
+    Ok(())
+}
+
 fn check_quiescent(t: &Torture, ledger: &Ledger, fsck: bool) -> Result<(), String> {
     let repo = &t.repo;
+    check_verified(t, ledger)?;
     let state = t.state()?;
     if let Some(problem) = overlap(&state) {
         return Err(problem);
@@ -752,16 +787,18 @@ fn check_history(t: &Torture, ledger: &Ledger) -> Result<(), String> {
     let events = std::fs::read_to_string(t.repo.path(".git/par/events.jsonl")).unwrap_or_default();
     // A start killed after recording its task but before its event, which
     // doctor kept, has no start event: its base was read from the state.
-    let mut base_of: BTreeMap<String, String> =
-        ledger.landed.values().filter_map(|i| Some((i.id.clone(), i.base.clone()?))).collect();
+    // The last start of a task is the one that landed: a task aborted and
+    // started again was not active in between.
+    let mut base_of: BTreeMap<String, String> = BTreeMap::new();
     for line in events.lines() {
         let Ok(event) = serde_json::from_str::<Value>(line) else { continue };
         if event["event"] == "start" {
             if let (Some(task), Some(base)) = (event["task"].as_str(), event["base"].as_str()) {
-                base_of.entry(task.to_string()).or_insert_with(|| base.to_string());
+                base_of.insert(task.to_string(), base.to_string());
             }
         }
     }
+    base_of.extend(ledger.landed.values().filter_map(|i| Some((i.id.clone(), i.base.clone()?))));
     // (task, main position it started at, position it landed at, paths changed)
     let mut landings: Vec<(String, usize, usize, BTreeSet<String>)> = Vec::new();
     for (i, (old, new, task)) in moves.iter().enumerate() {
@@ -806,7 +843,10 @@ fn check_history(t: &Torture, ledger: &Ledger) -> Result<(), String> {
         for b in &landings[i + 1..] {
             let concurrent = a.1 < b.2 && b.1 < a.2;
             if let Some(path) = a.3.intersection(&b.3).next().filter(|_| concurrent) {
-                return Err(format!("{} and {} were active together and both changed {path}", a.0, b.0));
+                return Err(format!(
+                    "{} and {} were active together and both changed {path} (main moves: {} started at {}, landed at {}; {} started at {}, landed at {})",
+                    a.0, b.0, a.0, a.1, a.2, b.0, b.1, b.2
+                ));
             }
         }
     }
@@ -934,11 +974,28 @@ fn operate_on(t: &Torture, ledger: &Mutex<Ledger>, rng: &mut Rng, id: &str) -> R
     }
     let strategy = Strategy::random(rng);
     let dir = if rng.chance(30) { wt.clone() } else { t.repo.root.clone() };
-    let run = t.repo.par_in(&dir, &["finish", &id, "--strategy", strategy.name()]);
+    // The verify step: a verify that records the tree it runs on (main may
+    // only move to one of those), sometimes failing first, which must leave
+    // the task active and main untouched.
+    let verify = rng.chance(50).then(|| verify_recording(t));
+    if let Some(verify) = verify.as_ref().filter(|_| rng.chance(15)) {
+        let failing = format!("{verify}; exit 1");
+        let run = t.repo.par_in(&dir, &["finish", &id, "--strategy", strategy.name(), "--verify", &failing]);
+        if run.code != 1 || !run.stderr.contains("error: verify failed (exit 1)") {
+            return Err(fail(&format!("finish {id} with a failing verify"), &run));
+        }
+        ledger.lock().unwrap().count("verify failed, task kept");
+    }
+    let mut args = vec!["finish", id.as_str(), "--strategy", strategy.name()];
+    if let Some(verify) = &verify {
+        args.extend(["--verify", verify.as_str()]);
+    }
+    let run = t.repo.par_in(&dir, &args);
     if run.code != 0 {
         return Err(fail(&format!("finish {id} --strategy {}", strategy.name()), &run));
     }
     inc.strategy = Some(strategy);
+    inc.verified = verify.is_some();
     let mut ledger = ledger.lock().unwrap();
     ledger.count("landed");
     if let Some(before) = ledger.landed.insert(id.clone(), inc) {

@@ -1,0 +1,280 @@
+//! The merge train (issue 16, DESIGN §6 "Trains"): concurrent finishes
+//! verified in parallel, each on exactly the tree it would land, landing in
+//! arrival order; a failing entry ejected and those behind verified again.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::TestRepo;
+
+const TASKS_FILE: &str = "specs/001-demo/tasks.md";
+
+fn tasks(n: usize) -> String {
+    let mut text = String::from("# Tasks: Demo\n\n## Phase 1: Parallel work\n\n");
+    for i in 1..=n {
+        text.push_str(&format!("- [ ] T{i:03} [P] Create src/t{i}.txt\n"));
+    }
+    text
+}
+
+/// A repository with `n` started tasks, each with one commit of its own file.
+fn repo_with_work(n: usize) -> (TestRepo, Vec<String>) {
+    let repo = TestRepo::with_tasks(&tasks(n));
+    let ids: Vec<String> = (1..=n).map(|i| format!("T{i:03}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        repo.par(&["start", id]).success();
+        let wt = repo.worktree(id);
+        std::fs::create_dir_all(wt.join("src")).unwrap();
+        std::fs::write(wt.join(format!("src/t{}.txt", i + 1)), format!("task {}\n", i + 1)).unwrap();
+        repo.git_in(&wt, &["add", "-A"]);
+        repo.git_in(&wt, &["commit", "-q", "-m", &format!("Create t{}", i + 1)]);
+    }
+    (repo, ids)
+}
+
+/// A verify that records `<task> <tree>` of what it runs on, takes a
+/// while, and fails for `failing`.
+fn verify_command(log: &Path, failing: &str) -> String {
+    format!(
+        "echo \"$GIT_PAR_TASK $(git rev-parse 'HEAD^{{tree}}')\" >> '{}'; sleep 1; test \"$GIT_PAR_TASK\" != '{failing}'",
+        log.display()
+    )
+}
+
+fn verified_trees(log: &Path) -> BTreeSet<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
+        .collect()
+}
+
+/// Spawns `finish` for each id, in this order, each once the one before
+/// has joined the train (its place in the queue is what arrival means).
+fn spawn_in_order(repo: &TestRepo, ids: &[String], verify: &str) -> Vec<Child> {
+    let queue = repo.root.join(".git/par/train/queue.json");
+    let mut children = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        let child = repo
+            .par_command(&repo.root, &["--json", "finish", id, "--verify", verify])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        children.push(child);
+        // Joined: the queue has it (or it is already gone, having landed).
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            let text = std::fs::read_to_string(&queue).unwrap_or_default();
+            if text.contains(&format!("\"task\":\"{id}\"")) || landed(repo).len() > n {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    children
+}
+
+/// The tasks landed on main, oldest first, by their landing commits' trailers.
+fn landed(repo: &TestRepo) -> Vec<String> {
+    let log = repo.git(&[
+        "log",
+        "--first-parent",
+        "--reverse",
+        "--format=%(trailers:key=Par-Task,valueonly)%x00",
+        "main",
+    ]);
+    log.split('\0').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+/// Every first-parent commit main moved to, with its tree.
+fn landed_trees(repo: &TestRepo) -> BTreeMap<String, String> {
+    repo.git(&[
+        "log",
+        "--first-parent",
+        "--format=%H %T %(trailers:key=Par-Task,valueonly,separator=)",
+        "main",
+    ])
+    .lines()
+    .filter_map(|l| {
+        let mut parts = l.split_whitespace();
+        let (_, tree, task) = (parts.next()?, parts.next()?, parts.next()?);
+        Some((task.to_string(), tree.to_string()))
+    })
+    .collect()
+}
+
+fn state(repo: &TestRepo) -> serde_json::Value {
+    serde_json::from_str(&repo.read(".git/par/state.json")).unwrap()
+}
+
+fn ticks(repo: &TestRepo, id: &str) -> usize {
+    repo.git(&["show", &format!("main:{TASKS_FILE}")]).matches(&format!("- [X] {id} ")).count()
+}
+
+#[test]
+fn six_concurrent_finishes_land_in_arrival_order_and_the_failing_third_is_ejected() {
+    let (repo, ids) = repo_with_work(6);
+    repo.git(&["config", "par.trainDepth", "6"]);
+    let log: PathBuf = repo.root.parent().unwrap().join("verified");
+    let verify = verify_command(&log, "T003");
+    let children = spawn_in_order(&repo, &ids, &verify);
+    let mut outputs = BTreeMap::new();
+    for (id, child) in ids.iter().zip(children) {
+        let out = child.wait_with_output().unwrap();
+        outputs.insert(id.clone(), out);
+    }
+    for (id, out) in &outputs {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if id == "T003" {
+            assert_eq!(out.status.code(), Some(1), "{id}: {stderr}");
+            assert!(stderr.contains("error: verify failed (exit 1)"), "{stderr}");
+        } else {
+            assert!(out.status.success(), "{id}: {stderr}");
+        }
+    }
+    // Landed in arrival order, the third left out and still active.
+    assert_eq!(landed(&repo), ["T001", "T002", "T004", "T005", "T006"]);
+    assert_eq!(state(&repo)["tasks"]["T003"]["state"], "active");
+    assert_eq!(repo.rev("par/T003"), repo.git_in(&repo.worktree("T003"), &["rev-parse", "HEAD"]).trim());
+    // Every tree main moved to is one a verify ran on.
+    let seen = verified_trees(&log);
+    let trees = landed_trees(&repo);
+    assert_eq!(trees.len(), 5, "{trees:?}");
+    for (task, tree) in &trees {
+        assert!(seen.contains(tree), "{task} landed tree {tree}, which no verify saw: {seen:?}");
+    }
+    for id in &ids {
+        assert_eq!(ticks(&repo, id), usize::from(id != "T003"), "{id}");
+    }
+    // The entries behind the ejected one were verified again, without it.
+    let t4: serde_json::Value = serde_json::from_slice(&outputs["T004"].stdout).unwrap();
+    assert_eq!(t4["train"]["position"], 4);
+    let events: Vec<&str> =
+        t4["train"]["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert!(events.contains(&"rebuilt"), "{t4}");
+    assert_eq!(events.last(), Some(&"landed"));
+    repo.git(&["fsck", "--no-progress", "--strict"]);
+    assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "");
+}
+
+/// A small xorshift generator: the seed is printed, and replays with GIT_PAR_TORTURE_SEED.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Members of a train killed with SIGKILL at random moments, then `doctor
+/// --repair`: main only moved to trees a verify saw, every task is landed
+/// and ticked exactly once or active and not ticked, nothing is left
+/// finishing, and the rest then lands.
+#[test]
+fn a_train_member_killed_at_random_moments_then_doctor_repair_keeps_the_invariants() {
+    let seed = std::env::var("GIT_PAR_TORTURE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1
+    });
+    eprintln!("train kill: seed {seed} (replay with GIT_PAR_TORTURE_SEED={seed})");
+    let mut rng = Rng(seed);
+    for round in 0..3 {
+        let (repo, ids) = repo_with_work(5);
+        repo.git(&["config", "par.trainDepth", "5"]);
+        let log = repo.root.parent().unwrap().join("verified");
+        let verify = format!(
+            "echo \"$GIT_PAR_TASK $(git rev-parse 'HEAD^{{tree}}')\" >> '{}'; sleep 0.{}",
+            log.display(),
+            2 + rng.below(5)
+        );
+        let mut children = spawn_in_order(&repo, &ids, &verify);
+        let victim = rng.below(ids.len() as u64) as usize;
+        std::thread::sleep(Duration::from_millis(rng.below(1200)));
+        let _ = children[victim].kill();
+        let mut codes = Vec::new();
+        for (id, child) in ids.iter().zip(children) {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            // Landed, killed, or refused because the killed one needs a repair.
+            assert!(
+                out.status.success()
+                    || out.status.code().is_none()
+                    || stderr.contains("git par doctor --repair"),
+                "seed {seed} round {round}: {id} exited {:?}: {stderr}",
+                out.status.code()
+            );
+            codes.push((id.clone(), out.status.code()));
+        }
+        repo.par(&["doctor", "--repair"]);
+        let run = repo.par(&["doctor"]);
+        assert_eq!(run.code, 0, "seed {seed} round {round} ({codes:?}): after --repair: {}", run.stdout);
+
+        let check = |stage: &str| {
+            let seen = verified_trees(&log);
+            let trees = landed_trees(&repo);
+            for (task, tree) in &trees {
+                assert!(
+                    seen.contains(tree),
+                    "seed {seed} round {round} {stage}: {task} landed unverified tree {tree}"
+                );
+            }
+            let landed = landed(&repo);
+            let state = state(&repo);
+            for id in &ids {
+                let times = landed.iter().filter(|t| *t == id).count();
+                assert!(times <= 1, "seed {seed} round {round} {stage}: {id} landed {times} times");
+                assert_eq!(ticks(&repo, id), times, "seed {seed} round {round} {stage}: {id} ticks");
+                match state["tasks"].get(id.as_str()) {
+                    Some(task) => {
+                        assert_eq!(
+                            times, 0,
+                            "seed {seed} round {round} {stage}: {id} landed and still in the state"
+                        );
+                        assert_eq!(task["state"], "active", "seed {seed} round {round} {stage}: {id}");
+                    }
+                    None => assert_eq!(
+                        times, 1,
+                        "seed {seed} round {round} {stage}: {id} neither landed nor active"
+                    ),
+                }
+            }
+            repo.git(&["fsck", "--no-progress", "--strict"]);
+        };
+        check("after the repair");
+        // The rest lands, each exactly once, still only on verified trees.
+        let active: Vec<String> =
+            ids.iter().filter(|id| state(&repo)["tasks"].get(id.as_str()).is_some()).cloned().collect();
+        for id in &active {
+            repo.par(&["finish", id, "--verify", &verify]).success();
+        }
+        check("after finishing the rest");
+        assert_eq!(landed(&repo).len(), ids.len());
+        assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "");
+    }
+}
+
+#[test]
+fn no_train_lands_one_at_a_time_and_a_bad_depth_is_refused() {
+    let (repo, _) = repo_with_work(2);
+    repo.git(&["config", "par.trainDepth", "zero"]);
+    let before = repo.rev("main");
+    let run = repo.par(&["finish", "T001"]).code(2);
+    assert_eq!(
+        run.stderr,
+        "error: par.trainDepth = zero is not a whole number of 1 or more\n\
+hint: set it with `git config par.trainDepth 4` (1 lands one at a time), or pass --no-train\n"
+    );
+    assert_eq!(repo.rev("main"), before);
+    // --no-train: the old queue, no train in the result.
+    let run = repo.par(&["--json", "finish", "T001", "--no-train"]).success();
+    assert!(run.json().get("train").is_none(), "{}", run.stdout);
+    repo.git(&["config", "par.trainDepth", "3"]);
+    let run = repo.par(&["--json", "finish", "T002"]).success();
+    assert_eq!(run.json()["train"]["position"], 1);
+    assert_eq!(landed(&repo), ["T001", "T002"]);
+}
