@@ -70,7 +70,13 @@ pub struct Config {
     /// `par.limit.<class>`: tasks of that class per wave.
     pub limits: BTreeMap<String, usize>,
     pub remote: Option<String>,
+    /// `par.lockTTL`: how long a machine may go without a heartbeat before
+    /// its tasks show as stale (remote mode; nothing expires by itself).
+    pub lock_ttl: std::time::Duration,
 }
+
+/// `par.lockTTL` when it is not set.
+pub const DEFAULT_LOCK_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 impl Config {
     /// Reads the settings visible from `repo` (local, global, system).
@@ -89,6 +95,9 @@ impl Config {
             log_dir: get("par.logDir").unwrap_or_else(|| "logs/parallel".to_string()),
             command: get("par.command"),
             remote: get("par.remote"),
+            lock_ttl: get("par.lockTTL")
+                .and_then(|text| humantime::parse_duration(text.trim()).ok())
+                .unwrap_or(DEFAULT_LOCK_TTL),
             ..Config::default()
         };
         let mut entries = cfg.entries(Some(r"^par\.")).context("reading git config")?;

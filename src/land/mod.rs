@@ -43,6 +43,7 @@ use crate::workspace::Workspace;
 mod build;
 mod check;
 mod error;
+mod follow;
 mod journal;
 mod message;
 mod queue;
@@ -145,6 +146,9 @@ pub fn finish(ws: &Workspace, req: &Request, progress: &dyn Fn(Progress<'_>)) ->
     active_task(ws, &state, req)?;
     if req.dry_run {
         return dry_run(ws, &state, req);
+    }
+    if let Some(remote) = ws.state().remote() {
+        remote.set_wait(req.wait.unwrap_or(crate::state::remote::DEFAULT_WAIT));
     }
     with_merge_lock(ws.par(), &req.id, req.wait, progress, || land(ws, req, progress))
 }
@@ -253,6 +257,7 @@ fn land(ws: &Workspace, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Resul
     match result {
         Ok(landing) => Ok(landing),
         Err(e) if is_crash(&e) => Err(e),
+        Err(e) if is_uncertain(&e) => Err(e),
         Err(e) if journal.step >= Step::Landed => Err(e.context(format!(
             "{} landed on {}, but finishing up failed; run `git par doctor --repair`",
             req.id, req.main_branch
@@ -274,6 +279,12 @@ fn land(ws: &Workspace, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Resul
             }
         }
     }
+}
+
+/// Whether `e` says the landing's push may have happened: then nothing is
+/// rolled back, and `doctor --repair` asks the remote.
+fn is_uncertain(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<crate::state::remote::PushUncertain>().is_some())
 }
 
 fn set_status(ws: &Workspace, id: &str, status: TaskStatus) -> Result<()> {
@@ -299,6 +310,7 @@ fn land_steps(
     let mut attempt = 0;
     let (landing, built, main_lock, scope_warnings) = loop {
         attempt += 1;
+        follow::follow_remote_main(ws, req, checked, journal)?;
         let main_old = git::ref_target(&repo.git, &main_ref)?
             .with_context(|| format!("the main branch '{}' disappeared", req.main_branch))?;
         let head = Journal::oid(&journal.task_head).unwrap_or(checked.task_tip);
@@ -375,6 +387,9 @@ fn land_steps(
         // The locks are checked, and main moved, in one step of the state:
         // no task can take a path this landing changes in between.
         let mut warnings = Vec::new();
+        // Remote mode: the task is released in the state pushed with main.
+        let release =
+            ws.state().releases_at_commit_point().then(|| sync::finish_event(journal, built.landing));
         let moved = {
             let main_move = MainMove {
                 repo: &repo.git,
@@ -391,7 +406,7 @@ fn land_steps(
                 paths: &landed_paths,
                 req,
             };
-            let landed = ws.state().land_dyn(&main_move, &mut ahead, &mut |state, _| {
+            let landed = ws.state().land_dyn(&main_move, &mut ahead, &mut |state, events| {
                 warnings = guard::enforce(
                     state,
                     &req.id,
@@ -400,6 +415,11 @@ fn land_steps(
                     req.enforce_scope,
                     &landed_paths,
                 )?;
+                if let Some(finished) = &release {
+                    state.tasks.remove(&req.id);
+                    state.acquiring.remove(&req.id);
+                    events.push(finished.clone());
+                }
                 Ok(())
             })?;
             match landed {

@@ -41,7 +41,7 @@ pub use self::block::{block, unblock, BlockChange, BlockError};
 use self::locks::describe_pairs;
 pub use self::locks::{change_locks, conflicts, unlock, Conflict, LockChange, LockError, Unlocked};
 pub use self::start::{start, StartError, StartOptions, StartOutcome, Started, START_CRASH_POINTS};
-pub use self::status::{staleness, status, StatusRow};
+pub use self::status::{heartbeat, on_other_machine, staleness, status, StatusRow};
 use crate::state::{ActiveTask, State};
 
 /// The steps a test can crash an abort at ([`abort`]), in order.

@@ -11,6 +11,9 @@
 //! - `landing`: who holds the merge queue, for those who wait;
 //! - `journal/<ID>.<kind>` (and `journal/.<ID>.<kind>.tmp` while it is
 //!   written): operations in progress ([`crate::journal`]);
+//! - `remote` (the name of the remote whose state this repository uses) and
+//!   `remote-state.json` (its last fetched copy, which the hook reads):
+//!   remote mode's ([`super::remote`]);
 //! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners.
 
 use std::fs::{self, File};
@@ -85,12 +88,27 @@ impl ParDir {
 
     /// Whether `name` (a file in the directory) is a temporary `state.json`.
     pub fn is_state_temp(name: &str) -> bool {
-        name.starts_with("state.json.tmp.")
+        name.starts_with("state.json.tmp.") || name.starts_with("remote-state.json.tmp.")
     }
 
     /// `events.jsonl`.
     pub fn events_file(&self) -> PathBuf {
         self.dir.join("events.jsonl")
+    }
+
+    /// `remote`: the remote whose `refs/par/state` holds the state, in remote mode.
+    pub fn remote_marker(&self) -> PathBuf {
+        self.dir.join("remote")
+    }
+
+    /// `remote-state.json`: the last fetched copy of the remote's state.
+    pub fn remote_copy(&self) -> PathBuf {
+        self.dir.join("remote-state.json")
+    }
+
+    /// Where this process writes the next `remote-state.json`.
+    pub fn remote_copy_temp(&self) -> PathBuf {
+        self.dir.join(format!("remote-state.json.tmp.{}", std::process::id()))
     }
 
     /// `landing`: the task (and pid) holding the merge queue.
