@@ -136,6 +136,12 @@ impl Remote {
             return Ok(Pushed::Done);
         }
         let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // The server checks the old value again as it locks the ref: a push
+        // that won between our lease check and its lock makes it refuse.
+        let raced = ["cannot lock ref", "but expected", "reference already exists", "incorrect old value"]
+            .iter()
+            .any(|said| stderr.contains(said));
         let mut lost = false;
         let mut answered = false;
         for line in stdout.lines() {
@@ -149,10 +155,15 @@ impl Remote {
                 continue;
             }
             let refname = spec.rsplit(':').next().unwrap_or(spec).to_string();
-            if ["stale info", "fetch first", "non-fast-forward", "atomic push failed", "already exists"]
-                .iter()
-                .any(|why| summary.contains(why))
-            {
+            let stale =
+                ["stale info", "fetch first", "non-fast-forward", "atomic push failed", "already exists"]
+                    .iter()
+                    .any(|why| summary.contains(why));
+            let server_raced = raced
+                && ["failed to update ref", "atomic transaction failed", "failed to lock"]
+                    .iter()
+                    .any(|why| summary.contains(why));
+            if stale || server_raced {
                 lost = true;
             } else {
                 let reason = summary.trim().to_string();

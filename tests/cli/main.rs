@@ -26,6 +26,7 @@ mod paths;
 mod plan;
 mod race;
 mod readme;
+mod remote;
 mod run;
 mod start;
 mod tmux;
