@@ -4,8 +4,7 @@ use std::fs;
 
 use serde_json::json;
 
-use crate::common::TestRepo;
-use crate::start::{assert_refused, events, state, write_at, PLAN};
+use crate::common::{assert_refused, events, state, write_at, TestRepo, PLAN};
 
 fn started(id: &str) -> TestRepo {
     let repo = TestRepo::with_tasks(PLAN);

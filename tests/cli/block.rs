@@ -2,8 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::TestRepo;
-use crate::start::{assert_refused, events, owner, state, PLAN};
+use crate::common::{assert_refused, events, owner, state, TestRepo, PLAN};
 
 #[test]
 fn block_and_unblock_are_recorded_and_keep_the_locks() {

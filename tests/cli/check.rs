@@ -1,134 +1,18 @@
 //! `check --staged` and `check PATH...`, mostly through real `git commit`s
 //! with the hook installed, in real worktrees.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 
-use git_par::state::{ActiveTask, LocalBackend, Owner, ParDir, TaskStatus, Transact as _};
+use git_par::state::{LocalBackend, ParDir, Transact as _};
 
-use crate::common::{Run, TestRepo};
-
-pub const TASKS: &str = "# Tasks: demo
-
-## Phase 1
-
-- [ ] T001 [P] Model
-- [ ] T002 [P] Docs
-- [ ] T003 [P] Unicode
-";
-
-pub const TASKS_FILE: &str = "specs/001-demo/tasks.md";
-
-/// A repository with a few files, the hook installed, and no task.
-pub fn repo() -> TestRepo {
-    let repo = files();
-    repo.par(&["hook", "install"]).success();
-    repo
-}
-
-/// A repository with a few files (spaces and non-ASCII names among them), no hook, no task.
-pub fn files() -> TestRepo {
-    TestRepo::with_files(&[
-        (TASKS_FILE, TASKS),
-        ("README.md", "demo\n"),
-        ("src/a.py", "a\n"),
-        ("src/b.py", "b\n"),
-        ("docs/b.md", "b\n"),
-        ("docs/guide.md", "guide\n"),
-        ("src/my file.py", "spaces\n"),
-        ("docs/café ü.md", "unicode\n"),
-    ])
-}
-
-/// Starts task `id` with `git par start`, locking `locks`; returns its worktree.
-pub fn start(repo: &TestRepo, id: &str, locks: &[&str]) -> PathBuf {
-    let mut args = vec!["start", id];
-    for lock in locks {
-        args.extend(["--path", lock]);
-    }
-    let run = repo.par(&args).success();
-    let worktree = PathBuf::from(run.stdout.trim_end());
-    assert_eq!(worktree, repo.worktree(id));
-    worktree
-}
-
-/// `text` with this machine's host name, part of every task owner, replaced by `host`.
-pub fn hostless(text: &str) -> String {
-    text.replace(&format!("tester@{}", Owner::current().host), "tester@host")
-}
-
-/// A run's outputs with the host name of task owners replaced by `host`.
-pub trait Hostless {
-    fn stderr_hostless(&self) -> String;
-    fn json_hostless(&self) -> serde_json::Value;
-}
-
-impl Hostless for Run {
-    fn stderr_hostless(&self) -> String {
-        hostless(&self.stderr)
-    }
-
-    fn json_hostless(&self) -> serde_json::Value {
-        self.json();
-        serde_json::from_str(&hostless(&self.stdout)).unwrap()
-    }
-}
-
-/// Rewrites a task's entry in the state (to test how the check finds the current task).
-pub fn record(repo: &TestRepo, id: &str, branch: &str, worktree: &Path, locks: &[&str]) {
-    let base = repo.rev("main");
-    LocalBackend::new(ParDir::new(repo.root.join(".git/par")))
-        .update(|state| {
-            state.main_branch = Some("main".to_string());
-            state.tasks_file = Some(TASKS_FILE.to_string());
-            state.tasks.insert(
-                id.to_string(),
-                ActiveTask {
-                    id: id.to_string(),
-                    branch: branch.to_string(),
-                    worktree: worktree.to_path_buf(),
-                    base: base.clone(),
-                    locks: locks.iter().map(|l| l.to_string()).collect(),
-                    owner: Owner { user: "tester".to_string(), host: "host".to_string() },
-                    started_at: "2026-01-01T00:00:00Z".to_string(),
-                    state: TaskStatus::Active,
-                    blocked_reason: None,
-                },
-            );
-            Ok(())
-        })
-        .unwrap();
-}
-
-/// Writes `content` to `rel` in `dir` (creating directories).
-pub fn write(dir: &Path, rel: &str, content: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
-}
-
-/// `git commit -m MSG` in `dir`, with whatever is staged, through the hooks.
-pub fn commit(repo: &TestRepo, dir: &Path, args: &[&str]) -> Run {
-    let mut all = vec!["commit", "-q", "-m", "change"];
-    all.extend_from_slice(args);
-    repo.try_git_in(dir, &all)
-}
-
-pub fn add(repo: &TestRepo, dir: &Path, paths: &[&str]) {
-    let mut args = vec!["add", "--"];
-    args.extend_from_slice(paths);
-    repo.git_in(dir, &args);
-}
-
-/// The two usual tasks: T001 holds `src/a.py` and `src/*.rs`, T002 holds `docs/`.
-pub fn two_tasks(repo: &TestRepo) -> (PathBuf, PathBuf) {
-    (start(repo, "T001", &["src/a.py", "src/*.rs"]), start(repo, "T002", &["docs/"]))
-}
+use crate::common::scenes::{add, commit, hooked, start_locking, two_tasks, write};
+use crate::common::{record, TestRepo, CHECK_PLAN, TASKS_FILE};
 
 #[test]
 fn without_state_check_exits_0_at_once() {
-    let repo = repo();
+    let repo = hooked();
     write(&repo.root, "docs/b.md", "changed\n");
     add(&repo, &repo.root, &["docs/b.md"]);
     let run = repo.par(&["--json", "check", "--staged"]).success();
@@ -140,8 +24,8 @@ fn without_state_check_exits_0_at_once() {
 
 #[test]
 fn state_without_tasks_exits_0() {
-    let repo = repo();
-    start(&repo, "T002", &["docs/"]);
+    let repo = hooked();
+    start_locking(&repo, "T002", &["docs/"]);
     LocalBackend::new(ParDir::new(repo.root.join(".git/par")))
         .update(|state| {
             state.tasks.clear();
@@ -155,7 +39,7 @@ fn state_without_tasks_exits_0() {
 
 #[test]
 fn an_in_scope_commit_passes() {
-    let repo = repo();
+    let repo = hooked();
     let (t1, t2) = two_tasks(&repo);
     write(&t1, "src/a.py", "mine\n");
     write(&t1, "src/new.rs", "new\n");
@@ -173,7 +57,7 @@ fn an_in_scope_commit_passes() {
 
 #[test]
 fn an_out_of_scope_commit_is_refused() {
-    let repo = repo();
+    let repo = hooked();
     let (t1, _) = two_tasks(&repo);
     write(&t1, "src/a.py", "mine\n");
     write(&t1, "README.md", "not mine\n");
@@ -195,7 +79,7 @@ hint: to leave them out of this commit: git restore --staged -- README.md src/su
 
 #[test]
 fn another_tasks_path_is_refused_in_a_worktree() {
-    let repo = repo();
+    let repo = hooked();
     let (t1, _) = two_tasks(&repo);
     write(&t1, "src/a.py", "mine\n");
     write(&t1, "docs/guide.md", "T002's\n");
@@ -221,7 +105,7 @@ hint: to leave it out of this commit: git restore --staged -- docs/guide.md
 
 #[test]
 fn main_committing_a_locked_file_is_refused() {
-    let repo = repo();
+    let repo = hooked();
     two_tasks(&repo);
     write(&repo.root, "src/a.py", "on main\n");
     write(&repo.root, "README.md", "free\n");
@@ -236,7 +120,7 @@ fn main_committing_a_locked_file_is_refused() {
 
 #[test]
 fn renames_are_checked_on_both_sides() {
-    let repo = repo();
+    let repo = hooked();
     let (t1, _) = two_tasks(&repo);
     // Into another task's directory: the new side is T002's.
     repo.git_in(&t1, &["mv", "src/a.py", "docs/a.py"]);
@@ -265,7 +149,7 @@ fn renames_are_checked_on_both_sides() {
 
 #[test]
 fn deletions_are_checked() {
-    let repo = repo();
+    let repo = hooked();
     let (t1, _) = two_tasks(&repo);
     repo.git_in(&t1, &["rm", "-q", "docs/guide.md"]);
     let run = commit(&repo, &t1, &[]).code(1);
@@ -288,9 +172,9 @@ fn deletions_are_checked() {
 
 #[test]
 fn paths_with_spaces_and_non_ascii_names() {
-    let repo = repo();
-    let t1 = start(&repo, "T001", &["src/a.py"]);
-    let t3 = start(&repo, "T003", &["docs/café ü.md", "src/my file.py"]);
+    let repo = hooked();
+    let t1 = start_locking(&repo, "T001", &["src/a.py"]);
+    let t3 = start_locking(&repo, "T003", &["docs/café ü.md", "src/my file.py"]);
     write(&t1, "docs/café ü.md", "T003's\n");
     write(&t1, "src/my file.py", "T003's\n");
     write(&t1, "notes/it's mine.txt", "nobody's\n");
@@ -320,7 +204,7 @@ hint: to leave them out of this commit: git restore --staged -- 'docs/café ü.m
 
 #[test]
 fn enforce_scope_warn_and_off() {
-    let repo = repo();
+    let repo = hooked();
     let (t1, _) = two_tasks(&repo);
     repo.git(&["config", "par.enforceScope", "warn"]);
     write(&t1, "README.md", "not mine\n");
@@ -348,7 +232,7 @@ fn enforce_scope_warn_and_off() {
 
 #[test]
 fn an_unknown_enforce_scope_warns_once_and_acts_as_error() {
-    let repo = repo();
+    let repo = hooked();
     let (t1, _) = two_tasks(&repo);
     repo.git(&["config", "par.enforceScope", "bogus"]);
     write(&t1, "README.md", "not mine\n");
@@ -379,20 +263,20 @@ hint: set it with `git config par.enforceScope error` (or warn, off, acquire)
 
 #[test]
 fn the_task_file_is_never_refused() {
-    let repo = repo();
-    let t1 = start(&repo, "T001", &["src/a.py"]);
-    start(&repo, "T002", &["specs/"]);
-    write(&t1, TASKS_FILE, &TASKS.replace("- [ ] T001", "- [X] T001"));
+    let repo = hooked();
+    let t1 = start_locking(&repo, "T001", &["src/a.py"]);
+    start_locking(&repo, "T002", &["specs/"]);
+    write(&t1, TASKS_FILE, &CHECK_PLAN.replace("- [ ] T001", "- [X] T001"));
     add(&repo, &t1, &[TASKS_FILE]);
     commit(&repo, &t1, &[]).success();
-    write(&repo.root, TASKS_FILE, &TASKS.replace("- [ ] T002", "- [X] T002"));
+    write(&repo.root, TASKS_FILE, &CHECK_PLAN.replace("- [ ] T002", "- [X] T002"));
     add(&repo, &repo.root, &[TASKS_FILE]);
     commit(&repo, &repo.root, &[]).success();
 }
 
 #[test]
 fn commit_all_and_commit_paths_check_the_index_git_commits() {
-    let repo = repo();
+    let repo = hooked();
     let (t1, _) = two_tasks(&repo);
     // Nothing out of scope is staged in the worktree's index; `commit -a`
     // stages README.md into a temporary index that the hook must read.
@@ -419,7 +303,7 @@ fn commit_all_and_commit_paths_check_the_index_git_commits() {
 
 #[test]
 fn concluding_a_merge_does_not_refuse_what_the_merge_brings_in() {
-    let repo = repo();
+    let repo = hooked();
     let (t1, _) = two_tasks(&repo);
     write(&t1, "src/a.py", "task side\n");
     add(&repo, &t1, &["src/a.py"]);
@@ -442,7 +326,7 @@ fn concluding_a_merge_does_not_refuse_what_the_merge_brings_in() {
 
 #[test]
 fn check_paths_are_relative_to_the_current_directory() {
-    let repo = repo();
+    let repo = hooked();
     let (t1, _) = two_tasks(&repo);
     let sub = t1.join("src");
     let json = repo
@@ -471,7 +355,7 @@ hint: a path locked by another task can be committed once that task finishes or 
 
 #[test]
 fn check_refuses_directories_and_paths_outside_the_repository() {
-    let repo = repo();
+    let repo = hooked();
     two_tasks(&repo);
     let run = repo.par(&["check", "src"]).code(2);
     assert_eq!(
@@ -479,13 +363,12 @@ fn check_refuses_directories_and_paths_outside_the_repository() {
         "error: 'src' is a directory\nhint: name the files you mean to change: locks are checked file by file\n"
     );
     // Outside the repository is a refusal (1), as `lock --add ../x` is.
-    let root = repo.root.display().to_string();
     for outside in ["../elsewhere.txt", "/etc/passwd"] {
         let run = repo.par(&["check", outside]).code(1);
         assert_eq!(
-            run.stderr_hostless().replace(&root, "<ROOT>"),
+            repo.normalize(&run.stderr),
             format!(
-                "error: '{outside}' is outside the repository at <ROOT>
+                "error: '{outside}' is outside the repository at [TMP]/repo
 hint: name paths inside the repository, relative to the current directory
 "
             )
@@ -496,8 +379,8 @@ hint: name paths inside the repository, relative to the current directory
 
 #[test]
 fn the_task_is_found_by_its_worktree_through_a_symlink() {
-    let repo = repo();
-    let t1 = start(&repo, "T001", &["src/a.py"]);
+    let repo = hooked();
+    let t1 = start_locking(&repo, "T001", &["src/a.py"]);
     // Recorded through a symlinked parent and with another branch name:
     // only the canonical worktree path can tell the task.
     let link = repo.root.parent().unwrap().join("link");
@@ -517,7 +400,7 @@ fn the_task_is_found_by_its_worktree_through_a_symlink() {
 /// The index reader agrees with `git diff-index --cached` in every shape of index.
 #[test]
 fn staged_paths_agree_with_git() {
-    let repo = repo();
+    let repo = hooked();
     let git = git2::Repository::open(&repo.root).unwrap();
     let check = |what: &str| {
         let ours = git_par::repo::index::staged_paths(&git, None).unwrap();

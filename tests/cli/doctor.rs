@@ -4,8 +4,7 @@ use std::fs;
 
 use serde_json::json;
 
-use crate::common::TestRepo;
-use crate::start::{disk, state, write_at, PLAN};
+use crate::common::{disk, state, write_at, TestRepo, PLAN};
 
 #[test]
 fn a_clean_repository() {

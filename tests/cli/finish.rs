@@ -4,13 +4,12 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::common::{Run, TestRepo};
+use crate::common::{state, TestRepo, TASKS_FILE};
 
 const TASKS: &str = "# Tasks: Demo\n\n## Phase 1: Parallel work\n\n\
 - [ ] T001 [P] Create src/t1.txt\n- [ ] T002 [P] Create src/t2.txt\n- [ ] T003 [P] Create src/t3.txt\n\
 - [ ] T004 [P] Create src/t4.txt\n- [ ] T005 [P] Create src/t5.txt\n- [ ] T006 [P] Create src/t6.txt\n\
 - [ ] T007 [P] Create src/t7.txt\n- [ ] T008 [P] Create src/t8.txt\n";
-const TASKS_FILE: &str = "specs/001-demo/tasks.md";
 
 fn repo() -> TestRepo {
     TestRepo::with_tasks(TASKS)
@@ -26,23 +25,8 @@ fn begin(repo: &TestRepo, id: &str) -> PathBuf {
 
 /// Begins `id` and commits its file in its worktree.
 fn work(repo: &TestRepo, id: &str) -> PathBuf {
-    let wt = begin(repo, id);
     let n: usize = id[1..].parse().unwrap();
-    std::fs::create_dir_all(wt.join("src")).unwrap();
-    std::fs::write(wt.join(format!("src/t{n}.txt")), format!("task {n}\n")).unwrap();
-    repo.git_in(&wt, &["add", "-A"]);
-    repo.git_in(&wt, &["commit", "-q", "-m", &format!("Create t{n}")]);
-    wt
-}
-
-/// A snapshot with the temporary directory replaced by `[TMP]`.
-fn snap(repo: &TestRepo, run: &Run) -> String {
-    let base = repo.root.parent().unwrap().to_string_lossy().into_owned();
-    run.snapshot().replace(&base, "[TMP]")
-}
-
-fn state(repo: &TestRepo) -> serde_json::Value {
-    serde_json::from_str(&repo.read(".git/par/state.json")).unwrap()
+    repo.task_with_commit(id, &format!("src/t{n}.txt"), &format!("task {n}\n"), &format!("Create t{n}"))
 }
 
 fn landed_count(repo: &TestRepo, id: &str) -> usize {
@@ -97,7 +81,7 @@ fn dry_run_shows_what_would_land_and_changes_nothing() {
     let run = repo.par(&["finish", "T001", "--dry-run"]).success();
     let tip = repo.rev("par/T001");
     assert_eq!(
-        snap(&repo, &run),
+        run.snapshot_in(&repo),
         format!(
             "exit: 0\n--- stdout\n\
 T001: Create src/t1.txt\n\nMerges 1 commit:\n  {short} Create t1\n\nPar-Task: T001\n\n\
@@ -132,7 +116,7 @@ fn a_conflict_lists_the_files_and_leaves_everything_as_it_was() {
 
     let run = repo.par(&["finish", "T003"]).code(1);
     assert_eq!(
-        snap(&repo, &run),
+        run.snapshot_in(&repo),
         "exit: 1\n--- stdout\n--- stderr\n\
 error: T003 conflicts with main in 1 file:\n  README.md  both modified\n\
 hint: resolve them in the task's worktree: `cd [TMP]/repo.par/T003 && git merge main`, fix the files, `git commit`, then run `git par finish T003` again\n\
@@ -152,7 +136,7 @@ fn a_failing_verify_shows_its_tail_and_lands_nothing() {
     let run =
         repo.par(&["finish", "T001", "--verify", "for i in 1 2 3; do echo line $i; done; exit 4"]).code(1);
     assert_eq!(
-        snap(&repo, &run),
+        run.snapshot_in(&repo),
         "exit: 1\n--- stdout\n--- stderr\n\
 Verifying: for i in 1 2 3; do echo line $i; done; exit 4\n\
 error: verify failed (exit 4): `for i in 1 2 3; do echo line $i; done; exit 4`; its last lines:\nline 1\nline 2\nline 3\n\
@@ -187,7 +171,7 @@ hint: commit them, or let finish do it: `git par finish T001 --commit \"MESSAGE\
     repo.write("src/t1.txt", "in the way\n");
     let run = repo.par(&["finish", "T001"]).code(1);
     assert_eq!(
-        snap(&repo, &run),
+        run.snapshot_in(&repo),
         "exit: 1\n--- stdout\n--- stderr\n\
 error: the worktree of main ([TMP]/repo) has uncommitted changes in files T001 would change:\n  ?? src/t1.txt\n\
 hint: commit or stash them (`git -C [TMP]/repo stash push --include-untracked -- src/t1.txt`), then run `git par finish T001` again\n"
@@ -213,7 +197,7 @@ hint: create it (`git branch trunk <commit>`) or land elsewhere with `git config
     std::fs::remove_dir_all(&wt).unwrap();
     let run = repo.par(&["finish", "T001"]).code(1);
     assert_eq!(
-        snap(&repo, &run),
+        run.snapshot_in(&repo),
         "exit: 1\n--- stdout\n--- stderr\n\
 error: the worktree of T001 is missing: [TMP]/repo.par/T001\n\
 hint: recreate it with `git worktree prune && git worktree add [TMP]/repo.par/T001 par/T001`, or drop the task with `git par abort T001`\n"
@@ -492,7 +476,7 @@ fn files_a_failed_verify_changed_are_stashed_and_the_worktree_put_back() {
     let run = repo.par(&["finish", "T001", "--verify", verify]).code(1);
     let merged = repo.git(&["log", "-1", "--format=%h", "stash@{0}^1"]);
     assert_eq!(
-        snap(&repo, &run),
+        run.snapshot_in(&repo),
         format!(
             "exit: 1\n--- stdout\n--- stderr\n\
 Merged main into the task branch ({})\nVerifying: {verify}\n\

@@ -8,12 +8,7 @@ const TASKS: &str = "## Phase 1\n\n- [ ] T001 [P] Create `src/t1.txt`\n";
 
 fn started() -> (TestRepo, std::path::PathBuf) {
     let repo = TestRepo::with_tasks(TASKS);
-    repo.par(&["start", "T001"]).success();
-    let wt = repo.worktree("T001");
-    std::fs::create_dir_all(wt.join("src")).unwrap();
-    std::fs::write(wt.join("src/t1.txt"), "one\n").unwrap();
-    repo.git_in(&wt, &["add", "-A"]);
-    repo.git_in(&wt, &["commit", "-q", "-m", "t1"]);
+    let wt = repo.task_with_commit("T001", "src/t1.txt", "one\n", "t1");
     (repo, wt)
 }
 

@@ -15,10 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::check::hostless;
-use crate::common::{Run, TestRepo};
-
-const TASKS_FILE: &str = "specs/001-demo/tasks.md";
+use crate::common::{hostless, state, Run, TestRepo, TASKS_FILE};
 
 const PLAN: &str = "# Tasks: Guarantees\n\n## Phase 1: Parallel\n\n\
 - [ ] T001 [P] Edit `src/a.txt`\n\
@@ -60,16 +57,6 @@ fn start(repo: &TestRepo, ids: &[&str]) -> Vec<PathBuf> {
     ids.iter().map(|id| repo.worktree(id)).collect()
 }
 
-fn state(repo: &TestRepo) -> serde_json::Value {
-    serde_json::from_str(&repo.read(".git/par/state.json")).unwrap()
-}
-
-/// Exit code and stderr, the temporary directory and host name replaced.
-fn refusal(repo: &TestRepo, run: &Run) -> String {
-    let base = repo.root.parent().unwrap().to_string_lossy().into_owned();
-    hostless(&format!("exit {}\n{}", run.code, run.stderr)).replace(&base, "[TMP]")
-}
-
 /// What `main` and the task's branch point at, and the task's state: what a
 /// refused landing must leave as it was.
 fn untouched(repo: &TestRepo, id: &str) -> (String, String, serde_json::Value) {
@@ -107,7 +94,7 @@ fn a_patch_applied_with_git_am_to_another_tasks_file_does_not_land() {
     );
     let run = repo.par(&["finish", "T002"]);
     assert_eq!(
-        refusal(&repo, &run),
+        run.refusal_in(&repo),
         "exit 3\n\
          error: T002 cannot land: it changes a path another task holds\n  \
          src/a.txt: locked by T001 (tester@host)\n\
@@ -131,7 +118,7 @@ fn a_task_based_on_another_tasks_branch_cannot_land_that_tasks_work() {
     let before = untouched(&repo, "T003");
     let run = repo.par(&["finish", "T003"]);
     assert_eq!(
-        refusal(&repo, &run),
+        run.refusal_in(&repo),
         "exit 3\n\
          error: T003 cannot land: it changes a path another task holds\n  \
          src/b.txt: locked by T002 (tester@host)\n\
@@ -158,7 +145,7 @@ fn a_path_outside_the_tasks_locks_lands_only_as_par_enforce_scope_says() {
     let before = untouched(&repo, "T001");
     let run = repo.par(&["finish", "T001"]);
     assert_eq!(
-        refusal(&repo, &run),
+        run.refusal_in(&repo),
         "exit 1\n\
          error: T001 cannot land: it changes a path outside its locks\n  \
          notes.txt: outside the locks of T001\n\
@@ -221,7 +208,7 @@ fn removing_a_lock_on_a_path_the_branch_changed_is_refused() {
     commit_file(&repo, &t1, "src/a.txt", "a by T001\n", false);
     let run = repo.par(&["lock", "T001", "--remove", "src/a.txt"]);
     assert_eq!(
-        refusal(&repo, &run),
+        run.refusal_in(&repo),
         "exit 1\n\
          error: cannot remove src/a.txt from the locks of T001: par/T001 already changes src/a.txt\n\
          hint: another task could then change it too; take the change out of par/T001 first, or keep the lock\n"
@@ -289,7 +276,7 @@ fn an_untracked_symlinked_directory_in_the_main_worktree_stops_the_landing() {
     let before = untouched(&repo, "T005");
     let run = repo.par(&["finish", "T005"]);
     assert_eq!(
-        refusal(&repo, &run),
+        run.refusal_in(&repo),
         "exit 1\n\
          error: the worktree of main ([TMP]/repo) has untracked working tree files that T005's landing would overwrite:\n  \
          src/out (a symbolic link; git-par never writes through one)\n\
@@ -377,7 +364,7 @@ fn an_operation_in_progress_on_main_stops_the_landing() {
             ),
         };
         assert_eq!(
-            refusal(&repo, &run),
+            run.refusal_in(&repo),
             format!(
                 "exit 1\n\
                  error: a {verb} is in progress in the worktree of main ([TMP]/repo)\n\
@@ -867,7 +854,7 @@ fn abort_force_during_a_live_finish_is_refused_and_finish_says_what_happened() {
     }
     let run = repo.par(&["abort", "T001", "--force"]);
     assert_eq!(
-        refusal(&repo, &run),
+        run.refusal_in(&repo),
         "exit 1\n\
          error: T001 is being finished right now (`git par finish T001` holds the merge queue)\n\
          hint: wait for it to land or stop; if it hangs, stop that process, run `git par doctor --repair`, then `git par abort T001`\n"
@@ -883,11 +870,9 @@ fn abort_force_during_a_live_finish_is_refused_and_finish_says_what_happened() {
     let main = repo.rev("main");
     let run = repo.par(&["finish", "T002", "--verify", &verify]);
     assert_eq!(
-        refusal(&repo, &run),
-        format!(
-            "exit 1\nVerifying: {}\n",
-            verify.replace(&repo.root.parent().unwrap().to_string_lossy().into_owned(), "[TMP]")
-        ) + "error: T002 was aborted (or its locks broken) while it was being finished; nothing landed\n\
+        run.refusal_in(&repo),
+        format!("exit 1\nVerifying: {}\n", repo.normalize(&verify))
+            + "error: T002 was aborted (or its locks broken) while it was being finished; nothing landed\n\
          hint: `git par lock-status` shows the active tasks; `git par start T002` starts it again\n"
     );
     assert!(!run.stderr.contains("No such file or directory"));
@@ -904,12 +889,11 @@ fn doctor_on_a_moved_worktree_says_how_to_move_it_back() {
     repo.git(&["worktree", "move", t1.to_str().unwrap(), elsewhere.to_str().unwrap()]);
     let run = repo.par(&["doctor"]);
     assert_eq!(
-        refusal(&repo, &run).replace(&repo.tmp.path().to_string_lossy().into_owned(), "[TMP]"),
+        run.refusal_in(&repo),
         "exit 1\nerror: 1 problem found\nhint: 1 needs a person: follow its `fix:` lines\n"
     );
-    let base = repo.root.parent().unwrap().to_string_lossy().into_owned();
     assert_eq!(
-        run.stdout.replace(&base, "[TMP]"),
+        repo.normalize(&run.stdout),
         "problem: T001's worktree is not at [TMP]/repo.par/T001 but at [TMP]/elsewhere (moved with `git worktree move`?)\n  \
          fix: move it back where git-par keeps it: `git worktree move [TMP]/elsewhere [TMP]/repo.par/T001`\n"
     );
@@ -918,7 +902,7 @@ fn doctor_on_a_moved_worktree_says_how_to_move_it_back() {
     for (verb, args) in [("finish", &["finish", "T001"][..]), ("abort", &["abort", "T001", "--force"])] {
         let run = repo.par(args);
         assert_eq!(
-            refusal(&repo, &run),
+            run.refusal_in(&repo),
             format!(
                 "exit 1\n\
                  error: the worktree of T001 is not at [TMP]/repo.par/T001 but at [TMP]/elsewhere (moved with `git worktree move`?)\n\
@@ -939,7 +923,7 @@ fn a_task_file_that_is_a_symlink_or_outside_the_repository_is_refused() {
     std::fs::write(&outside, PLAN).unwrap();
     let run = repo.par(&["--tasks", outside.to_str().unwrap(), "start", "T001"]);
     assert_eq!(
-        refusal(&repo, &run),
+        run.refusal_in(&repo),
         "exit 1\n\
          error: the task file [TMP]/plan.md is outside the repository at [TMP]/repo\n\
          hint: git-par ticks the task file in the landing commit: keep it in the repository (e.g. specs/NNN-feature/tasks.md) and pass that with --tasks\n"
@@ -951,7 +935,7 @@ fn a_task_file_that_is_a_symlink_or_outside_the_repository_is_refused() {
     repo.commit_all("tasks.md is a link");
     let run = repo.par(&["start", "T001"]);
     assert_eq!(
-        refusal(&repo, &run),
+        run.refusal_in(&repo),
         "exit 1\n\
          error: the task file specs/001-demo/tasks.md is a symbolic link (to [TMP]/plan.md)\n\
          hint: git-par ticks the task file in the landing commit and never writes through a link: make it the file itself\n"

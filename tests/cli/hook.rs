@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::check::{add, commit, files, two_tasks, write, Hostless};
+use crate::common::scenes::{add, commit, files, two_tasks, write};
 use crate::common::{bin, isolated, Run, TestRepo};
 
 fn hooks(repo: &TestRepo) -> PathBuf {
@@ -36,12 +36,6 @@ fn listing(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
     out
 }
 
-/// Replaces the temporary paths of a run's output with stable names.
-fn redact(repo: &TestRepo, text: &str) -> String {
-    text.replace(bin().to_str().unwrap(), "<BIN>")
-        .replace(repo.root.parent().unwrap().to_str().unwrap(), "<TMP>")
-}
-
 fn write_hook(path: &Path, text: &str, mode: u32) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, text).unwrap();
@@ -69,14 +63,14 @@ hint: install it with `git par hook install`
         })
     );
     let run = repo.par(&["hook", "install"]).success();
-    assert_eq!(redact(&repo, &run.snapshot()), "exit: 0\n--- stdout\n--- stderr\ninstalled the git-par pre-commit hook in <TMP>/repo/.git/hooks/pre-commit\n");
+    assert_eq!(repo.normalize(&run.snapshot()), "exit: 0\n--- stdout\n--- stderr\ninstalled the git-par pre-commit hook in [TMP]/repo/.git/hooks/pre-commit\n");
     assert_eq!(mode(&hook), 0o755);
     let run = repo.par(&["hook", "status"]).success();
     assert_eq!(
-        redact(&repo, &run.stdout),
-        "installed: <TMP>/repo/.git/hooks/pre-commit
+        repo.normalize(&run.stdout),
+        "installed: [TMP]/repo/.git/hooks/pre-commit
 serves: every worktree (the common hooks directory)
-git-par: <BIN>
+git-par: [BIN]
 "
     );
     let status = repo.par(&["--json", "hook", "status"]).success().json_hostless();
@@ -87,8 +81,8 @@ git-par: <BIN>
     assert!(!hook.exists());
     let run = repo.par(&["hook", "uninstall"]).success();
     assert_eq!(
-        redact(&repo, &run.stderr_hostless()),
-        "the git-par pre-commit hook is not installed in <TMP>/repo/.git/hooks; nothing to do\n"
+        repo.normalize(&run.stderr),
+        "the git-par pre-commit hook is not installed in [TMP]/repo/.git/hooks; nothing to do\n"
     );
 }
 
@@ -103,8 +97,8 @@ fn install_twice_is_install_once() {
     assert_eq!(listing(&hooks(&repo)), once);
     let run = repo.par(&["hook", "install"]).success();
     assert_eq!(
-        redact(&repo, &run.stderr_hostless()),
-        "the git-par pre-commit hook is already installed in <TMP>/repo/.git/hooks/pre-commit\n"
+        repo.normalize(&run.stderr),
+        "the git-par pre-commit hook is already installed in [TMP]/repo/.git/hooks/pre-commit\n"
     );
     assert_eq!(listing(&hooks(&repo)), once);
     // One uninstall undoes it.
@@ -164,25 +158,25 @@ fn an_edited_wrapper_is_neither_removed_nor_rewritten() {
     assert_eq!((&status["hook"], &status["installed"]), (&json!("modified"), &json!(true)));
     let run = repo.par(&["hook", "status"]).success();
     assert_eq!(
-        redact(&repo, &run.stdout),
-        "installed (modified after git-par wrote it; install and uninstall leave it alone): <TMP>/repo/.git/hooks/pre-commit
-runs first: <TMP>/repo/.git/hooks/pre-commit.par-orig
+        repo.normalize(&run.stdout),
+        "installed (modified after git-par wrote it; install and uninstall leave it alone): [TMP]/repo/.git/hooks/pre-commit
+runs first: [TMP]/repo/.git/hooks/pre-commit.par-orig
 serves: every worktree (the common hooks directory)
-git-par: <BIN>
+git-par: [BIN]
 "
     );
     let run = repo.par(&["hook", "uninstall"]).code(1);
     assert_eq!(
-        redact(&repo, &run.stderr_hostless()),
-        "error: <TMP>/repo/.git/hooks/pre-commit is git-par's hook with changes made after it was installed; removing it would lose them
-hint: to keep your changes, move the file aside first: mv <TMP>/repo/.git/hooks/pre-commit <TMP>/repo/.git/hooks/pre-commit.par-modified, then run `git par hook uninstall` again
+        repo.normalize(&run.stderr),
+        "error: [TMP]/repo/.git/hooks/pre-commit is git-par's hook with changes made after it was installed; removing it would lose them
+hint: to keep your changes, move the file aside first: mv [TMP]/repo/.git/hooks/pre-commit [TMP]/repo/.git/hooks/pre-commit.par-modified, then run `git par hook uninstall` again
 "
     );
     assert_eq!(listing(&hooks(&repo)), before);
     let run = repo.par(&["hook", "install"]).code(1);
     assert!(
-        redact(&repo, &run.stderr_hostless()).starts_with(
-            "error: <TMP>/repo/.git/hooks/pre-commit is git-par's hook with changes made after it was installed; reinstalling it would lose them\n"
+        repo.normalize(&run.stderr).starts_with(
+            "error: [TMP]/repo/.git/hooks/pre-commit is git-par's hook with changes made after it was installed; reinstalling it would lose them\n"
         ),
         "{}",
         run.stderr_hostless()
@@ -212,9 +206,9 @@ fn an_existing_hook_runs_first_and_its_failure_still_blocks() {
     );
     let run = repo.par(&["hook", "install"]).success();
     assert_eq!(
-        redact(&repo, &run.stderr_hostless()),
-        "installed the git-par pre-commit hook in <TMP>/repo/.git/hooks/pre-commit; \
-         the hook it replaced is kept as <TMP>/repo/.git/hooks/pre-commit.par-orig and runs first\n"
+        repo.normalize(&run.stderr),
+        "installed the git-par pre-commit hook in [TMP]/repo/.git/hooks/pre-commit; \
+         the hook it replaced is kept as [TMP]/repo/.git/hooks/pre-commit.par-orig and runs first\n"
     );
     let status = repo.par(&["--json", "hook", "status"]).success().json_hostless();
     assert_eq!(status["chained"], json!(hooks(&repo).join("pre-commit.par-orig")));
@@ -284,8 +278,8 @@ fn uninstall_restores_the_original_byte_for_byte() {
     assert_eq!(fs::read(hooks(&repo).join("pre-commit.par-orig")).unwrap(), original);
     let run = repo.par(&["hook", "uninstall"]).success();
     assert_eq!(
-        redact(&repo, &run.stderr_hostless()),
-        "removed the git-par pre-commit hook; restored the original <TMP>/repo/.git/hooks/pre-commit\n"
+        repo.normalize(&run.stderr),
+        "removed the git-par pre-commit hook; restored the original [TMP]/repo/.git/hooks/pre-commit\n"
     );
     assert_eq!(fs::read(&hook).unwrap(), original);
     assert_eq!(mode(&hook), 0o750);
@@ -318,9 +312,9 @@ fn a_foreign_hook_is_never_overwritten() {
     let before = listing(&hooks(&repo));
     let run = repo.par(&["hook", "install"]).code(1);
     assert_eq!(
-        redact(&repo, &run.stderr_hostless()),
-        "error: <TMP>/repo/.git/hooks/pre-commit is not git-par's hook, and <TMP>/repo/.git/hooks/pre-commit.par-orig is already taken
-hint: move one of them aside, then run `git par hook install` again (<TMP>/repo/.git/hooks/pre-commit)
+        repo.normalize(&run.stderr),
+        "error: [TMP]/repo/.git/hooks/pre-commit is not git-par's hook, and [TMP]/repo/.git/hooks/pre-commit.par-orig is already taken
+hint: move one of them aside, then run `git par hook install` again ([TMP]/repo/.git/hooks/pre-commit)
 "
     );
     let run = repo.par(&["--json", "hook", "uninstall"]).success();
@@ -367,8 +361,8 @@ fn core_hooks_path_relative_is_per_worktree() {
     repo.git(&["config", "core.hooksPath", ".githooks"]);
     let run = repo.par(&["hook", "install"]).success();
     assert_eq!(
-        redact(&repo, &run.stderr_hostless()),
-        "installed the git-par pre-commit hook in <TMP>/repo/.githooks/pre-commit
+        repo.normalize(&run.stderr),
+        "installed the git-par pre-commit hook in [TMP]/repo/.githooks/pre-commit
 added /.githooks/pre-commit to .git/info/exclude, so that git does not offer to commit it
 warning: core.hooksPath (.githooks) is relative, so git resolves it in each worktree; this covers this worktree only
 hint: task worktrees that `git par start` creates get it too; run `git par hook install` in any other worktree that should be checked
@@ -539,8 +533,8 @@ fn status_says_when_git_par_is_not_on_path() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
-        redact(&repo, &String::from_utf8_lossy(&out.stdout)),
-        "not installed: no hook at <TMP>/repo/.git/hooks/pre-commit
+        repo.normalize(&String::from_utf8_lossy(&out.stdout)),
+        "not installed: no hook at [TMP]/repo/.git/hooks/pre-commit
 serves: every worktree (the common hooks directory)
 git-par: not on PATH (the hook lets commits through with a warning)
 "

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::check::{add, commit, write, Hostless};
+use crate::common::scenes::{add, commit, write};
 use crate::common::TestRepo;
 
 const PLAN: &str = "# Tasks: lint

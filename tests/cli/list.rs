@@ -2,24 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::TestRepo;
-
-pub const PLAN: &str = "# Tasks: demo
-
-## Phase 1: Setup
-
-- [x] T001 Create project structure in `src/`
-- [ ] T002 [P] Add loader in src/data/loader.py
-- [ ] T003 [P] Add pricing in `src/pricing/bs.py`
-- [ ] T004 [P] [HTTP] Fetch quotes into src/data/quotes.py
-- [ ] T005 [P] [HTTP] Fetch rates into src/data/rates.py
-- [ ] T006 [P] Normalise loader output in src/data/loader.py
-
-## Phase 2: User Story 1 - Optimize (Priority: P1)
-
-- [ ] T007 [US1] Optimizer in src/opt/core.py and tests/test_core.py
-- [~] T008 [US1] Document the optimizer in docs/optimizer.md
-";
+use crate::common::{TestRepo, LIST_PLAN};
 
 fn ids(value: &serde_json::Value) -> Vec<String> {
     value["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
@@ -27,7 +10,7 @@ fn ids(value: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn list_json_has_the_contract_fields() {
-    let repo = TestRepo::with_tasks(PLAN);
+    let repo = TestRepo::with_tasks(LIST_PLAN);
     let json = repo.par(&["--json", "list"]).success().json();
     assert_eq!(json["tasks_file"], "specs/001-demo/tasks.md");
     assert_eq!(ids(&json), ["T001", "T002", "T003", "T004", "T005", "T006", "T007", "T008"]);
@@ -57,7 +40,7 @@ fn list_json_has_the_contract_fields() {
 
 #[test]
 fn list_filters() {
-    let repo = TestRepo::with_tasks(PLAN);
+    let repo = TestRepo::with_tasks(LIST_PLAN);
     let todo = repo.par(&["--json", "list", "--todo"]).success().json();
     assert_eq!(ids(&todo), ["T002", "T003", "T004", "T005", "T006", "T007", "T008"]);
     let parallel = repo.par(&["--json", "list", "--parallel"]).success().json();
@@ -69,7 +52,7 @@ fn list_filters() {
 
 #[test]
 fn list_human_output() {
-    let repo = TestRepo::with_tasks(PLAN);
+    let repo = TestRepo::with_tasks(LIST_PLAN);
     let run = repo.par(&["list"]).success();
     assert_eq!(
         run.stdout,
@@ -90,12 +73,12 @@ Phase 2: User Story 1 - Optimize (Priority: P1)
 
 #[test]
 fn ready_lists_tasks_whose_dependencies_are_done() {
-    let repo = TestRepo::with_tasks(PLAN);
+    let repo = TestRepo::with_tasks(LIST_PLAN);
     let json = repo.par(&["--json", "ready"]).success().json();
     assert_eq!(ids(&json), ["T002", "T003", "T004", "T005", "T006"]);
     assert_eq!(json["tasks"][0]["command"], "pytest -q");
     // Once phase 1 is done, the story phase is ready; the partial task is not done.
-    let mut phase1_done = PLAN.to_string();
+    let mut phase1_done = LIST_PLAN.to_string();
     for id in ["T002", "T003", "T004", "T005", "T006"] {
         phase1_done = phase1_done.replace(&format!("- [ ] {id}"), &format!("- [x] {id}"));
     }
@@ -107,7 +90,7 @@ fn ready_lists_tasks_whose_dependencies_are_done() {
 
 #[test]
 fn ready_with_nothing_ready_says_why() {
-    let repo = TestRepo::with_tasks(&PLAN.replace("- [ ] T00", "- [x] T00").replace("[~]", "[x]"));
+    let repo = TestRepo::with_tasks(&LIST_PLAN.replace("- [ ] T00", "- [x] T00").replace("[~]", "[x]"));
     let run = repo.par(&["ready"]).success();
     assert_eq!(run.stdout, "");
     assert_eq!(run.stderr, "every task in specs/001-demo/tasks.md is done\n");
@@ -115,7 +98,7 @@ fn ready_with_nothing_ready_says_why() {
 
 #[test]
 fn show_prints_one_task_in_full() {
-    let repo = TestRepo::with_tasks(PLAN);
+    let repo = TestRepo::with_tasks(LIST_PLAN);
     let run = repo.par(&["show", "T007"]).success();
     assert_eq!(
         run.stdout,
@@ -136,7 +119,7 @@ fn show_prints_one_task_in_full() {
 
 #[test]
 fn unknown_id_is_refused_with_a_hint() {
-    let repo = TestRepo::with_tasks(PLAN);
+    let repo = TestRepo::with_tasks(LIST_PLAN);
     let run = repo.par(&["show", "T999"]).code(1);
     assert_eq!(
         run.stderr,
@@ -183,7 +166,7 @@ fn a_cycle_is_refused_naming_it() {
 
 #[test]
 fn started_tasks_are_shown_as_active_and_are_not_ready() {
-    let repo = TestRepo::with_tasks(PLAN);
+    let repo = TestRepo::with_tasks(LIST_PLAN);
     repo.par(&["start", "T002"]).success();
     let ready = repo.par(&["--json", "ready"]).success().json();
     assert_eq!(ids(&ready), ["T003", "T004", "T005", "T006"]);

@@ -2,8 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::TestRepo;
-use crate::start::{assert_refused, disk, events, owner, state, write_at, PLAN};
+use crate::common::{assert_refused, disk, events, owner, state, write_at, TestRepo, PLAN};
 
 #[test]
 fn add_and_remove_patterns() {

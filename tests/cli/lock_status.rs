@@ -4,8 +4,7 @@ use std::fs;
 
 use serde_json::json;
 
-use crate::common::TestRepo;
-use crate::start::{owner, state, PLAN};
+use crate::common::{owner, state, TestRepo, PLAN};
 
 #[test]
 fn nothing_active_is_a_friendly_line() {

@@ -2,19 +2,18 @@
 
 use serde_json::json;
 
-use crate::common::TestRepo;
-use crate::list::PLAN;
+use crate::common::{TestRepo, LIST_PLAN};
 
 #[test]
 fn waves_keep_overlapping_paths_and_http_tasks_apart() {
-    let repo = TestRepo::with_tasks(PLAN);
+    let repo = TestRepo::with_tasks(LIST_PLAN);
     let json = repo.par(&["--json", "plan"]).success().json();
     assert_eq!(json["waves"], json!([["T002", "T003", "T004"], ["T005", "T006"]]));
 }
 
 #[test]
 fn limit_flag_and_config() {
-    let repo = TestRepo::with_tasks(PLAN);
+    let repo = TestRepo::with_tasks(LIST_PLAN);
     let json = repo.par(&["--json", "plan", "--limit", "http=2"]).success().json();
     assert_eq!(json["waves"], json!([["T002", "T003", "T004", "T005"], ["T006"]]));
     repo.git(&["config", "par.limit.http", "2"]);
@@ -25,7 +24,7 @@ fn limit_flag_and_config() {
 
 #[test]
 fn human_output_shows_paths_and_classes() {
-    let repo = TestRepo::with_tasks(PLAN);
+    let repo = TestRepo::with_tasks(LIST_PLAN);
     let run = repo.par(&["plan"]).success();
     assert_eq!(
         run.stdout,

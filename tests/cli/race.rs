@@ -7,8 +7,7 @@ use std::process::Stdio;
 
 use git_par::locks::Pattern;
 
-use crate::common::TestRepo;
-use crate::start::{events, state};
+use crate::common::{events, state, TestRepo};
 
 /// Three groups whose tasks all overlap one another (A, B, C) and four
 /// tasks that overlap nothing.

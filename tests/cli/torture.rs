@@ -47,12 +47,11 @@ use git_par::locks::Pattern;
 use git_par::state::{Lock, ParDir};
 use serde_json::Value;
 
-use crate::common::{Run, TestRepo};
+use crate::common::{Run, TestRepo, TASKS_FILE};
 
 const DIRS: usize = 8;
 const FILES: usize = 5;
 const TASK_COUNT: usize = 200;
-const TASKS_FILE: &str = "specs/001-demo/tasks.md";
 
 // ---------------------------------------------------------------------------
 // Seeded randomness.
@@ -1480,11 +1479,7 @@ fn small() -> TestRepo {
 
 /// Starts `id` and commits a line to its file; returns the worktree.
 fn started_with_work(repo: &TestRepo, id: &str, file: &str) -> PathBuf {
-    repo.par(&["start", id]).success();
-    let wt = repo.worktree(id);
-    std::fs::write(wt.join(file), format!("{id} was here\n")).unwrap();
-    repo.git_in(&wt, &["commit", "-q", "-am", &format!("{id}: work")]);
-    wt
+    repo.task_with_commit(id, file, &format!("{id} was here\n"), &format!("{id}: work"))
 }
 
 fn par(repo: &TestRepo) -> ParDir {

@@ -3,6 +3,15 @@
 
 #![allow(dead_code)]
 
+pub mod normalize;
+pub mod plans;
+pub mod scenes;
+pub mod state;
+
+pub use normalize::hostless;
+pub use plans::{CHECK_PLAN, LIST_PLAN, PLAN, TASKS_FILE};
+pub use state::{assert_refused, disk, events, owner, record, state};
+
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -202,4 +211,24 @@ impl TestRepo {
     pub fn rev(&self, rev: &str) -> String {
         self.git(&["rev-parse", rev]).trim().to_string()
     }
+
+    /// Starts task `id`, writes `content` to `rel` in its worktree and commits
+    /// it there with `message` (through whatever hooks are installed); returns
+    /// the worktree.
+    #[track_caller]
+    pub fn task_with_commit(&self, id: &str, rel: &str, content: &str, message: &str) -> PathBuf {
+        let run = self.par(&["start", id]).success();
+        let worktree = self.worktree(id);
+        assert_eq!(run.stdout.trim_end(), worktree.to_string_lossy(), "start {id} printed its worktree");
+        write_at(&worktree.join(rel), content);
+        self.git_in(&worktree, &["add", "-A"]);
+        self.git_in(&worktree, &["commit", "-q", "-m", message]);
+        worktree
+    }
+}
+
+/// Writes a file anywhere (e.g. in a task's worktree), creating directories.
+pub fn write_at(path: &Path, content: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, content).unwrap();
 }
