@@ -6,7 +6,7 @@
 //! Layout:
 //! - `state.json` (and `state.json.tmp.<pid>` while it is rewritten),
 //!   `events.jsonl`: the local state backend's ([`super::local`]);
-//! - `state.lock`, `worktrees.lock`, `sync.lock`, `merge.lock`: lock files
+//! - `state.lock`, `worktrees.lock`, `sync.lock`, `merge.lock`, `remote.lock`: lock files
 //!   ([`Lock`]), never deleted;
 //! - `landing`: who holds the merge queue, for those who wait;
 //! - `journal/<ID>.<kind>` (and `journal/.<ID>.<kind>.tmp` while it is
@@ -35,6 +35,10 @@ pub enum Lock {
     Sync,
     /// The merge queue: one landing at a time.
     Merge,
+    /// Remote mode: the fetched refs (`refs/par/remote/*`, the main branch's
+    /// remote-tracking ref) and the copy of the state the hook reads, which
+    /// one process at a time fetches or updates.
+    Remote,
 }
 
 impl Lock {
@@ -44,6 +48,7 @@ impl Lock {
             Lock::Worktrees => "worktrees.lock",
             Lock::Sync => "sync.lock",
             Lock::Merge => "merge.lock",
+            Lock::Remote => "remote.lock",
         }
     }
 }

@@ -230,22 +230,28 @@ impl RemoteBackend {
         let main_spec = main.map(|m| format!("+refs/heads/{m}:{}", self.tracking(m)));
         let mut specs = vec![STATE_REFSPEC];
         specs.extend(main_spec.as_deref());
-        if let Err(e) = self.remote.fetch(&specs) {
-            if let (Some(main), Some(unreachable)) = (main, e.downcast_ref::<wire::Unreachable>()) {
-                if unreachable.message.contains("couldn't find remote ref") {
-                    let (remote, main) = (self.remote.name.clone(), main.to_string());
-                    return Err(RemoteError::NoRemoteMain { remote, main }.into());
+        // One fetch at a time on this machine: concurrent fetches fail to
+        // lock the refs they update.
+        let fetched = self.par.with_lock(Lock::Remote, || {
+            if let Err(e) = self.remote.fetch(&specs) {
+                if let (Some(main), Some(unreachable)) = (main, e.downcast_ref::<wire::Unreachable>()) {
+                    if unreachable.message.contains("couldn't find remote ref") {
+                        let (remote, main) = (self.remote.name.clone(), main.to_string());
+                        return Err(RemoteError::NoRemoteMain { remote, main }.into());
+                    }
                 }
+                return Err(e);
             }
-            return Err(e);
-        }
-        let oid = crate::repo::ref_target(&self.repo, FETCHED_REF)?;
-        let state = match oid {
-            Some(oid) => self.parse(oid)?,
-            None => State::default(),
-        };
-        let fetched = Fetched { oid, state, at: Instant::now() };
-        self.adopt(&fetched)?;
+            let oid = crate::repo::ref_target(&self.repo, FETCHED_REF)?;
+            let state = match oid {
+                Some(oid) => self.parse(oid)?,
+                None => State::default(),
+            };
+            let fetched = Fetched { oid, state, at: Instant::now() };
+            write_copy(&self.par, &fetched.state)?;
+            Ok(fetched)
+        })?;
+        *self.fetched.borrow_mut() = Some(fetched.clone());
         Ok(fetched)
     }
 
@@ -267,30 +273,24 @@ impl RemoteBackend {
         Ok(state)
     }
 
-    /// Makes `fetched` this process's copy, and the hook's when it is the
-    /// newest this machine has.
-    fn adopt(&self, fetched: &Fetched) -> Result<()> {
+    /// Makes what this process just pushed its copy, and the hook's unless
+    /// a newer one arrived meanwhile. Best effort: the push stands whatever
+    /// happens here, and the next fetch brings the copies up to date.
+    fn adopt(&self, fetched: &Fetched, tracking: Option<(&str, Oid)>) {
         *self.fetched.borrow_mut() = Some(fetched.clone());
-        self.par.with_lock(Lock::State, || {
-            let known = crate::repo::ref_target(&self.repo, FETCHED_REF)?;
-            if let (Some(new), Some(old)) = (fetched.oid, known) {
-                if new != old {
-                    // Another process of this machine pushed or fetched a newer one since.
-                    let newer = self.repo.graph_descendant_of(old, new).unwrap_or(false);
-                    if newer {
-                        return Ok(());
-                    }
-                    self.repo
-                        .reference(FETCHED_REF, new, true, "git-par: pushed")
-                        .with_context(|| format!("updating {FETCHED_REF}"))?;
-                }
-            } else if let Some(new) = fetched.oid {
-                self.repo
-                    .reference(FETCHED_REF, new, true, "git-par: pushed")
-                    .with_context(|| format!("updating {FETCHED_REF}"))?;
+        let Some(new) = fetched.oid else { return };
+        let _ = self.par.with_lock(Lock::Remote, || {
+            if let Some((refname, oid)) = tracking {
+                self.repo.reference(refname, oid, true, "git-par: pushed")?;
             }
+            if let Some(known) = crate::repo::ref_target(&self.repo, FETCHED_REF)? {
+                if known != new && self.repo.graph_descendant_of(known, new).unwrap_or(false) {
+                    return Ok(());
+                }
+            }
+            self.repo.reference(FETCHED_REF, new, true, "git-par: pushed")?;
             write_copy(&self.par, &fetched.state)
-        })
+        });
     }
 
     /// The fetched copy for a change: the one at hand when it is fresh, else fetched now.
@@ -370,7 +370,7 @@ impl StateBackend for RemoteBackend {
             let update = Update { refname: STATE_REF, new: commit, lease: base.oid };
             match self.remote.push(&[update], false)? {
                 Pushed::Done => {
-                    self.adopt(&Fetched { oid: Some(commit), state, at: Instant::now() })?;
+                    self.adopt(&Fetched { oid: Some(commit), state, at: Instant::now() }, None);
                     return Ok(Recorded::default());
                 }
                 Pushed::Lost if self.back_off(attempt, started) => attempt += 1,
@@ -416,13 +416,14 @@ impl StateBackend for RemoteBackend {
             })?;
             match pushed {
                 Pushed::Done => {
-                    self.adopt(&Fetched { oid: Some(commit), state, at: Instant::now() })?;
-                    let log = "git-par: pushed";
-                    // What the push did, as a fetch would have recorded it.
-                    let _ = self.repo.reference(&tracking, main.new, true, log);
-                    // The local main follows; one that moved meanwhile is
-                    // left for the landing's sync to report.
-                    crate::repo::compare_and_swap(main.repo, main.refname, main.old, main.new, main.log)?;
+                    // The commit point is passed: nothing below may fail the landing.
+                    let pushed = Fetched { oid: Some(commit), state, at: Instant::now() };
+                    self.adopt(&pushed, Some((&tracking, main.new)));
+                    // The local main follows; one that moved meanwhile (or a
+                    // ref that could not be written) is left for the
+                    // landing's sync to report.
+                    let _ =
+                        crate::repo::compare_and_swap(main.repo, main.refname, main.old, main.new, main.log);
                     return Ok(Some(Recorded::default()));
                 }
                 Pushed::Lost if self.back_off(attempt, started) => attempt += 1,

@@ -3,6 +3,7 @@
 //! `git daemon` and smart HTTP on 127.0.0.1, each started by the test.
 
 mod servers;
+mod torture;
 
 use std::fs;
 use std::path::{Path, PathBuf};
