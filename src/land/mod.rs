@@ -418,6 +418,7 @@ fn land_steps(
                 if let Some(finished) = &release {
                     state.tasks.remove(&req.id);
                     state.acquiring.remove(&req.id);
+                    state.landed.insert(req.id.clone());
                     events.push(finished.clone());
                 }
                 Ok(())

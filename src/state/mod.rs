@@ -126,6 +126,10 @@ pub struct State {
     /// what they touch (`par.enforceScope = acquire`, DESIGN §7).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub acquiring: BTreeSet<String>,
+    /// Remote mode: the tasks of this run (this task file) that landed, so
+    /// that no machine starts one again before its tasks.md shows the tick.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub landed: BTreeSet<String>,
     /// Remote mode: when each machine (by host) last changed the state, RFC 3339.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub heartbeats: BTreeMap<String, String>,
@@ -139,6 +143,7 @@ impl Default for State {
             tasks_file: None,
             tasks: BTreeMap::new(),
             acquiring: BTreeSet::new(),
+            landed: BTreeSet::new(),
             heartbeats: BTreeMap::new(),
         }
     }

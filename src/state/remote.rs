@@ -233,7 +233,7 @@ impl RemoteBackend {
         // One fetch at a time on this machine: concurrent fetches fail to
         // lock the refs they update.
         let fetched = self.par.with_lock(Lock::Remote, || {
-            if let Err(e) = self.remote.fetch(&specs) {
+            if let Err(e) = self.fetch_retrying_local_races(&specs) {
                 if let (Some(main), Some(unreachable)) = (main, e.downcast_ref::<wire::Unreachable>()) {
                     if unreachable.message.contains("couldn't find remote ref") {
                         let (remote, main) = (self.remote.name.clone(), main.to_string());
@@ -253,6 +253,29 @@ impl RemoteBackend {
         })?;
         *self.fetched.borrow_mut() = Some(fetched.clone());
         Ok(fetched)
+    }
+
+    /// `git fetch`, tried again when it failed on something of this
+    /// machine's that another git command was changing at that instant (a
+    /// worktree being added, a ref being written), not on the remote.
+    fn fetch_retrying_local_races(&self, specs: &[&str]) -> Result<()> {
+        let mut tries = 0;
+        loop {
+            let error = match self.remote.fetch(specs) {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            let local = error.downcast_ref::<wire::Unreachable>().is_some_and(|u| {
+                ["/worktrees/", "cannot lock ref", "unable to resolve reference"]
+                    .iter()
+                    .any(|s| u.message.contains(s))
+            });
+            tries += 1;
+            if !local || tries >= 5 {
+                return Err(error);
+            }
+            std::thread::sleep(Duration::from_millis(50 * tries));
+        }
     }
 
     /// `refs/remotes/<remote>/<main>`.

@@ -244,6 +244,8 @@ fn two_machines(transport: Transport) {
         assert!(audit.iter().any(|s| s == expected), "{expected} not in {audit:#?}");
     }
     assert!(!audit.iter().any(|s| s.contains("T003")), "{audit:#?}");
+    // A start is one push: its record and its event in one commit.
+    assert_eq!(audit.iter().filter(|s| s.starts_with("start T001")).count(), 1, "{audit:#?}");
     let log = a.par(&["log", "--json"]).success().json();
     let subjects: Vec<&str> =
         log["log"].as_array().expect("log").iter().map(|e| e["subject"].as_str().unwrap_or("")).collect();
@@ -267,6 +269,23 @@ fn two_machines_over_git_daemon() {
 #[test]
 fn two_machines_over_smart_http() {
     two_machines(Transport::Http);
+}
+
+#[test]
+fn a_task_landed_from_another_machine_is_not_started_again() {
+    let Some(cluster) = Cluster::plan(Transport::File) else { return };
+    let (a, b) = (cluster.machine("machine-a"), cluster.machine("machine-b"));
+    b.par(&["sync"]).success();
+    a.par(&["start", "T001"]).success();
+    a.work("T001", "src/a.py", "A's a\n");
+    a.par(&["finish", "T001"]).success();
+    // B's tasks.md still shows T001 open; the remote state knows better.
+    let tasks = fs::read_to_string(b.root.join("specs/001-demo/tasks.md")).expect("tasks.md");
+    assert_eq!(ticks(&tasks, "T001"), (0, 0));
+    let run = b.par(&["start", "T001"]).code(1);
+    assert!(run.stderr.contains("T001 is already done"), "{}", run.stderr);
+    assert!(!b.worktree("T001").exists());
+    assert_eq!(cluster.state()["tasks"], serde_json::json!({}));
 }
 
 #[test]
