@@ -181,6 +181,11 @@ impl Remote {
     }
 }
 
+/// Whether `name` can be a branch (and so go into a refspec).
+pub fn valid_branch_name(name: &str) -> bool {
+    !name.starts_with('-') && git2::Reference::is_valid_name(&format!("refs/heads/{name}"))
+}
+
 /// The last few lines of what git printed, for an error message.
 fn last_lines(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);

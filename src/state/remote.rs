@@ -143,6 +143,8 @@ struct Fetched {
     oid: Option<Oid>,
     state: State,
     at: Instant,
+    /// The main branch fetched with it (into its remote-tracking ref), if any.
+    main: Option<String>,
 }
 
 /// `refs/par/state` on a remote as a [`StateBackend`].
@@ -201,10 +203,19 @@ impl RemoteBackend {
 
     /// Fetches the state and `main` from the remote; returns the remote's `main`.
     pub fn fetch_main(&self, main: &str) -> Result<Oid> {
-        self.fetch(Some(main))?;
+        if self.fresh_with(main).is_none() {
+            self.fetch(Some(main))?;
+        }
         crate::repo::ref_target(&self.repo, &self.tracking(main))?.with_context(|| {
             format!("fetching {main} from '{}' left no {}", self.remote.name, self.tracking(main))
         })
+    }
+
+    /// The copy at hand when it is fresh and came with `main`: a lease
+    /// refuses a push built on it if it was not the newest after all.
+    fn fresh_with(&self, main: &str) -> Option<Fetched> {
+        let fetched = self.fetched.borrow();
+        fetched.as_ref().filter(|f| f.at.elapsed() < FRESH && f.main.as_deref() == Some(main)).cloned()
     }
 
     /// The audit log, newest first: (commit, time, message).
@@ -227,6 +238,24 @@ impl RemoteBackend {
 
     /// Fetches the state (and `main`, into its remote-tracking branch) from the remote.
     fn fetch(&self, main: Option<&str>) -> Result<Fetched> {
+        if main.is_some() {
+            return self.fetch_with(main);
+        }
+        // The run's main branch comes along: a start or a landing needs it
+        // next, and one connection serves both. A main the remote does not
+        // have (yet) is no reason to fail a command that only needs the state.
+        let hint = self.fetched.borrow().as_ref().and_then(|f| f.state.main_branch.clone());
+        let hint = hint.or_else(|| fetched_copy(&self.par).ok().flatten().and_then(|s| s.main_branch));
+        match hint.filter(|m| wire::valid_branch_name(m)) {
+            Some(main) => match self.fetch_with(Some(&main)) {
+                Err(e) if e.downcast_ref::<RemoteError>().is_some() => self.fetch_with(None),
+                other => other,
+            },
+            None => self.fetch_with(None),
+        }
+    }
+
+    fn fetch_with(&self, main: Option<&str>) -> Result<Fetched> {
         let main_spec = main.map(|m| format!("+refs/heads/{m}:{}", self.tracking(m)));
         let mut specs = vec![STATE_REFSPEC];
         specs.extend(main_spec.as_deref());
@@ -247,7 +276,7 @@ impl RemoteBackend {
                 Some(oid) => self.parse(oid)?,
                 None => State::default(),
             };
-            let fetched = Fetched { oid, state, at: Instant::now() };
+            let fetched = Fetched { oid, state, at: Instant::now(), main: main.map(str::to_string) };
             write_copy(&self.par, &fetched.state)?;
             Ok(fetched)
         })?;
@@ -393,7 +422,8 @@ impl StateBackend for RemoteBackend {
             let update = Update { refname: STATE_REF, new: commit, lease: base.oid };
             match self.remote.push(&[update], false)? {
                 Pushed::Done => {
-                    self.adopt(&Fetched { oid: Some(commit), state, at: Instant::now() }, None);
+                    let main = base.main.clone();
+                    self.adopt(&Fetched { oid: Some(commit), state, at: Instant::now(), main }, None);
                     return Ok(Recorded::default());
                 }
                 Pushed::Lost if self.back_off(attempt, started) => attempt += 1,
@@ -414,8 +444,12 @@ impl StateBackend for RemoteBackend {
         let mut ahead = false;
         let mut attempt = 0;
         let result = (|| loop {
-            // The landing re-checks against the state as it is on the remote now.
-            let base = self.fetch(Some(branch))?;
+            // The landing re-checks against the remote as it is now: a copy
+            // of a moment ago serves the first try (the leases catch a stale one).
+            let base = match self.fresh_with(branch).filter(|_| attempt == 0) {
+                Some(fresh) => fresh,
+                None => self.fetch(Some(branch))?,
+            };
             if crate::repo::ref_target(&self.repo, &tracking)? != Some(main.old) {
                 return Ok(None);
             }
@@ -440,7 +474,8 @@ impl StateBackend for RemoteBackend {
             match pushed {
                 Pushed::Done => {
                     // The commit point is passed: nothing below may fail the landing.
-                    let pushed = Fetched { oid: Some(commit), state, at: Instant::now() };
+                    let fetched_main = Some(branch.to_string());
+                    let pushed = Fetched { oid: Some(commit), state, at: Instant::now(), main: fetched_main };
                     self.adopt(&pushed, Some((&tracking, main.new)));
                     // The local main follows; one that moved meanwhile (or a
                     // ref that could not be written) is left for the

@@ -322,6 +322,43 @@ fn racing_starts_for_one_path_exactly_one_wins() {
 }
 
 #[test]
+fn a_state_that_keeps_moving_is_busy_after_the_wait() {
+    let Some(cluster) = Cluster::plan(Transport::File) else { return };
+    let a = cluster.machine("machine-a");
+    a.par(&["start", "T001"]).success();
+    a.work("T001", "src/a.py", "A's a\n");
+    // Another "machine" moves refs/par/state all the time, each time to a
+    // new commit of the same state.
+    let tip = cluster.git(&["rev-parse", "refs/par/state"]).trim().to_string();
+    let tree = format!("{tip}^{{tree}}");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hammer = {
+        let (stop, home, bare) = (stop.clone(), cluster.home.clone(), cluster.bare.clone());
+        std::thread::spawn(move || {
+            let (mut parent, mut n) = (tip, 0);
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let message = format!("other {n}");
+                let next = git(&home, &bare, &["commit-tree", &tree, "-p", &parent, "-m", &message]);
+                parent = next.trim().to_string();
+                git(&home, &bare, &["update-ref", "refs/par/state", &parent]);
+                n += 1;
+            }
+        })
+    };
+    let started = Instant::now();
+    let run = a.par(&["finish", "T001", "--wait", "1"]);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    hammer.join().expect("hammer");
+    let run = run.code(3);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(run.stderr.contains("the state on 'origin' kept changing under this command"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: run the command again"), "{}", run.stderr);
+    // Nothing landed; once the others are quiet the finish goes through.
+    assert_eq!(cluster.git(&["log", "--format=%s", "main"]).lines().count(), 1);
+    a.par(&["finish", "T001"]).success();
+}
+
+#[test]
 fn an_unreachable_remote_is_exit_1_naming_it_never_a_local_fallback() {
     let Some(cluster) = Cluster::plan(Transport::File) else { return };
     let a = cluster.machine("machine-a");
