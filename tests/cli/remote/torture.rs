@@ -214,6 +214,11 @@ fn torture_four_machines_four_workers_one_remote() {
     for m in &machines {
         m.par(&["doctor", "--repair"]);
     }
+    // And then each machine is consistent: nothing left for a person.
+    for m in &machines {
+        let doctor = m.par(&["doctor", "--json"]);
+        assert_eq!(doctor.code, 0, "{}: doctor after the run:\n{}{}", m.host, doctor.stdout, doctor.stderr);
+    }
 
     // 1. No two active tasks overlap in any version of the state.
     let versions = cluster.git(&["rev-list", "refs/par/state"]);
