@@ -3,10 +3,12 @@
 //! Generates its own repositories in a temporary directory and times the
 //! release `git-par` binary side by side with plain git on the same
 //! repository, in one run, printing medians and ratios as a markdown table
-//! (copied into BENCHMARKS.md). Sections: list, lock-status, check, start,
-//! finish, remote. Each figure is the median of several runs; DESIGN §10 holds the
+//! (copied into BENCHMARKS.md). Sections: list, deps, lock-status, check,
+//! start, scale (check and start with 1,000 active tasks), finish, remote. Each figure is the median of several runs; DESIGN §10 holds the
 //! targets.
 //!
+//! `GIT_PAR_BENCH_BIN=/path/to/git-par` measures that binary instead of this
+//! build (the same measurements, for a before/after run back to back).
 //! `GIT_PAR_BENCH_BASELINE=/path/to/older/git-par` adds, to the `list` and
 //! `deps` sections, the same measurements of that binary, taken in the same
 //! run and interleaved with this build's, so that a before/after comparison
@@ -37,6 +39,9 @@ fn main() -> Result<()> {
     }
     if wanted("start") {
         start(&base, &mut report)?;
+    }
+    if wanted("scale") || wanted("check") || wanted("start") {
+        scale(&base, &mut report)?;
     }
     if wanted("finish") {
         finish(&base, &mut report, false)?;
@@ -90,8 +95,11 @@ fn median(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
     Ok(times[times.len() / 2])
 }
 
+/// The binary measured: this build, or `GIT_PAR_BENCH_BIN` (an older
+/// build, to run the same measurements on it back to back).
 fn par_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_git-par"))
+    std::env::var_os("GIT_PAR_BENCH_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_git-par")), PathBuf::from)
 }
 
 /// The binary to compare with (`GIT_PAR_BENCH_BASELINE`), if any.
@@ -693,4 +701,92 @@ fn median_of(mut times: Vec<Duration>) -> Duration {
     }
     times.sort();
     times[times.len() / 2]
+
+/// A plan of 1,100 tasks, each naming one file of a `big_repo`.
+fn scale_plan() -> String {
+    let mut plan = String::from("## Phase 1\n\n");
+    for i in 0..1_100 {
+        let _ =
+            writeln!(plan, "- [ ] T{i:04} [P] Task {i} in `src/mod_{:03}/file_{:02}.rs`", i % 10, i % 100);
+    }
+    plan
+}
+
+/// Makes `n` tasks active in the repository at `dir`: T0000 started for
+/// real, the others written into the state as copies of it, each locking a
+/// file, a directory and a glob, with an (empty) worktree directory.
+fn active_tasks(dir: &Path, n: usize) -> Result<()> {
+    par(dir, &["start", "T0000"])?;
+    let state_path = dir.join(".git/par/state.json");
+    let mut state: serde_json::Value = serde_json::from_slice(&fs::read(&state_path)?)?;
+    let tasks = state["tasks"].as_object_mut().ok_or("no tasks in state")?;
+    let template = tasks.get("T0000").cloned().ok_or("T0000 not started")?;
+    let worktrees = dir.with_extension("par");
+    for i in 1..n {
+        let id = format!("T{i:04}");
+        let worktree = worktrees.join(&id);
+        fs::create_dir_all(&worktree)?;
+        let mut task = template.clone();
+        task["id"] = id.clone().into();
+        task["branch"] = format!("par/{id}").into();
+        task["worktree"] = worktree.display().to_string().into();
+        task["locks"] = serde_json::json!([
+            format!("state/{id}.txt"),
+            format!("docs/{id}/"),
+            format!("src/mod_{:03}/gen_{id}_[5-9]*.rs", i % 10),
+        ]);
+        tasks.insert(id, task);
+    }
+    fs::write(&state_path, serde_json::to_vec(&state)?)?;
+    Ok(())
+}
+
+/// The hot paths as active tasks grow: `check --staged` on main with 1,000
+/// active tasks (it must not look at their worktrees, and compiles only the
+/// globs that could match), and `start` with 10 and with 1,000 active tasks
+/// on the same plan, alternating, so that what `start` adds per active task
+/// shows as the ratio.
+fn scale(base: &Path, report: &mut Report) -> Result<()> {
+    eprintln!("1,000 active tasks: check --staged, start");
+    let plan = ("specs/001-bench/tasks.md".to_string(), scale_plan());
+    let dir = base.join("scale-check");
+    big_repo(&dir, 10_000, &[plan.clone(), ("README.md".to_string(), "bench\n".to_string())])?;
+    active_tasks(&dir, 1_000)?;
+    fs::write(dir.join("README.md"), "bench, changed\n")?;
+    git(&dir, &["add", "README.md"])?;
+    let check = median(51, || par(&dir, &["check", "--staged"]))?;
+    let plain = median(51, || git(&dir, &["diff", "--cached", "--name-only"]))?;
+    report.row(
+        "check --staged on main, 10k files, 1,000 active tasks (vs git diff --cached --name-only)",
+        check,
+        Some(plain),
+        "≤ 1.5×",
+    );
+
+    let (few, many) = (base.join("scale-start-10"), base.join("scale-start-1000"));
+    for (dir, n) in [(&few, 10), (&many, 1_000)] {
+        big_repo(dir, 1_000, std::slice::from_ref(&plan))?;
+        active_tasks(dir, n)?;
+    }
+    let runs = 11;
+    let (mut few_times, mut many_times) = (Vec::new(), Vec::new());
+    for i in 0..=runs {
+        let id = format!("T{:04}", 1_001 + i);
+        for (dir, times) in [(&few, &mut few_times), (&many, &mut many_times)] {
+            let t = Instant::now();
+            par(dir, &["start", &id])?;
+            times.push(t.elapsed());
+        }
+    }
+    for times in [&mut few_times, &mut many_times] {
+        times.remove(0);
+        times.sort();
+    }
+    report.row(
+        "start with 1,000 active tasks (vs the same start with 10), 1k files",
+        many_times[runs / 2],
+        Some(few_times[runs / 2]),
+        "flat (≈ 1×)",
+    );
+    Ok(())
 }

@@ -180,9 +180,11 @@ pub struct LockArgs {
 pub struct FinishArgs {
     /// The task ID.
     pub id: String,
-    /// How the task lands: a merge commit, one squashed commit, or a fast-forward.
-    #[arg(long, value_name = "STRATEGY", default_value = "merge")]
-    pub strategy: Strategy,
+    /// How the task lands: a merge commit, one squashed commit, a fast-forward
+    /// (as rebase when main has moved), or its commits rebased onto main
+    /// (default: par.strategy, else merge).
+    #[arg(long, value_name = "STRATEGY")]
+    pub strategy: Option<Strategy>,
     /// Run CMD (through `sh -c`) in the task's worktree before landing (default: par.verify).
     #[arg(long, value_name = "CMD")]
     pub verify: Option<String>,
@@ -206,6 +208,7 @@ pub enum Strategy {
     Merge,
     Squash,
     Ff,
+    Rebase,
 }
 
 /// `--color` values.

@@ -22,6 +22,7 @@ use git_par::repo::remote::{ServerRefused, Unreachable};
 use git_par::repo::RepoError;
 use git_par::state::remote::{PushUncertain, RemoteError};
 use git_par::state::StateError;
+use git_par::tasks::deps::CycleError;
 use git_par::tasks::discover::TaskFileError;
 use git_par::tasks::edit::EditError;
 use git_par::tmux::TmuxError;
@@ -136,13 +137,15 @@ pub fn refusal(err: &anyhow::Error) -> Option<Refusal> {
         TmuxError => tmux,
         LimitError => limit,
         DetachedMain => detached_main,
-        git_par::error::Refusal => legacy,
+        CycleError => cycle,
     );
     None
 }
 
-fn legacy(r: &git_par::error::Refusal) -> Refusal {
-    Refusal { exit: Exit::Failed, message: r.message.clone(), hints: r.hints.clone() }
+fn cycle(e: &CycleError) -> Refusal {
+    failed(e).hint(
+        "each task in the cycle waits for the one before it; remove one of these dependencies from the task file",
+    )
 }
 
 fn quote(path: &Path) -> String {
@@ -592,6 +595,12 @@ fn land(e: &LandError) -> Refusal {
                 worktree.display()
             ))
             .hint(format!("nothing changed: {main} and {branch} are as they were")),
+        LandError::ReplayConflict { id, main, branch, worktree, .. } => r
+            .hint(format!(
+                "rebase it in the task's worktree: `cd {} && git rebase {main}`, fix the files, `git rebase --continue`, then run `git par finish {id} --strategy rebase` again; or land it as a merge with `--strategy merge`",
+                worktree.display()
+            ))
+            .hint(format!("nothing changed: {main} and {branch} are as they were")),
         LandError::VerifyChanged { worktree, stash, .. } => {
             let r = r.hint(
                 "what is verified must be what lands: make the verify command leave the worktree alone, or ignore what it writes in .gitignore",
@@ -684,10 +693,13 @@ mod tests {
         assert_eq!(r.hints, ["something outside git-par is committing to main; retry `git par finish T1`"]);
         let usage: anyhow::Error = BlockError::NoReason { id: "T2".into() }.into();
         assert_eq!(exit_code(&usage), 2);
-        let legacy: anyhow::Error = git_par::error::Refusal::failed("cycle").hint("break it").into();
+        let cycle =
+            anyhow::Error::new(CycleError { cycle: "T1 → T2 → T1".into() }).context("reading tasks.md");
+        let r = refusal(&cycle).expect("a refusal");
+        assert_eq!((r.exit, r.message.as_str()), (Exit::Failed, "dependency cycle: T1 → T2 → T1"));
         assert_eq!(
-            refusal(&legacy).map(|r| (r.exit, r.hints)),
-            Some((Exit::Failed, vec!["break it".into()]))
+            r.hints,
+            ["each task in the cycle waits for the one before it; remove one of these dependencies from the task file"]
         );
     }
 }

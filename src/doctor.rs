@@ -36,7 +36,7 @@ use serde::Serialize;
 use crate::journal;
 use crate::land;
 use crate::lifecycle::intent::{self, Intent, Recovered, Verb};
-use crate::repo::{self as worktree, WorktreeHead, WorktreeRecord};
+use crate::repo::{self as worktree, canonical, WorktreeHead, WorktreeRecord};
 use crate::state::{self, ActiveTask, Event, Lock, ParDir, State, TaskStatus, Transact as _};
 use crate::workspace::Workspace;
 
@@ -796,8 +796,4 @@ fn git_locks(ws: &Workspace, survey: &Survey) -> Result<Vec<Finding>> {
             .advice(format!("if no git command is running, remove it: `rm {}`", path.display()))
         })
         .collect())
-}
-
-fn canonical(path: &Path) -> PathBuf {
-    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }

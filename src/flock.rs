@@ -39,6 +39,27 @@ pub enum Wait {
     Poll,
 }
 
+/// What a process waits for, as the `busy` callback of [`acquire`] is told:
+/// the lock file, what it guards, and how long this has waited so far.
+#[derive(Debug, Clone, Copy)]
+pub struct Waiting<'a> {
+    pub path: &'a Path,
+    /// What the lock guards, for a person ("the state", "the merge queue").
+    pub what: &'a str,
+    pub waited: Duration,
+}
+
+impl std::fmt::Display for Waiting<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "waiting for the lock on {} ({}), which another process holds",
+            self.what,
+            self.path.display()
+        )
+    }
+}
+
 /// Opens (creating it if needed, never truncating it) the lock file at `path`.
 pub fn open(path: &Path) -> Result<File> {
     OpenOptions::new()
@@ -74,6 +95,24 @@ pub fn with_file<T>(
     busy: &mut dyn FnMut(Duration) -> Result<()>,
     f: impl FnOnce(&File) -> Result<T>,
 ) -> Result<T> {
+    let what = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    acquire(file, path, &what, mode, wait, &mut |waiting: &Waiting<'_>| busy(waiting.waited), f)
+}
+
+/// The lock helper itself (cargo's `flock.rs` `acquire` is the model): runs
+/// `f` holding the lock on `file` (at `path`, which guards `what`). When
+/// someone else holds it, `busy` is told what is waited for and for how
+/// long so far — to say so, or to give up by returning an error — and then
+/// it waits as `wait` says.
+pub fn acquire<T>(
+    file: File,
+    path: &Path,
+    what: &str,
+    mode: Mode,
+    wait: Wait,
+    busy: &mut dyn FnMut(&Waiting<'_>) -> Result<()>,
+    f: impl FnOnce(&File) -> Result<T>,
+) -> Result<T> {
     let mut lock = fd_lock::RwLock::new(file);
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
@@ -92,7 +131,7 @@ pub fn with_file<T>(
         if held.kind() != ErrorKind::WouldBlock {
             return Err(held).with_context(|| format!("locking {}", path.display()));
         }
-        busy(started.elapsed())?;
+        busy(&Waiting { path, what, waited: started.elapsed() })?;
         match wait {
             Wait::Block => break,
             Wait::Poll => {
@@ -179,5 +218,37 @@ mod tests {
         })
         .unwrap();
         assert!(path.exists(), "a lock file is never deleted");
+    }
+
+    #[test]
+    fn a_wait_says_what_it_waits_for() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("state.lock");
+        with(&path, Mode::Exclusive, Wait::Block, &mut quietly, || {
+            let mut told = Vec::new();
+            let err = acquire(
+                open(&path)?,
+                &path,
+                "the state",
+                Mode::Shared,
+                Wait::Poll,
+                &mut |waiting| {
+                    told.push(waiting.to_string());
+                    anyhow::bail!("gave up after {:?}", waiting.waited)
+                },
+                |_| Ok(()),
+            )
+            .unwrap_err();
+            assert!(err.to_string().starts_with("gave up after"), "{err}");
+            assert_eq!(
+                told,
+                [format!(
+                    "waiting for the lock on the state ({}), which another process holds",
+                    path.display()
+                )]
+            );
+            Ok(())
+        })
+        .unwrap();
     }
 }

@@ -499,6 +499,11 @@ pub fn current_task<'a>(state: &'a State, dirs: &GitDirs) -> Option<&'a ActiveTa
     if let Some(task) = state.tasks.values().find(|t| t.worktree == dirs.root) {
         return Some(task);
     }
+    if dirs.is_main_worktree() {
+        // A task's worktree is always a linked one: spare every commit on
+        // main resolving the path of each active task's worktree.
+        return None;
+    }
     let here = fs::canonicalize(&dirs.root).ok()?;
     state.tasks.values().find(|t| fs::canonicalize(&t.worktree).is_ok_and(|there| there == here))
 }

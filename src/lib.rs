@@ -12,7 +12,7 @@
 //! - [`doctor`]: finding and repairing inconsistencies;
 //! - [`repo`]: everything that talks to git; [`land`]: the merge queue;
 //! - [`hook`]: the pre-commit hook; [`workflow`]: plan waves, recommended commands;
-//! - [`tmux`]: panes per task; [`error`]: what is left of the untyped refusal;
+//! - [`tmux`]: panes per task; [`flock`]: file locks; [`journal`]: operations in progress;
 //! - [`text`]: outside text (tasks.md, paths, commit messages) made safe to show.
 
 // The library's unit tests check whole messages, hints included, through the
@@ -25,7 +25,6 @@ mod command_error;
 
 pub mod config;
 pub mod doctor;
-pub mod error;
 pub mod flock;
 pub mod hook;
 pub mod journal;

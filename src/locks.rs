@@ -33,7 +33,9 @@
 //!   guards nothing).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
@@ -198,11 +200,16 @@ enum Kind {
     File,
     /// The text ends with `/`.
     Dir,
-    Glob {
-        matcher: GlobMatcher,
-        prefix: String,
-        suffix: String,
-    },
+    Glob(Box<GlobKind>),
+}
+
+#[derive(Debug, Clone)]
+struct GlobKind {
+    glob: Glob,
+    /// Compiled on first use: most checks are settled by `prefix` alone.
+    matcher: OnceLock<GlobMatcher>,
+    prefix: String,
+    suffix: String,
 }
 
 /// Why a path or glob cannot be a lock.
@@ -262,7 +269,8 @@ impl Pattern {
     /// Compiles an already normalised pattern (as stored in the state).
     pub fn compile(normal: String) -> Result<Pattern, globset::Error> {
         let kind = if is_glob(&normal) {
-            let matcher = glob(&normal)?.compile_matcher();
+            // Parsed now, so that a bad glob is refused here; compiled only when matched.
+            let glob = glob(&normal)?;
             let literal_end = normal.find(GLOB_META).unwrap_or(normal.len());
             let prefix = match normal[..literal_end].rfind('/') {
                 Some(slash) => normal[..=slash].to_string(),
@@ -273,7 +281,7 @@ impl Pattern {
             // at all (`**/` alone matches every path), so a match need not
             // end with that `/`.
             let suffix = normal[suffix_start..].trim_start_matches('/').to_string();
-            Kind::Glob { matcher, prefix, suffix }
+            Kind::Glob(Box::new(GlobKind { glob, matcher: OnceLock::new(), prefix, suffix }))
         } else if normal.ends_with('/') {
             Kind::Dir
         } else {
@@ -294,7 +302,12 @@ impl Pattern {
             // The directory itself too: a file, a symbolic link or a
             // submodule (gitlink) put in its place replaces all it holds.
             Kind::Dir => path.starts_with(&self.text) || Some(path) == self.text.strip_suffix('/'),
-            Kind::Glob { matcher, .. } => matcher.is_match(path),
+            // Every path a glob matches starts with its literal prefix (normal
+            // text has no `\` escapes), which spares compiling it for the rest.
+            Kind::Glob(g) => {
+                path.starts_with(g.prefix.as_str())
+                    && g.matcher.get_or_init(|| compiled(&g.glob)).is_match(path)
+            }
         }
     }
 
@@ -302,7 +315,7 @@ impl Pattern {
     fn prefix(&self) -> &str {
         match &self.kind {
             Kind::File | Kind::Dir => &self.text,
-            Kind::Glob { prefix, .. } => prefix,
+            Kind::Glob(g) => &g.prefix,
         }
     }
 
@@ -311,8 +324,8 @@ impl Pattern {
         match (&self.kind, &other.kind) {
             (Kind::File, _) => other.matches(&self.text),
             (_, Kind::File) => self.matches(&other.text),
-            (Kind::Glob { suffix: a, .. }, Kind::Glob { suffix: b, .. })
-                if !(a.ends_with(b.as_str()) || b.ends_with(a.as_str())) =>
+            (Kind::Glob(a), Kind::Glob(b))
+                if !(a.suffix.ends_with(&b.suffix) || b.suffix.ends_with(&a.suffix)) =>
             {
                 false
             }
@@ -328,6 +341,14 @@ impl std::fmt::Display for Pattern {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.text)
     }
+}
+
+/// The matcher of `glob`, compiled once per process: the same lock is
+/// compared with many paths and patterns, through many `Pattern`s of it.
+fn compiled(glob: &Glob) -> GlobMatcher {
+    static MATCHERS: OnceLock<Mutex<HashMap<String, GlobMatcher>>> = OnceLock::new();
+    let mut matchers = MATCHERS.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
+    matchers.entry(glob.glob().to_string()).or_insert_with(|| glob.compile_matcher()).clone()
 }
 
 fn glob(text: &str) -> Result<Glob, globset::Error> {
@@ -404,6 +425,40 @@ mod tests {
 
     fn p(text: &str) -> Pattern {
         Pattern::new(text).unwrap()
+    }
+
+    #[test]
+    fn the_prefix_shortcut_agrees_with_the_compiled_glob() {
+        let globs = [
+            "src/**",
+            "src/**/*.rs",
+            "src/*.py",
+            "**/x.py",
+            "*.md",
+            "src/a?/b*",
+            "docs/[ab]*/*.md",
+            "src/{a,b}*",
+        ];
+        let paths = [
+            "src",
+            "src/",
+            "src/a.py",
+            "src/a/b.rs",
+            "srcx/a.py",
+            "x.py",
+            "lib/x.py",
+            "README.md",
+            "docs/a1/i.md",
+            "src/ab/bc",
+            "sr",
+        ];
+        for text in globs {
+            let pattern = p(text);
+            let full = glob(text).unwrap().compile_matcher();
+            for path in paths {
+                assert_eq!(pattern.matches(path), full.is_match(path), "{text} against {path}");
+            }
+        }
     }
 
     #[test]

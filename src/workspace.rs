@@ -146,7 +146,7 @@ impl Workspace {
 
     /// The inputs of task-file discovery, from flags, config, environment and state.
     pub fn discovery(&self) -> tasks::discover::Sources {
-        let recorded = self.state().load().ok().and_then(|s| s.tasks_file);
+        let recorded = self.state().tasks_file();
         tasks::discover::Sources {
             cwd: self.options.cwd.clone(),
             root: self.repo.main_root.clone(),

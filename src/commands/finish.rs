@@ -35,12 +35,17 @@ pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         git_par::tasks::discover::require_in_repository(&ws.main_root().join(rel), rel, ws.main_root())?;
     }
     let verify = args.verify.clone().or_else(|| ws.config.verify.clone()).filter(|v| !v.trim().is_empty());
+    let strategy = match args.strategy {
+        Some(strategy) => strategy,
+        None => configured_strategy(ws)?,
+    };
     let request = Request {
         id: args.id.clone(),
-        strategy: match args.strategy {
+        strategy: match strategy {
             cli::Strategy::Merge => Strategy::Merge,
             cli::Strategy::Squash => Strategy::Squash,
             cli::Strategy::Ff => Strategy::Ff,
+            cli::Strategy::Rebase => Strategy::Rebase,
         },
         verify,
         commit: args.commit.clone(),
@@ -84,6 +89,19 @@ pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
+/// `par.strategy`, the default of `--strategy`; merge when unset.
+fn configured_strategy(ws: &Workspace) -> Result<cli::Strategy> {
+    use clap::ValueEnum as _;
+    let Some(value) = git_par::repo::index::config_string(&ws.repo.git, "par.strategy")? else {
+        return Ok(cli::Strategy::Merge);
+    };
+    cli::Strategy::from_str(value.trim(), true).map_err(|_| {
+        Refusal::usage(format!("par.strategy = {value} is not one of merge, squash, ff, rebase"))
+            .hint("fix it with `git config par.strategy rebase` (or merge, squash, ff), or pass --strategy")
+            .into()
+    })
+}
+
 /// The task's worktree when the current directory is inside it: landing
 /// removes it, leaving the shell that ran `finish` in a deleted directory.
 /// (The process's own directory, not -C: that is where the shell is.)
@@ -119,6 +137,13 @@ fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
         Progress::MergedMain { main, commit } => {
             ui.status(&format!("Merged {main} into the task branch ({})", git_par::repo::short(commit)))
         }
+        Progress::Rebased { main, commit } => {
+            ui.status(&format!("Rebased the task's commits onto {main} ({})", git_par::repo::short(commit)))
+        }
+        Progress::NotFastForward { main } => ui.status(&format!(
+            "{main} has moved since {} branched off, so it cannot fast-forward: it lands as rebase",
+            req.id
+        )),
         Progress::Verifying { command } => ui.status(&format!("Verifying: {command}")),
         Progress::Retrying { attempt } => ui.status(&format!(
             "{} moved while {} was landing; merging again (attempt {})",
@@ -160,6 +185,7 @@ fn landed_json(landing: &Landing) -> Landed<'_> {
             Strategy::Merge => "merge",
             Strategy::Squash => "squash",
             Strategy::Ff => "ff",
+            Strategy::Rebase => "rebase",
         },
         commits: landing.commits.len(),
         files: landing.files.len(),

@@ -5,9 +5,9 @@ use serde::Serialize;
 
 use crate::cli::LintArgs;
 use crate::output::Ui;
-use git_par::error;
 
 use crate::command_error::Refusal;
+use git_par::tasks::deps::CycleError;
 use git_par::tasks::lint::{self, Finding, Kind};
 use git_par::tasks::{self, discover};
 use git_par::workspace::Workspace;
@@ -28,7 +28,9 @@ pub fn run(_args: &LintArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         Ok(file) => (lint::check(&file, options.context.as_deref()), file.tasks.len()),
         // A cycle stops the dependency resolution, not the report.
         Err(err) => {
-            let message = error::refusal(&err).map_or_else(|| format!("{err:#}"), |r| r.message.clone());
+            let cycle =
+                err.downcast_ref::<CycleError>().or_else(|| err.chain().find_map(|c| c.downcast_ref()));
+            let message = cycle.map_or_else(|| format!("{err:#}"), CycleError::to_string);
             let count = tasks::parse::parse(&text, &options).tasks.len();
             let cycle =
                 Finding { kind: Kind::Cycle, task: None, line: None, message, candidates: Vec::new() };

@@ -13,9 +13,27 @@ use crate::repo::Repo;
 use crate::repo::{self as git, Integration};
 use crate::tasks;
 
-/// Step 3: the commit to test and land. Main merged into `head` when main has
-/// moved since the task's base; `head` itself when not. Returns too the
-/// task's tasks.md edits that clashed with main's in that merge (a diff).
+/// Step 3: what is tested and lands, before the tasks.md update: main and
+/// the task's work put together in memory. Nothing is committed on the task
+/// branch: a clean landing adds the task's commits and one landing commit.
+pub(super) struct Tested {
+    /// The tree that lands, less the tasks.md update.
+    pub(super) tree: Oid,
+    /// The task's side of the landing: its tip, or for `rebase` the last of
+    /// its commits replayed onto main (main itself when none is left).
+    pub(super) tip: Oid,
+    /// Main was merged in, or the commits replayed, to make `tree`.
+    pub(super) merged: bool,
+    /// How it lands: the requested strategy, but `rebase` for an `ff` that
+    /// main moved under.
+    pub(super) strategy: Strategy,
+    /// The task's tasks.md edits that clashed with main's (a diff).
+    pub(super) clashes: String,
+}
+
+/// Step 3: puts main and the task branch's `head` together as `req.strategy`
+/// says: a merge in memory, or (rebase) the task's commits replayed onto
+/// main. Conflicts are refused with the files.
 pub(super) fn integrate(
     repo: &Repo,
     req: &Request,
@@ -23,13 +41,37 @@ pub(super) fn integrate(
     main: Oid,
     head: Oid,
     sigs: &git::Signatures,
-) -> Result<(Oid, String)> {
-    if head == main || repo.git.graph_descendant_of(head, main).context("comparing histories")? {
-        return Ok((head, String::new()));
+) -> Result<Tested> {
+    let on_main = head == main || repo.git.graph_descendant_of(head, main).context("comparing histories")?;
+    let behind = !on_main && repo.git.graph_descendant_of(main, head).context("comparing histories")?;
+    let strategy = match req.strategy {
+        Strategy::Ff if !on_main && !behind => Strategy::Rebase,
+        other => other,
+    };
+    let tested = |tree, tip, merged, clashes| Tested { tree, tip, merged, strategy, clashes };
+    if on_main {
+        return Ok(tested(git::tree_of(&repo.git, head)?, head, false, String::new()));
     }
-    // A task with no commits of its own: its branch just fast-forwards to main.
-    if repo.git.graph_descendant_of(main, head).context("comparing histories")? {
-        return Ok((main, String::new()));
+    // A task with no commits of its own: nothing but main lands.
+    if behind {
+        return Ok(tested(git::tree_of(&repo.git, main)?, main, false, String::new()));
+    }
+    if strategy == Strategy::Rebase {
+        return match git::replay(&repo.git, head, main, req.tasks_file.as_deref(), &sigs.committer)? {
+            git::Replay::Clean { tip } => Ok(tested(git::tree_of(&repo.git, tip)?, tip, true, String::new())),
+            git::Replay::Conflicts { commit, files } => {
+                let summary = repo.git.find_commit(commit).ok().and_then(|c| c.summary().map(str::to_string));
+                Err(LandError::ReplayConflict {
+                    id: req.id.clone(),
+                    main: req.main_branch.clone(),
+                    branch: checked.task.branch.clone(),
+                    worktree: checked.task.worktree.clone(),
+                    commit: format!("{} {}", git::short(commit), summary.unwrap_or_default()),
+                    files,
+                }
+                .into())
+            }
+        };
     }
     // git-par owns tasks.md: both sides' edits of it are merged by task, never a conflict.
     let mut dropped = String::new();
@@ -48,11 +90,7 @@ pub(super) fn integrate(
             files,
         }
         .into()),
-        Integration::Clean { tree } => {
-            let message = format!("Merge branch '{}' into {}", req.main_branch, checked.task.branch);
-            let merge = git::commit(&repo.git, tree, &[head, main], &message, sigs)?;
-            Ok((merge, dropped))
-        }
+        Integration::Clean { tree } => Ok(tested(tree, head, true, dropped)),
     }
 }
 
@@ -70,26 +108,30 @@ pub(super) fn build(
     repo: &Repo,
     req: &Request,
     main: Oid,
-    tested: Oid,
+    head: Oid,
+    tested: &Tested,
     sigs: &git::Signatures,
-    clashes: String,
 ) -> Result<Built> {
     let git = &repo.git;
-    let (main_tree, tested_tree) = (git::tree_of(git, main)?, git::tree_of(git, tested)?);
-    let commits = if tested == main { Vec::new() } else { git::task_commits(git, tested, main)? };
+    let (main_tree, tested_tree) = (git::tree_of(git, main)?, tested.tree);
+    let strategy = tested.strategy;
+    // The task's own commits (for `rebase`, as they were before the replay).
+    let commits = if tested.tip == main { Vec::new() } else { git::task_commits(git, head, main)? };
     let mut files = git::changes(git, main_tree, tested_tree, true)?;
     // The task's own edits of tasks.md do not land (below).
     files.retain(|c| !req.tasks_file.as_ref().is_some_and(|f| *f == c.path));
 
-    let result = result_line(req, tested, commits.len(), files.len());
+    let result = result_line(req, strategy, tested.tip, commits.len(), files.len());
     let mut tree = tested_tree;
     let mut description = None;
     let mut tasks_diff = String::new();
-    let mut dropped = clashes;
+    let mut dropped = tested.clashes.clone();
     let mut worktree_tick = None;
     let mut warnings = Vec::new();
     if let Some(file) = &req.tasks_file {
-        let task_text = git::read_text(git, tested_tree, file)?;
+        // The replay kept main's tasks.md: the task's own is on its branch.
+        let task_side = if strategy == Strategy::Rebase { git::tree_of(git, head)? } else { tested_tree };
+        let task_text = git::read_text(git, task_side, file)?;
         // git-par owns tasks.md: what lands is main's version, ticked, with
         // only the task's own checkbox taken from its branch. Other edits
         // (other tasks ticked or changed, tasks added, a file that does not
@@ -150,17 +192,28 @@ pub(super) fn build(
             }
         }
     }
-    let message = landing_message(&req.id, description.as_deref(), &commits, req.strategy);
-    let landing = if tested == main {
+    let mut message = landing_message(&req.id, description.as_deref(), &commits, strategy);
+    let landing = if tested.tip == main {
         // Nothing to merge: a single commit that records the task.
         git::commit(git, tree, &[main], &message, sigs)?
     } else {
-        match req.strategy {
-            Strategy::Merge => git::commit(git, tree, &[main, tested], &message, sigs)?,
+        match strategy {
+            // The task's tip as it is, not main merged into it: one new commit.
+            Strategy::Merge => git::commit(git, tree, &[main, tested.tip], &message, sigs)?,
             Strategy::Squash => git::commit(git, tree, &[main], &message, sigs)?,
             // Fast-forward to the task tip, then the tasks.md tick as its own commit.
-            Strategy::Ff if tree == tested_tree => tested,
-            Strategy::Ff => git::commit(git, tree, &[tested], &message, sigs)?,
+            Strategy::Ff if tree == tested_tree => tested.tip,
+            Strategy::Ff => git::commit(git, tree, &[tested.tip], &message, sigs)?,
+            // The last replayed commit again, with the tick and the trailer.
+            Strategy::Rebase => {
+                let last =
+                    git.find_commit(tested.tip).with_context(|| format!("reading commit {}", tested.tip))?;
+                let parents: Vec<Oid> = last.parent_ids().collect();
+                message = with_trailer(last.message_raw().unwrap_or(""), &req.id);
+                let own =
+                    git::Signatures { author: last.author().to_owned(), committer: sigs.committer.clone() };
+                git::commit(git, tree, &parents, &message, &own)?
+            }
         }
     };
     Ok(Built {
@@ -168,7 +221,7 @@ pub(super) fn build(
         landing_info: Landing {
             task: req.id.clone(),
             commit: None,
-            strategy: req.strategy,
+            strategy,
             main_branch: req.main_branch.clone(),
             commits,
             files,
@@ -189,4 +242,15 @@ pub(super) fn checked_branch(req: &Request) -> String {
 pub(super) fn describe(text: &str, id: &str) -> Option<String> {
     let file = tasks::parse::parse(text, &tasks::Options::default());
     file.get(id).map(|t| t.description.clone()).filter(|d| !d.is_empty())
+}
+
+/// `message` with the `Par-Task` trailer, in the trailer block git reads
+/// (the last paragraph) when it already ends with one.
+pub(super) fn with_trailer(message: &str, id: &str) -> String {
+    let body = message.trim_end();
+    let last = body.rsplit("\n\n").next().unwrap_or("");
+    let is_trailers = body.contains("\n\n")
+        && last.lines().all(|l| l.split_once(": ").is_some_and(|(k, _)| !k.is_empty() && !k.contains(' ')));
+    let sep = if is_trailers { "\n" } else { "\n\n" };
+    format!("{body}{sep}Par-Task: {id}\n")
 }

@@ -96,6 +96,16 @@ pub enum LandError {
     NotCheckedOut { id: String, main: String, worktree: PathBuf },
     /// Main does not merge into the task cleanly.
     Conflict { id: String, main: String, branch: String, worktree: PathBuf, files: Vec<Conflict> },
+    /// One of the task's commits (`commit`: short hash and subject) does
+    /// not apply on main (`--strategy rebase`).
+    ReplayConflict {
+        id: String,
+        main: String,
+        branch: String,
+        worktree: PathBuf,
+        commit: String,
+        files: Vec<Conflict>,
+    },
     /// `--verify` passed but changed files in the worktree.
     VerifyChanged {
         id: String,
@@ -223,6 +233,17 @@ impl std::fmt::Display for LandError {
                 let list: Vec<String> = files.iter().map(|c| format!("  {:width$}  {}", c.path, c.kind)).collect();
                 let plural = if files.len() == 1 { "" } else { "s" };
                 write!(f, "{id} conflicts with {main} in {} file{plural}:\n{}", files.len(), list.join("\n"))
+            }
+            LandError::ReplayConflict { id, main, commit, files, .. } => {
+                let width = files.iter().map(|c| c.path.len()).max().unwrap_or(0);
+                let list: Vec<String> = files.iter().map(|c| format!("  {:width$}  {}", c.path, c.kind)).collect();
+                let plural = if files.len() == 1 { "" } else { "s" };
+                write!(
+                    f,
+                    "{id} does not rebase onto {main}: its commit {commit} conflicts in {} file{plural}:\n{}",
+                    files.len(),
+                    list.join("\n")
+                )
             }
             LandError::VerifyChanged { id, command, status, .. } => {
                 write!(f, "`{command}` changed files in the worktree of {id}:\n{}", list_status(status))

@@ -72,8 +72,12 @@ pub enum Strategy {
     Merge,
     /// One commit with main as its only parent.
     Squash,
-    /// Main fast-forwards to the task's tip, and the tick is its own commit.
+    /// Main fast-forwards to the task's tip, and the tick is its own commit;
+    /// lands as `Rebase` when main has moved since the task's base.
     Ff,
+    /// The task's commits replayed onto main, the last with the tick and
+    /// the `Par-Task` trailer: a linear history.
+    Rebase,
 }
 
 /// What `git par finish` was asked to do, resolved by the command.
@@ -133,6 +137,10 @@ pub enum Progress<'a> {
     CommitRefused { output: &'a str },
     /// Main was merged into the task branch.
     MergedMain { main: &'a str, commit: Oid },
+    /// The task's commits were replayed onto main (`rebase`).
+    Rebased { main: &'a str, commit: Oid },
+    /// `ff` was asked for, but main has moved since the task's base: it lands as `rebase`.
+    NotFastForward { main: &'a str },
     /// Running the verify command.
     Verifying { command: &'a str },
     /// Main moved while landing; starting again from step 3.
@@ -213,16 +221,41 @@ thread_local! {
 }
 
 fn land(ws: &Workspace, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Result<Landing> {
+    refuse_unrepaired(ws, req)?;
+    run_landing(ws, req, progress, &mut |checked, journal| land_steps(ws, req, checked, journal, progress))
+}
+
+/// Refuses a landing while a finish of this task died unrepaired, or one
+/// that died past its commit point left the main worktree behind. Only
+/// meaningful under the merge lock, when no finish is at its commit point.
+fn refuse_unrepaired(ws: &Workspace, req: &Request) -> Result<()> {
     if Journal::exists(ws.par(), &req.id) {
         return Err(LandError::NeedsRepair { id: req.id.clone() }.into());
     }
-    // Under the merge lock, so its finish is dead: main has its landing, the
-    // main worktree does not, and what looks like local changes there would
-    // undo it.
+    refuse_not_synced(ws, req)
+}
+
+/// Refuses a landing while a finish that died past its commit point left
+/// the main worktree behind (under the merge lock: that finish is dead).
+fn refuse_not_synced(ws: &Workspace, req: &Request) -> Result<()> {
+    // Its finish is dead: main has its landing, the main worktree does not,
+    // and what looks like local changes there would undo it.
     if let Some(other) = interrupted(ws)?.into_iter().find(|i| i.committed && i.journal.step < Step::Synced) {
         let (task, main) = (other.journal.task, other.journal.main_branch);
         return Err(LandError::NotSynced { task, main, id: req.id.clone() }.into());
     }
+    Ok(())
+}
+
+/// Steps 2 to 7 around `steps`: checks the task, writes the journal and marks
+/// the task finishing, then runs `steps`; when they fail before the commit
+/// point, puts everything back.
+fn run_landing(
+    ws: &Workspace,
+    req: &Request,
+    progress: &dyn Fn(Progress<'_>),
+    steps: &mut dyn FnMut(&Checked, &mut Journal) -> Result<Landing>,
+) -> Result<Landing> {
     let state = ws.state().load()?;
     let checked = check(ws, &state, req, true, progress)?;
     let mut journal = Journal {
@@ -252,7 +285,7 @@ fn land(ws: &Workspace, req: &Request, progress: &dyn Fn(Progress<'_>)) -> Resul
     let marked = set_status(ws, &req.id, TaskStatus::Finishing);
     let result = marked.and_then(|()| {
         crash_point("started")?;
-        land_steps(ws, req, &checked, &mut journal, progress)
+        steps(&checked, &mut journal)
     });
     match result {
         Ok(landing) => Ok(landing),
@@ -306,136 +339,17 @@ fn land_steps(
     let repo = &ws.repo;
     let sigs = git::signatures(&repo.git)?;
     let main_ref = format!("refs/heads/{}", req.main_branch);
-    let branch = &checked.task.branch;
     let mut attempt = 0;
-    let (landing, built, main_lock, scope_warnings) = loop {
+    let (prepared, main_lock, scope_warnings) = loop {
         attempt += 1;
         follow::follow_remote_main(ws, req, checked, journal)?;
         let main_old = git::ref_target(&repo.git, &main_ref)?
             .with_context(|| format!("the main branch '{}' disappeared", req.main_branch))?;
-        let head = Journal::oid(&journal.task_head).unwrap_or(checked.task_tip);
-
-        // Step 3: main into the task branch, so what is verified is what lands.
-        let (tested, clashes) = integrate(repo, req, checked, main_old, head, &sigs)?;
-        // What would land is known now: refuse before anything moves or a
-        // verify runs when it breaks the locks or cannot reach main's worktree.
-        let changed = changed_paths(repo, main_old, tested)?;
-        guard::enforce(
-            &mut ws.state().load()?,
-            &req.id,
-            branch,
-            &req.main_branch,
-            req.enforce_scope,
-            &changed,
-        )?;
-        if let Some(main_wt) = &checked.main_worktree {
-            let (from, to) = (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, tested)?);
-            let blocked = git::in_the_way(main_wt, from, to, &changed)?;
-            if !blocked.is_empty() {
-                let doing = format!("{}'s landing", req.id);
-                return Err(in_the_way(&req.main_branch, main_wt, doing, blocked, req, branch).into());
-            }
+        let prepared = prepare(ws, req, checked, journal, main_old, &sigs, progress)?;
+        verify_prepared(ws, req, checked, journal, progress)?;
+        if let Some((main_lock, warnings)) = commit_point(ws, req, checked, journal, &prepared)? {
+            break (prepared, main_lock, warnings);
         }
-        if tested != head {
-            journal.task_head = Some(tested.to_string());
-            journal.advance(ws.par(), Step::TaskMerged)?;
-            crash_point("task-merge-commit")?;
-            move_task_branch(ws, journal, req, checked, head, tested)?;
-            // A task branch with nothing of its own just moved up to main.
-            if tested != main_old {
-                progress(Progress::MergedMain { main: &req.main_branch, commit: tested });
-            }
-        }
-
-        // Step 4.
-        if let Some(command) = &req.verify {
-            progress(Progress::Verifying { command });
-            verify(ws.par(), command, &checked.task.worktree, &req.id)?;
-        }
-        crash_point("verified")?;
-
-        // Step 5.
-        let built = build(repo, req, main_old, tested, &sigs, clashes)?;
-        let landed_paths = changed_paths(repo, main_old, built.landing)?;
-        journal.main_old = Some(main_old.to_string());
-        journal.landing = Some(built.landing.to_string());
-        journal.commits = built.landing_info.commits.len();
-        journal.files = built.landing_info.files.len();
-        journal.worktree_tick = built.worktree_tick.clone();
-        journal.advance(ws.par(), Step::Landing)?;
-        crash_point("landing-commit")?;
-        #[cfg(test)]
-        TEST_BEFORE_SWAP.with(|h| h.borrow_mut().as_mut().map(|f| f()));
-
-        // Step 6: the commit point. The main worktree's index is locked
-        // first, as git locks it, and its files and index are brought to the
-        // landing before main moves, the lock held throughout: a `git commit`
-        // there that sees main at the landing also sees its files (one that
-        // read the old index while main moved would put them back on top).
-        let main_lock = match &checked.main_worktree {
-            Some(wt) => {
-                let whose = format!("the worktree of {}", req.main_branch);
-                Some(lock_index(ws.par(), journal, wt, &whose, Resume::Finish(req.id.clone()))?)
-            }
-            None => None,
-        };
-        crash_point("main-index-locked")?;
-        main_worktree_ready(repo, req, checked, main_old, built.landing, &landed_paths)?;
-        let log = format!("git-par finish {}: {}", req.id, strategy_name(req.strategy));
-        let (main_tree, landing_tree) =
-            (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, built.landing)?);
-        // The locks are checked, and main moved, in one step of the state:
-        // no task can take a path this landing changes in between.
-        let mut warnings = Vec::new();
-        // Remote mode: the task is released in the state pushed with main.
-        let release =
-            ws.state().releases_at_commit_point().then(|| sync::finish_event(journal, built.landing));
-        let moved = {
-            let main_move = MainMove {
-                repo: &repo.git,
-                refname: &main_ref,
-                old: main_old,
-                new: built.landing,
-                log: &log,
-            };
-            let mut ahead = MainWorktreeAhead {
-                ws,
-                journal,
-                target: checked.main_worktree.as_deref().zip(main_lock.as_ref()),
-                trees: (main_tree, landing_tree),
-                paths: &landed_paths,
-                req,
-            };
-            let landed = ws.state().land_dyn(&main_move, &mut ahead, &mut |state, events| {
-                warnings = guard::enforce(
-                    state,
-                    &req.id,
-                    branch,
-                    &req.main_branch,
-                    req.enforce_scope,
-                    &landed_paths,
-                )?;
-                if let Some(finished) = &release {
-                    state.tasks.remove(&req.id);
-                    state.acquiring.remove(&req.id);
-                    state.landed.insert(req.id.clone());
-                    events.push(finished.clone());
-                }
-                Ok(())
-            })?;
-            match landed {
-                Some(recorded) => {
-                    recorded.check()?;
-                    true
-                }
-                None => false,
-            }
-        };
-        if moved {
-            break (built.landing, built, main_lock, warnings);
-        }
-        drop(main_lock);
-        unlock_index(ws.par(), journal)?;
         if attempt >= MAX_ATTEMPTS {
             let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", req.main_branch));
             if lock_stays(&lock) {
@@ -445,16 +359,7 @@ fn land_steps(
             }
             return Err(LandError::MainMoved { id: req.id.clone(), main: req.main_branch.clone() }.into());
         }
-        journal.landing = None;
-        if let Some(merged) = Journal::oid(&journal.task_head) {
-            // Merge again from the task's own tip, not on top of this merge,
-            // so one merge of main lands however often main moved. The
-            // journal names the merge until the branch is back at the tip.
-            journal.advance(ws.par(), Step::TaskMerged)?;
-            move_task_branch(ws, journal, req, checked, merged, checked.task_tip)?;
-            journal.task_head = None;
-        }
-        journal.advance(ws.par(), Step::Started)?;
+        unprepare(ws, req, checked, journal)?;
         progress(Progress::Retrying { attempt });
     };
     journal.advance(ws.par(), Step::Landed)?;
@@ -463,10 +368,190 @@ fn land_steps(
     // Steps 6 (worktree) and 7.
     let mut warnings = scope_warnings;
     complete(ws, journal, main_lock, &mut warnings)?;
-    let mut info = built.landing_info;
-    info.commit = Some(landing);
+    let mut info = prepared.built.landing_info;
+    info.commit = Some(prepared.built.landing);
     info.warnings.extend(warnings);
     Ok(info)
+}
+
+/// A landing built on a base (and, once verified, ready for the commit point).
+pub(super) struct Prepared {
+    /// The commit main is to move from.
+    base: Oid,
+    built: build::Built,
+    /// What changes on main, from `base` to the landing.
+    paths: Vec<String>,
+}
+
+/// Steps 3 and 5 on `base` (main, or in a train the landing of the entry
+/// ahead): puts main and the task together, builds the landing commit,
+/// checks its paths against the locks, and moves the task's branch and
+/// worktree to it, for the verify to see exactly the tree that lands.
+/// Nothing outside the task has moved.
+fn prepare(
+    ws: &Workspace,
+    req: &Request,
+    checked: &Checked,
+    journal: &mut Journal,
+    base: Oid,
+    sigs: &git::Signatures,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<Prepared> {
+    let repo = &ws.repo;
+    let branch = &checked.task.branch;
+    let head = checked.task_tip;
+    let tested = integrate(repo, req, checked, base, head, sigs)?;
+    let built = build(repo, req, base, head, &tested, sigs)?;
+    // What would land is known now: refuse before anything moves or a
+    // verify runs when it breaks the locks or cannot reach main's worktree.
+    let paths = changed_paths(repo, base, built.landing)?;
+    guard::enforce(&mut ws.state().load()?, &req.id, branch, &req.main_branch, req.enforce_scope, &paths)?;
+    let main_now = git::ref_target(&repo.git, &format!("refs/heads/{}", req.main_branch))?;
+    if let Some(main_wt) = checked.main_worktree.as_ref().filter(|_| main_now == Some(base)) {
+        let (from, to) = (git::tree_of(&repo.git, base)?, git::tree_of(&repo.git, built.landing)?);
+        let blocked = git::in_the_way(main_wt, from, to, &paths)?;
+        if !blocked.is_empty() {
+            let doing = format!("{}'s landing", req.id);
+            return Err(in_the_way(&req.main_branch, main_wt, doing, blocked, req, branch).into());
+        }
+    }
+    journal.main_old = Some(base.to_string());
+    journal.landing = Some(built.landing.to_string());
+    journal.commits = built.landing_info.commits.len();
+    journal.files = built.landing_info.files.len();
+    journal.worktree_tick = built.worktree_tick.clone();
+    journal.strategy = strategy_name(tested.strategy).to_string();
+    if built.landing != head {
+        // The task's worktree gets exactly what lands, for the verify; its
+        // branch points at the landing commit until main does too.
+        journal.task_head = Some(built.landing.to_string());
+        journal.advance(ws.par(), Step::TaskMerged)?;
+        crash_point("task-merge-commit")?;
+        move_task_branch(ws, journal, req, checked, head, built.landing)?;
+    }
+    if req.strategy == Strategy::Ff && tested.strategy == Strategy::Rebase {
+        progress(Progress::NotFastForward { main: &req.main_branch });
+    }
+    if tested.merged {
+        let (main, commit) = (req.main_branch.as_str(), built.landing);
+        progress(match tested.strategy {
+            Strategy::Rebase => Progress::Rebased { main, commit },
+            _ => Progress::MergedMain { main, commit },
+        });
+    }
+    Ok(Prepared { base, built, paths })
+}
+
+/// Step 4: the verify, in the task's worktree, which has the landing checked out.
+fn verify_prepared(
+    ws: &Workspace,
+    req: &Request,
+    checked: &Checked,
+    journal: &mut Journal,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<()> {
+    if let Some(command) = &req.verify {
+        progress(Progress::Verifying { command });
+        verify(ws.par(), command, &checked.task.worktree, &req.id)?;
+    }
+    crash_point("verified")?;
+    journal.advance(ws.par(), Step::Landing)?;
+    crash_point("landing-commit")
+}
+
+/// Puts the task's branch and worktree back at its own tip after a landing
+/// that lost the compare-and-swap, to prepare again on the new main.
+fn unprepare(ws: &Workspace, req: &Request, checked: &Checked, journal: &mut Journal) -> Result<()> {
+    journal.landing = None;
+    if let Some(moved) = Journal::oid(&journal.task_head) {
+        // The journal names the landing until the branch is back at the tip.
+        journal.advance(ws.par(), Step::TaskMerged)?;
+        move_task_branch(ws, journal, req, checked, moved, checked.task_tip)?;
+        journal.task_head = None;
+    }
+    journal.advance(ws.par(), Step::Started)
+}
+
+/// Step 6: the commit point. Moves main from the prepared base to the
+/// landing, with the lock check, in one step of the state; `None` when main
+/// is no longer at the base (nothing moved, the main worktree put back).
+fn commit_point(
+    ws: &Workspace,
+    req: &Request,
+    checked: &Checked,
+    journal: &mut Journal,
+    prepared: &Prepared,
+) -> Result<Option<(Option<IndexLock>, Vec<String>)>> {
+    let repo = &ws.repo;
+    let main_ref = format!("refs/heads/{}", req.main_branch);
+    let (main_old, landing, landed_paths) = (prepared.base, prepared.built.landing, &prepared.paths);
+    let branch = &checked.task.branch;
+    #[cfg(test)]
+    TEST_BEFORE_SWAP.with(|h| h.borrow_mut().as_mut().map(|f| f()));
+
+    // The main worktree's index is locked first, as git locks it, and its
+    // files and index are brought to the landing before main moves, the
+    // lock held throughout: a `git commit` there that sees main at the
+    // landing also sees its files (one that read the old index while main
+    // moved would put them back on top).
+    let main_lock = match &checked.main_worktree {
+        Some(wt) => {
+            let whose = format!("the worktree of {}", req.main_branch);
+            Some(lock_index(ws.par(), journal, wt, &whose, Resume::Finish(req.id.clone()))?)
+        }
+        None => None,
+    };
+    crash_point("main-index-locked")?;
+    if git::ref_target(&repo.git, &main_ref)? != Some(main_old) {
+        // Moved since the base was read: nothing to check the worktree against.
+        drop(main_lock);
+        unlock_index(ws.par(), journal)?;
+        return Ok(None);
+    }
+    main_worktree_ready(repo, req, checked, main_old, landing, landed_paths)?;
+    let log = format!("git-par finish {}: {}", req.id, journal.strategy);
+    let (main_tree, landing_tree) = (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
+    // The locks are checked, and main moved, in one step of the state:
+    // no task can take a path this landing changes in between.
+    let mut warnings = Vec::new();
+    // Remote mode: the task is released in the state pushed with main.
+    let release = ws.state().releases_at_commit_point().then(|| sync::finish_event(journal, landing));
+    let moved = {
+        let main_move =
+            MainMove { repo: &repo.git, refname: &main_ref, old: main_old, new: landing, log: &log };
+        let mut ahead = MainWorktreeAhead {
+            ws,
+            journal,
+            target: checked.main_worktree.as_deref().zip(main_lock.as_ref()),
+            trees: (main_tree, landing_tree),
+            paths: landed_paths,
+            req,
+        };
+        let landed = ws.state().land_dyn(&main_move, &mut ahead, &mut |state, events| {
+            warnings =
+                guard::enforce(state, &req.id, branch, &req.main_branch, req.enforce_scope, landed_paths)?;
+            if let Some(finished) = &release {
+                state.tasks.remove(&req.id);
+                state.acquiring.remove(&req.id);
+                state.landed.insert(req.id.clone());
+                events.push(finished.clone());
+            }
+            Ok(())
+        })?;
+        match landed {
+            Some(recorded) => {
+                recorded.check()?;
+                true
+            }
+            None => false,
+        }
+    };
+    if moved {
+        return Ok(Some((main_lock, warnings)));
+    }
+    drop(main_lock);
+    unlock_index(ws.par(), journal)?;
+    Ok(None)
 }
 
 /// The main worktree brought to the landing inside the commit point, under
@@ -588,8 +673,8 @@ fn dry_run(ws: &Workspace, state: &State, req: &Request) -> Result<Landing> {
     let sigs = git::signatures(&repo.git)?;
     let main_ref = format!("refs/heads/{}", req.main_branch);
     let main = git::ref_target(&repo.git, &main_ref)?.with_context(|| format!("reading {main_ref}"))?;
-    let (tested, clashes) = integrate(repo, req, &checked, main, checked.task_tip, &sigs)?;
-    let built = build(repo, req, main, tested, &sigs, clashes)?;
+    let tested = integrate(repo, req, &checked, main, checked.task_tip, &sigs)?;
+    let built = build(repo, req, main, checked.task_tip, &tested, &sigs)?;
     let mut landing = built.landing_info;
     let changed = changed_paths(repo, main, built.landing)?;
     let branch = &checked.task.branch;

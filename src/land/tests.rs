@@ -215,15 +215,14 @@ fn main_that_moved_is_merged_into_the_task_first_and_both_land() {
     req.verify = Some("grep -q four shared.txt && test -f src/alpha.txt".into());
     let landed = f.finish(&req).unwrap();
 
-    let merged = f.rev(&f.root, "main^2");
+    // One landing commit: main and the task's tip as it is, no merge of main into the task.
     assert_eq!(f.rev(&f.root, "main^1"), main_before);
-    assert_eq!(f.rev(&f.root, &format!("{merged}^1")), tip);
-    assert_eq!(f.rev(&f.root, &format!("{merged}^2")), main_before);
-    assert_eq!(git(&f.root, &["log", "-1", "--format=%s", &merged]), "Merge branch 'main' into par/T001\n");
-    assert_eq!(landed.commits.len(), 1, "the merge of main is not one of the task's commits");
-    // --keep: the task is done, its branch and worktree stay, at the tested commit.
+    assert_eq!(f.rev(&f.root, "main^2"), tip);
+    assert_eq!(git(&f.root, &["rev-list", "--count", &format!("{main_before}..main")]), "2\n");
+    assert_eq!(landed.commits.len(), 1);
+    // --keep: the task is done, its branch and worktree stay, at the landing (what was tested).
     assert!(f.state().tasks.is_empty());
-    assert_eq!(f.rev(&f.root, "par/T001"), merged);
+    assert_eq!(f.rev(&f.root, "par/T001"), f.rev(&f.root, "main"));
     assert_eq!(f.read(&wt, "shared.txt"), "one\ntwo\nthree\nfour\n");
     assert_eq!(f.status(&wt), "");
     assert_eq!(f.status(&f.root), "");
@@ -250,15 +249,20 @@ fn squash_and_ff_strategies() {
         .contains("  - par: squashed T001 (2 commits, 2 files) · logs/parallel/T001.log\n"));
     assert_eq!(f.rev(&f.root, "main"), squashed);
 
-    // T002 started before T001 landed: main is merged into it, then fast-forwarded.
+    // T002 started before T001 landed: ff cannot fast-forward, it lands as rebase.
     let mut req = f.request("T002");
     req.strategy = Strategy::Ff;
     let landed = f.finish(&req).unwrap();
-    let tick = landed.commit.unwrap().to_string();
-    assert_eq!(f.rev(&f.root, "main"), tick);
-    let tested = f.rev(&f.root, "main^");
-    assert_eq!(f.rev(&f.root, &format!("{tested}^1")), beta, "the tick's parent is T002's merge of main");
-    assert_eq!(git(&f.root, &["diff", "--name-only", &tested, "main"]), format!("{TASKS_FILE}\n"));
+    assert_eq!(landed.strategy, Strategy::Rebase);
+    let replayed = landed.commit.unwrap().to_string();
+    assert_eq!(f.rev(&f.root, "main"), replayed);
+    assert_eq!(f.rev(&f.root, "main^"), squashed, "linear, on top of T001's landing");
+    assert_ne!(replayed, beta);
+    assert_eq!(git(&f.root, &["log", "-1", "--format=%B", "main"]), "Add beta\n\nPar-Task: T002\n\n");
+    assert_eq!(
+        git(&f.root, &["diff", "--name-only", "main^", "main"]),
+        format!("{TASKS_FILE}\nsrc/beta.txt\n")
+    );
     assert_eq!(f.landed_count("T001"), 1);
     assert_eq!(f.landed_count("T002"), 1);
     assert_eq!(f.read(&f.root, "src/beta.txt"), "beta\n");
@@ -753,8 +757,8 @@ fn a_task_without_commits_lands_as_one_commit_that_ticks_it() {
         git(&f.root, &["log", "-1", "--format=%B", "main"]),
         "T003: Touch the shared file\n\nThe task made no commits.\n\nPar-Task: T003\n\n"
     );
-    // The kept branch was fast-forwarded to what it was tested on.
-    assert_eq!(f.rev(&f.root, "par/T003"), main_before);
+    // The kept branch is at what it was tested on: the landing.
+    assert_eq!(f.rev(&f.root, "par/T003"), f.rev(&f.root, "main"));
     assert_eq!(f.read(&wt, "other.txt"), "main moved\n");
 }
 
@@ -823,13 +827,12 @@ fn a_retried_landing_merges_main_once() {
     assert_eq!(retries.get(), 1);
     let late = f.rev(&f.root, "main^1");
     assert_eq!(git(&f.root, &["log", "-1", "--format=%s", &late]), "Late commit on main\n");
-    // One merge of main, made from the task's own tip onto the latest main.
+    // One landing commit, merging the task's own tip onto the latest main.
     assert_eq!(
         git(&f.root, &["log", "--merges", "--format=%s", "main"]),
-        "T001: Add the alpha module in src/alpha.txt\nMerge branch 'main' into par/T001\n"
+        "T001: Add the alpha module in src/alpha.txt\n"
     );
-    assert_eq!(f.rev(&f.root, "main^2^1"), tip);
-    assert_eq!(f.rev(&f.root, "main^2^2"), late);
+    assert_eq!(f.rev(&f.root, "main^2"), tip);
     assert_eq!(git(&f.root, &["branch", "--list", "par/*"]), "");
     assert!(!wt.exists());
     assert_eq!(f.status(&f.root), "");

@@ -290,15 +290,12 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
     }
     // Recorded once the tasks are made: a start rolled back has no event
     // (in remote mode they went with the record, which is the audit log).
-    let record_events = ws.state().remote().is_none();
-    match ws.state().transact(|_, recorded| {
-        if !record_events {
-            return Ok(());
-        }
-        recorded.extend(events.iter().cloned());
-        Ok(())
-    }) {
-        Ok(((), recorded)) => recorded.warn(&mut warnings),
+    let recorded = match ws.state().remote() {
+        Some(_) => Ok(Default::default()),
+        None => ws.state().record(events),
+    };
+    match recorded {
+        Ok(recorded) => recorded.warn(&mut warnings),
         Err(e) => warnings.push(format!("could not record the start events: {e:#}")),
     }
     Ok(StartOutcome { started, warnings, unchecked })

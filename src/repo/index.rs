@@ -23,6 +23,12 @@ pub struct GitDirs {
 }
 
 impl GitDirs {
+    /// Whether this is the repository's main worktree (its git directory is
+    /// the common one), not one added with `git worktree add`.
+    pub fn is_main_worktree(&self) -> bool {
+        self.git_dir == self.common_dir
+    }
+
     /// Walks up from `dir` to the first `.git` (a directory, or a file saying
     /// `gitdir: ...`). `None` when there is none or it is not understood; the
     /// caller then opens the repository the slow way, which explains why.

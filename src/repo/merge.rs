@@ -133,3 +133,92 @@ fn conflicts(repo: &Repository, index: &git2::Index) -> Result<Vec<Conflict>> {
     }
     Ok(out.into_iter().map(|(path, kind)| Conflict { path, kind }).collect())
 }
+
+/// What replaying a task's commits onto main gives.
+pub enum Replay {
+    /// The last replayed commit: `main` itself when nothing was left to replay.
+    Clean { tip: Oid },
+    /// The commit that does not apply on top of main, and its conflicts.
+    Conflicts { commit: Oid, files: Vec<Conflict> },
+}
+
+/// Replays the commits of `task` that `main` lacks onto `main`, oldest
+/// first, as `git rebase` does: merge commits are left out, a commit that
+/// becomes empty is dropped, each keeps its author and message, and
+/// `committer` commits them. The file `keep` (tasks.md, which git-par owns)
+/// keeps main's version throughout. Writes blobs, trees and commits, no refs.
+pub fn replay(
+    repo: &Repository,
+    task: Oid,
+    main: Oid,
+    keep: Option<&str>,
+    committer: &git2::Signature<'_>,
+) -> Result<Replay> {
+    let mut walk = repo.revwalk().context("walking history")?;
+    walk.push(task).with_context(|| format!("walking from {task}"))?;
+    walk.hide(main).with_context(|| format!("walking from {task}"))?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE).context("walking history")?;
+    let ids = walk.collect::<Result<Vec<_>, _>>().context("walking history")?;
+    let main_tree = repo.find_commit(main).with_context(|| format!("reading commit {main}"))?.tree_id();
+    let kept = match keep {
+        Some(path) => repo
+            .find_tree(main_tree)
+            .with_context(|| format!("reading tree {main_tree}"))?
+            .get_path(Path::new(path))
+            .ok()
+            .map(|e| (e.id(), e.filemode())),
+        None => None,
+    };
+    let mut onto = repo.find_commit(main).with_context(|| format!("reading commit {main}"))?;
+    let mut opts = git2::MergeOptions::new();
+    opts.find_renames(true).fail_on_conflict(false);
+    for id in ids {
+        let commit = repo.find_commit(id).with_context(|| format!("reading commit {id}"))?;
+        if commit.parent_count() > 1 {
+            continue;
+        }
+        let mut index = repo
+            .cherrypick_commit(&commit, &onto, 0, Some(&opts))
+            .with_context(|| format!("replaying {id} onto {}", onto.id()))?;
+        if let Some(path) = keep {
+            keep_entry(&mut index, path, kept)?;
+        }
+        if index.has_conflicts() {
+            return Ok(Replay::Conflicts { commit: id, files: conflicts(repo, &index)? });
+        }
+        let tree = index.write_tree_to(repo).context("writing a replayed tree")?;
+        if tree == onto.tree_id() {
+            continue;
+        }
+        let tree = repo.find_tree(tree).with_context(|| format!("reading tree {tree}"))?;
+        let message = commit.message_raw().unwrap_or("");
+        let new = repo
+            .commit(None, &commit.author(), committer, message, &tree, &[&onto])
+            .with_context(|| format!("writing the replay of {id}"))?;
+        onto = repo.find_commit(new).with_context(|| format!("reading commit {new}"))?;
+    }
+    Ok(Replay::Clean { tip: onto.id() })
+}
+
+/// Sets `path` in `index` to `entry` (id and mode), or removes it when
+/// `None`, dropping any conflict on it.
+fn keep_entry(index: &mut git2::Index, path: &str, entry: Option<(Oid, i32)>) -> Result<()> {
+    let _ = index.conflict_remove(Path::new(path));
+    let _ = index.remove_path(Path::new(path));
+    let Some((id, mode)) = entry else { return Ok(()) };
+    let entry = git2::IndexEntry {
+        ctime: git2::IndexTime::new(0, 0),
+        mtime: git2::IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode: mode as u32,
+        uid: 0,
+        gid: 0,
+        file_size: 0,
+        id,
+        flags: 0,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    };
+    index.add(&entry).with_context(|| format!("keeping main's {path}"))
+}

@@ -25,7 +25,7 @@ pub mod worktree;
 
 pub use self::checkout::{checkout, in_the_way, Blocked, InTheWay};
 pub use self::identity::{signatures, Signatures};
-pub use self::merge::{merge_into_task, Conflict, Integration};
+pub use self::merge::{merge_into_task, replay, Conflict, Integration, Replay};
 pub use self::objects::{
     changes, commit, read_text, short, task_commits, touched_paths, tracks, tree_has, tree_of, with_entry_of,
     with_file, Change, CommitSummary,

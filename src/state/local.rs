@@ -49,7 +49,9 @@ impl LocalBackend {
     fn write(&self, state: &State) -> Result<()> {
         let path = self.par.state_file();
         let tmp = self.par.state_temp();
-        let mut json = serde_json::to_vec_pretty(state).context("serialising the state")?;
+        // One line: pretty-printing a thousand tasks costs every transaction
+        // time and bytes. `load` reads either form, so older files still parse.
+        let mut json = serde_json::to_vec(state).context("serialising the state")?;
         json.push(b'\n');
         let result = (|| {
             let mut file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
@@ -139,6 +141,26 @@ impl StateBackend for LocalBackend {
             }
             Ok(Some(self.append(events)))
         })
+    }
+
+    fn record(&self, events: Vec<Event>) -> Result<Recorded> {
+        // Appended under the state lock, as a transaction's are; the state
+        // itself need not be read to add lines after it.
+        self.par.with_lock(Lock::State, || Ok(self.append(events)))
+    }
+
+    fn tasks_file(&self) -> Option<String> {
+        // Skims the file for the one field: every start and lint asks, and
+        // building a thousand active tasks to drop them is most of the cost.
+        #[derive(serde::Deserialize)]
+        struct Run {
+            version: u32,
+            #[serde(default)]
+            tasks_file: Option<String>,
+        }
+        let bytes = fs::read(self.par.state_file()).ok()?;
+        let run: Run = serde_json::from_slice(&bytes).ok()?;
+        (run.version <= STATE_VERSION).then_some(run.tasks_file).flatten()
     }
 
     fn events(&self) -> Result<Vec<Event>> {

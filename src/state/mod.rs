@@ -323,6 +323,21 @@ pub trait StateBackend {
     fn remote(&self) -> Option<&RemoteBackend> {
         None
     }
+
+    /// Records `events` and changes nothing in the state: what happened
+    /// after the transaction that changed it (a start's worktrees made).
+    fn record(&self, events: Vec<Event>) -> Result<Recorded> {
+        self.transact_dyn(&mut |_, recorded| {
+            recorded.extend(events.iter().cloned());
+            Ok(())
+        })
+    }
+
+    /// The task file the run records, if any: all that finding the task
+    /// file needs of the state. `None` too when the state cannot be read.
+    fn tasks_file(&self) -> Option<String> {
+        self.load().ok().and_then(|state| state.tasks_file)
+    }
 }
 
 /// The generic face of a [`StateBackend`]'s transactions.

@@ -42,6 +42,17 @@ pub enum Lock {
 }
 
 impl Lock {
+    /// What the lock guards, as a wait for it is described.
+    pub fn what(self) -> &'static str {
+        match self {
+            Lock::State => "the state",
+            Lock::Worktrees => "the task worktrees",
+            Lock::Sync => "the main worktree's files",
+            Lock::Merge => "the merge queue",
+            Lock::Remote => "the fetched copy of the remote state",
+        }
+    }
+
     fn file_name(self) -> &'static str {
         match self {
             Lock::State => "state.lock",
@@ -163,8 +174,20 @@ impl ParDir {
 
     /// Runs `f` holding `lock` exclusively, waiting for it as long as it takes.
     pub fn with_lock<T>(&self, lock: Lock, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.with_lock_waiting(lock, &mut |_| Ok(()), f)
+    }
+
+    /// [`ParDir::with_lock`], telling `busy` what it waits for when someone
+    /// else holds the lock (the library never prints: the caller may).
+    pub fn with_lock_waiting<T>(
+        &self,
+        lock: Lock,
+        busy: &mut dyn FnMut(&flock::Waiting<'_>) -> Result<()>,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
         self.create()?;
-        flock::with(&self.lock_file(lock), Mode::Exclusive, Wait::Block, &mut flock::quietly, f)
+        let path = self.lock_file(lock);
+        flock::acquire(flock::open(&path)?, &path, lock.what(), Mode::Exclusive, Wait::Block, busy, |_| f())
     }
 
     /// Runs `f` holding `lock` shared: readers share it, a writer holding it
@@ -177,7 +200,7 @@ impl ParDir {
         }
         let path = self.lock_file(lock);
         let Ok(file) = flock::open(&path).or_else(|_| File::open(&path)) else { return f() };
-        flock::with_file(file, &path, Mode::Shared, Wait::Block, &mut flock::quietly, |_| f())
+        flock::acquire(file, &path, lock.what(), Mode::Shared, Wait::Block, &mut |_| Ok(()), |_| f())
     }
 
     /// Runs `f` holding `lock` exclusively if no one holds it now; `None` if someone does.

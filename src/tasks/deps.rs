@@ -42,7 +42,21 @@ use super::paths::FxMap;
 
 use super::parse::{self, Kind};
 use super::{Group, Options, TaskFile};
-use crate::error::Refusal;
+
+/// A cycle of explicit dependencies (`T001 → T002 → T001`): none of its
+/// tasks can ever start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleError {
+    pub cycle: String,
+}
+
+impl std::fmt::Display for CycleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "dependency cycle: {}", self.cycle)
+    }
+}
+
+impl std::error::Error for CycleError {}
 
 /// Fills every task's `deps` and `after` and the file's groups; fails on a
 /// cycle of explicit dependencies, naming it.
@@ -68,11 +82,7 @@ pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Re
     let nodes = n + implied.groups.len();
     let dropped = match break_implied_cycles(nodes, &explicit, &mut implied.edges) {
         Ok(dropped) => dropped,
-        Err(cycle) => {
-            return Err(Refusal::failed(format!("dependency cycle: {}", cycle_text(file, &cycle)))
-                .hint("each task in the cycle waits for the one before it; remove one of these dependencies from the task file")
-                .into())
-        }
+        Err(cycle) => return Err(CycleError { cycle: cycle_text(file, &cycle) }.into()),
     };
     let group_name = |node: usize, groups: &[Vec<usize>]| -> String {
         match groups.get(node.wrapping_sub(n)) {
@@ -793,7 +803,7 @@ fn find_cycle(n: usize, explicit: &[(usize, usize)], implied: &[(usize, usize)])
 mod tests {
     use std::path::Path;
 
-    use crate::error::refusal;
+    use crate::command_error::refusal;
     use crate::tasks::{edit, read, render, Options};
 
     fn fixture(name: &str) -> String {

@@ -480,3 +480,45 @@ fn staged_paths_agree_with_git_on_an_unborn_branch_and_during_conflicts() {
     assert_ne!(repo.try_git_in(&repo.root, &["merge", "-q", "side"]).code, 0);
     assert_eq!(both(), ["z.txt"]);
 }
+
+#[test]
+fn a_commit_on_main_does_not_look_at_the_worktrees_of_the_active_tasks() {
+    if !crate::common::strace_works() {
+        eprintln!("skipped: strace cannot run here");
+        return;
+    }
+    let repo = hooked();
+    // Twenty active tasks whose worktrees exist (they are only recorded).
+    let elsewhere = repo.root.parent().unwrap().join("elsewhere");
+    for i in 1..=20 {
+        let id = format!("T{i:03}");
+        let worktree = elsewhere.join(&id);
+        std::fs::create_dir_all(&worktree).unwrap();
+        record(&repo, &id, &format!("par/{id}"), &worktree, &[&format!("docs/{id}.md")]);
+    }
+    write(&repo.root, "README.md", "changed\n");
+    add(&repo, &repo.root, &["README.md"]);
+    let trace = repo.tmp.path().join("trace");
+    let run = crate::common::Run::from(
+        crate::common::isolated("strace", &repo.home)
+            .current_dir(&repo.root)
+            .args(["-f", "-e", "trace=%file,readlink,readlinkat", "-o"])
+            .arg(&trace)
+            .arg(crate::common::bin())
+            .args(["check", "--staged"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
+    let syscalls = std::fs::read_to_string(&trace).unwrap();
+    assert!(syscalls.contains("state.json"), "the trace shows the check's own file access:\n{syscalls}");
+    let looked: Vec<&str> = syscalls.lines().filter(|l| l.contains("/elsewhere")).collect();
+    assert!(looked.is_empty(), "the check on main looked at task worktrees:\n{}", looked.join("\n"));
+    // In a task's worktree (found by its path, not its branch) the task is still found.
+    repo.git(&["worktree", "add", "-q", "--detach", elsewhere.join("T001").to_str().unwrap()]);
+    let t1 = elsewhere.join("T001");
+    write(&t1, "src/a.py", "changed\n");
+    add(&repo, &t1, &["src/a.py"]);
+    let json = repo.par_in(&t1, &["--json", "check", "--staged"]).code(1).json_hostless();
+    assert_eq!(json["task"], "T001");
+}

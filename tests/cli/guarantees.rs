@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::common::{hostless, state, Run, TestRepo, TASKS_FILE};
+use crate::common::{hostless, state, strace_works, Run, TestRepo, TASKS_FILE};
 
 const PLAN: &str = "# Tasks: Guarantees\n\n## Phase 1: Parallel\n\n\
 - [ ] T001 [P] Edit `src/a.txt`\n\
@@ -580,14 +580,6 @@ fn another_processes_index_lock_is_left_alone() {
     );
     assert_eq!(std::fs::read_to_string(&lock).unwrap(), "someone else's index");
     assert_eq!(state(&repo)["tasks"]["T001"]["state"], "active");
-}
-
-/// Whether strace can run here (it may be missing, or ptrace forbidden).
-fn strace_works() -> bool {
-    std::process::Command::new("strace")
-        .args(["-f", "-o", "/dev/null", "true"])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// Runs `git par finish ID` under strace, killed (SIGKILL) by the kernel at

@@ -16,6 +16,7 @@ mod doctor;
 mod finish;
 mod finish_inside;
 mod guarantees;
+mod history;
 mod hook;
 mod lint;
 mod list;

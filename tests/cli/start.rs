@@ -536,3 +536,21 @@ fn extra_paths_are_read_like_tasks_md_paths() {
         serde_json::json!(["src/app/models.py", "docs/", "src/app/forms.py", "src/app/admin.py"])
     );
 }
+
+#[test]
+fn the_state_file_is_one_line_and_a_pretty_one_is_still_read() {
+    let repo = TestRepo::with_tasks(PLAN);
+    repo.par(&["start", "T001"]).success();
+    let text = repo.read(".git/par/state.json");
+    assert_eq!(text.matches('\n').count(), 1, "one line, ending with a newline:\n{text}");
+    assert!(text.ends_with("}\n"), "{text}");
+    // A state file written pretty (by an older git-par) is read as it was.
+    let pretty = serde_json::to_string_pretty(&state(&repo)).unwrap() + "\n";
+    fs::write(repo.path(".git/par/state.json"), &pretty).unwrap();
+    let status = repo.par(&["--json", "lock-status"]).success().json();
+    assert_eq!(status["tasks"][0]["id"], "T001", "{status}");
+    repo.par(&["start", "T002"]).success();
+    let text = repo.read(".git/par/state.json");
+    assert_eq!(text.matches('\n').count(), 1, "rewritten as one line:\n{text}");
+    assert_eq!(state(&repo)["tasks"].as_object().unwrap().keys().collect::<Vec<_>>(), ["T001", "T002"]);
+}
