@@ -701,6 +701,7 @@ fn median_of(mut times: Vec<Duration>) -> Duration {
     }
     times.sort();
     times[times.len() / 2]
+}
 
 /// A plan of 1,100 tasks, each naming one file of a `big_repo`.
 fn scale_plan() -> String {

@@ -227,7 +227,7 @@ fn squash_adds_exactly_one_commit_on_main_whether_or_not_main_moved() {
 
         let added = added_since(&repo, &before);
         assert_eq!(added.len(), 1, "main moved: {main_moves}: {added:?}");
-        assert_eq!(added[0][1..], [before.clone()], "one parent, the old main");
+        assert_eq!(added[0][1..], *std::slice::from_ref(&before), "one parent, the old main");
         assert!(!commits.contains(&added[0][0]));
         assert_eq!(repo.git(&["rev-list", "--merges", "--count", &format!("{before}..main")]).trim(), "0");
         assert_eq!(repo.git(&["show", "main:src/t1.txt"]), "one\ntwo\n");
