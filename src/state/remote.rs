@@ -43,9 +43,10 @@ pub const STATE_REF: &str = "refs/par/state";
 pub const FETCHED_REF: &str = "refs/par/remote/state";
 /// The fetch of everything under `refs/par/` on the remote (today: the state).
 const STATE_REFSPEC: &str = "+refs/par/*:refs/par/remote/*";
-/// A fetched copy younger than this serves a change as it is: the lease
-/// refuses it if it was not the newest after all.
-const FRESH: Duration = Duration::from_secs(2);
+/// A fetched copy younger than this serves a change's first try as it is
+/// (the command's own fetch, DESIGN §9's "fetch, change, push"): the lease
+/// refuses it if it was not the newest after all, and the retry fetches.
+const FRESH: Duration = Duration::from_secs(15);
 /// A machine's heartbeat is renewed by a command that reads the state once
 /// it is this old (every change renews it anyway).
 const RENEW_AFTER: Duration = Duration::from_secs(10 * 60);
