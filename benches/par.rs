@@ -4,8 +4,8 @@
 //! release `git-par` binary side by side with plain git on the same
 //! repository, in one run, printing medians and ratios as a markdown table
 //! (copied into BENCHMARKS.md). Sections: list, deps, lock-status, check,
-//! start, scale (check and start with 1,000 active tasks), finish, remote. Each figure is the median of several runs; DESIGN §10 holds the
-//! targets.
+//! start, scale (check and start with 1,000 active tasks), finish, up, remote.
+//! Each figure is the median of several runs; DESIGN §10 holds the targets.
 //!
 //! `GIT_PAR_BENCH_BIN=/path/to/git-par` measures that binary instead of this
 //! build (the same measurements, for a before/after run back to back).
@@ -49,6 +49,9 @@ fn main() -> Result<()> {
     }
     if wanted("remote") {
         remote(&base, &mut report)?;
+    }
+    if wanted("up") {
+        up(&base, &mut report)?;
     }
     println!("{}", report.render());
     Ok(())
@@ -701,6 +704,131 @@ fn median_of(mut times: Vec<Duration>) -> Duration {
     }
     times.sort();
     times[times.len() / 2]
+}
+
+/// A 40-task plan in the shape of a spec-kit one: setup, a wide
+/// foundational phase, three user stories (independent of each other, each
+/// a `[P]` group then sequential tasks) and polish; every task names its file.
+fn shaped_plan() -> String {
+    let mut md = String::from("# Tasks: shaped like a real plan\n");
+    let mut n = 0;
+    let mut task = |md: &mut String, parallel: bool, story: Option<&str>, what: &str| {
+        n += 1;
+        let p = if parallel { "[P] " } else { "" };
+        let s = story.map(|s| format!("[{s}] ")).unwrap_or_default();
+        let _ = writeln!(md, "- [ ] T{n:03} {p}{s}{what} in `src/part{n:03}.py`");
+    };
+    md.push_str("\n## Phase 1: Setup\n\n");
+    task(&mut md, false, None, "Create the project skeleton");
+    task(&mut md, true, None, "Configure linting");
+    task(&mut md, true, None, "Configure the test runner");
+    md.push_str("\n## Phase 2: Foundational\n\n");
+    for _ in 0..8 {
+        task(&mut md, true, None, "Foundational model");
+    }
+    task(&mut md, false, None, "Wire the foundation together");
+    for (story, title) in [("US1", "Browse"), ("US2", "Search"), ("US3", "Export")] {
+        let _ = write!(md, "\n## Phase: User Story {} - {title} (Priority: P1)\n\n", &story[2..]);
+        for _ in 0..6 {
+            task(&mut md, true, Some(story), "Story piece");
+        }
+        task(&mut md, false, Some(story), "Story endpoint");
+    }
+    md.push_str("\n## Phase 6: Polish\n\n");
+    for _ in 0..7 {
+        task(&mut md, true, None, "Polish");
+    }
+    md
+}
+
+/// `git par up` on [`shaped_plan`] with agents that sleep a fixed time, then
+/// write their file and commit (through the hook). Two figures:
+/// - with `--jobs 1` nothing overlaps, so the run's wall time beyond the
+///   agents' own is what up adds per task (start, landing, scheduling);
+/// - with `--jobs 4`, the wall time against the ideal schedule of the
+///   dependency graph: `--dry-run`'s waves × the agents' mean time.
+fn up(base: &Path, report: &mut Report) -> Result<()> {
+    eprintln!("up: 40 tasks, stand-in agents");
+    let agent = base.join("up-agent.sh");
+    fs::write(
+        &agent,
+        "#!/bin/sh\nsleep \"$AGENT_SLEEP\"\nprintf '%s\\n' \"$GIT_PAR_TASK_PATHS\" | while IFS= read -r p; do mkdir -p \"$(dirname \"$p\")\"; echo done >> \"$p\"; done\n\
+         git add -A && git commit -q -m \"$GIT_PAR_TASK\"\n",
+    )?;
+    make_executable(&agent)?;
+    let plan = shaped_plan();
+    let mut readme = vec![("specs/001-bench/tasks.md".to_string(), plan)];
+    readme.push(("README.md".to_string(), "bench\n".to_string()));
+    for (jobs, sleep) in [(1, "0.2"), (4, "1")] {
+        let dir = base.join(format!("up-{jobs}"));
+        init_repo(&dir, &readme)?;
+        par(&dir, &["hook", "install"])?;
+        let dry = Command::new(par_bin())
+            .current_dir(&dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .args(["--json", "up", "--dry-run", "--jobs", &jobs.to_string()])
+            .output()?;
+        let dry: serde_json::Value = serde_json::from_slice(&dry.stdout)?;
+        let waves = dry["ideal"].as_u64().ok_or("no ideal in --dry-run")? as f64;
+        let mut c = cmd(par_bin(), &dir);
+        c.args(["--json", "up", "--jobs", &jobs.to_string(), "--agent", &agent.to_string_lossy()])
+            .env("AGENT_SLEEP", sleep)
+            .env("PATH", path_with_par()?)
+            .stdout(Stdio::piped());
+        let t = Instant::now();
+        let out = c.output()?;
+        let wall = t.elapsed();
+        if !out.status.success() {
+            let said = String::from_utf8_lossy(&out.stdout);
+            return Err(
+                format!("up --jobs {jobs} failed: {}", said.lines().last().unwrap_or_default()).into()
+            );
+        }
+        let mut agent_secs = Vec::new();
+        let mut landed = 0;
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let event: serde_json::Value = serde_json::from_str(line)?;
+            match event["event"].as_str() {
+                Some("agent-exited") => agent_secs.push(event["seconds"].as_f64().unwrap_or(0.0)),
+                Some("landed") => landed += 1,
+                _ => {}
+            }
+        }
+        if landed != 40 {
+            return Err(format!("up --jobs {jobs} landed {landed} of 40 tasks").into());
+        }
+        let total: f64 = agent_secs.iter().sum();
+        let mean = total / agent_secs.len() as f64;
+        if jobs == 1 {
+            let per_task = Duration::from_secs_f64((wall.as_secs_f64() - total) / 40.0);
+            report.row(
+                "up --jobs 1, 40 tasks: wall time beyond the agents', per task",
+                per_task,
+                None,
+                "< 100 ms",
+            );
+        } else {
+            let ideal = Duration::from_secs_f64(waves * mean);
+            eprintln!("  {waves} waves × {mean:.3} s mean agent time");
+            report.row(
+                &format!(
+                    "up --jobs 4, 40 tasks, {sleep} s agents: wall (vs the ideal schedule, {waves} waves)"
+                ),
+                wall,
+                Some(ideal),
+                "≤ 1.2×",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// PATH with the benchmarked `git-par` first, for the hook the agents' commits run.
+fn path_with_par() -> Result<std::ffi::OsString> {
+    let mut dirs = vec![par_bin().parent().ok_or("no directory")?.to_path_buf()];
+    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    Ok(std::env::join_paths(dirs)?)
 }
 
 /// A plan of 1,100 tasks, each naming one file of a `big_repo`.

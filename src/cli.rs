@@ -65,6 +65,7 @@ pub enum Command {
     Doctor(DoctorArgs),
     Sync(SyncArgs),
     Log(LogArgs),
+    Up(UpArgs),
     Demo(DemoArgs),
     Completions(CompletionsArgs),
     Man(ManArgs),
@@ -361,6 +362,57 @@ pub struct DoctorArgs {
     /// Fix what is safe to fix and say what was done.
     #[arg(long)]
     pub repair: bool,
+}
+
+/// Run the whole plan: an agent per task, tasks landed as their agents succeed.
+///
+/// Keeps up to --jobs tasks running, chosen as `plan` chooses (dependencies
+/// landed, class limits, no lock conflict with what runs, a task without
+/// paths alone). Each task is started, its agent runs with `sh -c` in the
+/// task's worktree (the task in GIT_PAR_TASK, GIT_PAR_TASK_DESCRIPTION,
+/// GIT_PAR_TASK_PATHS, GIT_PAR_TASK_FILE, GIT_PAR_LOG, GIT_PAR_RETRY_REASON;
+/// its output in the task's log), and when it exits 0 the task lands through
+/// the merge queue. A failing agent, landing or verify blocks the task (or
+/// runs the agent again, --retries); the run goes on with the rest. Exits 0
+/// when every task it took landed, 1 when some were blocked, 130 when
+/// interrupted. Ctrl-C once: no new task starts, running agents finish;
+/// twice: the agents are stopped, their tasks stay active. Running it again
+/// resumes: tasks whose agent exited 0 land, the others run again.
+/// --json prints JSON Lines events.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Agents running at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+    /// The agent command, run with `sh -c` in each task's worktree (default:
+    /// par.agent). {id}, {paths}, {tests}, {description}, {worktree}, {log}
+    /// and {task_file} become single shell-quoted words.
+    #[arg(long, value_name = "CMD")]
+    pub agent: Option<String>,
+    /// Run CMD in the task's worktree before each landing (default: par.verify).
+    #[arg(long, value_name = "CMD")]
+    pub verify: Option<String>,
+    /// Only these tasks (repeatable).
+    #[arg(long, value_name = "ID", num_args = 1..)]
+    pub only: Vec<String>,
+    /// Stop after this task: run it and what it depends on, nothing else.
+    #[arg(long, value_name = "ID")]
+    pub until: Option<String>,
+    /// Run a failed task's agent again this many times, told why, before blocking it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+    /// Stop an agent that runs longer than SECS; it counts as failed.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Cap a class of tasks running at once, e.g. `--limit http=1` (default from par.limit.<class>).
+    #[arg(long, value_name = "CLASS=N")]
+    pub limit: Vec<String>,
+    /// Run each agent in a pane of tmux session `git-par-up`, to watch it or type into it.
+    #[arg(long)]
+    pub tmux: bool,
+    /// Print the schedule it would follow (waves, ideal wall time) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Walk through the whole cycle in a throwaway repository.

@@ -18,6 +18,7 @@ use git_par::hook::HookError;
 use git_par::land::{LandError, Resume, Stash};
 use git_par::lifecycle::{AbortError, BlockError, LockError, StartError, TaskError};
 use git_par::locks::PatternError;
+use git_par::prepare::PrepareError;
 use git_par::repo::remote::{ServerRefused, Unreachable};
 use git_par::repo::RepoError;
 use git_par::state::remote::{PushUncertain, RemoteError};
@@ -26,6 +27,7 @@ use git_par::tasks::deps::CycleError;
 use git_par::tasks::discover::TaskFileError;
 use git_par::tasks::edit::EditError;
 use git_par::tmux::TmuxError;
+use git_par::up::UpError;
 use git_par::workflow::{shell_quote, LimitError};
 use git_par::workspace::DetachedMain;
 
@@ -135,6 +137,8 @@ pub fn refusal(err: &anyhow::Error) -> Option<Refusal> {
         StateError => state,
         RepoError => repo,
         TmuxError => tmux,
+        PrepareError => prepare,
+        UpError => up,
         LimitError => limit,
         DetachedMain => detached_main,
         CycleError => cycle,
@@ -378,6 +382,24 @@ fn start(e: &StartError) -> Refusal {
         StartError::NoMainBranch { .. } => {
             r.hint("check out the branch tasks should land on, or set `git config par.mainBranch BRANCH`")
         }
+    }
+}
+
+fn prepare(e: &PrepareError) -> Refusal {
+    match e {
+        PrepareError::BadGlob { .. } => failed(e)
+            .hint("fix it with `git config --unset-all par.copy` and `git config --add par.copy GLOB`"),
+        PrepareError::SetupFailed { log, .. } => failed(e)
+            .hint(format!("its whole output is in {}", log.display()))
+            .hint("fix the command with `git config par.setup CMD` (or unset it), then start the task again"),
+    }
+}
+
+fn up(e: &UpError) -> Refusal {
+    match e {
+        UpError::UnknownTask { .. } => failed(e).hint("`git par list` shows the task IDs"),
+        UpError::Running => Refusal::busy(e.to_string())
+            .hint("wait for it to end, or stop it with Ctrl-C; `git par lock-status` shows its tasks"),
     }
 }
 

@@ -73,6 +73,12 @@ pub struct Config {
     /// `par.lockTTL`: how long a machine may go without a heartbeat before
     /// its tasks show as stale (remote mode; nothing expires by itself).
     pub lock_ttl: std::time::Duration,
+    /// `par.agent`: the command `git par up` runs in each task's worktree (DESIGN §11).
+    pub agent: Option<String>,
+    /// `par.copy`: globs of ignored files copied from the main worktree into each new worktree (multi-valued).
+    pub copy: Vec<String>,
+    /// `par.setup`: the command run in each new worktree before it is handed over (DESIGN §12).
+    pub setup: Option<String>,
 }
 
 /// `par.lockTTL` when it is not set.
@@ -98,6 +104,8 @@ impl Config {
             lock_ttl: get("par.lockTTL")
                 .and_then(|text| humantime::parse_duration(text.trim()).ok())
                 .unwrap_or(DEFAULT_LOCK_TTL),
+            agent: get("par.agent").filter(|v| !v.trim().is_empty()),
+            setup: get("par.setup").filter(|v| !v.trim().is_empty()),
             ..Config::default()
         };
         let mut entries = cfg.entries(Some(r"^par\.")).context("reading git config")?;
@@ -107,6 +115,8 @@ impl Config {
             let lower = name.to_ascii_lowercase();
             if lower == "par.paneenv" {
                 config.pane_env.push(value.to_string());
+            } else if lower == "par.copy" {
+                config.copy.extend(value.split_whitespace().map(str::to_string));
             } else if let Some(class) = name.strip_prefix("par.class.") {
                 let labels = value.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string);
                 config.classes.entry(class.to_ascii_lowercase()).or_default().extend(labels);

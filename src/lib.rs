@@ -13,7 +13,8 @@
 //! - [`repo`]: everything that talks to git; [`land`]: the merge queue;
 //! - [`hook`]: the pre-commit hook; [`workflow`]: plan waves, recommended commands;
 //! - [`tmux`]: panes per task; [`flock`]: file locks; [`journal`]: operations in progress;
-//! - [`text`]: outside text (tasks.md, paths, commit messages) made safe to show.
+//! - [`text`]: outside text (tasks.md, paths, commit messages) made safe to show;
+//! - [`up`]: `git par up`, the run of a whole plan by agents; [`prepare`]: new worktrees made ready.
 
 // The library's unit tests check whole messages, hints included, through the
 // command layer's mapping (src/command_error.rs), compiled here for them
@@ -32,10 +33,12 @@ pub mod land;
 pub mod lifecycle;
 pub mod locks;
 pub mod logs;
+pub mod prepare;
 pub mod repo;
 pub mod state;
 pub mod tasks;
 pub mod text;
 pub mod tmux;
+pub mod up;
 pub mod workflow;
 pub mod workspace;

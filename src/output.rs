@@ -71,6 +71,15 @@ impl Ui {
         write_stdout(&json_safe(&text))
     }
 
+    /// Prints `body` as one line of a JSON Lines stream: `{"version": 1, ...body}`.
+    pub fn json_line<T: Serialize>(&self, body: &T) -> Result<()> {
+        let doc = Document { version: JSON_VERSION, body };
+        let mut text = serde_json::to_string(&doc).context("serialising JSON")?;
+        text.push('\n');
+        self.printed_json.set(true);
+        write_stdout(&json_safe(&text))
+    }
+
     /// Prints the error document of a failed command under `--json`:
     /// `{"version":1,"error":{"message","causes","hints","exit"}}` — unless
     /// the command already printed its document (`check` and `doctor` print

@@ -112,6 +112,71 @@ pub fn open(name: &str, panes: &[Pane], add: bool, banner_dir: &Path) -> Result<
     Ok(Opened { session: name.to_string(), pane_ids })
 }
 
+/// A pane running a command.
+#[derive(Debug, Clone)]
+pub struct RunningPane {
+    /// tmux's pane ID (`%3`).
+    pub id: String,
+    /// The PID of the pane's command, the leader of its process group.
+    pub pid: u32,
+}
+
+/// Runs `argv` (executed directly, no shell in between) in a new pane of
+/// session `name` starting in `dir`: a new session when there is none, else
+/// a pane split off its window (a new window when the window is full).
+pub fn run_in_pane(name: &str, dir: &Path, argv: &[String]) -> Result<RunningPane> {
+    validate_session_name(name)?;
+    let target = format!("={name}:");
+    let tail = |mut args: Vec<String>| {
+        args.extend(["-P".into(), "-F".into(), "#{pane_id} #{pane_pid}".into()]);
+        args.extend(["-c".into(), literal(&dir.to_string_lossy())]);
+        args.extend(argv.iter().cloned());
+        args
+    };
+    let attempts = [
+        tail(vec!["split-window".into(), "-t".into(), target.clone()]),
+        tail(vec!["new-window".into(), "-t".into(), target.clone()]),
+        tail(vec![
+            "new-session".into(),
+            "-d".into(),
+            "-s".into(),
+            literal(name),
+            "-n".into(),
+            "agents".into(),
+        ]),
+    ];
+    // The session comes and goes with its last pane: try what fits now.
+    let first = if has_session(name) { 0 } else { 2 };
+    let mut last_error = None;
+    for args in &attempts[first..] {
+        match tmux(args) {
+            Ok(out) => {
+                let mut fields = out.split_whitespace();
+                let (Some(id), Some(pid)) = (fields.next(), fields.next().and_then(|p| p.parse().ok()))
+                else {
+                    anyhow::bail!("tmux printed no pane for {}: {out}", args.join(" "));
+                };
+                let _ = tmux(&["select-layout".into(), "-t".into(), target.clone(), "tiled".into()]);
+                return Ok(RunningPane { id: id.to_string(), pid });
+            }
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| anyhow::anyhow!("tmux opened no pane")))
+}
+
+/// Appends everything pane `pane` shows to the file `log`.
+pub fn pipe_pane(pane: &str, log: &Path) -> Result<()> {
+    // tmux expands formats in the command, and runs it with /bin/sh.
+    let command = format!("cat >> {}", literal(&shell_quote(&log.to_string_lossy())));
+    tmux(&["pipe-pane".into(), "-t".into(), pane.to_string(), "-o".into(), command]).map(drop)
+}
+
+/// Wakes whoever waits on `tmux wait-for CHANNEL` (or the next to wait).
+pub fn signal(channel: &str) -> Result<()> {
+    tmux(&["wait-for".into(), "-S".into(), channel.to_string()]).map(drop)
+}
+
 /// Attaches the terminal to the session, or switches the client when
 /// already inside tmux (never nesting).
 pub fn attach(name: &str) -> Result<()> {

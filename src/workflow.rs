@@ -253,7 +253,7 @@ pub fn recommended_command(task: &Task, template: Option<&str>) -> Option<String
 /// Replaces each placeholder of `values` in `template` in one pass, left to
 /// right: a value is never searched again, so a path holding `{tests}` stays
 /// the path it is.
-fn fill(template: &str, values: &[(&str, String)]) -> String {
+pub fn fill(template: &str, values: &[(&str, String)]) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while !rest.is_empty() {
@@ -273,7 +273,7 @@ fn fill(template: &str, values: &[(&str, String)]) -> String {
 }
 
 /// Whether a path names a test file by the usual conventions.
-fn is_test_file(path: &str) -> bool {
+pub fn is_test_file(path: &str) -> bool {
     if path.ends_with('/') {
         return false;
     }

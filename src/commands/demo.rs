@@ -128,6 +128,21 @@ impl<'a> Demo<'a> {
         self.step("tasks.md was ticked by the landings themselves");
         self.show_git(&self.repo, &["diff", &initial, "HEAD", "--", TASKS_FILE])?;
         self.show(&self.repo, &["ready"])?;
+
+        self.step(
+            "Let agents finish the plan: `git par up` starts each ready task, runs an agent in it, lands it",
+        );
+        let agent = self.stand_in_agent()?;
+        // Its events (stderr) as they came, then its summary table (stdout).
+        let up = ["up", "--jobs", "3", "--agent", &agent.to_string_lossy()];
+        let out = self.par(&self.repo, &up).output().context("running git-par")?;
+        let swapped = Output { status: out.status, stdout: out.stderr, stderr: out.stdout };
+        self.echo(&self.repo, &format!("git par {}", typed(&up)), &swapped);
+        if !swapped.status.success() {
+            anyhow::bail!("the demo's `git par {}` failed", typed(&up));
+        }
+        self.show_git(&self.repo, &["log", "--oneline", "--first-parent", "-9"])?;
+        self.show(&self.repo, &["list"])?;
         self.tidy()?;
         self.step(&format!("Done. The demo repository is {}", self.repo.display()));
         Ok(())
@@ -181,6 +196,23 @@ impl<'a> Demo<'a> {
         let order: Vec<&str> = log.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
         self.narrate(&format!("{FEATURE_BRANCH} records them landed in this order: {}", order.join(", ")));
         Ok(())
+    }
+
+    /// Writes the stand-in agent beside the repository and shows it.
+    fn stand_in_agent(&self) -> Result<PathBuf> {
+        let path = self.repo.with_file_name("stand-in-agent.sh");
+        write(&path, STAND_IN_AGENT)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+                .with_context(|| format!("making {} executable", path.display()))?;
+        }
+        self.prompt(&self.repo, &format!("cat {}", shell_quote(&path.to_string_lossy())));
+        for line in STAND_IN_AGENT.lines() {
+            self.ui.status(&format!("    {line}"));
+        }
+        Ok(path)
     }
 
     /// Removes the worktrees' parent directory that the landings emptied.
@@ -357,6 +389,19 @@ fn write(path: &Path, content: &str) -> Result<()> {
     }
     fs::write(path, content).with_context(|| format!("writing {}", path.display()))
 }
+
+/// What `git par up` runs in each task's worktree in the demo: a coding
+/// agent would read the task and change the code; this one writes a line
+/// into each of the task's files and commits.
+const STAND_IN_AGENT: &str = r#"#!/bin/sh
+# A stand-in for a coding agent: the task arrives in GIT_PAR_* variables.
+printf '%s\n' "$GIT_PAR_TASK_PATHS" | while IFS= read -r path; do
+  mkdir -p "$(dirname "$path")"
+  printf '# %s: %s\n' "$GIT_PAR_TASK" "$GIT_PAR_TASK_DESCRIPTION" >> "$path"
+done
+sleep 0.5
+git add -A && git commit -q -m "$GIT_PAR_TASK: the agent's work"
+"#;
 
 const CHAINS: &str = "\"\"\"Option chains loaded from CSV.\"\"\"\nimport csv\n\n\ndef load_chain(path):\n    with open(path, newline=\"\") as f:\n        return list(csv.DictReader(f))\n";
 const BLACK_SCHOLES: &str = "\"\"\"Black-Scholes prices.\"\"\"\nfrom math import erf, exp, log, sqrt\n\n\ndef _n(x):\n    return 0.5 * (1 + erf(x / sqrt(2)))\n\n\ndef call(s, k, t, r, vol):\n    d1 = (log(s / k) + (r + vol * vol / 2) * t) / (vol * sqrt(t))\n    d2 = d1 - vol * sqrt(t)\n    return s * _n(d1) - k * exp(-r * t) * _n(d2)\n";

@@ -41,12 +41,7 @@ pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     };
     let request = Request {
         id: args.id.clone(),
-        strategy: match strategy {
-            cli::Strategy::Merge => Strategy::Merge,
-            cli::Strategy::Squash => Strategy::Squash,
-            cli::Strategy::Ff => Strategy::Ff,
-            cli::Strategy::Rebase => Strategy::Rebase,
-        },
+        strategy: landing_strategy(strategy),
         verify,
         commit: args.commit.clone(),
         keep: args.keep,
@@ -89,8 +84,18 @@ pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
+/// The landing's strategy for a `--strategy` value.
+pub(super) fn landing_strategy(strategy: cli::Strategy) -> Strategy {
+    match strategy {
+        cli::Strategy::Merge => Strategy::Merge,
+        cli::Strategy::Squash => Strategy::Squash,
+        cli::Strategy::Ff => Strategy::Ff,
+        cli::Strategy::Rebase => Strategy::Rebase,
+    }
+}
+
 /// `par.strategy`, the default of `--strategy`; merge when unset.
-fn configured_strategy(ws: &Workspace) -> Result<cli::Strategy> {
+pub(super) fn configured_strategy(ws: &Workspace) -> Result<cli::Strategy> {
     use clap::ValueEnum as _;
     let Some(value) = git_par::repo::index::config_string(&ws.repo.git, "par.strategy")? else {
         return Ok(cli::Strategy::Merge);

@@ -20,6 +20,7 @@ mod run;
 mod start;
 mod sync;
 mod tmux;
+mod up;
 
 use crate::command_error::Refusal;
 use anyhow::{Context as _, Result};
@@ -73,6 +74,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 Command::Doctor(args) => doctor::run(&args, ws, ui),
                 Command::Sync(args) => sync::sync(&args, ws, ui),
                 Command::Log(args) => sync::log(&args, ws, ui),
+                Command::Up(args) => up::run(&args, ws, ui),
                 Command::Lint(args) => lint::run(&args, ws, ui),
                 Command::Completions(_)
                 | Command::Man(_)

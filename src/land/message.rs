@@ -176,6 +176,11 @@ mod tests {
             result_line(&request(Strategy::Merge), Strategy::Merge, tip, 0, 0),
             "landed with no changes · logs/parallel/T003.log"
         );
+        // `ff` that found main moved lands as `rebase`: the line says what happened.
+        assert_eq!(
+            result_line(&request(Strategy::Ff), Strategy::Rebase, tip, 2, 2),
+            "rebased onto main (2 commits, 2 files) · logs/parallel/T003.log"
+        );
     }
 
     #[test]

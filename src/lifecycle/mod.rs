@@ -40,7 +40,9 @@ pub use self::abort::{abort, AbortError, Aborted, Loss};
 pub use self::block::{block, unblock, BlockChange, BlockError};
 use self::locks::describe_pairs;
 pub use self::locks::{change_locks, conflicts, unlock, Conflict, LockChange, LockError, Unlocked};
-pub use self::start::{start, StartError, StartOptions, StartOutcome, Started, START_CRASH_POINTS};
+pub use self::start::{
+    prepare_worktree, start, StartError, StartOptions, StartOutcome, Started, START_CRASH_POINTS,
+};
 pub use self::status::{heartbeat, on_other_machine, staleness, status, StatusRow};
 use crate::state::{ActiveTask, State};
 

@@ -203,7 +203,7 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
     let started_at = state::now();
     // Held from recording to creating, so that `doctor --repair` never sees a
     // task recorded but not yet created, and worktree adds never overlap.
-    let base_hex = ws.with_worktrees_locked(|| {
+    let (base, previous) = ws.with_worktrees_locked(|| {
         // Written before the tasks are recorded, removed once their worktrees
         // are made or rolled back: `doctor --repair` undoes a start that died.
         let intents: Vec<Intent> = plans.iter().map(|p| Intent::start(&p.id, &started_at)).collect();
@@ -213,9 +213,9 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
             }
             let (base, previous) = record_plans(ws, &plans, options, &owner, &started_at, loaded)?;
             crash_point("start-recorded")?;
-            create_worktrees(ws, &plans, &base, &started_at, previous)?;
+            create_worktrees(ws, &plans, &base, &started_at, previous.clone())?;
             crash_point("start-created")?;
-            Ok(base.to_string())
+            Ok((base, previous))
         })();
         for intent in &intents {
             if let Err(e) = intent.remove(ws) {
@@ -224,6 +224,8 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
         }
         created
     })?;
+    let base_hex = base.to_string();
+    prepare_worktrees(ws, &plans, &base, &started_at, previous)?;
 
     if let Err(e) = logs::ensure_excluded(&ws.repo.common_dir, ws.main_root(), &ws.config.log_dir) {
         warnings.push(format!("could not add the log directory to .git/info/exclude: {e:#}"));
@@ -428,6 +430,56 @@ pub(super) fn create_worktrees(
         }
     }
     Ok(())
+}
+
+/// Makes the new worktrees ready to work in (`par.copy`, `par.setup`,
+/// DESIGN §12); if that fails for one, the whole start is rolled back as a
+/// failed [`create_worktrees`] is. Runs after the worktrees lock is let go,
+/// so that a long setup (`npm ci`) holds up no other start or landing.
+fn prepare_worktrees(
+    ws: &Workspace,
+    plans: &[Plan],
+    base: &git2::Oid,
+    started_at: &str,
+    previous: RunIdentity,
+) -> Result<()> {
+    if ws.config.copy.is_empty() && ws.config.setup.is_none() {
+        return Ok(());
+    }
+    for plan in plans {
+        if let Err(err) = prepare_worktree(ws, &plan.id, &plan.worktree) {
+            let cleanup =
+                ws.with_worktrees_locked(|| roll_back(ws, plans, plans, base, started_at, previous));
+            let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
+            let mut err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
+            if let Err(cleanup) = cleanup {
+                err = err.context(format!(
+                    "cleaning up after the failed start also failed ({cleanup:#}); run `git par doctor`"
+                ));
+            }
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+/// Makes task `id`'s worktree ready to work in (DESIGN §12): the ignored
+/// files `par.copy` names copied in, then `par.setup` run there, its output
+/// in the task's log. Done by every start; `git par up` does it again for a
+/// task whose start it saw begin but not end.
+pub fn prepare_worktree(ws: &Workspace, id: &str, worktree: &Path) -> Result<crate::prepare::Prepared> {
+    let skip = [ws.worktree_dir(), logs::log_dir(ws.main_root(), &ws.config.log_dir)];
+    let preparation = crate::prepare::Preparation {
+        copy: &ws.config.copy,
+        setup: ws.config.setup.as_deref(),
+        main_root: ws.main_root(),
+        skip: &skip,
+    };
+    if preparation.is_empty() {
+        return Ok(crate::prepare::Prepared::default());
+    }
+    let log = logs::log_path(ws.main_root(), &ws.config.log_dir, id);
+    preparation.apply(id, worktree, &log)
 }
 
 pub(super) fn plan(ws: &Workspace, id: &str, locks: Vec<Pattern>) -> Result<Plan> {

@@ -15,6 +15,9 @@
 //!   `remote-state.json` (its last fetched copy, which the hook reads):
 //!   remote mode's ([`super::remote`]);
 //! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners.
+//! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners;
+//! - `up.lock`: held by the one `git par up` of the repository; `up/<ID>.json`,
+//!   `up/<ID>.exit`, `up/<ID>.env`: its record of each task's agent ([`crate::up`]).
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -39,6 +42,8 @@ pub enum Lock {
     /// remote-tracking ref) and the copy of the state the hook reads, which
     /// one process at a time fetches or updates.
     Remote,
+    /// `git par up`: one run at a time.
+    Up,
 }
 
 impl Lock {
@@ -50,6 +55,7 @@ impl Lock {
             Lock::Sync => "the main worktree's files",
             Lock::Merge => "the merge queue",
             Lock::Remote => "the fetched copy of the remote state",
+            Lock::Up => "the run of `git par up`",
         }
     }
 
@@ -60,6 +66,7 @@ impl Lock {
             Lock::Sync => "sync.lock",
             Lock::Merge => "merge.lock",
             Lock::Remote => "remote.lock",
+            Lock::Up => "up.lock",
         }
     }
 }
@@ -165,6 +172,11 @@ impl ParDir {
     /// `tmux/`, the banners of `git par tmux` panes.
     pub fn tmux_dir(&self) -> PathBuf {
         self.dir.join("tmux")
+    }
+
+    /// `up/`, where `git par up` keeps its record of each task's agent.
+    pub fn up_dir(&self) -> PathBuf {
+        self.dir.join("up")
     }
 
     /// The file of lock `lock`.

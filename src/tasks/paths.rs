@@ -98,6 +98,8 @@ const EXTENSIONS: &[&str] = &[
     "gradle",
     "cs",
     "csproj",
+    "razor",
+    "cshtml",
     "sln",
     "fs",
     "vb",
@@ -1270,6 +1272,13 @@ struct Scope<'a> {
     creates: bool,
     /// Whether the task writes an ignore file: bare patterns are its content.
     writes_ignore: bool,
+    /// Files earlier tasks of the plan write, by file name: a bare name
+    /// (`in RideRecorder.razor`) continues the one an earlier task made.
+    earlier: Option<&'a FxMap<String, Vec<String>>>,
+    /// Whether the paths come from an explicit declaration (`Files:`): the
+    /// author wrote them for this purpose, so they are repository paths as
+    /// written, never joined to a directory of the context.
+    declared: bool,
 }
 
 /// Fills the paths of every task: `sections[i]` is the text of the heading
@@ -1283,6 +1292,7 @@ pub fn resolve_tasks(
     let root = locks::root_text(options.root.as_deref());
     let cx = options.context.as_deref();
     let mut section_dirs: Vec<Option<Vec<Cow<str>>>> = vec![None; sections.len()];
+    let mut earlier: FxMap<String, Vec<String>> = FxMap::default();
     for i in 0..tasks.len() {
         let section = section_of.get(i).copied().unwrap_or(usize::MAX);
         let (done, rest) = tasks.split_at_mut(i);
@@ -1301,22 +1311,28 @@ pub fn resolve_tasks(
         if own.is_empty() {
             let previous = done.last().filter(|_| i > 0 && section_of.get(i - 1) == Some(&section));
             if let Some(previous) = previous {
-                let mut dirs = previous.paths.iter().filter_map(|p| {
+                let mut dirs = previous.paths.iter().map(|p| {
                     if p.ends_with('/') {
-                        Some(p.as_str())
+                        None
                     } else {
                         p.rfind('/').map(|at| &p[..=at])
                     }
                 });
-                if let Some(first) = dirs.next() {
-                    if dirs.all(|d| d == first) {
+                if let Some(Some(first)) = dirs.next() {
+                    if dirs.all(|d| d == Some(first)) {
                         single = Some(Cow::Borrowed(first));
                     }
                 }
             }
         }
         let heading_dirs: &[Cow<str>] = if own.is_empty() { single.as_slice() } else { own };
-        resolve_task(task, heading_dirs, cx, root.as_deref());
+        resolve_task(task, heading_dirs, cx, root.as_deref(), Some(&earlier));
+        for path in task.paths.iter().filter(|p| !p.ends_with('/') && p.contains('/')) {
+            let list = earlier.entry(file_name(path).to_string()).or_default();
+            if !list.contains(path) {
+                list.push(path.clone());
+            }
+        }
     }
     if let Some(cx) = cx {
         inherit::carry(tasks, sections, section_of, cx);
@@ -1324,7 +1340,13 @@ pub fn resolve_tasks(
 }
 
 /// Fills one task's `paths`, `resolved` and `rejected_paths`.
-pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Context>, root: Option<&str>) {
+pub(super) fn resolve_task(
+    task: &mut Task,
+    heading_dirs: &[Cow<str>],
+    cx: Option<&Context>,
+    root: Option<&str>,
+    earlier: Option<&FxMap<String, Vec<String>>>,
+) {
     let declared = declarations(task);
     let mut found: Vec<Found> = Vec::new();
     if declared.is_empty() {
@@ -1349,7 +1371,16 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Cont
         Candidate::Path(p) => IGNORE_FILES.contains(&file_name(p)),
         Candidate::Unsure(..) | Candidate::Maybe(_) => false,
     });
-    let scope = Scope { cx, root, task_dirs: &task_dirs, heading_dirs, creates, writes_ignore };
+    let scope = Scope {
+        cx,
+        root,
+        task_dirs: &task_dirs,
+        heading_dirs,
+        creates,
+        writes_ignore,
+        earlier,
+        declared: !declared.is_empty(),
+    };
     // A documentation task writes the documentation, not what it documents.
     let documents = declared.is_empty() && listed(DOC_VERBS, first_word);
     let destinations = if documents { destinations(&task.description) } else { Vec::new() };
@@ -1398,7 +1429,10 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Cont
             }
         };
         let clause = clause_before(f.text, f.at);
-        let read = declared.is_empty() && read_only(f.text, f.at, clause);
+        // `Run gosec in CI in .github/workflows/ci.yml` adds the step to
+        // that workflow file: no task runs a workflow file itself.
+        let ci_step = !written.ends_with('/') && ci_config(written) && f.text.contains("in CI");
+        let read = declared.is_empty() && !ci_step && read_only(f.text, f.at, clause);
         // A list after a negation is negated too (`must not touch a.sql, b.sql`).
         let negative = declared.is_empty() && {
             let listed_after = last_negated.and_then(|(text, end, was)| {
@@ -1540,10 +1574,78 @@ pub fn resolve_task(task: &mut Task, heading_dirs: &[Cow<str>], cx: Option<&Cont
             !same_file && !context_dir
         });
     }
+    // A setup step that names no file writes its ecosystem's manifest or lock
+    // file (`Initialize Go module`, `Run bun install`).
+    if resolved.is_empty() && declared.is_empty() {
+        for file in setup_files(&task.description, cx) {
+            resolved.push(Resolved { path: file.to_string(), from: From::Written, text: file.to_string() });
+        }
+    }
     let paths: Vec<String> = resolved.iter().map(|r| r.path.clone()).collect();
     task.paths = paths;
     task.resolved = resolved;
     task.rejected_paths = rejected;
+}
+
+/// Whether `path` is a CI pipeline definition.
+fn ci_config(path: &str) -> bool {
+    let path = path.trim_start_matches("./").trim_start_matches('/');
+    path.starts_with(".github/workflows/")
+        || path.starts_with(".circleci/")
+        || path.starts_with(".gitlab-ci.")
+        || path.starts_with("azure-pipelines.")
+}
+
+/// The files a dependency or module setup step writes at the root, from the
+/// command or phrase it names: `go mod init` / `Initialize Go module` →
+/// `go.mod`; installing or adding dependencies in a Go module (one at the
+/// root, tracked or planned, or made by the same phrase) → `go.mod`,
+/// `go.sum`; a package manager's install or add → its lock file (and
+/// `Cargo.toml` or `pyproject.toml` for an add). Used only for a task that
+/// names no path of its own.
+fn setup_files(description: &str, cx: Option<&Context>) -> Vec<&'static str> {
+    let text = description.to_ascii_lowercase();
+    let has = |needle: &str| text.contains(needle);
+    let go_init = has("go mod init")
+        || [
+            "initialize go module",
+            "initialise go module",
+            "initialize the go module",
+            "initialise the go module",
+        ]
+        .iter()
+        .any(|p| has(p));
+    if go_init {
+        return vec!["go.mod"];
+    }
+    let go_module = cx.is_some_and(|cx| cx.known("go.mod"));
+    let installs = (has("install") || has("add")) && has("dependenc");
+    if has("go mod tidy") || has("go get ") || (go_module && installs) {
+        return vec!["go.mod", "go.sum"];
+    }
+    let manager = [
+        ("bun install", &["bun.lock"][..]),
+        ("bun add", &["package.json", "bun.lock"][..]),
+        ("npm install", &["package-lock.json"][..]),
+        ("npm i ", &["package-lock.json"][..]),
+        ("pnpm install", &["pnpm-lock.yaml"][..]),
+        ("pnpm add", &["package.json", "pnpm-lock.yaml"][..]),
+        ("yarn install", &["yarn.lock"][..]),
+        ("yarn add", &["package.json", "yarn.lock"][..]),
+        ("cargo add", &["Cargo.toml", "Cargo.lock"][..]),
+        ("uv add", &["pyproject.toml", "uv.lock"][..]),
+        ("uv sync", &["uv.lock"][..]),
+        ("poetry add", &["pyproject.toml", "poetry.lock"][..]),
+        ("poetry install", &["poetry.lock"][..]),
+    ];
+    // `pnpm install` holds `npm install`: the longest command named wins.
+    let mut found: Option<(&str, &[&'static str])> = None;
+    for (command, files) in manager {
+        if has(command) && found.map_or(true, |(c, _)| command.len() > c.len()) {
+            found = Some((command, files));
+        }
+    }
+    found.map_or(Vec::new(), |(_, files)| files.to_vec())
 }
 
 /// Resolves one written path (braces expanded) of a task.
@@ -1583,15 +1685,20 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
         }
     }
     let top_dir = path.ends_with('/') && TOP_DIRS.contains(&path.trim_end_matches('/'));
-    let (path, from) = if from == From::RootSlash || full || top_dir {
+    let (path, from) = if from == From::RootSlash || full || top_dir || scope.declared {
         (path, from)
-    } else if bare {
-        match resolve_bare(&path, next_dir, list_dir, scope) {
-            Ok(found) => found,
-            Err(reason) => return Outcome::Reject(reason),
-        }
     } else {
-        resolve_relative(&path, next_dir, scope)
+        let (joined, from) = if bare {
+            match resolve_bare(&path, next_dir, list_dir, scope) {
+                Ok(found) => found,
+                Err(reason) => return Outcome::Reject(reason),
+            }
+        } else {
+            resolve_relative(&path, next_dir, scope)
+        };
+        // A join that left the name as it was (`samples/` beside `samples/`) placed nothing.
+        let from = if joined == path { From::Written } else { from };
+        (joined, from)
     };
     // A tracked or planned directory written without its slash is a directory.
     let path = match cx {
@@ -1632,8 +1739,19 @@ fn inner_file(path: &str) -> bool {
     })
 }
 
-/// Joins `dir` (ending with `/`) and `name` (without `format!`: it runs for most candidates).
+/// Joins `dir` (ending with `/`) and `name` (without `format!`: it runs for
+/// most candidates). A name that starts with the directory's own last
+/// segment is already inside it: `data/` and `data/` is `data/`, `src/Api/`
+/// and `Api/x.cs` is `src/Api/x.cs`, never a directory compounded onto itself.
 fn join(dir: &str, name: &str) -> String {
+    let parent = dir.strip_suffix('/').unwrap_or(dir);
+    let last_at = parent.rfind('/').map_or(0, |at| at + 1);
+    let last = &parent[last_at..];
+    let overlaps = !last.is_empty()
+        && name.len() >= last.len()
+        && name.as_bytes()[..last.len()] == *last.as_bytes()
+        && matches!(name.as_bytes().get(last.len()), None | Some(b'/'));
+    let dir = if overlaps { &dir[..last_at] } else { dir };
     let mut out = String::with_capacity(dir.len() + name.len());
     out.push_str(dir);
     out.push_str(name);
@@ -1697,7 +1815,13 @@ fn resolve_bare(
     // merely mentioned beside another directory (`... on SKILL.md content`
     // in a task about `scripts/x.ts`) is not placed there either.
     if tracked.is_empty() {
-        if let ([one], false) = (scope.heading_dirs, root_file) {
+        // The one file of that name an earlier task writes: this task continues it.
+        let made = scope.earlier.and_then(|earlier| earlier.get(name)).map_or(&[][..], Vec::as_slice);
+        if let ([one], false) = (made, root_file) {
+            return Ok((one.clone(), From::Heading));
+        }
+        // Several made by earlier tasks: none of them, nor a guess beside them.
+        if let ([one], false, true) = (scope.heading_dirs, root_file, made.is_empty()) {
             return Ok((join(one, name), From::Heading));
         }
         let planned: Vec<&String> =
@@ -1714,6 +1838,9 @@ fn resolve_bare(
     let tracked_somewhere = !tracked.is_empty();
     let mut candidates: Vec<String> = tracked;
     if !root_file && !tracked_somewhere {
+        if let Some(made) = scope.earlier.and_then(|earlier| earlier.get(name)) {
+            candidates.extend(made.iter().cloned());
+        }
         candidates.extend(scope.task_dirs.iter().map(|d| join(d, name)));
         candidates.extend(scope.heading_dirs.iter().map(|d| join(d, name)));
     }
@@ -1740,12 +1867,10 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
     let first = path.split('/').next().unwrap_or("");
     for (dirs, from) in [(scope.task_dirs, From::TaskDir), (scope.heading_dirs, From::Heading)] {
         for dir in dirs {
-            // Already inside it, or it ends where the path begins (`src/` and `src/x.ts`).
-            let ends_with_first = dir.strip_suffix('/').is_some_and(|d| {
-                d.ends_with(first)
-                    && (d.len() == first.len() || d.as_bytes()[d.len() - first.len() - 1] == b'/')
-            });
-            if path.starts_with(dir.as_ref()) || ends_with_first {
+            // Already inside it. (A directory that ends where the path
+            // begins, `src/Api/` and `Api/x.cs`, is joined without repeating
+            // `Api/`: see `join`.)
+            if path.starts_with(dir.as_ref()) {
                 continue;
             }
             let joined = join(dir, path);
@@ -2118,6 +2243,7 @@ fn path_shape(path: &str) -> Option<&str> {
     let first = relative.split('/').next().unwrap_or("");
     let real = unix.ends_with('/')
         || has_extension(file_name(&unix))
+        || known_file(file_name(&unix))
         || unix.starts_with("./")
         || unix.starts_with("../")
         || TOP_DIRS.contains(&first);

@@ -153,3 +153,29 @@ fn acquire_can_be_set_for_every_task() {
     let status = repo.par(&["--json", "lock-status"]).success().json();
     assert_eq!(status["tasks"][0]["locks"], json!(["src/a.py", "README.md"]));
 }
+
+/// Dependencies that point far ahead in a big plan are no cycle (issue 16):
+/// each closes cycles with file order, broken one file-order link at a time;
+/// 1,500 of them need more than the 10,000 links the search once allowed
+/// itself before it called the plan a cycle.
+#[test]
+fn many_dependencies_far_ahead_are_no_cycle() {
+    let mut plan = String::from("## Phase 1\n\n");
+    for n in 1..=1_600 {
+        let extra = if n <= 1_500 { format!(" (depends on T{:05})", n + 100) } else { String::new() };
+        plan.push_str(&format!("- [ ] T{n:05} Edit `src/f{n}.py`{extra}\n"));
+    }
+    let repo = TestRepo::with_files(&[("specs/001-big/tasks.md", &plan), ("src/f1.py", "x\n")]);
+    let lint = repo.par(&["--json", "lint"]).success().json();
+    assert_eq!(lint["problems"], json!([]), "{lint}");
+    let list = repo.par(&["--json", "list"]).success().json();
+    let deps = |id: &str| -> Vec<String> {
+        let task = list["tasks"].as_array().unwrap().iter().find(|t| t["id"] == id).expect(id);
+        task["deps"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect()
+    };
+    assert!(deps("T00001").contains(&"T00101".to_string()), "{:?}", deps("T00001"));
+    assert!(deps("T01500").contains(&"T01600".to_string()), "{:?}", deps("T01500"));
+    // Every task before it waits, through the tasks ahead, for T01501.
+    assert_eq!(deps("T01501"), Vec::<String>::new());
+    assert_eq!(deps("T01502"), ["T01501"]);
+}

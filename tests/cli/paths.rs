@@ -277,3 +277,91 @@ fn a_task_that_names_no_path_carries_the_file_it_continues() {
         .collect();
     assert_eq!(no_paths, ["T005", "T009", "T012", "T014"]);
 }
+
+/// A `Files:` line is the author's own list of repository paths: it is
+/// taken as written, never joined to the directory of the task before, and
+/// no join compounds a directory onto itself (`data/` + `data/` was
+/// `data/data/`, and the next task's `out/` became `data/data/out/`).
+#[test]
+fn a_declaration_is_taken_as_written_and_joins_never_compound() {
+    let tasks = std::fs::read_to_string(fixtures().join("tasks/declared-as-written.md")).expect("fixture");
+    // Nothing tracked but the plan: no tree to resolve against.
+    let repo = TestRepo::with_files(&[("specs/001-data/tasks.md", &tasks)]);
+    let json = repo.par(&["--json", "list"]).success().json();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases = [
+        ("T001", s(&["data/a.txt@written"])),
+        ("T002", s(&["data/@written"])),
+        // The task before locks a directory as a whole: an open set that
+        // says nothing about where this task's new directory goes.
+        ("T003", s(&["out/@written"])),
+        // A bare name in a declaration is at the root, as written.
+        ("T004", s(&["rows.csv@written", "data/rows/@written"])),
+        ("T005", s(&["samples/x.txt@written", "samples/y.txt@written"])),
+        // The task before lends `samples/`; `samples/` itself is not `samples/samples/`.
+        ("T006", s(&["samples/@written", "samples/index.txt@written"])),
+        // A dot-file with a directory is a path like any other (it was dropped).
+        ("T007", s(&["web/.gitignore@written"])),
+    ];
+    let mut failures = Vec::new();
+    for (id, want) in cases {
+        let (got, rejected) = outcome(&json, id);
+        if got != want || !rejected.is_empty() {
+            failures.push(format!("{id}:\n  got      {got:?} {rejected:?}\n  expected {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A setup step that names no file writes its ecosystem's manifest or lock
+/// file; a CI workflow a task runs something in is the file it edits.
+#[test]
+fn setup_steps_lock_their_manifest_and_ci_steps_their_workflow() {
+    let tasks = std::fs::read_to_string(fixtures().join("tasks/setup-files.md")).expect("fixture");
+    // A Go module at the root makes "install dependencies" a go.mod/go.sum change.
+    let repo = TestRepo::with_files(&[("specs/001-setup/tasks.md", &tasks), ("go.mod", "module x\n")]);
+    let json = repo.par(&["--json", "list"]).success().json();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases = [
+        ("T001", s(&["go.mod@written"])),
+        ("T002", s(&["go.mod@written", "go.sum@written"])),
+        ("T003", s(&["bun.lock@written"])),
+        // `pnpm install` holds `npm install`; the longer command is the one named.
+        ("T004", s(&["pnpm-lock.yaml@written"])),
+        ("T005", s(&[".github/workflows/ci.yml@written"])),
+        // Checks write nothing.
+        ("T006", s(&[])),
+        // A task that names its file keeps it alone.
+        ("T007", s(&["package.json@written"])),
+    ];
+    let mut failures = Vec::new();
+    for (id, want) in cases {
+        let (got, _) = outcome(&json, id);
+        if got != want {
+            failures.push(format!("{id}:\n  got      {got:?}\n  expected {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // Without a Go module, installing dependencies names no file to lock.
+    let plain = TestRepo::with_files(&[("specs/001-setup/tasks.md", &tasks)]);
+    let json = plain.par(&["--json", "list"]).success().json();
+    assert_eq!(outcome(&json, "T002").0, Vec::<String>::new());
+}
+
+/// A bare name that no tracked file has continues the one file of that
+/// name an earlier task writes (`.razor` is a file extension); two such
+/// files make it ambiguous, never a lock at the root.
+#[test]
+fn a_bare_name_continues_the_file_an_earlier_task_made() {
+    let tasks = std::fs::read_to_string(fixtures().join("tasks/continues-earlier.md")).expect("fixture");
+    let repo = TestRepo::with_files(&[("specs/001-pages/tasks.md", &tasks), ("src/web/Program.cs", "x\n")]);
+    let json = repo.par(&["--json", "list"]).success().json();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(outcome(&json, "T002").0, s(&["src/web/Pages/RideList.razor@heading"]));
+    assert_eq!(outcome(&json, "T005").0, s(&["src/core/Services/Weather.cs@heading"]));
+    let (got, rejected) = outcome(&json, "T006");
+    assert_eq!(got, Vec::<String>::new());
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(rejected[0].contains("ambiguous: could be src/a/Notes.cs, src/b/Notes.cs"), "{rejected:?}");
+}
