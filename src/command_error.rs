@@ -658,6 +658,13 @@ fn land(e: &LandError) -> Refusal {
                      take the change out of {branch}, or wait until {} lands or is aborted and finish again",
                     LandError::holders(held).join(", ")
                 ));
+                let paths: Vec<String> = held.iter().map(|h| shell_quote(&h.path)).collect();
+                r = r.hint(format!(
+                    "to take it out, in {task}'s worktree: git restore --source=\"$(git merge-base HEAD {main})\" \
+                     --staged --worktree -- {} && git commit -m \"Leave {}'s files alone\"",
+                    paths.join(" "),
+                    LandError::holders(held).join(", ")
+                ));
             }
             if !outside.is_empty() {
                 let adds: Vec<String> = outside.iter().map(|p| format!("--add {}", shell_quote(p))).collect();

@@ -120,6 +120,18 @@ enum Staged {
 /// an index it does not understand (split, sparse, a future extension) is
 /// compared by the user's `git diff-index` instead.
 pub fn staged_paths(git: &git2::Repository, index_file: Option<&Path>) -> Result<Vec<String>> {
+    staged_paths_since(git, index_file, None)
+}
+
+/// [`staged_paths`], leaving out the paths the index puts back exactly as
+/// they were at commit `base` (a task's fork point from main): a commit that
+/// undoes a change the branch made earlier takes nothing from anyone, and
+/// refusing it would leave no way to take a stray change out.
+pub fn staged_paths_since(
+    git: &git2::Repository,
+    index_file: Option<&Path>,
+    base: Option<git2::Oid>,
+) -> Result<Vec<String>> {
     let index_path = index_file.map_or_else(|| git.path().join("index"), Path::to_path_buf);
     let changes = match IndexFile::read(&index_path)? {
         Some(index) => {
@@ -130,6 +142,18 @@ pub fn staged_paths(git: &git2::Repository, index_file: Option<&Path>) -> Result
         }
         None => diff_index_cli(git, &index_path)?,
     };
+    let base_tree = match base {
+        Some(oid) => Some(
+            git.find_commit(oid)
+                .and_then(|commit| commit.tree())
+                .with_context(|| format!("reading the tree of the task's base {oid}"))?,
+        ),
+        None => None,
+    };
+    let changes = changes
+        .into_iter()
+        .filter(|change| !base_tree.as_ref().is_some_and(|tree| same_as_merged_in(tree, change)))
+        .collect();
     finish(git, changes)
 }
 
@@ -178,6 +202,7 @@ fn merge_head_tree(git: &git2::Repository) -> Result<Option<git2::Tree<'_>>> {
 
 /// Whether the staged side of a change is what the merged-in tree has there
 /// (absent there too, for a deletion).
+/// Whether `change` leaves its path exactly as it is in `tree`.
 fn same_as_merged_in(tree: &git2::Tree<'_>, change: &Change) -> bool {
     let entry = std::str::from_utf8(&change.path).ok().and_then(|path| tree.get_path(Path::new(path)).ok());
     match (change.staged, entry) {

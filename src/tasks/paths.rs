@@ -65,6 +65,7 @@ mod inherit;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
 use serde::Serialize;
@@ -1259,6 +1260,51 @@ impl<'a> Iterator for Alternatives<'a> {
     }
 }
 
+/// The files earlier tasks of the plan write, by file name, without a
+/// string per path: a name's hash leads to its latest entry, and each entry
+/// (task, path, the entry before it with that hash plus one, or 0) to the
+/// one before, so indexing a 10,000-task plan costs one map insert a path.
+#[derive(Default)]
+pub(super) struct Earlier {
+    last: FxMap<u64, u32>,
+    entries: Vec<(u32, u32, u32)>,
+}
+
+impl Earlier {
+    fn add(&mut self, task: usize, paths: &[String]) {
+        for (k, path) in paths.iter().enumerate() {
+            if path.ends_with('/') || !path.contains('/') {
+                continue;
+            }
+            let (Ok(task), Ok(k), Ok(at)) =
+                (u32::try_from(task), u32::try_from(k), u32::try_from(self.entries.len()))
+            else {
+                return;
+            };
+            let hash = Fx::default().hash_one(file_name(path));
+            let before = self.last.insert(hash, at).map_or(0, |b| b + 1);
+            self.entries.push((task, k, before));
+        }
+    }
+
+    /// The distinct paths named `name` that tasks of `done` write.
+    fn paths<'t>(&self, name: &str, done: &'t [Task]) -> Vec<&'t str> {
+        let mut out: Vec<&str> = Vec::new();
+        let mut at = self.last.get(&Fx::default().hash_one(name)).map(|&a| a as usize);
+        while let Some(&(task, k, before)) = at.and_then(|a| self.entries.get(a)) {
+            let path = done.get(task as usize).and_then(|t| t.paths.get(k as usize));
+            if let Some(path) = path.filter(|p| file_name(p) == name) {
+                if !out.contains(&path.as_str()) {
+                    out.push(path);
+                }
+            }
+            at = (before as usize).checked_sub(1);
+        }
+        out.reverse();
+        out
+    }
+}
+
 /// The inputs of resolving the candidates of one task.
 struct Scope<'a> {
     cx: Option<&'a Context>,
@@ -1274,7 +1320,7 @@ struct Scope<'a> {
     writes_ignore: bool,
     /// Files earlier tasks of the plan write, by file name: a bare name
     /// (`in RideRecorder.razor`) continues the one an earlier task made.
-    earlier: Option<&'a FxMap<String, Vec<String>>>,
+    earlier: Option<(&'a Earlier, &'a [Task])>,
     /// Whether the paths come from an explicit declaration (`Files:`): the
     /// author wrote them for this purpose, so they are repository paths as
     /// written, never joined to a directory of the context.
@@ -1292,7 +1338,7 @@ pub fn resolve_tasks(
     let root = locks::root_text(options.root.as_deref());
     let cx = options.context.as_deref();
     let mut section_dirs: Vec<Option<Vec<Cow<str>>>> = vec![None; sections.len()];
-    let mut earlier: FxMap<String, Vec<String>> = FxMap::default();
+    let mut earlier = Earlier::default();
     for i in 0..tasks.len() {
         let section = section_of.get(i).copied().unwrap_or(usize::MAX);
         let (done, rest) = tasks.split_at_mut(i);
@@ -1326,13 +1372,8 @@ pub fn resolve_tasks(
             }
         }
         let heading_dirs: &[Cow<str>] = if own.is_empty() { single.as_slice() } else { own };
-        resolve_task(task, heading_dirs, cx, root.as_deref(), Some(&earlier));
-        for path in task.paths.iter().filter(|p| !p.ends_with('/') && p.contains('/')) {
-            let list = earlier.entry(file_name(path).to_string()).or_default();
-            if !list.contains(path) {
-                list.push(path.clone());
-            }
-        }
+        resolve_task(task, heading_dirs, cx, root.as_deref(), Some((&earlier, &*done)));
+        earlier.add(i, &task.paths);
     }
     if let Some(cx) = cx {
         inherit::carry(tasks, sections, section_of, cx);
@@ -1345,7 +1386,7 @@ pub(super) fn resolve_task(
     heading_dirs: &[Cow<str>],
     cx: Option<&Context>,
     root: Option<&str>,
-    earlier: Option<&FxMap<String, Vec<String>>>,
+    earlier: Option<(&Earlier, &[Task])>,
 ) {
     let declared = declarations(task);
     let mut found: Vec<Found> = Vec::new();
@@ -1814,11 +1855,15 @@ fn resolve_bare(
     // Tracked in several places and none of them named: no guess. A name
     // merely mentioned beside another directory (`... on SKILL.md content`
     // in a task about `scripts/x.ts`) is not placed there either.
+    // Files of that name earlier tasks write, looked up only for a name no tracked file has.
+    let made: Vec<&str> = match scope.earlier {
+        Some((earlier, done)) if tracked.is_empty() && !root_file => earlier.paths(name, done),
+        _ => Vec::new(),
+    };
     if tracked.is_empty() {
         // The one file of that name an earlier task writes: this task continues it.
-        let made = scope.earlier.and_then(|earlier| earlier.get(name)).map_or(&[][..], Vec::as_slice);
-        if let ([one], false) = (made, root_file) {
-            return Ok((one.clone(), From::Heading));
+        if let ([one], false) = (made.as_slice(), root_file) {
+            return Ok((one.to_string(), From::Heading));
         }
         // Several made by earlier tasks: none of them, nor a guess beside them.
         if let ([one], false, true) = (scope.heading_dirs, root_file, made.is_empty()) {
@@ -1838,9 +1883,7 @@ fn resolve_bare(
     let tracked_somewhere = !tracked.is_empty();
     let mut candidates: Vec<String> = tracked;
     if !root_file && !tracked_somewhere {
-        if let Some(made) = scope.earlier.and_then(|earlier| earlier.get(name)) {
-            candidates.extend(made.iter().cloned());
-        }
+        candidates.extend(made.iter().map(|p| p.to_string()));
         candidates.extend(scope.task_dirs.iter().map(|d| join(d, name)));
         candidates.extend(scope.heading_dirs.iter().map(|d| join(d, name)));
     }
@@ -2464,7 +2507,6 @@ mod tests {
 
     #[test]
     fn the_fast_hash_agrees_with_equality() {
-        use std::hash::BuildHasher;
         let build = Fx::default();
         let hash = |s: &str| build.hash_one(s);
         assert_eq!(hash("src/a.rs"), hash("src/a.rs"));

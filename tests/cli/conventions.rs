@@ -11,6 +11,32 @@ fn usage_error_exits_2() {
 }
 
 #[test]
+fn a_usage_error_under_json_prints_an_error_document() {
+    let repo = TestRepo::empty();
+    let run = repo.par(&["--json", "finish"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert_eq!(
+        run.json(),
+        serde_json::json!({"version": 1, "error": {
+            "message": "the following required arguments were not provided: <ID>",
+            "causes": [],
+            "hints": ["Usage: git par finish <ID>", "For more information, try '--help'."],
+            "exit": 2,
+        }})
+    );
+    assert!(run.stderr.starts_with("error:"), "clap's text stays on stderr: {}", run.stderr);
+    let run = repo.par(&["--json", "strat"]);
+    assert_eq!(
+        (run.code, run.json()["error"]["hints"][0].clone()),
+        (2, "tip: a similar subcommand exists: 'start'".into())
+    );
+    // Without --json, or with it only after `--`, stdout stays empty; --help is not an error.
+    assert_eq!(repo.par(&["finish"]).stdout, "");
+    assert_eq!(repo.par(&["run", "T001", "--", "--json"]).stdout, "");
+    assert!(!repo.par(&["--json", "--help"]).success().stdout.starts_with('{'), "help text, not JSON");
+}
+
+#[test]
 fn help_and_version_exit_0() {
     let repo = TestRepo::empty();
     let help = repo.par(&["--help"]).success();

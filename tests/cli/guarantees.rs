@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::common::{hostless, state, strace_works, Run, TestRepo, TASKS_FILE};
+use crate::common::{hostless, isolated, state, strace_works, Run, TestRepo, TASKS_FILE};
 
 const PLAN: &str = "# Tasks: Guarantees\n\n## Phase 1: Parallel\n\n\
 - [ ] T001 [P] Edit `src/a.txt`\n\
@@ -100,10 +100,30 @@ fn a_patch_applied_with_git_am_to_another_tasks_file_does_not_land() {
          src/a.txt: locked by T001 (tester@host)\n\
          hint: a commit reached par/T002 without the pre-commit check (git am, cherry-pick, merge, --no-verify, no hook); \
          take the change out of par/T002, or wait until T001 lands or is aborted and finish again\n\
+         hint: to take it out, in T002's worktree: git restore --source=\"$(git merge-base HEAD main)\" \
+         --staged --worktree -- src/a.txt && git commit -m \"Leave T001's files alone\"\n\
          hint: nothing changed: main and par/T002 are as they were\n"
     );
     assert_eq!(untouched(&repo, "T002"), before);
     assert_eq!(repo.read("src/a.txt"), "a\n");
+
+    // The hint works as written, through the pre-commit hook: putting another
+    // task's file back as it was at the fork point takes nothing from it.
+    let command = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("hint: to take it out, in T002's worktree: "))
+        .unwrap();
+    let undo = isolated("sh", &repo.home).current_dir(&wts[1]).args(["-c", command]).output().unwrap();
+    assert!(undo.status.success(), "{}", String::from_utf8_lossy(&undo.stderr));
+    // Changing the file again is still refused by the hook.
+    std::fs::write(wts[1].join("src/a.txt"), "a, changed again\n").unwrap();
+    let again = repo.try_git_in(&wts[1], &["commit", "-q", "-am", "Change a.txt again"]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains("src/a.txt: locked by T001"), "{}", again.stderr);
+    repo.git_in(&wts[1], &["checkout", "--", "src/a.txt"]);
+    repo.par(&["finish", "T002"]).success();
+    assert_eq!(repo.git(&["show", "main:src/a.txt"]), "a\n", "T001's file never changed on main");
 }
 
 #[test]
@@ -124,6 +144,8 @@ fn a_task_based_on_another_tasks_branch_cannot_land_that_tasks_work() {
          src/b.txt: locked by T002 (tester@host)\n\
          hint: a commit reached par/T003 without the pre-commit check (git am, cherry-pick, merge, --no-verify, no hook); \
          take the change out of par/T003, or wait until T002 lands or is aborted and finish again\n\
+         hint: to take it out, in T003's worktree: git restore --source=\"$(git merge-base HEAD main)\" \
+         --staged --worktree -- src/b.txt && git commit -m \"Leave T002's files alone\"\n\
          hint: nothing changed: main and par/T003 are as they were\n"
     );
     assert_eq!(untouched(&repo, "T003"), before);
