@@ -4,8 +4,8 @@
 //! release `git-par` binary side by side with plain git on the same
 //! repository, in one run, printing medians and ratios as a markdown table
 //! (copied into BENCHMARKS.md). Sections: list, deps, lock-status, check,
-//! start, scale (check and start with 1,000 active tasks), finish, up. Each
-//! figure is the median of several runs; DESIGN §10 holds the targets.
+//! start, scale (check and start with 1,000 active tasks), finish, up, remote.
+//! Each figure is the median of several runs; DESIGN §10 holds the targets.
 //!
 //! `GIT_PAR_BENCH_BIN=/path/to/git-par` measures that binary instead of this
 //! build (the same measurements, for a before/after run back to back).
@@ -49,6 +49,9 @@ fn main() -> Result<()> {
     }
     if wanted("train") {
         train(&base, &mut report)?;
+    }
+    if wanted("remote") {
+        remote(&base, &mut report)?;
     }
     if wanted("up") {
         up(&base, &mut report)?;
@@ -630,6 +633,172 @@ fn train(base: &Path, report: &mut Report) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A `git daemon` serving `root` on 127.0.0.1 (killed when dropped), or
+/// `None` when git has no daemon here.
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn daemon(root: &Path) -> Result<Option<(Daemon, u16)>> {
+    let exec = Command::new("git").arg("--exec-path").output()?;
+    let program = PathBuf::from(String::from_utf8_lossy(&exec.stdout).trim()).join("git-daemon");
+    if !program.is_file() {
+        return Ok(None);
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let child = Command::new(program)
+        .args(["--enable=receive-pack", "--reuseaddr", "--listen=127.0.0.1", "--export-all"])
+        .arg(format!("--port={port}"))
+        .arg(format!("--base-path={}", root.display()))
+        .arg(root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let daemon = Daemon(child);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > Duration::from_secs(10) {
+            return Err("git daemon did not listen".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(Some((daemon, port)))
+}
+
+fn git_out(dir: &Path, args: &[&str]) -> Result<String> {
+    let mut c = cmd("git", dir);
+    c.args(args).stdout(Stdio::piped());
+    let out = c.output()?;
+    if !out.status.success() {
+        return Err(format!("git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Remote mode (DESIGN §9, §10) on a loopback remote (`git daemon` on
+/// 127.0.0.1, else `file://`): a lock change and a start against a bare
+/// `git fetch` + `git push` of one ref to the same remote, and a landing
+/// against plain git's landing plus `git push` of main. Each pair runs
+/// interleaved, round by round.
+fn remote(base: &Path, report: &mut Report) -> Result<()> {
+    let root = base.join("remote-srv");
+    fs::create_dir_all(&root)?;
+    let seed = base.join("remote-seed");
+    let runs = 11;
+    let mut plan = String::from("## Phase 1\n\n");
+    for i in 0..=runs {
+        let _ = writeln!(plan, "- [ ] T{i:03} [P] Task {i} in `src/mod_{i:03}/file_00.rs`");
+    }
+    big_repo(&seed, 2_000, &[("specs/001-bench/tasks.md".to_string(), plan)])?;
+    git(&root, &["clone", "-q", "--bare", &seed.to_string_lossy(), "plan.git"])?;
+    let served = daemon(&root)?;
+    let (url, how) = match &served {
+        Some((_, port)) => (format!("git://127.0.0.1:{port}/plan.git"), "git daemon on 127.0.0.1"),
+        None => (format!("file://{}", root.join("plan.git").display()), "file://"),
+    };
+    eprintln!("remote mode, {how}");
+    let dir = base.join("remote-clone");
+    git(base, &["clone", "-q", &url, &dir.to_string_lossy()])?;
+    git(&dir, &["config", "par.remote", "origin"])?;
+    // The first start creates refs/par/state.
+    par(&dir, &["start", "T000"])?;
+    let plain_fetch_push = |round: usize| -> Result<Duration> {
+        let head = git_out(&dir, &["rev-parse", "HEAD^{tree}"])?;
+        let commit = git_out(&dir, &["commit-tree", &head, "-m", &format!("plain {round}")])?;
+        let t = Instant::now();
+        git(&dir, &["fetch", "-q", "origin", "+refs/par/state:refs/bench/state"])?;
+        git(&dir, &["push", "-q", "origin", &format!("+{commit}:refs/bench/plain")])?;
+        Ok(t.elapsed())
+    };
+
+    // A lock change: one fetch, one push.
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for i in 0..=runs {
+        let t = Instant::now();
+        par(&dir, &["lock", "T000", "--add", &format!("src/mod_{:03}/file_01.rs", 50 + i)])?;
+        ours.push(t.elapsed());
+        theirs.push(plain_fetch_push(i)?);
+    }
+    report.row(
+        &format!("remote: lock change (vs git fetch + git push of one ref), {how}"),
+        median_of(ours),
+        Some(median_of(theirs)),
+        "≤ 1.5×",
+    );
+
+    // A start: one fetch, one push, and the worktree (as `git worktree add -b`).
+    let (mut ours, mut theirs, mut plain_add) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 1..=runs {
+        let t = Instant::now();
+        par(&dir, &["start", &format!("T{i:03}")])?;
+        ours.push(t.elapsed());
+        let fetch_push = plain_fetch_push(100 + i)?;
+        let path = base.join("remote-plain").join(format!("w{i}"));
+        let t = Instant::now();
+        git(&dir, &["worktree", "add", "-q", "-b", &format!("plain/{i}"), &path.to_string_lossy(), "main"])?;
+        let add = t.elapsed();
+        plain_add.push(add);
+        theirs.push(fetch_push + add);
+    }
+    report.row(
+        &format!("remote: start (vs git worktree add -b + git fetch + git push of one ref), {how}"),
+        median_of(ours),
+        Some(median_of(theirs)),
+        "≤ 1.5×",
+    );
+
+    // A landing: one atomic push of main and the state, against plain git's
+    // landing (merge --no-ff, worktree remove, branch -d) and `git push` of main.
+    let (mut ours, mut theirs, mut pushes) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 1..=runs {
+        let id = format!("T{i:03}");
+        let task_wt = base.join("remote-clone.par").join(&id);
+        fs::write(task_wt.join(format!("src/mod_{i:03}/file_00.rs")), "changed by the task\n")?;
+        git(&task_wt, &["commit", "-q", "--no-verify", "-am", "task work"])?;
+        let plain_wt = base.join("remote-plain").join(format!("w{i}"));
+        fs::write(plain_wt.join(format!("src/mod_{:03}/file_02.rs", i)), "changed by plain git\n")?;
+        git(&plain_wt, &["commit", "-q", "--no-verify", "-am", "plain work"])?;
+        let t = Instant::now();
+        par(&dir, &["finish", &id])?;
+        ours.push(t.elapsed());
+        let t = Instant::now();
+        git(&dir, &["merge", "-q", "--no-ff", "--no-verify", "-m", "plain landing", &format!("plain/{i}")])?;
+        git(&dir, &["worktree", "remove", &plain_wt.to_string_lossy()])?;
+        git(&dir, &["branch", "-q", "-d", &format!("plain/{i}")])?;
+        let p = Instant::now();
+        git(&dir, &["push", "-q", "origin", "main"])?;
+        pushes.push(p.elapsed());
+        theirs.push(t.elapsed());
+    }
+    report.row(
+        &format!(
+            "remote: finish (vs git merge --no-ff + worktree remove + branch -d + git push of main), {how}"
+        ),
+        median_of(ours),
+        Some(median_of(theirs)),
+        "≤ 1.5×",
+    );
+    report.row(&format!("remote: git push of main alone, {how}"), median_of(pushes), None, "—");
+    Ok(())
+}
+
+fn median_of(mut times: Vec<Duration>) -> Duration {
+    // The first round warms the caches.
+    if times.len() > 2 {
+        times.remove(0);
+    }
+    times.sort();
+    times[times.len() / 2]
 }
 
 /// A 40-task plan in the shape of a spec-kit one: setup, a wide

@@ -34,6 +34,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub strict_phases: bool,
 
+    /// Keep the state on this git remote, in refs/par/state (default: par.remote).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub remote: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -59,6 +63,8 @@ pub enum Command {
     Run(RunArgs),
     Tmux(TmuxArgs),
     Doctor(DoctorArgs),
+    Sync(SyncArgs),
+    Log(LogArgs),
     Up(UpArgs),
     Demo(DemoArgs),
     Completions(CompletionsArgs),
@@ -262,10 +268,28 @@ pub struct UnlockArgs {
     pub force: bool,
 }
 
+/// Fetch the state from the remote now (remote mode: `par.remote` or --remote).
+///
+/// Every git-par command fetches it once anyway; the pre-commit hook never
+/// does, and checks against the copy the last command fetched.
+#[derive(Debug, Args)]
+pub struct SyncArgs {}
+
+/// Show the audit log of the remote state: one line per change, newest first.
+///
+/// The same history as `git log refs/par/remote/state` (remote mode).
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Show at most N changes.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub max_count: Option<usize>,
+}
+
 /// Show the active tasks and the paths they hold.
 #[derive(Debug, Args)]
 pub struct LockStatusArgs {
-    /// Only tasks whose worktree or branch is gone.
+    /// Only stale tasks: this machine's whose worktree or branch is gone and,
+    /// in remote mode, any whose machine sent no heartbeat for par.lockTTL (default 24h).
     #[arg(long)]
     pub stale: bool,
 }

@@ -19,7 +19,9 @@ use git_par::land::{LandError, Resume, Stash};
 use git_par::lifecycle::{AbortError, BlockError, LockError, StartError, TaskError};
 use git_par::locks::PatternError;
 use git_par::prepare::PrepareError;
+use git_par::repo::remote::{ServerRefused, Unreachable};
 use git_par::repo::RepoError;
+use git_par::state::remote::{PushUncertain, RemoteError};
 use git_par::state::StateError;
 use git_par::tasks::deps::CycleError;
 use git_par::tasks::discover::TaskFileError;
@@ -118,6 +120,10 @@ pub fn refusal(err: &anyhow::Error) -> Option<Refusal> {
     }
     find!(
         Refusal => Refusal::clone,
+        RemoteError => remote,
+        PushUncertain => push_uncertain,
+        Unreachable => unreachable,
+        ServerRefused => server_refused,
         LandError => land,
         StartError => start,
         TaskError => task,
@@ -160,6 +166,52 @@ fn repo(e: &RepoError) -> Refusal {
         RepoError::Bare { .. } => "run git-par in a clone with a working tree",
         RepoError::UnknownRevision { .. } => "pass a branch, tag or commit that exists",
     })
+}
+
+fn remote(e: &RemoteError) -> Refusal {
+    match e {
+        RemoteError::NoSuchRemote { remote } => failed(e).hint(format!(
+            "add it with `git remote add {remote} URL`, or name another with `git config par.remote NAME` (or --remote NAME)"
+        )),
+        RemoteError::Busy { .. } => Refusal::busy(e.to_string())
+            .hint("run the command again; `git par log` shows what the other machines did"),
+        RemoteError::LocalTasksActive { .. } => failed(e).hint(
+            "finish or abort them first (without par.remote), then turn remote mode on: `git config par.remote NAME`",
+        ),
+        RemoteError::RemoteTasksActive { remote, .. } => failed(e).hint(format!(
+            "finish or abort them first, or keep using it: `git config par.remote {remote}` (or --remote {remote})"
+        )),
+        RemoteError::NoRemoteMain { remote, main } => {
+            failed(e).hint(format!("push it first: `git push {remote} {main}`"))
+        }
+        RemoteError::MainAhead { remote, main } => failed(e).hint(format!(
+            "tasks land on {remote}/{main}: push your commits first (`git push {remote} {main}`), or move them to a branch"
+        )),
+        RemoteError::NotRemoteMode { .. } => failed(e)
+            .hint("keep the state on a shared remote with `git config par.remote origin` (or --remote NAME)"),
+        RemoteError::BadStateCommit { remote, .. } => failed(e).hint(format!(
+            "look at it with `git fetch {remote} refs/par/state && git log -p FETCH_HEAD`; an administrator can delete the ref to start afresh"
+        )),
+    }
+}
+
+fn push_uncertain(e: &PushUncertain) -> Refusal {
+    failed(e).hint(
+        "run `git par doctor --repair` once the remote answers: it asks the remote, then completes or rolls back the landing",
+    )
+}
+
+fn unreachable(e: &Unreachable) -> Refusal {
+    failed(e).hint(format!(
+        "check that `git fetch {}` works from here; git-par never falls back to a local state in remote mode",
+        e.remote
+    ))
+}
+
+fn server_refused(e: &ServerRefused) -> Refusal {
+    failed(e).hint(
+        "the server must accept pushes to refs/par/state (and to the main branch); see README \"Several machines\" for hosted servers",
+    )
 }
 
 fn state(e: &StateError) -> Refusal {

@@ -70,6 +70,9 @@ pub struct Config {
     /// `par.limit.<class>`: tasks of that class per wave.
     pub limits: BTreeMap<String, usize>,
     pub remote: Option<String>,
+    /// `par.lockTTL`: how long a machine may go without a heartbeat before
+    /// its tasks show as stale (remote mode; nothing expires by itself).
+    pub lock_ttl: std::time::Duration,
     /// `par.agent`: the command `git par up` runs in each task's worktree (DESIGN §11).
     pub agent: Option<String>,
     /// `par.copy`: globs of ignored files copied from the main worktree into each new worktree (multi-valued).
@@ -77,6 +80,9 @@ pub struct Config {
     /// `par.setup`: the command run in each new worktree before it is handed over (DESIGN §12).
     pub setup: Option<String>,
 }
+
+/// `par.lockTTL` when it is not set.
+pub const DEFAULT_LOCK_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 impl Config {
     /// Reads the settings visible from `repo` (local, global, system).
@@ -95,6 +101,9 @@ impl Config {
             log_dir: get("par.logDir").unwrap_or_else(|| "logs/parallel".to_string()),
             command: get("par.command"),
             remote: get("par.remote"),
+            lock_ttl: get("par.lockTTL")
+                .and_then(|text| humantime::parse_duration(text.trim()).ok())
+                .unwrap_or(DEFAULT_LOCK_TTL),
             agent: get("par.agent").filter(|v| !v.trim().is_empty()),
             setup: get("par.setup").filter(|v| !v.trim().is_empty()),
             ..Config::default()

@@ -70,6 +70,9 @@ pub enum Kind {
     /// A worktree no active task owns whose work is on the main branch (a
     /// note): kept by `finish --keep`, or holding nothing main lacks.
     KeptWorktree,
+    /// Remote mode: a task another machine holds (a note; a problem when its
+    /// heartbeat is older than `par.lockTTL`). Reported, never repaired here.
+    OtherMachine,
 }
 
 /// Whether a finding needs doing something about.
@@ -305,6 +308,8 @@ pub fn apply(ws: &Workspace, repair: &Repair) -> Result<String> {
         Repair::DropStateEntry { task } => ws.with_worktrees_locked(|| {
             ws.state().update(|state| {
                 let still_stale = match state.tasks.get(task) {
+                    // Another machine's task is never dropped here.
+                    Some(entry) if crate::lifecycle::on_other_machine(ws, entry) => false,
                     Some(entry) => !entry.worktree.exists() && !ws.repo.branch_exists(&entry.branch)?,
                     None => false,
                 };
@@ -457,6 +462,24 @@ fn active_tasks(ws: &Workspace, survey: &Survey) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for task in state.tasks.values() {
         if survey.intents.iter().any(|i| i.task == task.id && i.started_at == task.started_at) {
+            continue;
+        }
+        if crate::lifecycle::on_other_machine(ws, task) {
+            // Its worktree is on its own machine: only its owner repairs it.
+            let id = &task.id;
+            let beat = crate::lifecycle::heartbeat(state, task);
+            let stale = crate::lifecycle::staleness(ws, state, task)?;
+            let message = format!("{id} is held by {} on another machine (heartbeat {beat})", task.owner);
+            let finding = match stale {
+                Some(why) => {
+                    Finding::new(Kind::OtherMachine, format!("{message}: stale, {why}")).advice(format!(
+                        "ask {} about it; if that machine is gone, `git par unlock {id} --force`",
+                        task.owner
+                    ))
+                }
+                None => Finding::new(Kind::OtherMachine, message).note(),
+            };
+            findings.push(finding.task(id));
             continue;
         }
         let worktree_gone = !task.worktree.is_dir();

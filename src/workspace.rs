@@ -12,7 +12,7 @@ use anyhow::{Context as _, Result};
 
 use crate::config::Config;
 use crate::repo::Repo;
-use crate::state::{Event, LocalBackend, Lock, ParDir, State, StateBackend};
+use crate::state::{remote, Event, LocalBackend, Lock, ParDir, RemoteBackend, State, StateBackend};
 use crate::tasks::discover::TaskFileError;
 use crate::tasks::{self, TaskFile};
 
@@ -37,6 +37,8 @@ pub struct Options {
     pub tasks: Option<PathBuf>,
     /// `--strict-phases`.
     pub strict_phases: bool,
+    /// `--remote NAME`: keep the state on that remote (else `par.remote`).
+    pub remote: Option<String>,
 }
 
 /// An opened repository with its configuration and state: what every verb
@@ -70,7 +72,14 @@ impl Workspace {
         let repo = Repo::discover(&options.cwd)?;
         let config = Config::load(&repo)?;
         let par = ParDir::in_git_dir(&repo.common_dir);
-        let backend = Box::new(LocalBackend::new(par.clone()));
+        let remote = options.remote.as_ref().or(config.remote.as_ref()).filter(|r| !r.is_empty());
+        let backend: Box<dyn StateBackend> = match remote {
+            Some(remote) => Box::new(RemoteBackend::open(&repo.common_dir, remote, par.clone())?),
+            None => {
+                remote::leave_remote_mode(&par)?;
+                Box::new(LocalBackend::new(par.clone()))
+            }
+        };
         Ok(Workspace { options, repo, config, par, backend })
     }
 

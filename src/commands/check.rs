@@ -14,7 +14,7 @@ use git_par::config::EnforceScope;
 use git_par::hook::{self, Reason, Verdict, Violation};
 use git_par::repo::index::{self, GitDirs};
 use git_par::repo::Repo;
-use git_par::state::{LocalBackend, ParDir, StateBackend as _};
+use git_par::state::{remote, LocalBackend, ParDir, StateBackend as _};
 use git_par::workflow::shell_quote;
 use git_par::workspace::Options;
 
@@ -33,8 +33,15 @@ pub fn run(args: &CheckArgs, options: &Options, ui: &Ui) -> Result<()> {
         // Not found the quick way: let the full discovery say why (not a repository, bare...).
         None => GitDirs::of(&Repo::discover(&options.cwd)?),
     };
-    let backend = LocalBackend::new(ParDir::in_git_dir(&dirs.common_dir));
-    let state = backend.load()?;
+    let par = ParDir::in_git_dir(&dirs.common_dir);
+    // Remote mode: the copy the last git-par command fetched; never the network.
+    let fetched = remote::fetched_copy(&par)?;
+    let remote_mode = fetched.is_some();
+    let backend = LocalBackend::new(par);
+    let state = match fetched {
+        Some(state) => state,
+        None => backend.load()?,
+    };
     if state.tasks.is_empty() {
         return render(&Verdict::default(), staged, ui);
     }
@@ -73,7 +80,11 @@ pub fn run(args: &CheckArgs, options: &Options, ui: &Ui) -> Result<()> {
         _ => EnforceScope::Error,
     };
     let mut verdict = hook::check(&state, me, scope, &paths);
-    if let (Some(id), false, false) = (me, verdict.acquire.is_empty(), verdict.refused()) {
+    if let (Some(id), false, false, true) = (me, verdict.acquire.is_empty(), verdict.refused(), remote_mode) {
+        // The hook stays off the network: the landing takes the paths, in
+        // its transaction on the remote state.
+        ui.status(&format!("{id} takes {} when it lands", verdict.acquire.join(", ")));
+    } else if let (Some(id), false, false) = (me, verdict.acquire.is_empty(), verdict.refused()) {
         // Only a commit that goes through takes its paths; a refused one takes none.
         let taken = hook::acquire(&backend, id, &verdict.acquire)?;
         if taken.is_empty() {

@@ -18,6 +18,7 @@ mod lock_status;
 mod plan;
 mod run;
 mod start;
+mod sync;
 mod tmux;
 mod up;
 
@@ -37,7 +38,12 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
         Some(dir) => std::env::current_dir().context("reading the current directory")?.join(dir),
         None => std::env::current_dir().context("reading the current directory")?,
     };
-    let options = Options { cwd, tasks: cli.tasks.clone(), strict_phases: cli.strict_phases };
+    let options = Options {
+        cwd,
+        tasks: cli.tasks.clone(),
+        strict_phases: cli.strict_phases,
+        remote: cli.remote.clone(),
+    };
     match cli.command {
         // Commands that need no repository.
         Command::Completions(args) => completions::completions(&args, ui),
@@ -66,6 +72,8 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 Command::Run(args) => run::run(&args, ws, ui),
                 Command::Tmux(args) => tmux::run(&args, ws, ui),
                 Command::Doctor(args) => doctor::run(&args, ws, ui),
+                Command::Sync(args) => sync::sync(&args, ws, ui),
+                Command::Log(args) => sync::log(&args, ws, ui),
                 Command::Up(args) => up::run(&args, ws, ui),
                 Command::Lint(args) => lint::run(&args, ws, ui),
                 Command::Completions(_)

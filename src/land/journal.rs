@@ -249,7 +249,7 @@ pub fn interrupted(ws: &Workspace) -> Result<Vec<Interrupted>> {
     let holder = live_holder(ws.par())?;
     let mut out = Vec::new();
     for journal in journals {
-        let committed = committed(&ws.repo, &journal)?;
+        let committed = committed(ws, &journal)?;
         // Holding the merge queue, or riding the train (verifying, waiting).
         let live = holder.as_deref() == Some(journal.task.as_str()) || is_member(ws.par(), &journal.task);
         out.push(Interrupted { journal, committed, live });
@@ -278,8 +278,10 @@ pub fn remove_journal_temp(par: &ParDir, path: &Path, wait: Option<Duration>) ->
 }
 
 /// Whether the journal's landing passed the commit point: main is at the
-/// landing commit or has it in its history.
-pub(super) fn committed(repo: &Repo, journal: &Journal) -> Result<bool> {
+/// landing commit or has it in its history. In remote mode the commit
+/// point is the push, so the remote's main is asked.
+pub(super) fn committed(ws: &Workspace, journal: &Journal) -> Result<bool> {
+    let repo = &ws.repo;
     if journal.step >= Step::Landed {
         return Ok(true);
     }
@@ -287,10 +289,29 @@ pub(super) fn committed(repo: &Repo, journal: &Journal) -> Result<bool> {
         return Ok(false);
     }
     let Some(landing) = Journal::oid(&journal.landing) else { return Ok(false) };
-    let Some(main) = git::ref_target(&repo.git, &format!("refs/heads/{}", journal.main_branch))? else {
-        return Ok(false);
+    let main = match ws.state().remote() {
+        Some(remote) => Some(remote.fetch_main(&journal.main_branch)?),
+        None => git::ref_target(&repo.git, &format!("refs/heads/{}", journal.main_branch))?,
     };
+    let Some(main) = main else { return Ok(false) };
     Ok(main == landing || repo.git.graph_descendant_of(main, landing).unwrap_or(false))
+}
+
+/// Remote mode: a landing whose push happened before its process died;
+/// the local main follows it if it has not moved since.
+fn follow_pushed_landing(ws: &Workspace, journal: &Journal) -> Result<()> {
+    let (Some(old), Some(landing)) = (Journal::oid(&journal.main_old), Journal::oid(&journal.landing)) else {
+        return Ok(());
+    };
+    if ws.state().remote().is_none() {
+        return Ok(());
+    }
+    let main_ref = format!("refs/heads/{}", journal.main_branch);
+    if git::ref_target(&ws.repo.git, &main_ref)? == Some(old) {
+        let log = format!("git-par doctor: {} landed on the remote", journal.task);
+        git::compare_and_swap(&ws.repo.git, &main_ref, old, landing, &log)?;
+    }
+    Ok(())
 }
 
 /// Repairs the interrupted finish of `task`: completes it if it passed the
@@ -322,6 +343,7 @@ pub fn recover(ws: &Workspace, task: &str, wait: Option<Duration>) -> Result<Opt
         }
         if found.committed {
             if journal.step < Step::Landed {
+                follow_pushed_landing(ws, &journal)?;
                 journal.advance(ws.par(), Step::Landed)?;
             }
             complete(ws, &mut journal, None, &mut warnings)?;

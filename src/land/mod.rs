@@ -43,6 +43,7 @@ use crate::workspace::Workspace;
 mod build;
 mod check;
 mod error;
+mod follow;
 mod journal;
 mod message;
 mod queue;
@@ -171,6 +172,13 @@ pub fn finish(ws: &Workspace, req: &Request, progress: &dyn Fn(Progress<'_>)) ->
     active_task(ws, &state, req)?;
     if req.dry_run {
         return dry_run(ws, &state, req);
+    }
+    if let Some(remote) = ws.state().remote() {
+        // Remote mode lands one at a time by an atomic push (the train is
+        // local): the merge lock is held throughout, as with --no-train.
+        remote.set_wait(req.wait.unwrap_or(crate::state::remote::DEFAULT_WAIT));
+        let req = Request { train_depth: 1, ..req.clone() };
+        return with_merge_lock(ws.par(), &req.id, req.wait, progress, || land(ws, &req, progress));
     }
     if req.train_depth > 1 {
         return train::land(ws, req, progress);
@@ -318,6 +326,7 @@ fn run_landing(
     match result {
         Ok(landing) => Ok(landing),
         Err(e) if is_crash(&e) => Err(e),
+        Err(e) if is_uncertain(&e) => Err(e),
         Err(e) if journal.step >= Step::Landed => Err(e.context(format!(
             "{} landed on {}, but finishing up failed; run `git par doctor --repair`",
             req.id, req.main_branch
@@ -339,6 +348,12 @@ fn run_landing(
             }
         }
     }
+}
+
+/// Whether `e` says the landing's push may have happened: then nothing is
+/// rolled back, and `doctor --repair` asks the remote.
+fn is_uncertain(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<crate::state::remote::PushUncertain>().is_some())
 }
 
 fn set_status(ws: &Workspace, id: &str, status: TaskStatus) -> Result<()> {
@@ -363,6 +378,7 @@ fn land_steps(
     let mut attempt = 0;
     let (prepared, main_lock, scope_warnings) = loop {
         attempt += 1;
+        follow::follow_remote_main(ws, req, checked, journal)?;
         let main_old = git::ref_target(&repo.git, &main_ref)?
             .with_context(|| format!("the main branch '{}' disappeared", req.main_branch))?;
         let prepared = prepare(ws, req, checked, journal, main_old, &sigs, progress)?;
@@ -542,6 +558,8 @@ fn commit_point(
     // The locks are checked, and main moved, in one step of the state:
     // no task can take a path this landing changes in between.
     let mut warnings = Vec::new();
+    // Remote mode: the task is released in the state pushed with main.
+    let release = ws.state().releases_at_commit_point().then(|| sync::finish_event(journal, landing));
     let moved = {
         let main_move =
             MainMove { repo: &repo.git, refname: &main_ref, old: main_old, new: landing, log: &log };
@@ -553,9 +571,15 @@ fn commit_point(
             paths: landed_paths,
             req,
         };
-        let landed = ws.state().land_dyn(&main_move, &mut ahead, &mut |state, _| {
+        let landed = ws.state().land_dyn(&main_move, &mut ahead, &mut |state, events| {
             warnings =
                 guard::enforce(state, &req.id, branch, &req.main_branch, req.enforce_scope, landed_paths)?;
+            if let Some(finished) = &release {
+                state.tasks.remove(&req.id);
+                state.acquiring.remove(&req.id);
+                state.landed.insert(req.id.clone());
+                events.push(finished.clone());
+            }
             Ok(())
         })?;
         match landed {

@@ -37,23 +37,17 @@ pub(super) fn complete(
     }
     let tested = Journal::oid(&journal.task_head).or(Oid::from_str(&journal.task_tip).ok());
     if journal.step < Step::Released {
-        // The task's locks go, and the landing is recorded, in one change.
-        let fields = serde_json::json!({
-            "commit": landing.to_string(),
-            "strategy": journal.strategy,
-            "main_branch": journal.main_branch,
-            "commits": journal.commits,
-            "files": journal.files,
-            "task_tip": tested.map(|t| t.to_string()),
-            "kept": journal.keep,
-        });
-        let finished = Event::new(&state::now(), "finish", &journal.task, fields);
-        let ((), recorded) = ws.state().transact(|state, events| {
-            state.tasks.remove(&journal.task);
-            events.push(finished.clone());
-            Ok(())
-        })?;
-        recorded.check()?;
+        // The task's locks go, and the landing is recorded, in one change
+        // (in remote mode that change was pushed with main).
+        if !ws.state().releases_at_commit_point() {
+            let finished = finish_event(journal, landing);
+            let ((), recorded) = ws.state().transact(|state, events| {
+                state.tasks.remove(&journal.task);
+                events.push(finished.clone());
+                Ok(())
+            })?;
+            recorded.check()?;
+        }
         journal.advance(ws.par(), Step::Released)?;
         crash_point("released")?;
     }
@@ -134,6 +128,21 @@ fn keep_at_landing(
         warnings.push(format!("{} was kept at the commit it was verified on: {e:#}", journal.branch));
     }
     Ok(())
+}
+
+/// The `finish` event of the journal's landing as `landing`.
+pub(super) fn finish_event(journal: &Journal, landing: Oid) -> Event {
+    let tested = Journal::oid(&journal.task_head).or(Oid::from_str(&journal.task_tip).ok());
+    let fields = serde_json::json!({
+        "commit": landing.to_string(),
+        "strategy": journal.strategy,
+        "main_branch": journal.main_branch,
+        "commits": journal.commits,
+        "files": journal.files,
+        "task_tip": tested.map(|t| t.to_string()),
+        "kept": journal.keep,
+    });
+    Event::new(&state::now(), "finish", &journal.task, fields)
 }
 
 /// Step 6, the worktree part: brings the worktree that has the main branch

@@ -75,7 +75,12 @@ impl Fixture {
     }
 
     fn ws(&self) -> Workspace {
-        let options = crate::workspace::Options { cwd: self.root.clone(), tasks: None, strict_phases: false };
+        let options = crate::workspace::Options {
+            cwd: self.root.clone(),
+            tasks: None,
+            strict_phases: false,
+            remote: None,
+        };
         Workspace::open(options).unwrap()
     }
 

@@ -43,7 +43,7 @@ pub use self::locks::{change_locks, conflicts, unlock, Conflict, LockChange, Loc
 pub use self::start::{
     prepare_worktree, start, StartError, StartOptions, StartOutcome, Started, START_CRASH_POINTS,
 };
-pub use self::status::{staleness, status, StatusRow};
+pub use self::status::{heartbeat, on_other_machine, staleness, status, StatusRow};
 use crate::state::{ActiveTask, State};
 
 /// The steps a test can crash an abort at ([`abort`]), in order.

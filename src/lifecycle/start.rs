@@ -290,8 +290,13 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
             locks,
         });
     }
-    // Recorded once the tasks are made: a start rolled back has no event.
-    match ws.state().record(events) {
+    // Recorded once the tasks are made: a start rolled back has no event
+    // (in remote mode they went with the record, which is the audit log).
+    let recorded = match ws.state().remote() {
+        Some(_) => Ok(Default::default()),
+        None => ws.state().record(events),
+    };
+    match recorded {
         Ok(recorded) => recorded.warn(&mut warnings),
         Err(e) => warnings.push(format!("could not record the start events: {e:#}")),
     }
@@ -313,8 +318,13 @@ pub(super) fn record_plans(
     loaded: &LoadedTasks,
 ) -> Result<(git2::Oid, RunIdentity)> {
     let tasks_rel = loaded.rel.as_str();
-    ws.state().update(|state| {
+    // Remote mode: the start events go with the record, in its one push.
+    let with_events = ws.state().remote().is_some();
+    let (recorded, landed) = ws.state().transact(|state, events| {
         let previous = (state.main_branch.clone(), state.tasks_file.clone());
+        if previous.1.as_deref() != Some(tasks_rel) {
+            state.landed.clear();
+        }
         if state.tasks.is_empty() {
             // A new run: the main branch and task file are fixed afresh.
             state.main_branch = None;
@@ -329,6 +339,10 @@ pub(super) fn record_plans(
         for plan in plans {
             if let Some(active) = state.tasks.get(&plan.id) {
                 return Err(StartError::Active { task: Box::new(active.clone()) }.into());
+            }
+            if state.landed.contains(&plan.id) {
+                // Landed from another machine: this one's tasks.md may not show it yet.
+                return Err(StartError::Done { id: plan.id.clone(), rel: tasks_rel.to_string() }.into());
             }
             refuse_existing(ws, plan)?;
             let found = conflicts(&plan.locks, state, &[]);
@@ -359,8 +373,17 @@ pub(super) fn record_plans(
         }
         state.main_branch = Some(main_branch);
         state.tasks_file = Some(tasks_rel.to_string());
+        if with_events {
+            for plan in plans {
+                let locks: Vec<&str> = plan.locks.iter().map(|p| p.as_str()).collect();
+                let fields = json!({"branch": plan.branch, "worktree": plan.worktree, "base": base.to_string(), "locks": locks});
+                events.push(Event::new(started_at, "start", &plan.id, fields));
+            }
+        }
         Ok((base, previous))
-    })
+    })?;
+    landed.check()?;
+    Ok(recorded)
 }
 
 /// Refuses tasks that landed since the task file was read. Called inside the

@@ -8,7 +8,8 @@
 //!   and reading worktrees, committing in one; [`status`]: what is
 //!   uncommitted or in progress there;
 //! - [`index`]: the staged paths the pre-commit check reads; [`index_lock`]:
-//!   git's index lock, taken as git takes it; [`exclude`]: `info/exclude`.
+//!   git's index lock, taken as git takes it; [`exclude`]: `info/exclude`;
+//! - [`remote`]: fetch and push through the user's `git`, state commits.
 
 pub mod checkout;
 pub mod exclude;
@@ -18,6 +19,7 @@ pub mod index_lock;
 pub mod merge;
 pub mod objects;
 pub mod refs;
+pub mod remote;
 pub mod status;
 pub mod worktree;
 

@@ -14,9 +14,11 @@
 
 pub mod local;
 pub mod par_dir;
+pub mod remote;
 
 pub use self::local::LocalBackend;
 pub use self::par_dir::{Lock, ParDir};
+pub use self::remote::RemoteBackend;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -53,7 +55,12 @@ impl Owner {
             .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
             .or_else(user_from_uid)
             .unwrap_or_else(|| "unknown".to_string());
-        let host = gethostname::gethostname().to_string_lossy().into_owned();
+        // Machines that share a host name (containers, CI runners) tell
+        // themselves apart for remote mode's heartbeats with GIT_PAR_HOST.
+        let host = std::env::var("GIT_PAR_HOST")
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned());
         Owner { user, host }
     }
 }
@@ -119,6 +126,13 @@ pub struct State {
     /// what they touch (`par.enforceScope = acquire`, DESIGN §7).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub acquiring: BTreeSet<String>,
+    /// Remote mode: the tasks of this run (this task file) that landed, so
+    /// that no machine starts one again before its tasks.md shows the tick.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub landed: BTreeSet<String>,
+    /// Remote mode: when each machine (by host) last changed the state, RFC 3339.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub heartbeats: BTreeMap<String, String>,
 }
 
 impl Default for State {
@@ -129,6 +143,8 @@ impl Default for State {
             tasks_file: None,
             tasks: BTreeMap::new(),
             acquiring: BTreeSet::new(),
+            landed: BTreeSet::new(),
+            heartbeats: BTreeMap::new(),
         }
     }
 }
@@ -295,6 +311,18 @@ pub trait StateBackend {
 
     /// Every event recorded, oldest first (a record that does not parse is skipped).
     fn events(&self) -> Result<Vec<Event>>;
+
+    /// Whether the landing's commit point releases the task too (remote
+    /// mode: the state pushed with main has the task removed and its
+    /// `finish` event), so that nothing is left to release after it.
+    fn releases_at_commit_point(&self) -> bool {
+        false
+    }
+
+    /// The remote backend, when the state lives on a remote.
+    fn remote(&self) -> Option<&RemoteBackend> {
+        None
+    }
 
     /// Records `events` and changes nothing in the state: what happened
     /// after the transaction that changed it (a start's worktrees made).

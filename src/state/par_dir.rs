@@ -6,11 +6,15 @@
 //! Layout:
 //! - `state.json` (and `state.json.tmp.<pid>` while it is rewritten),
 //!   `events.jsonl`: the local state backend's ([`super::local`]);
-//! - `state.lock`, `worktrees.lock`, `sync.lock`, `merge.lock`: lock files
+//! - `state.lock`, `worktrees.lock`, `sync.lock`, `merge.lock`, `remote.lock`: lock files
 //!   ([`Lock`]), never deleted;
 //! - `landing`: who holds the merge queue, for those who wait;
 //! - `journal/<ID>.<kind>` (and `journal/.<ID>.<kind>.tmp` while it is
 //!   written): operations in progress ([`crate::journal`]);
+//! - `remote` (the name of the remote whose state this repository uses) and
+//!   `remote-state.json` (its last fetched copy, which the hook reads):
+//!   remote mode's ([`super::remote`]);
+//! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners.
 //! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners;
 //! - `up.lock`: held by the one `git par up` of the repository; `up/<ID>.json`,
 //!   `up/<ID>.exit`, `up/<ID>.env`: its record of each task's agent ([`crate::up`]).
@@ -34,6 +38,10 @@ pub enum Lock {
     Sync,
     /// The merge queue: one landing at a time.
     Merge,
+    /// Remote mode: the fetched refs (`refs/par/remote/*`, the main branch's
+    /// remote-tracking ref) and the copy of the state the hook reads, which
+    /// one process at a time fetches or updates.
+    Remote,
     /// `git par up`: one run at a time.
     Up,
 }
@@ -46,6 +54,7 @@ impl Lock {
             Lock::Worktrees => "the task worktrees",
             Lock::Sync => "the main worktree's files",
             Lock::Merge => "the merge queue",
+            Lock::Remote => "the fetched copy of the remote state",
             Lock::Up => "the run of `git par up`",
         }
     }
@@ -56,6 +65,7 @@ impl Lock {
             Lock::Worktrees => "worktrees.lock",
             Lock::Sync => "sync.lock",
             Lock::Merge => "merge.lock",
+            Lock::Remote => "remote.lock",
             Lock::Up => "up.lock",
         }
     }
@@ -101,12 +111,27 @@ impl ParDir {
 
     /// Whether `name` (a file in the directory) is a temporary `state.json`.
     pub fn is_state_temp(name: &str) -> bool {
-        name.starts_with("state.json.tmp.")
+        name.starts_with("state.json.tmp.") || name.starts_with("remote-state.json.tmp.")
     }
 
     /// `events.jsonl`.
     pub fn events_file(&self) -> PathBuf {
         self.dir.join("events.jsonl")
+    }
+
+    /// `remote`: the remote whose `refs/par/state` holds the state, in remote mode.
+    pub fn remote_marker(&self) -> PathBuf {
+        self.dir.join("remote")
+    }
+
+    /// `remote-state.json`: the last fetched copy of the remote's state.
+    pub fn remote_copy(&self) -> PathBuf {
+        self.dir.join("remote-state.json")
+    }
+
+    /// Where this process writes the next `remote-state.json`.
+    pub fn remote_copy_temp(&self) -> PathBuf {
+        self.dir.join(format!("remote-state.json.tmp.{}", std::process::id()))
     }
 
     /// `landing`: the task (and pid) holding the merge queue.

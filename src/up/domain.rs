@@ -103,6 +103,7 @@ impl<'a> Domain<'a> {
                 cwd: self.ws.main_root().to_path_buf(),
                 tasks: None,
                 strict_phases: self.ws.options.strict_phases,
+                remote: self.ws.options.remote.clone(),
             },
             template: Request {
                 id: String::new(),

@@ -28,6 +28,7 @@ mod plan;
 mod prepare;
 mod race;
 mod readme;
+mod remote;
 mod run;
 mod start;
 mod tmux;
