@@ -553,6 +553,9 @@ fn a_landing_killed_after_its_push_is_completed_by_doctor_asking_the_remote() {
 fn concurrent_finishes_on_two_machines_both_land_once() {
     let Some(cluster) = Cluster::plan(Transport::File) else { return };
     let (a, b) = (cluster.machine("machine-a"), cluster.machine("machine-b"));
+    // A train depth above 1 must not matter: remote landings go one at a
+    // time (riding the train, a landing once waited on the lock it held).
+    a.git(&["config", "par.trainDepth", "4"]);
     a.par(&["start", "T001"]).success();
     b.par(&["start", "T002"]).success();
     a.work("T001", "src/a.py", "A's a\n");
