@@ -75,7 +75,13 @@ pub fn list<R: Record>(par: &ParDir) -> Result<Vec<R>> {
         if !ours || hidden {
             continue;
         }
-        let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            // Removed since the directory was read: that step completed
+            // (landings in a train come and go without a common lock).
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
         let record: R = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not a git-par {}; move it aside", path.display(), R::KIND))?;
         found.push(record);
@@ -156,4 +162,42 @@ pub(crate) fn crash_point(at: &'static str) -> Result<()> {
 /// Whether `err` is a simulated crash.
 pub(crate) fn is_crash(err: &anyhow::Error) -> bool {
     err.chain().any(|c| c.is::<Crashed>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Note {
+        task: String,
+    }
+
+    impl Record for Note {
+        const KIND: &'static str = "note";
+        const NOUN: &'static str = "a note";
+        const EXTENSIONS: &'static [&'static str] = &["json"];
+        fn task(&self) -> &str {
+            &self.task
+        }
+        fn extension(&self) -> &'static str {
+            "json"
+        }
+    }
+
+    #[test]
+    fn a_record_removed_while_the_directory_is_listed_is_skipped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let par = ParDir::new(tmp.path());
+        fs::create_dir_all(par.journal_dir()).unwrap();
+        fs::write(par.journal_dir().join("T001.json"), r#"{"task":"T001"}"#).unwrap();
+        // Listed by read_dir, gone when read: what a landing that completes
+        // between the two looks like.
+        std::os::unix::fs::symlink(tmp.path().join("gone"), par.journal_dir().join("T002.json")).unwrap();
+        let found: Vec<Note> = list(&par).unwrap();
+        assert_eq!(found.iter().map(|n| n.task.as_str()).collect::<Vec<_>>(), ["T001"]);
+        // A record that does not parse is still an error.
+        fs::write(par.journal_dir().join("T003.json"), "not json").unwrap();
+        assert!(list::<Note>(&par).is_err());
+    }
 }

@@ -154,9 +154,10 @@ fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
                 ui.err("\n");
             }
         }
-        Progress::MergedMain { main, commit } => {
-            ui.status(&format!("Merged {main} into the task branch ({})", git_par::repo::short(commit)))
-        }
+        Progress::MergedMain { main, commit } => ui.status(&format!(
+            "Merged {main} with the task to test what lands ({})",
+            git_par::repo::short(commit)
+        )),
         Progress::Rebased { main, commit } => {
             ui.status(&format!("Rebased the task's commits onto {main} ({})", git_par::repo::short(commit)))
         }

@@ -490,7 +490,7 @@ fn files_a_failed_verify_changed_are_stashed_and_the_worktree_put_back() {
         run.snapshot_in(&repo),
         format!(
             "exit: 1\n--- stdout\n--- stderr\n\
-Merged main into the task branch ({})\nVerifying: {verify}\n\
+Merged main with the task to test what lands ({})\nVerifying: {verify}\n\
 error: verify failed (exit 1): `{verify}`; its last lines:\n(no output)\n\
 hint: fix the task in its worktree ([TMP]/repo.par/T001), commit, and run `git par finish T001` again\n\
 hint: the files it changed are saved in stash@{{0}} (\"git-par: changes made by --verify of T001\"): \
