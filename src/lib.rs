@@ -35,6 +35,7 @@ pub mod locks;
 pub mod logs;
 pub mod prepare;
 pub mod repo;
+pub mod shell;
 pub mod state;
 pub mod tasks;
 pub mod text;

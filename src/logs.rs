@@ -85,7 +85,7 @@ pub fn ensure_excluded(common_dir: &Path, root: &Path, log_dir: &str) -> Result<
 }
 
 /// Opens `path` for reading and appending, creating it and its directory.
-fn open_append(path: &Path) -> Result<fs::File> {
+pub fn open_append(path: &Path) -> Result<fs::File> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -98,10 +98,13 @@ fn open_append(path: &Path) -> Result<fs::File> {
 }
 
 fn append_line(path: &Path, line: &str) -> Result<()> {
+    write_line(path, &one_line(line))
+}
+
+/// Appends `line` and a newline to the file at `path`, as it is.
+pub fn write_line(path: &Path, line: &str) -> Result<()> {
     let mut file = open_append(path)?;
-    let mut bytes = one_line(line);
-    bytes.push('\n');
-    file.write_all(bytes.as_bytes()).with_context(|| format!("appending to {}", path.display()))
+    file.write_all(format!("{line}\n").as_bytes()).with_context(|| format!("appending to {}", path.display()))
 }
 
 /// Folds line breaks into spaces so an entry stays one line.

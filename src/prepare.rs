@@ -13,9 +13,7 @@
 //!   log; a failure is an error, and the caller rolls the start back.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -95,7 +93,7 @@ impl Preparation<'_> {
             for (path, why) in &prepared.skipped {
                 said.push_str(&format!("; not {path}: {why}"));
             }
-            append(log, &logs::lifecycle_line(&crate::state::now(), "copy", id, &said))?;
+            logs::write_line(log, &logs::lifecycle_line(&crate::state::now(), "copy", id, &said))?;
         }
         if let Some(setup) = self.setup {
             run_setup(id, setup, worktree, log)?;
@@ -276,26 +274,18 @@ fn clone_file(_source: &Path, _dest: &Path) -> Result<bool> {
 /// Runs `par.setup` in the worktree with its output appended to the log.
 fn run_setup(id: &str, setup: &str, worktree: &Path, log: &Path) -> Result<()> {
     let at = crate::state::now();
-    append(log, &logs::lifecycle_line(&at, "setup", id, setup))?;
-    let out = open_log(log)?;
-    let err = out.try_clone().with_context(|| format!("opening {}", log.display()))?;
+    logs::write_line(log, &logs::lifecycle_line(&at, "setup", id, setup))?;
+    let out = logs::open_append(log)?;
     let start = fs::metadata(log).map(|m| m.len()).unwrap_or(0);
-    let status = Command::new("sh")
+    let status = crate::shell::sh_in(worktree, out, log)?
         .arg("-c")
         .arg(setup)
-        .current_dir(worktree)
         .env("GIT_PAR_TASK", id)
         .env("GIT_PAR_LOG", log)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
         .status()
         .with_context(|| format!("running `sh -c {setup}` in {}", worktree.display()))?;
     let code = status.code().map_or_else(|| "killed by a signal".to_string(), |c| format!("exit {c}"));
-    append(log, &logs::lifecycle_line(&crate::state::now(), "setup", id, &code))?;
+    logs::write_line(log, &logs::lifecycle_line(&crate::state::now(), "setup", id, &code))?;
     if status.success() {
         return Ok(());
     }
@@ -320,22 +310,6 @@ fn run_setup(id: &str, setup: &str, worktree: &Path, log: &Path) -> Result<()> {
         log: log.to_path_buf(),
     }
     .into())
-}
-
-fn open_log(log: &Path) -> Result<fs::File> {
-    if let Some(dir) = log.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .with_context(|| format!("opening {}", log.display()))
-}
-
-fn append(log: &Path, line: &str) -> Result<()> {
-    let mut file = open_log(log)?;
-    file.write_all(format!("{line}\n").as_bytes()).with_context(|| format!("appending to {}", log.display()))
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, Result};
 
@@ -18,19 +17,11 @@ pub(super) fn verify(par: &ParDir, command: &str, worktree: &Path, id: &str) -> 
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let out_path = par.verify_output(id);
     let out = fs::File::create(&out_path).with_context(|| format!("creating {}", out_path.display()))?;
-    let err = out.try_clone().with_context(|| format!("opening {}", out_path.display()))?;
     // One file for both streams keeps their lines in order.
-    let status = Command::new("sh")
+    let status = crate::shell::sh_in(worktree, out, &out_path)?
         .arg("-c")
         .arg(command)
-        .current_dir(worktree)
         .env("GIT_PAR_TASK", id)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
         .status()
         .with_context(|| format!("running `sh -c {command}`"))?;
     let output = fs::read(&out_path).unwrap_or_default();

@@ -15,9 +15,8 @@
 //! - The wrapper is fixed text; the agent's command is its argument.
 
 use std::fs;
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result};
@@ -164,23 +163,15 @@ pub fn now_ms() -> u64 {
 /// appended to the task's log. Returns the child (to wait for) and its PID.
 pub fn spawn(spec: &Spec) -> Result<std::process::Child> {
     let _ = fs::remove_file(&spec.exit_file);
-    let log = open_log(&spec.log)?;
-    let err = log.try_clone().with_context(|| format!("opening {}", spec.log.display()))?;
-    let mut command = Command::new("sh");
+    let log = crate::logs::open_append(&spec.log)?;
+    let mut command = crate::shell::sh_in(&spec.worktree, log, &spec.log)?;
     command
         .arg("-c")
         .arg(WRAPPER)
         .arg("git-par-agent")
         .arg(&spec.command)
         .arg(&spec.exit_file)
-        .current_dir(&spec.worktree)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(err);
+        .envs(spec.env.iter().map(|(k, v)| (k, v)));
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt as _;
@@ -309,19 +300,7 @@ pub fn log_len(log: &Path) -> u64 {
 
 /// Appends a line to the log.
 pub fn log_line(log: &Path, line: &str) -> Result<()> {
-    let mut file = open_log(log)?;
-    file.write_all(format!("{line}\n").as_bytes()).with_context(|| format!("appending to {}", log.display()))
-}
-
-fn open_log(log: &Path) -> Result<fs::File> {
-    if let Some(dir) = log.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .with_context(|| format!("opening {}", log.display()))
+    crate::logs::write_line(log, line)
 }
 
 /// How long to wait between `SIGTERM` and `SIGKILL`.
