@@ -54,7 +54,7 @@ pub fn run(args: &CheckArgs, options: &Options, ui: &Ui) -> Result<()> {
                 Some(path) if path.is_relative() => Some(std::env::current_dir()?.join(path)),
                 other => other,
             };
-            let base = me.and_then(|_| fork_point(git, state.main_branch.as_deref()));
+            let base = me.and_then(|_| index::fork_point(git, state.main_branch.as_deref()));
             index::staged_paths_since(git, index_file.as_deref(), base)?
         }
         _ => args
@@ -206,12 +206,4 @@ fn refusal(verdict: &Verdict, staged: bool, me: &str) -> Refusal {
         ));
     }
     refusal
-}
-
-/// Where this task's branch forked from main (`git merge-base HEAD main`),
-/// when both can be read; without it every staged change is checked.
-fn fork_point(git: &git2::Repository, main: Option<&str>) -> Option<git2::Oid> {
-    let head = git.head().ok()?.target()?;
-    let main = git.find_branch(main?, git2::BranchType::Local).ok()?.get().target()?;
-    git.merge_base(head, main).ok()
 }

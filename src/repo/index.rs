@@ -157,6 +157,14 @@ pub fn staged_paths_since(
     finish(git, changes)
 }
 
+/// Where this task's branch forked from main (`git merge-base HEAD main`),
+/// when both can be read; without it every staged change is checked.
+pub fn fork_point(git: &git2::Repository, main: Option<&str>) -> Option<git2::Oid> {
+    let head = git.head().ok()?.target()?;
+    let main = git.find_branch(main?, git2::BranchType::Local).ok()?.get().target()?;
+    git.merge_base(head, main).ok()
+}
+
 /// [`staged_paths`] as computed by the user's `git diff-index`, for an
 /// index [`IndexFile`] cannot read (and to test that it agrees with git).
 pub fn staged_paths_by_git(git: &git2::Repository, index_file: Option<&Path>) -> Result<Vec<String>> {
