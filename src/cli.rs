@@ -179,8 +179,11 @@ pub struct LockArgs {
 /// Exits 3 when the queue is busy for longer than --wait.
 #[derive(Debug, Args)]
 pub struct FinishArgs {
-    /// The task ID.
-    pub id: String,
+    /// The task ID; several land as a batch: built one on the other, one
+    /// verify of their combined tree, main moved once (bisecting when the
+    /// verify fails, and landing the tasks that pass).
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
     /// How the task lands: a merge commit, one squashed commit, a fast-forward
     /// (as rebase when main has moved), or its commits rebased onto main
     /// (default: par.strategy, else merge).

@@ -94,9 +94,25 @@ impl fmt::Display for ChildExit {
 
 impl std::error::Error for ChildExit {}
 
+/// A command that has already reported its outcome (`finish` of several
+/// tasks, each landed or refused) and exits with this code: nothing more is printed.
+#[derive(Debug)]
+pub struct Reported(pub i32);
+
+impl fmt::Display for Reported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "exit status {}", self.0)
+    }
+}
+
+impl std::error::Error for Reported {}
+
 /// The process exit code for an error.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
     if let Some(ChildExit(code)) = err.downcast_ref::<ChildExit>() {
+        return *code;
+    }
+    if let Some(Reported(code)) = err.downcast_ref::<Reported>() {
         return *code;
     }
     refusal(err).map_or(Exit::Failed, |r| r.exit) as i32
@@ -513,6 +529,8 @@ fn land(e: &LandError) -> Refusal {
         LandError::NeedsRepair { .. } => {
             r.hint("run `git par doctor --repair`, then finish again if the task is still active")
         }
+        LandError::FinishRunning { id } => Refusal::busy(e.to_string())
+            .hint(format!("let it land or be refused, then see `git par show {id}`")),
         LandError::NotSynced { id, .. } => r
             .hint("run `git par doctor --repair` to complete it (do not commit or stash what `git status` shows there)")
             .hint(finish_again(id)),

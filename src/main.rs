@@ -36,7 +36,10 @@ fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     let ui = output::Ui::new(cli.json, cli.color);
     match commands::run(cli, &ui) {
         Ok(()) => 0,
-        Err(err) if err.downcast_ref::<crate::command_error::ChildExit>().is_some() => {
+        Err(err)
+            if err.downcast_ref::<crate::command_error::ChildExit>().is_some()
+                || err.downcast_ref::<crate::command_error::Reported>().is_some() =>
+        {
             crate::command_error::exit_code(&err)
         }
         Err(err) => {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cli::{self, FinishArgs};
 use crate::command_error::Refusal;
 use crate::output::{Style, Ui};
-use git_par::land::{self, Landing, Progress, Request, Strategy, TrainEvent};
+use git_par::land::{self, BatchProgress, Landing, Progress, Request, Strategy, TrainEvent};
 use git_par::repo::Change;
 use git_par::state::State;
 use git_par::workflow::shell_quote;
@@ -39,8 +39,12 @@ pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         Some(strategy) => strategy,
         None => configured_strategy(ws)?,
     };
+    if args.ids.len() > 1 {
+        refuse_bad_batch(args)?;
+    }
+    let id = args.ids.first().cloned().unwrap_or_default();
     let request = Request {
-        id: args.id.clone(),
+        id: id.clone(),
         strategy: landing_strategy(strategy),
         verify,
         commit: args.commit.clone(),
@@ -55,6 +59,11 @@ pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         enforce_scope: git_par::repo::index::config_string(&ws.repo.git, "par.enforceScope")?
             .map(|value| git_par::config::EnforceScope::from_config(Some(&value)).unwrap_or_default()),
     };
+    if args.ids.len() > 1 {
+        let requests: Vec<Request> =
+            args.ids.iter().map(|id| Request { id: id.clone(), ..request.clone() }).collect();
+        return run_batch(ws, ui, &requests, inside);
+    }
     let landing = land::finish(ws, &request, &|p| progress(ui, &request, p))?;
     if !landing.dropped.is_empty() {
         ui.warn(&format!(
@@ -70,19 +79,161 @@ pub fn run(args: &FinishArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
         return render_dry_run(ui, &landing);
     }
     render_landed(ui, &landing)?;
-    if let Some(worktree) = inside.filter(|w| !w.exists()) {
+    warn_if_inside(ws, ui, inside);
+    Ok(())
+}
+
+/// Says so when the shell's directory was in a worktree this finish removed.
+fn warn_if_inside(ws: &Workspace, ui: &Ui, inside: Option<(String, std::path::PathBuf)>) {
+    if let Some((id, worktree)) = inside.filter(|(_, w)| !w.exists()) {
         // Like `git worktree remove` run from inside, the landing went ahead; unlike it, say so.
         ui.warn(&format!(
-            "your shell is in {}, which this finish removed with the worktree of {}",
+            "your shell is in {}, which this finish removed with the worktree of {id}",
             worktree.display(),
-            args.id
         ));
         ui.hint(&format!(
             "go back to the main worktree: cd {}",
             shell_quote(&ws.main_root().display().to_string())
         ));
     }
+}
+
+/// Refuses what a finish of several tasks cannot do: `--dry-run` (each
+/// preview would be of that task alone on main), or a task given twice.
+fn refuse_bad_batch(args: &FinishArgs) -> Result<()> {
+    if args.dry_run {
+        return Err(Refusal::usage("--dry-run previews one task, and several were given")
+            .hint(format!("preview them one by one, e.g. `git par finish {} --dry-run`", args.ids[0]))
+            .into());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = args.ids.iter().find(|id| !seen.insert(id.as_str())) {
+        return Err(Refusal::usage(format!("{twice} is given twice"))
+            .hint("name each task once: `git par finish T002 T003 T004`")
+            .into());
+    }
     Ok(())
+}
+
+/// `git par finish ID...` of several tasks: lands them as a batch, then
+/// says task by task what happened. Exits with the code of the first
+/// refusal, in the order given (0 when every task landed).
+fn run_batch(
+    ws: &Workspace,
+    ui: &Ui,
+    requests: &[Request],
+    inside: Option<(String, std::path::PathBuf)>,
+) -> Result<()> {
+    let batch = land::finish_batch(ws, requests, &|p| match p {
+        BatchProgress::Task { id, progress: p } => {
+            if let Some(req) = requests.iter().find(|r| r.id == id) {
+                progress(ui, req, p);
+            }
+        }
+        BatchProgress::Verifying { tasks, command } => {
+            ui.status(&format!("Verifying {} together: {command}", tasks.join(", ")))
+        }
+        BatchProgress::Bisecting { tasks } => {
+            ui.status(&format!("The verify of {} together failed: trying them in halves", tasks.join(", ")))
+        }
+    })?;
+    let mut exit = 0;
+    let mut entries = Vec::new();
+    let mut stdout = String::new();
+    for outcome in &batch.outcomes {
+        match &outcome.result {
+            Ok(landing) => {
+                if !landing.dropped.is_empty() {
+                    ui.warn(&format!(
+                        "edits of {} to tasks.md outside its own checkbox were dropped (git-par owns the task file):",
+                        landing.task
+                    ));
+                    ui.err(&landing.dropped);
+                }
+                for warning in &landing.warnings {
+                    ui.warn(warning);
+                }
+                let body = landed_json(landing);
+                ui.status(&landed_line(ui, landing, &body));
+                stdout.push_str(&format!("{} {}\n", body.commit.clone().unwrap_or_default(), landing.task));
+                entries.push(BatchEntry { outcome: "landed", landed: Some(body), refused: None });
+            }
+            Err(err) => {
+                ui.status(&format!("{} was not landed:", outcome.task));
+                ui.error(err);
+                let code = crate::command_error::exit_code(err);
+                if exit == 0 {
+                    exit = code;
+                }
+                let mut chain = err.chain().map(|c| c.to_string());
+                let refused = Refused {
+                    task: &outcome.task,
+                    error: ErrorBody {
+                        message: chain.next().unwrap_or_default(),
+                        causes: chain.collect(),
+                        hints: crate::command_error::refusal(err).map(|r| r.hints).unwrap_or_default(),
+                        exit: code,
+                    },
+                };
+                entries.push(BatchEntry { outcome: "refused", landed: None, refused: Some(refused) });
+            }
+        }
+    }
+    let landed: Vec<&str> =
+        batch.outcomes.iter().filter(|o| o.result.is_ok()).map(|o| o.task.as_str()).collect();
+    let verifies = batch.verifies.map(|n| format!(", {n} verify run{}", if n == 1 { "" } else { "s" }));
+    ui.status(&format!(
+        "Landed {} of {} tasks{}{}",
+        landed.len(),
+        batch.outcomes.len(),
+        if landed.is_empty() { String::new() } else { format!(" ({})", landed.join(", ")) },
+        verifies.unwrap_or_default()
+    ));
+    if ui.json {
+        ui.json(&BatchJson { tasks: entries, verifies: batch.verifies })?;
+    } else {
+        ui.out(&stdout)?;
+    }
+    warn_if_inside(ws, ui, inside);
+    if exit != 0 {
+        return Err(crate::command_error::Reported(exit).into());
+    }
+    Ok(())
+}
+
+/// The JSON of a finish of several tasks; the field names are part of the contract.
+#[derive(Serialize)]
+struct BatchJson<'a> {
+    /// One per task, in the order given.
+    tasks: Vec<BatchEntry<'a>>,
+    /// How many times the verify ran (absent in remote mode, which lands one by one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verifies: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct BatchEntry<'a> {
+    /// `landed` or `refused`.
+    outcome: &'static str,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    landed: Option<Landed<'a>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    refused: Option<Refused<'a>>,
+}
+
+/// A task of a batch that did not land: why, as the error document says it.
+#[derive(Serialize)]
+struct Refused<'a> {
+    task: &'a str,
+    error: ErrorBody,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    message: String,
+    causes: Vec<String>,
+    hints: Vec<String>,
+    exit: i32,
 }
 
 /// `par.trainDepth`: how many verifies of the merge train run at once;
@@ -125,12 +276,14 @@ pub(super) fn configured_strategy(ws: &Workspace) -> Result<cli::Strategy> {
 /// The task's worktree when the current directory is inside it: landing
 /// removes it, leaving the shell that ran `finish` in a deleted directory.
 /// (The process's own directory, not -C: that is where the shell is.)
-fn worktree_holding_cwd(args: &FinishArgs, state: &State) -> Option<std::path::PathBuf> {
-    let task = state.tasks.get(&args.id)?;
-    let worktree = std::fs::canonicalize(&task.worktree).ok()?;
+fn worktree_holding_cwd(args: &FinishArgs, state: &State) -> Option<(String, std::path::PathBuf)> {
     let cwd = std::env::current_dir().ok()?;
     let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
-    cwd.starts_with(&worktree).then_some(task.worktree.clone())
+    args.ids.iter().find_map(|id| {
+        let task = state.tasks.get(id)?;
+        let worktree = std::fs::canonicalize(&task.worktree).ok()?;
+        cwd.starts_with(&worktree).then(|| (id.clone(), task.worktree.clone()))
+    })
 }
 
 fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
@@ -239,7 +392,18 @@ fn landed_json(landing: &Landing) -> Landed<'_> {
 fn render_landed(ui: &Ui, landing: &Landing) -> Result<()> {
     let body = landed_json(landing);
     let commit = body.commit.clone().unwrap_or_default();
-    ui.status(&format!(
+    ui.status(&landed_line(ui, landing, &body));
+    if ui.json {
+        ui.json(&body)
+    } else {
+        ui.out(&format!("{commit}\n"))
+    }
+}
+
+/// "Landed T002 on main as abc1234 (merge, 1 commit, 1 file)".
+fn landed_line(ui: &Ui, landing: &Landing, body: &Landed<'_>) -> String {
+    let commit = body.commit.clone().unwrap_or_default();
+    format!(
         "Landed {} on {} as {} ({}, {} commit{}, {} file{})",
         landing.task,
         landing.main_branch,
@@ -249,12 +413,7 @@ fn render_landed(ui: &Ui, landing: &Landing) -> Result<()> {
         if body.commits == 1 { "" } else { "s" },
         body.files,
         if body.files == 1 { "" } else { "s" },
-    ));
-    if ui.json {
-        ui.json(&body)
-    } else {
-        ui.out(&format!("{commit}\n"))
-    }
+    )
 }
 
 fn render_dry_run(ui: &Ui, landing: &Landing) -> Result<()> {

@@ -44,6 +44,8 @@ pub enum LandError {
     NotActive { id: String, active: Vec<String> },
     /// A finish of this task died and left its journal.
     NeedsRepair { id: String },
+    /// Another finish of this task is running (exit 3).
+    FinishRunning { id: String },
     /// Another task (`task`) passed its commit point and its finish died
     /// before the main worktree followed.
     NotSynced { task: String, main: String, id: String },
@@ -159,6 +161,7 @@ impl std::fmt::Display for LandError {
             LandError::AlreadyLanded { id, .. } => write!(f, "{id} has already landed"),
             LandError::NotActive { id, .. } => write!(f, "{id} is not active"),
             LandError::NeedsRepair { id } => write!(f, "an interrupted finish of {id} needs repair first"),
+            LandError::FinishRunning { id } => write!(f, "another `git par finish` of {id} is running"),
             LandError::NotSynced { task, main, .. } => write!(
                 f,
                 "{task} landed on {main}, but its finish died before updating the main worktree"

@@ -87,6 +87,19 @@ pub struct Journal {
     /// main moved: a rollback brings it back.
     #[serde(default)]
     pub main_ahead: bool,
+    /// The landing is one of a batch (`finish` of several tasks), which
+    /// moves main once, from the batch's base to its last landing: this
+    /// landing is then in main's history without main pointing at it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchMove>,
+}
+
+/// How main moves for a batch: from `base` to `tip`, the last landing of
+/// the batch, built on all the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchMove {
+    pub base: String,
+    pub tip: String,
 }
 
 /// An `index.lock` a finish took (see [`crate::repo::index_lock`]).
@@ -136,6 +149,15 @@ impl Journal {
 
     pub(super) fn oid(text: &Option<String>) -> Option<Oid> {
         text.as_deref().and_then(|t| Oid::from_str(t).ok())
+    }
+
+    /// What main moves from and to at this landing's commit point: its own
+    /// base and landing, or its batch's.
+    pub(super) fn main_move(&self) -> Option<(Oid, Oid)> {
+        match &self.batch {
+            Some(batch) => Some((Oid::from_str(&batch.base).ok()?, Oid::from_str(&batch.tip).ok()?)),
+            None => Some((Self::oid(&self.main_old)?, Self::oid(&self.landing)?)),
+        }
     }
 }
 
@@ -212,9 +234,9 @@ pub fn left_behind(repo: &Repo, journal: &Journal) -> Vec<PathBuf> {
         }
         found.extend(index_lock::scratch_files(&held.path, journal.pid).into_iter().filter(|p| p.exists()));
     }
-    if let Some(landing) = &journal.landing {
+    if let Some((_, landing)) = journal.main_move() {
         let lock = repo.common_dir.join("refs/heads").join(format!("{}.lock", journal.main_branch));
-        if fs::read_to_string(&lock).is_ok_and(|text| text.trim() == landing) {
+        if fs::read_to_string(&lock).is_ok_and(|text| text.trim() == landing.to_string()) {
             found.push(lock);
         }
     }

@@ -40,6 +40,7 @@ use crate::state::{self, ActiveTask, Lock, MainMove, State, SwapHooks, TaskStatu
 use crate::tasks;
 use crate::workspace::Workspace;
 
+mod batch;
 mod build;
 mod check;
 mod error;
@@ -50,6 +51,7 @@ mod queue;
 mod sync;
 mod train;
 mod verify;
+pub use self::batch::{finish_batch, Batch, BatchProgress, Outcome};
 use self::build::{build, integrate};
 use self::check::{check, in_the_way, main_worktree_ready, Checked};
 pub use self::error::{Held, LandError, Resume, Stash};
@@ -294,7 +296,18 @@ fn run_landing(
     } else {
         check(ws, &ws.state().load()?, req, true, progress)?
     };
-    let mut journal = Journal {
+    let mut journal = start_journal(ws, req, &checked)?;
+    let result = set_status(ws, &req.id, TaskStatus::Finishing).and_then(|()| {
+        crash_point("started")?;
+        steps(&checked, &mut journal)
+    });
+    result.map_err(|e| give_back(ws, req, &mut journal, e))
+}
+
+/// Step 2's record: writes the journal of `req`'s landing, before the task
+/// is marked finishing (which [`give_back`] undoes).
+fn start_journal(ws: &Workspace, req: &Request, checked: &Checked) -> Result<Journal> {
+    let journal = Journal {
         version: 1,
         task: req.id.clone(),
         step: Step::Started,
@@ -316,36 +329,41 @@ fn run_landing(
         log_dir: req.log_dir.clone(),
         index_lock: None,
         main_ahead: false,
+        batch: None,
     };
     journal.save(ws.par())?;
-    let marked = set_status(ws, &req.id, TaskStatus::Finishing);
-    let result = marked.and_then(|()| {
-        crash_point("started")?;
-        steps(&checked, &mut journal)
-    });
-    match result {
-        Ok(landing) => Ok(landing),
-        Err(e) if is_crash(&e) => Err(e),
-        Err(e) if is_uncertain(&e) => Err(e),
-        Err(e) if journal.step >= Step::Landed => Err(e.context(format!(
+    Ok(journal)
+}
+
+/// The error a landing of `req` that stopped with `e` returns: before the
+/// commit point, once everything it changed is put back (the task active
+/// again); after it, saying that the task landed and what finishes it.
+fn give_back(ws: &Workspace, req: &Request, journal: &mut Journal, e: anyhow::Error) -> anyhow::Error {
+    if is_crash(&e) || is_uncertain(&e) {
+        return e;
+    }
+    if journal.step >= Step::Landed {
+        return e.context(format!(
             "{} landed on {}, but finishing up failed; run `git par doctor --repair`",
             req.id, req.main_branch
-        ))),
-        Err(e) => {
-            let mut warnings = Vec::new();
-            if !ws.state().load()?.tasks.contains_key(&req.id) {
-                // Its worktree and branch may be gone too: whatever failed
-                // here failed because of that, and is no news.
-                let _ = rollback(ws, &mut journal, &mut warnings);
-                return Err(LandError::AbortedMeanwhile { id: req.id.clone() }.into());
-            }
-            match rollback(ws, &mut journal, &mut warnings) {
-                Ok(()) if warnings.is_empty() => Err(e),
-                Ok(()) => Err(e.context(warnings.join("; "))),
-                Err(undo) => Err(e.context(format!(
-                    "and putting things back failed: {undo:#}; run `git par doctor --repair`"
-                ))),
-            }
+        ));
+    }
+    let mut warnings = Vec::new();
+    match ws.state().load() {
+        Ok(state) if !state.tasks.contains_key(&req.id) => {
+            // Its worktree and branch may be gone too: whatever failed
+            // here failed because of that, and is no news.
+            let _ = rollback(ws, journal, &mut warnings);
+            return LandError::AbortedMeanwhile { id: req.id.clone() }.into();
+        }
+        Ok(_) => {}
+        Err(load) => return e.context(format!("and reading the state failed: {load:#}")),
+    }
+    match rollback(ws, journal, &mut warnings) {
+        Ok(()) if warnings.is_empty() => e,
+        Ok(()) => e.context(warnings.join("; ")),
+        Err(undo) => {
+            e.context(format!("and putting things back failed: {undo:#}; run `git par doctor --repair`"))
         }
     }
 }
@@ -526,12 +544,39 @@ fn commit_point(
     journal: &mut Journal,
     prepared: &Prepared,
 ) -> Result<Option<(Option<IndexLock>, Vec<String>)>> {
-    let repo = &ws.repo;
-    let main_ref = format!("refs/heads/{}", req.main_branch);
-    let (main_old, landing, landed_paths) = (prepared.base, prepared.built.landing, &prepared.paths);
-    let branch = &checked.task.branch;
     #[cfg(test)]
     TEST_BEFORE_SWAP.with(|h| h.borrow_mut().as_mut().map(|f| f()));
+    let part = Part { req, checked, paths: &prepared.paths };
+    move_main(ws, journal, &[part], prepared.base, prepared.built.landing, &prepared.paths)
+}
+
+/// One task whose landing main moves over at a commit point.
+struct Part<'a> {
+    req: &'a Request,
+    checked: &'a Checked,
+    /// What its landing changes, from the commit it was built on.
+    paths: &'a [String],
+}
+
+/// The commit point of `parts`, whose landings were built one on the other
+/// from `main_old` up to `landing` (a batch; usually one task): the locks of
+/// each are checked and main moves once, from `main_old` to `landing`
+/// (`landed_paths` between them), in one step of the state. `journal` is
+/// the first part's: it records the main worktree's index lock and update.
+fn move_main(
+    ws: &Workspace,
+    journal: &mut Journal,
+    parts: &[Part<'_>],
+    main_old: Oid,
+    landing: Oid,
+    landed_paths: &[String],
+) -> Result<Option<(Option<IndexLock>, Vec<String>)>> {
+    let repo = &ws.repo;
+    let (req, checked) = match parts.first() {
+        Some(first) => (first.req, first.checked),
+        None => anyhow::bail!("nothing to land"),
+    };
+    let main_ref = format!("refs/heads/{}", req.main_branch);
 
     // The main worktree's index is locked first, as git locks it, and its
     // files and index are brought to the landing before main moves, the
@@ -553,13 +598,19 @@ fn commit_point(
         return Ok(None);
     }
     main_worktree_ready(repo, req, checked, main_old, landing, landed_paths)?;
-    let log = format!("git-par finish {}: {}", req.id, journal.strategy);
+    let ids: Vec<&str> = parts.iter().map(|p| p.req.id.as_str()).collect();
+    let log = match parts.len() {
+        1 => format!("git-par finish {}: {}", req.id, journal.strategy),
+        n => format!("git-par finish {}: a batch of {n}", ids.join(" ")),
+    };
     let (main_tree, landing_tree) = (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);
     // The locks are checked, and main moved, in one step of the state:
     // no task can take a path this landing changes in between.
     let mut warnings = Vec::new();
-    // Remote mode: the task is released in the state pushed with main.
-    let release = ws.state().releases_at_commit_point().then(|| sync::finish_event(journal, landing));
+    // Remote mode: the task is released in the state pushed with main (a
+    // batch does not land in remote mode).
+    let release = (ws.state().releases_at_commit_point() && parts.len() == 1)
+        .then(|| sync::finish_event(journal, landing));
     let moved = {
         let main_move =
             MainMove { repo: &repo.git, refname: &main_ref, old: main_old, new: landing, log: &log };
@@ -572,8 +623,11 @@ fn commit_point(
             req,
         };
         let landed = ws.state().land_dyn(&main_move, &mut ahead, &mut |state, events| {
-            warnings =
-                guard::enforce(state, &req.id, branch, &req.main_branch, req.enforce_scope, landed_paths)?;
+            warnings.clear();
+            for part in parts {
+                let (id, branch, scope) = (&part.req.id, &part.checked.task.branch, part.req.enforce_scope);
+                warnings.extend(guard::enforce(state, id, branch, &req.main_branch, scope, part.paths)?);
+            }
             if let Some(finished) = &release {
                 state.tasks.remove(&req.id);
                 state.acquiring.remove(&req.id);

@@ -157,7 +157,13 @@ pub(super) fn sync_main_worktree(
 ) -> Result<()> {
     let repo = &ws.repo;
     let main_ref = format!("refs/heads/{}", journal.main_branch);
-    let main_old = Journal::oid(&journal.main_old).context("the journal has no old main")?;
+    // A landing of a batch: main moved once over the whole batch, and the
+    // main worktree follows that move (again for each of its landings: a
+    // checkout that finds it done writes nothing).
+    let (main_old, landing) = match journal.main_move() {
+        Some((old, new)) if journal.batch.is_some() => (old, new),
+        _ => (Journal::oid(&journal.main_old).context("the journal has no old main")?, landing),
+    };
     let main_now = git::ref_target(&repo.git, &main_ref)?;
     if main_now == Some(landing) {
         if let Some(wt) = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &journal.main_branch)? {
@@ -211,8 +217,8 @@ pub(super) fn main_worktree_back(
     warnings: &mut Vec<String>,
 ) -> Result<()> {
     let repo = &ws.repo;
-    let (Some(main_old), Some(landing)) = (Journal::oid(&journal.main_old), Journal::oid(&journal.landing))
-    else {
+    // A batch's first landing records the main worktree's move over the whole batch.
+    let Some((main_old, landing)) = journal.main_move() else {
         return Ok(());
     };
     let main_now = git::ref_target(&repo.git, &format!("refs/heads/{}", journal.main_branch))?;

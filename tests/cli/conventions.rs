@@ -18,9 +18,9 @@ fn a_usage_error_under_json_prints_an_error_document() {
     assert_eq!(
         run.json(),
         serde_json::json!({"version": 1, "error": {
-            "message": "the following required arguments were not provided: <ID>",
+            "message": "the following required arguments were not provided: <ID>...",
             "causes": [],
-            "hints": ["Usage: git par finish <ID>", "For more information, try '--help'."],
+            "hints": ["Usage: git par finish <ID>...", "For more information, try '--help'."],
             "exit": 2,
         }})
     );

@@ -4,6 +4,7 @@
 mod common;
 
 mod abort;
+mod batch;
 mod block;
 mod check;
 mod completions;
