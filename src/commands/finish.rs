@@ -323,6 +323,17 @@ fn progress(ui: &Ui, req: &Request, p: Progress<'_>) {
             "{because}, ahead of {} in the merge train, did not land as {} was verified on: verifying again",
             req.id, req.id
         )),
+        Progress::Train(TrainEvent::Carrying { tasks }) => ui.status(&format!(
+            "{} land{} with {}: its verify ran on a tree built on {}",
+            tasks.join(", "),
+            if tasks.len() == 1 { "s" } else { "" },
+            req.id,
+            if tasks.len() == 1 { "it" } else { "them" }
+        )),
+        Progress::Train(TrainEvent::Carried { .. }) => ui.status(&format!(
+            "{} landed with a finish behind it in the merge train, whose verify ran on a tree built on it",
+            req.id
+        )),
         // The position and the rest are for --json; the wait is said as it happens.
         Progress::Train(_) => {}
         Progress::Retrying { attempt } => ui.status(&format!(

@@ -357,20 +357,16 @@ impl<'a> Run<'a> {
         let moved = {
             let (head, tail) = self.items.split_at_mut(*first + 1);
             let owner = &mut head[*first];
-            let mut parts = vec![Part {
-                req: owner.req,
-                checked: &owner.checked,
-                paths: owner.prepared.as_ref().map_or(&[][..], |p| &p.paths[..]),
-            }];
+            let mut parts = vec![Part::of(
+                owner.req,
+                &owner.checked,
+                owner.prepared.as_ref().map_or(&[][..], |p| &p.paths[..]),
+            )];
             for &i in rest {
                 let item = &tail[i - *first - 1];
-                parts.push(Part {
-                    req: item.req,
-                    checked: &item.checked,
-                    paths: item.prepared.as_ref().map_or(&[][..], |p| &p.paths[..]),
-                });
+                parts.push(Part::of(item.req, &item.checked, paths_of(item)));
             }
-            move_main(ws, &mut owner.journal, &parts, base, tip, &paths)
+            move_main(ws, owner.req, &owner.checked, &mut owner.journal, &parts, base, tip, &paths)
         };
         let main_ref = format!("refs/heads/{}", self.items[*first].req.main_branch);
         let (main_lock, warnings) = match moved {
@@ -483,6 +479,11 @@ impl<'a> Run<'a> {
         self.results[item.at] = Some(Err(e));
         Ok(())
     }
+}
+
+/// What the landing of `item` changes, from the landing before it.
+fn paths_of<'i>(item: &'i Item<'_>) -> &'i [String] {
+    item.prepared.as_ref().map_or(&[][..], |p| &p.paths[..])
 }
 
 /// The checks of one task before it joins the batch: its finish is the only

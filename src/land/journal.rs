@@ -92,6 +92,11 @@ pub struct Journal {
     /// landing is then in main's history without main pointing at it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<BatchMove>,
+    /// Main moved to a landing built on this one, by a train entry behind
+    /// it whose verify covered it (`train.rs`): that finish brought the main
+    /// worktree along.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub carried: bool,
 }
 
 /// How main moves for a batch: from `base` to `tip`, the last landing of
@@ -307,7 +312,10 @@ pub(super) fn committed(ws: &Workspace, journal: &Journal) -> Result<bool> {
     if journal.step >= Step::Landed {
         return Ok(true);
     }
-    if journal.step < Step::Landing {
+    // Before its own verify, a landing may be in main's history all the
+    // same: a train entry behind it landed it with its own (`train.rs`;
+    // remote mode has no train).
+    if journal.step < Step::Landing && ws.state().remote().is_some() {
         return Ok(false);
     }
     let Some(landing) = Journal::oid(&journal.landing) else { return Ok(false) };

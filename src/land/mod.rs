@@ -268,8 +268,10 @@ fn refuse_not_synced(ws: &Workspace, req: &Request) -> Result<()> {
     // Its finish is dead: main has its landing, the main worktree does not,
     // and what looks like local changes there would undo it. (A train member
     // still alive is between the swap and the sync only under the merge lock.)
-    if let Some(other) =
-        interrupted(ws)?.into_iter().find(|i| !i.live && i.committed && i.journal.step < Step::Synced)
+    // (A carried landing's main worktree was brought along by the finish that landed it.)
+    if let Some(other) = interrupted(ws)?
+        .into_iter()
+        .find(|i| !i.live && i.committed && !i.journal.carried && i.journal.step < Step::Synced)
     {
         let (task, main) = (other.journal.task, other.journal.main_branch);
         return Err(LandError::NotSynced { task, main, id: req.id.clone() }.into());
@@ -330,6 +332,7 @@ fn start_journal(ws: &Workspace, req: &Request, checked: &Checked) -> Result<Jou
         index_lock: None,
         main_ahead: false,
         batch: None,
+        carried: false,
     };
     journal.save(ws.par())?;
     Ok(journal)
@@ -546,25 +549,37 @@ fn commit_point(
 ) -> Result<Option<(Option<IndexLock>, Vec<String>)>> {
     #[cfg(test)]
     TEST_BEFORE_SWAP.with(|h| h.borrow_mut().as_mut().map(|f| f()));
-    let part = Part { req, checked, paths: &prepared.paths };
-    move_main(ws, journal, &[part], prepared.base, prepared.built.landing, &prepared.paths)
+    let part = Part::of(req, checked, &prepared.paths);
+    move_main(ws, req, checked, journal, &[part], prepared.base, prepared.built.landing, &prepared.paths)
 }
 
 /// One task whose landing main moves over at a commit point.
 struct Part<'a> {
-    req: &'a Request,
-    checked: &'a Checked,
+    id: &'a str,
+    branch: &'a str,
+    scope: Option<EnforceScope>,
     /// What its landing changes, from the commit it was built on.
     paths: &'a [String],
 }
 
+impl<'a> Part<'a> {
+    fn of(req: &'a Request, checked: &'a Checked, paths: &'a [String]) -> Part<'a> {
+        Part { id: &req.id, branch: &checked.task.branch, scope: req.enforce_scope, paths }
+    }
+}
+
 /// The commit point of `parts`, whose landings were built one on the other
-/// from `main_old` up to `landing` (a batch; usually one task): the locks of
-/// each are checked and main moves once, from `main_old` to `landing`
-/// (`landed_paths` between them), in one step of the state. `journal` is
-/// the first part's: it records the main worktree's index lock and update.
+/// from `main_old` up to `landing` (a batch, or a train entry landing those
+/// ahead of it; usually one task): the locks of each are checked and main
+/// moves once, from `main_old` to `landing` (`landed_paths` between them),
+/// in one step of the state. `req`, `checked` and `journal` are those of
+/// the finish that moves main: its journal records the main worktree's
+/// index lock and update.
+#[allow(clippy::too_many_arguments)]
 fn move_main(
     ws: &Workspace,
+    req: &Request,
+    checked: &Checked,
     journal: &mut Journal,
     parts: &[Part<'_>],
     main_old: Oid,
@@ -572,10 +587,6 @@ fn move_main(
     landed_paths: &[String],
 ) -> Result<Option<(Option<IndexLock>, Vec<String>)>> {
     let repo = &ws.repo;
-    let (req, checked) = match parts.first() {
-        Some(first) => (first.req, first.checked),
-        None => anyhow::bail!("nothing to land"),
-    };
     let main_ref = format!("refs/heads/{}", req.main_branch);
 
     // The main worktree's index is locked first, as git locks it, and its
@@ -598,7 +609,7 @@ fn move_main(
         return Ok(None);
     }
     main_worktree_ready(repo, req, checked, main_old, landing, landed_paths)?;
-    let ids: Vec<&str> = parts.iter().map(|p| p.req.id.as_str()).collect();
+    let ids: Vec<&str> = parts.iter().map(|p| p.id).collect();
     let log = match parts.len() {
         1 => format!("git-par finish {}: {}", req.id, journal.strategy),
         n => format!("git-par finish {}: a batch of {n}", ids.join(" ")),
@@ -625,7 +636,7 @@ fn move_main(
         let landed = ws.state().land_dyn(&main_move, &mut ahead, &mut |state, events| {
             warnings.clear();
             for part in parts {
-                let (id, branch, scope) = (&part.req.id, &part.checked.task.branch, part.req.enforce_scope);
+                let (id, branch, scope) = (part.id, part.branch, part.scope);
                 warnings.extend(guard::enforce(state, id, branch, &req.main_branch, scope, part.paths)?);
             }
             if let Some(finished) = &release {

@@ -165,7 +165,9 @@ pub(super) fn sync_main_worktree(
         _ => (Journal::oid(&journal.main_old).context("the journal has no old main")?, landing),
     };
     let main_now = git::ref_target(&repo.git, &main_ref)?;
-    if main_now == Some(landing) {
+    if journal.carried {
+        // The train entry that landed it brought the main worktree to its own landing.
+    } else if main_now == Some(landing) {
         if let Some(wt) = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &journal.main_branch)? {
             let (old_tree, new_tree) =
                 (git::tree_of(&repo.git, main_old)?, git::tree_of(&repo.git, landing)?);

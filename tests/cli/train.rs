@@ -278,3 +278,181 @@ hint: set it with `git config par.trainDepth 4` (1 lands one at a time), or pass
     assert_eq!(run.json()["train"]["position"], 1);
     assert_eq!(landed(&repo), ["T001", "T002"]);
 }
+
+/// A verify that records `<task> <tree> pass|fail` of what it runs on,
+/// takes `secs`, and fails when the tree has `failing_file`.
+fn tree_verify(log: &Path, secs: &str, failing_file: &str) -> String {
+    format!(
+        "t=$(git rev-parse 'HEAD^{{tree}}'); sleep {secs}; if test -e '{failing_file}'; then echo \"$GIT_PAR_TASK $t fail\" >> '{log}'; exit 1; fi; echo \"$GIT_PAR_TASK $t pass\" >> '{log}'",
+        log = log.display()
+    )
+}
+
+/// The trees a verify passed on.
+fn passed_trees(log: &Path) -> BTreeSet<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.ends_with(" pass"))
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
+        .collect()
+}
+
+/// Every tree main's ref moved to through git-par, by its reflog: a batch
+/// or an entry landing those ahead of it moves main over landings it never
+/// points at, so the first-parent history is not where main was.
+fn main_moves(repo: &TestRepo) -> Vec<String> {
+    repo.git(&["reflog", "show", "--format=%T %gs", "refs/heads/main"])
+        .lines()
+        .filter(|l| l.contains(" git-par "))
+        .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Under saturation (8 finishes, 2 verify slots) the entry furthest behind
+/// gets the next slot, and its passing verify lands the entries ahead that
+/// had not verified yet along with it: fewer verifies than tasks, main
+/// only at trees a verify passed on, every task landed and ticked once, in
+/// arrival order.
+#[test]
+fn under_saturation_a_passing_verify_lands_the_unverified_entries_ahead_with_it() {
+    let (repo, ids) = repo_with_work(8);
+    repo.git(&["config", "par.trainDepth", "2"]);
+    let log: PathBuf = repo.root.parent().unwrap().join("verified");
+    let verify = tree_verify(&log, "2", "never-there");
+    let children = spawn_in_order(&repo, &ids, &verify);
+    let mut carried = Vec::new();
+    for (id, child) in ids.iter().zip(children) {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{id}: {}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let events: Vec<&str> = json["train"]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event"].as_str().unwrap())
+            .collect();
+        assert_eq!(events.last(), Some(&"landed"), "{id}: {json}");
+        assert_eq!(json["commit"].as_str().map(str::len), Some(40), "{id}: {json}");
+        if events.contains(&"carried") {
+            carried.push(id.clone());
+        }
+    }
+    assert_eq!(landed(&repo), ids);
+    let runs = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert!(runs < ids.len(), "{runs} verifies for {} tasks: nothing was landed along", ids.len());
+    assert!(!carried.is_empty(), "no entry was landed by one behind it");
+    let passed = passed_trees(&log);
+    let moves = main_moves(&repo);
+    assert!(moves.len() < ids.len(), "main moved once per task: {moves:?}");
+    for tree in &moves {
+        assert!(passed.contains(tree), "main moved to tree {tree}, which no verify passed on");
+    }
+    for id in &ids {
+        assert_eq!(ticks(&repo, id), 1, "{id}");
+    }
+    assert_eq!(state(&repo)["tasks"], serde_json::json!({}));
+    repo.git(&["fsck", "--no-progress", "--strict"]);
+    assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "");
+}
+
+/// A verify that fails because of what an entry ahead brings does not
+/// eject the entries behind it: they wait, and once the culprit (whose own
+/// verify failed on a base that landed) is ejected, they are verified again
+/// without it and land. Under saturation, so the entries furthest behind
+/// verify (and fail) first.
+#[test]
+fn entries_failing_because_of_one_ahead_are_verified_again_without_it_not_ejected() {
+    let (repo, ids) = repo_with_work(6);
+    repo.git(&["config", "par.trainDepth", "2"]);
+    let log: PathBuf = repo.root.parent().unwrap().join("verified");
+    let verify = tree_verify(&log, "0.5", "src/t3.txt");
+    let children = spawn_in_order(&repo, &ids, &verify);
+    for (id, child) in ids.iter().zip(children) {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if id == "T003" {
+            assert_eq!(out.status.code(), Some(1), "{id}: {stderr}");
+            assert!(stderr.contains("error: verify failed (exit 1)"), "{stderr}");
+        } else {
+            assert!(out.status.success(), "{id}: {stderr}");
+        }
+    }
+    assert_eq!(landed(&repo), ["T001", "T002", "T004", "T005", "T006"]);
+    assert_eq!(state(&repo)["tasks"]["T003"]["state"], "active");
+    assert_eq!(ticks(&repo, "T003"), 0);
+    let passed = passed_trees(&log);
+    for tree in main_moves(&repo) {
+        assert!(passed.contains(&tree), "main moved to tree {tree}, which no verify passed on");
+    }
+    assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "");
+}
+
+/// Under saturation, members killed at random moments (one landing others
+/// along, one being landed, one waiting for a slot...), then `doctor
+/// --repair`: main only moved to trees a verify passed on, every task is
+/// landed and ticked once (and released) or active and not ticked, and
+/// the rest then lands.
+#[test]
+fn a_saturated_train_killed_at_random_moments_then_doctor_repair_keeps_the_invariants() {
+    let seed = std::env::var("GIT_PAR_TORTURE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1
+    });
+    eprintln!("saturated train kill: seed {seed} (replay with GIT_PAR_TORTURE_SEED={seed})");
+    let mut rng = Rng(seed);
+    for round in 0..3 {
+        let context = format!("seed {seed} round {round}");
+        let (repo, ids) = repo_with_work(6);
+        repo.git(&["config", "par.trainDepth", "2"]);
+        let log = repo.root.parent().unwrap().join("verified");
+        let verify = tree_verify(&log, &format!("0.{}", 3 + rng.below(4)), "never-there");
+        let mut children = spawn_in_order(&repo, &ids, &verify);
+        std::thread::sleep(Duration::from_millis(300 + rng.below(1500)));
+        let victim = rng.below(ids.len() as u64) as usize;
+        let _ = children[victim].kill();
+        for (id, child) in ids.iter().zip(children) {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(
+                out.status.success()
+                    || out.status.code().is_none()
+                    || stderr.contains("git par doctor --repair"),
+                "{context}: {id} exited {:?}: {stderr}",
+                out.status.code()
+            );
+        }
+        repo.par(&["doctor", "--repair"]);
+        let run = repo.par(&["doctor"]);
+        assert_eq!(run.code, 0, "{context}: after --repair: {}", run.stdout);
+        let check = |stage: &str| {
+            let passed = passed_trees(&log);
+            for tree in main_moves(&repo) {
+                assert!(passed.contains(&tree), "{context} {stage}: main moved to unverified tree {tree}");
+            }
+            let landed = landed(&repo);
+            let state = state(&repo);
+            for id in &ids {
+                let times = landed.iter().filter(|t| *t == id).count();
+                assert!(times <= 1, "{context} {stage}: {id} landed {times} times");
+                assert_eq!(ticks(&repo, id), times, "{context} {stage}: {id} ticks");
+                match state["tasks"].get(id.as_str()) {
+                    Some(task) => {
+                        assert_eq!(times, 0, "{context} {stage}: {id} landed and still in the state");
+                        assert_eq!(task["state"], "active", "{context} {stage}: {id}");
+                    }
+                    None => assert_eq!(times, 1, "{context} {stage}: {id} neither landed nor active"),
+                }
+            }
+            repo.git(&["fsck", "--no-progress", "--strict"]);
+        };
+        check("after the repair");
+        let active: Vec<String> =
+            ids.iter().filter(|id| state(&repo)["tasks"].get(id.as_str()).is_some()).cloned().collect();
+        for id in &active {
+            repo.par(&["finish", id, "--verify", &verify]).success();
+        }
+        check("after finishing the rest");
+        assert_eq!(landed(&repo).len(), ids.len(), "{context}");
+        assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "", "{context}");
+    }
+}
