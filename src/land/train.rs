@@ -137,6 +137,15 @@ enum SlotWait {
     Stale(Option<String>),
 }
 
+/// How the commit point under the merge lock went.
+enum LandNow {
+    Landed(Box<Landing>),
+    /// The entries ahead changed meanwhile: look again.
+    Again,
+    /// The swap failed: main moved, or its ref is locked.
+    Moved,
+}
+
 /// What the entries ahead let a verified entry do.
 enum Chain {
     /// Land now, main moving from where it is to its landing, with these
@@ -234,10 +243,21 @@ impl Rider<'_, '_> {
             }
             let wait_for = match &failure {
                 None => match chain(&view.ahead, main, base, req.verify.as_deref()) {
-                    Chain::Lands(_) => match self.land_now(journal, prepared, base, &mut slot)? {
-                        Some(landing) => return Ok(Ride::Landed(Box::new(landing))),
+                    Chain::Lands(carry) => match self.land_now(
+                        journal,
+                        prepared,
+                        base,
+                        view.ahead.is_empty() && carry.is_empty(),
+                        &mut slot,
+                    )? {
+                        LandNow::Landed(landing) => return Ok(Ride::Landed(landing)),
                         // Something changed under the lock: look again (after a wait if it is to wait).
-                        None => continue,
+                        LandNow::Again => continue,
+                        // The swap failed (main moved, or its ref is locked): build again, as a finish does.
+                        LandNow::Moved => {
+                            drop(slot.take());
+                            return self.stale(journal, prepared, None);
+                        }
                     },
                     Chain::Wait(entry) => entry,
                     Chain::Stale(because) => {
@@ -363,8 +383,9 @@ impl Rider<'_, '_> {
         journal: &mut Journal,
         prepared: &Prepared,
         base: Oid,
+        first: bool,
         slot: &mut Option<Held>,
-    ) -> Result<Option<Landing>> {
+    ) -> Result<LandNow> {
         let (ws, req, checked, progress) = (self.ws, self.req, self.checked, self.progress);
         let par = ws.par();
         let landing = prepared.built.landing;
@@ -373,20 +394,28 @@ impl Rider<'_, '_> {
             Landed(Vec<String>, Vec<String>),
             Carried,
             Again,
+            Moved,
         }
         let under = with_merge_lock(par, &req.id, remaining, progress, || {
             refuse_not_synced(ws, req)?;
-            let (view, main) = self.look()?;
-            if self.has(main, landing) {
-                return Ok(Under::Carried);
-            }
-            let carry = match chain(&view.ahead, main, base, req.verify.as_deref()) {
-                Chain::Lands(carry) => carry,
-                _ => return Ok(Under::Again),
+            // First in the train (no entry can come ahead of it): the swap
+            // itself checks main, and the queue need not be read again.
+            let carry = if first {
+                Vec::new()
+            } else {
+                let (view, main) = self.look()?;
+                if self.has(main, landing) {
+                    return Ok(Under::Carried);
+                }
+                match chain(&view.ahead, main, base, req.verify.as_deref()) {
+                    Chain::Lands(carry) => carry,
+                    _ => return Ok(Under::Again),
+                }
             };
             let moved = if carry.is_empty() {
                 commit_point(ws, req, checked, journal, prepared)?
             } else {
+                let main = carry.first().and_then(Entry::base).context("an entry ahead without a base")?;
                 // Main moves over the entries ahead too: this journal records that move.
                 journal.batch = Some(BatchMove { base: main.to_string(), tip: landing.to_string() });
                 journal.save(par)?;
@@ -417,7 +446,7 @@ impl Rider<'_, '_> {
                 }
                 moved
             };
-            let Some((main_lock, mut warnings)) = moved else { return Ok(Under::Again) };
+            let Some((main_lock, mut warnings)) = moved else { return Ok(Under::Moved) };
             journal.advance(par, Step::Landed)?;
             crash_point("main-moved")?;
             // The entries behind (and those it took along) may go as soon as main has moved.
@@ -429,8 +458,9 @@ impl Rider<'_, '_> {
             Ok(Under::Landed(warnings, carry.into_iter().map(|e| e.task).collect()))
         })?;
         match under {
-            Under::Again => Ok(None),
-            Under::Carried => self.carried(journal, prepared).map(Some),
+            Under::Again => Ok(LandNow::Again),
+            Under::Moved => Ok(LandNow::Moved),
+            Under::Carried => self.carried(journal, prepared).map(|l| LandNow::Landed(Box::new(l))),
             Under::Landed(warnings, carried) => {
                 let mut info = prepared.built.landing_info.clone();
                 info.commit = Some(landing);
@@ -440,7 +470,7 @@ impl Rider<'_, '_> {
                 }
                 self.event(TrainEvent::Landed { commit: landing.to_string() });
                 info.train = std::mem::take(&mut self.events);
-                Ok(Some(info))
+                Ok(LandNow::Landed(Box::new(info)))
             }
         }
     }

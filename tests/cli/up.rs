@@ -1080,3 +1080,24 @@ fn tasks_land_with_the_strategy_par_strategy_names() {
         run.stderr
     );
 }
+
+/// Agents that finish together wait to land together: their landings ride
+/// the merge train, which under saturation lands several with one verify
+/// (a verify behind takes the unverified entries ahead along).
+#[test]
+fn landings_that_wait_together_are_landed_with_fewer_verifies_than_tasks() {
+    let mut plan = String::from("## Phase 1\n\n");
+    for i in 1..=6 {
+        plan.push_str(&format!("- [ ] T00{i} [P] Task {i} in src/t{i}.txt\n"));
+    }
+    let fx = Fixture::new(&plan);
+    fx.repo.git(&["config", "par.trainDepth", "2"]);
+    let log = fx.agent_dir.join("verified");
+    let verify = format!("echo \"$GIT_PAR_TASK\" >> '{}'; sleep 1", log.display());
+    let run = fx.up(&["--jobs", "6", "--verify", &verify], "0.1");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(task_ids(&of(&lines(&run.stdout), "landed")).len(), 6);
+    assert_eq!(fx.ticked().len(), 6);
+    let runs = fs::read_to_string(&log).unwrap().lines().count();
+    assert!(runs < 6, "{runs} verifies for 6 landings that waited together");
+}
