@@ -340,8 +340,8 @@ impl Rider<'_, '_> {
             let covered = view
                 .behind
                 .iter()
-                .take_while(|e| !e.failed)
-                .filter(|e| e.passed && e.landing().is_some() && e.verify == self.req.verify)
+                .take_while(|e| !e.failed && e.verify == self.req.verify)
+                .filter(|e| e.passed && e.landing().is_some())
                 .last()
                 .cloned();
             if deeper.is_none() && covered.is_none() {

@@ -817,35 +817,70 @@ fn check_history(t: &Torture, ledger: &Ledger) -> Result<(), String> {
             return Err(format!("main moved to {new} by something other than a landing"));
         };
         let tree = |oid: &git2::Oid| repo.find_commit(*oid).and_then(|c| c.tree()).map_err(|e| e.to_string());
-        let diff = repo
-            .diff_tree_to_tree(Some(&tree(old)?), Some(&tree(new)?), None)
-            .map_err(|e| format!("diffing {old}..{new}: {e}"))?;
-        let mut paths = BTreeSet::new();
-        for delta in diff.deltas() {
-            for file in [delta.old_file(), delta.new_file()] {
-                if let Some(path) = file.path().and_then(|p| p.to_str()) {
-                    if path != TASKS_FILE {
-                        paths.insert(path.to_string());
+        let changed = |from: &git2::Oid, to: &git2::Oid| -> Result<BTreeSet<String>, String> {
+            let diff = repo
+                .diff_tree_to_tree(Some(&tree(from)?), Some(&tree(to)?), None)
+                .map_err(|e| format!("diffing {from}..{to}: {e}"))?;
+            let mut paths = BTreeSet::new();
+            for delta in diff.deltas() {
+                for file in [delta.old_file(), delta.new_file()] {
+                    if let Some(path) = file.path().and_then(|p| p.to_str()) {
+                        if path != TASKS_FILE {
+                            paths.insert(path.to_string());
+                        }
                     }
                 }
             }
-        }
-        let plan = t.task(task);
-        if let Some(outside) = paths.iter().find(|p| !plan.allows(p)) {
-            return Err(format!("the landing of {task} ({new}) changed {outside}, outside its locks"));
-        }
-        let started = base_of
-            .get(task)
-            .and_then(|b| git2::Oid::from_str(b).ok())
-            .and_then(|b| {
-                if moves.first().is_some_and(|m| m.0.is_zero() && m.1 == b) {
-                    Some(0)
-                } else {
-                    position.get(&b).copied()
+            Ok(paths)
+        };
+        // One move of main may land several tasks (a batch, or a train
+        // entry landing those ahead of it along): each its own landing
+        // commit on main's first-parent line, with its trailer.
+        let mut parts: Vec<(String, BTreeSet<String>)> = Vec::new();
+        if task.contains(' ') {
+            let mut line = Vec::new();
+            let mut at = *new;
+            while at != *old {
+                let commit = repo.find_commit(at).map_err(|e| format!("reading {at}: {e}"))?;
+                line.push(at);
+                at = commit.parent_id(0).map_err(|_| format!("{new} does not descend from {old}"))?;
+            }
+            line.reverse();
+            let mut from = *old;
+            for commit in line {
+                let message =
+                    repo.find_commit(commit).map_err(|e| e.to_string())?.message().unwrap_or("").to_string();
+                if let Some(id) = message.lines().find_map(|l| l.strip_prefix("Par-Task: ")) {
+                    parts.push((id.trim().to_string(), changed(&from, &commit)?));
+                    from = commit;
                 }
-            })
-            .ok_or_else(|| format!("{task}'s base is not a tip main had"))?;
-        landings.push((task.clone(), started, i, paths));
+            }
+            let named: Vec<&str> = task.split_whitespace().collect();
+            let found: Vec<&str> = parts.iter().map(|(id, _)| id.as_str()).collect();
+            if named != found {
+                return Err(format!("main's move to {new} names {named:?} but lands {found:?}"));
+            }
+        } else {
+            parts.push((task.clone(), changed(old, new)?));
+        }
+        for (task, paths) in parts {
+            let plan = t.task(&task);
+            if let Some(outside) = paths.iter().find(|p| !plan.allows(p)) {
+                return Err(format!("the landing of {task} ({new}) changed {outside}, outside its locks"));
+            }
+            let started = base_of
+                .get(&task)
+                .and_then(|b| git2::Oid::from_str(b).ok())
+                .and_then(|b| {
+                    if moves.first().is_some_and(|m| m.0.is_zero() && m.1 == b) {
+                        Some(0)
+                    } else {
+                        position.get(&b).copied()
+                    }
+                })
+                .ok_or_else(|| format!("{task}'s base is not a tip main had"))?;
+            landings.push((task, started, i, paths));
+        }
     }
     for (i, a) in landings.iter().enumerate() {
         for b in &landings[i + 1..] {
