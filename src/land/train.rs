@@ -110,7 +110,7 @@ fn ride(
                     break (main, None);
                 }
                 Some(entry) => match entry.landing() {
-                    Some(landing) => break (landing, Some(entry.task.clone())),
+                    Some(landing) => break (landing, Some(entry.clone())),
                     None => {
                         waiting(&entry.task);
                         member.wait_for(entry, deadline)?;
@@ -118,7 +118,25 @@ fn ride(
                 },
             }
         };
-        let prepared = prepare(ws, req, checked, journal, base, &sigs, progress)?;
+        let prepared = match prepare(ws, req, checked, journal, base, &sigs, progress) {
+            Ok(prepared) => prepared,
+            Err(e) => match ahead.as_ref().filter(|_| refused_on_what_is_built(&e)) {
+                // A speculative base can be stale: the entry ahead may have
+                // built on an entry ejected since, whose work it still
+                // carries (this task's own, from an earlier finish of it).
+                // Only main refuses for good: wait for the entry ahead to
+                // build again or leave, then build on what it has then.
+                Some(entry) => {
+                    waiting(&entry.task);
+                    member.wait_for(entry, deadline)?;
+                    let rebuilt = TrainEvent::Rebuilt { because: entry.task.clone() };
+                    progress(Progress::Train(&rebuilt));
+                    events.push(rebuilt);
+                    continue;
+                }
+                None => return Err(e),
+            },
+        };
         member.publish(Some((base, prepared.built.landing)))?;
         {
             let _slot = match &req.verify {
@@ -173,7 +191,7 @@ fn ride(
             }
         }
         // Main is not where it was verified to move from: build again.
-        let rebuilt = match stale.or(ahead) {
+        let rebuilt = match stale.or(ahead.map(|entry| entry.task)) {
             Some(task) => {
                 let rebuilt = TrainEvent::Rebuilt { because: task };
                 progress(Progress::Train(&rebuilt));
@@ -193,6 +211,15 @@ fn ride(
         member.publish(None)?;
         unprepare(ws, req, checked, journal)?;
     }
+}
+
+/// Whether `e` refuses the landing for what it was built on (a conflict,
+/// a path of another task's): final on main, maybe stale on a speculative base.
+fn refused_on_what_is_built(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<LandError>(),
+        Some(LandError::Conflict { .. } | LandError::ReplayConflict { .. } | LandError::Scope { .. })
+    )
 }
 
 /// The train's queue, as `train/queue.json` holds it.
