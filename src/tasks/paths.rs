@@ -945,6 +945,7 @@ pub(super) const WRITE_VERBS: &[&str] = &[
     "remove",
     "rename",
     "replace",
+    "record",
     "rewrite",
     "simplify",
     "tidy",
@@ -1725,7 +1726,7 @@ const UNDER_TEST: &str = "the code under test, which a test task reads";
 /// Whether a task's opening words are about writing tests (`Write unit
 /// tests in ...`, `Add an integration test for ...`, `Contract test POST
 /// /x in ...`): the first four words that are not paths name a test.
-fn writes_tests(description: &str) -> bool {
+pub(super) fn writes_tests(description: &str) -> bool {
     description
         .split_whitespace()
         .filter(|w| !w.contains(['/', '.', '`']))
@@ -1736,7 +1737,7 @@ fn writes_tests(description: &str) -> bool {
 /// Whether `path` is a test file or under a test directory (`tests/`,
 /// `__tests__/`, `Service.Tests/`, `test_x.py`, `x_test.go`, `x.test.ts`,
 /// `x.spec.ts`, `XTests.cs`).
-fn test_path(path: &str) -> bool {
+pub(super) fn test_path(path: &str) -> bool {
     let trimmed = path.trim_end_matches('/');
     let name_at = if path.ends_with('/') { usize::MAX } else { trimmed.rfind('/').map_or(0, |at| at + 1) };
     let dirs = if name_at == usize::MAX { trimmed } else { &trimmed[..name_at] };
@@ -1805,6 +1806,10 @@ fn setup_files(description: &str, cx: Option<&Context>) -> Vec<&'static str> {
         .any(|p| has(p));
     if go_init {
         return vec!["go.mod"];
+    }
+    // A Maven project is its pom.xml (the wrapper and sources it may add are not named).
+    if has("maven") && ["initialize", "initialise", "create", "new "].iter().any(|w| has(w)) {
+        return vec!["pom.xml"];
     }
     let go_module = cx.is_some_and(|cx| cx.known("go.mod"));
     let installs = (has("install") || has("add")) && has("dependenc");
@@ -1876,10 +1881,18 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
 
     let bare = !path.trim_end_matches('/').contains('/');
     if scope.writes_ignore && !IGNORE_FILES.contains(&file_name(&path)) {
-        let pattern = path.contains('*') || (bare && !cx.is_some_and(|cx| cx.known(&path)));
-        if pattern && !matches!(from, From::RootSlash) {
+        // `/target/` there is an anchored pattern like `target/`, unless the repository has it.
+        let tracked = |cx: &Context| {
+            let dir = path.trim_end_matches('/');
+            cx.is_tracked(dir) || cx.is_tracked(&format!("{dir}/"))
+        };
+        let pattern = path.contains('*') || (bare && !cx.is_some_and(tracked));
+        if pattern {
             return Outcome::Reject("a pattern written into an ignore file, not a path".to_string());
         }
+    }
+    if build_output(&path, cx) {
+        return Outcome::Reject("build output, which git does not track".to_string());
     }
     let top_dir = path.ends_with('/') && TOP_DIRS.contains(&path.trim_end_matches('/'));
     let (path, from) = if from == From::RootSlash || full || top_dir || scope.declared {
@@ -1907,6 +1920,29 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
         return Outcome::Reject("names separated by `/`, not a path".to_string());
     }
     Outcome::Lock(path, from)
+}
+
+/// Directories that tools write and repositories ignore (`target/` of Cargo,
+/// `node_modules/`, a virtual environment, coverage reports): a path under
+/// one that the repository does not track is output, not a file a task commits.
+fn build_output(path: &str, cx: Option<&Context>) -> bool {
+    const OUTPUT: &[&str] = &[
+        "target",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".next",
+        ".nuxt",
+        "coverage",
+        "htmlcov",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".gradle",
+    ];
+    let Some((first, _)) = path.split_once('/') else { return false };
+    // Tracked, not only planned: a plan's tree often shows `target/` as what the build makes.
+    OUTPUT.contains(&first) && cx.is_some_and(|cx| !cx.is_tracked(&path[..=first.len()]))
 }
 
 /// Whether a directory segment of `path` (not its last) looks like a file name.

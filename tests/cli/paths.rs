@@ -411,6 +411,18 @@ fn what_a_task_only_names_is_not_locked() {
         // `/docs/` names a tracked directory.
         ("T016", s(&["api.py@written"])),
         ("T017", s(&["docs/@root-slash"])),
+        // Anchored patterns in an ignore file are its content.
+        ("T018", s(&[".gitignore@written"])),
+        // What a build writes under target/ (not tracked) is no file a task commits.
+        ("T019", s(&[])),
+        // Recording results writes the file they go in.
+        ("T020", s(&["docs/perf.md@written"])),
+        // A Maven project is its pom.xml.
+        ("T021", s(&["pom.xml@written"])),
+        // A test task that names no file writes the test file whose name it uses;
+        // a task that is no test task does not.
+        ("T024", s(&["tests/unit/CartTotalsTest.java@heading"])),
+        ("T025", s(&[])),
     ];
     let mut failures = Vec::new();
     for (id, want) in cases {
