@@ -208,6 +208,11 @@ fn write_stdout(text: &str) -> Result<()> {
 /// A JSON document with the control characters serde_json leaves as they
 /// are (DEL and the C1 range) escaped too: the same text, safe to print.
 fn json_safe(json: &str) -> std::borrow::Cow<'_, str> {
+    // U+007F is the byte 0x7f and U+0080..=U+009F start with 0xc2 in UTF-8:
+    // a byte scan (megabytes for a large `list --json`) settles the usual case.
+    if !json.as_bytes().contains(&0x7f) && !json.as_bytes().contains(&0xc2) {
+        return std::borrow::Cow::Borrowed(json);
+    }
     if !json.chars().any(|c| ('\u{7f}'..='\u{9f}').contains(&c)) {
         return std::borrow::Cow::Borrowed(json);
     }

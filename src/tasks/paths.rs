@@ -1397,12 +1397,10 @@ struct Scope<'a> {
     /// which a task may continue but need not: a root file (`README.md`)
     /// is not placed there.
     lent: bool,
-    /// Whether the task says its bare names go at the repository root
-    /// (`Create .prettierrc at the repository root`).
-    at_root: bool,
-    /// Whether the task is about HTTP endpoints or routes: there `/todos/`
-    /// that names nothing in the repository is a route.
-    about_routes: bool,
+    /// The task's description, for the rules that read its words only
+    /// when a candidate needs them (`at the repository root` for a bare
+    /// name, `endpoints` for a `/name/`).
+    description: &'a str,
 }
 
 /// Fills the paths of every task: `sections[i]` is the text of the heading
@@ -1502,8 +1500,7 @@ pub(super) fn resolve_task(
         earlier,
         declared: !declared.is_empty(),
         lent,
-        at_root: at_root(&task.description),
-        about_routes: about_routes(&task.description),
+        description: &task.description,
     };
     // A documentation task writes the documentation, not what it documents.
     let documents = declared.is_empty() && listed(DOC_VERBS, first_word);
@@ -1651,7 +1648,11 @@ pub(super) fn resolve_task(
         }
     }
     // A task that writes tests writes its test files; the code under test it names is read.
-    if declared.is_empty() && writes_tests(&task.description) && resolved.iter().any(|r| test_path(&r.path)) {
+    if declared.is_empty()
+        && resolved.len() > 1
+        && resolved.iter().any(|r| test_path(&r.path))
+        && writes_tests(&task.description)
+    {
         resolved.retain(|r| {
             let keep = test_path(&r.path);
             if !keep {
@@ -1868,7 +1869,7 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
     };
     // `/todos/` in a task about endpoints, where the repository has no such
     // top-level entry and the plan none either: the endpoint, not a directory.
-    if from == From::RootSlash && scope.about_routes {
+    if from == From::RootSlash && about_routes(scope.description) {
         let name = path.trim_end_matches('/');
         let unknown = cx.is_some_and(|cx| !cx.top.contains(name) && !cx.is_dir(name) && !cx.known(name));
         if !name.contains('/') && !has_extension(name) && !known_file(name) && unknown {
@@ -2003,7 +2004,7 @@ fn resolve_bare(
     if let Some(dir) = next_dir {
         return Ok((join(dir, name), From::TaskDir));
     }
-    if scope.at_root && scope.task_dirs.is_empty() {
+    if scope.task_dirs.is_empty() && at_root(scope.description) {
         return Ok((name.to_string(), From::Written));
     }
     let cx = scope.cx;
