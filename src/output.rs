@@ -297,6 +297,8 @@ mod tests {
     #[test]
     fn json_escapes_c1_controls() {
         assert_eq!(json_safe("{\"a\":\"x\u{9b}y\u{7f}\"}"), "{\"a\":\"x\\u009by\\u007f\"}");
+        // U+00A0 shares the 0xc2 lead byte with the C1 controls: it stays as it is.
+        assert!(matches!(json_safe("{\"a\":\"\u{a0}é\"}"), std::borrow::Cow::Borrowed(_)));
         let back: serde_json::Value = serde_json::from_str(&json_safe("{\"a\":\"x\u{9b}\"}")).unwrap();
         assert_eq!(back["a"], "x\u{9b}");
     }

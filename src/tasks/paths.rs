@@ -1808,10 +1808,10 @@ fn setup_files(description: &str, cx: Option<&Context>) -> Vec<&'static str> {
     if go_init {
         return vec!["go.mod"];
     }
-    // A Maven project is its pom.xml (the wrapper and sources it may add are not named).
-    if has("maven") && ["initialize", "initialise", "create", "new "].iter().any(|w| has(w)) {
-        return vec!["pom.xml"];
-    }
+    // No rule for a project generator (`Initialize a Spring Boot project using
+    // Maven`): it writes a scaffold no name says, so the task stays pathless,
+    // runs alone and acquires what it commits. Locking only its pom.xml refused
+    // the scaffold's other files on a real run.
     let go_module = cx.is_some_and(|cx| cx.known("go.mod"));
     let installs = (has("install") || has("add")) && has("dependenc");
     if has("go mod tidy") || has("go get ") || (go_module && installs) {
