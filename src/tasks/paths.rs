@@ -1892,9 +1892,6 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
             return Outcome::Reject("a pattern written into an ignore file, not a path".to_string());
         }
     }
-    if build_output(&path, cx) {
-        return Outcome::Reject("build output, which git does not track".to_string());
-    }
     let top_dir = path.ends_with('/') && TOP_DIRS.contains(&path.trim_end_matches('/'));
     let (path, from) = if from == From::RootSlash || full || top_dir || scope.declared {
         (path, from)
@@ -1911,6 +1908,10 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
         let from = if joined == path { From::Written } else { from };
         (joined, from)
     };
+    // After the join: `x.py in node_modules/` is as much output as `node_modules/x.py`.
+    if build_output(&path, cx) {
+        return Outcome::Reject("build output, which git does not track".to_string());
+    }
     // A tracked or planned directory written without its slash is a directory.
     let path = match cx {
         Some(cx) if !path.ends_with('/') && cx.is_dir(&path) && !cx.known(&path) => format!("{path}/"),
