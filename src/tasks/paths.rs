@@ -73,6 +73,12 @@ use serde::Serialize;
 use super::{RejectedPath, Task};
 use crate::locks::{self, expand_braces, has_drive, relative_to_root};
 
+/// Whether a task only checks, runs or studies things (`Verify ...`, `Run
+/// the tests`): naming no path, it has nothing to write.
+pub fn only_checks(task: &Task) -> bool {
+    inherit::is_check(task)
+}
+
 /// File extensions that make a single name (no `/`) a path.
 const EXTENSIONS: &[&str] = &[
     "py",

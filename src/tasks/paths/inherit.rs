@@ -255,7 +255,7 @@ fn named_file(description: &str, named: &[(String, Vec<String>)]) -> Option<Stri
 
 /// Whether a task only checks, runs or studies: it starts with a check word
 /// (`Verify`, `Test`), or names a check (`link checking`) and no write verb.
-fn is_check(task: &Task) -> bool {
+pub(crate) fn is_check(task: &Task) -> bool {
     let mut all = words(&task.description);
     if all.next().is_some_and(|first| listed(CHECK_WORDS, first) || listed(&["test", "tests"], first)) {
         return true;
