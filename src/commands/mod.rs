@@ -54,6 +54,9 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
         Command::Check(args) => check::run(&args, &options, ui),
         command => {
             let ws = &open(options)?;
+            for problem in &ws.config.problems {
+                ui.warn(problem);
+            }
             match command {
                 Command::List(args) => list::list(&args, ws, ui),
                 Command::Show(args) => list::show(&args, ws, ui),
