@@ -271,11 +271,7 @@ impl Pattern {
         let kind = if is_glob(&normal) {
             // Parsed now, so that a bad glob is refused here; compiled only when matched.
             let glob = glob(&normal)?;
-            let literal_end = normal.find(GLOB_META).unwrap_or(normal.len());
-            let prefix = match normal[..literal_end].rfind('/') {
-                Some(slash) => normal[..=slash].to_string(),
-                None => String::new(),
-            };
+            let prefix = glob_prefix(&normal).to_string();
             let suffix_start = normal.rfind(GLOB_META).map_or(0, |i| i + 1);
             // Without its leading `/`: a leading `**/` may match no directory
             // at all (`**/` alone matches every path), so a match need not
@@ -351,6 +347,16 @@ fn compiled(glob: &Glob) -> GlobMatcher {
     matchers.entry(glob.glob().to_string()).or_insert_with(|| glob.compile_matcher()).clone()
 }
 
+/// The literal directory a glob's matches all lie in (`src/a/` of
+/// `src/a/*.rs`, `""` of `*.rs`), up to and with its last `/`.
+fn glob_prefix(text: &str) -> &str {
+    let literal_end = text.find(GLOB_META).unwrap_or(text.len());
+    match text[..literal_end].rfind('/') {
+        Some(slash) => &text[..=slash],
+        None => "",
+    }
+}
+
 fn glob(text: &str) -> Result<Glob, globset::Error> {
     GlobBuilder::new(text).literal_separator(true).backslash_escape(true).build()
 }
@@ -416,6 +422,106 @@ impl<H> LockIndex<H> {
     /// Whether no holder has any pattern.
     pub fn is_empty(&self) -> bool {
         self.literal.is_empty() && self.glob_owner.is_empty()
+    }
+}
+
+/// Who holds each of a few paths (the ones a commit stages): made for the
+/// paths, then given every holder's patterns once. Each pattern costs a
+/// lookup or two of its literal part, however many paths there are; only
+/// globs whose literal directory holds one of the paths are compiled, into
+/// one [`GlobSet`], so a thousand holders' globs elsewhere cost nothing.
+pub struct PathHolders<'p> {
+    paths: &'p [String],
+    /// Each path, to the indices of the paths equal to it.
+    files: HashMap<&'p str, Vec<usize>>,
+    /// Each directory holding a path (`a/`, `a/b/`; `""` for all), to the
+    /// indices of the paths below it.
+    dirs: HashMap<&'p str, Vec<usize>>,
+    /// For each path, the holders found so far.
+    hits: Vec<Vec<usize>>,
+    /// Globs that could match one of the paths, with their holder.
+    globs: Vec<(Glob, usize)>,
+    /// Globs that do not compile, with their holder.
+    broken: Vec<(usize, String)>,
+}
+
+impl<'p> PathHolders<'p> {
+    /// Ready to find the holders of `paths` (normalised, repository-relative files).
+    pub fn new(paths: &'p [String]) -> PathHolders<'p> {
+        let mut files: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut dirs: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, path) in paths.iter().enumerate() {
+            files.entry(path.as_str()).or_default().push(i);
+            dirs.entry("").or_default().push(i);
+            for (slash, _) in path.match_indices('/') {
+                dirs.entry(&path[..=slash]).or_default().push(i);
+            }
+        }
+        PathHolders {
+            paths,
+            files,
+            dirs,
+            hits: vec![Vec::new(); paths.len()],
+            globs: Vec::new(),
+            broken: Vec::new(),
+        }
+    }
+
+    /// Adds `pattern` (normalised, as the state keeps it) of `holder`.
+    pub fn add(&mut self, holder: usize, pattern: &str) {
+        if is_glob(pattern) {
+            if !self.dirs.contains_key(glob_prefix(pattern)) {
+                return;
+            }
+            match glob(pattern) {
+                Ok(g) => self.globs.push((g, holder)),
+                Err(_) => self.broken.push((holder, pattern.to_string())),
+            }
+            return;
+        }
+        let (dir, file) = match pattern.strip_suffix('/') {
+            // The directory itself too: see [`Pattern::matches`].
+            Some(own) => (self.dirs.get(pattern), self.files.get(own)),
+            None => (None, self.files.get(pattern)),
+        };
+        for i in dir.into_iter().chain(file).flatten() {
+            self.hits[*i].push(holder);
+        }
+    }
+
+    /// For each path, its holders in increasing order, each once; and the
+    /// globs that could have matched a path but do not compile (they lock
+    /// nothing), with their holder.
+    pub fn finish(mut self) -> (Vec<Vec<usize>>, Vec<(usize, String)>) {
+        if !self.globs.is_empty() {
+            let mut builder = GlobSetBuilder::new();
+            for (g, _) in &self.globs {
+                builder.add(g.clone());
+            }
+            match builder.build() {
+                Ok(set) => {
+                    for (path, hits) in self.paths.iter().zip(&mut self.hits) {
+                        hits.extend(set.matches(path).into_iter().map(|g| self.globs[g].1));
+                    }
+                }
+                // Too big for one automaton: each on its own, none skipped.
+                Err(_) => {
+                    for (g, holder) in &self.globs {
+                        let matcher = compiled(g);
+                        for (path, hits) in self.paths.iter().zip(&mut self.hits) {
+                            if matcher.is_match(path) {
+                                hits.push(*holder);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for hits in &mut self.hits {
+            hits.sort_unstable();
+            hits.dedup();
+        }
+        (self.hits, self.broken)
     }
 }
 

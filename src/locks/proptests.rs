@@ -7,9 +7,10 @@
 //! - `overlaps` is symmetric and reflexive;
 //! - soundness of the conservative rule: a path that both patterns match
 //!   means they overlap;
-//! - a [`LockIndex`] finds a holder exactly when its pattern matches.
+//! - a [`LockIndex`] finds a holder exactly when its pattern matches, and so
+//!   do [`PathHolders`] (the hook's matcher), given all the paths at once.
 
-use crate::locks::{self, LockIndex, Pattern};
+use crate::locks::{self, LockIndex, PathHolders, Pattern};
 
 /// Checks every property on two pattern texts and a path; panics on a violation.
 pub(crate) fn check_patterns(a: &str, b: &str, path: &str) {
@@ -34,6 +35,16 @@ pub(crate) fn check_patterns(a: &str, b: &str, path: &str) {
     // Paths as git-par sees them: normalised, and files (a trailing `/`
     // names a directory, which is never staged).
     let is_file = |p: &&String| locks::normalize(p).is_ok_and(|n| n == **p) && !p.ends_with('/');
+    let files: Vec<String> = candidates.iter().filter(is_file).cloned().collect();
+    let mut matcher = PathHolders::new(&files);
+    matcher.add(0, pa.as_str());
+    matcher.add(1, pb.as_str());
+    let (held, broken) = matcher.finish();
+    assert!(broken.is_empty(), "{broken:?}");
+    for (p, held) in files.iter().zip(&held) {
+        assert_eq!(held.contains(&0), pa.matches(p), "the hook's matcher and {pa} disagree on {p:?}");
+        assert_eq!(held.contains(&1), pb.matches(p), "the hook's matcher and {pb} disagree on {p:?}");
+    }
     for p in candidates.iter().filter(is_file) {
         let (in_a, in_b) = (pa.matches(p), pb.matches(p));
         assert!(

@@ -13,6 +13,7 @@
 //! - Nothing outside [`par_dir`] knows the names of the files in `.git/par`.
 
 pub mod local;
+pub mod lock_index;
 pub mod par_dir;
 pub mod remote;
 
