@@ -206,9 +206,12 @@ enum Kind {
 #[derive(Debug, Clone)]
 struct GlobKind {
     glob: Glob,
-    /// Compiled on first use: most checks are settled by `prefix` alone.
+    /// Compiled on first use: most checks are settled by `literal` and `suffix` alone.
     matcher: OnceLock<GlobMatcher>,
+    /// The literal directory every match lies in (see [`glob_prefix`]).
     prefix: String,
+    /// What every match starts and ends with (see [`glob_ends`]).
+    literal: String,
     suffix: String,
 }
 
@@ -272,12 +275,9 @@ impl Pattern {
             // Parsed now, so that a bad glob is refused here; compiled only when matched.
             let glob = glob(&normal)?;
             let prefix = glob_prefix(&normal).to_string();
-            let suffix_start = normal.rfind(GLOB_META).map_or(0, |i| i + 1);
-            // Without its leading `/`: a leading `**/` may match no directory
-            // at all (`**/` alone matches every path), so a match need not
-            // end with that `/`.
-            let suffix = normal[suffix_start..].trim_start_matches('/').to_string();
-            Kind::Glob(Box::new(GlobKind { glob, matcher: OnceLock::new(), prefix, suffix }))
+            let (literal, suffix) = glob_ends(&normal);
+            let (literal, suffix) = (literal.to_string(), suffix.to_string());
+            Kind::Glob(Box::new(GlobKind { glob, matcher: OnceLock::new(), prefix, literal, suffix }))
         } else if normal.ends_with('/') {
             Kind::Dir
         } else {
@@ -301,9 +301,30 @@ impl Pattern {
             // Every path a glob matches starts with its literal prefix (normal
             // text has no `\` escapes), which spares compiling it for the rest.
             Kind::Glob(g) => {
-                path.starts_with(g.prefix.as_str())
+                path.starts_with(g.literal.as_str())
+                    && path.ends_with(g.suffix.as_str())
                     && g.matcher.get_or_init(|| compiled(&g.glob)).is_match(path)
             }
+        }
+    }
+
+    /// Whether this pattern and `held` (a normalised pattern, as the state
+    /// keeps it) could overlap at all, told from their literal parts
+    /// without compiling a glob: false only when [`Pattern::overlaps`]
+    /// would be false too (for a `held` that compiles).
+    pub fn may_overlap(&self, held: &str) -> bool {
+        let held_prefix = if is_glob(held) { glob_prefix(held) } else { held };
+        let mine = self.prefix();
+        if !(mine.starts_with(held_prefix) || held_prefix.starts_with(mine)) {
+            return false;
+        }
+        match self.kind {
+            // A file overlaps a glob only if the glob matches it.
+            Kind::File if is_glob(held) => {
+                let (literal, suffix) = glob_ends(held);
+                self.text.starts_with(literal) && self.text.ends_with(suffix)
+            }
+            _ => true,
         }
     }
 
@@ -345,6 +366,55 @@ fn compiled(glob: &Glob) -> GlobMatcher {
     static MATCHERS: OnceLock<Mutex<HashMap<String, GlobMatcher>>> = OnceLock::new();
     let mut matchers = MATCHERS.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
     matchers.entry(glob.glob().to_string()).or_insert_with(|| glob.compile_matcher()).clone()
+}
+
+/// Whether the normalised pattern `text` surely compiles, told without
+/// compiling it: true for a path, or a glob without alternates or escapes
+/// whose classes are closed and hold letters, digits, `_`, `.` and ranges
+/// in order. False means "not known", not "broken". (The lock property
+/// test holds this against globset.)
+pub fn surely_compiles(text: &str) -> bool {
+    if !is_glob(text) {
+        return true;
+    }
+    if text.contains(['{', '}', '\\']) {
+        return false;
+    }
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '[' {
+            continue;
+        }
+        let mut items = 0;
+        loop {
+            match chars.next() {
+                Some(']') if items > 0 => break,
+                Some(low) if plain(low) => {
+                    let mut ahead = chars.clone();
+                    if ahead.next() == Some('-') {
+                        match ahead.next() {
+                            Some(high) if plain(high) && low <= high => chars = ahead,
+                            _ => return false,
+                        }
+                    }
+                    items += 1;
+                }
+                _ => return false,
+            }
+        }
+    }
+    true
+}
+
+/// What every path a glob matches starts with (its text up to the first
+/// glob character) and ends with (its text after the last one, less a
+/// leading `/`: a `**/` there may match no directory at all, as `**/` alone
+/// matches every path). Normal text has no `\` escapes, so both are literal.
+fn glob_ends(text: &str) -> (&str, &str) {
+    let literal_end = text.find(GLOB_META).unwrap_or(text.len());
+    let suffix_start = text.rfind(GLOB_META).map_or(text.len(), |i| i + 1);
+    (&text[..literal_end], text[suffix_start..].trim_start_matches('/'))
 }
 
 /// The literal directory a glob's matches all lie in (`src/a/` of
@@ -439,7 +509,8 @@ pub struct PathHolders<'p> {
     dirs: HashMap<&'p str, Vec<usize>>,
     /// For each path, the holders found so far.
     hits: Vec<Vec<usize>>,
-    /// Globs that could match one of the paths, with their holder.
+    /// Globs that could match one of the paths (they start and end as one
+    /// does), with their holder.
     globs: Vec<(Glob, usize)>,
     /// Globs that do not compile, with their holder.
     broken: Vec<(usize, String)>,
@@ -470,7 +541,10 @@ impl<'p> PathHolders<'p> {
     /// Adds `pattern` (normalised, as the state keeps it) of `holder`.
     pub fn add(&mut self, holder: usize, pattern: &str) {
         if is_glob(pattern) {
-            if !self.dirs.contains_key(glob_prefix(pattern)) {
+            let Some(below) = self.dirs.get(glob_prefix(pattern)) else { return };
+            let (literal, suffix) = glob_ends(pattern);
+            let paths = self.paths;
+            if !below.iter().any(|&i| paths[i].starts_with(literal) && paths[i].ends_with(suffix)) {
                 return;
             }
             match glob(pattern) {
@@ -648,6 +722,29 @@ mod tests {
         assert!(p("**/").overlaps(&p("*/src")));
         assert!(p("*.rs").overlaps(&p("**/")));
         assert!(!p("**/*.rs").overlaps(&p("**/*.py")));
+    }
+
+    #[test]
+    fn surely_compiles_only_what_compiles() {
+        for sure in ["src/a.py", "docs/", "src/**/*.rs", "x/gen_[5-9]*.rs", "[ab]?", "[a-c_.]*"] {
+            assert!(surely_compiles(sure), "{sure}");
+            assert!(Pattern::compile(sure.to_string()).is_ok(), "{sure}");
+        }
+        // Broken, or not known without compiling.
+        for unsure in ["src/[*.rs", "[c-a]*", "{a,b}*", "[!a]*", "[]]*", "[a-]*"] {
+            assert!(!surely_compiles(unsure), "{unsure}");
+        }
+        // A `]` outside a class is a literal.
+        assert!(surely_compiles("*]") && Pattern::compile("*]".to_string()).is_ok());
+    }
+
+    #[test]
+    fn may_overlap_is_told_from_literal_parts() {
+        assert!(!p("src/a/file.rs").may_overlap("src/a/gen_T1_[5-9]*.rs"));
+        assert!(p("src/a/gen_T1_7.rs").may_overlap("src/a/gen_T1_[5-9]*.rs"));
+        assert!(!p("docs/").may_overlap("src/[*.rs"));
+        assert!(p("src/").may_overlap("src/a/*.py"));
+        assert!(p("*.rs").may_overlap("docs/x.md"), "a glob without a directory may match anywhere");
     }
 
     #[test]

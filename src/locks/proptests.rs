@@ -7,6 +7,8 @@
 //! - `overlaps` is symmetric and reflexive;
 //! - soundness of the conservative rule: a path that both patterns match
 //!   means they overlap;
+//! - `may_overlap` never says no where `overlaps` says yes, and
+//!   `surely_compiles` never says yes of a pattern that does not compile;
 //! - a [`LockIndex`] finds a holder exactly when its pattern matches, and so
 //!   do [`PathHolders`] (the hook's matcher), given all the paths at once.
 
@@ -21,7 +23,25 @@ pub(crate) fn check_patterns(a: &str, b: &str, path: &str) {
             assert_eq!(locks::normalize(&normal), Ok(normal.clone()), "normalising {text:?} twice");
         }
     }
+    for text in [a, b] {
+        if let Ok(normal) = locks::normalize(text) {
+            if locks::surely_compiles(&normal) {
+                assert!(
+                    Pattern::compile(normal.clone()).is_ok(),
+                    "{normal:?} was sure to compile, and does not"
+                );
+            }
+        }
+    }
     let (Ok(pa), Ok(pb)) = (Pattern::new(a), Pattern::new(b)) else { return };
+    assert!(
+        pa.may_overlap(pb.as_str()) || !pa.overlaps(&pb),
+        "{pa} and {pb} overlap, yet may_overlap said no"
+    );
+    assert!(
+        pb.may_overlap(pa.as_str()) || !pb.overlaps(&pa),
+        "{pb} and {pa} overlap, yet may_overlap said no"
+    );
     let overlap = pa.overlaps(&pb);
     assert_eq!(overlap, pb.overlaps(&pa), "{pa} and {pb}: overlap is not symmetric");
     assert!(pa.overlaps(&pa), "{pa} does not overlap itself");
@@ -81,9 +101,10 @@ mod tests {
             4 => prop::sample::select(vec![
                 "src", "a", "b.rs", "x.py", "data", "*", "**", "*.rs", "*.py", "?", "a?", "[ab]",
                 "[!a]", "{a,b}", "{x,y}.rs", ".", "..", "", " ", " a", "~", "~x", "C:", "a b", "[id]",
+                "[5-9]*.rs", "[c-a]", "[a-]", "[-a]", "[]]", "[a", "x]", "[a-c_.]?",
             ])
             .prop_map(str::to_string),
-            1 => "[a-c.*?~ \\[\\]{},]{0,4}",
+            1 => "[a-c.*?~ \\[\\]{},\\-]{0,4}",
         ]
     }
 

@@ -17,6 +17,7 @@
 //!   ([`super::lock_index`]) is written from the same state: the hook reads
 //!   that instead, and only when it names the `state.json` in place.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write as _};
 
@@ -210,7 +211,17 @@ impl StateBackend for LocalBackend {
         self.par.with_lock(Lock::State, || Ok(self.append(events)))
     }
 
+    fn active_ids(&self) -> Result<BTreeSet<String>> {
+        if let Some(table) = self.lock_index().as_ref().and_then(|index| index.table()) {
+            return Ok(table.tasks.iter().map(|t| t.id.to_string()).collect());
+        }
+        Ok(self.load()?.tasks.into_keys().collect())
+    }
+
     fn tasks_file(&self) -> Option<String> {
+        if let Some((_, tasks_file)) = self.lock_index().as_ref().and_then(|index| index.run()) {
+            return tasks_file.map(str::to_string);
+        }
         // Skims the file for the one field: every start and lint asks, and
         // building a thousand active tasks to drop them is most of the cost.
         #[derive(serde::Deserialize)]

@@ -212,23 +212,27 @@ fn push_field(out: &mut Vec<u8>, field: &str) {
 
 /// The index of `state`, whose file has `stamp`.
 pub fn encode(state: &State, stamp: &Stamp) -> Vec<u8> {
-    let table = LockTable::of(state);
     let mut body = Vec::with_capacity(64 + state.tasks.len() * 160);
-    for value in [table.main_branch, table.tasks_file] {
+    for value in [&state.main_branch, &state.tasks_file] {
         match value {
             Some(text) => push_field(&mut body, &format!("+{text}")),
             None => push_field(&mut body, "-"),
         }
     }
     body.push(b'\n');
-    for task in &table.tasks {
-        let locks = table.locks_of(task);
+    for task in state.tasks.values() {
         let worktree = task.worktree.to_string_lossy();
-        for field in [task.id, &task.owner, task.branch, &worktree, if task.acquiring { "a" } else { "-" }] {
+        let acquiring = if state.acquiring.contains(&task.id) { "a" } else { "-" };
+        push_field(&mut body, &task.id);
+        // `user@host`, as [`super::Owner`] shows it, without making the string.
+        let owner = [task.owner.user.as_str(), "@", task.owner.host.as_str()];
+        body.extend_from_slice(owner.iter().map(|part| part.len()).sum::<usize>().to_string().as_bytes());
+        body.push(b':');
+        owner.iter().for_each(|part| body.extend_from_slice(part.as_bytes()));
+        for field in [task.branch.as_str(), &worktree, acquiring, &task.locks.len().to_string()] {
             push_field(&mut body, field);
         }
-        push_field(&mut body, &locks.len().to_string());
-        for lock in locks {
+        for lock in &task.locks {
             push_field(&mut body, lock);
         }
         body.push(b'\n');
@@ -252,6 +256,14 @@ impl LockIndex {
         let bytes = fs::read(path).ok()?;
         let body = verified_body(&bytes, stamp)?;
         Some(LockIndex { bytes, body })
+    }
+
+    /// The run's main branch and task file, read without the tasks; `None`
+    /// if the body does not parse.
+    pub fn run(&self) -> Option<(Option<&str>, Option<&str>)> {
+        let text = std::str::from_utf8(self.bytes.get(self.body..)?).ok()?;
+        let mut fields = Fields { rest: text };
+        Some((optional(fields.next()?)?, optional(fields.next()?)?))
     }
 
     /// The table; `None` if the body does not parse (a checksum that held

@@ -334,6 +334,12 @@ pub trait StateBackend {
         })
     }
 
+    /// The IDs of the active tasks: what a command may refuse on before its
+    /// transaction (which checks again), read as cheaply as the backend can.
+    fn active_ids(&self) -> Result<BTreeSet<String>> {
+        Ok(self.load()?.tasks.into_keys().collect())
+    }
+
     /// The task file the run records, if any: all that finding the task
     /// file needs of the state. `None` too when the state cannot be read.
     fn tasks_file(&self) -> Option<String> {
