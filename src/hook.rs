@@ -497,13 +497,13 @@ pub fn current_task<'t, 'a>(table: &'t LockTable<'a>, dirs: &GitDirs) -> Option<
             return Some(task);
         }
     }
-    if let Some(task) = table.tasks.iter().find(|t| t.worktree == dirs.root) {
-        return Some(task);
-    }
     if dirs.is_main_worktree() {
         // A task's worktree is always a linked one: spare every commit on
-        // main resolving the path of each active task's worktree.
+        // main comparing (let alone resolving) each active task's worktree.
         return None;
+    }
+    if let Some(task) = table.tasks.iter().find(|t| t.worktree == dirs.root) {
+        return Some(task);
     }
     let here = fs::canonicalize(&dirs.root).ok()?;
     table.tasks.iter().find(|t| fs::canonicalize(t.worktree).is_ok_and(|there| there == here))

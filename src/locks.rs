@@ -495,6 +495,10 @@ impl<H> LockIndex<H> {
     }
 }
 
+/// Up to how many paths [`PathHolders`] compares each pattern with each
+/// path rather than looking it up.
+const FEW_PATHS: usize = 8;
+
 /// Who holds each of a few paths (the ones a commit stages): made for the
 /// paths, then given every holder's patterns once. Each pattern costs a
 /// lookup or two of its literal part, however many paths there are; only
@@ -521,7 +525,8 @@ impl<'p> PathHolders<'p> {
     pub fn new(paths: &'p [String]) -> PathHolders<'p> {
         let mut files: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut dirs: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, path) in paths.iter().enumerate() {
+        let many = if paths.len() > FEW_PATHS { paths } else { &[] };
+        for (i, path) in many.iter().enumerate() {
             files.entry(path.as_str()).or_default().push(i);
             dirs.entry("").or_default().push(i);
             for (slash, _) in path.match_indices('/') {
@@ -540,6 +545,9 @@ impl<'p> PathHolders<'p> {
 
     /// Adds `pattern` (normalised, as the state keeps it) of `holder`.
     pub fn add(&mut self, holder: usize, pattern: &str) {
+        if self.paths.len() <= FEW_PATHS {
+            return self.add_by_scan(holder, pattern);
+        }
         if is_glob(pattern) {
             let Some(below) = self.dirs.get(glob_prefix(pattern)) else { return };
             let (literal, suffix) = glob_ends(pattern);
@@ -560,6 +568,32 @@ impl<'p> PathHolders<'p> {
         };
         for i in dir.into_iter().chain(file).flatten() {
             self.hits[*i].push(holder);
+        }
+    }
+
+    /// [`PathHolders::add`] for a few paths: comparing with each costs less
+    /// than hashing the pattern.
+    fn add_by_scan(&mut self, holder: usize, pattern: &str) {
+        if is_glob(pattern) {
+            let (literal, suffix) = glob_ends(pattern);
+            if !self.paths.iter().any(|p| p.starts_with(literal) && p.ends_with(suffix)) {
+                return;
+            }
+            match glob(pattern) {
+                Ok(g) => self.globs.push((g, holder)),
+                Err(_) => self.broken.push((holder, pattern.to_string())),
+            }
+            return;
+        }
+        let own = pattern.strip_suffix('/');
+        for (path, hits) in self.paths.iter().zip(&mut self.hits) {
+            let held = match own {
+                Some(own) => path.starts_with(pattern) || path == own,
+                None => path == pattern,
+            };
+            if held {
+                hits.push(holder);
+            }
         }
     }
 

@@ -55,15 +55,20 @@ pub(crate) fn check_patterns(a: &str, b: &str, path: &str) {
     // Paths as git-par sees them: normalised, and files (a trailing `/`
     // names a directory, which is never staged).
     let is_file = |p: &&String| locks::normalize(p).is_ok_and(|n| n == **p) && !p.ends_with('/');
-    let files: Vec<String> = candidates.iter().filter(is_file).cloned().collect();
-    let mut matcher = PathHolders::new(&files);
-    matcher.add(0, pa.as_str());
-    matcher.add(1, pb.as_str());
-    let (held, broken) = matcher.finish();
-    assert!(broken.is_empty(), "{broken:?}");
-    for (p, held) in files.iter().zip(&held) {
-        assert_eq!(held.contains(&0), pa.matches(p), "the hook's matcher and {pa} disagree on {p:?}");
-        assert_eq!(held.contains(&1), pb.matches(p), "the hook's matcher and {pb} disagree on {p:?}");
+    let few: Vec<String> = candidates.iter().filter(is_file).cloned().collect();
+    // Past a few paths the matcher looks patterns up instead of comparing:
+    // the same paths again, with ten others.
+    let many: Vec<String> = few.iter().cloned().chain((0..10).map(|i| format!("~none/{i}"))).collect();
+    for files in [&few, &many] {
+        let mut matcher = PathHolders::new(files);
+        matcher.add(0, pa.as_str());
+        matcher.add(1, pb.as_str());
+        let (held, broken) = matcher.finish();
+        assert!(broken.is_empty(), "{broken:?}");
+        for (p, held) in files.iter().zip(&held) {
+            assert_eq!(held.contains(&0), pa.matches(p), "the hook's matcher and {pa} disagree on {p:?}");
+            assert_eq!(held.contains(&1), pb.matches(p), "the hook's matcher and {pb} disagree on {p:?}");
+        }
     }
     for p in candidates.iter().filter(is_file) {
         let (in_a, in_b) = (pa.matches(p), pb.matches(p));

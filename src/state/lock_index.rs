@@ -145,10 +145,13 @@ impl<'a> LockTable<'a> {
     fn parse(body: &'a [u8]) -> Option<LockTable<'a>> {
         let text = std::str::from_utf8(body).ok()?;
         let mut fields = Fields { rest: text };
+        // One line per task: sized once, not grown a thousand times.
+        let lines = body.iter().filter(|b| **b == b'\n').count();
         let mut table = LockTable {
             main_branch: optional(fields.next()?)?,
             tasks_file: optional(fields.next()?)?,
-            ..LockTable::default()
+            tasks: Vec::with_capacity(lines),
+            locks: Vec::with_capacity(lines * 4),
         };
         while !fields.rest.is_empty() {
             let id = fields.next()?;
