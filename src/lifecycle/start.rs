@@ -161,7 +161,8 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
         }
     }
 
-    let current = ws.state().load()?;
+    // The IDs only (the lock index): the state itself is read once, in the transaction.
+    let active = ws.state().active_ids()?;
     let mut seen = BTreeSet::new();
     let mut plans = Vec::new();
     for id in &options.ids {
@@ -178,8 +179,10 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
         if task.is_done() {
             return Err(StartError::Done { id: id.clone(), rel: loaded.rel.clone() }.into());
         }
-        if let Some(active) = current.tasks.get(id) {
-            return Err(StartError::Active { task: Box::new(active.clone()) }.into());
+        if active.contains(id) {
+            if let Some(task) = ws.state().load()?.tasks.remove(id) {
+                return Err(StartError::Active { task: Box::new(task) }.into());
+            }
         }
         let waiting = loaded.file.unfinished_deps(task);
         if !waiting.is_empty() && !options.force {

@@ -21,6 +21,7 @@ mod hook;
 mod lint;
 mod list;
 mod lock;
+mod lock_index;
 mod lock_status;
 mod man;
 mod paths;

@@ -603,6 +603,9 @@ fn check_quiescent(t: &Torture, ledger: &Ledger, fsck: bool) -> Result<(), Strin
     if let Some(problem) = overlap(&state) {
         return Err(problem);
     }
+    if crate::common::state::lock_index_agrees(&repo.path(".git/par")) == Some(false) {
+        return Err("the lock index disagrees with the state".into());
+    }
 
     // The active tasks are exactly the expected ones, each with its worktree
     // (clean, on its branch) and its branch; no lock is stuck.
@@ -872,6 +875,9 @@ fn checker(t: &Torture, done: &AtomicBool, failures: &Mutex<Vec<String>>, sample
             Ok(state) => {
                 if let Some(problem) = overlap(&state) {
                     failures.lock().unwrap().push(format!("checker: {problem}"));
+                }
+                if crate::common::state::lock_index_agrees(&t.repo.path(".git/par")) == Some(false) {
+                    failures.lock().unwrap().push("checker: the lock index disagrees with the state".into());
                 }
             }
             Err(e) => failures.lock().unwrap().push(format!("checker: {e}")),
