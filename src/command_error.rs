@@ -40,6 +40,8 @@ pub enum Exit {
     Usage = 2,
     /// Another task holds what we need; retrying later may succeed.
     Busy = 3,
+    /// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+    Interrupted = 130,
 }
 
 /// An error the user can act on: what was refused, why, and how to get past it.
@@ -627,6 +629,15 @@ fn land(e: &LandError) -> Refusal {
             let r = r.hint(
                 "what is verified must be what lands: make the verify command leave the worktree alone, or ignore what it writes in .gitignore",
             );
+            match stash {
+                Some(stash) => r.hint(stash_hint(stash, worktree)),
+                None => r,
+            }
+        }
+        LandError::Interrupted { id, worktree, stash, .. } => {
+            let r = Refusal { exit: Exit::Interrupted, ..r }.hint(format!(
+                "{id} is active as it was; run `git par finish {id}` again when you are ready"
+            ));
             match stash {
                 Some(stash) => r.hint(stash_hint(stash, worktree)),
                 None => r,
