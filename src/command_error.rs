@@ -327,8 +327,10 @@ fn hook(e: &HookError) -> Refusal {
 
 fn task(e: &TaskError) -> Refusal {
     match e {
-        TaskError::NotActive { id } => failed(e)
-            .hint(format!("`git par start {id}` starts it; `git par lock-status` lists the active tasks")),
+        // The ID may be no task at all: `start` is suggested only for one.
+        TaskError::NotActive { id } => failed(e).hint(format!(
+            "`git par lock-status` lists the active tasks; if {id} is a task of the plan (`git par list`), `git par start {id}` starts it"
+        )),
         TaskError::Finishing { id } => failed(e).hint(format!("wait for `git par finish {id}` to complete")),
         TaskError::Busy { conflicts, .. } => {
             let holders: Vec<&str> = conflicts.iter().map(|c| c.holder.as_str()).collect();
@@ -354,6 +356,9 @@ fn start(e: &StartError) -> Refusal {
     match e {
         StartError::PathWithSeveral => Refusal::usage(e.to_string())
             .hint("start the tasks one at a time, or add locks later with `git par lock ID --add GLOB`"),
+        StartError::Unknown { similar: Some(similar), .. } => {
+            r.hint(format!("did you mean {similar}? `git par list` shows the task IDs"))
+        }
         StartError::Unknown { .. } => r.hint("`git par list` shows the task IDs"),
         StartError::Duplicate { id, .. } => {
             r.hint(format!("rename one of them (e.g. {id}a) so every task has its own ID, then start it"))
@@ -509,8 +514,11 @@ fn land(e: &LandError) -> Refusal {
         LandError::NotActive { id, active } if active.is_empty() => {
             r.hint(format!("start it first with `git par start {id}`; no task is active"))
         }
-        LandError::NotActive { active, .. } => {
-            r.hint(format!("active tasks: {}; see `git par lock-status`", active.join(", ")))
+        LandError::NotActive { id, active } => {
+            match git_par::tasks::similar_id(id, active.iter().map(String::as_str)) {
+                Some(similar) => r.hint(format!("did you mean {similar}? active tasks: {}", active.join(", "))),
+                None => r.hint(format!("active tasks: {}; see `git par lock-status`", active.join(", "))),
+            }
         }
         LandError::NeedsRepair { .. } => {
             r.hint("run `git par doctor --repair`, then finish again if the task is still active")

@@ -29,7 +29,7 @@ pub enum StartError {
     /// `--path` with several tasks.
     PathWithSeveral,
     /// No task has this ID in the task file `rel`.
-    Unknown { id: String, rel: String },
+    Unknown { id: String, rel: String, similar: Option<String> },
     /// Several tasks have this ID (`lines`: where, in words).
     Duplicate { id: String, lines: String, rel: String },
     /// The task is ticked in the task file.
@@ -60,7 +60,7 @@ impl std::fmt::Display for StartError {
             StartError::PathWithSeveral => {
                 f.write_str("--path adds locks to one task; it cannot be given with several IDs")
             }
-            StartError::Unknown { id, rel } => write!(f, "no task {id} in {rel}"),
+            StartError::Unknown { id, rel, .. } => write!(f, "no task {id} in {rel}"),
             StartError::Duplicate { id, lines, rel } => {
                 write!(f, "task ID {id} is used twice, on {lines} of {rel}")
             }
@@ -170,7 +170,9 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
             continue;
         }
         let Some(task) = loaded.file.get(id) else {
-            return Err(StartError::Unknown { id: id.clone(), rel: loaded.rel.clone() }.into());
+            let similar = crate::tasks::similar_id(id, loaded.file.tasks.iter().map(|t| t.id.as_str()));
+            let (id, rel, similar) = (id.clone(), loaded.rel.clone(), similar.map(str::to_string));
+            return Err(StartError::Unknown { id, rel, similar }.into());
         };
         if let Some(dup) = loaded.file.duplicate(id) {
             let (id, lines, rel) = (id.clone(), dup.lines_text(), loaded.rel.clone());

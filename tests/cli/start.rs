@@ -146,6 +146,13 @@ fn unknown_done_and_active_tasks_are_refused() {
         1,
         "error: no task T999 in specs/001-demo/tasks.md\nhint: `git par list` shows the task IDs\n",
     );
+    // A typo of a real ID is named (found by a new user typing T12 for T012).
+    assert_refused(
+        &repo,
+        &["start", "t1"],
+        1,
+        "error: no task t1 in specs/001-demo/tasks.md\nhint: did you mean T001? `git par list` shows the task IDs\n",
+    );
     assert_refused(
         &repo,
         &["start", "T004"],
