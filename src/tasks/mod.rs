@@ -38,40 +38,17 @@ pub struct Options {
 /// Parses `text` and resolves its dependencies. Fails only on dependency
 /// cycles; unreadable prose is ignored, duplicate IDs are recorded in
 /// [`TaskFile::duplicates`].
-/// The ID among `known` that `typed` was most likely meant as: the same
-/// letters and number written differently (`T12`, `t012` → `T012`), else the
-/// only one a single character away. `None` when nothing is that close.
+/// The ID among `known` that `typed` was meant as: the same letters and
+/// number written differently (`T12`, `t012`, `T0012` → `T012`). A number
+/// one digit off is another task, not a typo: no guess then.
 pub fn similar_id<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     fn split(id: &str) -> Option<(String, u64)> {
         let digits = id.find(|c: char| c.is_ascii_digit())?;
         let (letters, number) = id.split_at(digits);
         Some((letters.to_ascii_uppercase(), number.parse().ok()?))
     }
-    fn one_apart(a: &str, b: &str) -> bool {
-        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-        let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
-        match long.len() - short.len() {
-            0 => a.iter().zip(&b).filter(|(x, y)| x != y).count() == 1,
-            1 => (0..long.len()).any(|skip| {
-                long.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| c).eq(short.iter())
-            }),
-            _ => false,
-        }
-    }
-    let typed_key = split(typed);
-    let mut near = Vec::new();
-    for id in known {
-        if id == typed {
-            continue;
-        }
-        if typed_key.is_some() && split(id) == typed_key {
-            return Some(id);
-        }
-        if one_apart(typed, id) {
-            near.push(id);
-        }
-    }
-    (near.len() == 1).then(|| near[0])
+    let typed_key = split(typed)?;
+    known.into_iter().find(|id| *id != typed && split(id).as_ref() == Some(&typed_key))
 }
 
 pub fn read(text: &str, options: &Options) -> anyhow::Result<TaskFile> {
@@ -322,14 +299,15 @@ mod similar_id_tests {
     use super::similar_id;
 
     #[test]
-    fn the_same_number_written_otherwise_or_one_character_away() {
+    fn the_same_number_written_otherwise() {
         let known = ["T001", "T012", "T013", "T120"];
         assert_eq!(similar_id("T12", known), Some("T012"));
         assert_eq!(similar_id("t012", known), Some("T012"));
         assert_eq!(similar_id("T0013", known), Some("T013"));
-        assert_eq!(similar_id("T0121", known), Some("T012"), "one character too many");
-        assert_eq!(similar_id("T0999", known), None);
+        assert_eq!(similar_id("T01", known), Some("T001"));
+        assert_eq!(similar_id("T009", known), None, "another number is another task");
+        assert_eq!(similar_id("T012", known), None, "itself is no suggestion");
         assert_eq!(similar_id("X999", known), None);
-        assert_eq!(similar_id("T01", known), None, "one apart from T001 and T012 alike: no guess");
+        assert_eq!(similar_id("setup", known), None);
     }
 }

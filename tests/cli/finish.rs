@@ -608,3 +608,18 @@ fn ctrl_c_during_the_verify_stops_it_and_rolls_the_landing_back() {
     repo.par(&["finish", "T001", "--verify", "true"]).success();
     assert_eq!(landed_count(&repo, "T001"), 1);
 }
+
+#[test]
+fn a_mistyped_id_is_named_among_the_active_tasks() {
+    let repo = repo();
+    work(&repo, "T001");
+    work(&repo, "T002");
+    let run = repo.par(&["finish", "T1"]).code(1);
+    assert_eq!(run.stderr, "error: T1 is not active\nhint: did you mean T001? active tasks: T001, T002\n");
+    // Another number is another task: no guess.
+    let run = repo.par(&["finish", "T009"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: T009 is not active\nhint: active tasks: T001, T002; see `git par lock-status`\n"
+    );
+}
