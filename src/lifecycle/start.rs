@@ -195,7 +195,8 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
             warnings.push(format!("{id}: '{}' is not locked: {}", rejected.path, rejected.reason));
         }
         let locks = task_locks(id, &task.paths, &extra, &loaded.rel, &mut warnings);
-        if locks.is_empty() {
+        // A task that only runs or checks things is expected to name no path (as in lint).
+        if locks.is_empty() && !crate::tasks::paths::only_checks(task) {
             warnings.push(format!(
                 "{id} names no paths: its commits will lock what they touch (par.enforceScope = acquire); add locks now with `git par lock {id} --add GLOB`"
             ));

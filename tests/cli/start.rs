@@ -307,6 +307,11 @@ fn a_task_without_paths_starts_with_a_warning() {
             + &unhooked("T001's worktree")
             + "started T001 on branch par/T001 (locks nothing)\n"
     );
+    // A task that only checks is expected to name none: no warning (as lint).
+    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 Run the test suite and confirm it passes\n");
+    let run = repo.par(&["start", "T001"]).success();
+    assert!(!run.stderr.contains("names no paths"), "{}", run.stderr);
+    assert!(run.stderr.ends_with("started T001 on branch par/T001 (locks nothing)\n"), "{}", run.stderr);
 }
 
 #[test]
