@@ -40,6 +40,8 @@ pub enum Exit {
     Usage = 2,
     /// Another task holds what we need; retrying later may succeed.
     Busy = 3,
+    /// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+    Interrupted = 130,
 }
 
 /// An error the user can act on: what was refused, why, and how to get past it.
@@ -341,8 +343,10 @@ fn hook(e: &HookError) -> Refusal {
 
 fn task(e: &TaskError) -> Refusal {
     match e {
-        TaskError::NotActive { id } => failed(e)
-            .hint(format!("`git par start {id}` starts it; `git par lock-status` lists the active tasks")),
+        // The ID may be no task at all: `start` is suggested only for one.
+        TaskError::NotActive { id } => failed(e).hint(format!(
+            "`git par lock-status` lists the active tasks; if {id} is a task of the plan (`git par list`), `git par start {id}` starts it"
+        )),
         TaskError::Finishing { id } => failed(e).hint(format!("wait for `git par finish {id}` to complete")),
         TaskError::Busy { conflicts, .. } => {
             let holders: Vec<&str> = conflicts.iter().map(|c| c.holder.as_str()).collect();
@@ -368,6 +372,9 @@ fn start(e: &StartError) -> Refusal {
     match e {
         StartError::PathWithSeveral => Refusal::usage(e.to_string())
             .hint("start the tasks one at a time, or add locks later with `git par lock ID --add GLOB`"),
+        StartError::Unknown { similar: Some(similar), .. } => {
+            r.hint(format!("did you mean {similar}? `git par list` shows the task IDs"))
+        }
         StartError::Unknown { .. } => r.hint("`git par list` shows the task IDs"),
         StartError::Duplicate { id, .. } => {
             r.hint(format!("rename one of them (e.g. {id}a) so every task has its own ID, then start it"))
@@ -523,8 +530,11 @@ fn land(e: &LandError) -> Refusal {
         LandError::NotActive { id, active } if active.is_empty() => {
             r.hint(format!("start it first with `git par start {id}`; no task is active"))
         }
-        LandError::NotActive { active, .. } => {
-            r.hint(format!("active tasks: {}; see `git par lock-status`", active.join(", ")))
+        LandError::NotActive { id, active } => {
+            match git_par::tasks::similar_id(id, active.iter().map(String::as_str)) {
+                Some(similar) => r.hint(format!("did you mean {similar}? active tasks: {}", active.join(", "))),
+                None => r.hint(format!("active tasks: {}; see `git par lock-status`", active.join(", "))),
+            }
         }
         LandError::NeedsRepair { .. } => {
             r.hint("run `git par doctor --repair`, then finish again if the task is still active")
@@ -645,6 +655,15 @@ fn land(e: &LandError) -> Refusal {
             let r = r.hint(
                 "what is verified must be what lands: make the verify command leave the worktree alone, or ignore what it writes in .gitignore",
             );
+            match stash {
+                Some(stash) => r.hint(stash_hint(stash, worktree)),
+                None => r,
+            }
+        }
+        LandError::Interrupted { id, worktree, stash, .. } => {
+            let r = Refusal { exit: Exit::Interrupted, ..r }.hint(format!(
+                "{id} is active as it was; run `git par finish {id}` again when you are ready"
+            ));
             match stash {
                 Some(stash) => r.hint(stash_hint(stash, worktree)),
                 None => r,

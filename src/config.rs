@@ -79,6 +79,9 @@ pub struct Config {
     pub copy: Vec<String>,
     /// `par.setup`: the command run in each new worktree before it is handed over (DESIGN §12).
     pub setup: Option<String>,
+    /// Values that could not be used, each saying what was used instead
+    /// (the command layer warns about them).
+    pub problems: Vec<String>,
 }
 
 /// `par.lockTTL` when it is not set.
@@ -93,7 +96,8 @@ impl Config {
         let mut config = Config {
             tasks: get("par.tasks"),
             main_branch: get("par.mainBranch"),
-            worktree_dir: get("par.worktreeDir"),
+            // Empty means unset: joined to the root, it would put worktrees inside the repository.
+            worktree_dir: get("par.worktreeDir").filter(|v| !v.trim().is_empty()),
             branch_prefix: get("par.branchPrefix").unwrap_or_else(|| "par/".to_string()),
             verify: get("par.verify"),
             // The check, the one reader of this setting, warns about an unknown value.
@@ -101,13 +105,25 @@ impl Config {
             log_dir: get("par.logDir").unwrap_or_else(|| "logs/parallel".to_string()),
             command: get("par.command"),
             remote: get("par.remote"),
-            lock_ttl: get("par.lockTTL")
-                .and_then(|text| humantime::parse_duration(text.trim()).ok())
-                .unwrap_or(DEFAULT_LOCK_TTL),
+            lock_ttl: DEFAULT_LOCK_TTL,
             agent: get("par.agent").filter(|v| !v.trim().is_empty()),
             setup: get("par.setup").filter(|v| !v.trim().is_empty()),
             ..Config::default()
         };
+        if let Some(text) = get("par.lockTTL") {
+            match humantime::parse_duration(text.trim()) {
+                Ok(ttl) => config.lock_ttl = ttl,
+                Err(_) => config.problems.push(format!(
+                    "par.lockTTL = {text} is not a duration (e.g. 24h, 90m, 2days); using 24h"
+                )),
+            }
+        }
+        if get("par.worktreeDir").is_some_and(|v| v.trim().is_empty()) {
+            config.problems.push(
+                "par.worktreeDir is empty; using the default, <repository>.par beside the repository"
+                    .to_string(),
+            );
+        }
         let mut entries = cfg.entries(Some(r"^par\.")).context("reading git config")?;
         while let Some(entry) = entries.next() {
             let entry = entry.context("reading git config")?;
@@ -121,8 +137,13 @@ impl Config {
                 let labels = value.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string);
                 config.classes.entry(class.to_ascii_lowercase()).or_default().extend(labels);
             } else if let Some(class) = name.strip_prefix("par.limit.") {
-                if let Ok(n) = value.trim().parse() {
-                    config.limits.insert(class.to_ascii_lowercase(), n);
+                match value.trim().parse() {
+                    Ok(n) => {
+                        config.limits.insert(class.to_ascii_lowercase(), n);
+                    }
+                    Err(_) => config.problems.push(format!(
+                        "{name} = {value} is not a whole number (e.g. 2); no limit is applied"
+                    )),
                 }
             }
         }

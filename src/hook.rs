@@ -26,10 +26,11 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::config::EnforceScope;
-use crate::locks::{self, LockIndex};
+use crate::locks::{self, PathHolders};
 use crate::repo::index::{self, GitDirs};
 use crate::repo::Repo;
-use crate::state::{ActiveTask, State, StateBackend, Transact as _};
+use crate::state::lock_index::{LockTable, TaskLocks};
+use crate::state::{State, StateBackend, Transact as _};
 
 /// The hook git-par installs.
 pub const HOOK_NAME: &str = "pre-commit";
@@ -490,61 +491,69 @@ impl Verdict {
 
 /// The active task this worktree belongs to: its worktree is this one
 /// (compared canonically), or its branch is checked out here.
-pub fn current_task<'a>(state: &'a State, dirs: &GitDirs) -> Option<&'a ActiveTask> {
+pub fn current_task<'t, 'a>(table: &'t LockTable<'a>, dirs: &GitDirs) -> Option<&'t TaskLocks<'a>> {
     if let Some(branch) = dirs.head_branch() {
-        if let Some(task) = state.tasks.values().find(|t| t.branch == branch) {
+        if let Some(task) = table.tasks.iter().find(|t| t.branch == branch) {
             return Some(task);
         }
     }
-    if let Some(task) = state.tasks.values().find(|t| t.worktree == dirs.root) {
-        return Some(task);
-    }
     if dirs.is_main_worktree() {
         // A task's worktree is always a linked one: spare every commit on
-        // main resolving the path of each active task's worktree.
+        // main comparing (let alone resolving) each active task's worktree.
         return None;
     }
+    if let Some(task) = table.tasks.iter().find(|t| t.worktree == dirs.root) {
+        return Some(task);
+    }
     let here = fs::canonicalize(&dirs.root).ok()?;
-    state.tasks.values().find(|t| fs::canonicalize(&t.worktree).is_ok_and(|there| there == here))
+    table.tasks.iter().find(|t| fs::canonicalize(t.worktree).is_ok_and(|there| there == here))
 }
 
 /// Checks repository-relative `paths` against the active tasks' locks, as
 /// seen from task `me` (or from outside any task). The task file is
 /// git-par's own and is never refused.
 pub fn check(state: &State, me: Option<&str>, scope: EnforceScope, paths: &[String]) -> Verdict {
-    let tasks_file = state.tasks_file.as_deref().and_then(|f| locks::normalize(f).ok());
-    let holders: Vec<&ActiveTask> = state.tasks.values().collect();
-    let candidates: Vec<Vec<String>> = holders.iter().map(|t| could_match(&t.locks, paths)).collect();
-    let (index, errors) = LockIndex::build(holders.iter().copied().zip(candidates.iter().map(Vec::as_slice)));
-    let broken_locks = errors
-        .into_iter()
-        .map(|(pattern, _)| {
-            let task =
-                holders.iter().find(|t| t.locks.contains(&pattern)).map_or(String::new(), |t| t.id.clone());
-            (task, pattern)
-        })
-        .collect();
+    check_table(&LockTable::of(state), me, scope, paths)
+}
+
+/// [`check`] against the locks of `table` (a state's, or its lock index's).
+pub fn check_table(
+    table: &LockTable<'_>,
+    me: Option<&str>,
+    scope: EnforceScope,
+    paths: &[String],
+) -> Verdict {
+    let tasks_file = table.tasks_file.and_then(|f| locks::normalize(f).ok());
+    let mut holders = PathHolders::new(paths);
+    for (i, task) in table.tasks.iter().enumerate() {
+        for pattern in table.locks_of(task) {
+            holders.add(i, pattern);
+        }
+    }
+    let (held, broken) = holders.finish();
+    let broken_locks =
+        broken.into_iter().map(|(i, pattern)| (table.tasks[i].id.to_string(), pattern)).collect();
     let mut violations = Vec::new();
     let mut acquire = Vec::new();
-    for path in paths {
+    for (path, held) in paths.iter().zip(held) {
         if tasks_file.as_deref() == Some(path.as_str()) {
             continue;
         }
-        let held = index.holders_of(path);
         let mut mine = false;
-        for task in held {
-            if Some(task.id.as_str()) == me {
+        let mut locked_elsewhere = false;
+        for task in held.into_iter().map(|i| &table.tasks[i]) {
+            if Some(task.id) == me {
                 mine = true;
             } else {
+                locked_elsewhere = true;
                 violations.push(Violation {
                     path: path.clone(),
                     reason: Reason::Locked,
-                    holder: Some(Holder { task: task.id.clone(), owner: task.owner.to_string() }),
+                    holder: Some(Holder { task: task.id.to_string(), owner: task.owner.to_string() }),
                     refuses: true,
                 });
             }
         }
-        let locked_elsewhere = violations.last().is_some_and(|v| v.path == *path);
         if me.is_some() && !mine && !locked_elsewhere && scope == EnforceScope::Acquire {
             acquire.push(path.clone());
         } else if me.is_some() && !mine && !locked_elsewhere && scope != EnforceScope::Off {
@@ -635,28 +644,10 @@ fn real_path(path: &Path) -> Option<PathBuf> {
     }
 }
 
-/// The patterns of `locks` that could match one of `paths`. A glob matches
-/// only paths that start with its literal directory prefix; leaving out the
-/// others spares compiling a hundred globs to check one staged file.
-fn could_match(locks: &[String], paths: &[String]) -> Vec<String> {
-    locks
-        .iter()
-        .filter(|pattern| {
-            if !locks::is_glob(pattern) {
-                return true;
-            }
-            let literal = &pattern[..pattern.find(['*', '?', '[', ']', '{', '}']).unwrap_or(pattern.len())];
-            let prefix = &literal[..literal.rfind('/').map_or(0, |slash| slash + 1)];
-            paths.iter().any(|path| path.starts_with(prefix))
-        })
-        .cloned()
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{Owner, TaskStatus};
+    use crate::state::{ActiveTask, Owner, TaskStatus};
 
     fn task(id: &str, locks: &[&str]) -> ActiveTask {
         ActiveTask {
@@ -740,16 +731,7 @@ mod tests {
     }
 
     #[test]
-    fn globs_are_kept_only_where_they_could_match() {
-        let locks = paths(&["src/a/*.rs", "docs/**/x.md", "**/*.py", "lib/b.rs", "{x,y}/z"]);
-        assert_eq!(
-            could_match(&locks, &paths(&["src/a/m.rs"])),
-            paths(&["src/a/*.rs", "**/*.py", "lib/b.rs", "{x,y}/z"])
-        );
-        assert_eq!(
-            could_match(&locks, &paths(&["docs/q/x.md"])),
-            paths(&["docs/**/x.md", "**/*.py", "lib/b.rs", "{x,y}/z"])
-        );
+    fn globs_match_only_below_their_literal_directory() {
         let s = state(vec![task("T1", &["src/a/*.rs"]), task("T2", &["docs/**/x.md"])]);
         let v =
             check(&s, None, EnforceScope::Error, &paths(&["docs/q/r/x.md", "src/a/m.rs", "src/a/b/m.rs"]));

@@ -206,9 +206,12 @@ enum Kind {
 #[derive(Debug, Clone)]
 struct GlobKind {
     glob: Glob,
-    /// Compiled on first use: most checks are settled by `prefix` alone.
+    /// Compiled on first use: most checks are settled by `literal` and `suffix` alone.
     matcher: OnceLock<GlobMatcher>,
+    /// The literal directory every match lies in (see [`glob_prefix`]).
     prefix: String,
+    /// What every match starts and ends with (see [`glob_ends`]).
+    literal: String,
     suffix: String,
 }
 
@@ -271,17 +274,10 @@ impl Pattern {
         let kind = if is_glob(&normal) {
             // Parsed now, so that a bad glob is refused here; compiled only when matched.
             let glob = glob(&normal)?;
-            let literal_end = normal.find(GLOB_META).unwrap_or(normal.len());
-            let prefix = match normal[..literal_end].rfind('/') {
-                Some(slash) => normal[..=slash].to_string(),
-                None => String::new(),
-            };
-            let suffix_start = normal.rfind(GLOB_META).map_or(0, |i| i + 1);
-            // Without its leading `/`: a leading `**/` may match no directory
-            // at all (`**/` alone matches every path), so a match need not
-            // end with that `/`.
-            let suffix = normal[suffix_start..].trim_start_matches('/').to_string();
-            Kind::Glob(Box::new(GlobKind { glob, matcher: OnceLock::new(), prefix, suffix }))
+            let prefix = glob_prefix(&normal).to_string();
+            let (literal, suffix) = glob_ends(&normal);
+            let (literal, suffix) = (literal.to_string(), suffix.to_string());
+            Kind::Glob(Box::new(GlobKind { glob, matcher: OnceLock::new(), prefix, literal, suffix }))
         } else if normal.ends_with('/') {
             Kind::Dir
         } else {
@@ -305,9 +301,30 @@ impl Pattern {
             // Every path a glob matches starts with its literal prefix (normal
             // text has no `\` escapes), which spares compiling it for the rest.
             Kind::Glob(g) => {
-                path.starts_with(g.prefix.as_str())
+                path.starts_with(g.literal.as_str())
+                    && path.ends_with(g.suffix.as_str())
                     && g.matcher.get_or_init(|| compiled(&g.glob)).is_match(path)
             }
+        }
+    }
+
+    /// Whether this pattern and `held` (a normalised pattern, as the state
+    /// keeps it) could overlap at all, told from their literal parts
+    /// without compiling a glob: false only when [`Pattern::overlaps`]
+    /// would be false too (for a `held` that compiles).
+    pub fn may_overlap(&self, held: &str) -> bool {
+        let held_prefix = if is_glob(held) { glob_prefix(held) } else { held };
+        let mine = self.prefix();
+        if !(mine.starts_with(held_prefix) || held_prefix.starts_with(mine)) {
+            return false;
+        }
+        match self.kind {
+            // A file overlaps a glob only if the glob matches it.
+            Kind::File if is_glob(held) => {
+                let (literal, suffix) = glob_ends(held);
+                self.text.starts_with(literal) && self.text.ends_with(suffix)
+            }
+            _ => true,
         }
     }
 
@@ -349,6 +366,65 @@ fn compiled(glob: &Glob) -> GlobMatcher {
     static MATCHERS: OnceLock<Mutex<HashMap<String, GlobMatcher>>> = OnceLock::new();
     let mut matchers = MATCHERS.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
     matchers.entry(glob.glob().to_string()).or_insert_with(|| glob.compile_matcher()).clone()
+}
+
+/// Whether the normalised pattern `text` surely compiles, told without
+/// compiling it: true for a path, or a glob without alternates or escapes
+/// whose classes are closed and hold letters, digits, `_`, `.` and ranges
+/// in order. False means "not known", not "broken". (The lock property
+/// test holds this against globset.)
+pub fn surely_compiles(text: &str) -> bool {
+    if !is_glob(text) {
+        return true;
+    }
+    if text.contains(['{', '}', '\\']) {
+        return false;
+    }
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '[' {
+            continue;
+        }
+        let mut items = 0;
+        loop {
+            match chars.next() {
+                Some(']') if items > 0 => break,
+                Some(low) if plain(low) => {
+                    let mut ahead = chars.clone();
+                    if ahead.next() == Some('-') {
+                        match ahead.next() {
+                            Some(high) if plain(high) && low <= high => chars = ahead,
+                            _ => return false,
+                        }
+                    }
+                    items += 1;
+                }
+                _ => return false,
+            }
+        }
+    }
+    true
+}
+
+/// What every path a glob matches starts with (its text up to the first
+/// glob character) and ends with (its text after the last one, less a
+/// leading `/`: a `**/` there may match no directory at all, as `**/` alone
+/// matches every path). Normal text has no `\` escapes, so both are literal.
+fn glob_ends(text: &str) -> (&str, &str) {
+    let literal_end = text.find(GLOB_META).unwrap_or(text.len());
+    let suffix_start = text.rfind(GLOB_META).map_or(text.len(), |i| i + 1);
+    (&text[..literal_end], text[suffix_start..].trim_start_matches('/'))
+}
+
+/// The literal directory a glob's matches all lie in (`src/a/` of
+/// `src/a/*.rs`, `""` of `*.rs`), up to and with its last `/`.
+fn glob_prefix(text: &str) -> &str {
+    let literal_end = text.find(GLOB_META).unwrap_or(text.len());
+    match text[..literal_end].rfind('/') {
+        Some(slash) => &text[..=slash],
+        None => "",
+    }
 }
 
 fn glob(text: &str) -> Result<Glob, globset::Error> {
@@ -416,6 +492,144 @@ impl<H> LockIndex<H> {
     /// Whether no holder has any pattern.
     pub fn is_empty(&self) -> bool {
         self.literal.is_empty() && self.glob_owner.is_empty()
+    }
+}
+
+/// Up to how many paths [`PathHolders`] compares each pattern with each
+/// path rather than looking it up.
+const FEW_PATHS: usize = 8;
+
+/// Who holds each of a few paths (the ones a commit stages): made for the
+/// paths, then given every holder's patterns once. Each pattern costs a
+/// lookup or two of its literal part, however many paths there are; only
+/// globs whose literal directory holds one of the paths are compiled, into
+/// one [`GlobSet`], so a thousand holders' globs elsewhere cost nothing.
+pub struct PathHolders<'p> {
+    paths: &'p [String],
+    /// Each path, to the indices of the paths equal to it.
+    files: HashMap<&'p str, Vec<usize>>,
+    /// Each directory holding a path (`a/`, `a/b/`; `""` for all), to the
+    /// indices of the paths below it.
+    dirs: HashMap<&'p str, Vec<usize>>,
+    /// For each path, the holders found so far.
+    hits: Vec<Vec<usize>>,
+    /// Globs that could match one of the paths (they start and end as one
+    /// does), with their holder.
+    globs: Vec<(Glob, usize)>,
+    /// Globs that do not compile, with their holder.
+    broken: Vec<(usize, String)>,
+}
+
+impl<'p> PathHolders<'p> {
+    /// Ready to find the holders of `paths` (normalised, repository-relative files).
+    pub fn new(paths: &'p [String]) -> PathHolders<'p> {
+        let mut files: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut dirs: HashMap<&str, Vec<usize>> = HashMap::new();
+        let many = if paths.len() > FEW_PATHS { paths } else { &[] };
+        for (i, path) in many.iter().enumerate() {
+            files.entry(path.as_str()).or_default().push(i);
+            dirs.entry("").or_default().push(i);
+            for (slash, _) in path.match_indices('/') {
+                dirs.entry(&path[..=slash]).or_default().push(i);
+            }
+        }
+        PathHolders {
+            paths,
+            files,
+            dirs,
+            hits: vec![Vec::new(); paths.len()],
+            globs: Vec::new(),
+            broken: Vec::new(),
+        }
+    }
+
+    /// Adds `pattern` (normalised, as the state keeps it) of `holder`.
+    pub fn add(&mut self, holder: usize, pattern: &str) {
+        if self.paths.len() <= FEW_PATHS {
+            return self.add_by_scan(holder, pattern);
+        }
+        if is_glob(pattern) {
+            let Some(below) = self.dirs.get(glob_prefix(pattern)) else { return };
+            let (literal, suffix) = glob_ends(pattern);
+            let paths = self.paths;
+            if !below.iter().any(|&i| paths[i].starts_with(literal) && paths[i].ends_with(suffix)) {
+                return;
+            }
+            match glob(pattern) {
+                Ok(g) => self.globs.push((g, holder)),
+                Err(_) => self.broken.push((holder, pattern.to_string())),
+            }
+            return;
+        }
+        let (dir, file) = match pattern.strip_suffix('/') {
+            // The directory itself too: see [`Pattern::matches`].
+            Some(own) => (self.dirs.get(pattern), self.files.get(own)),
+            None => (None, self.files.get(pattern)),
+        };
+        for i in dir.into_iter().chain(file).flatten() {
+            self.hits[*i].push(holder);
+        }
+    }
+
+    /// [`PathHolders::add`] for a few paths: comparing with each costs less
+    /// than hashing the pattern.
+    fn add_by_scan(&mut self, holder: usize, pattern: &str) {
+        if is_glob(pattern) {
+            let (literal, suffix) = glob_ends(pattern);
+            if !self.paths.iter().any(|p| p.starts_with(literal) && p.ends_with(suffix)) {
+                return;
+            }
+            match glob(pattern) {
+                Ok(g) => self.globs.push((g, holder)),
+                Err(_) => self.broken.push((holder, pattern.to_string())),
+            }
+            return;
+        }
+        let own = pattern.strip_suffix('/');
+        for (path, hits) in self.paths.iter().zip(&mut self.hits) {
+            let held = match own {
+                Some(own) => path.starts_with(pattern) || path == own,
+                None => path == pattern,
+            };
+            if held {
+                hits.push(holder);
+            }
+        }
+    }
+
+    /// For each path, its holders in increasing order, each once; and the
+    /// globs that could have matched a path but do not compile (they lock
+    /// nothing), with their holder.
+    pub fn finish(mut self) -> (Vec<Vec<usize>>, Vec<(usize, String)>) {
+        if !self.globs.is_empty() {
+            let mut builder = GlobSetBuilder::new();
+            for (g, _) in &self.globs {
+                builder.add(g.clone());
+            }
+            match builder.build() {
+                Ok(set) => {
+                    for (path, hits) in self.paths.iter().zip(&mut self.hits) {
+                        hits.extend(set.matches(path).into_iter().map(|g| self.globs[g].1));
+                    }
+                }
+                // Too big for one automaton: each on its own, none skipped.
+                Err(_) => {
+                    for (g, holder) in &self.globs {
+                        let matcher = compiled(g);
+                        for (path, hits) in self.paths.iter().zip(&mut self.hits) {
+                            if matcher.is_match(path) {
+                                hits.push(*holder);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for hits in &mut self.hits {
+            hits.sort_unstable();
+            hits.dedup();
+        }
+        (self.hits, self.broken)
     }
 }
 
@@ -542,6 +756,29 @@ mod tests {
         assert!(p("**/").overlaps(&p("*/src")));
         assert!(p("*.rs").overlaps(&p("**/")));
         assert!(!p("**/*.rs").overlaps(&p("**/*.py")));
+    }
+
+    #[test]
+    fn surely_compiles_only_what_compiles() {
+        for sure in ["src/a.py", "docs/", "src/**/*.rs", "x/gen_[5-9]*.rs", "[ab]?", "[a-c_.]*"] {
+            assert!(surely_compiles(sure), "{sure}");
+            assert!(Pattern::compile(sure.to_string()).is_ok(), "{sure}");
+        }
+        // Broken, or not known without compiling.
+        for unsure in ["src/[*.rs", "[c-a]*", "{a,b}*", "[!a]*", "[]]*", "[a-]*"] {
+            assert!(!surely_compiles(unsure), "{unsure}");
+        }
+        // A `]` outside a class is a literal.
+        assert!(surely_compiles("*]") && Pattern::compile("*]".to_string()).is_ok());
+    }
+
+    #[test]
+    fn may_overlap_is_told_from_literal_parts() {
+        assert!(!p("src/a/file.rs").may_overlap("src/a/gen_T1_[5-9]*.rs"));
+        assert!(p("src/a/gen_T1_7.rs").may_overlap("src/a/gen_T1_[5-9]*.rs"));
+        assert!(!p("docs/").may_overlap("src/[*.rs"));
+        assert!(p("src/").may_overlap("src/a/*.py"));
+        assert!(p("*.rs").may_overlap("docs/x.md"), "a glob without a directory may match anywhere");
     }
 
     #[test]

@@ -208,6 +208,11 @@ fn write_stdout(text: &str) -> Result<()> {
 /// A JSON document with the control characters serde_json leaves as they
 /// are (DEL and the C1 range) escaped too: the same text, safe to print.
 fn json_safe(json: &str) -> std::borrow::Cow<'_, str> {
+    // U+007F is the byte 0x7f and U+0080..=U+009F start with 0xc2 in UTF-8:
+    // a byte scan (megabytes for a large `list --json`) settles the usual case.
+    if !json.as_bytes().contains(&0x7f) && !json.as_bytes().contains(&0xc2) {
+        return std::borrow::Cow::Borrowed(json);
+    }
     if !json.chars().any(|c| ('\u{7f}'..='\u{9f}').contains(&c)) {
         return std::borrow::Cow::Borrowed(json);
     }
@@ -292,6 +297,8 @@ mod tests {
     #[test]
     fn json_escapes_c1_controls() {
         assert_eq!(json_safe("{\"a\":\"x\u{9b}y\u{7f}\"}"), "{\"a\":\"x\\u009by\\u007f\"}");
+        // U+00A0 shares the 0xc2 lead byte with the C1 controls: it stays as it is.
+        assert!(matches!(json_safe("{\"a\":\"\u{a0}é\"}"), std::borrow::Cow::Borrowed(_)));
         let back: serde_json::Value = serde_json::from_str(&json_safe("{\"a\":\"x\u{9b}\"}")).unwrap();
         assert_eq!(back["a"], "x\u{9b}");
     }

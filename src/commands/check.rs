@@ -1,6 +1,7 @@
 //! `check`: what the pre-commit hook runs. Every commit pays for it, so it
 //! stops as soon as it knows git-par has no active task, before opening the
-//! repository; otherwise it reads the state, the index and one config key.
+//! repository; otherwise it reads the lock index (or, when that does not
+//! describe the state in place, the state), git's index and one config key.
 
 use std::path::PathBuf;
 
@@ -14,7 +15,8 @@ use git_par::config::EnforceScope;
 use git_par::hook::{self, Reason, Verdict, Violation};
 use git_par::repo::index::{self, GitDirs};
 use git_par::repo::Repo;
-use git_par::state::{remote, LocalBackend, ParDir, StateBackend as _};
+use git_par::state::lock_index::LockTable;
+use git_par::state::{remote, LocalBackend, ParDir, State};
 use git_par::workflow::shell_quote;
 use git_par::workspace::Options;
 
@@ -35,17 +37,28 @@ pub fn run(args: &CheckArgs, options: &Options, ui: &Ui) -> Result<()> {
     };
     let par = ParDir::in_git_dir(&dirs.common_dir);
     // Remote mode: the copy the last git-par command fetched; never the network.
-    let fetched = remote::fetched_copy(&par)?;
-    let remote_mode = fetched.is_some();
+    let remote_mode = remote::is_remote_mode(&par);
     let backend = LocalBackend::new(par);
-    let state = match fetched {
-        Some(state) => state,
-        None => backend.load()?,
+    // The lock index when it describes the state file in place; else the
+    // state itself, read in full (which makes the index again).
+    let index = if remote_mode { remote::fetched_index(backend.par()) } else { backend.lock_index() };
+    let full: State;
+    let table = match index.as_ref().and_then(|index| index.table()) {
+        Some(table) => table,
+        None => {
+            full = if remote_mode {
+                remote::fetched_copy(backend.par())?.unwrap_or_default()
+            } else {
+                backend.load_for_hook()?
+            };
+            LockTable::of(&full)
+        }
     };
+    let state = &table;
     if state.tasks.is_empty() {
         return render(&Verdict::default(), staged, ui);
     }
-    let me = hook::current_task(&state, &dirs).map(|task| task.id.as_str());
+    let me = hook::current_task(state, &dirs).map(|task| task.id);
     let git = if staged || me.is_some() { Some(dirs.open()?) } else { None };
     let paths = match &git {
         Some(git) if staged => {
@@ -54,7 +67,7 @@ pub fn run(args: &CheckArgs, options: &Options, ui: &Ui) -> Result<()> {
                 Some(path) if path.is_relative() => Some(std::env::current_dir()?.join(path)),
                 other => other,
             };
-            let base = me.and_then(|_| index::fork_point(git, state.main_branch.as_deref()));
+            let base = me.and_then(|_| index::fork_point(git, state.main_branch));
             index::staged_paths_since(git, index_file.as_deref(), base)?
         }
         _ => args
@@ -75,11 +88,11 @@ pub fn run(args: &CheckArgs, options: &Options, ui: &Ui) -> Result<()> {
                     EnforceScope::Error
                 })
             });
-            EnforceScope::for_task(configured, state.acquiring.contains(id))
+            EnforceScope::for_task(configured, state.task(id).is_some_and(|t| t.acquiring))
         }
         _ => EnforceScope::Error,
     };
-    let mut verdict = hook::check(&state, me, scope, &paths);
+    let mut verdict = hook::check_table(state, me, scope, &paths);
     if let (Some(id), false, false, true) = (me, verdict.acquire.is_empty(), verdict.refused(), remote_mode) {
         // The hook stays off the network: the landing takes the paths, in
         // its transaction on the remote state.

@@ -161,7 +161,12 @@ pub fn list(args: &ListArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
             }
         })
         .collect();
-    render_tasks(ui, &loaded, &state, &selected, None)
+    let rendered = render_tasks(ui, &loaded, &state, &selected, None);
+    // The process ends here: freeing every task's strings one by one is a
+    // tenth of a 10,000-task `list`, and the OS takes the memory back at once.
+    std::mem::forget(selected);
+    std::mem::forget(loaded);
+    rendered
 }
 
 /// Runs `git par ready`.

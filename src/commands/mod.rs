@@ -54,6 +54,9 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
         Command::Check(args) => check::run(&args, &options, ui),
         command => {
             let ws = &open(options)?;
+            for problem in &ws.config.problems {
+                ui.warn(problem);
+            }
             match command {
                 Command::List(args) => list::list(&args, ws, ui),
                 Command::Show(args) => list::show(&args, ws, ui),
@@ -62,7 +65,10 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 Command::Deps(args) => deps::run(&args, ws, ui),
                 Command::Start(args) => start::run(&args, ws, ui),
                 Command::Lock(args) => lock::run(&args, ws, ui),
-                Command::Finish(args) => finish::run(&args, ws, ui),
+                Command::Finish(args) => {
+                    git_par::land::catch_interrupts()?;
+                    finish::run(&args, ws, ui)
+                }
                 Command::Abort(args) => abort::run(&args, ws, ui),
                 Command::Block(args) => block::block(&args, ws, ui),
                 Command::Unblock(args) => block::unblock(&args, ws, ui),

@@ -118,6 +118,8 @@ pub enum LandError {
     },
     /// `--verify` failed (`code`: its exit status, `None` when a signal
     /// killed it); `tail` is the end of its output.
+    /// Ctrl-C (or SIGTERM) during the verify: the verify was stopped and the landing rolled back.
+    Interrupted { id: String, command: String, worktree: PathBuf, stash: Option<Stash> },
     VerifyFailed {
         id: String,
         command: String,
@@ -251,6 +253,10 @@ impl std::fmt::Display for LandError {
             LandError::VerifyChanged { id, command, status, .. } => {
                 write!(f, "`{command}` changed files in the worktree of {id}:\n{}", list_status(status))
             }
+            LandError::Interrupted { id, command, .. } => write!(
+                f,
+                "interrupted during the verify (`{command}`): it was stopped, and nothing of {id} landed"
+            ),
             LandError::VerifyFailed { command, code, tail, .. } => {
                 let code = code.map(|c| format!("exit {c}")).unwrap_or_else(|| "killed by a signal".to_string());
                 let shown = if tail.is_empty() { "(no output)" } else { tail };

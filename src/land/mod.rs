@@ -65,6 +65,7 @@ pub use self::queue::landing_now;
 use self::queue::{live_holder, with_merge_lock};
 use self::sync::{complete, main_update_failed, rollback};
 pub use self::train::{is_member, TrainEvent};
+pub use self::verify::catch_interrupts;
 use self::verify::verify;
 /// How many times main may move under a landing before it gives up.
 const MAX_ATTEMPTS: usize = 5;

@@ -174,7 +174,7 @@ impl Rider<'_, '_> {
                 match view.ahead.last() {
                     None => break (main, None),
                     Some(entry) => match entry.landing() {
-                        Some(landing) => break (landing, Some(entry.task.clone())),
+                        Some(landing) => break (landing, Some(entry.clone())),
                         None => {
                             self.say_waiting(&entry.task);
                             self.wait(std::slice::from_ref(entry))?;
@@ -182,7 +182,23 @@ impl Rider<'_, '_> {
                     },
                 }
             };
-            let prepared = prepare(ws, req, checked, journal, base, &sigs, progress)?;
+            let prepared = match prepare(ws, req, checked, journal, base, &sigs, progress) {
+                Ok(prepared) => prepared,
+                Err(e) => match ahead.as_ref().filter(|_| refused_on_what_is_built(&e)) {
+                    // A speculative base can be stale: the entry ahead may
+                    // have built on an entry ejected since, whose work it
+                    // still carries (this task's own, from an earlier finish
+                    // of it). Only main refuses for good: wait for the entry
+                    // ahead to build again or leave, then build on what it has then.
+                    Some(entry) => {
+                        self.say_waiting(&entry.task);
+                        self.wait(std::slice::from_ref(entry))?;
+                        self.event(TrainEvent::Rebuilt { because: entry.task.clone() });
+                        continue;
+                    }
+                    None => return Err(e),
+                },
+            };
             // On disk before an entry behind can land it with its own verify.
             journal.save(ws.par())?;
             self.member.publish(Some((base, prepared.built.landing)))?;
@@ -195,7 +211,7 @@ impl Rider<'_, '_> {
                 Err(e) => return self.settle(journal, &prepared, e),
             };
             // Main is not where it was verified to move from: build again.
-            let rebuilt = match stale.or(ahead) {
+            let rebuilt = match stale.or(ahead.map(|entry| entry.task)) {
                 Some(task) => TrainEvent::Rebuilt { because: task },
                 None => {
                     // Moved by something else than the train: as a finish outside it says.
@@ -595,6 +611,15 @@ fn chain(ahead: &[Entry], main: Oid, base: Oid, verify: Option<&str>) -> Chain {
         }
     }
     Chain::Lands(ahead.to_vec())
+}
+
+/// Whether `e` refuses the landing for what it was built on (a conflict,
+/// a path of another task's): final on main, maybe stale on a speculative base.
+fn refused_on_what_is_built(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<LandError>(),
+        Some(LandError::Conflict { .. } | LandError::ReplayConflict { .. } | LandError::Scope { .. })
+    )
 }
 
 /// The train's queue, as `train/queue.json` holds it.

@@ -29,7 +29,7 @@ pub enum StartError {
     /// `--path` with several tasks.
     PathWithSeveral,
     /// No task has this ID in the task file `rel`.
-    Unknown { id: String, rel: String },
+    Unknown { id: String, rel: String, similar: Option<String> },
     /// Several tasks have this ID (`lines`: where, in words).
     Duplicate { id: String, lines: String, rel: String },
     /// The task is ticked in the task file.
@@ -60,7 +60,7 @@ impl std::fmt::Display for StartError {
             StartError::PathWithSeveral => {
                 f.write_str("--path adds locks to one task; it cannot be given with several IDs")
             }
-            StartError::Unknown { id, rel } => write!(f, "no task {id} in {rel}"),
+            StartError::Unknown { id, rel, .. } => write!(f, "no task {id} in {rel}"),
             StartError::Duplicate { id, lines, rel } => {
                 write!(f, "task ID {id} is used twice, on {lines} of {rel}")
             }
@@ -161,7 +161,8 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
         }
     }
 
-    let current = ws.state().load()?;
+    // The IDs only (the lock index): the state itself is read once, in the transaction.
+    let active = ws.state().active_ids()?;
     let mut seen = BTreeSet::new();
     let mut plans = Vec::new();
     for id in &options.ids {
@@ -169,7 +170,9 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
             continue;
         }
         let Some(task) = loaded.file.get(id) else {
-            return Err(StartError::Unknown { id: id.clone(), rel: loaded.rel.clone() }.into());
+            let similar = crate::tasks::similar_id(id, loaded.file.tasks.iter().map(|t| t.id.as_str()));
+            let (id, rel, similar) = (id.clone(), loaded.rel.clone(), similar.map(str::to_string));
+            return Err(StartError::Unknown { id, rel, similar }.into());
         };
         if let Some(dup) = loaded.file.duplicate(id) {
             let (id, lines, rel) = (id.clone(), dup.lines_text(), loaded.rel.clone());
@@ -178,8 +181,10 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
         if task.is_done() {
             return Err(StartError::Done { id: id.clone(), rel: loaded.rel.clone() }.into());
         }
-        if let Some(active) = current.tasks.get(id) {
-            return Err(StartError::Active { task: Box::new(active.clone()) }.into());
+        if active.contains(id) {
+            if let Some(task) = ws.state().load()?.tasks.remove(id) {
+                return Err(StartError::Active { task: Box::new(task) }.into());
+            }
         }
         let waiting = loaded.file.unfinished_deps(task);
         if !waiting.is_empty() && !options.force {
@@ -190,7 +195,8 @@ pub fn start(ws: &Workspace, loaded: &LoadedTasks, options: &StartOptions) -> Re
             warnings.push(format!("{id}: '{}' is not locked: {}", rejected.path, rejected.reason));
         }
         let locks = task_locks(id, &task.paths, &extra, &loaded.rel, &mut warnings);
-        if locks.is_empty() {
+        // A task that only runs or checks things is expected to name no path (as in lint).
+        if locks.is_empty() && !crate::tasks::paths::only_checks(task) {
             warnings.push(format!(
                 "{id} names no paths: its commits will lock what they touch (par.enforceScope = acquire); add locks now with `git par lock {id} --add GLOB`"
             ));

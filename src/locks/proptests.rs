@@ -7,9 +7,12 @@
 //! - `overlaps` is symmetric and reflexive;
 //! - soundness of the conservative rule: a path that both patterns match
 //!   means they overlap;
-//! - a [`LockIndex`] finds a holder exactly when its pattern matches.
+//! - `may_overlap` never says no where `overlaps` says yes, and
+//!   `surely_compiles` never says yes of a pattern that does not compile;
+//! - a [`LockIndex`] finds a holder exactly when its pattern matches, and so
+//!   do [`PathHolders`] (the hook's matcher), given all the paths at once.
 
-use crate::locks::{self, LockIndex, Pattern};
+use crate::locks::{self, LockIndex, PathHolders, Pattern};
 
 /// Checks every property on two pattern texts and a path; panics on a violation.
 pub(crate) fn check_patterns(a: &str, b: &str, path: &str) {
@@ -20,7 +23,25 @@ pub(crate) fn check_patterns(a: &str, b: &str, path: &str) {
             assert_eq!(locks::normalize(&normal), Ok(normal.clone()), "normalising {text:?} twice");
         }
     }
+    for text in [a, b] {
+        if let Ok(normal) = locks::normalize(text) {
+            if locks::surely_compiles(&normal) {
+                assert!(
+                    Pattern::compile(normal.clone()).is_ok(),
+                    "{normal:?} was sure to compile, and does not"
+                );
+            }
+        }
+    }
     let (Ok(pa), Ok(pb)) = (Pattern::new(a), Pattern::new(b)) else { return };
+    assert!(
+        pa.may_overlap(pb.as_str()) || !pa.overlaps(&pb),
+        "{pa} and {pb} overlap, yet may_overlap said no"
+    );
+    assert!(
+        pb.may_overlap(pa.as_str()) || !pb.overlaps(&pa),
+        "{pb} and {pa} overlap, yet may_overlap said no"
+    );
     let overlap = pa.overlaps(&pb);
     assert_eq!(overlap, pb.overlaps(&pa), "{pa} and {pb}: overlap is not symmetric");
     assert!(pa.overlaps(&pa), "{pa} does not overlap itself");
@@ -34,6 +55,21 @@ pub(crate) fn check_patterns(a: &str, b: &str, path: &str) {
     // Paths as git-par sees them: normalised, and files (a trailing `/`
     // names a directory, which is never staged).
     let is_file = |p: &&String| locks::normalize(p).is_ok_and(|n| n == **p) && !p.ends_with('/');
+    let few: Vec<String> = candidates.iter().filter(is_file).cloned().collect();
+    // Past a few paths the matcher looks patterns up instead of comparing:
+    // the same paths again, with ten others.
+    let many: Vec<String> = few.iter().cloned().chain((0..10).map(|i| format!("~none/{i}"))).collect();
+    for files in [&few, &many] {
+        let mut matcher = PathHolders::new(files);
+        matcher.add(0, pa.as_str());
+        matcher.add(1, pb.as_str());
+        let (held, broken) = matcher.finish();
+        assert!(broken.is_empty(), "{broken:?}");
+        for (p, held) in files.iter().zip(&held) {
+            assert_eq!(held.contains(&0), pa.matches(p), "the hook's matcher and {pa} disagree on {p:?}");
+            assert_eq!(held.contains(&1), pb.matches(p), "the hook's matcher and {pb} disagree on {p:?}");
+        }
+    }
     for p in candidates.iter().filter(is_file) {
         let (in_a, in_b) = (pa.matches(p), pb.matches(p));
         assert!(
@@ -70,9 +106,10 @@ mod tests {
             4 => prop::sample::select(vec![
                 "src", "a", "b.rs", "x.py", "data", "*", "**", "*.rs", "*.py", "?", "a?", "[ab]",
                 "[!a]", "{a,b}", "{x,y}.rs", ".", "..", "", " ", " a", "~", "~x", "C:", "a b", "[id]",
+                "[5-9]*.rs", "[c-a]", "[a-]", "[-a]", "[]]", "[a", "x]", "[a-c_.]?",
             ])
             .prop_map(str::to_string),
-            1 => "[a-c.*?~ \\[\\]{},]{0,4}",
+            1 => "[a-c.*?~ \\[\\]{},\\-]{0,4}",
         ]
     }
 

@@ -85,7 +85,13 @@ impl Repo {
     /// Opens the repository containing `dir`; refuses bare repositories.
     pub fn discover(dir: &Path) -> Result<Repo> {
         let git = git2::Repository::discover(dir).map_err(|e| {
-            anyhow::Error::new(e).context(RepoError::NotARepository { dir: dir.to_path_buf() })
+            let not_a_repository = RepoError::NotARepository { dir: dir.to_path_buf() };
+            // Nothing found says all there is to say; another failure (a
+            // broken .git) keeps libgit2's reason.
+            match e.code() {
+                git2::ErrorCode::NotFound => anyhow::Error::new(not_a_repository),
+                _ => anyhow::Error::new(e).context(not_a_repository),
+            }
         })?;
         let Some(workdir) = git.workdir() else {
             return Err(RepoError::Bare { git_dir: git.path().to_path_buf() }.into());

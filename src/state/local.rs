@@ -13,15 +13,21 @@
 //!   same lock, then writes the state: no task can take a path the landing
 //!   changes between the check and the move. Here `f` runs once; the retry
 //!   of a lost swap is the landing's own (it merges main again first).
+//! - After each write of `state.json`, still under the lock, its lock index
+//!   ([`super::lock_index`]) is written from the same state: the hook reads
+//!   that instead, and only when it names the `state.json` in place.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write as _};
 
 use anyhow::{Context as _, Result};
 
+use super::lock_index::{self, LockIndex};
 use super::{
     Event, Lock, MainMove, ParDir, Recorded, State, StateBackend, StateError, SwapHooks, STATE_VERSION,
 };
+use crate::journal::crash_point;
 use crate::repo::compare_and_swap;
 
 /// `.git/par` as a [`StateBackend`].
@@ -46,13 +52,27 @@ impl LocalBackend {
         self.par.state_file().exists()
     }
 
-    fn write(&self, state: &State) -> Result<()> {
-        let path = self.par.state_file();
-        let tmp = self.par.state_temp();
+    /// Writes `state` unless `read` (the file as it was read in this
+    /// transaction) holds it already, then its lock index.
+    fn write(&self, state: &State, read: Option<&lock_index::Read>) -> Result<()> {
         // One line: pretty-printing a thousand tasks costs every transaction
         // time and bytes. `load` reads either form, so older files still parse.
         let mut json = serde_json::to_vec(state).context("serialising the state")?;
         json.push(b'\n');
+        if read.is_none() && *state == State::default() {
+            // Nothing was there and nothing is to be: no file.
+            return Ok(());
+        }
+        if let Some(read) = read.filter(|read| read.bytes == json) {
+            // Unchanged. The index may lag behind it (a writer that died
+            // between the two renames): catch it up now.
+            if !lock_index::is_current(&self.par.state_index(), &read.stamp) {
+                self.write_index(state, &read.stamp);
+            }
+            return Ok(());
+        }
+        let path = self.par.state_file();
+        let tmp = self.par.state_temp();
         let result = (|| {
             let mut file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
             file.write_all(&json).with_context(|| format!("writing {}", tmp.display()))?;
@@ -63,7 +83,54 @@ impl LocalBackend {
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
         }
-        result
+        result?;
+        crash_point("state-written")?;
+        if let Some(stamp) = lock_index::Stamp::of_path(&path) {
+            self.write_index(state, &stamp);
+        }
+        Ok(())
+    }
+
+    /// Writes the lock index of `state`, whose file has `stamp`. Best
+    /// effort: the state is committed already, and an index that did not
+    /// follow it is never read (its stamp names the old file).
+    fn write_index(&self, state: &State, stamp: &lock_index::Stamp) {
+        let _ = lock_index::write(&self.par.state_index(), &self.par.state_index_temp(), state, stamp);
+    }
+
+    /// The state and the file it was read from (`None`: no file yet).
+    fn load_read(&self) -> Result<(State, Option<lock_index::Read>)> {
+        let path = self.par.state_file();
+        let Some(read) = lock_index::read_stamped(&path)? else { return Ok((State::default(), None)) };
+        let state = parse(&read.bytes, &path)?;
+        Ok((state, Some(read)))
+    }
+
+    /// The lock index of `state.json` when it describes the file there now.
+    pub fn lock_index(&self) -> Option<LockIndex> {
+        let stamp = lock_index::Stamp::of_path(&self.par.state_file())?;
+        LockIndex::read(&self.par.state_index(), &stamp)
+    }
+
+    /// The state for the hook after [`LocalBackend::lock_index`] found no
+    /// usable index: read in full, and the index rebuilt from it unless a
+    /// writer holds the state (it writes one itself), so that the next
+    /// commit reads the index again.
+    pub fn load_for_hook(&self) -> Result<State> {
+        let (state, read) = self.load_read()?;
+        if let Some(read) = read {
+            if self.par.path().is_dir() {
+                let _ = self.par.try_lock(Lock::State, || {
+                    // Rebuilt only from the file still in place: the stamp
+                    // and the bytes parsed must be one file's.
+                    if lock_index::Stamp::of_path(&self.par.state_file()).as_ref() == Some(&read.stamp) {
+                        self.write_index(&state, &read.stamp);
+                    }
+                    Ok(())
+                });
+            }
+        }
+        Ok(state)
     }
 
     /// Appends `events`, one line each; says which could not be.
@@ -91,31 +158,29 @@ impl LocalBackend {
     }
 }
 
+/// The state in `bytes`, read from `path`.
+fn parse(bytes: &[u8], path: &std::path::Path) -> Result<State> {
+    let state: State = serde_json::from_slice(bytes)
+        .map_err(|e| anyhow::Error::new(e).context(StateError::Invalid { path: path.to_path_buf() }))?;
+    if state.version > STATE_VERSION {
+        return Err(StateError::Newer { path: path.to_path_buf(), version: state.version }.into());
+    }
+    Ok(state)
+}
+
 impl StateBackend for LocalBackend {
     fn load(&self) -> Result<State> {
-        let path = self.par.state_file();
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(State::default()),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        let state: State = serde_json::from_slice(&bytes)
-            .map_err(|e| anyhow::Error::new(e).context(StateError::Invalid { path: path.clone() }))?;
-        if state.version > STATE_VERSION {
-            return Err(StateError::Newer { path, version: state.version }.into());
-        }
-        Ok(state)
+        Ok(self.load_read()?.0)
     }
 
     fn transact_dyn(&self, f: &mut dyn FnMut(&mut State, &mut Vec<Event>) -> Result<()>) -> Result<Recorded> {
         self.par.with_lock(Lock::State, || {
-            let before = self.load()?;
-            let mut state = before.clone();
+            // Parsed once and not cloned: whether `f` changed anything is
+            // whether the state serialises to other bytes than were read.
+            let (mut state, read) = self.load_read()?;
             let mut events = Vec::new();
             f(&mut state, &mut events)?;
-            if state != before {
-                self.write(&state)?;
-            }
+            self.write(&state, read.as_ref())?;
             Ok(self.append(events))
         })
     }
@@ -127,8 +192,7 @@ impl StateBackend for LocalBackend {
         f: &mut dyn FnMut(&mut State, &mut Vec<Event>) -> Result<()>,
     ) -> Result<Option<Recorded>> {
         self.par.with_lock(Lock::State, || {
-            let before = self.load()?;
-            let mut state = before.clone();
+            let (mut state, read) = self.load_read()?;
             let mut events = Vec::new();
             f(&mut state, &mut events)?;
             hooks.before_swap()?;
@@ -136,9 +200,7 @@ impl StateBackend for LocalBackend {
                 hooks.swap_lost()?;
                 return Ok(None);
             }
-            if state != before {
-                self.write(&state)?;
-            }
+            self.write(&state, read.as_ref())?;
             Ok(Some(self.append(events)))
         })
     }
@@ -149,7 +211,17 @@ impl StateBackend for LocalBackend {
         self.par.with_lock(Lock::State, || Ok(self.append(events)))
     }
 
+    fn active_ids(&self) -> Result<BTreeSet<String>> {
+        if let Some(table) = self.lock_index().as_ref().and_then(|index| index.table()) {
+            return Ok(table.tasks.iter().map(|t| t.id.to_string()).collect());
+        }
+        Ok(self.load()?.tasks.into_keys().collect())
+    }
+
     fn tasks_file(&self) -> Option<String> {
+        if let Some((_, tasks_file)) = self.lock_index().as_ref().and_then(|index| index.run()) {
+            return tasks_file.map(str::to_string);
+        }
         // Skims the file for the one field: every start and lint asks, and
         // building a thousand active tasks to drop them is most of the cost.
         #[derive(serde::Deserialize)]

@@ -13,6 +13,7 @@
 //! - Nothing outside [`par_dir`] knows the names of the files in `.git/par`.
 
 pub mod local;
+pub mod lock_index;
 pub mod par_dir;
 pub mod remote;
 
@@ -331,6 +332,12 @@ pub trait StateBackend {
             recorded.extend(events.iter().cloned());
             Ok(())
         })
+    }
+
+    /// The IDs of the active tasks: what a command may refuse on before its
+    /// transaction (which checks again), read as cheaply as the backend can.
+    fn active_ids(&self) -> Result<BTreeSet<String>> {
+        Ok(self.load()?.tasks.into_keys().collect())
     }
 
     /// The task file the run records, if any: all that finding the task

@@ -6,14 +6,16 @@
 //! Layout:
 //! - `state.json` (and `state.json.tmp.<pid>` while it is rewritten),
 //!   `events.jsonl`: the local state backend's ([`super::local`]);
+//! - `state.locks` (and `state.locks.tmp.<pid>`): the lock index of
+//!   `state.json` that the hook reads ([`super::lock_index`]);
 //! - `state.lock`, `worktrees.lock`, `sync.lock`, `merge.lock`, `remote.lock`: lock files
 //!   ([`Lock`]), never deleted;
 //! - `landing`: who holds the merge queue, for those who wait;
 //! - `journal/<ID>.<kind>` (and `journal/.<ID>.<kind>.tmp` while it is
 //!   written): operations in progress ([`crate::journal`]);
 //! - `remote` (the name of the remote whose state this repository uses) and
-//!   `remote-state.json` (its last fetched copy, which the hook reads):
-//!   remote mode's ([`super::remote`]);
+//!   `remote-state.json` (its last fetched copy, which the hook reads) with
+//!   its lock index `remote-state.locks`: remote mode's ([`super::remote`]);
 //! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners.
 //! - `verify/<ID>.out`: a running `--verify`'s output; `tmux/<ID>.txt`: pane banners;
 //! - `up.lock`: held by the one `git par up` of the repository; `up/<ID>.json`,
@@ -109,9 +111,22 @@ impl ParDir {
         self.dir.join(format!("state.json.tmp.{}", std::process::id()))
     }
 
-    /// Whether `name` (a file in the directory) is a temporary `state.json`.
+    /// `state.locks`: the lock index of `state.json`.
+    pub fn state_index(&self) -> PathBuf {
+        self.dir.join("state.locks")
+    }
+
+    /// Where this process writes the next `state.locks`.
+    pub fn state_index_temp(&self) -> PathBuf {
+        self.dir.join(format!("state.locks.tmp.{}", std::process::id()))
+    }
+
+    /// Whether `name` (a file in the directory) is a temporary `state.json`
+    /// or lock index.
     pub fn is_state_temp(name: &str) -> bool {
-        name.starts_with("state.json.tmp.") || name.starts_with("remote-state.json.tmp.")
+        ["state.json.tmp.", "remote-state.json.tmp.", "state.locks.tmp.", "remote-state.locks.tmp."]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
     }
 
     /// `events.jsonl`.
@@ -132,6 +147,16 @@ impl ParDir {
     /// Where this process writes the next `remote-state.json`.
     pub fn remote_copy_temp(&self) -> PathBuf {
         self.dir.join(format!("remote-state.json.tmp.{}", std::process::id()))
+    }
+
+    /// `remote-state.locks`: the lock index of `remote-state.json`.
+    pub fn remote_index(&self) -> PathBuf {
+        self.dir.join("remote-state.locks")
+    }
+
+    /// Where this process writes the next `remote-state.locks`.
+    pub fn remote_index_temp(&self) -> PathBuf {
+        self.dir.join(format!("remote-state.locks.tmp.{}", std::process::id()))
     }
 
     /// `landing`: the task (and pid) holding the merge queue.

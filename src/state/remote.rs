@@ -31,6 +31,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context as _, Result};
 use git2::{Oid, Repository};
 
+use super::lock_index::{self, LockIndex};
 use super::{
     now, Event, Lock, MainMove, Owner, ParDir, Recorded, State, StateBackend, StateError, SwapHooks,
     STATE_VERSION,
@@ -627,7 +628,8 @@ fn write_copy(par: &ParDir, state: &State) -> Result<()> {
     par.create()?;
     let path = par.remote_copy();
     let tmp = par.remote_copy_temp();
-    let mut json = serde_json::to_vec_pretty(state).context("serialising the state")?;
+    // One line, as the local state: the hook reads it on every commit.
+    let mut json = serde_json::to_vec(state).context("serialising the state")?;
     json.push(b'\n');
     let written = (|| {
         let mut file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
@@ -637,7 +639,25 @@ fn write_copy(par: &ParDir, state: &State) -> Result<()> {
     if written.is_err() {
         let _ = fs::remove_file(&tmp);
     }
-    written
+    written?;
+    // Best effort, as the local index: one that did not follow the copy
+    // names the old copy and is never read.
+    if let Some(stamp) = lock_index::Stamp::of_path(&path) {
+        let _ = lock_index::write(&par.remote_index(), &par.remote_index_temp(), state, &stamp);
+    }
+    Ok(())
+}
+
+/// The lock index of the fetched copy, when it describes the copy there now.
+pub fn fetched_index(par: &ParDir) -> Option<LockIndex> {
+    let stamp = lock_index::Stamp::of_path(&par.remote_copy())?;
+    LockIndex::read(&par.remote_index(), &stamp)
+}
+
+/// Whether this repository keeps its state on a remote: what the hook
+/// asks before choosing which state to read, without reading one.
+pub fn is_remote_mode(par: &ParDir) -> bool {
+    par.remote_copy().exists() || par.remote_marker().exists()
 }
 
 /// Refuses to leave remote mode (on `remote`) while its last known state
@@ -648,7 +668,7 @@ fn refuse_leaving(par: &ParDir, remote: &str) -> Result<()> {
         let tasks = copy.tasks.into_keys().collect();
         return Err(RemoteError::RemoteTasksActive { remote: remote.to_string(), tasks }.into());
     }
-    for path in [par.remote_copy(), par.remote_marker()] {
+    for path in [par.remote_index(), par.remote_copy(), par.remote_marker()] {
         match fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::NotFound => {}

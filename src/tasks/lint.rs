@@ -55,8 +55,10 @@ pub fn check(file: &TaskFile, cx: Option<&Context>) -> Vec<Finding> {
             candidates: Vec::new(),
         });
     }
-    // Directories that exist, or that a task above writes into.
+    // Directories a task above writes into or locks whole, and every one
+    // above them (writing `src/a/b.ts` makes `src/` and `src/a/`).
     let mut made: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut locked_dirs: Vec<&str> = Vec::new();
     for task in &file.tasks {
         let finding = |kind, message: String, candidates: Vec<String>| Finding {
             kind,
@@ -65,7 +67,9 @@ pub fn check(file: &TaskFile, cx: Option<&Context>) -> Vec<Finding> {
             message,
             candidates,
         };
-        if task.paths.is_empty() && !task.is_done() {
+        // A task that only runs or checks things writes nothing: running
+        // alone is all it needs, and a clean plan lints clean with it.
+        if task.paths.is_empty() && !task.is_done() && !super::paths::only_checks(task) {
             out.push(finding(
                 Kind::NoPaths,
                 format!("{} names no path: it will run alone and lock what it commits", task.id),
@@ -86,8 +90,14 @@ pub fn check(file: &TaskFile, cx: Option<&Context>) -> Vec<Finding> {
         if let Some(cx) = cx.filter(|cx| cx.has_tree()) {
             for path in &task.paths {
                 let Some(dir) = parent_dir(path) else { continue };
-                let exists = cx.is_known_dir(dir) || made.iter().any(|m| m.starts_with(dir));
-                if !exists && !task.is_done() {
+                let exists = |d: &str| {
+                    cx.is_known_dir(d) || made.contains(d) || locked_dirs.iter().any(|l| d.starts_with(l))
+                };
+                // Writing a file makes its directory: only a directory whose
+                // parent is not there either (the path is two levels or more
+                // into nothing) says the layout is wrong.
+                let implicit = parent_dir(dir).map_or(true, exists);
+                if !exists(dir) && !implicit && !task.is_done() {
                     out.push(finding(
                         Kind::MissingDirectory,
                         format!(
@@ -100,10 +110,16 @@ pub fn check(file: &TaskFile, cx: Option<&Context>) -> Vec<Finding> {
             }
         }
         for path in &task.paths {
-            match parent_dir(path) {
-                Some(dir) => made.insert(if path.ends_with('/') { path.clone() } else { dir.to_string() }),
-                None => false,
-            };
+            if path.ends_with('/') {
+                locked_dirs.push(path);
+            }
+            let mut dir = parent_dir(path);
+            while let Some(d) = dir {
+                if !made.insert(d.to_string()) {
+                    break;
+                }
+                dir = parent_dir(d);
+            }
         }
         for unknown in unknown_dependencies(task, file) {
             out.push(finding(

@@ -38,6 +38,19 @@ pub struct Options {
 /// Parses `text` and resolves its dependencies. Fails only on dependency
 /// cycles; unreadable prose is ignored, duplicate IDs are recorded in
 /// [`TaskFile::duplicates`].
+/// The ID among `known` that `typed` was meant as: the same letters and
+/// number written differently (`T12`, `t012`, `T0012` → `T012`). A number
+/// one digit off is another task, not a typo: no guess then.
+pub fn similar_id<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    fn split(id: &str) -> Option<(String, u64)> {
+        let digits = id.find(|c: char| c.is_ascii_digit())?;
+        let (letters, number) = id.split_at(digits);
+        Some((letters.to_ascii_uppercase(), number.parse().ok()?))
+    }
+    let typed_key = split(typed)?;
+    known.into_iter().find(|id| *id != typed && split(id).as_ref() == Some(&typed_key))
+}
+
 pub fn read(text: &str, options: &Options) -> anyhow::Result<TaskFile> {
     let mut file = parse::parse(text, options);
     deps::resolve(&mut file, text, options)?;
@@ -279,4 +292,22 @@ pub(crate) fn render(file: &TaskFile) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod similar_id_tests {
+    use super::similar_id;
+
+    #[test]
+    fn the_same_number_written_otherwise() {
+        let known = ["T001", "T012", "T013", "T120"];
+        assert_eq!(similar_id("T12", known), Some("T012"));
+        assert_eq!(similar_id("t012", known), Some("T012"));
+        assert_eq!(similar_id("T0013", known), Some("T013"));
+        assert_eq!(similar_id("T01", known), Some("T001"));
+        assert_eq!(similar_id("T009", known), None, "another number is another task");
+        assert_eq!(similar_id("T012", known), None, "itself is no suggestion");
+        assert_eq!(similar_id("X999", known), None);
+        assert_eq!(similar_id("setup", known), None);
+    }
 }

@@ -593,7 +593,7 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
     #[test]
     fn a_test_id_after_a_file_locks_the_file() {
         assert_eq!(
-            paths_of("Test `tests/test_a.py::test_b` and src/lib.rs::parse, not `std::fs::read`"),
+            paths_of("Fix `tests/test_a.py::test_b` and src/lib.rs::parse, not `std::fs::read`"),
             (strings(&["tests/test_a.py", "src/lib.rs"]), Vec::new())
         );
         let absolute = "absolute path: lock patterns are relative to the repository root";

@@ -73,6 +73,12 @@ use serde::Serialize;
 use super::{RejectedPath, Task};
 use crate::locks::{self, expand_braces, has_drive, relative_to_root};
 
+/// Whether a task only checks, runs or studies things (`Verify ...`, `Run
+/// the tests`): naming no path, it has nothing to write.
+pub fn only_checks(task: &Task) -> bool {
+    inherit::is_check(task)
+}
+
 /// File extensions that make a single name (no `/`) a path.
 const EXTENSIONS: &[&str] = &[
     "py",
@@ -859,7 +865,15 @@ const READ_WORDS: &[&str] = &[
     "consuming",
     "copy",
     "copying",
+    "covering",
+    "describes",
+    "describing",
+    "documenting",
+    "explaining",
     "following",
+    "import",
+    "importing",
+    "imports",
     "invoke",
     "invokes",
     "invoking",
@@ -928,14 +942,20 @@ pub(super) const WRITE_VERBS: &[&str] = &[
     "move",
     "normalise",
     "normalize",
+    "polish",
     "populate",
     "refactor",
+    "refine",
     "regenerate",
     "register",
     "remove",
     "rename",
     "replace",
+    "record",
     "rewrite",
+    "simplify",
+    "tidy",
+    "tweak",
     "update",
     "updates",
     "wire",
@@ -1081,7 +1101,12 @@ fn listed(list: &[&str], word: &str) -> bool {
 fn read_only(text: &str, at: usize, clause: &str) -> bool {
     let before = text.get(..at.min(text.len())).unwrap_or("");
     let check = words(text).next().is_some_and(|first| listed(CHECK_WORDS, first));
-    for word in words(clause).rev() {
+    let mut backwards = words(clause).rev().peekable();
+    while let Some(word) = backwards.next() {
+        // `align with X`, `navigating to X`, `based on X`: X is what the written thing follows.
+        if backwards.peek().is_some_and(|earlier| relates(earlier, word)) {
+            return true;
+        }
         if listed(WRITE_VERBS, word) && !check {
             return false;
         }
@@ -1094,6 +1119,47 @@ fn read_only(text: &str, at: usize, clause: &str) -> bool {
         }
     }
     check && !writes_after_check(before)
+}
+
+/// Whether `word` then `link` (`aligned with`, `navigating to`, `based
+/// on`) relates the thing written to what comes next, which is only read.
+fn relates(word: &str, link: &str) -> bool {
+    const WITH: &[&str] = &[
+        "align",
+        "aligned",
+        "aligning",
+        "aligns",
+        "compatible",
+        "complies",
+        "comply",
+        "consistent",
+        "match",
+        "matches",
+        "matching",
+    ];
+    const TO: &[&str] = &[
+        "according",
+        "conform",
+        "conforming",
+        "conforms",
+        "link",
+        "linking",
+        "links",
+        "navigate",
+        "navigates",
+        "navigating",
+        "navigation",
+        "redirect",
+        "redirecting",
+        "redirects",
+    ];
+    const ON: &[&str] = &["based", "modeled", "modelled"];
+    match link.len() {
+        2 if link.eq_ignore_ascii_case("to") => listed(TO, word),
+        2 if link.eq_ignore_ascii_case("on") => listed(ON, word),
+        4 if link.eq_ignore_ascii_case("with") => listed(WITH, word),
+        _ => false,
+    }
 }
 
 /// The clause of `text` before byte `at`: from the last `(`, `)`, `;` or sentence end.
@@ -1136,19 +1202,27 @@ fn negated(clause: &str) -> bool {
     }
 }
 
-/// Whether a check's text goes on to write (`Verify X and fix Y`, `Run
-/// the tests, then update Z`): a write verb that opens a clause. A write
-/// word inside a noun phrase (`the manual edit routes`) does not count.
+/// Whether a check's text, up to a path, is writing there (`Verify X and
+/// fix Y`, `Run the tests, then update Z`): the last clause-opening verb
+/// before it writes. A check verb opening a later clause looks again
+/// (`Verify and refine a.json: confirm it points to b.js` reads b.js), and
+/// there `ensure` checks too. A write word inside a noun phrase (`the
+/// manual edit routes`) does not count.
 fn writes_after_check(text: &str) -> bool {
     let mut opens_clause = false;
+    let mut writing = false;
     for raw in text.split_whitespace() {
         let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
-        if (opens_clause || raw.starts_with('(')) && listed(WRITE_VERBS, word) {
-            return true;
+        if opens_clause || raw.starts_with('(') {
+            if listed(CHECK_WORDS, word) || listed(&["ensure", "confirm", "make"], word) {
+                writing = false;
+            } else if listed(WRITE_VERBS, word) {
+                writing = true;
+            }
         }
         opens_clause = listed(&["and", "then", "to", "or", "also"], word) || raw.ends_with([',', ';', ':']);
     }
-    false
+    writing
 }
 
 /// First words of a documentation task: what it names is its subject.
@@ -1325,6 +1399,14 @@ struct Scope<'a> {
     /// author wrote them for this purpose, so they are repository paths as
     /// written, never joined to a directory of the context.
     declared: bool,
+    /// Whether `heading_dirs` is only the directory of the task before,
+    /// which a task may continue but need not: a root file (`README.md`)
+    /// is not placed there.
+    lent: bool,
+    /// The task's description, for the rules that read its words only
+    /// when a candidate needs them (`at the repository root` for a bare
+    /// name, `endpoints` for a `/name/`).
+    description: &'a str,
 }
 
 /// Fills the paths of every task: `sections[i]` is the text of the heading
@@ -1372,7 +1454,8 @@ pub fn resolve_tasks(
             }
         }
         let heading_dirs: &[Cow<str>] = if own.is_empty() { single.as_slice() } else { own };
-        resolve_task(task, heading_dirs, cx, root.as_deref(), Some((&earlier, &*done)));
+        let lent = own.is_empty() && single.is_some();
+        resolve_task(task, heading_dirs, lent, cx, root.as_deref(), Some((&earlier, &*done)));
         earlier.add(i, &task.paths);
     }
     if let Some(cx) = cx {
@@ -1384,6 +1467,7 @@ pub fn resolve_tasks(
 pub(super) fn resolve_task(
     task: &mut Task,
     heading_dirs: &[Cow<str>],
+    lent: bool,
     cx: Option<&Context>,
     root: Option<&str>,
     earlier: Option<(&Earlier, &[Task])>,
@@ -1421,6 +1505,8 @@ pub(super) fn resolve_task(
         writes_ignore,
         earlier,
         declared: !declared.is_empty(),
+        lent,
+        description: &task.description,
     };
     // A documentation task writes the documentation, not what it documents.
     let documents = declared.is_empty() && listed(DOC_VERBS, first_word);
@@ -1567,6 +1653,20 @@ pub(super) fn resolve_task(
             }
         }
     }
+    // A task that writes tests writes its test files; the code under test it names is read.
+    if declared.is_empty()
+        && resolved.len() > 1
+        && resolved.iter().any(|r| test_path(&r.path))
+        && writes_tests(&task.description)
+    {
+        resolved.retain(|r| {
+            let keep = test_path(&r.path);
+            if !keep {
+                reject(&mut rejected, r.text.clone(), UNDER_TEST.to_string());
+            }
+            keep
+        });
+    }
     // `a/x.go, y.go, etc.`: the task edits an open set of files there, so it locks the directory.
     let etc = |text: &str| {
         has_bytes(text.as_bytes(), b"etc")
@@ -1628,6 +1728,61 @@ pub(super) fn resolve_task(
     task.rejected_paths = rejected;
 }
 
+const UNDER_TEST: &str = "the code under test, which a test task reads";
+
+/// Whether a task's opening words are about writing tests (`Write unit
+/// tests in ...`, `Add an integration test for ...`, `Contract test POST
+/// /x in ...`): the first four words that are not paths name a test.
+pub(super) fn writes_tests(description: &str) -> bool {
+    description
+        .split_whitespace()
+        .filter(|w| !w.contains(['/', '.', '`']))
+        .take(4)
+        .any(|w| listed(&["test", "tests", "testing"], w.trim_matches(|c: char| !c.is_alphanumeric())))
+}
+
+/// Whether `path` is a test file or under a test directory (`tests/`,
+/// `__tests__/`, `Service.Tests/`, `test_x.py`, `x_test.go`, `x.test.ts`,
+/// `x.spec.ts`, `XTests.cs`).
+pub(super) fn test_path(path: &str) -> bool {
+    let trimmed = path.trim_end_matches('/');
+    let name_at = if path.ends_with('/') { usize::MAX } else { trimmed.rfind('/').map_or(0, |at| at + 1) };
+    let dirs = if name_at == usize::MAX { trimmed } else { &trimmed[..name_at] };
+    let dir_like = dirs.split('/').any(|seg| {
+        listed(&["test", "tests", "__tests__", "testing", "e2e", "spec", "testdata"], seg)
+            || seg.ends_with(".Tests")
+            || seg.ends_with(".Test")
+            || seg.ends_with(".tests")
+    });
+    let Some(name) = trimmed.get(name_at..) else { return dir_like };
+    let stem = name.split('.').next().unwrap_or(name);
+    dir_like
+        || stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem.ends_with("Test")
+        || stem.ends_with("Tests")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || name.contains("_spec.")
+}
+
+/// Whether a task's text is about HTTP endpoints or routes.
+fn about_routes(description: &str) -> bool {
+    let b = description.as_bytes();
+    has_bytes(b, b"ndpoint") || has_bytes(b, b"oute") || has_bytes(b, b"API")
+}
+
+/// Whether the task says its bare names go at the repository's root.
+fn at_root(description: &str) -> bool {
+    if !has_bytes(description.as_bytes(), b"root") {
+        return false;
+    }
+    let lower = description.to_ascii_lowercase();
+    ["repository root", "repo root", "project root", "at the root", "in the root", "to the root"]
+        .iter()
+        .any(|p| lower.contains(p))
+}
+
 /// Whether `path` is a CI pipeline definition.
 fn ci_config(path: &str) -> bool {
     let path = path.trim_start_matches("./").trim_start_matches('/');
@@ -1659,6 +1814,10 @@ fn setup_files(description: &str, cx: Option<&Context>) -> Vec<&'static str> {
     if go_init {
         return vec!["go.mod"];
     }
+    // No rule for a project generator (`Initialize a Spring Boot project using
+    // Maven`): it writes a scaffold no name says, so the task stays pathless,
+    // runs alone and acquires what it commits. Locking only its pom.xml refused
+    // the scaffold's other files on a real run.
     let go_module = cx.is_some_and(|cx| cx.known("go.mod"));
     let installs = (has("install") || has("add")) && has("dependenc");
     if has("go mod tidy") || has("go get ") || (go_module && installs) {
@@ -1714,14 +1873,28 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
         Ok(path) => path.into_owned(),
         Err(reason) => return Outcome::Reject(reason),
     };
+    // `/todos/` in a task about endpoints, where the repository has no such
+    // top-level entry and the plan none either: the endpoint, not a directory.
+    if from == From::RootSlash && about_routes(scope.description) {
+        let name = path.trim_end_matches('/');
+        let unknown = cx.is_some_and(|cx| !cx.top.contains(name) && !cx.is_dir(name) && !cx.known(name));
+        if !name.contains('/') && !has_extension(name) && !known_file(name) && unknown {
+            return Outcome::Reject(ROUTE.to_string());
+        }
+    }
     if file_name(&path).eq_ignore_ascii_case("tasks.md") {
         return Outcome::Reject("tasks.md is owned by git-par".to_string());
     }
 
     let bare = !path.trim_end_matches('/').contains('/');
     if scope.writes_ignore && !IGNORE_FILES.contains(&file_name(&path)) {
-        let pattern = path.contains('*') || (bare && !cx.is_some_and(|cx| cx.known(&path)));
-        if pattern && !matches!(from, From::RootSlash) {
+        // `/target/` there is an anchored pattern like `target/`, unless the repository has it.
+        let tracked = |cx: &Context| {
+            let dir = path.trim_end_matches('/');
+            cx.is_tracked(dir) || cx.is_tracked(&format!("{dir}/"))
+        };
+        let pattern = path.contains('*') || (bare && !cx.is_some_and(tracked));
+        if pattern {
             return Outcome::Reject("a pattern written into an ignore file, not a path".to_string());
         }
     }
@@ -1741,6 +1914,10 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
         let from = if joined == path { From::Written } else { from };
         (joined, from)
     };
+    // After the join: `x.py in node_modules/` is as much output as `node_modules/x.py`.
+    if build_output(&path, cx) {
+        return Outcome::Reject("build output, which git does not track".to_string());
+    }
     // A tracked or planned directory written without its slash is a directory.
     let path = match cx {
         Some(cx) if !path.ends_with('/') && cx.is_dir(&path) && !cx.known(&path) => format!("{path}/"),
@@ -1751,6 +1928,29 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
         return Outcome::Reject("names separated by `/`, not a path".to_string());
     }
     Outcome::Lock(path, from)
+}
+
+/// Directories that tools write and repositories ignore (`target/` of Cargo,
+/// `node_modules/`, a virtual environment, coverage reports): a path under
+/// one that the repository does not track is output, not a file a task commits.
+fn build_output(path: &str, cx: Option<&Context>) -> bool {
+    const OUTPUT: &[&str] = &[
+        "target",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".next",
+        ".nuxt",
+        "coverage",
+        "htmlcov",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".gradle",
+    ];
+    let Some((first, _)) = path.split_once('/') else { return false };
+    // Tracked, not only planned: a plan's tree often shows `target/` as what the build makes.
+    OUTPUT.contains(&first) && cx.is_some_and(|cx| !cx.is_tracked(&path[..=first.len()]))
 }
 
 /// Whether a directory segment of `path` (not its last) looks like a file name.
@@ -1811,6 +2011,9 @@ fn resolve_bare(
     if let Some(dir) = next_dir {
         return Ok((join(dir, name), From::TaskDir));
     }
+    if scope.task_dirs.is_empty() && at_root(scope.description) {
+        return Ok((name.to_string(), From::Written));
+    }
     let cx = scope.cx;
     let root_file = ROOT_FILES.contains(&name.to_ascii_lowercase().as_str());
     // In a list, a name joins the previous item's directory, unless it is
@@ -1820,7 +2023,9 @@ fn resolve_bare(
     }
     // Task and heading directories where the name is already tracked or planned.
     if let Some(cx) = cx {
-        for (dirs, from) in [(scope.task_dirs, From::TaskDir), (scope.heading_dirs, From::Heading)] {
+        // The task before lends its directory to what continues its work, not to a root file.
+        let heading_dirs = if scope.lent && root_file { &[][..] } else { scope.heading_dirs };
+        for (dirs, from) in [(scope.task_dirs, From::TaskDir), (heading_dirs, From::Heading)] {
             let hits: Vec<String> = dirs.iter().map(|d| join(d, name)).filter(|p| cx.known(p)).collect();
             if let [one] = hits.as_slice() {
                 return Ok((one.clone(), from));
@@ -2419,6 +2624,20 @@ fn has_whitespace(text: &str) -> bool {
     text.bytes().any(|b| b.is_ascii_whitespace()) || (!text.is_ascii() && text.contains(char::is_whitespace))
 }
 
+/// A tool's dot-file without an extension: a run-commands file
+/// (`.prettierrc`, `.npmrc`), an ignore list (`.eslintignore`), or one of
+/// the few others tools read (`.gitattributes`, `.nvmrc`). A word like
+/// `.ts` or `.NET` is an extension or a name, not a file.
+fn dotfile(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.') else { return false };
+    rest.len() >= 4
+        && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_'))
+        && (rest.ends_with("rc")
+            || rest.ends_with("ignore")
+            || ["gitattributes", "gitmodules", "mailmap", "node-version", "python-version", "tool-versions"]
+                .contains(&rest))
+}
+
 /// A single name with a known file extension (`main.py`, `Cargo.toml`, `.env`).
 fn known_file(name: &str) -> bool {
     if name.contains(['(', ')', '=', '<', '>', '|', '"', '\'', ',', '[', ']', '{', '}', '*', '?']) {
@@ -2429,6 +2648,9 @@ fn known_file(name: &str) -> bool {
         return false;
     }
     if named(&["dockerfile", "makefile", ".gitignore", ".env", ".dockerignore", ".editorconfig"]) {
+        return true;
+    }
+    if dotfile(name) {
         return true;
     }
     match name.rsplit_once('.') {

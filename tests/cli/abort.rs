@@ -171,7 +171,7 @@ fn aborting_a_task_that_is_not_active_is_refused() {
         &["abort", "T001"],
         1,
         "error: T001 is not active\n\
-         hint: `git par start T001` starts it; `git par lock-status` lists the active tasks\n",
+         hint: `git par lock-status` lists the active tasks; if T001 is a task of the plan (`git par list`), `git par start T001` starts it\n",
     );
 }
 

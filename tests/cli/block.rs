@@ -79,7 +79,7 @@ fn block_refusals() {
         &["block", "T001", "why"],
         1,
         "error: T001 is not active\n\
-         hint: `git par start T001` starts it; `git par lock-status` lists the active tasks\n",
+         hint: `git par lock-status` lists the active tasks; if T001 is a task of the plan (`git par list`), `git par start T001` starts it\n",
     );
     repo.par(&["start", "T001"]).success();
     assert_refused(

@@ -56,8 +56,33 @@ fn outside_a_repository_is_refused_with_a_hint() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.starts_with("error: not a git repository: "), "{stderr}");
     assert!(stderr.contains("hint: "), "{stderr}");
+    // Nothing found says it all: no libgit2 internals.
+    assert!(!stderr.contains("class=") && !stderr.contains("caused by"), "{stderr}");
+}
+
+/// Config values git-par cannot use are named, with what it does instead,
+/// rather than silently replaced; an empty worktree directory is unset (it
+/// would put task worktrees inside the repository).
+#[test]
+fn unusable_config_values_are_warned_about_and_an_empty_worktree_dir_is_unset() {
+    let repo =
+        crate::common::TestRepo::with_tasks("# Tasks\n\n## Phase 1\n\n- [ ] T001 [P] Create `a.txt`\n");
+    repo.git(&["config", "par.lockTTL", "forever"]);
+    repo.git(&["config", "par.limit.http", "many"]);
+    repo.git(&["config", "par.worktreeDir", ""]);
+    let run = repo.par(&["start", "T001"]).success();
+    for expected in [
+        "warning: par.lockTTL = forever is not a duration (e.g. 24h, 90m, 2days); using 24h\n",
+        "warning: par.limit.http = many is not a whole number (e.g. 2); no limit is applied\n",
+        "warning: par.worktreeDir is empty; using the default, <repository>.par beside the repository\n",
+    ] {
+        assert!(run.stderr.contains(expected), "{}", run.snapshot());
+    }
+    assert_eq!(run.stdout.trim(), repo.worktree("T001").display().to_string());
+    assert!(!repo.root.join("T001").exists());
+    assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "");
 }
 
 #[test]

@@ -555,3 +555,71 @@ fn a_task_with_nothing_to_merge_says_no_merge_and_landing_twice_is_refused() {
     let run = repo.par(&["finish", "T006"]).code(1);
     assert!(run.stderr.starts_with("error: T006 is not active\n"), "{}", run.stderr);
 }
+
+/// Ctrl-C during the verify (found by a new user: the finish died, left the
+/// task `finishing` until `doctor --repair`, and the verify ran on as an
+/// orphan): the verify is stopped, process group and all, the landing rolled
+/// back as for a failed verify, exit 130; the task stays active and lands later.
+#[test]
+fn ctrl_c_during_the_verify_stops_it_and_rolls_the_landing_back() {
+    let repo = repo();
+    let wt = work(&repo, "T001");
+    let (before, tip) = (repo.rev("main"), repo.rev("par/T001"));
+    let pid_file = repo.root.parent().unwrap().join("verify.pid");
+    let verify = format!("echo $$ > '{}'; exec sleep 30", pid_file.display());
+    let child = repo
+        .par_command(&repo.root, &["finish", "T001", "--verify", &verify])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let verify_pid = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file).ok().and_then(|t| t.trim().parse::<i32>().ok())
+        {
+            break pid;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the verify never started");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    // SIGINT to git-par alone, as `kill -INT` or `timeout` would send it.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "the finish waited for the verify");
+    assert!(
+        stderr.contains("error: interrupted during the verify (`echo ")
+            && stderr.contains("it was stopped, and nothing of T001 landed\n")
+            && stderr.contains(
+                "hint: T001 is active as it was; run `git par finish T001` again when you are ready\n"
+            ),
+        "{stderr}"
+    );
+    // The verify is gone (not left running as an orphan).
+    let alive = std::path::Path::new(&format!("/proc/{verify_pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{verify_pid}/stat")).unwrap_or_default().contains(") Z ");
+    assert!(!alive, "the verify (pid {verify_pid}) still runs");
+    assert_eq!(repo.rev("main"), before);
+    assert_eq!(repo.rev("par/T001"), tip);
+    assert_eq!(repo.git_in(&wt, &["rev-parse", "HEAD"]).trim(), tip);
+    assert_eq!(state(&repo)["tasks"]["T001"]["state"], "active");
+    repo.par(&["doctor"]).success();
+    repo.par(&["finish", "T001", "--verify", "true"]).success();
+    assert_eq!(landed_count(&repo, "T001"), 1);
+}
+
+#[test]
+fn a_mistyped_id_is_named_among_the_active_tasks() {
+    let repo = repo();
+    work(&repo, "T001");
+    work(&repo, "T002");
+    let run = repo.par(&["finish", "T1"]).code(1);
+    assert_eq!(run.stderr, "error: T1 is not active\nhint: did you mean T001? active tasks: T001, T002\n");
+    // Another number is another task: no guess.
+    let run = repo.par(&["finish", "T009"]).code(1);
+    assert_eq!(
+        run.stderr,
+        "error: T009 is not active\nhint: active tasks: T001, T002; see `git par lock-status`\n"
+    );
+}

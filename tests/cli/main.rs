@@ -22,6 +22,7 @@ mod hook;
 mod lint;
 mod list;
 mod lock;
+mod lock_index;
 mod lock_status;
 mod man;
 mod paths;

@@ -266,7 +266,8 @@ fn a_task_that_names_no_path_carries_the_file_it_continues() {
     // `show` says where a carried path came from.
     let show = repo.par(&["show", "T004"]).success();
     assert!(show.stdout.contains("guide/intro.md (heading: continues T003)"), "{}", show.stdout);
-    // A pathless task that carried nothing still runs alone, and lint says so.
+    // A pathless task that carried nothing still runs alone, and lint says
+    // so; the checks among them (T005, T009) write nothing and are no problem.
     let lint = repo.par(&["--json", "lint"]).json();
     let no_paths: Vec<&str> = lint["problems"]
         .as_array()
@@ -275,7 +276,7 @@ fn a_task_that_names_no_path_carries_the_file_it_continues() {
         .filter(|p| p["kind"] == "no-paths")
         .map(|p| p["task"].as_str().unwrap())
         .collect();
-    assert_eq!(no_paths, ["T005", "T009", "T012", "T014"]);
+    assert_eq!(no_paths, ["T012", "T014"]);
 }
 
 /// A `Files:` line is the author's own list of repository paths: it is
@@ -364,4 +365,94 @@ fn a_bare_name_continues_the_file_an_earlier_task_made() {
     assert_eq!(got, Vec::<String>::new());
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert!(rejected[0].contains("ambiguous: could be src/a/Notes.cs, src/b/Notes.cs"), "{rejected:?}");
+}
+
+#[test]
+fn what_a_task_only_names_is_not_locked() {
+    let tasks = std::fs::read_to_string(fixtures().join("tasks/named-not-written.md")).expect("fixture");
+    let repo = TestRepo::with_files(&[
+        ("specs/001-named/tasks.md", &tasks),
+        ("README.md", "r\n"),
+        ("package.json", "{}\n"),
+        ("pricing.py", "x\n"),
+        ("schemas.py", "x\n"),
+        ("models.py", "x\n"),
+        ("api.py", "x\n"),
+        ("web/pages/cart.tsx", "x\n"),
+        ("lib/runner.ts", "x\n"),
+        ("docs/contracts/README.md", "x\n"),
+    ]);
+    let json = repo.par(&["--json", "list"]).success().json();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases = [
+        // A tool's dot-file is a file name.
+        ("T001", s(&[".eslintrc@written"])),
+        ("T002", s(&[".npmrc@written", ".nvmrc@written"])),
+        // An import specifier names the module read, not a file written.
+        ("T003", s(&["lib/main.ts@written"])),
+        // A test task writes its test file; the code under test is read.
+        ("T004", s(&["tests/test_pricing.py@written"])),
+        ("T005", s(&["tests/test_flow.py@written"])),
+        // "Review and refine" writes.
+        ("T006", s(&["lib/runner.ts@written"])),
+        // A check that refines one file writes it; what it then confirms is read.
+        ("T007", s(&["package.json@written"])),
+        // What a document describes is its subject.
+        ("T008", s(&["docs/pricing.md@written"])),
+        ("T009", s(&["docs/contracts/openapi.json@written"])),
+        // The task before lends its directory to its continuation, not to a root file.
+        ("T010", s(&["README.md@written"])),
+        ("T012", s(&["README.md@written"])),
+        // Code and its tests in one task: both written.
+        ("T013", s(&["pricing.py@written", "tests/test_pricing.py@written"])),
+        // What the written thing links to, or is made consistent with, is read.
+        ("T014", s(&["web/pages/cart.tsx@written"])),
+        ("T015", s(&["schemas.py@written"])),
+        // In a task about endpoints, `/carts/` that names nothing here is a route;
+        // `/docs/` names a tracked directory.
+        ("T016", s(&["api.py@written"])),
+        ("T017", s(&["docs/@root-slash"])),
+        // Anchored patterns in an ignore file are its content.
+        ("T018", s(&[".gitignore@written"])),
+        // What a build writes under target/ (not tracked) is no file a task commits.
+        ("T019", s(&[])),
+        // Recording results writes the file they go in.
+        ("T020", s(&["docs/perf.md@written"])),
+        // A project generator writes a scaffold no name says: pathless (it acquires).
+        ("T021", s(&[])),
+        // A test task that names no file writes the test file whose name it uses;
+        // a task that is no test task does not.
+        ("T024", s(&["tests/unit/CartTotalsTest.java@heading"])),
+        ("T025", s(&[])),
+        // Joined into an untracked build-output directory: output too (as `node_modules/cache.py` is).
+        ("T026", s(&[])),
+    ];
+    let mut failures = Vec::new();
+    for (id, want) in cases {
+        let (got, rejected) = outcome(&json, id);
+        if got != want {
+            failures.push(format!("{id}:\n  got      {got:?}\n  expected {want:?}\n  rejected {rejected:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // What is not locked is reported with its reason.
+    let reasons = |id: &str| outcome(&json, id).1;
+    assert!(reasons("T003").iter().any(|r| r.starts_with("./runner.js: only read")), "{:?}", reasons("T003"));
+    assert!(
+        reasons("T004").iter().any(|r| r == "pricing.py: the code under test, which a test task reads"),
+        "{:?}",
+        reasons("T004")
+    );
+    assert!(reasons("T005").iter().any(|r| r.starts_with("web/pages/cart.tsx: the code under test")));
+    assert!(
+        reasons("T007").iter().any(|r| r.starts_with("dist/main.js: only read")),
+        "{:?}",
+        reasons("T007")
+    );
+    assert!(reasons("T008").iter().any(|r| r.starts_with("pricing.py: only read")), "{:?}", reasons("T008"));
+    assert!(
+        reasons("T016").iter().any(|r| r == "/carts/: an HTTP route, not a path"),
+        "{:?}",
+        reasons("T016")
+    );
 }

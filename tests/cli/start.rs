@@ -146,6 +146,13 @@ fn unknown_done_and_active_tasks_are_refused() {
         1,
         "error: no task T999 in specs/001-demo/tasks.md\nhint: `git par list` shows the task IDs\n",
     );
+    // A typo of a real ID is named (found by a new user typing T12 for T012).
+    assert_refused(
+        &repo,
+        &["start", "t1"],
+        1,
+        "error: no task t1 in specs/001-demo/tasks.md\nhint: did you mean T001? `git par list` shows the task IDs\n",
+    );
     assert_refused(
         &repo,
         &["start", "T004"],
@@ -300,6 +307,11 @@ fn a_task_without_paths_starts_with_a_warning() {
             + &unhooked("T001's worktree")
             + "started T001 on branch par/T001 (locks nothing)\n"
     );
+    // A task that only checks is expected to name none: no warning (as lint).
+    let repo = TestRepo::with_tasks("## Phase 1\n\n- [ ] T001 Run the test suite and confirm it passes\n");
+    let run = repo.par(&["start", "T001"]).success();
+    assert!(!run.stderr.contains("names no paths"), "{}", run.stderr);
+    assert!(run.stderr.ends_with("started T001 on branch par/T001 (locks nothing)\n"), "{}", run.stderr);
 }
 
 #[test]

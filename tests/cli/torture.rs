@@ -33,7 +33,10 @@
 //!
 //! (`GIT_PAR_TORTURE_SECS` is the time each long test runs, default 300;
 //! every run prints its seed, and `GIT_PAR_TORTURE_SEED=N` replays its plan
-//! and choices; the moments of the kills depend on the machine.)
+//! and choices; the moments of the kills depend on the machine.
+//! `GIT_PAR_TORTURE_KEEP=DIR` keeps a failed race's repository in DIR, to
+//! read its state, events and main's reflog. Failures that hang on timing
+//! show up fastest with three races run side by side on a busy machine.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::process::CommandExt;
@@ -600,6 +603,9 @@ fn check_quiescent(t: &Torture, ledger: &Ledger, fsck: bool) -> Result<(), Strin
     if let Some(problem) = overlap(&state) {
         return Err(problem);
     }
+    if crate::common::state::lock_index_agrees(&repo.path(".git/par")) == Some(false) {
+        return Err("the lock index disagrees with the state".into());
+    }
 
     // The active tasks are exactly the expected ones, each with its worktree
     // (clean, on its branch) and its branch; no lock is stuck.
@@ -905,6 +911,9 @@ fn checker(t: &Torture, done: &AtomicBool, failures: &Mutex<Vec<String>>, sample
                 if let Some(problem) = overlap(&state) {
                     failures.lock().unwrap().push(format!("checker: {problem}"));
                 }
+                if crate::common::state::lock_index_agrees(&t.repo.path(".git/par")) == Some(false) {
+                    failures.lock().unwrap().push("checker: the lock index disagrees with the state".into());
+                }
             }
             Err(e) => failures.lock().unwrap().push(format!("checker: {e}")),
         }
@@ -1109,6 +1118,13 @@ fn race(
         started.elapsed().as_secs_f64(),
         ledger.counts
     );
+    if let Some(keep) = std::env::var_os("GIT_PAR_TORTURE_KEEP").filter(|_| !failures.is_empty()) {
+        // A failure seldom replays from its seed alone (the threads' timing
+        // decides): keep the repository, its state and events to read.
+        let keep = Path::new(&keep).join(seed.to_string());
+        let copied = std::process::Command::new("cp").arg("-a").arg(t.repo.tmp.path()).arg(&keep).status();
+        eprintln!("{test}: repository kept in {} ({copied:?})", keep.display());
+    }
     assert!(failures.is_empty(), "seed {seed}:\n{}", failures.join("\n\n"));
     assert!(samples > 10, "the checker hardly ran");
     assert!(!ledger.landed.is_empty(), "nothing landed");

@@ -456,3 +456,66 @@ fn a_saturated_train_killed_at_random_moments_then_doctor_repair_keeps_the_invar
         assert_eq!(repo.git(&["status", "--porcelain", "--", ":!logs"]), "", "{context}");
     }
 }
+
+/// Waits until `id`'s entry in the train has published a landing.
+fn wait_published(repo: &TestRepo, id: &str) {
+    let queue = repo.root.join(".git/par/train/queue.json");
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        let text = std::fs::read_to_string(&queue).unwrap_or_default();
+        let queue: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let published = queue["entries"]
+            .as_array()
+            .is_some_and(|entries| entries.iter().any(|e| e["task"] == id && e["landing"].is_string()));
+        if published {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("{id} never published a landing in {}", queue.display());
+}
+
+/// Found by the 16-worker race (seeds 1796589564645253517 and others): a task's
+/// finish ejected for a failing verify, finished again at once, found the
+/// entry ahead still verifying a landing built on its own ejected work; its
+/// commits, replayed onto that, conflicted with themselves and the finish was
+/// refused. A conflict on a speculative base is not final: the finish waits
+/// for the entry ahead to build again, then lands.
+#[test]
+fn a_task_finished_again_after_its_ejection_is_not_refused_for_the_stale_base_ahead() {
+    let (repo, ids) = repo_with_work(3);
+    // Main moves after T001 started: its commits are replayed, as copies.
+    repo.par(&["finish", "T003"]).success();
+    repo.git(&["config", "par.trainDepth", "4"]);
+    // Two commits of one file: replayed onto a tree that already has the
+    // second's content, the first conflicts.
+    let wt = repo.worktree("T001");
+    std::fs::write(wt.join("src/t1.txt"), "task 1\nmore\n").unwrap();
+    repo.git_in(&wt, &["commit", "-q", "-am", "More t1"]);
+    let finish = |id: &str, verify: &str| {
+        repo.par_command(&repo.root, &["finish", id, "--strategy", "rebase", "--verify", verify])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = finish(&ids[0], "sleep 1; exit 1");
+    wait_published(&repo, "T001");
+    let behind = finish(&ids[1], "sleep 3");
+    wait_published(&repo, "T002");
+    let out = first.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    // T002 is still verifying the landing it built on T001's ejected one.
+    let again = repo.par(&["finish", "T001", "--strategy", "rebase", "--verify", "true"]);
+    assert_eq!(again.code, 0, "{}", again.snapshot());
+    let out = behind.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(landed(&repo), ["T003", "T002", "T001"]);
+    assert_eq!(repo.git(&["show", "main:src/t1.txt"]), "task 1\nmore\n");
+    assert_eq!(repo.git(&["show", "main:src/t2.txt"]), "task 2\n");
+    for id in &ids {
+        assert_eq!(ticks(&repo, id), 1, "{id}");
+    }
+    assert!(again.stderr.contains("Waiting for the merge queue: T002 is landing"), "{}", again.stderr);
+    repo.git(&["fsck", "--no-progress", "--strict"]);
+}

@@ -8,9 +8,13 @@
 //! 2. the path of a term of the plan's glossary it writes into: a "Path
 //!    Conventions" section lists `**Skill file**: .claude/skills/x/SKILL.md`,
 //!    and the task says `... in skill instructions`;
-//! 3. the one path its user story has written so far (`Update
+//! 3. for a task that writes tests, the test file an earlier task wrote
+//!    whose name's words the task uses (`TaskServiceTest.java`, then `Write
+//!    service test for the update of a task`): the one with the most words,
+//!    when only one has that many;
+//! 4. the one path its user story has written so far (`Update
 //!    configuration.mdx` then `Document the registry options`);
-//! 4. the plan's only file: the glossary and `plan.md`'s tree name one file
+//! 5. the plan's only file: the glossary and `plan.md`'s tree name one file
 //!    the feature writes (the other entries are read or its directories),
 //!    some task names it, and the task's story (or phase) has written no
 //!    other file so far.
@@ -24,8 +28,8 @@
 //! says nothing about where it writes gets no guess beyond these.
 
 use super::{
-    declarations, listed, normalize, placeholder, scan_found, words, Candidate, Context, Found, From, FxMap,
-    Resolved, CHECK_WORDS, SPEC_DOCS, WRITE_VERBS,
+    declarations, listed, normalize, placeholder, scan_found, test_path, words, writes_tests, Candidate,
+    Context, Found, From, FxMap, Resolved, CHECK_WORDS, SPEC_DOCS, WRITE_VERBS,
 };
 use crate::tasks::Task;
 
@@ -104,9 +108,16 @@ pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize
     let mut groups: FxMap<Group, (Vec<String>, usize)> = FxMap::default();
     // Whether task `i` named its paths itself (not carried over).
     let mut own = vec![false; tasks.len()];
+    // The files tasks named so far, with the words of their names.
+    let mut named: Vec<(String, Vec<String>)> = Vec::new();
     for i in 0..tasks.len() {
         if !tasks[i].paths.is_empty() {
             own[i] = true;
+            for path in &tasks[i].paths {
+                if !path.ends_with('/') && test_path(path) && !named.iter().any(|(p, _)| p == path) {
+                    named.push((path.clone(), name_words(path)));
+                }
+            }
             let paths = &tasks[i].paths;
             match groups.get_mut(&Group::of(&tasks[i])) {
                 Some((seen, last)) => {
@@ -151,6 +162,14 @@ pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize
                 term_written_into(&task.description, &glossary).map(|(path, term)| (path, From::Plan, term))
             })
             .or_else(|| {
+                if !writes_tests(&task.description) {
+                    return None;
+                }
+                let path = named_file(&task.description, &named)?;
+                let text = format!("named like {path}");
+                Some((path, From::Heading, text))
+            })
+            .or_else(|| {
                 task.story.as_ref()?;
                 let (seen, last) = groups.get(&Group::of(task))?;
                 match seen.as_slice() {
@@ -174,9 +193,69 @@ pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize
     }
 }
 
+/// The words of a file's name, lowercase (`TaskServiceTest.java` → task,
+/// service, test; `task_repo.py` → task, repo): none for a name of one word.
+fn name_words(path: &str) -> Vec<String> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name.split('.').next().unwrap_or(name);
+    let out = split_words(stem);
+    if out.len() < 2 {
+        return Vec::new();
+    }
+    out
+}
+
+/// The words of `text`, lowercase, identifiers split at `_`, `-` and
+/// case changes (`findAllTasks` → find, all, tasks).
+fn split_words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in text.chars() {
+        let boundary = !c.is_alphanumeric() || (c.is_uppercase() && previous_lower);
+        if boundary && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        }
+        previous_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// The file named so far (the last 256) whose name's words all appear in
+/// `description`, with the most such words; none when two tie.
+fn named_file(description: &str, named: &[(String, Vec<String>)]) -> Option<String> {
+    let said = split_words(description);
+    let uses = |w: &String| {
+        said.iter()
+            .any(|s| s == w || (s.len() == w.len() + 1 && s.starts_with(w.as_str()) && s.ends_with('s')))
+    };
+    let mut best: Option<(&str, usize)> = None;
+    let mut tie = false;
+    for (path, name) in named.iter().rev().take(256) {
+        if name.is_empty() || !name.iter().all(uses) {
+            continue;
+        }
+        match best {
+            Some((_, n)) if n > name.len() => {}
+            Some((_, n)) if n == name.len() => tie = true,
+            _ => {
+                best = Some((path, name.len()));
+                tie = false;
+            }
+        }
+    }
+    best.filter(|_| !tie).map(|(path, _)| path.to_string())
+}
+
 /// Whether a task only checks, runs or studies: it starts with a check word
 /// (`Verify`, `Test`), or names a check (`link checking`) and no write verb.
-fn is_check(task: &Task) -> bool {
+pub(crate) fn is_check(task: &Task) -> bool {
     let mut all = words(&task.description);
     if all.next().is_some_and(|first| listed(CHECK_WORDS, first) || listed(&["test", "tests"], first)) {
         return true;

@@ -86,3 +86,16 @@ pub fn record(repo: &TestRepo, id: &str, branch: &str, worktree: &Path, locks: &
         })
         .unwrap();
 }
+
+/// Whether the lock index in the `.git/par` at `par` (read against one
+/// snapshot of `state.json`, so a writer meanwhile cannot make it look
+/// wrong) is used (`Some`) and then whether it describes that state
+/// exactly (`Some(true)`); `None` when the hook would not use it (missing,
+/// lagging behind the state, or damaged).
+pub fn lock_index_agrees(par: &Path) -> Option<bool> {
+    use git_par::state::lock_index::{self, LockIndex, LockTable};
+    let read = lock_index::read_stamped(&par.join("state.json")).ok()??;
+    let index = LockIndex::read(&par.join("state.locks"), &read.stamp)?;
+    let state: git_par::state::State = serde_json::from_slice(&read.bytes).ok()?;
+    Some(index.table() == Some(LockTable::of(&state)))
+}

@@ -575,3 +575,46 @@ fn concurrent_finishes_on_two_machines_both_land_once() {
     assert_eq!(cluster.state()["tasks"], serde_json::json!({}));
     cluster.git(&["fsck", "--no-progress"]);
 }
+
+#[test]
+fn the_hook_reads_the_lock_index_of_the_fetched_copy_and_never_a_damaged_one() {
+    use git_par::state::lock_index::{self, LockIndex, LockTable};
+    let Some(cluster) = Cluster::plan(Transport::File) else { return };
+    let (a, b) = (cluster.machine("machine-a"), cluster.machine("machine-b"));
+    a.par(&["start", "T001"]).success();
+    b.par(&["sync"]).success();
+    let (copy, index) =
+        (b.root.join(".git/par/remote-state.json"), b.root.join(".git/par/remote-state.locks"));
+    let agrees = || {
+        let read = lock_index::read_stamped(&copy).unwrap().expect("the fetched copy");
+        let state = serde_json::from_slice(&read.bytes).unwrap();
+        LockIndex::read(&index, &read.stamp).map(|index| index.table() == Some(LockTable::of(&state)))
+    };
+    assert_eq!(agrees(), Some(true), "sync wrote the index of the copy it fetched");
+    write(&b.root.join("src/a.py"), "B edits a\n");
+    b.git(&["add", "src/a.py"]);
+    let refused = |why: &str| {
+        let check = b.par(&["check", "--staged"]);
+        assert_eq!(check.code, 1, "{why}: {}", check.stderr);
+        assert!(check.stderr.contains("src/a.py: locked by T001"), "{why}: {}", check.stderr);
+    };
+    refused("the index");
+    let text = fs::read_to_string(&index).unwrap();
+    fs::write(&index, text.replace("src/a.py", "src/a.px")).unwrap();
+    assert_eq!(agrees(), None);
+    refused("a damaged index");
+    fs::remove_file(&index).unwrap();
+    refused("no index");
+    // A copy fetched later: the index of the older copy is not used for it.
+    fs::write(&index, &text).unwrap();
+    a.par(&["lock", "T001", "--add", "src/b.py"]).success();
+    b.par(&["sync"]).success();
+    assert_eq!(agrees(), Some(true));
+    fs::write(&index, &text).unwrap();
+    assert_eq!(agrees(), None, "the index of the older copy");
+    b.git(&["reset", "-q"]);
+    write(&b.root.join("src/b.py"), "B edits b\n");
+    b.git(&["add", "src/b.py"]);
+    let check = b.par(&["check", "--staged"]).code(1);
+    assert!(check.stderr.contains("src/b.py: locked by T001"), "{}", check.stderr);
+}
