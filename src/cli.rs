@@ -173,10 +173,13 @@ pub struct LockArgs {
 
 /// Land a task on the main branch through the merge queue, and tick it in tasks.md.
 ///
-/// Steps: take the merge lock; check the trees are clean; merge main into the
-/// task branch; run --verify; build the landing commit; move main by
-/// compare-and-swap; release locks and remove the worktree and branch.
-/// Exits 3 when the queue is busy for longer than --wait.
+/// Steps: join the merge queue (a train: overlapping finishes verify in
+/// parallel); check the trees are clean; put main and the task together (in
+/// memory; the task branch gets no merge commit) and check the locks; run
+/// --verify on exactly that tree in the task's worktree; move main to the
+/// landing commit by compare-and-swap; release locks and remove the
+/// worktree and branch. Exits 3 when the queue is busy for longer than
+/// --wait, 130 when Ctrl-C stops the verify (nothing lands).
 #[derive(Debug, Args)]
 pub struct FinishArgs {
     /// The task ID; several land as a batch: built one on the other, one

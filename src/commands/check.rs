@@ -213,10 +213,21 @@ fn refusal(verdict: &Verdict, staged: bool, me: &str) -> Refusal {
     if staged {
         let quoted: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
         let them = them(paths.len());
-        refusal = refusal.hint(format!(
-            "to leave {them} out of this commit: git restore --staged -- {}",
-            quoted.join(" ")
-        ));
+        // `git commit -a` (or with paths) stages into an index of its own
+        // (index.lock, next-index-*): restoring the real one changes nothing.
+        let own_index = std::env::var_os("GIT_INDEX_FILE")
+            .is_some_and(|f| std::path::Path::new(&f).file_name().is_some_and(|n| n != "index"));
+        refusal = if own_index {
+            refusal.hint(format!(
+                "this commit stages files itself (`git commit -a` or paths): commit without -a, staging only your own files (`git add PATH...`), and leave {} out",
+                quoted.join(" ")
+            ))
+        } else {
+            refusal.hint(format!(
+                "to leave {them} out of this commit: git restore --staged -- {}",
+                quoted.join(" ")
+            ))
+        };
     }
     refusal
 }

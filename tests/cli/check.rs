@@ -290,6 +290,14 @@ fn commit_all_and_commit_paths_check_the_index_git_commits() {
         "{}",
         run.stderr_hostless()
     );
+    // `git restore --staged` would change nothing here: the hint says what does.
+    assert!(
+        run.stderr_hostless().contains(
+            "hint: this commit stages files itself (`git commit -a` or paths): commit without -a, staging only your own files (`git add PATH...`), and leave README.md out\n"
+        ) && !run.stderr_hostless().contains("git restore --staged"),
+        "{}",
+        run.stderr_hostless()
+    );
     let run = commit(&repo, &t1, &["--", "README.md"]).code(1);
     assert!(
         run.stderr_hostless().contains("  README.md: outside the locks of T001\n"),
