@@ -1118,7 +1118,10 @@ fn race(
         started.elapsed().as_secs_f64(),
         ledger.counts
     );
-    if let Some(keep) = std::env::var_os("GIT_PAR_TORTURE_KEEP").filter(|_| !failures.is_empty()) {
+    let quiescent = if failures.is_empty() { check_quiescent(&t, &ledger, true) } else { Ok(()) };
+    if let Some(keep) =
+        std::env::var_os("GIT_PAR_TORTURE_KEEP").filter(|_| !failures.is_empty() || quiescent.is_err())
+    {
         // A failure seldom replays from its seed alone (the threads' timing
         // decides): keep the repository, its state and events to read.
         let keep = Path::new(&keep).join(seed.to_string());
@@ -1128,7 +1131,7 @@ fn race(
     assert!(failures.is_empty(), "seed {seed}:\n{}", failures.join("\n\n"));
     assert!(samples > 10, "the checker hardly ran");
     assert!(!ledger.landed.is_empty(), "nothing landed");
-    if let Err(e) = check_quiescent(&t, &ledger, true) {
+    if let Err(e) = quiescent {
         panic!("seed {seed}: {e}");
     }
     t.repo.par(&["doctor"]).success();
