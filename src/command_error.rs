@@ -506,6 +506,14 @@ fn again(resume: &Resume) -> String {
 }
 
 /// The hint that says where `--verify` left the files it changed.
+/// `r`, with where the verify's changes went when it left any.
+fn with_stash_hint(r: Refusal, stash: Option<&Stash>, worktree: &Path) -> Refusal {
+    match stash {
+        Some(stash) => r.hint(stash_hint(stash, worktree)),
+        None => r,
+    }
+}
+
 fn stash_hint(stash: &Stash, worktree: &Path) -> String {
     match stash {
         Stash::Saved { message } => format!(
@@ -655,29 +663,20 @@ fn land(e: &LandError) -> Refusal {
             let r = r.hint(
                 "what is verified must be what lands: make the verify command leave the worktree alone, or ignore what it writes in .gitignore",
             );
-            match stash {
-                Some(stash) => r.hint(stash_hint(stash, worktree)),
-                None => r,
-            }
+            with_stash_hint(r, stash.as_ref(), worktree)
         }
         LandError::Interrupted { id, worktree, stash, .. } => {
             let r = Refusal { exit: Exit::Interrupted, ..r }.hint(format!(
                 "{id} is active as it was; run `git par finish {id}` again when you are ready"
             ));
-            match stash {
-                Some(stash) => r.hint(stash_hint(stash, worktree)),
-                None => r,
-            }
+            with_stash_hint(r, stash.as_ref(), worktree)
         }
         LandError::VerifyFailed { id, worktree, stash, .. } => {
             let r = r.hint(format!(
                 "fix the task in its worktree ({}), commit, and run `git par finish {id}` again",
                 worktree.display()
             ));
-            match stash {
-                Some(stash) => r.hint(stash_hint(stash, worktree)),
-                None => r,
-            }
+            with_stash_hint(r, stash.as_ref(), worktree)
         }
         LandError::MainUpdateBlocked { resume, .. } => {
             r.hint(format!("move or remove them, then run {}", then(resume)))

@@ -394,10 +394,7 @@ impl<'a> Run<'a> {
                 Err(e) => Err(give_back(ws, item.req, &mut item.journal, e)),
                 Ok(()) => {
                     let prepared = item.prepared.take().context("a landing without its build")?;
-                    let mut info = prepared.built.landing_info;
-                    info.commit = Some(prepared.built.landing);
-                    info.warnings.extend(warnings);
-                    Ok(info)
+                    Ok(prepared.landed(warnings))
                 }
             };
             self.results[item.at] = Some(result);
@@ -429,12 +426,7 @@ impl<'a> Run<'a> {
                 let result = match done {
                     Err(e) if is_crash(&e) => return Err(e),
                     Err(e) => Err(give_back(ws, item.req, &mut item.journal, e)),
-                    Ok(()) => {
-                        let mut info = prepared.built.landing_info;
-                        info.commit = Some(prepared.built.landing);
-                        info.warnings.extend(warnings);
-                        Ok(info)
-                    }
+                    Ok(()) => Ok(prepared.landed(warnings)),
                 };
                 self.results[item.at] = Some(result);
                 Ok(true)

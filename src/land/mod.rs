@@ -420,10 +420,7 @@ fn land_steps(
     // Steps 6 (worktree) and 7.
     let mut warnings = scope_warnings;
     complete(ws, journal, main_lock, &mut warnings)?;
-    let mut info = prepared.built.landing_info;
-    info.commit = Some(prepared.built.landing);
-    info.warnings.extend(warnings);
-    Ok(info)
+    Ok(prepared.landed(warnings))
 }
 
 /// A landing built on a base (and, once verified, ready for the commit point).
@@ -433,6 +430,16 @@ pub(super) struct Prepared {
     built: build::Built,
     /// What changes on main, from `base` to the landing.
     paths: Vec<String>,
+}
+
+impl Prepared {
+    /// What a finish reports once this landing is on main.
+    fn landed(&self, warnings: Vec<String>) -> Landing {
+        let mut info = self.built.landing_info.clone();
+        info.commit = Some(self.built.landing);
+        info.warnings.extend(warnings);
+        info
+    }
 }
 
 /// Steps 3 and 5 on `base` (main, or in a train the landing of the entry

@@ -478,9 +478,7 @@ impl Rider<'_, '_> {
             Under::Moved => Ok(LandNow::Moved),
             Under::Carried => self.carried(journal, prepared).map(|l| LandNow::Landed(Box::new(l))),
             Under::Landed(warnings, carried) => {
-                let mut info = prepared.built.landing_info.clone();
-                info.commit = Some(landing);
-                info.warnings.extend(warnings);
+                let mut info = prepared.landed(warnings);
                 if !carried.is_empty() {
                     self.event(TrainEvent::Carrying { tasks: carried });
                 }
@@ -504,9 +502,7 @@ impl Rider<'_, '_> {
             warnings.push(format!("could not leave the merge train: {e:#}"));
         }
         complete(ws, journal, None, &mut warnings)?;
-        let mut info = prepared.built.landing_info.clone();
-        info.commit = Some(prepared.built.landing);
-        info.warnings.extend(warnings);
+        let mut info = prepared.landed(warnings);
         self.event(TrainEvent::Carried { main });
         self.event(TrainEvent::Landed { commit: prepared.built.landing.to_string() });
         info.train = std::mem::take(&mut self.events);

@@ -425,17 +425,22 @@ pub(super) fn create_worktrees(
         if let Err(err) = ws.repo.add_worktree(&plan.branch, &plan.worktree, &base_hex) {
             // Every plan was recorded, but only those up to this one created anything.
             let cleanup = roll_back(ws, &plans[..=i], plans, base, started_at, previous);
-            let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
-            let mut err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
-            if let Err(cleanup) = cleanup {
-                err = err.context(format!(
-                    "cleaning up after the failed start also failed ({cleanup:#}); run `git par doctor`"
-                ));
-            }
-            return Err(err);
+            return Err(not_started(err, plans, cleanup));
         }
     }
     Ok(())
+}
+
+/// The error of a start that failed for `err` and was rolled back (`cleanup`: how that went).
+fn not_started(err: anyhow::Error, plans: &[Plan], cleanup: Result<()>) -> anyhow::Error {
+    let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
+    let err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
+    match cleanup {
+        Ok(()) => err,
+        Err(cleanup) => err.context(format!(
+            "cleaning up after the failed start also failed ({cleanup:#}); run `git par doctor`"
+        )),
+    }
 }
 
 /// Makes the new worktrees ready to work in (`par.copy`, `par.setup`,
@@ -456,14 +461,7 @@ fn prepare_worktrees(
         if let Err(err) = prepare_worktree(ws, &plan.id, &plan.worktree) {
             let cleanup =
                 ws.with_worktrees_locked(|| roll_back(ws, plans, plans, base, started_at, previous));
-            let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
-            let mut err = err.context(format!("could not start {}; nothing was started", ids.join(" ")));
-            if let Err(cleanup) = cleanup {
-                err = err.context(format!(
-                    "cleaning up after the failed start also failed ({cleanup:#}); run `git par doctor`"
-                ));
-            }
-            return Err(err);
+            return Err(not_started(err, plans, cleanup));
         }
     }
     Ok(())
