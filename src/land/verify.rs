@@ -3,7 +3,7 @@
 use std::fs;
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;
-use std::process::{Child, ExitStatus};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -29,8 +29,7 @@ pub(super) fn verify(par: &ParDir, command: &str, worktree: &Path, id: &str) -> 
         Some(interrupts) => {
             // Its own process group: a Ctrl-C reaches git-par alone, which
             // stops the whole command and rolls the landing back.
-            let child = sh.process_group(0).spawn().with_context(|| format!("running `sh -c {command}`"))?;
-            interrupts.wait(child).with_context(|| format!("running `sh -c {command}`"))?
+            interrupts.run(sh.process_group(0)).with_context(|| format!("running `sh -c {command}`"))?
         }
         None => (sh.status().with_context(|| format!("running `sh -c {command}`"))?, false),
     };
@@ -97,13 +96,14 @@ pub fn catch_interrupts() -> Result<()> {
 }
 
 impl Interrupts {
-    /// Waits for the verify `child`; on an interrupt, stops its process
-    /// group (SIGTERM, then SIGKILL after two seconds). Returns its status
-    /// and whether it was interrupted.
-    fn wait(&self, mut child: Child) -> std::io::Result<(ExitStatus, bool)> {
+    /// Runs the verify `command` to its end; on an interrupt, stops its
+    /// process group (SIGTERM, then SIGKILL after two seconds). Returns its
+    /// status and whether it was interrupted. Interrupts are caught from
+    /// before the spawn: one that comes as the verify starts is not fatal.
+    fn run(&self, command: &mut Command) -> std::io::Result<(ExitStatus, bool)> {
         self.caught.store(false, Ordering::SeqCst);
         self.outside.store(false, Ordering::SeqCst);
-        let result = self.watch(&mut child);
+        let result = command.spawn().and_then(|mut child| self.watch(&mut child));
         self.outside.store(true, Ordering::SeqCst);
         result
     }
