@@ -129,9 +129,28 @@ pub(super) fn build(
     let mut worktree_tick = None;
     let mut warnings = Vec::new();
     if let Some(file) = &req.tasks_file {
-        // The replay kept main's tasks.md: the task's own is on its branch.
-        let task_side = if strategy == Strategy::Rebase { git::tree_of(git, head)? } else { tested_tree };
-        let task_text = git::read_text(git, task_side, file)?;
+        let task_text = if strategy == Strategy::Rebase {
+            // The replay kept main's tasks.md: the task's own edits are on its
+            // branch, made to the tasks.md it forked from. Merged into main's
+            // as the merge strategy does, so that what main gained since (other
+            // tasks ticked) is not taken for the task undoing it.
+            let theirs = git::read_text(git, git::tree_of(git, head)?, file)?;
+            let fork = git.merge_base(head, main).ok();
+            let base = match fork {
+                Some(fork) => git::read_text(git, git::tree_of(git, fork)?, file)?,
+                None => None,
+            };
+            match (base, git::read_text(git, main_tree, file)?, theirs) {
+                (Some(base), Some(main_text), Some(theirs)) => {
+                    let merged = tasks::merge::merge(&base, &main_text, &theirs);
+                    dropped += &merged.dropped;
+                    Some(merged.text)
+                }
+                (_, _, theirs) => theirs,
+            }
+        } else {
+            git::read_text(git, tested_tree, file)?
+        };
         // git-par owns tasks.md: what lands is main's version, ticked, with
         // only the task's own checkbox taken from its branch. Other edits
         // (other tasks ticked or changed, tasks added, a file that does not

@@ -74,16 +74,80 @@ impl Repo {
 
 /// Deletes local branch `name` if it still points at `expected`, the commit
 /// the caller saw there (never a commit made since). Returns whether it did:
-/// a branch that is gone or moved is left as it is.
+/// a branch that is gone or moved is left as it is; one checked out in a
+/// worktree is refused, as git refuses it.
+///
+/// Not `git2::Branch::delete`: to find the branch checked out, libgit2 reads
+/// every worktree's record and takes one it cannot read (because another
+/// process is removing it at that moment, `git worktree remove` of anything)
+/// for one that has the branch checked out, so it refused now and then
+/// while other worktrees came and went.
 pub fn delete_branch(repo: &Repository, name: &str, expected: Oid) -> Result<bool> {
-    let mut branch = match repo.find_branch(name, git2::BranchType::Local) {
-        Ok(b) => b,
-        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(false),
-        Err(e) => return Err(e).with_context(|| format!("reading branch {name}")),
-    };
-    if branch.get().target() != Some(expected) {
-        return Ok(false);
+    let refname = format!("refs/heads/{name}");
+    if let Some(gitdir) = checked_out_in(repo, &refname) {
+        anyhow::bail!(
+            "the branch {name} is checked out (or being rebased or bisected) in {}",
+            gitdir.display()
+        );
     }
-    branch.delete().with_context(|| format!("deleting branch {name}"))?;
+    let started = std::time::Instant::now();
+    loop {
+        let mut reference = match repo.find_reference(&refname) {
+            Ok(r) => r,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(false),
+            Err(e) => return Err(e).with_context(|| format!("reading branch {name}")),
+        };
+        if reference.target() != Some(expected) {
+            return Ok(false);
+        }
+        // Deleted only from `expected`: libgit2 compares under the ref's lock.
+        match reference.delete() {
+            Ok(()) => break,
+            Err(e) if e.code() == git2::ErrorCode::Locked && started.elapsed() < REF_LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) if e.code() == git2::ErrorCode::Modified => return Ok(false),
+            Err(e) => return Err(e).with_context(|| format!("deleting branch {name}")),
+        }
+    }
+    remove_branch_config(repo, name);
     Ok(true)
+}
+
+/// The git directory of a worktree (the main one included) that has
+/// `refname` checked out, or is rebasing or bisecting it. A record that
+/// cannot be read (being added or removed right now) has nothing checked out.
+fn checked_out_in(repo: &Repository, refname: &str) -> Option<std::path::PathBuf> {
+    let common = repo.commondir();
+    let mut gitdirs = vec![common.to_path_buf()];
+    if let Ok(records) = std::fs::read_dir(common.join("worktrees")) {
+        gitdirs.extend(records.flatten().map(|r| r.path()));
+    }
+    let short = refname.strip_prefix("refs/heads/").unwrap_or(refname);
+    gitdirs.into_iter().find(|gitdir| {
+        let read = |file: &str| std::fs::read_to_string(gitdir.join(file)).unwrap_or_default();
+        read("HEAD").trim().strip_prefix("ref:").map(str::trim) == Some(refname)
+            || ["rebase-merge/head-name", "rebase-apply/head-name"].iter().any(|f| read(f).trim() == refname)
+            || read("BISECT_START").trim() == short
+    })
+}
+
+/// Drops the `branch.<name>.*` settings of a deleted branch (`git branch -u`
+/// made them), as `git branch -D` does. Best effort: a section left behind
+/// changes nothing a branch made again would not set anew.
+fn remove_branch_config(repo: &Repository, name: &str) {
+    let prefix = format!("branch.{name}.");
+    let Ok(config) = repo.config().and_then(|c| c.open_level(git2::ConfigLevel::Local)) else { return };
+    let mut names = Vec::new();
+    if let Ok(mut entries) = config.entries(None) {
+        while let Some(Ok(entry)) = entries.next() {
+            if let Some(key) = entry.name().filter(|k| k.starts_with(&prefix)) {
+                names.push(key.to_string());
+            }
+        }
+    }
+    let mut config = config;
+    for key in names {
+        let _ = config.remove_multivar(&key, ".*");
+    }
 }

@@ -46,7 +46,10 @@ impl Repo {
         let wanted = canonical(path);
         let names = self.git.worktrees().context("listing worktrees")?;
         for name in names.iter().flatten() {
-            let wt = self.git.find_worktree(name).with_context(|| format!("reading worktree {name}"))?;
+            // A record that cannot be read is being added or removed by another
+            // process right now (`git worktree remove` of another worktree):
+            // not the one asked for, which is whole (or is handled below).
+            let Ok(wt) = self.git.find_worktree(name) else { continue };
             if canonical(wt.path()) != wanted {
                 continue;
             }

@@ -243,3 +243,74 @@ fn a_branch_deleted_by_hand_is_reported_as_gone_and_its_commits_as_lost() {
         "{log}"
     );
 }
+
+/// libgit2's own branch delete took a worktree record another process was
+/// removing at that moment for one with the branch checked out: `git
+/// worktree remove` of unrelated worktrees made about one abort in five fail
+/// (and a finish leave its branch behind; the long race found that).
+#[test]
+fn worktrees_removed_meanwhile_by_git_do_not_stop_the_branch_from_being_deleted() {
+    let repo = TestRepo::with_tasks(PLAN);
+    let others: Vec<_> = (0..100).map(|i| repo.tmp.path().join(format!("other{i}"))).collect();
+    for other in &others {
+        repo.git(&["worktree", "add", "-q", "--detach", other.to_str().unwrap()]);
+    }
+    let remover = {
+        let (root, home, others) = (repo.root.clone(), repo.home.clone(), others.clone());
+        std::thread::spawn(move || {
+            for other in &others {
+                // git's own `worktree remove` is not safe against a worktree
+                // being added or removed meanwhile (the start and abort here):
+                // it fails reading that record, and is run again.
+                let mut tries = 0;
+                while other.exists() && tries < 50 {
+                    tries += 1;
+                    let _ = crate::common::isolated("git", &home)
+                        .current_dir(&root)
+                        .args(["worktree", "remove", "--force", other.to_str().unwrap()])
+                        .output();
+                }
+                assert!(!other.exists(), "git worktree remove {} failed {tries} times", other.display());
+            }
+        })
+    };
+    let mut aborts = 0;
+    while !remover.is_finished() || aborts < 3 {
+        // `git worktree add` has the same trouble as git's remove above; a
+        // start it fails is rolled back, and tried again.
+        let started = (0..20).any(|_| {
+            let run = repo.par(&["start", "T001"]);
+            assert!(run.code == 0 || run.stderr.contains("creating worktree"), "{}", run.stderr);
+            run.code == 0
+        });
+        assert!(started, "start T001 failed 20 times");
+        let run = repo.par(&["abort", "T001"]);
+        assert_eq!(run.code, 0, "abort {aborts}: {}", run.stderr);
+        assert!(run.stderr.contains("deleted branch par/T001"), "{}", run.stderr);
+        assert_eq!(repo.git(&["branch", "--list", "par/*"]), "");
+        aborts += 1;
+    }
+    remover.join().unwrap();
+}
+
+#[test]
+fn a_branch_checked_out_in_another_worktree_is_kept_and_its_settings_go_with_a_deleted_one() {
+    let repo = started("T001");
+    let tip = repo.rev("par/T001");
+    // Its settings (`git branch -u`) go with it, as with `git branch -D`.
+    repo.git(&["config", "branch.par/T001.description", "the model"]);
+    repo.par(&["abort", "T001"]).success();
+    assert_eq!(repo.git(&["branch", "--list", "par/*"]), "");
+    assert_eq!(repo.try_git_in(&repo.root, &["config", "--get", "branch.par/T001.description"]).code, 1);
+
+    // Checked out by hand in a second worktree, the branch is not deleted under it.
+    repo.par(&["start", "T001"]).success();
+    let wt = repo.worktree("T001");
+    let second = repo.tmp.path().join("second");
+    repo.git_in(&wt, &["checkout", "-q", "--detach"]);
+    repo.git(&["worktree", "add", "-q", second.to_str().unwrap(), "par/T001"]);
+    let run = repo.par(&["abort", "T001"]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("par/T001 is checked out"), "{}", run.stderr);
+    assert_eq!(repo.rev("par/T001"), tip);
+}

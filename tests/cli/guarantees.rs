@@ -428,6 +428,9 @@ fn a_commit_racing_a_landing_never_reverts_it() {
         let wt = start(&repo, &[&id]).remove(0);
         commit_file(&repo, &wt, &format!("src/t{n}.txt"), &format!("task {n}\n"), false);
         let stop = AtomicBool::new(false);
+        // How often the racer commits anyway: it backs off when it starves
+        // the landing (a loaded machine makes the landing slower than it).
+        let every_ms = std::sync::atomic::AtomicU64::new(30);
         let (outcomes, finished) = std::thread::scope(|s| {
             let racer = s.spawn(|| {
                 let mut outcomes = Vec::new();
@@ -435,7 +438,8 @@ fn a_commit_racing_a_landing_never_reverts_it() {
                 let mut last = Instant::now();
                 while !stop.load(Ordering::SeqCst) {
                     let now = std::fs::read_to_string(&main_ref).unwrap_or_default();
-                    if now != seen || last.elapsed() > Duration::from_millis(30) {
+                    let every = Duration::from_millis(every_ms.load(Ordering::SeqCst));
+                    if now != seen || last.elapsed() > every {
                         let args =
                             ["commit", "-a", "-q", "--allow-empty", "--no-verify", "-m", "racing commit"];
                         outcomes.push(repo.try_git_in(&repo.root, &args));
@@ -450,6 +454,9 @@ fn a_commit_racing_a_landing_never_reverts_it() {
             // Commits that keep moving main can starve a landing (exit 3): retry.
             while finished.code == 3 && finished.stderr.contains("kept moving") {
                 retried += 1;
+                let every = every_ms.load(Ordering::SeqCst);
+                assert!(every < 60_000, "finish {id} kept being starved: {}", finished.stderr);
+                every_ms.store(every * 2, Ordering::SeqCst);
                 finished = repo.par(&["finish", &id]);
             }
             stop.store(true, Ordering::SeqCst);

@@ -236,3 +236,46 @@ fn squash_adds_exactly_one_commit_on_main_whether_or_not_main_moved() {
         assert!(repo.git(&["log", "-1", "--format=%B", "main"]).contains("\nPar-Task: T001\n"));
     }
 }
+
+/// A rebased task's tasks.md is the one it forked from: what main gained
+/// since (another task ticked) is not an edit of its own to drop and show,
+/// while an edit of another task's line still is.
+#[test]
+fn a_rebased_task_is_not_warned_about_ticks_main_gained_after_it_forked() {
+    let plan = "- [ ] T001 [P] Create `src/t1.txt`\n- [ ] T002 [P] Create `src/t2.txt`\n\
+- [ ] T003 [P] Create `src/t3.txt`\n- [ ] T004 [P] Create `src/t4.txt`\n";
+    let repo = TestRepo::with_tasks(plan);
+    repo.par(&["start", "T001", "T002", "T003"]).success();
+    for id in ["T001", "T002", "T003"] {
+        let wt = repo.worktree(id);
+        let n = &id[3..];
+        crate::common::write_at(&wt.join(format!("src/t{n}.txt")), "done\n");
+        if id == "T003" {
+            // An agent reworded another task's line.
+            let text = std::fs::read_to_string(wt.join(TASKS_FILE)).unwrap();
+            std::fs::write(wt.join(TASKS_FILE), text.replace("`src/t4.txt`", "`src/t4.txt` twice")).unwrap();
+        }
+        repo.git_in(&wt, &["add", "-A"]);
+        repo.git_in(&wt, &["commit", "-q", "--no-verify", "-m", id]);
+    }
+    repo.par(&["finish", "T001"]).success();
+    let run = repo.par(&["finish", "T002", "--strategy", "rebase", "--json"]).success();
+    assert!(!run.stderr.contains("were dropped"), "{}", run.stderr);
+    assert!(run.json().get("dropped").is_none(), "{}", run.stdout);
+
+    let run = repo.par(&["finish", "T003", "--strategy", "rebase"]).success();
+    assert!(run.stderr.contains("were dropped"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("-- [ ] T004 [P] Create `src/t4.txt`\n+- [ ] T004 [P] Create `src/t4.txt` twice\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("T001") && !run.stderr.contains("T002"),
+        "main's ticks are no edit of T003's:\n{}",
+        run.stderr
+    );
+    assert_eq!(ticked(&repo, "T001") + ticked(&repo, "T002") + ticked(&repo, "T003"), 3);
+    assert!(!repo.read(TASKS_FILE).contains("twice"));
+}

@@ -1046,6 +1046,9 @@ fn operate_on(t: &Torture, ledger: &Mutex<Ledger>, rng: &mut Rng, id: &str) -> R
     if run.code != 0 {
         return Err(fail(&format!("finish {id} --strategy {}", strategy.name()), &run));
     }
+    if run.stderr.contains("warning: could not") {
+        return Err(fail(&format!("finish {id} --strategy {} landed with a warning", strategy.name()), &run));
+    }
     inc.strategy = Some(strategy);
     inc.verified = verify.is_some();
     let mut ledger = ledger.lock().unwrap();
