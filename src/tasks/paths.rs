@@ -1623,11 +1623,19 @@ pub(super) fn resolve_task(
         for expanded in alternatives {
             let outcome = resolve_one(&expanded, next_dir.as_deref(), list_dir.as_deref(), &scope);
             match outcome {
-                Outcome::Lock(..) if read => reject(
-                    &mut rejected,
-                    expanded.into_owned(),
-                    "only read or called by the task, not written".to_string(),
-                ),
+                // `implementing GET /x from api-spec.yaml`: the plan's own contract is read.
+                Outcome::Lock(ref path, _)
+                    if read
+                        || (declared.is_empty()
+                            && path.starts_with("specs/")
+                            && words(clause).next_back().is_some_and(|w| w.eq_ignore_ascii_case("from"))) =>
+                {
+                    reject(
+                        &mut rejected,
+                        expanded.into_owned(),
+                        "only read or called by the task, not written".to_string(),
+                    )
+                }
                 Outcome::Lock(path, _)
                     if documents
                         && in_description
@@ -2015,7 +2023,10 @@ fn resolve_bare(
         return Ok((name.to_string(), From::Written));
     }
     let cx = scope.cx;
-    let root_file = ROOT_FILES.contains(&name.to_ascii_lowercase().as_str());
+    // Tool settings (`.editorconfig`, `.prettierrc`) sit at the root unless a directory is named.
+    let root_file = ROOT_FILES.contains(&name.to_ascii_lowercase().as_str())
+        || name.eq_ignore_ascii_case(".editorconfig")
+        || dotfile(name);
     // In a list, a name joins the previous item's directory, unless it is
     // a root file or already a path at the root (`src/a.go, README.md`).
     if let Some(dir) = list_dir.filter(|_| !root_file && !cx.is_some_and(|cx| cx.known(name))) {
@@ -2030,6 +2041,9 @@ fn resolve_bare(
             if let [one] = hits.as_slice() {
                 return Ok((one.clone(), from));
             }
+        }
+        if let Some(path) = project_word(scope.description, name, cx) {
+            return Ok((path, From::TaskDir));
         }
         if cx.known(name) {
             return Ok((name.to_string(), From::Written));
@@ -2102,6 +2116,31 @@ fn resolve_bare(
         "ambiguous: could be {} (write the full path, or add a `Files:` line)",
         candidates.join(", ")
     ))
+}
+
+/// `in backend requirements.txt`: the word right before a bare name is a
+/// top-level directory that has (or is planned to have) a file of that name.
+/// Such a name is that directory's file, even when the root has one too.
+fn project_word(description: &str, name: &str, cx: &Context) -> Option<String> {
+    let mut found = None;
+    for (at, _) in description.match_indices(name) {
+        let before = description[..at].trim_end_matches(['`', '*', '"', '\'']);
+        // A name inside a longer word or path (`src/requirements.txt`) is not this one.
+        if !before.ends_with(char::is_whitespace) {
+            continue;
+        }
+        let word = before.trim_end().rsplit(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
+        let word = word.trim_matches(['`', '*', '"', '\'']).trim_end_matches('/');
+        if word.is_empty() || word.contains('/') || !cx.is_dir(word) {
+            continue;
+        }
+        let path = join(&format!("{word}/"), name);
+        if !cx.known(&path) || found.as_ref().is_some_and(|f| f != &path) {
+            return None;
+        }
+        found = Some(path);
+    }
+    found
 }
 
 /// A relative path with a `/`: as written when the repository or plan has

@@ -66,6 +66,12 @@ fn resolver_context() -> std::sync::Arc<tasks::paths::Context> {
         "tests/helpers.py",
         "apps/web/index.ts",
         "README.md",
+        "src/UserService.cs",
+        "web/UserService.ts",
+        "src/services/order_service.py",
+        "backend/requirements.txt",
+        "requirements.txt",
+        "specs/001-x/contracts/api.yaml",
     ];
     let plan = "## Project Structure\n\n```text\nrepo/\n├── src/\n│   └── models/\n│       └── user.py\n└── apps/\n    └── api/\n        └── Program.cs\n```\n";
     std::sync::Arc::new(tasks::paths::Context::new(tracked.iter().map(|s| s.to_string()), Some(plan)))
@@ -405,9 +411,28 @@ mod tests {
             "user.py",
             "(see",
             ")",
+            "UserService",
+            "order_service",
+            "OrderPage",
+            "for",
+            "from",
+            "`api.yaml`",
+            "contracts/api.yaml",
+            "backend",
+            "requirements.txt",
+            ".editorconfig",
+            "`src/models/`",
+            "IUserStore<T>",
         ]);
         (
-            pick(&["- [ ] T001 ", "- [ ] T002 [P] ", "- [x] T003 ", "## Phase 2\n- [ ] T004 "]),
+            pick(&[
+                "- [ ] T001 ",
+                "- [ ] T002 [P] ",
+                "- [x] T003 ",
+                "## Phase 2\n- [ ] T004 ",
+                "### Orders\n- [ ] T005 Create `src/order_page.py`\n- [ ] T006 ",
+                "- [ ] T007 Create `web/OrderPage.tsx`\n- [ ] T008 Create the IUserStore interface in `src/models/`\n- [ ] T009 ",
+            ]),
             prop::collection::vec(word, 0..10),
         )
             .prop_map(|(head, words)| format!("{head}{}", words.join(" ")))

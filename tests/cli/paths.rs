@@ -456,3 +456,76 @@ fn what_a_task_only_names_is_not_locked() {
         reasons("T016")
     );
 }
+
+/// `fixtures/tasks/names-code/`: tasks that name no path but a piece of
+/// code (`in LoanPage`, `invoice_builder`), a section built around one new
+/// file, a directory and the identifier made in it, and the other rules
+/// the fifth round of real plans showed (issue 11).
+#[test]
+fn a_task_that_names_code_writes_the_file_of_that_name() {
+    let dir = fixtures().join("tasks/names-code");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("fixture");
+    let repo = TestRepo::with_files(&[
+        ("specs/003-shelf/tasks.md", &read("tasks.md")),
+        ("specs/003-shelf/plan.md", &read("plan.md")),
+        ("specs/003-shelf/contracts/api.yaml", "openapi: 3.1.0\n"),
+        ("requirements.txt", "x\n"),
+        ("server/requirements.txt", "x\n"),
+        ("server/settings.py", "x\n"),
+        ("server/billing/invoice_builder.py", "x\n"),
+        ("server/BookShelf.cs", "x\n"),
+        ("web/src/BookShelf.ts", "x\n"),
+        ("server/events/LoanReturned.py", "x\n"),
+    ]);
+    let json = repo.par(&["--json", "list"]).success().json();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases = [
+        // The directory named right before a bare name has that file.
+        ("T001", s(&["server/requirements.txt@task-dir"])),
+        // A tool's settings file stays at the root after a task about docs/.
+        ("T003", s(&[".editorconfig@written"])),
+        // An identifier where the task writes: the file an earlier task made, or a tracked one.
+        ("T012", s(&["web/src/pages/LoanPage.tsx@heading"])),
+        ("T013", s(&["server/billing/invoice_builder.py@heading"])),
+        // Used, named by two files, or named with no word of where it writes: no lock.
+        ("T014", s(&[])),
+        ("T015", s(&[])),
+        ("T017", s(&[])),
+        // The identifier a task creates in a directory: the plan's file, or one
+        // with the extension every file there has.
+        ("T018", s(&["server/Core/Interfaces/ILoanStore.cs@task-dir"])),
+        ("T019", s(&["web/src/hooks/useLoans.ts@task-dir"])),
+        // The plan's own contract, built from, is read.
+        ("T020", s(&["server/routes/loans.py@written"])),
+        // A section around one new file: its next tasks fill it...
+        ("T031", s(&["server/reminders.py@heading"])),
+        ("T032", s(&["server/reminders.py@heading"])),
+        // ...but not a `[P]` task beside it, nor after a change to an existing file.
+        ("T034", s(&[])),
+        ("T036", s(&[])),
+    ];
+    let mut failures = Vec::new();
+    for (id, want) in cases {
+        let (got, rejected) = outcome(&json, id);
+        if got != want {
+            failures.push(format!("{id}:\n  got      {got:?}\n  expected {want:?}\n  rejected {rejected:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let reasons = |id: &str| outcome(&json, id).1;
+    assert!(
+        reasons("T015").iter().any(
+            |r| r.starts_with("BookShelf: ambiguous: could be server/BookShelf.cs, web/src/BookShelf.ts")
+        ),
+        "{:?}",
+        reasons("T015")
+    );
+    assert!(
+        reasons("T020").iter().any(|r| r.starts_with("contracts/api.yaml: only read")),
+        "{:?}",
+        reasons("T020")
+    );
+    // `lint` shows the ambiguous identifier with its candidates.
+    let lint = repo.par(&["lint"]).code(1);
+    assert!(lint.stdout.contains("BookShelf") || lint.stderr.contains("BookShelf"), "{lint:?}");
+}

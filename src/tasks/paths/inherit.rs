@@ -28,10 +28,10 @@
 //! says nothing about where it writes gets no guess beyond these.
 
 use super::{
-    declarations, listed, normalize, placeholder, scan_found, test_path, words, writes_tests, Candidate,
-    Context, Found, From, FxMap, Resolved, CHECK_WORDS, SPEC_DOCS, WRITE_VERBS,
+    clause_before, declarations, listed, normalize, placeholder, read_only, scan_found, test_path, words,
+    writes_tests, Candidate, Context, Found, From, FxMap, Resolved, CHECK_WORDS, SPEC_DOCS, WRITE_VERBS,
 };
-use crate::tasks::Task;
+use crate::tasks::{RejectedPath, Task};
 
 /// Words that make a task a check when no write verb comes with them
 /// (`Final link checking across all pages`, `Build testing and validation`).
@@ -97,9 +97,15 @@ struct Term {
 /// Gives pathless tasks the file they continue (see the module comment).
 /// `sections[i]` is the heading and prose of section `i`; `section_of[t]` the section of task `t`.
 pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize], cx: &Context) {
+    name_new_files(tasks, cx);
     if !tasks.iter().any(|t| t.paths.is_empty()) {
         return;
     }
+    let mut stems = Stems::new(cx);
+    // The files each section's tasks named themselves so far (two at most),
+    // for a section whose first task makes a new file (`Create chat_service.py`).
+    let mut section_files: FxMap<usize, Vec<String>> = FxMap::default();
+    let mut opened: FxMap<usize, bool> = FxMap::default();
     let glossary = glossary(sections, section_of);
     let spec_dir = spec_dir(sections, section_of);
     let target = only_file(&glossary, cx, tasks);
@@ -113,6 +119,20 @@ pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize
     for i in 0..tasks.len() {
         if !tasks[i].paths.is_empty() {
             own[i] = true;
+            if let Some(&section) = section_of.get(i) {
+                opened.entry(section).or_insert_with(|| {
+                    let task = &tasks[i];
+                    words(&task.description).next().is_some_and(|w| listed(OPENS, w))
+                        && matches!(task.paths.as_slice(), [one] if !one.ends_with('/') && !cx.is_tracked(one))
+                });
+                let seen = section_files.entry(section).or_default();
+                for path in &tasks[i].paths {
+                    if seen.len() < 2 && !seen.contains(path) {
+                        seen.push(path.clone());
+                    }
+                }
+            }
+            stems.add_task(&tasks[i].paths);
             for path in &tasks[i].paths {
                 if !path.ends_with('/') && test_path(path) && !named.iter().any(|(p, _)| p == path) {
                     named.push((path.clone(), name_words(path)));
@@ -155,6 +175,8 @@ pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize
                 _ => None,
             });
         let lower = task.description.to_ascii_lowercase();
+        // An identifier several files are named after: reported, and no guess follows.
+        let mut unsure: Option<(String, Vec<String>)> = None;
         let carried: Option<(String, From, String)> = previous
             .filter(|_| BACK_REFERENCES.iter().any(|phrase| lower.contains(phrase)))
             .map(|(path, p)| (path, From::Heading, format!("continues {}", tasks[p].id)))
@@ -168,6 +190,27 @@ pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize
                 let path = named_file(&task.description, &named)?;
                 let text = format!("named like {path}");
                 Some((path, From::Heading, text))
+            })
+            .or_else(|| match stems.named_in(&task.description, writes_tests(&task.description))? {
+                Named::File(path, word) => Some((path, From::Heading, format!("names {word}"))),
+                Named::Several(word, files) => {
+                    unsure = Some((word, files));
+                    None
+                }
+            })
+            .or_else(|| {
+                // The one file its section's tasks wrote so far (`### Chat endpoint`).
+                // A `[P]` task runs beside the others of its group: not in their file.
+                let section = section.as_ref().filter(|_| !task.parallel)?;
+                if !opened.get(section).copied().unwrap_or(false) {
+                    return None;
+                }
+                match section_files.get(section)?.as_slice() {
+                    [one] if !one.ends_with('/') => {
+                        Some((one.clone(), From::Heading, "the one file of its section".to_string()))
+                    }
+                    _ => None,
+                }
             })
             .or_else(|| {
                 task.story.as_ref()?;
@@ -185,11 +228,228 @@ pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize
                     groups.get(&Group::of(task)).is_some_and(|(seen, _)| seen.iter().any(|p| p != target));
                 (!others).then(|| (target.clone(), From::Plan, "the plan's only file".to_string()))
             });
+        let carried = match unsure {
+            Some((word, files)) => {
+                tasks[i].rejected_paths.push(RejectedPath {
+                    path: word,
+                    reason: format!(
+                        "ambiguous: could be {} (write the full path, or add a `Files:` line)",
+                        files.join(", ")
+                    ),
+                });
+                None
+            }
+            None => carried,
+        };
         if let Some((path, from, text)) = carried {
             let task = &mut tasks[i];
             task.paths = vec![path.clone()];
             task.resolved = vec![Resolved { path, from, text }];
         }
+    }
+}
+
+/// First words of a task that makes a new thing it names next (`Create UserService ...`).
+const MAKES: &[&str] = &["add", "build", "create", "define", "implement", "scaffold", "write"];
+
+/// First words of a task that opens a section around the new file it names
+/// (`Create ai_service.py ...`), which the section's next tasks fill.
+const OPENS: &[&str] = &["build", "create", "implement", "scaffold", "write"];
+
+/// Words right before an identifier that say the task writes in it:
+/// `in DashboardPage`, `for ChatPanel component`, `Update OrderController`.
+const INTO: &[&str] = &[
+    "edit", "enhance", "extend", "for", "in", "inside", "into", "modify", "refactor", "to", "update",
+    "within",
+];
+
+/// Whether `word` is shaped like a code identifier rather than a plain word:
+/// a case change inside it (`OrderController`, `useAuth`) or an underscore
+/// between letters (`parse_config`); not all capitals (`API_KEY`).
+fn identifier(word: &str) -> bool {
+    let b = word.as_bytes();
+    if b.len() < 4
+        || !b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        || !b[0].is_ascii_alphabetic()
+    {
+        return false;
+    }
+    if !b.iter().any(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let hump = b.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+    let joined =
+        b.windows(3).any(|w| w[1] == b'_' && w[0].is_ascii_alphanumeric() && w[2].is_ascii_alphabetic());
+    hump || joined
+}
+
+/// The identifiers of `text` with their byte offsets (`ITableStorageRepository<T>` → ITableStorageRepository).
+fn identifiers(text: &str) -> Vec<(&str, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (at, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            start.get_or_insert(at);
+        } else if let Some(from) = start.take() {
+            // Part of a path or file name (`src/x_y.py`, `x.y`): the path rules have it.
+            let touches = |b: Option<&u8>| matches!(b, Some(b'/' | b'.' | b'-' | b'\\'));
+            let glued = touches(text.as_bytes().get(at))
+                && text.as_bytes().get(at + 1).is_some_and(u8::is_ascii_alphanumeric)
+                || from > 0 && touches(text.as_bytes().get(from - 1));
+            let word = &text[from..at];
+            if !glued && identifier(word) {
+                out.push((word, from));
+            }
+        }
+    }
+    out
+}
+
+/// What an identifier a task names stands for.
+enum Named {
+    /// The one file of that name (path, identifier).
+    File(String, String),
+    /// Several files of that name (identifier, their paths).
+    Several(String, Vec<String>),
+}
+
+/// File stems (a name up to its first `.`) of the files a task may mean by
+/// an identifier: tracked files, plan.md's tree and earlier tasks' files.
+/// The tracked ones are indexed only when a pathless task names an identifier.
+struct Stems<'a> {
+    cx: &'a Context,
+    tracked: Option<FxMap<String, Vec<String>>>,
+    plan: FxMap<String, Vec<String>>,
+}
+
+fn stem(path: &str) -> Option<&str> {
+    if path.ends_with('/') {
+        return None;
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split('.').next().filter(|s| !s.is_empty())
+}
+
+impl<'a> Stems<'a> {
+    fn new(cx: &'a Context) -> Stems<'a> {
+        let mut plan: FxMap<String, Vec<String>> = FxMap::default();
+        for path in &cx.planned {
+            if let Some(s) = stem(path) {
+                plan.entry(s.to_string()).or_default().push(path.clone());
+            }
+        }
+        Stems { cx, tracked: None, plan }
+    }
+
+    fn add_task(&mut self, paths: &[String]) {
+        for path in paths {
+            if let Some(s) = stem(path) {
+                let entry = self.plan.entry(s.to_string()).or_default();
+                if !entry.contains(path) {
+                    entry.push(path.clone());
+                }
+            }
+        }
+    }
+
+    fn files(&mut self, word: &str) -> Vec<&String> {
+        let cx = self.cx;
+        let tracked = self.tracked.get_or_insert_with(|| {
+            let mut map: FxMap<String, Vec<String>> = FxMap::default();
+            for path in &cx.tracked {
+                if let Some(s) = stem(path) {
+                    map.entry(s.to_string()).or_default().push(path.clone());
+                }
+            }
+            map
+        });
+        let mut out: Vec<&String> =
+            tracked.get(word).into_iter().chain(self.plan.get(word)).flatten().collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The one file whose stem is an identifier `description` names where it
+    /// writes (`in LoanPage`, not after `uses`, `calls`, `navigating to`...),
+    /// and that identifier; the files when the identifier names several
+    /// (up to five); none when it names files of several identifiers.
+    fn named_in(&mut self, description: &str, tests: bool) -> Option<Named> {
+        let mut found: Option<(String, String)> = None;
+        for (word, at) in identifiers(description) {
+            let clause = clause_before(description, at);
+            if read_only(description, at, clause) || !words(clause).rev().take(3).any(|w| listed(INTO, w)) {
+                continue;
+            }
+            // A test task means the test file of that name, any other task the code.
+            let files: Vec<&String> =
+                self.files(word).into_iter().filter(|p| test_path(p) == tests).collect();
+            match files.as_slice() {
+                [] => {}
+                [one] => match &found {
+                    Some((path, _)) if path != *one => return None,
+                    _ => found = Some(((*one).clone(), word.to_string())),
+                },
+                several if several.len() <= 5 => {
+                    return Some(Named::Several(
+                        word.to_string(),
+                        several.iter().map(|p| p.to_string()).collect(),
+                    ))
+                }
+                _ => return None,
+            }
+        }
+        found.map(|(path, word)| Named::File(path, word))
+    }
+}
+
+/// `Create the ITableStorageRepository<T> interface in src/Core/Interfaces/`:
+/// a task that writes one directory and names one identifier writes the
+/// file of that name there: the one the plan or the tree has, or else, when
+/// every file known in that directory has one extension, the name with it.
+fn name_new_files(tasks: &mut [Task], cx: &Context) {
+    let mut all: Vec<&str> = cx.tracked.iter().chain(&cx.planned).map(String::as_str).collect();
+    all.extend(tasks.iter().flat_map(|t| t.paths.iter().map(String::as_str)));
+    let mut named: Vec<(usize, String)> = Vec::new();
+    for (i, task) in tasks.iter().enumerate() {
+        let [dir] = task.paths.as_slice() else { continue };
+        if !dir.ends_with('/') || !declarations(task).is_empty() {
+            continue;
+        }
+        // The identifier is what the task makes: right after its first word, a making verb.
+        let mut first = words(&task.description).filter(|w| !listed(&["a", "an", "new", "the"], w));
+        let (Some(verb), Some(object)) = (first.next(), first.next()) else { continue };
+        if !listed(MAKES, verb) || !identifier(object) {
+            continue;
+        }
+        let word = &object;
+        let inside: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|p| p.strip_prefix(dir.as_str()).is_some_and(|r| !r.is_empty() && !r.contains('/')))
+            .collect();
+        let same: Vec<&str> = inside.iter().copied().filter(|p| stem(p) == Some(word)).collect();
+        let file = match same.as_slice() {
+            [one] => Some(one.to_string()),
+            [] => {
+                let mut extensions =
+                    inside.iter().filter_map(|p| p.rsplit('/').next()?.split_once('.').map(|(_, e)| e));
+                match extensions.next() {
+                    Some(first) if extensions.all(|e| e == first) => Some(format!("{dir}{word}.{first}")),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(file) = file {
+            named.push((i, file));
+        }
+    }
+    for (i, file) in named {
+        let task = &mut tasks[i];
+        let text = format!("{} in {}", file.rsplit('/').next().unwrap_or(&file), task.paths[0]);
+        task.paths = vec![file.clone()];
+        task.resolved = vec![Resolved { path: file, from: From::TaskDir, text }];
     }
 }
 
