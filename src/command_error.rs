@@ -612,6 +612,17 @@ fn land(e: &LandError) -> Refusal {
         LandError::Dirty { id, .. } => {
             r.hint(format!("commit them, or let finish do it: `git par finish {id} --commit \"MESSAGE\"`"))
         }
+        LandError::IgnoredWork { id, worktree, paths } => {
+            let quoted: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
+            r.hint(format!(
+                "to land it, commit it anyway: `git -C {} add -f -- {} && git -C {} commit`; or copy it where it belongs",
+                shell_quote(&worktree.display().to_string()),
+                quoted.join(" "),
+                shell_quote(&worktree.display().to_string()),
+            ))
+            .hint(format!("or land the task and keep its worktree: `git par finish {id} --keep`"))
+            .hint("nothing changed")
+        }
         LandError::OperationOnMain { id, main, op, .. } => {
             let how = match op.as_str() {
                 "bisect" => "end it with `git bisect reset`".to_string(),

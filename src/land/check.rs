@@ -96,6 +96,13 @@ pub(super) fn check(
         }
     }
 
+    if !req.keep {
+        let paths = ignored_work(repo, &task, task_tip)?;
+        if !paths.is_empty() {
+            return Err(LandError::IgnoredWork { id: id.clone(), worktree: wt.clone(), paths }.into());
+        }
+    }
+
     refuse_operation_on_main(repo, req)?;
     let main_worktree = git::worktree_of_branch(&repo.common_dir, &repo.main_root, &req.main_branch)?;
     if let Some(main_wt) = &main_worktree {
@@ -187,4 +194,30 @@ pub(super) fn main_worktree_ready(
         return Err(in_the_way(&req.main_branch, wt, doing, blocked, req, &checked.task.branch).into());
     }
     Ok(())
+}
+
+/// The files the task declares (its file locks, not directories or
+/// patterns) that are in its worktree but in none of its commits, so git
+/// ignores them (the check for uncommitted changes saw the rest), and that
+/// the main worktree does not have as they are (preparation copies such
+/// files, `.env` for one, into a new worktree: a copy left unchanged loses
+/// nothing). Removing the worktree at the landing would lose them.
+fn ignored_work(repo: &Repo, task: &ActiveTask, tip: Oid) -> Result<Vec<String>> {
+    let tree = git::tree_of(&repo.git, tip)?;
+    let mut lost = Vec::new();
+    for lock in &task.locks {
+        if crate::locks::is_glob(lock) || lock.ends_with('/') || git::tree_has(&repo.git, tree, lock) {
+            continue;
+        }
+        let file = task.worktree.join(lock);
+        if !file.symlink_metadata().is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let ours = std::fs::read(&file).ok();
+        let main = std::fs::read(repo.main_root.join(lock)).ok();
+        if ours.is_some() && ours != main {
+            lost.push(lock.clone());
+        }
+    }
+    Ok(lost)
 }

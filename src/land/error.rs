@@ -79,6 +79,9 @@ pub enum LandError {
     CommitRefused { id: String, worktree: PathBuf, by_hook: bool },
     /// The task's worktree has uncommitted changes: (status, path).
     Dirty { id: String, status: Vec<(String, String)> },
+    /// Files the task declares (its file locks) that git ignores, written in
+    /// its worktree and found nowhere else: removing the worktree would lose them.
+    IgnoredWork { id: String, worktree: PathBuf, paths: Vec<String> },
     /// A merge, rebase, bisect... is in progress on main in `dir`.
     OperationOnMain { id: String, main: String, op: String, dir: PathBuf },
     /// Untracked files or links in `dir` (the worktree of `whose`) stand
@@ -215,6 +218,12 @@ impl std::fmt::Display for LandError {
             LandError::Dirty { id, status } => {
                 write!(f, "the worktree of {id} has uncommitted changes:\n{}", list_status(status))
             }
+            LandError::IgnoredWork { id, paths, .. } => write!(
+                f,
+                "{id} wrote {} that git ignores; it is in no commit, and removing the worktree would lose it:\n{}",
+                if paths.len() == 1 { "a file it declares" } else { "files it declares" },
+                paths.iter().map(|p| format!("  !! {p}")).collect::<Vec<_>>().join("\n")
+            ),
             LandError::OperationOnMain { main, op, dir, .. } => {
                 write!(f, "a {op} is in progress in the worktree of {main} ({})", dir.display())
             }

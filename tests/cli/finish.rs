@@ -623,3 +623,50 @@ fn a_mistyped_id_is_named_among_the_active_tasks() {
         "error: T009 is not active\nhint: active tasks: T001, T002; see `git par lock-status`\n"
     );
 }
+
+/// A file the task declares that git ignores (`backend/.env`) is in no
+/// commit: the landing removing the worktree would lose it without a word.
+/// It is refused, nothing changed, until it is committed with `add -f`,
+/// kept with `--keep`, or is just the copy preparation brought in.
+#[test]
+fn a_declared_file_that_git_ignores_is_not_lost_with_the_worktree() {
+    let plan = "- [ ] T001 [P] Create `backend/.env` and `backend/app.py`\n- [ ] T002 [P] Create `backend/.env.example`\n";
+    let repo = TestRepo::with_files(&[(TASKS_FILE, plan), (".gitignore", ".env\n"), ("README.md", "x\n")]);
+    repo.write("backend/.env", "FROM_MAIN=1\n");
+    repo.git(&["config", "par.copy", "backend/.env"]);
+    let wt = begin(&repo, "T001");
+    // The copy of main's file, unchanged, loses nothing: T002 shows below.
+    assert_eq!(std::fs::read_to_string(wt.join("backend/.env")).unwrap(), "FROM_MAIN=1\n");
+    std::fs::write(wt.join("backend/.env"), "SECRET=1\n").unwrap();
+    std::fs::write(wt.join("backend/app.py"), "app\n").unwrap();
+    repo.git_in(&wt, &["add", "backend/app.py"]);
+    repo.git_in(&wt, &["commit", "-q", "-m", "app"]);
+    let main = repo.rev("main");
+
+    let run = repo.par(&["finish", "T001"]).code(1);
+    assert!(
+        run.stderr.starts_with(
+            "error: T001 wrote a file it declares that git ignores; it is in no commit, and removing the worktree would lose it:\n  !! backend/.env\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("add -f -- backend/.env"), "{}", run.stderr);
+    assert!(run.stderr.contains("`git par finish T001 --keep`"), "{}", run.stderr);
+    assert_eq!(repo.rev("main"), main);
+    assert_eq!(std::fs::read_to_string(wt.join("backend/.env")).unwrap(), "SECRET=1\n");
+    assert_eq!(state(&repo)["tasks"]["T001"]["state"], "active");
+
+    // Kept, nothing is lost: it lands.
+    repo.par(&["finish", "T001", "--keep"]).success();
+    assert_eq!(std::fs::read_to_string(wt.join("backend/.env")).unwrap(), "SECRET=1\n");
+
+    // Left as preparation copied it, it is no work of the task's: it lands.
+    let wt2 = begin(&repo, "T002");
+    std::fs::write(wt2.join("backend/.env.example"), "SECRET=\n").unwrap();
+    repo.git_in(&wt2, &["add", "-A"]);
+    repo.git_in(&wt2, &["commit", "-q", "-m", "example"]);
+    repo.par(&["lock", "T002", "--add", "backend/.env"]).success();
+    repo.par(&["finish", "T002"]).success();
+    assert!(!wt2.exists());
+}
