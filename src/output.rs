@@ -15,6 +15,8 @@ use serde::Serialize;
 
 use git_par::text::escape_controls;
 
+mod compact;
+
 use crate::cli::ColorChoice;
 
 /// The version of every `--json` document; fields only ever grow.
@@ -60,24 +62,21 @@ impl Ui {
     /// since stdout is line-buffered and a large document has many lines.
     pub fn json<T: Serialize>(&self, body: &T) -> Result<()> {
         let doc = Document { version: JSON_VERSION, body };
-        let mut text = if io::stdout().is_terminal() {
-            serde_json::to_string_pretty(&doc)
-        } else {
-            serde_json::to_string(&doc)
+        if io::stdout().is_terminal() {
+            let mut text = serde_json::to_string_pretty(&doc).context("serialising JSON")?;
+            text.push('\n');
+            self.printed_json.set(true);
+            return write_stdout(json_safe(&text).as_bytes());
         }
-        .context("serialising JSON")?;
-        text.push('\n');
-        self.printed_json.set(true);
-        write_stdout(&json_safe(&text))
+        self.json_line(body)
     }
 
     /// Prints `body` as one line of a JSON Lines stream: `{"version": 1, ...body}`.
     pub fn json_line<T: Serialize>(&self, body: &T) -> Result<()> {
         let doc = Document { version: JSON_VERSION, body };
-        let mut text = serde_json::to_string(&doc).context("serialising JSON")?;
-        text.push('\n');
+        let text = one_line(&doc)?;
         self.printed_json.set(true);
-        write_stdout(&json_safe(&text))
+        write_stdout(&text)
     }
 
     /// Prints the error document of a failed command under `--json`:
@@ -111,7 +110,7 @@ impl Ui {
 
     /// Writes human text to stdout ([`render`]ed).
     pub fn out(&self, text: &str) -> Result<()> {
-        write_stdout(&render(text, self.color_stdout))
+        write_stdout(render(text, self.color_stdout).as_bytes())
     }
 
     /// Writes text to stderr as it is meant to be seen ([`render`]ed),
@@ -196,9 +195,22 @@ fn secret() -> &'static str {
     })
 }
 
-fn write_stdout(text: &str) -> Result<()> {
+/// `doc` as one line of JSON and a newline, control characters escaped ([`json_safe`]).
+fn one_line<T: Serialize>(doc: &T) -> Result<Vec<u8>> {
+    // The compact writer writes the same bytes faster; what it leaves (a
+    // float, say) goes through serde_json.
+    if let Ok(mut text) = compact::to_vec(doc, 4096) {
+        text.push(b'\n');
+        return Ok(text);
+    }
+    let mut text = serde_json::to_string(doc).context("serialising JSON")?;
+    text.push('\n');
+    Ok(json_safe(&text).into_owned().into_bytes())
+}
+
+fn write_stdout(text: &[u8]) -> Result<()> {
     let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(text).and_then(|()| out.flush()) {
         // A closed pipe (`git par list | head`) is not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("writing to stdout"),
