@@ -80,9 +80,16 @@ pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Re
         (explicit, implied_edges(file, options))
     };
     let nodes = n + implied.groups.len();
-    let dropped = match break_implied_cycles(nodes, &explicit, &mut implied.edges) {
-        Ok(dropped) => dropped,
-        Err(cycle) => return Err(CycleError { cycle: cycle_text(file, &cycle) }.into()),
+    // Implied edges alone always lead back in file order (a task to earlier
+    // tasks or to the barrier of an earlier group, a barrier to its tasks):
+    // only explicit ones can close a cycle.
+    let dropped = if explicit.is_empty() {
+        Vec::new()
+    } else {
+        match break_implied_cycles(nodes, &explicit, &mut implied.edges) {
+            Ok(dropped) => dropped,
+            Err(cycle) => return Err(CycleError { cycle: cycle_text(file, &cycle) }.into()),
+        }
     };
     let group_name = |node: usize, groups: &[Vec<usize>]| -> String {
         match groups.get(node.wrapping_sub(n)) {
@@ -189,31 +196,50 @@ fn flatten_groups(n: usize, members: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
     out
 }
 
-/// The task IDs of a file, by text and by number for ranges.
+/// The task IDs of a file, by text and by number for ranges. Built on
+/// first use: most plans state no dependency in words, and their tasks
+/// are never looked up by ID here.
 struct IdIndex<'a> {
-    by_id: FxMap<&'a str, usize>,
+    file: &'a TaskFile,
+    by_id: std::cell::OnceCell<FxMap<&'a str, usize>>,
     /// (prefix, number) → positions, for ranges.
     /// The first position inline: only a duplicated ID allocates a list.
-    by_number: FxMap<(&'a str, u64), (usize, Vec<usize>)>,
+    by_number: std::cell::OnceCell<FxMap<(&'a str, u64), (usize, Vec<usize>)>>,
 }
 
 impl<'a> IdIndex<'a> {
     fn new(file: &'a TaskFile) -> IdIndex<'a> {
-        let mut by_id = FxMap::with_capacity_and_hasher(file.tasks.len(), Default::default());
-        let mut by_number: FxMap<(&str, u64), (usize, Vec<usize>)> =
-            FxMap::with_capacity_and_hasher(file.tasks.len(), Default::default());
-        for (i, task) in file.tasks.iter().enumerate() {
-            by_id.insert(task.id.as_str(), i);
-            if let Some(key) = number_key(&task.id) {
-                match by_number.get_mut(&key) {
-                    Some((_, more)) => more.push(i),
-                    None => {
-                        by_number.insert(key, (i, Vec::new()));
+        IdIndex { file, by_id: std::cell::OnceCell::new(), by_number: std::cell::OnceCell::new() }
+    }
+
+    /// The position of the task with this ID; of the last one, if it is duplicated.
+    fn get(&self, id: &str) -> Option<usize> {
+        let by_id = self.by_id.get_or_init(|| {
+            let mut by_id = FxMap::with_capacity_and_hasher(self.file.tasks.len(), Default::default());
+            for (i, task) in self.file.tasks.iter().enumerate() {
+                by_id.insert(task.id.as_str(), i);
+            }
+            by_id
+        });
+        by_id.get(id).copied()
+    }
+
+    fn by_number(&self) -> &FxMap<(&'a str, u64), (usize, Vec<usize>)> {
+        self.by_number.get_or_init(|| {
+            let mut by_number: FxMap<(&str, u64), (usize, Vec<usize>)> =
+                FxMap::with_capacity_and_hasher(self.file.tasks.len(), Default::default());
+            for (i, task) in self.file.tasks.iter().enumerate() {
+                if let Some(key) = number_key(&task.id) {
+                    match by_number.get_mut(&key) {
+                        Some((_, more)) => more.push(i),
+                        None => {
+                            by_number.insert(key, (i, Vec::new()));
+                        }
                     }
                 }
             }
-        }
-        IdIndex { by_id, by_number }
+            by_number
+        })
     }
 
     /// The tasks of a range `from..=to` (same prefix, numbers in between).
@@ -222,9 +248,10 @@ impl<'a> IdIndex<'a> {
         if prefix != prefix_to || a > b || b - a > 100_000 {
             return;
         }
+        let by_number = self.by_number();
         let mut found: Vec<usize> = Vec::new();
         for n in a..=b {
-            if let Some((first, more)) = self.by_number.get(&(prefix, n)) {
+            if let Some((first, more)) = by_number.get(&(prefix, n)) {
                 found.push(*first);
                 found.extend(more);
             }
@@ -379,7 +406,7 @@ fn id_word(word: &str, line: &str, i: &mut usize, ids: &IdIndex) -> Option<Vec<u
             return Some(out);
         }
     }
-    if let Some(&pos) = ids.by_id.get(word) {
+    if let Some(pos) = ids.get(word) {
         out.push(pos);
     }
     skip_node_label(line, i);
