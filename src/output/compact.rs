@@ -76,30 +76,24 @@ fn word_is_special(word: u64) -> bool {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// How many bytes at the start of `bytes` certainly need no escape: all of
-/// them, usually, found eight at a time.
-fn clean_prefix(bytes: &[u8]) -> usize {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in chunks.by_ref() {
+/// Whether no byte of `bytes` needs an escape, tested eight at a time.
+fn is_clean(bytes: &[u8]) -> bool {
+    let word = |chunk: &[u8]| {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        if word_is_special(u64::from_le_bytes(word)) {
-            return at;
-        }
-        at += 8;
+        u64::from_le_bytes(word)
+    };
+    if bytes.len() < 8 {
+        // Shifted in from a word of letters: no call to memcpy for a short key.
+        let padded = bytes.iter().fold(u64::from_le_bytes([b'a'; 8]), |w, &b| (w << 8) | u64::from(b));
+        return !word_is_special(padded);
     }
-    let rest = chunks.remainder();
-    // The last few bytes, padded with a letter, in one more test.
-    let mut word = [b'a'; 8];
-    // Byte by byte: a copy of a length unknown here would be a call to memcpy.
-    for (to, &from) in word.iter_mut().zip(rest) {
-        *to = from;
+    let mut chunks = bytes.chunks_exact(8);
+    if chunks.by_ref().any(|chunk| word_is_special(word(chunk))) {
+        return false;
     }
-    if word_is_special(u64::from_le_bytes(word)) {
-        return at;
-    }
-    bytes.len()
+    // The last eight bytes, overlapping what was tested, cover the rest.
+    chunks.remainder().is_empty() || !word_is_special(word(&bytes[bytes.len() - 8..]))
 }
 
 impl Writer {
@@ -107,15 +101,15 @@ impl Writer {
         let bytes = s.as_bytes();
         self.out.reserve(bytes.len() + 2);
         self.out.push(b'"');
-        let clean = clean_prefix(bytes);
-        self.out.extend_from_slice(&bytes[..clean]);
-        if clean < bytes.len() {
-            self.escaped(&bytes[clean..]);
+        if is_clean(bytes) {
+            self.out.extend_from_slice(bytes);
+        } else {
+            self.escaped(bytes);
         }
         self.out.push(b'"');
     }
 
-    /// The rest of a string from its first byte that may need an escape, byte by byte.
+    /// A string that needs an escape, byte by byte.
     fn escaped(&mut self, bytes: &[u8]) {
         // `run` starts the bytes not yet copied; `i` is the next to look at.
         let mut run = 0;

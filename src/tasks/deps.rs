@@ -491,8 +491,8 @@ const KEYWORDS: &[&str] =
 fn own_edges(task: usize, text: &str, ids: &IdIndex, lower: &mut String, out: &mut Vec<(usize, usize)>) {
     // Most task text states no dependency: look for an ID and a keyword before tokenizing.
     let bytes = text.as_bytes();
-    if !bytes.iter().enumerate().any(|(i, &b)| b == b'T' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
-    {
+    // (`match_indices` finds each `T` with memchr: most descriptions have none.)
+    if !text.match_indices('T').any(|(i, _)| bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) {
         return;
     }
     lower.clear();
@@ -537,10 +537,7 @@ fn section_edges(text: &str, ids: &IdIndex, out: &mut Vec<(usize, usize)>) {
     // comment sends the file through the full pass.)
     let may_have = text.contains("mermaid")
         || text.contains("<!--")
-        || text
-            .strip_prefix('\u{feff}')
-            .unwrap_or(text)
-            .lines()
+        || heading_lines(text.strip_prefix('\u{feff}').unwrap_or(text))
             .any(|l| parse::heading(l).is_some_and(|(_, title)| is_dependency_heading(title)));
     if !may_have {
         return;
@@ -572,6 +569,22 @@ fn section_edges(text: &str, ids: &IdIndex, out: &mut Vec<(usize, usize)>) {
             line_edges(content, ids, out);
         }
     }
+}
+
+/// Every line of `text` (as [`str::lines`] splits it) that has a `#`, and
+/// so every heading, found from its `#`s with memchr instead of walking
+/// every line of a large plan.
+fn heading_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let at = from + text.get(from..)?.find('#')?;
+        let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |n| at + n);
+        from = end;
+        let line = &text[start..end];
+        // As `lines`: a `\r` goes only before a `\n`.
+        Some(if end < text.len() { line.strip_suffix('\r').unwrap_or(line) } else { line })
+    })
 }
 
 /// Edges one line of a dependency section states.
@@ -876,6 +889,22 @@ fn cycle_text(file: &TaskFile, cycle: &[usize]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn heading_lines_has_every_line_with_a_hash() {
+        for text in [
+            "",
+            "no hash\nat all\n",
+            "# a\n## b\r\n  ### c\nx # y\n\n#\n##\r\nlast ##\r",
+            "#",
+            "é # ü\n\t# tab\n    # four\n##",
+            "a\n\n###\r\n",
+        ] {
+            let ours: Vec<&str> = super::heading_lines(text).collect();
+            let theirs: Vec<&str> = text.lines().filter(|l| l.contains('#')).collect();
+            assert_eq!(ours, theirs, "{text:?}");
+        }
+    }
+
     use std::path::Path;
 
     use crate::command_error::refusal;
