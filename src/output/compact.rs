@@ -32,15 +32,31 @@ impl ser::Error for Unsupported {
 
 type Result<T = ()> = std::result::Result<T, Unsupported>;
 
-/// `value` as one line of JSON (no trailing newline).
-pub fn to_vec<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Result<Vec<u8>> {
-    let mut out = Writer { out: Vec::with_capacity(capacity) };
-    value.serialize(&mut out)?;
-    Ok(out.out)
+/// `value` as one line of JSON (no trailing newline), in pieces to be
+/// written one after the other.
+pub fn to_chunks<T: Serialize + ?Sized>(value: &T) -> Result<Vec<Vec<u8>>> {
+    let mut writer = Writer { out: Vec::with_capacity(4096), done: Vec::new() };
+    value.serialize(&mut writer)?;
+    writer.done.push(writer.out);
+    Ok(writer.done)
 }
 
+/// `value` as one line of JSON (no trailing newline).
+#[cfg(test)]
+fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    Ok(to_chunks(value)?.concat())
+}
+
+/// The size of a piece of a large document. Grown as one vector, a 4 MB
+/// document was copied at each doubling, into fresh memory each time:
+/// in pieces, each byte is written once.
+const CHUNK: usize = 256 * 1024;
+
 struct Writer {
+    /// The piece being written.
     out: Vec<u8>,
+    /// The pieces before it.
+    done: Vec<Vec<u8>>,
 }
 
 /// Bytes that may need an escape: controls, `"`, `\`, DEL, and 0xC2 (the
@@ -97,9 +113,29 @@ fn is_clean(bytes: &[u8]) -> bool {
 }
 
 impl Writer {
+    /// Makes room for `n` more bytes: in this piece while it is small,
+    /// else in a new one.
+    #[inline]
+    fn room(&mut self, n: usize) {
+        if self.out.capacity() - self.out.len() < n {
+            self.grow(n);
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self, n: usize) {
+        if self.out.len() >= CHUNK / 2 {
+            let full = std::mem::replace(&mut self.out, Vec::with_capacity(CHUNK.max(n)));
+            self.done.push(full);
+        } else {
+            self.out.reserve(n);
+        }
+    }
+
     fn string(&mut self, s: &str) {
         let bytes = s.as_bytes();
-        self.out.reserve(bytes.len() + 2);
+        // Room for the quotes and a comma, colon or bracket around them.
+        self.room(bytes.len() + 4);
         self.out.push(b'"');
         if is_clean(bytes) {
             self.out.extend_from_slice(bytes);
@@ -162,6 +198,7 @@ impl Writer {
     }
 
     fn unsigned(&mut self, mut n: u64) {
+        self.room(24);
         let mut digits = [0u8; 20];
         let mut at = digits.len();
         loop {
@@ -192,6 +229,7 @@ pub struct Compound<'a> {
 
 impl Compound<'_> {
     fn comma(&mut self) {
+        self.writer.room(8);
         if !self.first {
             self.writer.out.push(b',');
         }
@@ -205,6 +243,7 @@ impl Compound<'_> {
     }
 
     fn end(self) -> Result {
+        self.writer.room(4);
         self.writer.out.extend_from_slice(self.close);
         Ok(())
     }
@@ -543,7 +582,7 @@ mod tests {
     }
 
     fn same<T: Serialize>(value: &T) {
-        let ours = to_vec(value, 0).expect("supported");
+        let ours = to_vec(value).expect("supported");
         assert_eq!(String::from_utf8(ours).expect("UTF-8"), reference(value));
     }
 
@@ -631,11 +670,11 @@ mod tests {
 
     #[test]
     fn leaves_floats_and_bytes_to_serde_json() {
-        assert!(to_vec(&1.5f64, 0).is_err());
-        assert!(to_vec(&Bytes, 0).is_err());
+        assert!(to_vec(&1.5f64).is_err());
+        assert!(to_vec(&Bytes).is_err());
         let mut map = BTreeMap::new();
         map.insert(1u32, 2u32);
-        assert!(to_vec(&map, 0).is_err(), "serde_json quotes integer keys; left to it");
+        assert!(to_vec(&map).is_err(), "serde_json quotes integer keys; left to it");
     }
 
     /// Bytes, which serde_json writes as a list of numbers.
@@ -652,7 +691,7 @@ mod tests {
         #[test]
         fn any_string_is_written_as_before(text in "\\PC*|[\\x00-\\x7f\\u{80}-\\u{a0}]{0,40}", n in any::<u64>(), i in any::<i32>()) {
             let value = (text.as_str(), n, i, vec![text.clone(), text.clone()]);
-            let ours = String::from_utf8(to_vec(&value, 0).expect("supported")).expect("UTF-8");
+            let ours = String::from_utf8(to_vec(&value).expect("supported")).expect("UTF-8");
             prop_assert_eq!(ours, reference(&value));
         }
     }
