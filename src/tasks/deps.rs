@@ -204,8 +204,11 @@ struct IdIndex<'a> {
     by_id: std::cell::OnceCell<FxMap<&'a str, usize>>,
     /// (prefix, number) → positions, for ranges.
     /// The first position inline: only a duplicated ID allocates a list.
-    by_number: std::cell::OnceCell<FxMap<(&'a str, u64), (usize, Vec<usize>)>>,
+    by_number: std::cell::OnceCell<ByNumber<'a>>,
 }
+
+/// (prefix, number) → the first position with it, and any others.
+type ByNumber<'a> = FxMap<(&'a str, u64), (usize, Vec<usize>)>;
 
 impl<'a> IdIndex<'a> {
     fn new(file: &'a TaskFile) -> IdIndex<'a> {
@@ -224,9 +227,9 @@ impl<'a> IdIndex<'a> {
         by_id.get(id).copied()
     }
 
-    fn by_number(&self) -> &FxMap<(&'a str, u64), (usize, Vec<usize>)> {
+    fn by_number(&self) -> &ByNumber<'a> {
         self.by_number.get_or_init(|| {
-            let mut by_number: FxMap<(&str, u64), (usize, Vec<usize>)> =
+            let mut by_number: ByNumber<'a> =
                 FxMap::with_capacity_and_hasher(self.file.tasks.len(), Default::default());
             for (i, task) in self.file.tasks.iter().enumerate() {
                 if let Some(key) = number_key(&task.id) {
