@@ -15,6 +15,8 @@ use serde::Serialize;
 
 use git_par::text::escape_controls;
 
+mod compact;
+
 use crate::cli::ColorChoice;
 
 /// The version of every `--json` document; fields only ever grow.
@@ -60,24 +62,21 @@ impl Ui {
     /// since stdout is line-buffered and a large document has many lines.
     pub fn json<T: Serialize>(&self, body: &T) -> Result<()> {
         let doc = Document { version: JSON_VERSION, body };
-        let mut text = if io::stdout().is_terminal() {
-            serde_json::to_string_pretty(&doc)
-        } else {
-            serde_json::to_string(&doc)
+        if io::stdout().is_terminal() {
+            let mut text = serde_json::to_string_pretty(&doc).context("serialising JSON")?;
+            text.push('\n');
+            self.printed_json.set(true);
+            return write_stdout(&[json_safe(&text).as_bytes()]);
         }
-        .context("serialising JSON")?;
-        text.push('\n');
-        self.printed_json.set(true);
-        write_stdout(&json_safe(&text))
+        self.json_line(body)
     }
 
     /// Prints `body` as one line of a JSON Lines stream: `{"version": 1, ...body}`.
     pub fn json_line<T: Serialize>(&self, body: &T) -> Result<()> {
         let doc = Document { version: JSON_VERSION, body };
-        let mut text = serde_json::to_string(&doc).context("serialising JSON")?;
-        text.push('\n');
+        let chunks = one_line(&doc)?;
         self.printed_json.set(true);
-        write_stdout(&json_safe(&text))
+        write_stdout(&chunks)
     }
 
     /// Prints the error document of a failed command under `--json`:
@@ -111,7 +110,7 @@ impl Ui {
 
     /// Writes human text to stdout ([`render`]ed).
     pub fn out(&self, text: &str) -> Result<()> {
-        write_stdout(&render(text, self.color_stdout))
+        write_stdout(&[render(text, self.color_stdout).as_bytes()])
     }
 
     /// Writes text to stderr as it is meant to be seen ([`render`]ed),
@@ -196,13 +195,63 @@ fn secret() -> &'static str {
     })
 }
 
-fn write_stdout(text: &str) -> Result<()> {
+/// `doc` as one line of JSON and a newline, control characters escaped
+/// ([`json_safe`]), in pieces to write one after the other.
+fn one_line<T: Serialize>(doc: &T) -> Result<Vec<Vec<u8>>> {
+    // The compact writer writes the same bytes faster; what it leaves (a
+    // float, say) goes through serde_json. Nothing is printed before the
+    // whole document is made.
+    if let Ok(mut chunks) = compact::to_chunks(doc) {
+        if let Some(last) = chunks.last_mut() {
+            last.push(b'\n');
+        }
+        return Ok(chunks);
+    }
+    let mut text = serde_json::to_string(doc).context("serialising JSON")?;
+    text.push('\n');
+    Ok(vec![json_safe(&text).into_owned().into_bytes()])
+}
+
+/// Writes `pieces` to stdout, one after the other.
+fn write_stdout<T: AsRef<[u8]>>(pieces: &[T]) -> Result<()> {
     let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match write_pieces(&mut out, pieces).and_then(|()| out.flush()) {
         // A closed pipe (`git par list | head`) is not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("writing to stdout"),
     }
+}
+
+/// Writes all of `pieces` with vectored writes: stdout is line-buffered,
+/// and a piece written alone would first be searched for a newline from
+/// end to start (the last piece ends with one, so it is found at once).
+fn write_pieces<T: AsRef<[u8]>>(out: &mut impl Write, pieces: &[T]) -> io::Result<()> {
+    // The first piece not fully written, and how much of it is.
+    let (mut first, mut skip) = (0, 0);
+    while first < pieces.len() {
+        let slices: Vec<io::IoSlice<'_>> = pieces[first..]
+            .iter()
+            .enumerate()
+            .map(|(k, p)| io::IoSlice::new(if k == 0 { &p.as_ref()[skip..] } else { p.as_ref() }))
+            .collect();
+        let mut written = match out.write_vectored(&slices) {
+            Ok(0) if slices.iter().any(|s| !s.is_empty()) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        while first < pieces.len() {
+            let left = pieces[first].as_ref().len() - skip;
+            if written < left {
+                skip += written;
+                break;
+            }
+            written -= left;
+            first += 1;
+            skip = 0;
+        }
+    }
+    Ok(())
 }
 
 /// A JSON document with the control characters serde_json leaves as they
@@ -278,6 +327,45 @@ fn paint(on: bool, style: Style, text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// A writer that takes at most `max` bytes a call, as a slow pipe does.
+    struct Trickle {
+        max: usize,
+        got: Vec<u8>,
+    }
+
+    impl std::io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.max);
+            self.got.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+            let mut n = 0;
+            for buf in bufs {
+                let take = buf.len().min(self.max - n);
+                self.got.extend_from_slice(&buf[..take]);
+                n += take;
+                if n == self.max {
+                    break;
+                }
+            }
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn pieces_are_written_whole_and_in_order_by_short_writes() {
+        let pieces: Vec<Vec<u8>> = vec![b"abc".to_vec(), Vec::new(), b"defgh".to_vec(), b"i\n".to_vec()];
+        for max in 1..12 {
+            let mut out = Trickle { max, got: Vec::new() };
+            super::write_pieces(&mut out, &pieces).expect("writes");
+            assert_eq!(out.got, b"abcdefghi\n", "{max} bytes a write");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -31,7 +31,7 @@ pub(super) struct TaskJson<'a> {
     /// Direct dependencies on single tasks (explicit ones and the task before it).
     deps: &'a [String],
     /// The groups (barriers) it waits for as a whole; their tasks are in the top-level `groups`.
-    after: Vec<&'a str>,
+    after: GroupNames<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,7 +80,7 @@ impl<'a> TaskJson<'a> {
             resolved: &task.resolved,
             rejected_paths: &task.rejected_paths,
             deps: &task.deps,
-            after: task.after.iter().filter_map(|&g| file.groups.get(g)).map(|g| g.id.as_str()).collect(),
+            after: GroupNames { file, groups: &task.after },
             details: None,
             unfinished_deps: None,
             command: None,
@@ -101,7 +101,7 @@ impl<'a> TaskJson<'a> {
 #[derive(Serialize)]
 struct TasksJson<'a> {
     tasks_file: &'a str,
-    tasks: Vec<TaskJson<'a>>,
+    tasks: Rows<'a>,
     /// The groups the listed tasks wait for, each listed once. After
     /// `tasks`, and keyed `name`/`members`, so that a script scanning for
     /// `{"id":` or `"tasks":[` finds tasks only.
@@ -115,8 +115,50 @@ pub(super) struct GroupJson<'a> {
     pub(super) members: Vec<&'a str>,
 }
 
+/// The names of the groups a task waits for, written as a JSON list
+/// without collecting them first.
+pub(super) struct GroupNames<'a> {
+    file: &'a TaskFile,
+    groups: &'a [usize],
+}
+
+impl Serialize for GroupNames<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer
+            .collect_seq(self.groups.iter().filter_map(|&g| self.file.groups.get(g)).map(|g| g.id.as_str()))
+    }
+}
+
+/// The tasks of a `list`, `ready` or `show` document, each made into a
+/// [`TaskJson`] as it is written: 10,000 of them at once would be 3 MB.
+struct Rows<'a> {
+    file: &'a TaskFile,
+    state: &'a State,
+    tasks: &'a [&'a Task],
+    /// For `ready` and `show`: the configured command template, to recommend a command.
+    template: Option<Option<&'a str>>,
+    /// For `show`: the details and the unfinished dependencies too.
+    full: bool,
+}
+
+impl<'a> Rows<'a> {
+    fn row(&self, task: &'a Task) -> TaskJson<'a> {
+        let command = self.template.map(|t| workflow::recommended_command(task, t));
+        match (self.full, command) {
+            (true, Some(command)) => TaskJson::full(self.file, task, self.state, command),
+            (_, command) => TaskJson { command, ..TaskJson::new(self.file, task, self.state) },
+        }
+    }
+}
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.tasks.iter().map(|t| self.row(t)))
+    }
+}
+
 impl<'a> TasksJson<'a> {
-    fn new(file: &'a TaskFile, tasks_file: &'a str, selected: &[&'a Task], tasks: Vec<TaskJson<'a>>) -> Self {
+    fn new(file: &'a TaskFile, tasks_file: &'a str, selected: &[&'a Task], tasks: Rows<'a>) -> Self {
         let mut wanted = vec![false; file.groups.len()];
         for task in selected {
             for &g in &task.after {
@@ -199,11 +241,18 @@ pub fn show(args: &ShowArgs, ws: &Workspace, ui: &Ui) -> Result<()> {
     let state = ws.state().load()?;
     let file = &loaded.file;
     let task = find(&loaded, &args.id)?;
-    let command = workflow::recommended_command(task, ws.config.command.as_deref());
     if ui.json {
-        let tasks = vec![TaskJson::full(file, task, &state, command)];
-        return ui.json(&TasksJson::new(file, &loaded.rel, &[task], tasks));
+        let selected = [task];
+        let rows = Rows {
+            file,
+            state: &state,
+            tasks: &selected,
+            template: Some(ws.config.command.as_deref()),
+            full: true,
+        };
+        return ui.json(&TasksJson::new(file, &loaded.rel, &selected, rows));
     }
+    let command = workflow::recommended_command(task, ws.config.command.as_deref());
     let mut out = String::new();
     let labels: String = task.labels.iter().map(|l| format!(" [{l}]")).collect();
     out.push_str(&format!(
@@ -307,9 +356,8 @@ fn render_tasks(
     let file = &loaded.file;
     let command = |task: &Task| template.map(|t| workflow::recommended_command(task, t));
     if ui.json {
-        let json =
-            tasks.iter().map(|t| TaskJson { command: command(t), ..TaskJson::new(file, t, state) }).collect();
-        return ui.json(&TasksJson::new(file, &loaded.rel, tasks, json));
+        let rows = Rows { file, state, tasks, template, full: false };
+        return ui.json(&TasksJson::new(file, &loaded.rel, tasks, rows));
     }
     let width = tasks.iter().map(|t| t.id.chars().count()).max().unwrap_or(4);
     let mut out = String::new();

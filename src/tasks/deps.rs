@@ -80,9 +80,16 @@ pub fn resolve(file: &mut TaskFile, text: &str, options: &Options) -> anyhow::Re
         (explicit, implied_edges(file, options))
     };
     let nodes = n + implied.groups.len();
-    let dropped = match break_implied_cycles(nodes, &explicit, &mut implied.edges) {
-        Ok(dropped) => dropped,
-        Err(cycle) => return Err(CycleError { cycle: cycle_text(file, &cycle) }.into()),
+    // Implied edges alone always lead back in file order (a task to earlier
+    // tasks or to the barrier of an earlier group, a barrier to its tasks):
+    // only explicit ones can close a cycle.
+    let dropped = if explicit.is_empty() {
+        Vec::new()
+    } else {
+        match break_implied_cycles(nodes, &explicit, &mut implied.edges) {
+            Ok(dropped) => dropped,
+            Err(cycle) => return Err(CycleError { cycle: cycle_text(file, &cycle) }.into()),
+        }
     };
     let group_name = |node: usize, groups: &[Vec<usize>]| -> String {
         match groups.get(node.wrapping_sub(n)) {
@@ -189,31 +196,53 @@ fn flatten_groups(n: usize, members: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
     out
 }
 
-/// The task IDs of a file, by text and by number for ranges.
+/// The task IDs of a file, by text and by number for ranges. Built on
+/// first use: most plans state no dependency in words, and their tasks
+/// are never looked up by ID here.
 struct IdIndex<'a> {
-    by_id: FxMap<&'a str, usize>,
+    file: &'a TaskFile,
+    by_id: std::cell::OnceCell<FxMap<&'a str, usize>>,
     /// (prefix, number) → positions, for ranges.
     /// The first position inline: only a duplicated ID allocates a list.
-    by_number: FxMap<(&'a str, u64), (usize, Vec<usize>)>,
+    by_number: std::cell::OnceCell<ByNumber<'a>>,
 }
+
+/// (prefix, number) → the first position with it, and any others.
+type ByNumber<'a> = FxMap<(&'a str, u64), (usize, Vec<usize>)>;
 
 impl<'a> IdIndex<'a> {
     fn new(file: &'a TaskFile) -> IdIndex<'a> {
-        let mut by_id = FxMap::with_capacity_and_hasher(file.tasks.len(), Default::default());
-        let mut by_number: FxMap<(&str, u64), (usize, Vec<usize>)> =
-            FxMap::with_capacity_and_hasher(file.tasks.len(), Default::default());
-        for (i, task) in file.tasks.iter().enumerate() {
-            by_id.insert(task.id.as_str(), i);
-            if let Some(key) = number_key(&task.id) {
-                match by_number.get_mut(&key) {
-                    Some((_, more)) => more.push(i),
-                    None => {
-                        by_number.insert(key, (i, Vec::new()));
+        IdIndex { file, by_id: std::cell::OnceCell::new(), by_number: std::cell::OnceCell::new() }
+    }
+
+    /// The position of the task with this ID; of the last one, if it is duplicated.
+    fn get(&self, id: &str) -> Option<usize> {
+        let by_id = self.by_id.get_or_init(|| {
+            let mut by_id = FxMap::with_capacity_and_hasher(self.file.tasks.len(), Default::default());
+            for (i, task) in self.file.tasks.iter().enumerate() {
+                by_id.insert(task.id.as_str(), i);
+            }
+            by_id
+        });
+        by_id.get(id).copied()
+    }
+
+    fn by_number(&self) -> &ByNumber<'a> {
+        self.by_number.get_or_init(|| {
+            let mut by_number: ByNumber<'a> =
+                FxMap::with_capacity_and_hasher(self.file.tasks.len(), Default::default());
+            for (i, task) in self.file.tasks.iter().enumerate() {
+                if let Some(key) = number_key(&task.id) {
+                    match by_number.get_mut(&key) {
+                        Some((_, more)) => more.push(i),
+                        None => {
+                            by_number.insert(key, (i, Vec::new()));
+                        }
                     }
                 }
             }
-        }
-        IdIndex { by_id, by_number }
+            by_number
+        })
     }
 
     /// The tasks of a range `from..=to` (same prefix, numbers in between).
@@ -222,9 +251,10 @@ impl<'a> IdIndex<'a> {
         if prefix != prefix_to || a > b || b - a > 100_000 {
             return;
         }
+        let by_number = self.by_number();
         let mut found: Vec<usize> = Vec::new();
         for n in a..=b {
-            if let Some((first, more)) = self.by_number.get(&(prefix, n)) {
+            if let Some((first, more)) = by_number.get(&(prefix, n)) {
                 found.push(*first);
                 found.extend(more);
             }
@@ -379,7 +409,7 @@ fn id_word(word: &str, line: &str, i: &mut usize, ids: &IdIndex) -> Option<Vec<u
             return Some(out);
         }
     }
-    if let Some(&pos) = ids.by_id.get(word) {
+    if let Some(pos) = ids.get(word) {
         out.push(pos);
     }
     skip_node_label(line, i);
@@ -464,8 +494,8 @@ const KEYWORDS: &[&str] =
 fn own_edges(task: usize, text: &str, ids: &IdIndex, lower: &mut String, out: &mut Vec<(usize, usize)>) {
     // Most task text states no dependency: look for an ID and a keyword before tokenizing.
     let bytes = text.as_bytes();
-    if !bytes.iter().enumerate().any(|(i, &b)| b == b'T' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
-    {
+    // (`match_indices` finds each `T` with memchr: most descriptions have none.)
+    if !text.match_indices('T').any(|(i, _)| bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) {
         return;
     }
     lower.clear();
@@ -510,10 +540,7 @@ fn section_edges(text: &str, ids: &IdIndex, out: &mut Vec<(usize, usize)>) {
     // comment sends the file through the full pass.)
     let may_have = text.contains("mermaid")
         || text.contains("<!--")
-        || text
-            .strip_prefix('\u{feff}')
-            .unwrap_or(text)
-            .lines()
+        || heading_lines(text.strip_prefix('\u{feff}').unwrap_or(text))
             .any(|l| parse::heading(l).is_some_and(|(_, title)| is_dependency_heading(title)));
     if !may_have {
         return;
@@ -545,6 +572,22 @@ fn section_edges(text: &str, ids: &IdIndex, out: &mut Vec<(usize, usize)>) {
             line_edges(content, ids, out);
         }
     }
+}
+
+/// Every line of `text` (as [`str::lines`] splits it) that has a `#`, and
+/// so every heading, found from its `#`s with memchr instead of walking
+/// every line of a large plan.
+fn heading_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let at = from + text.get(from..)?.find('#')?;
+        let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |n| at + n);
+        from = end;
+        let line = &text[start..end];
+        // As `lines`: a `\r` goes only before a `\n`.
+        Some(if end < text.len() { line.strip_suffix('\r').unwrap_or(line) } else { line })
+    })
 }
 
 /// Edges one line of a dependency section states.
@@ -849,6 +892,22 @@ fn cycle_text(file: &TaskFile, cycle: &[usize]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn heading_lines_has_every_line_with_a_hash() {
+        for text in [
+            "",
+            "no hash\nat all\n",
+            "# a\n## b\r\n  ### c\nx # y\n\n#\n##\r\nlast ##\r",
+            "#",
+            "é # ü\n\t# tab\n    # four\n##",
+            "a\n\n###\r\n",
+        ] {
+            let ours: Vec<&str> = super::heading_lines(text).collect();
+            let theirs: Vec<&str> = text.lines().filter(|l| l.contains('#')).collect();
+            assert_eq!(ours, theirs, "{text:?}");
+        }
+    }
+
     use std::path::Path;
 
     use crate::command_error::refusal;

@@ -46,49 +46,92 @@ pub struct Line<'a> {
 
 /// Classifies every line: fenced code, HTML comments, text.
 pub fn classify(text: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut fence: Option<(char, usize, &str)> = None;
-    let mut in_comment = false;
-    for raw in lines(text) {
+    Classify::new(text).collect()
+}
+
+/// The lines of [`lines`], one at a time, found with memchr.
+struct RawLines<'a> {
+    /// What is left; `None` once the last line is out.
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for RawLines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        let line = match rest.find('\n') {
+            Some(end) => {
+                let after = &rest[end + 1..];
+                // A text that ends with a newline has no empty line after it.
+                self.rest = (!after.is_empty()).then_some(after);
+                &rest[..end]
+            }
+            None => {
+                self.rest = None;
+                rest
+            }
+        };
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+}
+
+/// [`classify`] one line at a time: a parser that reads each line once
+/// needs no list of them (for a large plan, a megabyte).
+pub struct Classify<'a> {
+    lines: RawLines<'a>,
+    fence: Option<(char, usize, &'a str)>,
+    in_comment: bool,
+}
+
+impl<'a> Classify<'a> {
+    pub fn new(text: &'a str) -> Classify<'a> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        Classify { lines: RawLines { rest: Some(text) }, fence: None, in_comment: false }
+    }
+}
+
+impl<'a> Iterator for Classify<'a> {
+    type Item = Line<'a>;
+
+    fn next(&mut self) -> Option<Line<'a>> {
+        let raw = self.lines.next()?;
         let trimmed = raw.trim_start();
-        if let Some((ch, len, info)) = fence {
+        if let Some((ch, len, info)) = self.fence {
             let run = trimmed.chars().take_while(|&c| c == ch).count();
             if run >= len && trimmed[run * ch.len_utf8()..].trim().is_empty() {
-                fence = None;
-                out.push(Line {
+                self.fence = None;
+                return Some(Line {
                     raw,
                     visible: Cow::Borrowed(""),
                     kind: Kind::Code,
                     fence_info: None,
                     open_after: false,
                 });
-            } else {
-                out.push(Line {
-                    raw,
-                    visible: Cow::Borrowed(""),
-                    kind: Kind::Code,
-                    fence_info: Some(info),
-                    open_after: true,
-                });
             }
-            continue;
+            return Some(Line {
+                raw,
+                visible: Cow::Borrowed(""),
+                kind: Kind::Code,
+                fence_info: Some(info),
+                open_after: true,
+            });
         }
-        if !in_comment {
+        if !self.in_comment {
             if let Some((ch, len, info)) = fence_open(trimmed) {
-                fence = Some((ch, len, info));
-                out.push(Line {
+                self.fence = Some((ch, len, info));
+                return Some(Line {
                     raw,
                     visible: Cow::Borrowed(""),
                     kind: Kind::Code,
                     fence_info: None,
                     open_after: true,
                 });
-                continue;
             }
         }
-        let (visible, still_open) = strip_comments(raw, in_comment);
-        let was_in_comment = in_comment;
-        in_comment = still_open;
+        let (visible, still_open) = strip_comments(raw, self.in_comment);
+        let was_in_comment = self.in_comment;
+        self.in_comment = still_open;
         let kind = if !visible.trim().is_empty() {
             Kind::Text
         } else if was_in_comment || raw.contains("<!--") {
@@ -96,9 +139,8 @@ pub fn classify(text: &str) -> Vec<Line<'_>> {
         } else {
             Kind::Blank
         };
-        out.push(Line { raw, visible, kind, fence_info: None, open_after: in_comment });
+        Some(Line { raw, visible, kind, fence_info: None, open_after: self.in_comment })
     }
-    out
 }
 
 /// A fence opening: three or more backticks or tildes, and its info string.
@@ -222,4 +264,29 @@ pub fn checkbox(line: &str) -> Option<(TaskState, &str)> {
         return None;
     }
     Some((state, after.trim_start()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_at_a_time_is_the_same_split() {
+        for text in [
+            "",
+            "\n",
+            "a",
+            "a\n",
+            "a\n\n",
+            "\u{feff}a\r\nb\r\n",
+            "a\rb\n\r\n\r",
+            "```\nx\n```\n<!-- a\nb -->\n",
+        ] {
+            let raw: Vec<&str> =
+                RawLines { rest: Some(text.strip_prefix('\u{feff}').unwrap_or(text)) }.collect();
+            assert_eq!(raw, lines(text), "{text:?}");
+            let kinds: Vec<(Kind, &str)> = Classify::new(text).map(|l| (l.kind, l.raw)).collect();
+            assert_eq!(kinds.len(), lines(text).len(), "{text:?}");
+        }
+    }
 }

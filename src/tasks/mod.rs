@@ -175,7 +175,7 @@ impl Duplicate {
 #[derive(Debug, Clone, Default)]
 pub struct TaskFile {
     /// Task index by ID, kept in step with `tasks` by [`TaskFile::new`].
-    index: paths::FxMap<String, usize>,
+    index: IdTable,
     /// Tasks in file order.
     pub tasks: Vec<Task>,
     /// Phases in file order (only headings that precede at least one task need appear).
@@ -192,15 +192,12 @@ impl TaskFile {
     /// Builds a task file and its ID index. With duplicate IDs the first wins
     /// in the index; [`deps::resolve`] reports them.
     pub fn new(tasks: Vec<Task>, phases: Vec<Phase>, notes: Vec<String>) -> TaskFile {
-        let mut index: paths::FxMap<String, usize> =
-            paths::FxMap::with_capacity_and_hasher(tasks.len(), Default::default());
+        let mut index = IdTable::with_capacity(tasks.len());
         let mut duplicates: Vec<Duplicate> = Vec::new();
         for (i, task) in tasks.iter().enumerate() {
-            match index.get(&task.id) {
-                None => {
-                    index.insert(task.id.clone(), i);
-                }
-                Some(&first) => match duplicates.iter_mut().find(|d| d.id == task.id) {
+            match index.insert(&tasks, i) {
+                None => {}
+                Some(first) => match duplicates.iter_mut().find(|d| d.id == task.id) {
                     Some(dup) => dup.lines.push(task.line),
                     None => duplicates
                         .push(Duplicate { id: task.id.clone(), lines: vec![tasks[first].line, task.line] }),
@@ -217,12 +214,12 @@ impl TaskFile {
 
     /// The task with this ID.
     pub fn get(&self, id: &str) -> Option<&Task> {
-        self.index.get(id).map(|&i| &self.tasks[i])
+        self.index.get(&self.tasks, id).map(|i| &self.tasks[i])
     }
 
     /// The position of the task with this ID in [`TaskFile::tasks`].
     pub fn position(&self, id: &str) -> Option<usize> {
-        self.index.get(id).copied()
+        self.index.get(&self.tasks, id)
     }
 
     /// Unchecked tasks whose dependencies are all done. Linear in the
@@ -254,6 +251,65 @@ impl TaskFile {
     /// The dependencies of `task` (groups expanded) that are not done yet.
     pub fn unfinished_deps<'a>(&'a self, task: &'a Task) -> Vec<&'a str> {
         self.all_deps(task).into_iter().filter(|t| !t.is_done()).map(|t| t.id.as_str()).collect()
+    }
+}
+
+/// Task positions by ID: an open-addressing table of positions into the
+/// tasks, compared with the tasks' own IDs, so that no ID is copied (a
+/// map keyed by owned IDs was a tenth of reading a 10,000-task plan).
+#[derive(Debug, Clone, Default)]
+struct IdTable {
+    /// A power of two of slots, at most half full; [`IdTable::EMPTY`] or a position.
+    slots: Vec<usize>,
+}
+
+impl IdTable {
+    const EMPTY: usize = usize::MAX;
+
+    fn with_capacity(n: usize) -> IdTable {
+        IdTable { slots: vec![IdTable::EMPTY; (2 * n).next_power_of_two().max(8)] }
+    }
+
+    fn start(&self, id: &str) -> usize {
+        use std::hash::Hasher as _;
+        let mut hasher = paths::FxHasher::default();
+        hasher.write(id.as_bytes());
+        let hash = hasher.finish();
+        // Fx mixes into the high bits: fold them down before masking.
+        (hash ^ (hash >> 32)) as usize & (self.slots.len() - 1)
+    }
+
+    /// Adds position `i` of `tasks` under its ID; if the ID is already
+    /// there, leaves it and returns the position it has.
+    fn insert(&mut self, tasks: &[Task], i: usize) -> Option<usize> {
+        let id = tasks[i].id.as_str();
+        let mask = self.slots.len() - 1;
+        let mut at = self.start(id);
+        loop {
+            match self.slots[at] {
+                IdTable::EMPTY => {
+                    self.slots[at] = i;
+                    return None;
+                }
+                other if tasks[other].id == id => return Some(other),
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    fn get(&self, tasks: &[Task], id: &str) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = self.start(id);
+        loop {
+            match self.slots[at] {
+                IdTable::EMPTY => return None,
+                other if tasks.get(other).is_some_and(|t| t.id == id) => return Some(other),
+                _ => at = (at + 1) & mask,
+            }
+        }
     }
 }
 

@@ -18,7 +18,7 @@
 //!
 //! Paths are found and resolved by [`super::paths`].
 
-pub use super::lines::{bullet, checkbox, classify, heading, indent_of, lines, Kind, Line};
+pub use super::lines::{bullet, checkbox, classify, heading, indent_of, lines, Classify, Kind, Line};
 use super::{paths, Options, Phase, Task, TaskFile};
 
 /// Whether a label names a user story (`US1`, `AUTH-US1`).
@@ -159,7 +159,6 @@ pub fn heading_story(title: &str) -> Option<String> {
 
 /// Parses tasks, phases and paths; dependencies are left empty for [`super::deps`].
 pub fn parse(text: &str, options: &Options) -> TaskFile {
-    let lines = classify(text);
     // At most one task per `[`: sized once, not grown by copying (a task is
     // a few hundred bytes, and plans have thousands; capacity never touched
     // costs no memory).
@@ -184,7 +183,7 @@ pub fn parse(text: &str, options: &Options) -> TaskFile {
     let mut sections: Vec<String> = vec![String::new()];
     let mut section_of: Vec<usize> = Vec::new();
 
-    for (i, line) in lines.iter().enumerate() {
+    for (i, line) in Classify::new(text).enumerate() {
         match line.kind {
             Kind::Blank => {
                 gap = true;
