@@ -213,11 +213,53 @@ fn ignored_work(repo: &Repo, task: &ActiveTask, tip: Oid) -> Result<Vec<String>>
         if !file.symlink_metadata().is_ok_and(|m| m.is_file()) {
             continue;
         }
-        let ours = std::fs::read(&file).ok();
-        let main = std::fs::read(repo.main_root.join(lock)).ok();
-        if ours.is_some() && ours != main {
+        if !same_file_contents(&file, &repo.main_root.join(lock)) {
             lost.push(lock.clone());
         }
     }
     Ok(lost)
+}
+
+/// Whether the two files have the same bytes (false when either cannot be
+/// read), without reading a big file whole.
+fn same_file_contents(a: &Path, b: &Path) -> bool {
+    use std::io::Read as _;
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else { return false };
+    if ma.len() != mb.len() || !mb.is_file() {
+        return false;
+    }
+    let (Ok(fa), Ok(fb)) = (std::fs::File::open(a), std::fs::File::open(b)) else { return false };
+    let (mut ra, mut rb) = (std::io::BufReader::new(fa), std::io::BufReader::new(fb));
+    let (mut ba, mut bb) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let Ok(n) = ra.read(&mut ba) else { return false };
+        if n == 0 {
+            return rb.read(&mut bb[..1]).is_ok_and(|m| m == 0);
+        }
+        if rb.read_exact(&mut bb[..n]).is_err() || ba[..n] != bb[..n] {
+            return false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_file_contents;
+
+    #[test]
+    fn files_are_compared_to_the_last_byte_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let mut big = vec![7u8; 200 * 1024 + 3];
+        std::fs::write(&a, &big).unwrap();
+        std::fs::write(&b, &big).unwrap();
+        assert!(same_file_contents(&a, &b));
+        *big.last_mut().unwrap() = 8;
+        std::fs::write(&b, &big).unwrap();
+        assert!(!same_file_contents(&a, &b));
+        std::fs::write(&b, &big[..big.len() - 1]).unwrap();
+        assert!(!same_file_contents(&a, &b));
+        assert!(!same_file_contents(&a, &dir.path().join("missing")));
+        assert!(!same_file_contents(&a, dir.path()));
+    }
 }

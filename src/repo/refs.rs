@@ -114,9 +114,9 @@ pub fn delete_branch(repo: &Repository, name: &str, expected: Oid) -> Result<boo
     Ok(true)
 }
 
-/// The git directory of a worktree (the main one included) that has
-/// `refname` checked out, or is rebasing or bisecting it. A record that
-/// cannot be read (being added or removed right now) has nothing checked out.
+/// The worktree (the main one included) that has `refname` checked out, or
+/// is rebasing or bisecting it. A record that cannot be read (being added
+/// or removed right now) has nothing checked out.
 fn checked_out_in(repo: &Repository, refname: &str) -> Option<std::path::PathBuf> {
     let common = repo.commondir();
     let mut gitdirs = vec![common.to_path_buf()];
@@ -124,12 +124,26 @@ fn checked_out_in(repo: &Repository, refname: &str) -> Option<std::path::PathBuf
         gitdirs.extend(records.flatten().map(|r| r.path()));
     }
     let short = refname.strip_prefix("refs/heads/").unwrap_or(refname);
-    gitdirs.into_iter().find(|gitdir| {
+    let gitdir = gitdirs.into_iter().find(|gitdir| {
         let read = |file: &str| std::fs::read_to_string(gitdir.join(file)).unwrap_or_default();
         read("HEAD").trim().strip_prefix("ref:").map(str::trim) == Some(refname)
             || ["rebase-merge/head-name", "rebase-apply/head-name"].iter().any(|f| read(f).trim() == refname)
             || read("BISECT_START").trim() == short
-    })
+    })?;
+    // The worktree's own directory, which a person knows, rather than git's record of it.
+    let worktree = if gitdir == common {
+        // `repo` may be a linked worktree's: the main one is around the common directory.
+        common
+            .file_name()
+            .filter(|n| *n == ".git")
+            .and_then(|_| common.parent())
+            .map(std::path::Path::to_path_buf)
+    } else {
+        std::fs::read_to_string(gitdir.join("gitdir"))
+            .ok()
+            .and_then(|link| gitdir.join(link.trim()).parent().map(std::path::Path::to_path_buf))
+    };
+    Some(worktree.unwrap_or(gitdir))
 }
 
 /// Drops the `branch.<name>.*` settings of a deleted branch (`git branch -u`
