@@ -461,6 +461,12 @@ fn abort(e: &AbortError) -> Refusal {
             quote(moved),
             quote(expected)
         )),
+        AbortError::CheckedOutElsewhere { id, other, .. } => r
+            .hint(format!(
+                "leave it there first (`git -C {} switch --detach`), or keep the branch: `git par abort {id} --keep-branch`",
+                shell_quote(&other.display().to_string())
+            ))
+            .hint("nothing changed"),
         AbortError::CannotTell { id, .. } => r.hint(format!("`git par abort {id} --force` removes it anyway")),
         AbortError::WouldLose(loss) => {
             let (id, branch, worktree) = (&loss.id, &loss.branch, loss.worktree.display());

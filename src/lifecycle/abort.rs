@@ -63,6 +63,15 @@ pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result
         }
     }
 
+    // Checked out by hand in another worktree, the branch could not be
+    // deleted: refused before anything is removed.
+    if let (Some(_), false) = (branch_tip, keep_branch) {
+        if let Some(other) = crate::repo::checked_out_elsewhere(&ws.repo.git, &task.branch, &task.worktree) {
+            let (id, branch) = (id.to_string(), task.branch.clone());
+            return Err(AbortError::CheckedOutElsewhere { id, branch, other }.into());
+        }
+    }
+
     // Commits that removing the worktree and branch would leave unreachable:
     // the branch's (unless kept), those of a detached HEAD in the worktree,
     // and, when the branch was deleted by hand, those its worktree's HEAD log
@@ -263,6 +272,8 @@ pub enum AbortError {
     CannotTell { id: String, worktree: PathBuf, reason: String },
     /// The abort would throw work away.
     WouldLose(Box<Loss>),
+    /// Another worktree (`other`) has the task's branch checked out.
+    CheckedOutElsewhere { id: String, branch: String, other: PathBuf },
 }
 
 impl std::fmt::Display for AbortError {
@@ -277,6 +288,11 @@ impl std::fmt::Display for AbortError {
                 "the worktree of {id} is not at {} but at {} (moved with `git worktree move`?)",
                 expected.display(),
                 moved.display()
+            ),
+            AbortError::CheckedOutElsewhere { id, branch, other } => write!(
+                f,
+                "{id}'s branch {branch} is checked out (or being rebased or bisected) in {}, so it cannot be deleted",
+                other.display()
             ),
             AbortError::CannotTell { worktree, reason, .. } => {
                 write!(f, "cannot tell whether {} holds uncommitted work: {reason}", worktree.display())

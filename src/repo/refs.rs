@@ -4,6 +4,7 @@
 
 use anyhow::{Context as _, Result};
 use git2::{Oid, Repository};
+use std::path::{Path, PathBuf};
 
 use super::Repo;
 
@@ -84,7 +85,7 @@ impl Repo {
 /// while other worktrees came and went.
 pub fn delete_branch(repo: &Repository, name: &str, expected: Oid) -> Result<bool> {
     let refname = format!("refs/heads/{name}");
-    if let Some(gitdir) = checked_out_in(repo, &refname) {
+    if let Some(gitdir) = checked_out_in(repo, &refname, None) {
         anyhow::bail!(
             "the branch {name} is checked out (or being rebased or bisected) in {}",
             gitdir.display()
@@ -114,36 +115,52 @@ pub fn delete_branch(repo: &Repository, name: &str, expected: Oid) -> Result<boo
     Ok(true)
 }
 
-/// The worktree (the main one included) that has `refname` checked out, or
-/// is rebasing or bisecting it. A record that cannot be read (being added
-/// or removed right now) has nothing checked out.
-fn checked_out_in(repo: &Repository, refname: &str) -> Option<std::path::PathBuf> {
+/// The worktree other than `except` that has local branch `name` checked
+/// out (or is rebasing or bisecting it), if any: deleting the branch would
+/// be refused.
+pub fn checked_out_elsewhere(repo: &Repository, name: &str, except: &Path) -> Option<PathBuf> {
+    checked_out_in(repo, &format!("refs/heads/{name}"), Some(except))
+}
+
+/// The worktree (the main one included, `except` left out) that has
+/// `refname` checked out, or is rebasing or bisecting it. A record that
+/// cannot be read (being added or removed right now), or whose directory is
+/// gone, has nothing checked out.
+fn checked_out_in(repo: &Repository, refname: &str, except: Option<&Path>) -> Option<PathBuf> {
     let common = repo.commondir();
     let mut gitdirs = vec![common.to_path_buf()];
     if let Ok(records) = std::fs::read_dir(common.join("worktrees")) {
         gitdirs.extend(records.flatten().map(|r| r.path()));
     }
     let short = refname.strip_prefix("refs/heads/").unwrap_or(refname);
-    let gitdir = gitdirs.into_iter().find(|gitdir| {
+    let except = except.map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+    gitdirs.into_iter().find_map(|gitdir| {
         let read = |file: &str| std::fs::read_to_string(gitdir.join(file)).unwrap_or_default();
-        read("HEAD").trim().strip_prefix("ref:").map(str::trim) == Some(refname)
+        let has = read("HEAD").trim().strip_prefix("ref:").map(str::trim) == Some(refname)
             || ["rebase-merge/head-name", "rebase-apply/head-name"].iter().any(|f| read(f).trim() == refname)
-            || read("BISECT_START").trim() == short
-    })?;
-    // The worktree's own directory, which a person knows, rather than git's record of it.
-    let worktree = if gitdir == common {
+            || read("BISECT_START").trim() == short;
+        if !has {
+            return None;
+        }
+        let worktree = worktree_of_gitdir(common, &gitdir).unwrap_or(gitdir);
+        // A worktree whose directory is gone is pruned before a branch is deleted.
+        let found = std::fs::canonicalize(&worktree).ok()?;
+        (except.as_ref() != Some(&found)).then_some(worktree)
+    })
+}
+
+/// The directory of the worktree whose git directory is `gitdir` (the
+/// common one: the main worktree): what a person knows, rather than git's
+/// record of it.
+fn worktree_of_gitdir(common: &Path, gitdir: &Path) -> Option<PathBuf> {
+    if gitdir == common {
         // `repo` may be a linked worktree's: the main one is around the common directory.
-        common
-            .file_name()
-            .filter(|n| *n == ".git")
-            .and_then(|_| common.parent())
-            .map(std::path::Path::to_path_buf)
+        common.file_name().filter(|n| *n == ".git").and_then(|_| common.parent()).map(Path::to_path_buf)
     } else {
         std::fs::read_to_string(gitdir.join("gitdir"))
             .ok()
-            .and_then(|link| gitdir.join(link.trim()).parent().map(std::path::Path::to_path_buf))
-    };
-    Some(worktree.unwrap_or(gitdir))
+            .and_then(|link| gitdir.join(link.trim()).parent().map(Path::to_path_buf))
+    }
 }
 
 /// Drops the `branch.<name>.*` settings of a deleted branch (`git branch -u`

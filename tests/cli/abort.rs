@@ -303,21 +303,28 @@ fn a_branch_checked_out_in_another_worktree_is_kept_and_its_settings_go_with_a_d
     assert_eq!(repo.git(&["branch", "--list", "par/*"]), "");
     assert_eq!(repo.try_git_in(&repo.root, &["config", "--get", "branch.par/T001.description"]).code, 1);
 
-    // Checked out by hand in a second worktree, the branch is not deleted under it.
+    // Checked out by hand in a second worktree, the branch is not deleted
+    // under it, and the abort is refused before anything is removed.
     repo.par(&["start", "T001"]).success();
     let wt = repo.worktree("T001");
     let second = repo.tmp.path().join("second");
     repo.git_in(&wt, &["checkout", "-q", "--detach"]);
     repo.git(&["worktree", "add", "-q", second.to_str().unwrap(), "par/T001"]);
-    let run = repo.par(&["abort", "T001"]);
-    assert_ne!(run.code, 0, "{}", run.stderr);
+    let run = repo.par(&["abort", "T001"]).code(1);
     assert!(
-        run.stderr.contains(&format!(
-            "the branch par/T001 is checked out (or being rebased or bisected) in {}",
+        run.stderr.starts_with(&format!(
+            "error: T001's branch par/T001 is checked out (or being rebased or bisected) in {}, so it cannot be deleted\n",
             second.display()
         )),
         "{}",
         run.stderr
     );
+    assert!(run.stderr.contains("`git par abort T001 --keep-branch`"), "{}", run.stderr);
+    assert_eq!(repo.rev("par/T001"), tip);
+    assert!(wt.exists(), "the task's worktree is still there");
+    assert_eq!(state(&repo)["tasks"]["T001"]["state"], "active");
+    // Kept, the branch stays where the other worktree has it.
+    repo.par(&["abort", "T001", "--keep-branch"]).success();
+    assert!(!wt.exists());
     assert_eq!(repo.rev("par/T001"), tip);
 }
