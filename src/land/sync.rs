@@ -78,7 +78,7 @@ pub(super) fn complete(
             }
             crash_point("worktree-removed")?;
             if let Some(tip) = tested {
-                match git::delete_branch(&repo.git, &journal.branch, tip) {
+                match repo.delete_branch(&journal.branch, tip) {
                     Ok(_) => {}
                     Err(e) => warnings.push(format!(
                         "could not delete the branch {}: {e:#}; delete it with `git branch -D {}`",

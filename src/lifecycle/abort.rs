@@ -66,7 +66,7 @@ pub fn abort(ws: &Workspace, id: &str, keep_branch: bool, force: bool) -> Result
     // Checked out by hand in another worktree, the branch could not be
     // deleted: refused before anything is removed.
     if let (Some(_), false) = (branch_tip, keep_branch) {
-        if let Some(other) = crate::repo::checked_out_elsewhere(&ws.repo.git, &task.branch, &task.worktree) {
+        if let Some(other) = ws.repo.checked_out_elsewhere(&task.branch, &task.worktree)? {
             let (id, branch) = (id.to_string(), task.branch.clone());
             return Err(AbortError::CheckedOutElsewhere { id, branch, other }.into());
         }
@@ -227,7 +227,7 @@ fn abort_steps(
     crash_point("abort-worktree-removed")?;
     // Only at the tip the abort checked: never a commit made since.
     let deleted = match branch_tip {
-        Some(tip) if !keep_branch => crate::repo::delete_branch(&ws.repo.git, &task.branch, tip)?,
+        Some(tip) if !keep_branch => ws.repo.delete_branch(&task.branch, tip)?,
         _ => false,
     };
     crash_point("abort-branch-deleted")?;

@@ -175,7 +175,7 @@ fn undo_start(ws: &Workspace, entry: &ActiveTask) -> Result<Recovered> {
     }
     ws.repo.discard_worktree(&entry.worktree)?;
     if let Some(tip) = tip {
-        crate::repo::delete_branch(&ws.repo.git, &entry.branch, tip)?;
+        ws.repo.delete_branch(&entry.branch, tip)?;
     }
     drop_entry(ws, entry, None)?.check()?;
     if let Some(parent) = entry.worktree.parent() {
@@ -192,7 +192,7 @@ fn complete_abort(ws: &Workspace, entry: &ActiveTask, intent: &Intent) -> Result
     let checked = intent.branch_tip.as_deref().and_then(|t| git2::Oid::from_str(t).ok());
     // Only the commits the abort was allowed to drop.
     let delete = match tip.filter(|_| !intent.keep_branch && tip == checked) {
-        Some(tip) => crate::repo::delete_branch(&ws.repo.git, &entry.branch, tip)?,
+        Some(tip) => ws.repo.delete_branch(&entry.branch, tip)?,
         None => false,
     };
     let at = state::now();

@@ -616,7 +616,7 @@ pub(super) fn discard_created(ws: &Workspace, plans: &[Plan], base: &git2::Oid, 
             }
         }
         // Only while it is where the start made it.
-        if let Err(e) = crate::repo::delete_branch(&ws.repo.git, &plan.branch, *base) {
+        if let Err(e) = ws.repo.delete_branch(&plan.branch, *base) {
             failures.push(format!("{e:#}"));
         }
     }

@@ -30,7 +30,7 @@ pub use self::objects::{
     changes, commit, read_text, short, task_commits, touched_paths, tracks, tree_has, tree_of, with_entry_of,
     with_file, Change, CommitSummary,
 };
-pub use self::refs::{checked_out_elsewhere, compare_and_swap, delete_branch, ref_target};
+pub use self::refs::{compare_and_swap, ref_target};
 pub use self::status::{
     changed_since, operation_in_progress, operation_on_branch, uncommitted, uncommitted_files,
 };

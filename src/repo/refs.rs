@@ -14,24 +14,32 @@ use super::Repo;
 /// `git gc --auto` locks every ref it packs) is tried again for a while
 /// before that counts as moved.
 pub fn compare_and_swap(repo: &Repository, refname: &str, old: Oid, new: Oid, log: &str) -> Result<bool> {
+    match while_locked(|| repo.reference_matching(refname, new, true, old, log)) {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::Locked => {
+            // Modified: it moved; Locked for long: a writer is mid-update,
+            // or died there. Either way, not ours to move now.
+            Ok(false)
+        }
+        Err(e) => Err(e).with_context(|| format!("moving {refname} from {old} to {new}")),
+    }
+}
+
+/// Runs `op` on a ref, again while another process holds the ref locked,
+/// for up to [`REF_LOCK_WAIT`]; then what it last returned.
+fn while_locked<T>(mut op: impl FnMut() -> Result<T, git2::Error>) -> Result<T, git2::Error> {
     let started = std::time::Instant::now();
     loop {
-        match repo.reference_matching(refname, new, true, old, log) {
-            Ok(_) => return Ok(true),
+        match op() {
             Err(e) if e.code() == git2::ErrorCode::Locked && started.elapsed() < REF_LOCK_WAIT => {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
-            Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::Locked => {
-                // Modified: it moved; Locked for long: a writer is mid-update,
-                // or died there. Either way, not ours to move now.
-                return Ok(false);
-            }
-            Err(e) => return Err(e).with_context(|| format!("moving {refname} from {old} to {new}")),
+            done => return done,
         }
     }
 }
 
-/// How long [`compare_and_swap`] waits for a ref another process locked.
+/// How long a ref another process locked is waited for.
 const REF_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The commit a ref points at, if it exists.
@@ -73,93 +81,69 @@ impl Repo {
     }
 }
 
-/// Deletes local branch `name` if it still points at `expected`, the commit
-/// the caller saw there (never a commit made since). Returns whether it did:
-/// a branch that is gone or moved is left as it is; one checked out in a
-/// worktree is refused, as git refuses it.
-///
-/// Not `git2::Branch::delete`: to find the branch checked out, libgit2 reads
-/// every worktree's record and takes one it cannot read (because another
-/// process is removing it at that moment, `git worktree remove` of anything)
-/// for one that has the branch checked out, so it refused now and then
-/// while other worktrees came and went.
-pub fn delete_branch(repo: &Repository, name: &str, expected: Oid) -> Result<bool> {
-    let refname = format!("refs/heads/{name}");
-    if let Some(gitdir) = checked_out_in(repo, &refname, None) {
-        anyhow::bail!(
-            "the branch {name} is checked out (or being rebased or bisected) in {}",
-            gitdir.display()
-        );
-    }
-    let started = std::time::Instant::now();
-    loop {
-        let mut reference = match repo.find_reference(&refname) {
-            Ok(r) => r,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(false),
-            Err(e) => return Err(e).with_context(|| format!("reading branch {name}")),
-        };
-        if reference.target() != Some(expected) {
-            return Ok(false);
+impl Repo {
+    /// Deletes local branch `name` if it still points at `expected`, the
+    /// commit the caller saw there (never a commit made since). Returns
+    /// whether it did: a branch that is gone or moved is left as it is; one
+    /// checked out in a worktree is refused, as git refuses it.
+    ///
+    /// Not `git2::Branch::delete`: to find the branch checked out, libgit2
+    /// reads every worktree's record and takes one it cannot read (because
+    /// another process is removing it at that moment, `git worktree remove`
+    /// of anything) for one that has the branch checked out, so it refused
+    /// now and then while other worktrees came and went.
+    pub fn delete_branch(&self, name: &str, expected: Oid) -> Result<bool> {
+        if let Some(worktree) = self.checked_out_in(name, None)? {
+            anyhow::bail!(
+                "the branch {name} is checked out (or being rebased or bisected) in {}",
+                worktree.display()
+            );
         }
-        // Deleted only from `expected`: libgit2 compares under the ref's lock.
-        match reference.delete() {
-            Ok(()) => break,
-            Err(e) if e.code() == git2::ErrorCode::Locked && started.elapsed() < REF_LOCK_WAIT => {
-                std::thread::sleep(std::time::Duration::from_millis(5));
+        let refname = format!("refs/heads/{name}");
+        let deleted = while_locked(|| {
+            let mut reference = self.git.find_reference(&refname)?;
+            if reference.target() != Some(expected) {
+                return Ok(false);
             }
-            Err(e) if e.code() == git2::ErrorCode::Modified => return Ok(false),
-            Err(e) => return Err(e).with_context(|| format!("deleting branch {name}")),
+            // Deleted only from `expected`: libgit2 compares under the ref's lock.
+            reference.delete().map(|()| true)
+        });
+        match deleted {
+            Ok(true) => {
+                remove_branch_config(&self.git, name);
+                Ok(true)
+            }
+            Ok(false) => Ok(false),
+            Err(e) if matches!(e.code(), git2::ErrorCode::NotFound | git2::ErrorCode::Modified) => Ok(false),
+            Err(e) => Err(e).with_context(|| format!("deleting branch {name}")),
         }
     }
-    remove_branch_config(repo, name);
-    Ok(true)
-}
 
-/// The worktree other than `except` that has local branch `name` checked
-/// out (or is rebasing or bisecting it), if any: deleting the branch would
-/// be refused.
-pub fn checked_out_elsewhere(repo: &Repository, name: &str, except: &Path) -> Option<PathBuf> {
-    checked_out_in(repo, &format!("refs/heads/{name}"), Some(except))
-}
-
-/// The worktree (the main one included, `except` left out) that has
-/// `refname` checked out, or is rebasing or bisecting it. A record that
-/// cannot be read (being added or removed right now), or whose directory is
-/// gone, has nothing checked out.
-fn checked_out_in(repo: &Repository, refname: &str, except: Option<&Path>) -> Option<PathBuf> {
-    let common = repo.commondir();
-    let mut gitdirs = vec![common.to_path_buf()];
-    if let Ok(records) = std::fs::read_dir(common.join("worktrees")) {
-        gitdirs.extend(records.flatten().map(|r| r.path()));
+    /// The worktree other than `except` that has local branch `name`
+    /// checked out (or is rebasing or bisecting it), if any: deleting the
+    /// branch would be refused.
+    pub fn checked_out_elsewhere(&self, name: &str, except: &Path) -> Result<Option<PathBuf>> {
+        self.checked_out_in(name, Some(except))
     }
-    let short = refname.strip_prefix("refs/heads/").unwrap_or(refname);
-    let except = except.map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
-    gitdirs.into_iter().find_map(|gitdir| {
-        let read = |file: &str| std::fs::read_to_string(gitdir.join(file)).unwrap_or_default();
-        let has = read("HEAD").trim().strip_prefix("ref:").map(str::trim) == Some(refname)
-            || ["rebase-merge/head-name", "rebase-apply/head-name"].iter().any(|f| read(f).trim() == refname)
-            || read("BISECT_START").trim() == short;
-        if !has {
-            return None;
-        }
-        let worktree = worktree_of_gitdir(common, &gitdir).unwrap_or(gitdir);
-        // A worktree whose directory is gone is pruned before a branch is deleted.
-        let found = std::fs::canonicalize(&worktree).ok()?;
-        (except.as_ref() != Some(&found)).then_some(worktree)
-    })
-}
 
-/// The directory of the worktree whose git directory is `gitdir` (the
-/// common one: the main worktree): what a person knows, rather than git's
-/// record of it.
-fn worktree_of_gitdir(common: &Path, gitdir: &Path) -> Option<PathBuf> {
-    if gitdir == common {
-        // `repo` may be a linked worktree's: the main one is around the common directory.
-        common.file_name().filter(|n| *n == ".git").and_then(|_| common.parent()).map(Path::to_path_buf)
-    } else {
-        std::fs::read_to_string(gitdir.join("gitdir"))
-            .ok()
-            .and_then(|link| gitdir.join(link.trim()).parent().map(Path::to_path_buf))
+    /// The worktree (the main one included, `except` left out) that has
+    /// branch `name` checked out, or is rebasing or bisecting it. A worktree
+    /// whose directory is gone (it is pruned before a branch is deleted) or
+    /// whose record cannot be read right now has nothing checked out.
+    fn checked_out_in(&self, name: &str, except: Option<&Path>) -> Result<Option<PathBuf>> {
+        let refname = format!("refs/heads/{name}");
+        let except = except.map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+        let worktrees = super::worktree::worktrees_on_disk(&self.common_dir, &self.main_root)?;
+        Ok(worktrees.into_iter().find_map(|(top, gitdir)| {
+            let read = |file: &str| std::fs::read_to_string(gitdir.join(file)).unwrap_or_default();
+            let has = read("HEAD").trim().strip_prefix("ref:").map(str::trim) == Some(refname.as_str())
+                || ["rebase-merge/head-name", "rebase-apply/head-name"]
+                    .iter()
+                    .any(|f| read(f).trim() == refname)
+                || read("BISECT_START").trim() == name;
+            let excepted = except.is_some() && std::fs::canonicalize(&top).ok() == except;
+            (has && !excepted).then_some(top)
+        }))
     }
 }
 

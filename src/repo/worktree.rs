@@ -275,32 +275,42 @@ fn parse_worktree_list(text: &str, sep: char) -> Vec<WorktreeRecord> {
     records
 }
 
-/// The worktree (top directory) that has `branch` checked out, if any.
-/// Reads the HEAD files of the common directory and its `worktrees/*`.
+/// The worktree that has `branch` checked out (the main one first), if any.
 pub fn worktree_of_branch(common_dir: &Path, main_root: &Path, branch: &str) -> Result<Option<PathBuf>> {
     let wanted = format!("ref: refs/heads/{branch}");
-    let head_is = |head: &Path| fs::read_to_string(head).map(|s| s.trim() == wanted).unwrap_or(false);
-    if head_is(&common_dir.join("HEAD")) && main_root.join(".git").exists() {
-        return Ok(Some(main_root.to_path_buf()));
+    let head_is =
+        |gitdir: &Path| fs::read_to_string(gitdir.join("HEAD")).map(|s| s.trim() == wanted).unwrap_or(false);
+    Ok(worktrees_on_disk(common_dir, main_root)?
+        .into_iter()
+        .find(|(_, gitdir)| head_is(gitdir))
+        .map(|(top, _)| top))
+}
+
+/// Every worktree whose directory is there, as (its directory, its git
+/// directory): the main one first (its git directory is the common one),
+/// then the linked ones. A record whose directory is gone, or that cannot
+/// be read (another process is adding or removing it right now), is left out.
+pub fn worktrees_on_disk(common_dir: &Path, main_root: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let mut found = Vec::new();
+    if main_root.join(".git").exists() {
+        found.push((main_root.to_path_buf(), common_dir.to_path_buf()));
     }
     let dir = common_dir.join("worktrees");
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     };
     for entry in entries {
         let admin = entry.with_context(|| format!("reading {}", dir.display()))?.path();
-        if head_is(&admin.join("HEAD")) {
-            let gitdir = fs::read_to_string(admin.join("gitdir")).unwrap_or_default();
-            if let Some(top) = Path::new(gitdir.trim()).parent() {
-                if top.exists() {
-                    return Ok(Some(top.to_path_buf()));
-                }
-            }
+        let gitdir = fs::read_to_string(admin.join("gitdir")).unwrap_or_default();
+        // Relative to the record with `worktree.useRelativePaths`.
+        let link = gitdir.trim();
+        if let Some(top) = admin.join(link).parent().filter(|top| !link.is_empty() && top.exists()) {
+            found.push((top.to_path_buf(), admin));
         }
     }
-    Ok(None)
+    Ok(found)
 }
 
 /// The branch checked out in the worktree at `dir` (`None`: detached).
