@@ -628,6 +628,18 @@ impl Context {
         hits.next().is_none().then(|| one.clone())
     }
 
+    /// The one path of `plan.md`'s tree named `name` (a directory when it
+    /// ends with `/`), when the feature writes it (not marked as only read).
+    fn only_planned_written(&self, name: &str) -> Option<String> {
+        let mut planned = self
+            .plan_by_name
+            .get(name.trim_end_matches('/'))?
+            .iter()
+            .filter(|p| p.ends_with('/') == name.ends_with('/'));
+        let one = planned.next()?;
+        (planned.next().is_none() && self.plan_written.contains(one)).then(|| one.clone())
+    }
+
     /// The paths of `plan.md`'s tree the feature writes (not marked as only read), in order.
     pub fn plan_written(&self) -> &[String] {
         &self.plan_written
@@ -1075,6 +1087,26 @@ fn words(text: &str) -> impl DoubleEndedIterator<Item = &str> + '_ {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty())
 }
 
+/// Whether the words after a plain file name (`Dockerfile generation`,
+/// `Makefile template`) make it the content some code generates.
+fn generated_content(after: &str) -> bool {
+    const MADE: &[&str] = &[
+        "generation",
+        "generator",
+        "generators",
+        "rendering",
+        "renderer",
+        "template",
+        "templates",
+        "templating",
+        "content",
+        "contents",
+        "output",
+    ];
+    let after = after.trim_start_matches(['`', '*', '"', '\'']);
+    after.starts_with(char::is_whitespace) && words(after).next().is_some_and(|w| listed(MADE, w))
+}
+
 /// Files without an extension that a bare word names as written.
 const PLAIN_FILES: &[&str] = &[
     "Brewfile",
@@ -1154,7 +1186,10 @@ fn relates(word: &str, link: &str) -> bool {
         "redirects",
     ];
     const ON: &[&str] = &["based", "modeled", "modelled"];
+    // `the retry pattern from src/client.rs`: what is followed, not what changes.
+    const FROM: &[&str] = &["approach", "conventions", "example", "examples", "pattern", "patterns", "style"];
     match link.len() {
+        4 if link.eq_ignore_ascii_case("from") => listed(FROM, word),
         2 if link.eq_ignore_ascii_case("to") => listed(TO, word),
         2 if link.eq_ignore_ascii_case("on") => listed(ON, word),
         4 if link.eq_ignore_ascii_case("with") => listed(WITH, word),
@@ -1304,6 +1339,42 @@ fn placeholder(path: &str) -> bool {
         || path.split(['/', '-', '_', '.']).any(|seg| matches!(seg, "NNN" | "XXX" | "xxx" | "YYYY" | "ID"))
 }
 
+/// The rest of a path written from a placeholder for the repository's root
+/// (`{repo_root}/config/x.json`, `<repo-root>/x`, `$REPO_ROOT/x`): that
+/// placeholder is the root, as a leading `/` is.
+fn after_root_placeholder(path: &str) -> Option<&str> {
+    let (head, rest) = path.split_once('/')?;
+    let name = head
+        .strip_prefix("${")
+        .and_then(|h| h.strip_suffix('}'))
+        .or_else(|| head.strip_prefix('$'))
+        .or_else(|| head.strip_prefix('{').and_then(|h| h.strip_suffix('}')))
+        .or_else(|| head.strip_prefix('<').and_then(|h| h.strip_suffix('>')))?;
+    let name = name.to_ascii_lowercase().replace(['-', '_', ' '], "");
+    let root = matches!(
+        name.as_str(),
+        "reporoot" | "repositoryroot" | "root" | "projectroot" | "gitroot" | "workspaceroot" | "rootdir"
+    );
+    (root && !rest.is_empty()).then_some(rest)
+}
+
+/// `.axaml.cs` written after `Views/Dialog.axaml`: `Views/Dialog.axaml.cs`,
+/// the file beside it whose extension continues the one before.
+fn companion(before: &str, written: &str) -> Option<String> {
+    let suffix = written.strip_prefix('.')?;
+    if suffix.contains('/') || before.ends_with('/') {
+        return None;
+    }
+    let name = file_name(before);
+    let (stem, extension) = name.split_once('.')?;
+    let longer = suffix.strip_prefix(extension)?.strip_prefix('.')?;
+    if stem.is_empty() || longer.is_empty() || !longer.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+    {
+        return None;
+    }
+    Some(format!("{before}.{longer}"))
+}
+
 /// A Go module or package path (`github.com/org/x`), not a repository path.
 fn module_name(path: &str) -> bool {
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
@@ -1342,6 +1413,9 @@ impl<'a> Iterator for Alternatives<'a> {
 pub(super) struct Earlier {
     last: FxMap<u64, u32>,
     entries: Vec<(u32, u32, u32)>,
+    /// The same chains by the name of each file's directory (`scaffold` for `x/pkg/scaffold/a.go`).
+    last_dir: FxMap<u64, u32>,
+    dir_entries: Vec<(u32, u32, u32)>,
 }
 
 impl Earlier {
@@ -1358,7 +1432,33 @@ impl Earlier {
             let hash = Fx::default().hash_one(file_name(path));
             let before = self.last.insert(hash, at).map_or(0, |b| b + 1);
             self.entries.push((task, k, before));
+            if let (Some(dir), Ok(at)) = (parent(path), u32::try_from(self.dir_entries.len())) {
+                let hash = Fx::default().hash_one(file_name(dir));
+                let before = self.last_dir.insert(hash, at).map_or(0, |b| b + 1);
+                self.dir_entries.push((task, k, before));
+            }
         }
+    }
+
+    /// The distinct directories (ending with `/`) of files earlier tasks
+    /// write that end with `/dir` (`dir` ends with `/`).
+    fn dirs_ending_with<'t>(&self, dir: &str, done: &'t [Task]) -> Vec<&'t str> {
+        let mut out: Vec<&str> = Vec::new();
+        let name = file_name(dir);
+        let mut at = self.last_dir.get(&Fx::default().hash_one(name)).map(|&a| a as usize);
+        while let Some(&(task, k, before)) = at.and_then(|a| self.dir_entries.get(a)) {
+            let path = done.get(task as usize).and_then(|t| t.paths.get(k as usize));
+            if let Some(parent) = path.and_then(|p| parent(p)) {
+                let inside = parent.len() > dir.len()
+                    && parent.ends_with(dir)
+                    && parent.as_bytes()[parent.len() - dir.len() - 1] == b'/';
+                if inside && !out.contains(&parent) {
+                    out.push(parent);
+                }
+            }
+            at = (before as usize).checked_sub(1);
+        }
+        out
     }
 
     /// The distinct paths named `name` that tasks of `done` write.
@@ -1555,6 +1655,17 @@ pub(super) fn resolve_task(
                 text
             }
         };
+        // `conditional Dockerfile generation in scaffold.go`: the content the code makes.
+        if PLAIN_FILES.contains(&written)
+            && generated_content(f.text.get(f.at + written.len()..).unwrap_or(""))
+        {
+            reject(
+                &mut rejected,
+                written.to_string(),
+                "the content the task's code generates, not a file".to_string(),
+            );
+            continue;
+        }
         let clause = clause_before(f.text, f.at);
         // `Run gosec in CI in .github/workflows/ci.yml` adds the step to
         // that workflow file: no task runs a workflow file itself.
@@ -1615,6 +1726,13 @@ pub(super) fn resolve_task(
         } else {
             (false, false)
         };
+        // `Dialog.axaml` + `.axaml.cs`: the file beside the one before, with that longer extension.
+        if let Some(path) = resolved.last().and_then(|last| companion(&last.path, written)) {
+            if !resolved.iter().any(|r| r.path == path) {
+                resolved.push(Resolved { path, from: From::TaskDir, text: written.to_string() });
+            }
+            continue;
+        }
         let alternatives = if written.contains('{') {
             Alternatives::Many(expand_braces(written).into_iter())
         } else {
@@ -1722,6 +1840,30 @@ pub(super) fn resolve_task(
                 });
             !same_file && !context_dir
         });
+    }
+    // `Add the zip crate dependency to Cargo.toml`: the lock file the
+    // repository keeps beside the manifest changes with it.
+    if declared.is_empty() && adds_dependency(&task.description) {
+        if let Some(cx) = cx {
+            let mut beside: Vec<Resolved> = Vec::new();
+            for r in &resolved {
+                for lock in lock_files(file_name(&r.path)) {
+                    let path = match parent(&r.path) {
+                        Some(dir) => format!("{dir}{lock}"),
+                        None => lock.to_string(),
+                    };
+                    let new = !resolved.iter().chain(&beside).any(|o| o.path == path);
+                    if new && cx.is_tracked(&path) {
+                        beside.push(Resolved {
+                            path,
+                            from: From::Tree,
+                            text: format!("{lock} beside {}", r.text),
+                        });
+                    }
+                }
+            }
+            resolved.extend(beside);
+        }
     }
     // A setup step that names no file writes its ecosystem's manifest or lock
     // file (`Initialize Go module`, `Run bun install`).
@@ -1856,16 +1998,39 @@ fn setup_files(description: &str, cx: Option<&Context>) -> Vec<&'static str> {
     found.map_or(Vec::new(), |(_, files)| files.to_vec())
 }
 
+/// Whether a task adds, removes or changes its dependencies (`Add zip crate
+/// dependency`, `Install axios`, `Upgrade tokio`).
+fn adds_dependency(description: &str) -> bool {
+    let lower = description.to_ascii_lowercase();
+    ["dependenc", "crate", "install", "upgrade", "bump"].iter().any(|w| lower.contains(w))
+}
+
+/// The lock files a package manager keeps beside a manifest.
+fn lock_files(manifest: &str) -> &'static [&'static str] {
+    match manifest {
+        "Cargo.toml" => &["Cargo.lock"],
+        "package.json" => &["package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb"],
+        "pyproject.toml" => &["poetry.lock", "uv.lock", "pdm.lock"],
+        "go.mod" => &["go.sum"],
+        "Gemfile" => &["Gemfile.lock"],
+        "composer.json" => &["composer.lock"],
+        "Pipfile" => &["Pipfile.lock"],
+        _ => &[],
+    }
+}
+
 /// Resolves one written path (braces expanded) of a task.
 fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, scope: &Scope) -> Outcome {
     let cx = scope.cx;
+    let rooted = after_root_placeholder(written);
+    let written = rooted.unwrap_or(written);
     if placeholder(written) {
         return Outcome::Reject(PLACEHOLDER.to_string());
     }
     if module_name(written) {
         return Outcome::Reject("a package or module name, not a path".to_string());
     }
-    let mut from = From::Written;
+    let mut from = if rooted.is_some() { From::RootSlash } else { From::Written };
     let inside_root = relative_to_root(written, scope.root);
     // An absolute path inside the repository is as full as a path gets.
     let full = inside_root.is_some();
@@ -1889,6 +2054,10 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
         if !name.contains('/') && !has_extension(name) && !known_file(name) && unknown {
             return Outcome::Reject(ROUTE.to_string());
         }
+    }
+    // `TypeScript/Node.js`: names of products, not a path the repository has.
+    if product(&path) && !cx.is_some_and(|cx| cx.known(&path)) {
+        return Outcome::Reject("a product's name, not a path".to_string());
     }
     if file_name(&path).eq_ignore_ascii_case("tasks.md") {
         return Outcome::Reject("tasks.md is owned by git-par".to_string());
@@ -2069,6 +2238,11 @@ fn resolve_bare(
         }
     }
     if let [one] = tracked.as_slice() {
+        // The plan's tree places the file the feature writes
+        // (`phase-03/backend/requirements.txt`), though an older one elsewhere is tracked.
+        if let Some(planned) = cx.and_then(|cx| cx.only_planned_written(name)).filter(|p| p != one) {
+            return Ok((planned, From::Plan));
+        }
         return Ok((one.clone(), From::Tree));
     }
     // Tracked in several places and none of them named: no guess. A name
@@ -2168,7 +2342,16 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
             }
         }
     }
-    if cx.top.contains(first) || TOP_DIRS.contains(&first) {
+    if cx.top.contains(first) {
+        return (path.to_string(), From::Written);
+    }
+    // `pkg/scaffold/doc.go` where earlier tasks write `implementations/go/pkg/scaffold/`.
+    if let (Some((earlier, done)), Some(dir)) = (scope.earlier, parent(path)) {
+        if let [one] = earlier.dirs_ending_with(dir, done).as_slice() {
+            return (format!("{one}{}", file_name(path)), From::Heading);
+        }
+    }
+    if TOP_DIRS.contains(&first) {
         return (path.to_string(), From::Written);
     }
     if let Some(dir) = next_dir {
@@ -2222,6 +2405,14 @@ fn odd_segment(b: &[u8]) -> bool {
     false
 }
 
+/// The directory of a file path, with its `/` (`a/b/` for `a/b/c.go`); none at the root.
+fn parent(path: &str) -> Option<&str> {
+    if path.ends_with('/') {
+        return None;
+    }
+    path.rfind('/').map(|at| &path[..=at])
+}
+
 fn file_name(path: &str) -> &str {
     let trimmed = path.trim_end_matches('/');
     match trimmed.as_bytes().iter().rposition(|&b| b == b'/') {
@@ -2255,6 +2446,8 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
             out.push(Candidate::Path(path));
         } else if span.starts_with('/') && is_route(span) {
             out.push(Candidate::Unsure(span, ROUTE));
+        } else if span.contains('<') && span.contains('>') && after_root_placeholder(span).is_some() {
+            out.push(Candidate::Path(span));
         } else if span.contains('<') && span.contains('>') && span.contains(['/', '.']) {
             out.push(Candidate::Unsure(span, PLACEHOLDER));
         } else if span.contains('/') && plausible(span) && !span.contains("://") {
@@ -2656,6 +2849,12 @@ fn has_extension(name: &str) -> bool {
         && ext.len() <= 12
         && ext.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         && ext.iter().any(u8::is_ascii_lowercase)
+}
+
+/// Whether the last name of `path` is a product's (`TypeScript/Node.js`).
+pub(super) fn product(path: &str) -> bool {
+    let name = file_name(path);
+    NOT_FILES.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
 /// Whether `text` has any whitespace (ASCII first: the usual case needs no decoding).

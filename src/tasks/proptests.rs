@@ -69,6 +69,8 @@ fn resolver_context() -> std::sync::Arc<tasks::paths::Context> {
         "src/UserService.cs",
         "web/UserService.ts",
         "src/services/order_service.py",
+        "Cargo.toml",
+        "Cargo.lock",
         "backend/requirements.txt",
         "requirements.txt",
         "specs/001-x/contracts/api.yaml",
@@ -423,6 +425,19 @@ mod tests {
             ".editorconfig",
             "`src/models/`",
             "IUserStore<T>",
+            "`{repo_root}/src/x.py`",
+            "<repo-root>/README.md",
+            "`web/Dialog.axaml`",
+            "+",
+            "`.axaml.cs`",
+            "pattern",
+            "Dockerfile",
+            "generation",
+            "TypeScript/Node.js",
+            "Cargo.toml",
+            "crate",
+            "dependency",
+            "util/json.go",
         ]);
         (
             pick(&[

@@ -529,3 +529,68 @@ fn a_task_that_names_code_writes_the_file_of_that_name() {
     let lint = repo.par(&["lint"]).code(1);
     assert!(lint.stdout.contains("BookShelf") || lint.stderr.contains("BookShelf"), "{lint:?}");
 }
+
+/// Where a path goes when the plan says it another way (issue 11, sixth
+/// round of real plans): a placeholder for the root, an extension written
+/// after its file, the plan's tree over an older tracked namesake, the
+/// directory earlier tasks write, an identifier in another case, the lock
+/// file beside a manifest; and what is no path (a pattern followed, the
+/// content code generates, a product's name).
+#[test]
+fn paths_written_another_way_are_placed_where_the_plan_means() {
+    let dir = fixtures().join("tasks/placed");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("fixture");
+    let repo = TestRepo::with_files(&[
+        ("specs/004-harbour/tasks.md", &read("tasks.md")),
+        ("specs/004-harbour/plan.md", &read("plan.md")),
+        ("app2/README.md", "x\n"),
+        ("legacy/backend/requirements.txt", "x\n"),
+        ("Cargo.toml", "[package]\n"),
+        ("Cargo.lock", "# lock\n"),
+        ("server/report_service.py", "x\n"),
+        ("src/http.rs", "x\n"),
+        ("src/fetch.rs", "x\n"),
+    ]);
+    let json = repo.par(&["--json", "list"]).success().json();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases = [
+        // A placeholder for the repository's root is the root.
+        ("T001", s(&["config/settings.json@root-slash"])),
+        ("T002", s(&["config/README.md@root-slash"])),
+        // The plan's tree places the file, not the only tracked one elsewhere.
+        ("T003", s(&["app2/backend/requirements.txt@plan"])),
+        // A dependency changes the tracked lock file beside the manifest; a description does not.
+        ("T004", s(&["Cargo.toml@written", "Cargo.lock@tree"])),
+        ("T005", s(&["Cargo.toml@written"])),
+        // `X.axaml` + `.axaml.cs`: both files.
+        ("T010", s(&["ui/Views/AboutDialog.axaml@written", "ui/Views/AboutDialog.axaml.cs@task-dir"])),
+        // A path relative to the directory an earlier task writes.
+        ("T012", s(&["tools/go/pkg/scanner/doc.go@heading"])),
+        // `ReportService` names report_service.py.
+        ("T013", s(&["server/report_service.py@heading"])),
+        // The pattern followed, the content generated, a product: no lock.
+        ("T014", s(&["src/fetch.rs@written"])),
+        ("T015", s(&["src/scaffold.go@written"])),
+        ("T016", s(&[])),
+    ];
+    let mut failures = Vec::new();
+    for (id, want) in cases {
+        let (got, rejected) = outcome(&json, id);
+        if got != want {
+            failures.push(format!("{id}:\n  got      {got:?}\n  expected {want:?}\n  rejected {rejected:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let reasons = |id: &str| outcome(&json, id).1;
+    assert!(reasons("T014").iter().any(|r| r.starts_with("src/http.rs: only read")), "{:?}", reasons("T014"));
+    assert!(
+        reasons("T015").iter().any(|r| r.starts_with("Dockerfile: the content")),
+        "{:?}",
+        reasons("T015")
+    );
+    assert!(
+        reasons("T016").iter().any(|r| r.starts_with("TypeScript/Node.js: a product")),
+        "{:?}",
+        reasons("T016")
+    );
+}

@@ -28,8 +28,9 @@
 //! says nothing about where it writes gets no guess beyond these.
 
 use super::{
-    clause_before, declarations, listed, normalize, placeholder, read_only, scan_found, test_path, words,
-    writes_tests, Candidate, Context, Found, From, FxMap, Resolved, CHECK_WORDS, SPEC_DOCS, WRITE_VERBS,
+    clause_before, declarations, listed, normalize, placeholder, product, read_only, scan_found, test_path,
+    words, writes_tests, Candidate, Context, Found, From, FxMap, Resolved, CHECK_WORDS, SPEC_DOCS,
+    WRITE_VERBS,
 };
 use crate::tasks::{RejectedPath, Task};
 
@@ -322,6 +323,12 @@ struct Stems<'a> {
     plan: FxMap<String, Vec<String>>,
 }
 
+/// How a stem is looked up: `ChatService` names `chat_service.py` and
+/// `chat-service.ts` as well as `ChatService.cs`.
+fn key(stem: &str) -> String {
+    stem.chars().filter(|c| !matches!(c, '_' | '-')).flat_map(char::to_lowercase).collect()
+}
+
 fn stem(path: &str) -> Option<&str> {
     if path.ends_with('/') {
         return None;
@@ -335,7 +342,7 @@ impl<'a> Stems<'a> {
         let mut plan: FxMap<String, Vec<String>> = FxMap::default();
         for path in &cx.planned {
             if let Some(s) = stem(path) {
-                plan.entry(s.to_string()).or_default().push(path.clone());
+                plan.entry(key(s)).or_default().push(path.clone());
             }
         }
         Stems { cx, tracked: None, plan }
@@ -344,7 +351,7 @@ impl<'a> Stems<'a> {
     fn add_task(&mut self, paths: &[String]) {
         for path in paths {
             if let Some(s) = stem(path) {
-                let entry = self.plan.entry(s.to_string()).or_default();
+                let entry = self.plan.entry(key(s)).or_default();
                 if !entry.contains(path) {
                     entry.push(path.clone());
                 }
@@ -358,13 +365,14 @@ impl<'a> Stems<'a> {
             let mut map: FxMap<String, Vec<String>> = FxMap::default();
             for path in &cx.tracked {
                 if let Some(s) = stem(path) {
-                    map.entry(s.to_string()).or_default().push(path.clone());
+                    map.entry(key(s)).or_default().push(path.clone());
                 }
             }
             map
         });
+        let word = key(word);
         let mut out: Vec<&String> =
-            tracked.get(word).into_iter().chain(self.plan.get(word)).flatten().collect();
+            tracked.get(&word).into_iter().chain(self.plan.get(&word)).flatten().collect();
         out.sort();
         out.dedup();
         out
@@ -599,7 +607,7 @@ fn term(line: &str) -> Option<Term> {
             Candidate::Unsure(..) => None,
         })
         .map(|p| p.trim_start_matches('/'))
-        .filter(|p| !placeholder(p) && !p.contains(['*', '?', '[']))
+        .filter(|p| !placeholder(p) && !product(p) && !p.contains(['*', '?', '[']))
         .filter_map(|p| normalize(p).ok().map(|n| n.into_owned()))
         .collect();
     if words.is_empty() || paths.is_empty() {
