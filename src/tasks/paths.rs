@@ -80,7 +80,7 @@ pub fn only_checks(task: &Task) -> bool {
 }
 
 /// File extensions that make a single name (no `/`) a path.
-const EXTENSIONS: &[&str] = &[
+pub(super) const EXTENSIONS: &[&str] = &[
     "py",
     "pyi",
     "ipynb",
@@ -822,6 +822,21 @@ fn tree_block(lines: &[&str], cx: &Context) -> Vec<PlanEntry> {
             }
         }
     }
+    // `ContosoDashboard/` drawn at the top, which the repository keeps only
+    // as `ai/x/ContosoDashboard/`: the plan draws its project from there.
+    let moved: Vec<(String, String)> = roots
+        .iter()
+        .filter(|r| r.path.ends_with('/') && !cx.is_tracked(&r.path))
+        .filter_map(|r| match cx.dirs_by_name().get(r.path.trim_end_matches('/'))?.as_slice() {
+            [one] => Some((r.path.clone(), one.clone())),
+            _ => None,
+        })
+        .collect();
+    for (root, tracked) in moved {
+        for entry in paths.iter_mut().filter(|e| e.path.starts_with(root.as_str())) {
+            entry.path = format!("{tracked}{}", &entry.path[root.len()..]);
+        }
+    }
     paths
 }
 
@@ -1109,13 +1124,18 @@ fn generated_content(after: &str) -> bool {
 
 /// Files without an extension that a bare word names as written.
 const PLAIN_FILES: &[&str] = &[
+    "AUTHORS",
     "Brewfile",
+    "CHANGELOG",
+    "CODEOWNERS",
     "Containerfile",
     "Dockerfile",
     "Gemfile",
     "Jenkinsfile",
     "Justfile",
+    "LICENSE",
     "Makefile",
+    "NOTICE",
     "Procfile",
     "Rakefile",
     "Vagrantfile",
@@ -1503,6 +1523,9 @@ struct Scope<'a> {
     /// which a task may continue but need not: a root file (`README.md`)
     /// is not placed there.
     lent: bool,
+    /// The directory the plan says its paths are relative to (`All paths
+    /// relative to ContosoDashboard/`), when it is one the repository tracks.
+    base: Option<&'a str>,
     /// The task's description, for the rules that read its words only
     /// when a candidate needs them (`at the repository root` for a bare
     /// name, `endpoints` for a `/name/`).
@@ -1521,6 +1544,7 @@ pub fn resolve_tasks(
     let cx = options.context.as_deref();
     let mut section_dirs: Vec<Option<Vec<Cow<str>>>> = vec![None; sections.len()];
     let mut earlier = Earlier::default();
+    let base = cx.and_then(|cx| base_dir(sections, section_of, cx));
     for i in 0..tasks.len() {
         let section = section_of.get(i).copied().unwrap_or(usize::MAX);
         let (done, rest) = tasks.split_at_mut(i);
@@ -1555,12 +1579,54 @@ pub fn resolve_tasks(
         }
         let heading_dirs: &[Cow<str>] = if own.is_empty() { single.as_slice() } else { own };
         let lent = own.is_empty() && single.is_some();
-        resolve_task(task, heading_dirs, lent, cx, root.as_deref(), Some((&earlier, &*done)));
+        resolve_task(
+            task,
+            heading_dirs,
+            lent,
+            cx,
+            root.as_deref(),
+            base.as_deref(),
+            Some((&earlier, &*done)),
+        );
         earlier.add(i, &task.paths);
     }
     if let Some(cx) = cx {
         inherit::carry(tasks, sections, section_of, cx);
     }
+}
+
+/// The directory a section without tasks says the plan's paths are
+/// relative to (`All paths relative to `d:\\code\\repo\\app\\``, `relative
+/// to app/`): the longest tail of it the repository tracks as a directory.
+fn base_dir(sections: &[String], section_of: &[usize], cx: &Context) -> Option<String> {
+    let mut has_tasks = vec![false; sections.len()];
+    for &s in section_of {
+        if let Some(slot) = has_tasks.get_mut(s) {
+            *slot = true;
+        }
+    }
+    for (s, text) in sections.iter().enumerate() {
+        if has_tasks.get(s).copied().unwrap_or(true) || !has_bytes(text.as_bytes(), b"relative to") {
+            continue;
+        }
+        for (at, phrase) in text.match_indices("relative to") {
+            let rest = text[at + phrase.len()..].trim_start();
+            let written = match rest.strip_prefix('`') {
+                Some(quoted) => quoted.split('`').next().unwrap_or(""),
+                None => rest.split_whitespace().next().unwrap_or(""),
+            };
+            let written = written.trim_end_matches(['.', ',', ';', ':', ')']).replace('\\', "/");
+            let segments: Vec<&str> =
+                written.split('/').filter(|seg| !seg.is_empty() && !seg.ends_with(':')).collect();
+            for i in 0..segments.len() {
+                let dir = format!("{}/", segments[i..].join("/"));
+                if cx.is_tracked(&dir) && locks::normalize(&dir).is_ok_and(|n| n == dir) {
+                    return Some(dir);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Fills one task's `paths`, `resolved` and `rejected_paths`.
@@ -1570,6 +1636,7 @@ pub(super) fn resolve_task(
     lent: bool,
     cx: Option<&Context>,
     root: Option<&str>,
+    base: Option<&str>,
     earlier: Option<(&Earlier, &[Task])>,
 ) {
     let declared = declarations(task);
@@ -1606,6 +1673,7 @@ pub(super) fn resolve_task(
         earlier,
         declared: !declared.is_empty(),
         lent,
+        base,
         description: &task.description,
     };
     // A documentation task writes the documentation, not what it documents.
@@ -2192,6 +2260,13 @@ fn resolve_bare(
         return Ok((name.to_string(), From::Written));
     }
     let cx = scope.cx;
+    // The plan's base has it.
+    if let (Some(base), Some(cx)) = (scope.base, cx) {
+        let joined = join(base, name);
+        if cx.known(&joined) || cx.is_dir(&joined) {
+            return Ok((joined, From::Heading));
+        }
+    }
     // Tool settings (`.editorconfig`, `.prettierrc`) sit at the root unless a directory is named.
     let root_file = ROOT_FILES.contains(&name.to_ascii_lowercase().as_str())
         || name.eq_ignore_ascii_case(".editorconfig")
@@ -2259,14 +2334,18 @@ fn resolve_bare(
             return Ok((one.to_string(), From::Heading));
         }
         // Several made by earlier tasks: none of them, nor a guess beside them.
-        if let ([one], false, true) = (scope.heading_dirs, root_file, made.is_empty()) {
-            return Ok((join(one, name), From::Heading));
-        }
         let planned: Vec<&String> =
             cx.and_then(|cx| cx.plan_by_name.get(name.trim_end_matches('/'))).map_or(Vec::new(), |list| {
                 list.iter().filter(|p| p.ends_with('/') == name.ends_with('/')).collect()
             });
-        if let [one] = planned.as_slice() {
+        // The directory the task before lends is weaker than the plan's one file of that name.
+        let lent_over_plan = scope.lent && planned.len() == 1 && !root_file;
+        if let ([one], false, true, false) = (scope.heading_dirs, root_file, made.is_empty(), lent_over_plan)
+        {
+            return Ok((join(one, name), From::Heading));
+        }
+        // A root file (`Cargo.toml`) the plan draws only in a subproject stays at the root.
+        if let ([one], false) = (planned.as_slice(), root_file) {
             return Ok(((*one).clone(), From::Plan));
         }
         if root_file {
@@ -2283,6 +2362,10 @@ fn resolve_bare(
     candidates.sort();
     candidates.dedup();
     if candidates.is_empty() {
+        // A new file goes where the plan's paths are relative to.
+        if let Some(base) = scope.base.filter(|_| !root_file) {
+            return Ok((join(base, name), From::Heading));
+        }
         return Ok((name.to_string(), From::Written));
     }
     candidates.truncate(5);
@@ -2322,10 +2405,16 @@ fn project_word(description: &str, name: &str, cx: &Context) -> Option<String> {
 /// names that has it; else the only tracked or planned path ending so.
 fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (String, From) {
     let Some(cx) = scope.cx else { return (path.to_string(), From::Written) };
+    let first = path.split('/').next().unwrap_or("");
+    // Relative to the plan's base, unless the repository has its first directory at the root.
+    if let Some(base) = scope.base {
+        if !cx.is_tracked(&path[..(first.len() + 1).min(path.len())]) {
+            return (join(base, path), From::Heading);
+        }
+    }
     if cx.known(path) || cx.is_dir(path) {
         return (path.to_string(), From::Written);
     }
-    let first = path.split('/').next().unwrap_or("");
     for (dirs, from) in [(scope.task_dirs, From::TaskDir), (scope.heading_dirs, From::Heading)] {
         for dir in dirs {
             // Already inside it. (A directory that ends where the path
@@ -2351,12 +2440,11 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
             return (format!("{one}{}", file_name(path)), From::Heading);
         }
     }
-    if TOP_DIRS.contains(&first) {
-        return (path.to_string(), From::Written);
-    }
     if let Some(dir) = next_dir {
         return (join(dir, path), From::TaskDir);
     }
+    // `services/storage.py` is the plan's `todo_console/services/storage.py`,
+    // though `services/` could be a new top-level directory.
     if let Some(one) = cx.only_ending_with(path, false) {
         return (one, From::Tree);
     }
@@ -2616,8 +2704,11 @@ fn scan_word<'a>(word: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<
     // well-known file names (`Makefile`), written capitalised as files are.
     if !word.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.')) {
         let initial = word.trim_start_matches(['(', '*', '"', '\'']).bytes().next();
-        if word.len() >= 7
-            && matches!(initial, Some(b'B' | b'C' | b'D' | b'G' | b'J' | b'M' | b'P' | b'R' | b'V'))
+        if word.len() >= 6
+            && matches!(
+                initial,
+                Some(b'A' | b'B' | b'C' | b'D' | b'G' | b'J' | b'L' | b'M' | b'N' | b'P' | b'R' | b'V')
+            )
         {
             let name = trim_word(word);
             if PLAIN_FILES.contains(&name) {

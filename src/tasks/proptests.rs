@@ -438,6 +438,13 @@ mod tests {
             "crate",
             "dependency",
             "util/json.go",
+            "relative to",
+            "`C:\\src\\r\\src\\`",
+            "Store.OnSave",
+            "models",
+            "directory",
+            "LICENSE",
+            "services/user.py",
         ]);
         (
             pick(&[
@@ -447,6 +454,7 @@ mod tests {
                 "## Phase 2\n- [ ] T004 ",
                 "### Orders\n- [ ] T005 Create `src/order_page.py`\n- [ ] T006 ",
                 "- [ ] T007 Create `web/OrderPage.tsx`\n- [ ] T008 Create the IUserStore interface in `src/models/`\n- [ ] T009 ",
+                "# Tasks\n\nAll paths relative to `/home/me/repo/src/`\n\n## Phase 1\n- [ ] T010 ",
             ]),
             prop::collection::vec(word, 0..10),
         )

@@ -572,6 +572,8 @@ fn paths_written_another_way_are_placed_where_the_plan_means() {
         ("T014", s(&["src/fetch.rs@written"])),
         ("T015", s(&["src/scaffold.go@written"])),
         ("T016", s(&[])),
+        // `services/` could be a new top-level directory, but the plan has the file under app2/.
+        ("T017", s(&["app2/services/storage.py@plan"])),
     ];
     let mut failures = Vec::new();
     for (id, want) in cases {
@@ -593,4 +595,42 @@ fn paths_written_another_way_are_placed_where_the_plan_means() {
         "{:?}",
         reasons("T016")
     );
+}
+
+/// A plan whose paths are relative to a project inside the repository
+/// (issue 11, seventh round of real plans): the directory the plan names,
+/// found by the tail the repository tracks; the plan's tree drawn from that
+/// project; a type's member naming the type; a directory named in words; a
+/// root file the plan draws only in a subproject; `LICENSE` as a word.
+#[test]
+fn paths_relative_to_the_project_the_plan_names_are_placed_inside_it() {
+    let dir = fixtures().join("tasks/based");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("fixture");
+    let repo = TestRepo::with_files(&[
+        ("specs/005-documents/tasks.md", &read("tasks.md")),
+        ("specs/005-documents/plan.md", &read("plan.md")),
+        ("tools/Harbour/appsettings.json", "{}\n"),
+        ("tools/Harbour/Program.cs", "x\n"),
+        ("tools/Harbour/Data/HarbourDbContext.cs", "x\n"),
+        ("tools/Other/appsettings.json", "{}\n"),
+    ]);
+    let json = repo.par(&["--json", "list"]).success().json();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases = [
+        ("T001", s(&["tools/Harbour/appsettings.json@heading"])),
+        ("T002", s(&["tools/Harbour/Services/IStore.cs@heading"])),
+        ("T003", s(&["tools/Harbour/Pages/Documents.razor@plan"])),
+        ("T004", s(&["tools/Harbour/Data/HarbourDbContext.cs@heading"])),
+        ("T005", s(&["tools/Harbour/Widgets/@plan"])),
+        ("T006", s(&["LICENSE@written"])),
+        ("T007", s(&["Cargo.toml@written"])),
+    ];
+    let mut failures = Vec::new();
+    for (id, want) in cases {
+        let (got, rejected) = outcome(&json, id);
+        if got != want {
+            failures.push(format!("{id}:\n  got      {got:?}\n  expected {want:?}\n  rejected {rejected:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

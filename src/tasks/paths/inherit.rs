@@ -29,8 +29,8 @@
 
 use super::{
     clause_before, declarations, listed, normalize, placeholder, product, read_only, scan_found, test_path,
-    words, writes_tests, Candidate, Context, Found, From, FxMap, Resolved, CHECK_WORDS, SPEC_DOCS,
-    WRITE_VERBS,
+    words, writes_tests, Candidate, Context, Found, From, FxMap, Resolved, CHECK_WORDS, EXTENSIONS,
+    SPEC_DOCS, WRITE_VERBS,
 };
 use crate::tasks::{RejectedPath, Task};
 
@@ -200,6 +200,14 @@ pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize
                 }
             })
             .or_else(|| {
+                let dir = directory_named(&task.description, cx)?;
+                Some((
+                    dir.clone(),
+                    From::Plan,
+                    format!("the {} directory", dir.trim_end_matches('/').rsplit('/').next().unwrap_or(&dir)),
+                ))
+            })
+            .or_else(|| {
                 // The one file its section's tasks wrote so far (`### Chat endpoint`).
                 // A `[P]` task runs beside the others of its group: not in their file.
                 let section = section.as_ref().filter(|_| !task.parallel)?;
@@ -250,6 +258,38 @@ pub(super) fn carry(tasks: &mut [Task], sections: &[String], section_of: &[usize
     }
 }
 
+/// `Create models directory and module structure`: the one directory of
+/// that name the repository tracks or the plan draws, for a task that makes
+/// or fills it.
+fn directory_named(description: &str, cx: &Context) -> Option<String> {
+    let all: Vec<&str> = words(description).collect();
+    if !all.first().is_some_and(|w| listed(MAKES, w) || listed(&["set", "setup", "organize", "organise"], w))
+    {
+        return None;
+    }
+    let mut found: Option<String> = None;
+    for pair in all.windows(2) {
+        if !listed(&["directory", "directories", "folder", "dir", "package"], pair[1]) {
+            continue;
+        }
+        let name = pair[0];
+        if name.len() < 3 || listed(&["the", "a", "new", "project", "root", "source", "its", "each"], name) {
+            continue;
+        }
+        let mut dirs: Vec<String> = cx.dirs_by_name().get(name).cloned().unwrap_or_default();
+        if let Some(planned) = cx.plan_by_name.get(name) {
+            dirs.extend(planned.iter().filter(|p| p.ends_with('/')).cloned());
+        }
+        dirs.sort();
+        dirs.dedup();
+        match dirs.as_slice() {
+            [one] if found.as_ref().map_or(true, |f| f == one) => found = Some(one.clone()),
+            _ => return None,
+        }
+    }
+    found
+}
+
 /// First words of a task that makes a new thing it names next (`Create UserService ...`).
 const MAKES: &[&str] = &["add", "build", "create", "define", "implement", "scaffold", "write"];
 
@@ -294,7 +334,18 @@ fn identifiers(text: &str) -> Vec<(&str, usize)> {
         } else if let Some(from) = start.take() {
             // Part of a path or file name (`src/x_y.py`, `x.y`): the path rules have it.
             let touches = |b: Option<&u8>| matches!(b, Some(b'/' | b'.' | b'-' | b'\\'));
+            // `ApplicationDbContext.OnModelCreating` is a member of the type, not a file name.
+            let member = text.as_bytes().get(at) == Some(&b'.') && {
+                let after = &text[at + 1..];
+                let next =
+                    after.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or("");
+                // A method or property (`OnModelCreating`), not a field (`emotion_dimensions`) written into.
+                next.len() > 1
+                    && next.starts_with(|c: char| c.is_ascii_uppercase())
+                    && !EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(next))
+            };
             let glued = touches(text.as_bytes().get(at))
+                && !member
                 && text.as_bytes().get(at + 1).is_some_and(u8::is_ascii_alphanumeric)
                 || from > 0 && touches(text.as_bytes().get(from - 1));
             let word = &text[from..at];
