@@ -1433,9 +1433,8 @@ impl<'a> Iterator for Alternatives<'a> {
 pub(super) struct Earlier {
     last: FxMap<u64, u32>,
     entries: Vec<(u32, u32, u32)>,
-    /// The same chains by the name of each file's directory (`scaffold` for `x/pkg/scaffold/a.go`).
-    last_dir: FxMap<u64, u32>,
-    dir_entries: Vec<(u32, u32, u32)>,
+    /// The distinct directories of the files, by their last name (`scaffold` → `x/pkg/scaffold/`).
+    dirs: FxMap<String, Vec<String>>,
 }
 
 impl Earlier {
@@ -1452,33 +1451,30 @@ impl Earlier {
             let hash = Fx::default().hash_one(file_name(path));
             let before = self.last.insert(hash, at).map_or(0, |b| b + 1);
             self.entries.push((task, k, before));
-            if let (Some(dir), Ok(at)) = (parent(path), u32::try_from(self.dir_entries.len())) {
-                let hash = Fx::default().hash_one(file_name(dir));
-                let before = self.last_dir.insert(hash, at).map_or(0, |b| b + 1);
-                self.dir_entries.push((task, k, before));
+            if let Some(dir) = parent(path) {
+                // Distinct directories only: a plan's tasks mostly write into a few.
+                match self.dirs.get_mut(file_name(dir)) {
+                    Some(known) if known.iter().any(|d| d == dir) => {}
+                    Some(known) => known.push(dir.to_string()),
+                    None => {
+                        self.dirs.insert(file_name(dir).to_string(), vec![dir.to_string()]);
+                    }
+                }
             }
         }
     }
 
     /// The distinct directories (ending with `/`) of files earlier tasks
     /// write that end with `/dir` (`dir` ends with `/`).
-    fn dirs_ending_with<'t>(&self, dir: &str, done: &'t [Task]) -> Vec<&'t str> {
-        let mut out: Vec<&str> = Vec::new();
-        let name = file_name(dir);
-        let mut at = self.last_dir.get(&Fx::default().hash_one(name)).map(|&a| a as usize);
-        while let Some(&(task, k, before)) = at.and_then(|a| self.dir_entries.get(a)) {
-            let path = done.get(task as usize).and_then(|t| t.paths.get(k as usize));
-            if let Some(parent) = path.and_then(|p| parent(p)) {
-                let inside = parent.len() > dir.len()
-                    && parent.ends_with(dir)
-                    && parent.as_bytes()[parent.len() - dir.len() - 1] == b'/';
-                if inside && !out.contains(&parent) {
-                    out.push(parent);
-                }
-            }
-            at = (before as usize).checked_sub(1);
-        }
-        out
+    fn dirs_ending_with(&self, dir: &str) -> Vec<&str> {
+        let Some(known) = self.dirs.get(file_name(dir)) else { return Vec::new() };
+        known
+            .iter()
+            .filter(|d| {
+                d.len() > dir.len() && d.ends_with(dir) && d.as_bytes()[d.len() - dir.len() - 1] == b'/'
+            })
+            .map(String::as_str)
+            .collect()
     }
 
     /// The distinct paths named `name` that tasks of `done` write.
@@ -2435,8 +2431,8 @@ fn resolve_relative(path: &str, next_dir: Option<&str>, scope: &Scope) -> (Strin
         return (path.to_string(), From::Written);
     }
     // `pkg/scaffold/doc.go` where earlier tasks write `implementations/go/pkg/scaffold/`.
-    if let (Some((earlier, done)), Some(dir)) = (scope.earlier, parent(path)) {
-        if let [one] = earlier.dirs_ending_with(dir, done).as_slice() {
+    if let (Some((earlier, _)), Some(dir)) = (scope.earlier, parent(path)) {
+        if let [one] = earlier.dirs_ending_with(dir).as_slice() {
             return (format!("{one}{}", file_name(path)), From::Heading);
         }
     }
