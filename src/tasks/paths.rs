@@ -921,6 +921,15 @@ const READ_WORDS: &[&str] = &[
 
 /// First words of a task that only checks or studies things: what it names
 /// is read (up to a write verb: `Verify X and fix Y`).
+/// The same verbs in Chinese (`验证` verify, `检查` check, `确认` confirm,
+/// `运行` run), which open a word with no space after them.
+const WIDE_CHECK_WORDS: &[&str] = &["验证", "检查", "确认", "运行", "审查"];
+
+/// Whether a task's first word makes it a check (`Verify ...`, `验证...`).
+pub(super) fn check_word(first: &str) -> bool {
+    listed(CHECK_WORDS, first) || WIDE_CHECK_WORDS.iter().any(|w| first.starts_with(w))
+}
+
 pub(super) const CHECK_WORDS: &[&str] = &[
     "check",
     "confirm",
@@ -996,6 +1005,60 @@ const WRITE_LINKS: &[&str] = &["into", "then", "to"];
 /// Labels of detail lines that declare a task's paths explicitly.
 const DECLARATIONS: &[&str] =
     &["files", "file", "files owned", "file impact", "file(s)", "files touched", "files changed", "paths"];
+
+/// Labels of a detail line that names what the task reads (`**Reference**:
+/// .github/instructions/x.md`, `Contract: contracts/api.yaml`).
+const REFERENCE_LABELS: &[&str] = &[
+    "reference",
+    "references",
+    "ref",
+    "refs",
+    "see",
+    "see also",
+    "source",
+    "sources",
+    "input",
+    "inputs",
+    "spec",
+    "specification",
+    "contract",
+    "contracts",
+    "pattern",
+    "patterns",
+    "example",
+    "examples",
+    "guide",
+    "guidelines",
+    "standards",
+    "based on",
+    "follow",
+    "follows",
+    "research",
+];
+
+/// Labels of a detail line that records what happened once the task was
+/// done (`**Completed**: 2025-10-26 - Created ...`): written after the
+/// work, it is no instruction, and a task started from the plan has none.
+const RECORD_LABELS: &[&str] =
+    &["completed", "done", "finished", "status", "outcome", "result", "results", "progress"];
+
+/// The label of a detail line (`**Reference**: x.md` → `Reference`), if it has one.
+fn detail_label(detail: &str) -> Option<&str> {
+    let plain = detail.trim_start_matches(['*', '_', ' ', '-']);
+    let colon = plain.find(':')?;
+    let label = plain[..colon].trim_end_matches(['*', '_', ' ']);
+    (label.len() <= 16).then_some(label)
+}
+
+/// Whether a detail line is labelled as what the task reads (`**Reference**: x.md`).
+fn reference_line(detail: &str) -> bool {
+    detail_label(detail).is_some_and(|label| listed(REFERENCE_LABELS, label))
+}
+
+/// Whether a detail line records the work done (`**Completed**: ...`).
+pub(super) fn record_line(detail: &str) -> bool {
+    detail_label(detail).is_some_and(|label| listed(RECORD_LABELS, label))
+}
 
 /// A path candidate with where it was found.
 struct Found<'a> {
@@ -1152,11 +1215,35 @@ fn listed(list: &[&str], word: &str) -> bool {
 /// comes before it (there `in X` says where to look, not where to write).
 fn read_only(text: &str, at: usize, clause: &str) -> bool {
     let before = text.get(..at.min(text.len())).unwrap_or("");
-    let check = words(text).next().is_some_and(|first| listed(CHECK_WORDS, first));
+    let check = words(text).next().is_some_and(check_word);
     let mut backwards = words(clause).rev().peekable();
     while let Some(word) = backwards.next() {
         // `align with X`, `navigating to X`, `based on X`: X is what the written thing follows.
-        if backwards.peek().is_some_and(|earlier| relates(earlier, word)) {
+        // `Remove the routes from api/x.py` takes them out of it: that file is written.
+        let takes = || {
+            word.eq_ignore_ascii_case("from")
+                && words(clause).any(|w| {
+                    listed(
+                        &[
+                            "move",
+                            "moving",
+                            "extract",
+                            "extracting",
+                            "remove",
+                            "removing",
+                            "delete",
+                            "deleting",
+                            "drop",
+                            "strip",
+                            "split",
+                            "migrate",
+                            "migrating",
+                        ],
+                        w,
+                    )
+                })
+        };
+        if backwards.peek().is_some_and(|earlier| relates(earlier, word)) && !takes() {
             return true;
         }
         if listed(WRITE_VERBS, word) && !check {
@@ -1206,10 +1293,12 @@ fn relates(word: &str, link: &str) -> bool {
         "redirects",
     ];
     const ON: &[&str] = &["based", "modeled", "modelled"];
+    // `include the auth router from api/auth.py`: what is imported, not what changes.
+    const IMPORTED: &[&str] = &["router", "routers", "routes"];
     // `the retry pattern from src/client.rs`: what is followed, not what changes.
     const FROM: &[&str] = &["approach", "conventions", "example", "examples", "pattern", "patterns", "style"];
     match link.len() {
-        4 if link.eq_ignore_ascii_case("from") => listed(FROM, word),
+        4 if link.eq_ignore_ascii_case("from") => listed(FROM, word) || listed(IMPORTED, word),
         2 if link.eq_ignore_ascii_case("to") => listed(TO, word),
         2 if link.eq_ignore_ascii_case("on") => listed(ON, word),
         4 if link.eq_ignore_ascii_case("with") => listed(WITH, word),
@@ -1522,6 +1611,9 @@ struct Scope<'a> {
     /// The directory the plan says its paths are relative to (`All paths
     /// relative to ContosoDashboard/`), when it is one the repository tracks.
     base: Option<&'a str>,
+    /// The bare names the plan's "Path Conventions" place in `base`
+    /// (`README: README.md` under `Chapter directory: book/ch11/`).
+    base_names: &'a [String],
     /// The task's description, for the rules that read its words only
     /// when a candidate needs them (`at the repository root` for a bare
     /// name, `endpoints` for a `/name/`).
@@ -1540,7 +1632,13 @@ pub fn resolve_tasks(
     let cx = options.context.as_deref();
     let mut section_dirs: Vec<Option<Vec<Cow<str>>>> = vec![None; sections.len()];
     let mut earlier = Earlier::default();
-    let base = cx.and_then(|cx| base_dir(sections, section_of, cx));
+    let (base, base_names) = match cx.and_then(|cx| base_dir(sections, section_of, cx)) {
+        Some(base) => (Some(base), Vec::new()),
+        None => match cx.and_then(|cx| conventions_dir(sections, section_of, cx)) {
+            Some((dir, names)) => (Some(dir), names),
+            None => (None, Vec::new()),
+        },
+    };
     for i in 0..tasks.len() {
         let section = section_of.get(i).copied().unwrap_or(usize::MAX);
         let (done, rest) = tasks.split_at_mut(i);
@@ -1582,6 +1680,7 @@ pub fn resolve_tasks(
             cx,
             root.as_deref(),
             base.as_deref(),
+            &base_names,
             Some((&earlier, &*done)),
         );
         earlier.add(i, &task.paths);
@@ -1625,6 +1724,51 @@ fn base_dir(sections: &[String], section_of: &[usize], cx: &Context) -> Option<S
     None
 }
 
+/// The one directory a "Path Conventions" section without tasks names
+/// below the top level, when it also names bare files (`Chapter directory:
+/// book/ch11/`, `README: README.md`): the plan's files of those names are
+/// in it. The directory and those names.
+fn conventions_dir(sections: &[String], section_of: &[usize], cx: &Context) -> Option<(String, Vec<String>)> {
+    let mut has_tasks = vec![false; sections.len()];
+    for &s in section_of {
+        if let Some(slot) = has_tasks.get_mut(s) {
+            *slot = true;
+        }
+    }
+    for (s, text) in sections.iter().enumerate() {
+        if has_tasks.get(s).copied().unwrap_or(true) {
+            continue;
+        }
+        // A section's text starts with its heading's title.
+        let heading = text.lines().next().unwrap_or("");
+        if !heading.to_ascii_lowercase().contains("path convention") {
+            continue;
+        }
+        let mut found = Vec::new();
+        scan_found(text, &mut found);
+        let mut dirs: Vec<&str> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        for f in &found {
+            let Candidate::Path(p) = f.candidate else { continue };
+            let p = p.trim_start_matches('/');
+            if p.ends_with('/') {
+                if !dirs.contains(&p) {
+                    dirs.push(p);
+                }
+            } else if !p.contains('/') && has_extension(p) && !placeholder(p) {
+                names.push(p.to_string());
+            }
+        }
+        if let ([dir], false) = (dirs.as_slice(), names.is_empty()) {
+            let deep = dir.trim_end_matches('/').contains('/');
+            if deep && (cx.is_tracked(dir) || cx.is_dir(dir)) && normalize(dir).is_ok_and(|n| n == *dir) {
+                return Some((dir.to_string(), names));
+            }
+        }
+    }
+    None
+}
+
 /// Fills one task's `paths`, `resolved` and `rejected_paths`.
 pub(super) fn resolve_task(
     task: &mut Task,
@@ -1633,6 +1777,7 @@ pub(super) fn resolve_task(
     cx: Option<&Context>,
     root: Option<&str>,
     base: Option<&str>,
+    base_names: &[String],
     earlier: Option<(&Earlier, &[Task])>,
 ) {
     let declared = declarations(task);
@@ -1640,7 +1785,7 @@ pub(super) fn resolve_task(
     if declared.is_empty() {
         scan_found(&task.description, &mut found);
         for detail in &task.details {
-            if !detail.starts_with("par:") {
+            if !detail.starts_with("par:") && !record_line(detail) {
                 scan_found(detail, &mut found);
             }
         }
@@ -1670,6 +1815,7 @@ pub(super) fn resolve_task(
         declared: !declared.is_empty(),
         lent,
         base,
+        base_names,
         description: &task.description,
     };
     // A documentation task writes the documentation, not what it documents.
@@ -1734,7 +1880,8 @@ pub(super) fn resolve_task(
         // `Run gosec in CI in .github/workflows/ci.yml` adds the step to
         // that workflow file: no task runs a workflow file itself.
         let ci_step = !written.ends_with('/') && ci_config(written) && f.text.contains("in CI");
-        let read = declared.is_empty() && !ci_step && read_only(f.text, f.at, clause);
+        let reference = !std::ptr::eq(f.text, task.description.as_str()) && reference_line(f.text);
+        let read = declared.is_empty() && !ci_step && (reference || read_only(f.text, f.at, clause));
         // A list after a negation is negated too (`must not touch a.sql, b.sql`).
         let negative = declared.is_empty() && {
             let listed_after = last_negated.and_then(|(text, end, was)| {
@@ -1812,11 +1959,7 @@ pub(super) fn resolve_task(
                             && path.starts_with("specs/")
                             && words(clause).next_back().is_some_and(|w| w.eq_ignore_ascii_case("from"))) =>
                 {
-                    reject(
-                        &mut rejected,
-                        expanded.into_owned(),
-                        "only read or called by the task, not written".to_string(),
-                    )
+                    reject(&mut rejected, expanded.into_owned(), READ.to_string())
                 }
                 Outcome::Lock(path, _)
                     if documents
@@ -1843,6 +1986,20 @@ pub(super) fn resolve_task(
             }
         }
     }
+    // `**Reference**: docs/x.md`, then `follow x.md`: the bare name is the file the task reads.
+    resolved.retain(|r| {
+        let read_elsewhere = declared.is_empty()
+            && !r.text.contains('/')
+            && rejected.iter().any(|o| {
+                o.reason == READ
+                    && (o.path == r.text
+                        || o.path.strip_suffix(r.text.as_str()).is_some_and(|dir| dir.ends_with('/')))
+            });
+        if read_elsewhere {
+            reject(&mut rejected, r.text.clone(), READ.to_string());
+        }
+        !read_elsewhere
+    });
     // A task that writes tests writes its test files; the code under test it names is read.
     if declared.is_empty()
         && resolved.len() > 1
@@ -1943,6 +2100,8 @@ pub(super) fn resolve_task(
 }
 
 const UNDER_TEST: &str = "the code under test, which a test task reads";
+
+const READ: &str = "only read or called by the task, not written";
 
 /// Whether a task's opening words are about writing tests (`Write unit
 /// tests in ...`, `Add an integration test for ...`, `Contract test POST
@@ -2059,7 +2218,20 @@ fn setup_files(description: &str, cx: Option<&Context>) -> Vec<&'static str> {
             found = Some((command, files));
         }
     }
-    found.map_or(Vec::new(), |(_, files)| files.to_vec())
+    // `npm install java-parser` adds the package to package.json too.
+    let adds_package = |command: &str| {
+        let after = text.find(command).map_or("", |at| &text[at + command.len()..]);
+        after.starts_with(' ')
+            && after.split_whitespace().next().is_some_and(|w| {
+                let w = w.trim_matches(['`', '"', '\'']);
+                w.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '@')
+            })
+    };
+    match found {
+        Some(("npm install", _)) if adds_package("npm install") => vec!["package.json", "package-lock.json"],
+        Some(("npm i ", _)) if adds_package("npm i") => vec!["package.json", "package-lock.json"],
+        found => found.map_or(Vec::new(), |(_, files)| files.to_vec()),
+    }
 }
 
 /// Whether a task adds, removes or changes its dependencies (`Add zip crate
@@ -2083,6 +2255,23 @@ fn lock_files(manifest: &str) -> &'static [&'static str] {
     }
 }
 
+/// Calls in code shaped like file names (`console.log`).
+const CODE_CALLS: &[&str] =
+    &["console.log", "console.error", "console.warn", "console.info", "console.debug"];
+
+/// Whether `text` is a setting and its value (`workspaceContains:**/pom.xml`,
+/// `onLanguage:java`): a name of letters before a colon, which no path the
+/// plan writes starts with (`C:\x` has one letter, a URL `//` after it).
+fn setting_value(text: &str) -> bool {
+    let Some((name, value)) = text.split_once(':') else { return false };
+    name.len() > 1
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && !value.is_empty()
+        && !value.starts_with("//")
+        && !value.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Resolves one written path (braces expanded) of a task.
 fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, scope: &Scope) -> Outcome {
     let cx = scope.cx;
@@ -2093,6 +2282,12 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
     }
     if module_name(written) {
         return Outcome::Reject("a package or module name, not a path".to_string());
+    }
+    if setting_value(written) {
+        return Outcome::Reject("a setting's value (`name:value`), not a path".to_string());
+    }
+    if CODE_CALLS.contains(&written) {
+        return Outcome::Reject("a call in code, not a path".to_string());
     }
     let mut from = if rooted.is_some() { From::RootSlash } else { From::Written };
     let inside_root = relative_to_root(written, scope.root);
@@ -2251,6 +2446,11 @@ fn resolve_bare(
 ) -> Result<(String, From), String> {
     if let Some(dir) = next_dir {
         return Ok((join(dir, name), From::TaskDir));
+    }
+    if let Some(base) = scope.base.filter(|_| scope.base_names.iter().any(|n| n == name)) {
+        if scope.task_dirs.is_empty() {
+            return Ok((join(base, name), From::Plan));
+        }
     }
     if scope.task_dirs.is_empty() && at_root(scope.description) {
         return Ok((name.to_string(), From::Written));
@@ -2667,10 +2867,58 @@ fn scan_bare<'a>(text: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<
                     }
                 }
             }
-            scan_word(word, previous, out);
+            if word.is_ascii() {
+                scan_word(word, previous, out);
+            } else {
+                for piece in wide_pieces(word) {
+                    scan_word(piece, previous, out);
+                }
+            }
         }
         break;
     }
+}
+
+/// Whether `c` is a CJK character: a space-free script, where a path runs
+/// into the words around it (`在package.json中添加`).
+fn wide(c: char) -> bool {
+    matches!(c as u32, 0x3000..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xFF00..=0xFF65)
+}
+
+/// Full-width punctuation (`（`, `，`, `：`), which ends a path as a space does.
+fn wide_punctuation(c: char) -> bool {
+    matches!(c as u32, 0x3000..=0x303F | 0xFF00..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65)
+}
+
+/// The pieces of a word written in a space-free script: split at full-width
+/// punctuation and where CJK characters meet ASCII letters or digits
+/// (`在package.json中添加` → `在`, `package.json`, `中添加`; `说明.md` stays whole).
+fn wide_pieces(word: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut last: Option<char> = None;
+    for (at, c) in word.char_indices() {
+        if wide_punctuation(c) {
+            if at > start {
+                out.push(&word[start..at]);
+            }
+            start = at + c.len_utf8();
+            last = None;
+            continue;
+        }
+        let meets = last.is_some_and(|p| {
+            (wide(p) && c.is_ascii_alphanumeric()) || (p.is_ascii_alphanumeric() && wide(c))
+        });
+        if meets && at > start {
+            out.push(&word[start..at]);
+            start = at;
+        }
+        last = Some(c);
+    }
+    if start < word.len() {
+        out.push(&word[start..]);
+    }
+    out
 }
 
 /// The quote that closes the one at `open`: the same quote at the end of a

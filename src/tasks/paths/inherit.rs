@@ -28,9 +28,9 @@
 //! says nothing about where it writes gets no guess beyond these.
 
 use super::{
-    clause_before, declarations, listed, normalize, placeholder, product, read_only, scan_found, test_path,
-    words, writes_tests, Candidate, Context, Found, From, FxMap, Resolved, CHECK_WORDS, EXTENSIONS,
-    SPEC_DOCS, WRITE_VERBS,
+    check_word, clause_before, declarations, listed, normalize, placeholder, product, read_only, scan_found,
+    test_path, words, writes_tests, Candidate, Context, Found, From, FxMap, Resolved, EXTENSIONS, SPEC_DOCS,
+    WRITE_VERBS,
 };
 use crate::tasks::{RejectedPath, Task};
 
@@ -324,8 +324,9 @@ fn identifier(word: &str) -> bool {
     hump || joined
 }
 
-/// The identifiers of `text` with their byte offsets (`ITableStorageRepository<T>` → ITableStorageRepository).
-fn identifiers(text: &str) -> Vec<(&str, usize)> {
+/// The identifiers of `text` with their byte offsets (`ITableStorageRepository<T>` → ITableStorageRepository),
+/// and whether each is the type of a member named with it (`Service_Queue.QueueAsync`).
+fn identifiers(text: &str) -> Vec<(&str, usize, bool)> {
     let mut out = Vec::new();
     let mut start = None;
     for (at, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
@@ -339,9 +340,14 @@ fn identifiers(text: &str) -> Vec<(&str, usize)> {
                 let after = &text[at + 1..];
                 let next =
                     after.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or("");
-                // A method or property (`OnModelCreating`), not a field (`emotion_dimensions`) written into.
+                // A method or property (`OnModelCreating`, `btnSubmit_Click`), not a
+                // field (`emotion_dimensions`) written into.
+                let hump = next
+                    .as_bytes()
+                    .windows(2)
+                    .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
                 next.len() > 1
-                    && next.starts_with(|c: char| c.is_ascii_uppercase())
+                    && (next.starts_with(|c: char| c.is_ascii_uppercase()) || hump)
                     && !EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(next))
             };
             let glued = touches(text.as_bytes().get(at))
@@ -350,7 +356,7 @@ fn identifiers(text: &str) -> Vec<(&str, usize)> {
                 || from > 0 && touches(text.as_bytes().get(from - 1));
             let word = &text[from..at];
             if !glued && identifier(word) {
-                out.push((word, from));
+                out.push((word, from, member));
             }
         }
     }
@@ -435,14 +441,20 @@ impl<'a> Stems<'a> {
     /// (up to five); none when it names files of several identifiers.
     fn named_in(&mut self, description: &str, tests: bool) -> Option<Named> {
         let mut found: Option<(String, String)> = None;
-        for (word, at) in identifiers(description) {
+        for (word, at, member) in identifiers(description) {
             let clause = clause_before(description, at);
-            if read_only(description, at, clause) || !words(clause).rev().take(3).any(|w| listed(INTO, w)) {
+            // `Implement Queue.QueueReportAsync method`: the member is made in its type's file.
+            let made = member && words(clause).rev().take(2).any(|w| listed(MAKES, w));
+            let into = made || words(clause).rev().take(3).any(|w| listed(INTO, w));
+            if read_only(description, at, clause) || !into {
                 continue;
             }
             // A test task means the test file of that name, any other task the code.
-            let files: Vec<&String> =
+            let mut files: Vec<&String> =
                 self.files(word).into_iter().filter(|p| test_path(p) == tests).collect();
+            if let Some(main) = main_file(&files) {
+                files = vec![main];
+            }
             match files.as_slice() {
                 [] => {}
                 [one] => match &found {
@@ -460,6 +472,31 @@ impl<'a> Stems<'a> {
         }
         found.map(|(path, word)| Named::File(path, word))
     }
+}
+
+/// Of files named alike in one directory, the one the others go with:
+/// `Form.cs` of `Form.cs` and `Form.Designer.cs` (the designer's generated
+/// half), when every other is `<stem>.<word>.<its extension>`.
+fn main_file<'f>(files: &[&'f String]) -> Option<&'f String> {
+    let [_, _, ..] = files else { return None };
+    let mut plain = files.iter().filter(|p| {
+        let name = p.rsplit('/').next().unwrap_or(p);
+        name.matches('.').count() == 1
+    });
+    let main = *plain.next()?;
+    if plain.next().is_some() {
+        return None;
+    }
+    let (base, ext) = main.rsplit_once('.')?;
+    let others_go_with_it = files.iter().filter(|p| **p != main).all(|p| {
+        p.strip_prefix(base)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .and_then(|rest| rest.strip_suffix(ext))
+            .is_some_and(|word| {
+                word.len() > 1 && word.ends_with('.') && !word[..word.len() - 1].contains(['.', '/'])
+            })
+    });
+    others_go_with_it.then_some(main)
 }
 
 /// `Create the ITableStorageRepository<T> interface in src/Core/Interfaces/`:
@@ -576,7 +613,7 @@ fn named_file(description: &str, named: &[(String, Vec<String>)]) -> Option<Stri
 /// (`Verify`, `Test`), or names a check (`link checking`) and no write verb.
 pub(crate) fn is_check(task: &Task) -> bool {
     let mut all = words(&task.description);
-    if all.next().is_some_and(|first| listed(CHECK_WORDS, first) || listed(&["test", "tests"], first)) {
+    if all.next().is_some_and(|first| check_word(first) || listed(&["test", "tests"], first)) {
         return true;
     }
     let mut check = false;
