@@ -264,11 +264,12 @@ impl<'a> IdIndex<'a> {
     }
 }
 
-/// `I1-T041a` → (`I1-T`, 41).
+/// `I1-T041a` → (`I1-T`, 41), `TASK-003` → (`TASK-`, 3).
 fn number_key(id: &str) -> Option<(&str, u64)> {
-    let t = id.rfind('T')?;
-    let digits = id[t + 1..].bytes().take_while(u8::is_ascii_digit).count();
-    Some((&id[..=t], id[t + 1..t + 1 + digits].parse().ok()?))
+    let numbered = id.strip_suffix(|c: char| c.is_ascii_alphabetic()).unwrap_or(id);
+    let digits = numbered.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let at = numbered.len() - digits;
+    Some((&id[..at], numbered[at..].parse().ok()?))
 }
 
 /// A dependency keyword or an arrow.
@@ -1107,6 +1108,27 @@ T006:
             ["T003 does not wait for T002 as file order implies: explicit dependencies make T002 wait for T003 \
               (T002 → T003 → T002); T003 waits for what T002 waits for instead"]
         );
+    }
+
+    #[test]
+    fn spelled_out_ids_take_ranges_and_arrows() {
+        let text = "\
+- [ ] TASK-001 a
+- [ ] TASK-002 [P] b
+- [ ] TASK-003 [P] c
+- [ ] TASK-004 d
+
+## Dependencies
+
+TASK-002–TASK-003 -> TASK-004
+";
+        let expected = "\
+TASK-001: 
+TASK-002: TASK-001
+TASK-003: TASK-001
+TASK-004: TASK-002,TASK-003
+";
+        assert_eq!(deps_of(text, &Options::default()), expected);
     }
 
     #[test]

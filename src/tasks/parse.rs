@@ -27,10 +27,13 @@ pub fn is_story_label(label: &str) -> bool {
     core.len() > 2 && core.starts_with("US") && core[2..].chars().all(|c| c.is_ascii_digit())
 }
 
-/// Length of a task ID at the start of `s` (`T001`, `T041a`, `I1-T001`), if any.
+/// Length of a task ID at the start of `s` (`T001`, `T041a`, `I1-T001`,
+/// `TASK-001`), if any.
 pub fn id_len(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let mut start = 0;
+    // `TASK-001`: the word spelled out, then its number.
+    let mut spelled = false;
     // Prefix segments like `I1-`: a capital, then letters or digits, then `-`;
     // never a task number itself, so `T004-T007` stays a range.
     loop {
@@ -42,6 +45,11 @@ pub fn id_len(s: &str) -> Option<usize> {
             && segment[1].is_ascii_digit();
         if seg >= 1 && !task_number && b.get(start + seg) == Some(&b'-') && b[start].is_ascii_uppercase() {
             let next = start + seg + 1;
+            if segment == b"TASK" && b.get(next).is_some_and(u8::is_ascii_digit) {
+                spelled = true;
+                start = next - 1;
+                break;
+            }
             if b.get(next) == Some(&b'T') && b.get(next + 1).is_some_and(u8::is_ascii_digit) {
                 start = next;
                 break;
@@ -54,7 +62,7 @@ pub fn id_len(s: &str) -> Option<usize> {
         }
         break;
     }
-    if b.get(start) != Some(&b'T') {
+    if b.get(start) != Some(&b'T') && !spelled {
         return None;
     }
     let digits = b[start + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
@@ -667,6 +675,11 @@ T011 L17-17 todo phase=0 deps=T010 paths=src/bold.py
             ("**T001:** x", Some("T001")),
             ("[T001] x", Some("T001")),
             ("I1-T001 x", Some("I1-T001")),
+            ("TASK-001 x", Some("TASK-001")),
+            ("**TASK-012**: x", Some("TASK-012")),
+            ("TASK-x", None),
+            ("TASK x", None),
+            ("TASKS-001 x", None),
             ("AB-C1-T001 x", Some("AB-C1-T001")),
             ("T041a x", Some("T041a")),
             ("T001x2 x", None),

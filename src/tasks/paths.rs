@@ -1611,9 +1611,9 @@ struct Scope<'a> {
     /// The directory the plan says its paths are relative to (`All paths
     /// relative to ContosoDashboard/`), when it is one the repository tracks.
     base: Option<&'a str>,
-    /// The bare names the plan's "Path Conventions" place in `base`
-    /// (`README: README.md` under `Chapter directory: book/ch11/`).
-    base_names: &'a [String],
+    /// The directory a plan's "Path Conventions" name and the bare names
+    /// they place in it (`Chapter directory: book/ch11/`, `README: README.md`).
+    conventions: Option<&'a (String, Vec<String>)>,
     /// The task's description, for the rules that read its words only
     /// when a candidate needs them (`at the repository root` for a bare
     /// name, `endpoints` for a `/name/`).
@@ -1632,13 +1632,8 @@ pub fn resolve_tasks(
     let cx = options.context.as_deref();
     let mut section_dirs: Vec<Option<Vec<Cow<str>>>> = vec![None; sections.len()];
     let mut earlier = Earlier::default();
-    let (base, base_names) = match cx.and_then(|cx| base_dir(sections, section_of, cx)) {
-        Some(base) => (Some(base), Vec::new()),
-        None => match cx.and_then(|cx| conventions_dir(sections, section_of, cx)) {
-            Some((dir, names)) => (Some(dir), names),
-            None => (None, Vec::new()),
-        },
-    };
+    let base = cx.and_then(|cx| base_dir(sections, section_of, cx));
+    let conventions = cx.and_then(|cx| conventions_dir(sections, section_of, cx));
     for i in 0..tasks.len() {
         let section = section_of.get(i).copied().unwrap_or(usize::MAX);
         let (done, rest) = tasks.split_at_mut(i);
@@ -1679,8 +1674,7 @@ pub fn resolve_tasks(
             lent,
             cx,
             root.as_deref(),
-            base.as_deref(),
-            &base_names,
+            PlanDirs { base: base.as_deref(), conventions: conventions.as_ref() },
             Some((&earlier, &*done)),
         );
         earlier.add(i, &task.paths);
@@ -1769,6 +1763,15 @@ fn conventions_dir(sections: &[String], section_of: &[usize], cx: &Context) -> O
     None
 }
 
+/// Where the plan's prose says its paths go: the directory they are
+/// relative to, and the one its "Path Conventions" name with the bare
+/// names placed in it.
+#[derive(Clone, Copy)]
+pub(super) struct PlanDirs<'a> {
+    base: Option<&'a str>,
+    conventions: Option<&'a (String, Vec<String>)>,
+}
+
 /// Fills one task's `paths`, `resolved` and `rejected_paths`.
 pub(super) fn resolve_task(
     task: &mut Task,
@@ -1776,8 +1779,7 @@ pub(super) fn resolve_task(
     lent: bool,
     cx: Option<&Context>,
     root: Option<&str>,
-    base: Option<&str>,
-    base_names: &[String],
+    plan_dirs: PlanDirs,
     earlier: Option<(&Earlier, &[Task])>,
 ) {
     let declared = declarations(task);
@@ -1814,8 +1816,8 @@ pub(super) fn resolve_task(
         earlier,
         declared: !declared.is_empty(),
         lent,
-        base,
-        base_names,
+        base: plan_dirs.base,
+        conventions: plan_dirs.conventions,
         description: &task.description,
     };
     // A documentation task writes the documentation, not what it documents.
@@ -2447,9 +2449,9 @@ fn resolve_bare(
     if let Some(dir) = next_dir {
         return Ok((join(dir, name), From::TaskDir));
     }
-    if let Some(base) = scope.base.filter(|_| scope.base_names.iter().any(|n| n == name)) {
+    if let Some((dir, _)) = scope.conventions.filter(|(_, names)| names.iter().any(|n| n == name)) {
         if scope.task_dirs.is_empty() {
-            return Ok((join(base, name), From::Plan));
+            return Ok((join(dir, name), From::Plan));
         }
     }
     if scope.task_dirs.is_empty() && at_root(scope.description) {

@@ -445,6 +445,16 @@ mod tests {
             "directory",
             "LICENSE",
             "services/user.py",
+            "Store.btnSave_Click",
+            "Implement",
+            "在src/a.ts中添加",
+            "验证tsconfig.json",
+            "使用console.log记录",
+            "（见",
+            "workspaceContains:**/pom.xml",
+            "`npm install left-pad`",
+            "router",
+            "TASK-011",
         ]);
         (
             pick(&[
@@ -455,6 +465,10 @@ mod tests {
                 "### Orders\n- [ ] T005 Create `src/order_page.py`\n- [ ] T006 ",
                 "- [ ] T007 Create `web/OrderPage.tsx`\n- [ ] T008 Create the IUserStore interface in `src/models/`\n- [ ] T009 ",
                 "# Tasks\n\nAll paths relative to `/home/me/repo/src/`\n\n## Phase 1\n- [ ] T010 ",
+                "## Path Conventions\n\n- Chapter: `docs/ch1/`\n- Index: `README.md`\n\n## Phase 1\n- [ ] T011 ",
+                "- [ ] T012 Do it\n  - **Reference**: src/models/ ",
+                "- [ ] T013 Do it\n  - **Completed**: 2025-01-01 - ",
+                "- [ ] TASK-014 ",
             ]),
             prop::collection::vec(word, 0..10),
         )

@@ -634,3 +634,67 @@ fn paths_relative_to_the_project_the_plan_names_are_placed_inside_it() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn detail_notes_members_settings_and_spelled_ids_are_read_as_the_plan_means() {
+    let dir = fixtures().join("tasks/noted");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("fixture");
+    let repo = TestRepo::with_files(&[
+        ("specs/008-reports/tasks.md", &read("tasks.md")),
+        ("README.md", "# project\n"),
+        ("docs/guide/index.md", "x\n"),
+        ("docs/standards/csharp.md", "x\n"),
+        ("Forms/ReportForm.cs", "x\n"),
+        ("Forms/ReportForm.Designer.cs", "x\n"),
+        ("Data/Exports/.keep", ""),
+        ("package.json", "{}\n"),
+        ("package-lock.json", "{}\n"),
+        ("tsconfig.json", "{}\n"),
+        ("src/index.ts", "x\n"),
+        ("api/auth.py", "x\n"),
+        ("api/main.py", "x\n"),
+        ("CHANGELOG.md", "x\n"),
+    ]);
+    let json = repo.par(&["--json", "list"]).success().json();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases = [
+        // The Path Conventions section places the overview in the guide directory.
+        ("T001", s(&["docs/guide/README.md@plan"])),
+        ("T002", s(&["Services/ReportQueue.cs@written"])),
+        // A member names its type's file; the completion note is no instruction.
+        ("T003", s(&["Services/ReportQueue.cs@heading"])),
+        // `ReportForm.cs`, not its designer half.
+        ("T004", s(&["Forms/ReportForm.cs@heading"])),
+        ("T005", s(&["Forms/ReportForm.cs@heading"])),
+        // The file the review follows is read, by its full path and its bare name.
+        ("T006", s(&[])),
+        ("T007", s(&["package.json@written"])),
+        ("T008", s(&["package.json@written", "package-lock.json@written"])),
+        ("T009", s(&[])),
+        ("T010", s(&["src/index.ts@written"])),
+        ("T011", s(&["api/main.py@written"])),
+        ("TASK-012", s(&["CHANGELOG.md@written"])),
+    ];
+    let mut failures = Vec::new();
+    for (id, want) in cases {
+        let (got, rejected) = outcome(&json, id);
+        if got != want {
+            failures.push(format!("{id}:\n  got      {got:?}\n  expected {want:?}\n  rejected {rejected:?}"));
+        }
+    }
+    let rejected = |id: &str| outcome(&json, id).1.join("\n");
+    assert!(rejected("T002").contains("docs/standards/csharp.md: only read"), "{}", rejected("T002"));
+    assert!(rejected("T006").contains("csharp.md: only read"), "{}", rejected("T006"));
+    assert!(
+        rejected("T007").contains("workspaceContains:**/pom.xml: a setting's value"),
+        "{}",
+        rejected("T007")
+    );
+    assert!(rejected("T010").contains("console.log: a call in code"), "{}", rejected("T010"));
+    assert!(rejected("T011").contains("api/auth.py: only read"), "{}", rejected("T011"));
+    let deps = json["tasks"].as_array().unwrap().iter().find(|t| t["id"] == "TASK-013").expect("TASK-013")
+        ["deps"]
+        .clone();
+    assert_eq!(deps, serde_json::json!(["TASK-012"]));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
