@@ -843,9 +843,23 @@ fn tree_block(lines: &[&str], cx: &Context) -> Vec<PlanEntry> {
 /// Whether a path with a leading `/` is an HTTP route rather than a file:
 /// `/.well-known/...`, a `{param}` or `:param` segment, or under `/api/`.
 fn is_route(path: &str) -> bool {
-    path.starts_with("/.well-known")
-        || path.starts_with("/api/")
-        || path.split('/').any(|seg| seg.starts_with(':') || (seg.starts_with('{') && !seg.contains(',')))
+    !route_file(path)
+        && (path.starts_with("/.well-known")
+            || path.starts_with("/api/")
+            || path
+                .split('/')
+                .any(|seg| seg.starts_with(':') || (seg.starts_with('{') && !seg.contains(','))))
+}
+
+/// Whether a route-shaped path ends in a source file (`/api/users/[id]/route.ts`,
+/// `POST /api/invite/route.ts`): the file that serves the route, which a task writes.
+fn route_file(path: &str) -> bool {
+    let name = file_name(path);
+    name.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && ["ts", "tsx", "js", "jsx", "mjs", "cjs", "py", "go", "rs", "rb", "php", "java", "kt", "cs"]
+                .contains(&ext)
+    })
 }
 
 const ROUTE: &str = "an HTTP route, not a path";
@@ -2064,6 +2078,41 @@ pub(super) fn resolve_task(
             !same_file && !context_dir
         });
     }
+    // `Install TanStack Query in frontend/ via npm`: the package goes into
+    // the manifest of that project and its lock file, not anywhere in it.
+    if let (true, Some(cx), Some(manager)) = (declared.is_empty(), cx, installer(&task.description)) {
+        let mut into: Vec<usize> = Vec::new();
+        for (k, r) in resolved.iter_mut().enumerate().filter(|(_, r)| r.path.ends_with('/')) {
+            let manifest = manager.manifest;
+            let path = format!("{}{manifest}", r.path);
+            if cx.known(&path) || !cx.is_tracked(&r.path) {
+                r.text = format!("{manifest} in {}", r.text);
+                r.path = path;
+                into.push(k);
+            }
+        }
+        let mut beside: Vec<Resolved> = Vec::new();
+        for r in into.iter().map(|&k| &resolved[k]) {
+            let dir = parent(&r.path).unwrap_or("");
+            let known: Vec<&str> = lock_files(manager.manifest)
+                .iter()
+                .copied()
+                .filter(|l| cx.known(&format!("{dir}{l}")))
+                .collect();
+            let locks = if known.is_empty() { manager.locks } else { &known[..] };
+            for lock in locks {
+                let path = format!("{dir}{lock}");
+                if !resolved.iter().chain(&beside).any(|o| o.path == path) {
+                    beside.push(Resolved {
+                        path,
+                        from: From::Tree,
+                        text: format!("{lock} beside {}", r.text),
+                    });
+                }
+            }
+        }
+        resolved.extend(beside);
+    }
     // `Add the zip crate dependency to Cargo.toml`: the lock file the
     // repository keeps beside the manifest changes with it.
     if declared.is_empty() && adds_dependency(&task.description) {
@@ -2243,6 +2292,38 @@ fn adds_dependency(description: &str) -> bool {
     ["dependenc", "crate", "install", "upgrade", "bump"].iter().any(|w| lower.contains(w))
 }
 
+/// A package manager a task installs with: the manifest it adds to and the
+/// lock file it writes when the repository keeps none yet.
+struct Installer {
+    manifest: &'static str,
+    locks: &'static [&'static str],
+}
+
+/// `Install X via npm`, `Install dev dependencies with uv`: a task that
+/// opens with `Install` (or `Add`) and names its package manager.
+fn installer(description: &str) -> Option<Installer> {
+    let first = words(description).next()?;
+    if !listed(&["install", "add"], first) {
+        return None;
+    }
+    // The manager's name as a word of its own (`via npm`, `` `uv add` ``), not `Cargo.toml`.
+    let mut names =
+        description.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()));
+    let (manifest, locks): (&'static str, &'static [&'static str]) = names.find_map(|w| {
+        Some(match w.to_ascii_lowercase().as_str() {
+            "npm" => ("package.json", &["package-lock.json"][..]),
+            "pnpm" => ("package.json", &["pnpm-lock.yaml"][..]),
+            "yarn" => ("package.json", &["yarn.lock"][..]),
+            "bun" => ("package.json", &["bun.lock"][..]),
+            "uv" => ("pyproject.toml", &["uv.lock"][..]),
+            "poetry" => ("pyproject.toml", &["poetry.lock"][..]),
+            "cargo" => ("Cargo.toml", &["Cargo.lock"][..]),
+            _ => return None,
+        })
+    })?;
+    Some(Installer { manifest, locks })
+}
+
 /// The lock files a package manager keeps beside a manifest.
 fn lock_files(manifest: &str) -> &'static [&'static str] {
     match manifest {
@@ -2254,6 +2335,20 @@ fn lock_files(manifest: &str) -> &'static [&'static str] {
         "composer.json" => &["composer.lock"],
         "Pipfile" => &["Pipfile.lock"],
         _ => &[],
+    }
+}
+
+/// `api/x/route.ts` → `app/api/x/route.ts`: a root-slash path whose first
+/// directory is not at the root, neither tracked nor planned there, and is
+/// tracked in exactly one place deeper.
+fn rooted_deeper(path: &str, cx: &Context) -> Option<String> {
+    let (first, rest) = path.split_once('/')?;
+    if first.is_empty() || cx.top.contains(first) || cx.is_dir(first) || cx.known(first) {
+        return None;
+    }
+    match cx.dirs_by_name().get(first)?.as_slice() {
+        [one] => Some(format!("{one}{rest}")),
+        _ => None,
     }
 }
 
@@ -2316,6 +2411,12 @@ fn resolve_one(written: &str, next_dir: Option<&str>, list_dir: Option<&str>, sc
             return Outcome::Reject(ROUTE.to_string());
         }
     }
+    // `/api/x/route.ts` where the repository has no top-level `api/` but one
+    // `app/api/`: the plan wrote the route's file from the web app's root.
+    let path = match cx.filter(|_| from == From::RootSlash).and_then(|cx| rooted_deeper(&path, cx)) {
+        Some(deeper) => deeper,
+        None => path,
+    };
     // `TypeScript/Node.js`: names of products, not a path the repository has.
     if product(&path) && !cx.is_some_and(|cx| cx.known(&path)) {
         return Outcome::Reject("a product's name, not a path".to_string());
@@ -2723,6 +2824,9 @@ fn scan_paths<'a>(text: &'a str, out: &mut Vec<Candidate<'a>>) {
             let mut words = span.split_whitespace();
             let route = words.next().filter(|w| HTTP_METHODS.contains(w)).and(words.next());
             match route {
+                Some(route) if route.starts_with('/') && route_file(route) => {
+                    out.push(Candidate::Path(route))
+                }
                 Some(route) if route.starts_with('/') => out.push(Candidate::Unsure(route, ROUTE)),
                 _ => {
                     spaced_span(span, false, out);
@@ -2967,7 +3071,11 @@ fn scan_word<'a>(word: &'a str, previous: &mut &'a str, out: &mut Vec<Candidate<
     if HTTP_METHODS.contains(&method) {
         let route = trim_word(word);
         if route.starts_with('/') && plausible(route) {
-            out.push(Candidate::Unsure(route, ROUTE));
+            out.push(if route_file(route) {
+                Candidate::Path(route)
+            } else {
+                Candidate::Unsure(route, ROUTE)
+            });
         }
         return;
     }

@@ -455,6 +455,14 @@ mod tests {
             "`npm install left-pad`",
             "router",
             "TASK-011",
+            "`POST /api/x/[id]/route.ts`",
+            "/api/users/route.ts",
+            "Task.update()",
+            "TaskManager.create_task()",
+            "Install",
+            "via npm",
+            "with uv",
+            "`web/`",
         ]);
         (
             pick(&[

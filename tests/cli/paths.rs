@@ -698,3 +698,47 @@ fn detail_notes_members_settings_and_spelled_ids_are_read_as_the_plan_means() {
     assert_eq!(deps, serde_json::json!(["TASK-012"]));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn route_files_type_methods_and_installs_are_placed_where_the_plan_means() {
+    let dir = fixtures().join("tasks/routes");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("fixture");
+    let repo = TestRepo::with_files(&[
+        ("specs/009-sharing/tasks.md", &read("tasks.md")),
+        ("specs/009-sharing/plan.md", &read("plan.md")),
+        ("web/package.json", "{}\n"),
+        ("web/package-lock.json", "{}\n"),
+        ("admin/package.json", "{}\n"),
+        ("app/api/projects/route.ts", "x\n"),
+        ("src/models/__pycache__/invite.cpython-313.pyc", "x\n"),
+        ("legacy/invite_store.py", "x\n"),
+        ("src/mailer.py", "x\n"),
+        ("src/__pycache__/mailer.cpython-313.pyc", "x\n"),
+    ]);
+    let json = repo.par(&["--json", "list"]).success().json();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases = [
+        // The package goes into that project's manifest and lock file, not all of web/.
+        ("T001", s(&["web/package.json@written", "web/package-lock.json@tree"])),
+        ("T002", s(&["admin/package.json@written", "admin/pnpm-lock.yaml@tree"])),
+        // A route's handler file is a file, under the one `api/` directory the app has.
+        ("T003", s(&["app/api/projects/[projectId]/invite/route.ts@root-slash"])),
+        ("T004", s(&["app/api/projects/[projectId]/members/route.ts@root-slash"])),
+        ("T005", s(&[])),
+        ("T006", s(&["src/models/invite.py@written"])),
+        // `Type.method()`: the type's source file, not its compiled copy; the plan's, not an older one.
+        ("T007", s(&["src/models/invite.py@heading"])),
+        ("T008", s(&["src/services/invite_store.py@heading"])),
+        ("T009", s(&["src/mailer.py@heading"])),
+    ];
+    let mut failures = Vec::new();
+    for (id, want) in cases {
+        let (got, rejected) = outcome(&json, id);
+        if got != want {
+            failures.push(format!("{id}:\n  got      {got:?}\n  expected {want:?}\n  rejected {rejected:?}"));
+        }
+    }
+    let rejected = outcome(&json, "T005").1.join("\n");
+    assert!(rejected.contains("/api/projects/{id}: an HTTP route"), "{rejected}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -340,14 +340,15 @@ fn identifiers(text: &str) -> Vec<(&str, usize, bool)> {
                 let after = &text[at + 1..];
                 let next =
                     after.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or("");
-                // A method or property (`OnModelCreating`, `btnSubmit_Click`), not a
-                // field (`emotion_dimensions`) written into.
+                // A method or property (`OnModelCreating`, `btnSubmit_Click`,
+                // `create_task()`), not a field (`emotion_dimensions`) written into.
                 let hump = next
                     .as_bytes()
                     .windows(2)
                     .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+                let called = after.as_bytes().get(next.len()) == Some(&b'(');
                 next.len() > 1
-                    && (next.starts_with(|c: char| c.is_ascii_uppercase()) || hump)
+                    && (next.starts_with(|c: char| c.is_ascii_uppercase()) || hump || called)
                     && !EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(next))
             };
             let glued = touches(text.as_bytes().get(at))
@@ -355,7 +356,13 @@ fn identifiers(text: &str) -> Vec<(&str, usize, bool)> {
                 && text.as_bytes().get(at + 1).is_some_and(u8::is_ascii_alphanumeric)
                 || from > 0 && touches(text.as_bytes().get(from - 1));
             let word = &text[from..at];
-            if !glued && identifier(word) {
+            // `Task.update()`: a type's name alone is a capitalised word.
+            let type_name = member
+                && word.len() >= 3
+                && word.starts_with(|c: char| c.is_ascii_uppercase())
+                && word.bytes().skip(1).any(|b| b.is_ascii_lowercase())
+                && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !glued && (identifier(word) || type_name) {
                 out.push((word, from, member));
             }
         }
@@ -449,11 +456,20 @@ impl<'a> Stems<'a> {
             if read_only(description, at, clause) || !into {
                 continue;
             }
+            let cx = self.cx;
             // A test task means the test file of that name, any other task the code.
             let mut files: Vec<&String> =
-                self.files(word).into_iter().filter(|p| test_path(p) == tests).collect();
+                self.files(word).into_iter().filter(|p| test_path(p) == tests && !compiled(p)).collect();
             if let Some(main) = main_file(&files) {
                 files = vec![main];
+            }
+            // The plan's tree draws where the feature writes it; another copy is older.
+            if let [_, _, ..] = files.as_slice() {
+                let planned: Vec<&String> =
+                    files.iter().copied().filter(|p| cx.planned.contains(*p)).collect();
+                if let [one] = planned.as_slice() {
+                    files = vec![*one];
+                }
             }
             match files.as_slice() {
                 [] => {}
@@ -472,6 +488,15 @@ impl<'a> Stems<'a> {
         }
         found.map(|(path, word)| Named::File(path, word))
     }
+}
+
+/// Whether `path` is what a build compiles (`__pycache__/x.cpython-313.pyc`,
+/// `X.class`), which no code identifier means.
+fn compiled(path: &str) -> bool {
+    path.contains("__pycache__/")
+        || [".pyc", ".pyo", ".class", ".o", ".obj", ".dll", ".exe", ".so", ".dylib"]
+            .iter()
+            .any(|e| path.ends_with(e))
 }
 
 /// Of files named alike in one directory, the one the others go with:
